@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file backend.h
+ * @brief The versioned backend vtables and the platform struct.
+ */
+#ifndef CANDYVEND_BACKEND_H
+#define CANDYVEND_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <candyvend/payment.h>
+#include <candyvend/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cv_machine;
+
+/**
+ * @defgroup backend Backends and platform
+ * @brief How hardware, payment terminals, storage and the OS plug into the core.
+ *
+ * Each backend is a `static const` table that starts with `abi_version` and
+ * `struct_size`; members are only ever appended, and the core calls an
+ * optional member only if `struct_size` covers it and it is non-NULL
+ * (otherwise it behaves as if the backend answered ::CV_E_NOTSUP). A table
+ * older than ::CV_BACKEND_ABI_VERSION 1 or smaller than its version-1 size is
+ * refused with ::CV_E_VERSION.
+ *
+ * Every operation is asynchronous: it starts work and returns ::CV_PENDING,
+ * or returns a definite error. The result arrives later as an input event
+ * posted with cv_machine_post() (a synchronous backend posts before it
+ * returns). Every method gets the backend's own `ctx`, which is never the
+ * application's `user_data`. Policy (timeouts, retries, quarantine) lives in
+ * the core; backends only do what they are told.
+ * @{
+ */
+
+/** @brief The backend ABI version this library implements. */
+#define CV_BACKEND_ABI_VERSION 1
+
+/** @brief Log severities. */
+enum cv_log_level {
+	CV_LOG_ERROR = 0,  /**< Something failed. */
+	CV_LOG_WARN = 1,   /**< Something unusual that was handled. */
+	CV_LOG_INFO = 2,   /**< A normal milestone. */
+	CV_LOG_DEBUG = 3,  /**< Detail for developers. */
+};
+
+/**
+ * @brief What the core needs from the platform: wall clock, randomness, logging.
+ *
+ * The core never reads a clock or calls rand(); monotonic time arrives as the
+ * argument of cv_machine_step().
+ */
+struct cv_platform_ops {
+	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
+	uint32_t struct_size;   /**< sizeof(struct cv_platform_ops). */
+	/** @brief Fills @p buf with @p length random bytes (required; vend ids come from it). */
+	void (*random_bytes)(void *ctx, void *buf, size_t length);
+	/** @brief Wall-clock time in ms since 1970-01-01 UTC, for receipts (optional; 0 if NULL). */
+	int64_t (*wall_clock_ms)(void *ctx);
+	/** @brief Receives one log line without newline (optional). Never given cardholder data. */
+	void (*log)(void *ctx, enum cv_log_level level, const char *message);
+	/* Version 1 ends here. */
+};
+
+/** @brief Dispenser capability: the motor reports reaching its home position. */
+#define CV_DISPENSER_CAP_HOME_SWITCH 0x1u
+/** @brief Dispenser capability: movements smaller than a full turn are possible. */
+#define CV_DISPENSER_CAP_PARTIAL_TURN 0x2u
+
+/** @brief One motor movement. */
+struct cv_dispense_request {
+	uint32_t op_id;          /**< Echo in ::CV_EVENT_DISPENSE_DONE. */
+	uint16_t lane;           /**< Lane index. */
+	uint8_t quarter_turns;   /**< Movement in quarter turns (4 = one turn). */
+	uint32_t timeout_ms;     /**< The engine gives up (motor timeout) after this. */
+};
+
+/** @brief Dispenser backend: drives lane motors. */
+struct cv_dispenser_ops {
+	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
+	uint32_t struct_size;   /**< sizeof(struct cv_dispenser_ops). */
+	const char *name;       /**< Short name for logs. */
+	/** @brief Capability bitmask (CV_DISPENSER_CAP_*); optional, 0 if NULL. */
+	uint32_t (*caps)(void *ctx);
+	/** @brief Prepares the device; the backend keeps @p machine to post events. Required. */
+	enum cv_status (*open)(void *ctx, struct cv_machine *machine);
+	/** @brief Releases the device. Optional. */
+	void (*close)(void *ctx);
+	/** @brief Starts a movement; completion is ::CV_EVENT_DISPENSE_DONE. Required. */
+	enum cv_status (*start)(void *ctx, const struct cv_dispense_request *request);
+	/** @brief Stops a movement early (after a motor timeout). Optional. */
+	enum cv_status (*stop)(void *ctx, uint16_t lane);
+	/* Version 1 ends here. */
+};
+
+/** @brief Drop sensor backend: reports products falling into the delivery bin. */
+struct cv_sensor_ops {
+	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
+	uint32_t struct_size;   /**< sizeof(struct cv_sensor_ops). */
+	const char *name;       /**< Short name for logs. */
+	/** @brief Prepares the sensor; it posts ::CV_EVENT_SENSOR_STATUS on a fault. Required. */
+	enum cv_status (*open)(void *ctx, struct cv_machine *machine);
+	/** @brief Releases the sensor. Optional. */
+	void (*close)(void *ctx);
+	/** @brief Starts watching for a drop from @p lane; each drop posts
+	 *  ::CV_EVENT_DROP_DETECTED with @p op_id. Required. */
+	enum cv_status (*arm)(void *ctx, uint32_t op_id, uint16_t lane);
+	/** @brief Stops watching. Required. */
+	enum cv_status (*disarm)(void *ctx, uint32_t op_id);
+	/* Version 1 ends here. */
+};
+
+/** @brief Payment capability: an authorization can be voided (not single-message). */
+#define CV_PAYMENT_CAP_VOID 0x1u
+/** @brief Payment capability: lookup of an authorization by its idempotency key. */
+#define CV_PAYMENT_CAP_LOOKUP 0x2u
+/** @brief Payment capability: the card collection can be aborted. */
+#define CV_PAYMENT_CAP_ABORT_COLLECT 0x4u
+
+/** @brief Payment backend: a card reader and its processor link. */
+struct cv_payment_ops {
+	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
+	uint32_t struct_size;   /**< sizeof(struct cv_payment_ops). */
+	const char *name;       /**< Short name for logs. */
+	/** @brief Capability bitmask (CV_PAYMENT_CAP_*); optional, 0 if NULL. */
+	uint32_t (*caps)(void *ctx);
+	/** @brief Connects; the backend keeps @p machine to post events. Required. */
+	enum cv_status (*open)(void *ctx, struct cv_machine *machine);
+	/** @brief Disconnects. Optional. */
+	void (*close)(void *ctx);
+	/** @brief Collects a card and places a hold. Required. */
+	enum cv_status (*authorize)(void *ctx, const struct cv_payment_request *request);
+	/** @brief Settles a hold. Required. */
+	enum cv_status (*capture)(void *ctx, const struct cv_payment_request *request);
+	/** @brief Releases a hold; ::CV_PAY_NOT_FOUND if there is none. Required. */
+	enum cv_status (*void_auth)(void *ctx, const struct cv_payment_request *request);
+	/** @brief Reports what became of the authorization keyed request->auth_key. Required. */
+	enum cv_status (*lookup)(void *ctx, const struct cv_payment_request *request);
+	/** @brief Stops collecting a card for operation @p op_id (customer cancel). Optional. */
+	enum cv_status (*abort_collect)(void *ctx, uint32_t op_id);
+	/* Version 1 ends here. */
+};
+
+/** @brief Storage capability: data survives power loss once synced. */
+#define CV_STORAGE_CAP_DURABLE 0x1u
+
+/** @brief Storage backend: the append-only journal. */
+struct cv_storage_ops {
+	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
+	uint32_t struct_size;   /**< sizeof(struct cv_storage_ops). */
+	const char *name;       /**< Short name for logs. */
+	/** @brief Capability bitmask (CV_STORAGE_CAP_*); optional, 0 if NULL. */
+	uint32_t (*caps)(void *ctx);
+	/** @brief Opens the journal; the backend keeps @p machine to post events. Required. */
+	enum cv_status (*open)(void *ctx, struct cv_machine *machine);
+	/** @brief Closes the journal. Optional. */
+	void (*close)(void *ctx);
+	/** @brief Appends one framed record (not yet durable): ::CV_OK, ::CV_E_FULL or ::CV_E_IO. Required. */
+	enum cv_status (*append)(void *ctx, uint64_t seq, const void *record, size_t length);
+	/** @brief Makes every record up to @p seq durable; completion is
+	 *  ::CV_EVENT_STORAGE_SYNCED. Required. */
+	enum cv_status (*sync)(void *ctx, uint64_t seq);
+	/** @brief Reads raw journal bytes at @p offset into @p buf; @p length_out
+	 *  gets the count (0 at the end). Optional. */
+	enum cv_status (*read)(void *ctx, uint64_t offset, void *buf, size_t size, size_t *length_out);
+	/* Version 1 ends here. */
+};
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

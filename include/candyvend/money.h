@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file money.h
+ * @brief Money as integer minor units plus an ISO 4217 currency code.
+ */
+#ifndef CANDYVEND_MONEY_H
+#define CANDYVEND_MONEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <candyvend/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @defgroup money Money
+ * @brief Amounts are `int64_t` minor units (cents, pence, yen) with a currency.
+ *
+ * There is no floating point anywhere in the library. Two amounts are only
+ * comparable when their currencies are equal.
+ * @{
+ */
+
+/** @brief Length of an ISO 4217 alphabetic code plus its terminating NUL. */
+#define CV_CURRENCY_LEN 4
+
+/** @brief An amount of money. */
+struct cv_money {
+	int64_t amount_minor;            /**< Amount in minor units (e.g. cents). */
+	char currency[CV_CURRENCY_LEN];  /**< ISO 4217 code, e.g. "USD", NUL-terminated. */
+};
+
+/**
+ * @brief Checks that a currency code is three upper-case ASCII letters.
+ * @param currency A NUL-terminated string, or NULL.
+ * @return 1 if well formed, 0 otherwise.
+ */
+int cv_currency_is_valid(const char *currency);
+
+/**
+ * @brief Number of minor-unit digits of a currency (2 for USD, 0 for JPY, 3 for KWD).
+ * @param currency A valid ISO 4217 code; codes the library does not know use 2.
+ * @return The number of decimals, 0 to 3.
+ */
+unsigned cv_currency_minor_digits(const char *currency);
+
+/**
+ * @brief Builds a money value.
+ * @param amount_minor Amount in minor units.
+ * @param currency ISO 4217 code (copied).
+ * @param out Receives the value.
+ * @retval CV_OK on success.
+ * @retval CV_E_INVAL if @p currency is malformed or @p out is NULL; @p out is unchanged.
+ */
+enum cv_status cv_money_make(int64_t amount_minor, const char *currency, struct cv_money *out);
+
+/**
+ * @brief Formats an amount as "1.50 USD" (minor digits of the currency, no locale).
+ * @param money The amount.
+ * @param buf Output buffer.
+ * @param size Size of @p buf in bytes; 32 always suffices.
+ * @retval CV_OK on success; @p buf is NUL-terminated.
+ * @retval CV_E_INVAL on a NULL argument or malformed currency.
+ * @retval CV_E_FULL if @p buf is too small (it then holds an empty string).
+ */
+enum cv_status cv_money_format(const struct cv_money *money, char *buf, size_t size);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file sim.h
+ * @brief Simulated machine: dispenser, drop sensor and payment terminal with
+ * seeded, scriptable faults (library candyvend-sim).
+ */
+#ifndef CANDYVEND_SIM_H
+#define CANDYVEND_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <candyvend/backend.h>
+#include <candyvend/lane.h>
+#include <candyvend/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @defgroup sim Simulated machine
+ * @brief Backends that model a real machine, faults included, deterministically.
+ *
+ * One ::cv_sim object is the ctx of all three backend tables
+ * (::cv_sim_dispenser_ops, ::cv_sim_sensor_ops, ::cv_sim_payment_ops). It
+ * models the physical truth: how many items each lane really holds, which
+ * items really fell, and what the processor really holds and captured, so
+ * tests can compare the engine's belief with reality. Time is the caller's:
+ * cv_sim_step() delivers the completions that are due. The same seed and the
+ * same calls give the same run.
+ *
+ * ## Test cards
+ *
+ * The simulated reader never sees a card number; a presented test card
+ * yields a brand and last four digits:
+ *
+ * | Card                              | Brand, last 4 | Outcome |
+ * |-----------------------------------|---------------|---------|
+ * | ::CV_SIM_CARD_APPROVED            | VISA 4242     | approved |
+ * | ::CV_SIM_CARD_WALLET              | MASTERCARD 4444 | approved (phone wallet) |
+ * | ::CV_SIM_CARD_DECLINED            | VISA 0002     | declined, generic |
+ * | ::CV_SIM_CARD_INSUFFICIENT        | VISA 9995     | declined, insufficient funds |
+ * | ::CV_SIM_CARD_TIMEOUT_APPROVED    | VISA 0119     | reader answers UNKNOWN; the processor holds it |
+ * | ::CV_SIM_CARD_TIMEOUT_NOT_CHARGED | VISA 0127     | reader answers UNKNOWN; the processor has nothing |
+ * | ::CV_SIM_CARD_SLOW                | AMEX 8431     | approved after 2 s extra latency |
+ * @{
+ */
+
+/** @brief Opaque simulated machine. */
+struct cv_sim;
+
+/** @brief The test cards. */
+enum cv_sim_card {
+	CV_SIM_CARD_APPROVED = 0,          /**< VISA 4242: approved. */
+	CV_SIM_CARD_WALLET = 1,            /**< MASTERCARD 4444: approved. */
+	CV_SIM_CARD_DECLINED = 2,          /**< VISA 0002: generic decline. */
+	CV_SIM_CARD_INSUFFICIENT = 3,      /**< VISA 9995: insufficient funds. */
+	CV_SIM_CARD_TIMEOUT_APPROVED = 4,  /**< VISA 0119: unknown outcome, actually held. */
+	CV_SIM_CARD_TIMEOUT_NOT_CHARGED = 5, /**< VISA 0127: unknown outcome, nothing held. */
+	CV_SIM_CARD_SLOW = 6,              /**< AMEX 8431: approved after extra latency. */
+};
+
+/** @brief Number of test cards. */
+#define CV_SIM_CARD_COUNT 7
+
+/** @brief Faults that can be scripted for the next operation of their kind. */
+enum cv_sim_fault {
+	CV_SIM_FAULT_AUTH_NOT_SENT = 0,    /**< Next authorize: ::CV_PAY_NOT_SENT, nothing held. */
+	CV_SIM_FAULT_AUTH_SILENT = 1,      /**< Next authorize: no answer ever (engine timeout); held. */
+	CV_SIM_FAULT_LOOKUP_UNKNOWN = 2,   /**< Next lookup: ::CV_PAY_UNKNOWN. */
+	CV_SIM_FAULT_CAPTURE_UNKNOWN = 3,  /**< Next capture: applied, but answered ::CV_PAY_UNKNOWN. */
+	CV_SIM_FAULT_CAPTURE_REJECTED = 4, /**< Next capture: ::CV_PAY_INVALID, not applied. */
+	CV_SIM_FAULT_VOID_UNKNOWN = 5,     /**< Next void: applied, but answered ::CV_PAY_UNKNOWN. */
+	CV_SIM_FAULT_MOTOR_JAM = 6,        /**< Next motor movement: ::CV_E_JAM, nothing falls. */
+	CV_SIM_FAULT_MOTOR_SILENT = 7,     /**< Next motor movement: never reports (motor timeout). */
+	CV_SIM_FAULT_PRODUCT_STUCK = 8,    /**< Next vend: the item hangs until one more movement. */
+	CV_SIM_FAULT_PRODUCT_WEDGED = 9,   /**< Next vend: the item never falls. */
+	CV_SIM_FAULT_MISSED_DROP = 10,     /**< Next fall: the sensor does not see it. */
+	CV_SIM_FAULT_FALSE_DROP = 11,      /**< Next movement: the sensor fires, nothing falls. */
+};
+
+/** @brief Number of scriptable faults. */
+#define CV_SIM_FAULT_COUNT 12
+
+/** @brief Random fault rates (per mille) and latencies of a simulated machine. */
+struct cv_sim_config {
+	uint64_t seed;                 /**< Seed of every random choice. */
+	uint16_t lane_count;           /**< Lanes, 1..::CV_LANES_MAX. */
+	uint16_t stock[CV_LANES_MAX];  /**< Items physically in each lane at start. */
+	uint16_t decline_permille;     /**< Random cards that are declined. */
+	uint16_t unknown_permille;     /**< Authorizations answered UNKNOWN (half of them held). */
+	uint16_t lookup_unknown_permille; /**< Lookups answered UNKNOWN. */
+	uint16_t settle_unknown_permille; /**< Captures and voids applied but answered UNKNOWN. */
+	uint16_t jam_permille;         /**< Motor movements that jam. */
+	uint16_t stuck_permille;       /**< Vends whose item hangs until one more movement. */
+	uint16_t missed_drop_permille; /**< Falls the sensor misses. */
+	uint16_t false_drop_permille;  /**< Movements that fire the sensor with nothing falling. */
+	uint32_t payment_latency_ms;   /**< Base latency of a payment answer. */
+	uint32_t motor_ms;             /**< Duration of one quarter turn. */
+	uint32_t drop_delay_ms;        /**< Time from the end of a movement to the fall. */
+};
+
+/** @brief What really happened, as opposed to what the engine believes. */
+struct cv_sim_truth {
+	uint16_t stock[CV_LANES_MAX];  /**< Items physically left in each lane. */
+	uint32_t items_dropped;        /**< Items that really fell into the bin. */
+	uint32_t false_drops;          /**< Sensor firings with nothing falling. */
+	uint32_t missed_drops;         /**< Falls the sensor missed. */
+	uint32_t holds_placed;         /**< Authorizations the processor approved. */
+	uint32_t holds_open;           /**< Holds neither captured nor voided. */
+	int64_t held_minor;            /**< Money in open holds. */
+	int64_t captured_minor;        /**< Money the processor captured. */
+	uint32_t captures;             /**< Captures applied (each hold at most once). */
+	uint32_t voids;                /**< Voids applied. */
+	uint32_t motor_running;        /**< Movements in progress (0 or 1). */
+	uint32_t auth_in_flight;       /**< Authorizations not yet answered. */
+};
+
+/**
+ * @brief Fills a configuration with defaults: seed 1, one lane with 10 items,
+ * no faults, 300 ms payment latency, 250 ms per quarter turn, 100 ms drop delay.
+ * @param config The configuration to fill.
+ */
+void cv_sim_config_default(struct cv_sim_config *config);
+
+/**
+ * @brief Creates a simulated machine (allocates with malloc).
+ * @param config The configuration (copied).
+ * @param out Receives the sim; free it with cv_sim_free().
+ * @retval CV_OK on success.
+ * @retval CV_E_INVAL on a bad configuration (lane count, rate above 1000).
+ * @retval CV_E_NOMEM on allocation failure.
+ */
+enum cv_status cv_sim_new(const struct cv_sim_config *config, struct cv_sim **out);
+
+/**
+ * @brief Frees a simulated machine.
+ * @param sim The sim, or NULL.
+ */
+void cv_sim_free(struct cv_sim *sim);
+
+/**
+ * @brief Advances simulated time and posts every completion that is due.
+ * @param sim The sim.
+ * @param now_ms Monotonic time, the same clock given to cv_machine_step().
+ */
+void cv_sim_step(struct cv_sim *sim, uint64_t now_ms);
+
+/**
+ * @brief The customer taps a test card on the reader.
+ * @param sim The sim.
+ * @param card The card.
+ * @retval CV_OK the card is being processed.
+ * @retval CV_E_STATE the reader is not collecting a card.
+ * @retval CV_E_INVAL unknown card.
+ */
+enum cv_status cv_sim_present_card(struct cv_sim *sim, enum cv_sim_card card);
+
+/**
+ * @brief Whether the reader is waiting for a card.
+ * @param sim The sim.
+ * @return true while an authorization waits for cv_sim_present_card().
+ */
+bool cv_sim_is_collecting(const struct cv_sim *sim);
+
+/**
+ * @brief Presents a random card on every collection (for unattended runs): a
+ * random approved card, or a declined one with the configured decline rate.
+ * @param sim The sim.
+ * @param enabled true to present cards automatically.
+ */
+void cv_sim_set_auto_card(struct cv_sim *sim, bool enabled);
+
+/**
+ * @brief Scripts a fault for the next operation of its kind (FIFO per kind).
+ * @param sim The sim.
+ * @param fault The fault.
+ * @retval CV_OK scripted.
+ * @retval CV_E_INVAL unknown fault.
+ * @retval CV_E_FULL more than 16 faults of one kind pending.
+ */
+enum cv_status cv_sim_script_fault(struct cv_sim *sim, enum cv_sim_fault fault);
+
+/**
+ * @brief Makes the drop sensor faulty or healthy (posts ::CV_EVENT_SENSOR_STATUS).
+ * @param sim The sim.
+ * @param faulted true for a blocked or broken sensor.
+ */
+void cv_sim_set_sensor_fault(struct cv_sim *sim, bool faulted);
+
+/**
+ * @brief An operator puts items physically into a lane (mirror of a refill).
+ * @param sim The sim.
+ * @param lane Lane index.
+ * @param added Items added.
+ * @retval CV_OK on success.
+ * @retval CV_E_NOT_FOUND no such lane.
+ */
+enum cv_status cv_sim_load(struct cv_sim *sim, uint16_t lane, uint16_t added);
+
+/**
+ * @brief The physical truth.
+ * @param sim The sim.
+ * @param out Receives it.
+ */
+void cv_sim_truth(const struct cv_sim *sim, struct cv_sim_truth *out);
+
+/**
+ * @brief A platform for simulations: deterministic random bytes from the
+ * sim's seed, wall clock = 2026-01-01T00:00:00Z plus the sim's time, no log
+ * sink. Its ctx is the ::cv_sim.
+ */
+extern const struct cv_platform_ops cv_sim_platform_ops;
+
+/** @brief Simulated dispenser; ctx is a ::cv_sim. */
+extern const struct cv_dispenser_ops cv_sim_dispenser_ops;
+/** @brief Simulated drop sensor; ctx is a ::cv_sim. */
+extern const struct cv_sensor_ops cv_sim_sensor_ops;
+/** @brief Simulated payment terminal and processor; ctx is a ::cv_sim. */
+extern const struct cv_payment_ops cv_sim_payment_ops;
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file storage_ram.h
+ * @brief A journal storage backend in caller-provided RAM.
+ */
+#ifndef CANDYVEND_STORAGE_RAM_H
+#define CANDYVEND_STORAGE_RAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <candyvend/backend.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @defgroup storage_ram RAM storage
+ * @brief Volatile journal storage for tests, simulations and demos.
+ *
+ * Records live in a caller-provided buffer and are "durable" as soon as they
+ * are synced (the sync completion is posted before sync() returns). When the
+ * buffer is full, append() answers ::CV_E_FULL and the engine stops selling.
+ * @{
+ */
+
+/** @brief State of a RAM storage; treat the members as private. */
+struct cv_ram_storage {
+	uint8_t *buf;              /**< The caller's buffer. */
+	size_t capacity;           /**< Its size. */
+	size_t length;             /**< Bytes appended. */
+	uint64_t last_seq;         /**< Sequence number of the last record appended. */
+	uint64_t synced_seq;       /**< Highest sequence number synced. */
+	uint32_t sync_count;       /**< Sync calls, for tests and benchmarks. */
+	struct cv_machine *machine;/**< Where completions are posted. */
+};
+
+/** @brief The RAM storage backend table; its ctx is a struct cv_ram_storage. */
+extern const struct cv_storage_ops cv_ram_storage_ops;
+
+/**
+ * @brief Prepares a RAM storage over a buffer.
+ * @param storage The state to initialize.
+ * @param buf The buffer, kept by the caller for the storage's lifetime.
+ * @param capacity Its size in bytes.
+ */
+void cv_ram_storage_init(struct cv_ram_storage *storage, void *buf, size_t capacity);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

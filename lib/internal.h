@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal helpers shared by the library's own files; never installed. */
+#ifndef CANDYVEND_INTERNAL_H
+#define CANDYVEND_INTERNAL_H
+
+#include <assert.h>
+#include <stddef.h>
+#include <string.h>
+
+/* Only definitions marked CV_EXPORT are visible outside the shared library. */
+#if defined(__GNUC__)
+#define CV_EXPORT __attribute__((visibility("default")))
+#else
+#define CV_EXPORT
+#endif
+
+/* Programmer errors (a broken invariant, not bad input) stop the program.
+ * Bad input is always answered with a status code instead. */
+#ifndef CV_ASSERT
+#define CV_ASSERT(expr) assert(expr)
+#endif
+
+#define CV_ARRAY_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Copies a NUL-terminated string into a fixed buffer, always terminating it;
+ * returns 1 if it fit, 0 if it was cut. */
+static inline int cv_str_copy(char *dst, size_t size, const char *src)
+{
+	size_t length = strnlen(src, size);
+	if (length == size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+		return 0;
+	}
+	memcpy(dst, src, length + 1);
+	return 1;
+}
+
+/* True if the fixed buffer holds a terminated string (bad input check). */
+static inline int cv_str_is_terminated(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+#endif
