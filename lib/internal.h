@@ -26,7 +26,9 @@
  * returns 1 if it fit, 0 if it was cut. */
 static inline int cv_str_copy(char *dst, size_t size, const char *src)
 {
-	size_t length = strnlen(src, size);
+	size_t length = 0;
+	while (length < size && src[length] != '\0')
+		length++;
 	if (length == size) {
 		memcpy(dst, src, size - 1);
 		dst[size - 1] = '\0';
