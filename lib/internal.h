@@ -26,16 +26,11 @@
  * returns 1 if it fit, 0 if it was cut. */
 static inline int cv_str_copy(char *dst, size_t size, const char *src)
 {
-	size_t length = 0;
-	while (length < size && src[length] != '\0')
-		length++;
-	if (length == size) {
-		memcpy(dst, src, size - 1);
-		dst[size - 1] = '\0';
-		return 0;
-	}
-	memcpy(dst, src, length + 1);
-	return 1;
+	size_t i = 0;
+	for (; i + 1 < size && src[i] != '\0'; i++)
+		dst[i] = src[i];
+	dst[i] = '\0';
+	return src[i] == '\0';
 }
 
 /* True if the fixed buffer holds a terminated string (bad input check). */

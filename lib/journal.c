@@ -1,1 +1,137 @@
-_Static_assert(1, "placeholder until written");
+/* SPDX-License-Identifier: MIT */
+/* Framing and appending of journal records; see docs/journal-format.md.
+ *
+ * A record is: u32 length (whole record) | u16 type | u16 flags | u32 epoch |
+ * u64 seq | payload | u32 CRC32C over everything before it. All integers are
+ * little-endian, so the MCU port reads the same bytes. */
+#include "machine_private.h"
+
+#define CV_JOURNAL_HEADER_SIZE 20
+#define CV_JOURNAL_TRAILER_SIZE 4
+#define CV_JOURNAL_EPOCH 1
+
+void cv_journal_writer_init(struct cv_journal_writer *w)
+{
+	w->length = 0;
+	w->overflow = false;
+}
+
+void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t length)
+{
+	if (w->overflow || length > sizeof(w->bytes) - w->length) {
+		w->overflow = true;
+		return;
+	}
+	memcpy(w->bytes + w->length, bytes, length);
+	w->length += length;
+}
+
+static void cv_journal_put_le(struct cv_journal_writer *w, uint64_t value, unsigned size)
+{
+	uint8_t b[8];
+	for (unsigned i = 0; i < size; i++)
+		b[i] = (uint8_t)(value >> (8 * i));
+	cv_journal_put_bytes(w, b, size);
+}
+
+void cv_journal_put_u8(struct cv_journal_writer *w, uint8_t value)
+{
+	cv_journal_put_le(w, value, 1);
+}
+
+void cv_journal_put_u16(struct cv_journal_writer *w, uint16_t value)
+{
+	cv_journal_put_le(w, value, 2);
+}
+
+void cv_journal_put_u32(struct cv_journal_writer *w, uint32_t value)
+{
+	cv_journal_put_le(w, value, 4);
+}
+
+void cv_journal_put_u64(struct cv_journal_writer *w, uint64_t value)
+{
+	cv_journal_put_le(w, value, 8);
+}
+
+/* Strings are stored as u8 length + bytes, without the NUL. */
+void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size)
+{
+	size_t length = 0;
+	while (length < size && length < 255 && s[length] != '\0')
+		length++;
+	cv_journal_put_u8(w, (uint8_t)length);
+	cv_journal_put_bytes(w, s, length);
+}
+
+static void cv_journal_fail(struct cv_machine *m, enum cv_status rc)
+{
+	if (m->journal_fault)
+		return;
+	m->journal_fault = true;
+	cv_machine_log(m, CV_LOG_ERROR, cv_status_str(rc));
+	/* No record of the alert itself: the journal is what failed. */
+	cv_machine_raise_alert(m, CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true);
+}
+
+uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type type,
+			   const struct cv_journal_writer *w)
+{
+	/* A payload that does not fit is a bug in an encoder, not bad input. */
+	CV_ASSERT(!w->overflow);
+	if (m->journal_fault)
+		return 0;
+	uint8_t record[CV_JOURNAL_HEADER_SIZE + CV_JOURNAL_PAYLOAD_MAX + CV_JOURNAL_TRAILER_SIZE];
+	struct cv_journal_writer header;
+	uint64_t seq = m->last_seq + 1;
+	uint32_t length = (uint32_t)(CV_JOURNAL_HEADER_SIZE + w->length + CV_JOURNAL_TRAILER_SIZE);
+
+	cv_journal_writer_init(&header);
+	cv_journal_put_u32(&header, length);
+	cv_journal_put_u16(&header, (uint16_t)type);
+	cv_journal_put_u16(&header, 0);
+	cv_journal_put_u32(&header, CV_JOURNAL_EPOCH);
+	cv_journal_put_u64(&header, seq);
+	memcpy(record, header.bytes, CV_JOURNAL_HEADER_SIZE);
+	memcpy(record + CV_JOURNAL_HEADER_SIZE, w->bytes, w->length);
+	uint32_t crc = cv_crc32c(0, record, CV_JOURNAL_HEADER_SIZE + w->length);
+	for (unsigned i = 0; i < 4; i++)
+		record[CV_JOURNAL_HEADER_SIZE + w->length + i] = (uint8_t)(crc >> (8 * i));
+
+	enum cv_status rc = m->config.storage->append(m->config.storage_ctx, seq, record, length);
+	if (rc != CV_OK) {
+		cv_journal_fail(m, rc);
+		return 0;
+	}
+	m->last_seq = seq;
+	m->stats.journal_records++;
+	return seq;
+}
+
+/* One sync covers every record appended since the last one (group commit). */
+void cv_journal_flush(struct cv_machine *m)
+{
+	if (m->journal_fault || m->last_seq <= m->sync_requested_seq)
+		return;
+	enum cv_status rc = m->config.storage->sync(m->config.storage_ctx, m->last_seq);
+	if (rc != CV_OK && rc != CV_PENDING) {
+		cv_journal_fail(m, rc);
+		return;
+	}
+	m->sync_requested_seq = m->last_seq;
+}
+
+void cv_journal_on_synced(struct cv_machine *m, const struct cv_storage_result *result)
+{
+	if (result->status != CV_OK) {
+		cv_journal_fail(m, result->status);
+		return;
+	}
+	if (result->seq > m->durable_seq && result->seq <= m->last_seq)
+		m->durable_seq = result->seq;
+}
+
+bool cv_journal_is_durable(const struct cv_machine *m, uint64_t seq)
+{
+	return !m->journal_fault && m->durable_seq >= seq;
+}

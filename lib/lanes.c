@@ -1,1 +1,145 @@
-_Static_assert(1, "placeholder until written");
+/* SPDX-License-Identifier: MIT */
+/* Lanes: validation, availability, inventory and the alerts they raise. */
+#include "machine_private.h"
+
+static bool cv_turns_valid(uint8_t quarter_turns)
+{
+	return quarter_turns >= 1 && quarter_turns <= 16;
+}
+
+enum cv_status cv_lane_config_validate(const struct cv_lane_config *c)
+{
+	if (!cv_str_is_terminated(c->label, sizeof(c->label)) || c->label[0] == '\0')
+		return CV_E_INVAL;
+	if (!cv_str_is_terminated(c->product_id, sizeof(c->product_id)))
+		return CV_E_INVAL;
+	if (!cv_str_is_terminated(c->product_name, sizeof(c->product_name)) ||
+	    c->product_name[0] == '\0')
+		return CV_E_INVAL;
+	if (c->price_minor < 0)
+		return CV_E_INVAL;
+	if (c->capacity < 1 || c->capacity > CV_LANE_CAPACITY_MAX || c->count > c->capacity)
+		return CV_E_INVAL;
+	if (c->low_stock_threshold >= c->capacity)
+		return CV_E_INVAL;
+	if (c->verify_mode != CV_VERIFY_MODE_REQUIRED && c->verify_mode != CV_VERIFY_MODE_OPTIONAL &&
+	    c->verify_mode != CV_VERIFY_MODE_OFF)
+		return CV_E_INVAL;
+	if (!cv_turns_valid(c->vend_quarter_turns) || !cv_turns_valid(c->respin_quarter_turns))
+		return CV_E_INVAL;
+	if (c->respin_count_max > CV_RESPIN_MAX || c->quarantine_after_failures < 1)
+		return CV_E_INVAL;
+	return CV_OK;
+}
+
+void cv_lane_init(struct cv_lane *lane, const struct cv_lane_config *config)
+{
+	memset(lane, 0, sizeof(*lane));
+	lane->config = *config;
+	lane->enabled = true;
+}
+
+enum cv_lane_availability cv_lane_availability(const struct cv_machine *m, const struct cv_lane *lane)
+{
+	if (lane->quarantined)
+		return CV_LANE_QUARANTINED;
+	if (!lane->enabled)
+		return CV_LANE_DISABLED;
+	if (lane->config.price_minor <= 0)
+		return CV_LANE_NOT_PRICED;
+	if (lane->config.count == 0)
+		return CV_LANE_SOLD_OUT;
+	if (m->sensor_faulted && lane->config.verify_mode == CV_VERIFY_MODE_REQUIRED)
+		return CV_LANE_NO_SENSOR;
+	return CV_LANE_AVAILABLE;
+}
+
+enum cv_status cv_lane_availability_status(enum cv_lane_availability availability)
+{
+	switch (availability) {
+	case CV_LANE_AVAILABLE:
+		return CV_OK;
+	case CV_LANE_SOLD_OUT:
+		return CV_E_SOLD_OUT;
+	case CV_LANE_NOT_PRICED:
+		return CV_E_NOT_PRICED;
+	case CV_LANE_NO_SENSOR:
+		return CV_E_SENSOR;
+	case CV_LANE_DISABLED:
+	case CV_LANE_QUARANTINED:
+		break;
+	}
+	return CV_E_OUT_OF_SERVICE;
+}
+
+/* Journals a lane's mutable state so the journal alone can rebuild the
+ * inventory (the recovery issue replays it). */
+void cv_lane_journal(struct cv_machine *m, uint16_t index)
+{
+	const struct cv_lane *lane = &m->lanes[index];
+	struct cv_journal_writer w;
+	cv_journal_writer_init(&w);
+	cv_journal_put_u16(&w, index);
+	cv_journal_put_u16(&w, lane->config.count);
+	cv_journal_put_u64(&w, (uint64_t)lane->config.price_minor);
+	cv_journal_put_u8(&w, lane->enabled);
+	cv_journal_put_u8(&w, lane->quarantined);
+	cv_journal_put_u8(&w, lane->consecutive_failures);
+	cv_journal_append(m, CV_JOURNAL_LANE_STATE, &w);
+}
+
+void cv_lane_changed(struct cv_machine *m, uint16_t index)
+{
+	struct cv_event ev = {.type = CV_EVENT_LANE_CHANGED};
+	cv_lane_journal(m, index);
+	ev.u.lane.lane = index;
+	cv_machine_emit(m, &ev);
+}
+
+/* Low stock is raised once when the count falls to the threshold and
+ * cleared only when a refill lifts it above; sold out likewise at zero. */
+void cv_lane_update_stock_alerts(struct cv_machine *m, uint16_t index)
+{
+	struct cv_lane *lane = &m->lanes[index];
+	bool sold_out = lane->config.count == 0;
+	bool low = lane->config.low_stock_threshold > 0 &&
+		   lane->config.count <= lane->config.low_stock_threshold;
+	if (sold_out != lane->sold_out_alert_active) {
+		lane->sold_out_alert_active = sold_out;
+		cv_machine_raise_alert(m, CV_ALERT_SOLD_OUT, index, sold_out);
+	}
+	if (low != lane->low_alert_active) {
+		lane->low_alert_active = low;
+		cv_machine_raise_alert(m, CV_ALERT_LOW_STOCK, index, low);
+	}
+}
+
+/* A verified drop: the only place stock goes down. */
+void cv_lane_take_item(struct cv_machine *m, uint16_t index)
+{
+	struct cv_lane *lane = &m->lanes[index];
+	/* Selection checked the count and only one vend dispenses at a time. */
+	CV_ASSERT(lane->config.count > 0);
+	lane->config.count--;
+	lane->consecutive_failures = 0;
+	lane->vends_verified++;
+	if (lane->jam_alert_active) {
+		lane->jam_alert_active = false;
+		cv_machine_raise_alert(m, CV_ALERT_MOTOR_JAM, index, false);
+	}
+	cv_lane_update_stock_alerts(m, index);
+	cv_lane_changed(m, index);
+}
+
+void cv_lane_record_failure(struct cv_machine *m, uint16_t index)
+{
+	struct cv_lane *lane = &m->lanes[index];
+	lane->vends_failed++;
+	if (lane->consecutive_failures < UINT8_MAX)
+		lane->consecutive_failures++;
+	if (!lane->quarantined && lane->consecutive_failures >= lane->config.quarantine_after_failures) {
+		lane->quarantined = true;
+		cv_machine_raise_alert(m, CV_ALERT_LANE_QUARANTINED, index, true);
+	}
+	cv_lane_changed(m, index);
+}

@@ -1,1 +1,326 @@
-_Static_assert(1, "placeholder until written");
+/* SPDX-License-Identifier: MIT */
+/* The machine: life cycle, the step loop, event dispatch and customer calls. */
+#include <stdlib.h>
+
+#include "machine_private.h"
+
+CV_EXPORT size_t cv_machine_size(void)
+{
+	return sizeof(struct cv_machine);
+}
+
+void cv_machine_emit(struct cv_machine *m, struct cv_event *event)
+{
+	event->time_ms = m->now_ms;
+	if (m->config.on_event != NULL)
+		m->config.on_event(m, event, m->config.user_data);
+}
+
+void cv_machine_log(struct cv_machine *m, enum cv_log_level level, const char *message)
+{
+	if (m->config.platform->log != NULL)
+		m->config.platform->log(m->config.platform_ctx, level, message);
+}
+
+uint32_t cv_machine_random_u32(struct cv_machine *m)
+{
+	uint8_t b[4];
+	m->config.platform->random_bytes(m->config.platform_ctx, b, sizeof(b));
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* Zero is never an op id, so a zeroed field never matches a completion. */
+uint32_t cv_machine_new_op_id(struct cv_machine *m)
+{
+	if (++m->next_op_id == 0)
+		m->next_op_id = 1;
+	return m->next_op_id;
+}
+
+void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64_t amount_minor, bool hold)
+{
+	struct cv_display d = {.msg = msg, .lane = lane};
+	cv_money_make(amount_minor, m->config.currency, &d.amount);
+	m->message_until_ms = hold ? m->now_ms + m->config.timeouts.message_ms : 0;
+	if (d.msg == m->display.msg && d.lane == m->display.lane &&
+	    d.amount.amount_minor == m->display.amount.amount_minor)
+		return;
+	m->display = d;
+	struct cv_event ev = {.type = CV_EVENT_DISPLAY};
+	ev.u.display = d;
+	cv_machine_emit(m, &ev);
+}
+
+void cv_machine_raise_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active)
+{
+	struct cv_event ev = {.type = CV_EVENT_ALERT};
+	ev.u.alert.kind = kind;
+	ev.u.alert.lane = lane;
+	ev.u.alert.active = active;
+	if (kind != CV_ALERT_JOURNAL_FAULT) {
+		struct cv_journal_writer w;
+		cv_journal_writer_init(&w);
+		cv_journal_put_u8(&w, (uint8_t)kind);
+		cv_journal_put_u16(&w, lane);
+		cv_journal_put_u8(&w, active);
+		cv_journal_append(m, CV_JOURNAL_ALERT, &w);
+	}
+	cv_machine_emit(m, &ev);
+}
+
+static bool cv_machine_any_lane_available(const struct cv_machine *m)
+{
+	for (uint16_t i = 0; i < m->config.lane_count; i++)
+		if (cv_lane_availability(m, &m->lanes[i]) == CV_LANE_AVAILABLE)
+			return true;
+	return false;
+}
+
+/* With no customer and no final message to keep, show what the machine can do. */
+static void cv_machine_show_idle(struct cv_machine *m)
+{
+	if (m->session != NULL || m->now_ms < m->message_until_ms)
+		return;
+	enum cv_msg msg = CV_MSG_CHOOSE_PRODUCT;
+	if (m->in_service)
+		msg = CV_MSG_SERVICE_MODE;
+	else if (m->journal_fault || !cv_machine_any_lane_available(m))
+		msg = CV_MSG_OUT_OF_SERVICE;
+	cv_machine_show(m, msg, CV_DISPLAY_NO_LANE, 0, false);
+}
+
+static enum cv_status cv_machine_open_backends(struct cv_machine *m)
+{
+	const struct cv_machine_config *c = &m->config;
+	enum cv_status rc = c->storage->open(c->storage_ctx, m);
+	if (rc != CV_OK)
+		return rc;
+	rc = c->dispenser->open(c->dispenser_ctx, m);
+	if (rc != CV_OK)
+		goto close_storage;
+	rc = c->sensor->open(c->sensor_ctx, m);
+	if (rc != CV_OK)
+		goto close_dispenser;
+	rc = c->payment->open(c->payment_ctx, m);
+	if (rc != CV_OK)
+		goto close_sensor;
+	return CV_OK;
+
+close_sensor:
+	if (c->sensor->close != NULL)
+		c->sensor->close(c->sensor_ctx);
+close_dispenser:
+	if (c->dispenser->close != NULL)
+		c->dispenser->close(c->dispenser_ctx);
+close_storage:
+	if (c->storage->close != NULL)
+		c->storage->close(c->storage_ctx);
+	return rc;
+}
+
+static void cv_machine_journal_start(struct cv_machine *m)
+{
+	struct cv_journal_writer w;
+	cv_journal_writer_init(&w);
+	cv_journal_put_str(&w, m->config.machine_id, sizeof(m->config.machine_id));
+	cv_journal_put_str(&w, m->config.currency, sizeof(m->config.currency));
+	cv_journal_put_u16(&w, m->config.lane_count);
+	cv_journal_append(m, CV_JOURNAL_MACHINE_START, &w);
+	for (uint16_t i = 0; i < m->config.lane_count; i++)
+		cv_lane_journal(m, i);
+}
+
+CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct cv_machine_config *config,
+					 struct cv_machine **out)
+{
+	if (memory == NULL || config == NULL || out == NULL)
+		return CV_E_INVAL;
+	if (size < sizeof(struct cv_machine) || (uintptr_t)memory % CV_MACHINE_ALIGN != 0)
+		return CV_E_NOMEM;
+	enum cv_status rc = cv_machine_config_validate(config);
+	if (rc != CV_OK)
+		return rc;
+
+	struct cv_machine *m = memory;
+	memset(m, 0, sizeof(*m));
+	m->config = *config;
+	m->config.lanes = NULL; /* Copied below; the caller's array is not kept. */
+	for (uint16_t i = 0; i < config->lane_count; i++)
+		cv_lane_init(&m->lanes[i], &config->lanes[i]);
+	cv_event_queue_init(&m->queue);
+	m->display.msg = CV_MSG_OUT_OF_SERVICE;
+
+	rc = cv_machine_open_backends(m);
+	if (rc != CV_OK)
+		return rc;
+	cv_machine_journal_start(m);
+	for (uint16_t i = 0; i < config->lane_count; i++)
+		cv_lane_update_stock_alerts(m, i);
+	cv_journal_flush(m);
+	cv_machine_show_idle(m);
+	*out = m;
+	return CV_OK;
+}
+
+CV_EXPORT void cv_machine_deinit(struct cv_machine *m)
+{
+	if (m == NULL)
+		return;
+	const struct cv_machine_config *c = &m->config;
+	if (c->payment->close != NULL)
+		c->payment->close(c->payment_ctx);
+	if (c->sensor->close != NULL)
+		c->sensor->close(c->sensor_ctx);
+	if (c->dispenser->close != NULL)
+		c->dispenser->close(c->dispenser_ctx);
+	if (c->storage->close != NULL)
+		c->storage->close(c->storage_ctx);
+}
+
+CV_EXPORT enum cv_status cv_machine_new(const struct cv_machine_config *config, struct cv_machine **out)
+{
+	if (config == NULL || out == NULL)
+		return CV_E_INVAL;
+	/* aligned_alloc needs a size that is a multiple of the alignment. */
+	size_t size = (sizeof(struct cv_machine) + CV_MACHINE_ALIGN - 1) / CV_MACHINE_ALIGN * CV_MACHINE_ALIGN;
+	void *memory = aligned_alloc(CV_MACHINE_ALIGN, size);
+	if (memory == NULL)
+		return CV_E_NOMEM;
+	enum cv_status rc = cv_machine_init(memory, size, config, out);
+	if (rc != CV_OK)
+		free(memory);
+	return rc;
+}
+
+CV_EXPORT void cv_machine_free(struct cv_machine *m)
+{
+	cv_machine_deinit(m);
+	free(m);
+}
+
+CV_EXPORT enum cv_status cv_machine_post(struct cv_machine *m, const struct cv_event *event)
+{
+	if (m == NULL || event == NULL || event->type > CV_EVENT_STORAGE_SYNCED)
+		return CV_E_INVAL;
+	return cv_event_queue_push(&m->queue, event);
+}
+
+static void cv_machine_handle_event(struct cv_machine *m, const struct cv_event *ev)
+{
+	struct cv_vend *v;
+	switch (ev->type) {
+	case CV_EVENT_PAYMENT_RESULT:
+		v = cv_vend_find_op(m, ev->u.payment.op_id, CV_VEND_OP_PAYMENT);
+		if (v != NULL)
+			cv_vend_payment_result(m, v, &ev->u.payment);
+		else
+			cv_machine_log(m, CV_LOG_WARN, "stale payment result ignored");
+		break;
+	case CV_EVENT_DISPENSE_DONE:
+		v = cv_vend_find_op(m, ev->u.dispense.op_id, CV_VEND_OP_MOTOR);
+		if (v != NULL)
+			cv_vend_motor_done(m, v, ev->u.dispense.status);
+		break;
+	case CV_EVENT_DROP_DETECTED:
+		for (unsigned i = 0; i < CV_VENDS_MAX; i++)
+			if (m->vends[i].in_use && m->vends[i].sensor_armed &&
+			    m->vends[i].sensor_op_id == ev->u.drop.op_id)
+				cv_vend_drop_seen(m, &m->vends[i]);
+		break;
+	case CV_EVENT_SENSOR_STATUS:
+		if (ev->u.sensor.faulted != m->sensor_faulted) {
+			m->sensor_faulted = ev->u.sensor.faulted;
+			cv_machine_raise_alert(m, CV_ALERT_DETECTOR_FAULT, CV_ALERT_NO_LANE, m->sensor_faulted);
+		}
+		break;
+	case CV_EVENT_STORAGE_SYNCED:
+		cv_journal_on_synced(m, &ev->u.storage);
+		break;
+	default:
+		break; /* cv_machine_post admits input events only. */
+	}
+}
+
+/* One round: queued events, then every open vend, then one group sync. */
+static bool cv_machine_round(struct cv_machine *m)
+{
+	bool progress = false;
+	unsigned pending = m->queue.count;
+	struct cv_event ev;
+	/* Only the events queued before the round: what handlers post waits. */
+	while (pending-- > 0 && cv_event_queue_pop(&m->queue, &ev)) {
+		cv_machine_handle_event(m, &ev);
+		progress = true;
+	}
+	for (unsigned i = 0; i < CV_VENDS_MAX; i++)
+		if (m->vends[i].in_use && cv_vend_advance(m, &m->vends[i]))
+			progress = true;
+	cv_journal_flush(m);
+	return progress;
+}
+
+CV_EXPORT enum cv_status cv_machine_step(struct cv_machine *m, uint64_t now_ms)
+{
+	if (m == NULL)
+		return CV_E_MISUSE;
+	if (now_ms < m->now_ms)
+		return CV_E_INVAL;
+	m->now_ms = now_ms;
+	for (unsigned round = 0; round < CV_STEP_ROUNDS_MAX; round++)
+		if (!cv_machine_round(m))
+			break;
+	cv_machine_show_idle(m);
+	return CV_OK;
+}
+
+static enum cv_status cv_machine_can_sell(const struct cv_machine *m)
+{
+	if (m->in_service || m->journal_fault)
+		return CV_E_STATE;
+	return CV_OK;
+}
+
+CV_EXPORT enum cv_status cv_machine_select(struct cv_machine *m, uint16_t lane, uint32_t *vend_number_out)
+{
+	if (m == NULL)
+		return CV_E_MISUSE;
+	if (lane >= m->config.lane_count)
+		return CV_E_NOT_FOUND;
+	enum cv_status rc = cv_machine_can_sell(m);
+	if (rc != CV_OK)
+		return rc;
+	struct cv_vend *v = m->session;
+	if (v != NULL && v->state == CV_VEND_STATE_AUTH_DECLINED && v->lane == lane) {
+		cv_vend_retry_auth(m, v);
+		if (vend_number_out != NULL)
+			*vend_number_out = v->number;
+		return CV_OK;
+	}
+	if (v != NULL && v->state != CV_VEND_STATE_AUTH_DECLINED)
+		return CV_E_BUSY;
+	enum cv_lane_availability availability = cv_lane_availability(m, &m->lanes[lane]);
+	rc = cv_lane_availability_status(availability);
+	if (rc != CV_OK) {
+		cv_machine_show(m, availability == CV_LANE_SOLD_OUT ? CV_MSG_SOLD_OUT : CV_MSG_UNAVAILABLE,
+				lane, m->lanes[lane].config.price_minor, v == NULL);
+		return rc;
+	}
+	/* Another lane after a decline: the declined vend ends here. */
+	if (v != NULL)
+		cv_vend_cancel(m, v);
+	v = cv_vend_create(m, lane);
+	if (v == NULL)
+		return CV_E_BUSY;
+	if (vend_number_out != NULL)
+		*vend_number_out = v->number;
+	return CV_OK;
+}
+
+CV_EXPORT enum cv_status cv_machine_cancel(struct cv_machine *m)
+{
+	if (m == NULL)
+		return CV_E_MISUSE;
+	if (m->session == NULL)
+		return CV_E_STATE;
+	return cv_vend_cancel(m, m->session);
+}

@@ -1,1 +1,92 @@
-_Static_assert(1, "placeholder until written");
+/* SPDX-License-Identifier: MIT */
+/* Machine configuration: defaults and validation of everything before init. */
+#include "machine_private.h"
+
+CV_EXPORT void cv_machine_config_default(struct cv_machine_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	cv_str_copy(config->machine_id, sizeof(config->machine_id), "cv-machine");
+	cv_str_copy(config->currency, sizeof(config->currency), "USD");
+	config->timeouts.payment_ms = 30000;
+	config->timeouts.lookup_ms = 10000;
+	config->timeouts.settle_ms = 15000;
+	config->timeouts.motor_ms = 5000;
+	config->timeouts.verify_ms = 3000;
+	config->timeouts.session_ms = 30000;
+	config->timeouts.retry_base_ms = 2000;
+	config->timeouts.retry_cap_ms = 300000;
+	config->timeouts.message_ms = 5000;
+	config->lookup_attempts_max = 3;
+	config->settle_attempts_max = 20;
+}
+
+/* A table is usable if it claims at least version 1 and is at least as large
+ * as version 1 was; members appended later are optional by construction. */
+static bool cv_table_is_v1(uint32_t abi_version, uint32_t struct_size, size_t v1_size)
+{
+	return abi_version >= 1 && struct_size >= v1_size;
+}
+
+static enum cv_status cv_backends_validate(const struct cv_machine_config *c)
+{
+	if (c->platform == NULL || c->dispenser == NULL || c->sensor == NULL || c->payment == NULL ||
+	    c->storage == NULL)
+		return CV_E_INVAL;
+	if (!cv_table_is_v1(c->platform->abi_version, c->platform->struct_size,
+			    sizeof(struct cv_platform_ops)) ||
+	    !cv_table_is_v1(c->dispenser->abi_version, c->dispenser->struct_size,
+			    sizeof(struct cv_dispenser_ops)) ||
+	    !cv_table_is_v1(c->sensor->abi_version, c->sensor->struct_size,
+			    sizeof(struct cv_sensor_ops)) ||
+	    !cv_table_is_v1(c->payment->abi_version, c->payment->struct_size,
+			    sizeof(struct cv_payment_ops)) ||
+	    !cv_table_is_v1(c->storage->abi_version, c->storage->struct_size,
+			    sizeof(struct cv_storage_ops)))
+		return CV_E_VERSION;
+	if (c->platform->random_bytes == NULL || c->dispenser->open == NULL ||
+	    c->dispenser->start == NULL || c->sensor->open == NULL || c->sensor->arm == NULL ||
+	    c->sensor->disarm == NULL || c->payment->open == NULL || c->payment->authorize == NULL ||
+	    c->payment->capture == NULL || c->payment->void_auth == NULL ||
+	    c->payment->lookup == NULL || c->storage->open == NULL || c->storage->append == NULL ||
+	    c->storage->sync == NULL)
+		return CV_E_INVAL;
+	return CV_OK;
+}
+
+static bool cv_timeouts_valid(const struct cv_timeouts *t)
+{
+	return t->payment_ms && t->lookup_ms && t->settle_ms && t->motor_ms && t->verify_ms &&
+	       t->session_ms && t->retry_base_ms && t->retry_cap_ms >= t->retry_base_ms &&
+	       t->message_ms;
+}
+
+static enum cv_status cv_lanes_validate(const struct cv_machine_config *c)
+{
+	if (c->lanes == NULL || c->lane_count < 1 || c->lane_count > CV_LANES_MAX)
+		return CV_E_INVAL;
+	for (uint16_t i = 0; i < c->lane_count; i++) {
+		if (cv_lane_config_validate(&c->lanes[i]) != CV_OK)
+			return CV_E_INVAL;
+		for (uint16_t j = 0; j < i; j++)
+			if (strcmp(c->lanes[i].label, c->lanes[j].label) == 0)
+				return CV_E_INVAL;
+	}
+	return CV_OK;
+}
+
+enum cv_status cv_machine_config_validate(const struct cv_machine_config *c)
+{
+	if (!cv_str_is_terminated(c->machine_id, sizeof(c->machine_id)) || c->machine_id[0] == '\0')
+		return CV_E_INVAL;
+	if (!cv_str_is_terminated(c->currency, sizeof(c->currency)) || !cv_currency_is_valid(c->currency))
+		return CV_E_INVAL;
+	if (!cv_timeouts_valid(&c->timeouts))
+		return CV_E_INVAL;
+	if (c->lookup_attempts_max < 1 || c->lookup_attempts_max > 20 || c->settle_attempts_max < 1 ||
+	    c->settle_attempts_max > 1000)
+		return CV_E_INVAL;
+	enum cv_status rc = cv_lanes_validate(c);
+	if (rc != CV_OK)
+		return rc;
+	return cv_backends_validate(c);
+}

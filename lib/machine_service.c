@@ -1,1 +1,170 @@
-_Static_assert(1, "placeholder until written");
+/* SPDX-License-Identifier: MIT */
+/* Service mode: the operator's door-open actions on lanes. Every change is
+ * validated first, so bad input changes nothing, then journaled. */
+#include "machine_private.h"
+
+static void cv_machine_journal_service(struct cv_machine *m, bool entering)
+{
+	struct cv_journal_writer w;
+	cv_journal_writer_init(&w);
+	cv_journal_put_u8(&w, entering);
+	cv_journal_append(m, CV_JOURNAL_SERVICE, &w);
+}
+
+CV_EXPORT enum cv_status cv_machine_service_enter(struct cv_machine *m)
+{
+	if (m == NULL)
+		return CV_E_MISUSE;
+	if (m->session != NULL)
+		return CV_E_BUSY;
+	if (!m->in_service) {
+		m->in_service = true;
+		cv_machine_journal_service(m, true);
+		cv_machine_show(m, CV_MSG_SERVICE_MODE, CV_DISPLAY_NO_LANE, 0, false);
+	}
+	return CV_OK;
+}
+
+CV_EXPORT enum cv_status cv_machine_service_exit(struct cv_machine *m)
+{
+	if (m == NULL)
+		return CV_E_MISUSE;
+	if (!m->in_service)
+		return CV_E_STATE;
+	m->in_service = false;
+	cv_machine_journal_service(m, false);
+	m->message_until_ms = 0;
+	cv_machine_show(m, CV_MSG_CHOOSE_PRODUCT, CV_DISPLAY_NO_LANE, 0, false);
+	return CV_OK;
+}
+
+CV_EXPORT bool cv_machine_in_service(const struct cv_machine *m)
+{
+	return m != NULL && m->in_service;
+}
+
+/* Common gate of every lane service call. */
+static enum cv_status cv_service_lane(struct cv_machine *m, uint16_t lane, struct cv_lane **out)
+{
+	if (m == NULL)
+		return CV_E_MISUSE;
+	if (!m->in_service)
+		return CV_E_STATE;
+	if (lane >= m->config.lane_count)
+		return CV_E_NOT_FOUND;
+	*out = &m->lanes[lane];
+	return CV_OK;
+}
+
+static void cv_service_stock_changed(struct cv_machine *m, uint16_t lane)
+{
+	cv_lane_update_stock_alerts(m, lane);
+	cv_lane_changed(m, lane);
+}
+
+CV_EXPORT enum cv_status cv_machine_lane_refill(struct cv_machine *m, uint16_t lane, uint16_t added)
+{
+	struct cv_lane *l;
+	enum cv_status rc = cv_service_lane(m, lane, &l);
+	if (rc != CV_OK)
+		return rc;
+	if (added == 0 || added > l->config.capacity - l->config.count)
+		return CV_E_INVAL;
+	l->config.count = (uint16_t)(l->config.count + added);
+	cv_service_stock_changed(m, lane);
+	return CV_OK;
+}
+
+CV_EXPORT enum cv_status cv_machine_lane_set_count(struct cv_machine *m, uint16_t lane, uint16_t count)
+{
+	struct cv_lane *l;
+	enum cv_status rc = cv_service_lane(m, lane, &l);
+	if (rc != CV_OK)
+		return rc;
+	if (count > l->config.capacity)
+		return CV_E_INVAL;
+	l->config.count = count;
+	cv_service_stock_changed(m, lane);
+	return CV_OK;
+}
+
+CV_EXPORT enum cv_status cv_machine_lane_set_price(struct cv_machine *m, uint16_t lane, int64_t price_minor)
+{
+	struct cv_lane *l;
+	enum cv_status rc = cv_service_lane(m, lane, &l);
+	if (rc != CV_OK)
+		return rc;
+	if (price_minor <= 0)
+		return CV_E_INVAL;
+	l->config.price_minor = price_minor;
+	cv_lane_changed(m, lane);
+	return CV_OK;
+}
+
+CV_EXPORT enum cv_status cv_machine_lane_set_enabled(struct cv_machine *m, uint16_t lane, bool enabled)
+{
+	struct cv_lane *l;
+	enum cv_status rc = cv_service_lane(m, lane, &l);
+	if (rc != CV_OK)
+		return rc;
+	l->enabled = enabled;
+	cv_lane_changed(m, lane);
+	return CV_OK;
+}
+
+CV_EXPORT enum cv_status cv_machine_lane_clear_quarantine(struct cv_machine *m, uint16_t lane)
+{
+	struct cv_lane *l;
+	enum cv_status rc = cv_service_lane(m, lane, &l);
+	if (rc != CV_OK)
+		return rc;
+	if (!l->quarantined)
+		return CV_E_STATE;
+	l->quarantined = false;
+	l->consecutive_failures = 0;
+	cv_machine_raise_alert(m, CV_ALERT_LANE_QUARANTINED, lane, false);
+	if (l->jam_alert_active) {
+		l->jam_alert_active = false;
+		cv_machine_raise_alert(m, CV_ALERT_MOTOR_JAM, lane, false);
+	}
+	cv_lane_changed(m, lane);
+	return CV_OK;
+}
+
+static void cv_lane_journal_config(struct cv_machine *m, uint16_t lane, const struct cv_lane_config *c)
+{
+	struct cv_journal_writer w;
+	cv_journal_writer_init(&w);
+	cv_journal_put_u16(&w, lane);
+	cv_journal_put_str(&w, c->label, sizeof(c->label));
+	cv_journal_put_str(&w, c->product_id, sizeof(c->product_id));
+	cv_journal_put_str(&w, c->product_name, sizeof(c->product_name));
+	cv_journal_put_u64(&w, (uint64_t)c->price_minor);
+	cv_journal_put_u16(&w, c->capacity);
+	cv_journal_put_u16(&w, c->count);
+	cv_journal_put_u16(&w, c->low_stock_threshold);
+	cv_journal_put_u8(&w, (uint8_t)c->verify_mode);
+	cv_journal_put_u8(&w, c->vend_quarter_turns);
+	cv_journal_put_u8(&w, c->respin_count_max);
+	cv_journal_put_u8(&w, c->respin_quarter_turns);
+	cv_journal_put_u8(&w, c->quarantine_after_failures);
+	cv_journal_append(m, CV_JOURNAL_LANE_CONFIG, &w);
+}
+
+CV_EXPORT enum cv_status cv_machine_lane_configure(struct cv_machine *m, uint16_t lane,
+						   const struct cv_lane_config *config)
+{
+	struct cv_lane *l;
+	enum cv_status rc = cv_service_lane(m, lane, &l);
+	if (rc != CV_OK)
+		return rc;
+	if (config == NULL || cv_lane_config_validate(config) != CV_OK)
+		return CV_E_INVAL;
+	for (uint16_t i = 0; i < m->config.lane_count; i++)
+		if (i != lane && strcmp(m->lanes[i].config.label, config->label) == 0)
+			return CV_E_INVAL;
+	l->config = *config;
+	cv_lane_journal_config(m, lane, config);
+	cv_service_stock_changed(m, lane);
+	return CV_OK;
+}

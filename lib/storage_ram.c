@@ -1,1 +1,77 @@
-_Static_assert(1, "placeholder until written");
+/* SPDX-License-Identifier: MIT */
+/* Journal storage in a caller-provided buffer: volatile, for tests and demos. */
+#include <candyvend/storage_ram.h>
+#include <candyvend/event.h>
+#include <candyvend/machine.h>
+
+#include "internal.h"
+
+static enum cv_status cv_ram_storage_open(void *ctx, struct cv_machine *machine)
+{
+	struct cv_ram_storage *s = ctx;
+	if (s == NULL || s->buf == NULL)
+		return CV_E_INVAL;
+	s->machine = machine;
+	return CV_OK;
+}
+
+static enum cv_status cv_ram_storage_append(void *ctx, uint64_t seq, const void *record, size_t length)
+{
+	struct cv_ram_storage *s = ctx;
+	if (length > s->capacity - s->length)
+		return CV_E_FULL;
+	memcpy(s->buf + s->length, record, length);
+	s->length += length;
+	s->last_seq = seq;
+	return CV_OK;
+}
+
+/* RAM is as durable as it gets: the completion is posted at once. */
+static enum cv_status cv_ram_storage_sync(void *ctx, uint64_t seq)
+{
+	struct cv_ram_storage *s = ctx;
+	struct cv_event ev = {.type = CV_EVENT_STORAGE_SYNCED};
+	s->sync_count++;
+	if (seq > s->synced_seq)
+		s->synced_seq = seq;
+	ev.u.storage.seq = s->synced_seq;
+	ev.u.storage.status = CV_OK;
+	enum cv_status rc = cv_machine_post(s->machine, &ev);
+	return rc == CV_OK ? CV_PENDING : rc;
+}
+
+static enum cv_status cv_ram_storage_read(void *ctx, uint64_t offset, void *buf, size_t size,
+					  size_t *length_out)
+{
+	struct cv_ram_storage *s = ctx;
+	size_t available = offset < s->length ? s->length - (size_t)offset : 0;
+	size_t n = size < available ? size : available;
+	if (n > 0)
+		memcpy(buf, s->buf + offset, n);
+	*length_out = n;
+	return CV_OK;
+}
+
+static uint32_t cv_ram_storage_caps(void *ctx)
+{
+	(void)ctx;
+	return 0; /* RAM does not survive power loss. */
+}
+
+CV_EXPORT const struct cv_storage_ops cv_ram_storage_ops = {
+	.abi_version = CV_BACKEND_ABI_VERSION,
+	.struct_size = sizeof(struct cv_storage_ops),
+	.name = "ram",
+	.caps = cv_ram_storage_caps,
+	.open = cv_ram_storage_open,
+	.append = cv_ram_storage_append,
+	.sync = cv_ram_storage_sync,
+	.read = cv_ram_storage_read,
+};
+
+CV_EXPORT void cv_ram_storage_init(struct cv_ram_storage *storage, void *buf, size_t capacity)
+{
+	memset(storage, 0, sizeof(*storage));
+	storage->buf = buf;
+	storage->capacity = capacity;
+}

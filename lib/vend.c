@@ -1,1 +1,356 @@
-_Static_assert(1, "placeholder until written");
+/* SPDX-License-Identifier: MIT */
+/* The vend state machine: creation, transitions, the level-triggered advance
+ * loop, cancel and retry. Payment and dispensing details live in
+ * vend_payment.c and vend_dispense.c. */
+#include "machine_private.h"
+
+static const char cv_base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+/* 128 random bits as 26 base32 characters (RFC 4648 alphabet, lower case, no padding). */
+static void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN])
+{
+	unsigned bits = 0, used = 0, n = 0;
+	for (unsigned i = 0; i < 16; i++) {
+		bits = (bits << 8) | uuid[i];
+		used += 8;
+		while (used >= 5) {
+			out[n++] = cv_base32_alphabet[(bits >> (used - 5)) & 31u];
+			used -= 5;
+		}
+	}
+	out[n++] = cv_base32_alphabet[(bits << (5 - used)) & 31u];
+	out[n] = '\0';
+}
+
+struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane)
+{
+	struct cv_vend *v = NULL;
+	for (unsigned i = 0; i < CV_VENDS_MAX && v == NULL; i++)
+		if (!m->vends[i].in_use)
+			v = &m->vends[i];
+	if (v == NULL)
+		return NULL;
+	memset(v, 0, sizeof(*v));
+	v->in_use = true;
+	v->number = ++m->next_vend_number;
+	m->config.platform->random_bytes(m->config.platform_ctx, v->uuid, sizeof(v->uuid));
+	cv_vend_id_encode(v->uuid, v->id);
+	v->lane = lane;
+	v->price_minor = m->lanes[lane].config.price_minor; /* Frozen: a price change won't touch it. */
+	v->auth_attempt = 1;
+	m->session = v;
+	m->stats.vends_started++;
+
+	struct cv_journal_writer w;
+	cv_journal_writer_init(&w);
+	cv_journal_put_bytes(&w, v->uuid, sizeof(v->uuid));
+	cv_journal_put_u32(&w, v->number);
+	cv_journal_put_u16(&w, lane);
+	cv_journal_put_u64(&w, (uint64_t)v->price_minor);
+	cv_journal_put_str(&w, m->config.currency, sizeof(m->config.currency));
+	cv_journal_append(m, CV_JOURNAL_VEND_BEGIN, &w);
+	cv_vend_set_state(m, v, CV_VEND_STATE_SELECTED, CV_VEND_REASON_NONE);
+	return v;
+}
+
+void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, struct cv_vend_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->vend_number = v->number;
+	memcpy(out->vend_id, v->id, sizeof(out->vend_id));
+	out->state = v->state;
+	out->reason = v->reason;
+	out->lane = v->lane;
+	cv_money_make(v->price_minor, m->config.currency, &out->price);
+	out->auth_attempt = v->auth_attempt;
+	out->respins = v->respins;
+	out->drop_verified = v->drop_verified;
+	out->card = v->card;
+}
+
+/* The transition record carries everything recovery needs to resend an
+ * operation with the same key and the same frozen parameters. */
+static uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v)
+{
+	struct cv_journal_writer w;
+	cv_journal_writer_init(&w);
+	cv_journal_put_bytes(&w, v->uuid, sizeof(v->uuid));
+	cv_journal_put_u32(&w, v->number);
+	cv_journal_put_u8(&w, (uint8_t)v->state);
+	cv_journal_put_u8(&w, (uint8_t)v->reason);
+	cv_journal_put_u16(&w, v->lane);
+	cv_journal_put_u64(&w, (uint64_t)v->price_minor);
+	cv_journal_put_u8(&w, v->auth_attempt);
+	cv_journal_put_u8(&w, v->respins);
+	cv_journal_put_u8(&w, v->drop_verified);
+	cv_journal_put_str(&w, v->processor_ref, sizeof(v->processor_ref));
+	cv_journal_put_str(&w, v->card.brand, sizeof(v->card.brand));
+	cv_journal_put_str(&w, v->card.last4, sizeof(v->card.last4));
+	cv_journal_put_str(&w, v->card.auth_code, sizeof(v->card.auth_code));
+	return cv_journal_append(m, CV_JOURNAL_VEND_STATE, &w);
+}
+
+/* What the customer is told when their vend leaves the customer phase. */
+static enum cv_msg cv_vend_final_msg(const struct cv_vend *v)
+{
+	if (v->state == CV_VEND_STATE_CAPTURE_PENDING)
+		return CV_MSG_TAKE_PRODUCT;
+	switch (v->reason) {
+	case CV_VEND_REASON_CUSTOMER_CANCEL:
+		return CV_MSG_CANCELLED;
+	case CV_VEND_REASON_NO_DROP:
+	case CV_VEND_REASON_MOTOR_JAM:
+	case CV_VEND_REASON_MOTOR_TIMEOUT:
+	case CV_VEND_REASON_SENSOR_FAULT:
+	case CV_VEND_REASON_DISPENSER_ERROR:
+		return CV_MSG_NOT_DISPENSED;
+	case CV_VEND_REASON_SESSION_TIMEOUT:
+		return CV_MSG_CHOOSE_PRODUCT;
+	default:
+		return CV_MSG_PAYMENT_FAILED;
+	}
+}
+
+static void cv_vend_show(struct cv_machine *m, struct cv_vend *v)
+{
+	if (m->session != v)
+		return;
+	enum cv_msg msg;
+	switch (v->state) {
+	case CV_VEND_STATE_SELECTED:
+	case CV_VEND_STATE_AUTH_PENDING:
+		msg = CV_MSG_PRESENT_CARD;
+		break;
+	case CV_VEND_STATE_AUTH_LOOKUP:
+		msg = CV_MSG_CHECKING_PAYMENT;
+		break;
+	case CV_VEND_STATE_AUTH_DECLINED:
+		msg = CV_MSG_DECLINED_TRY_AGAIN;
+		break;
+	case CV_VEND_STATE_AUTHORIZED:
+	case CV_VEND_STATE_DISPENSING:
+	case CV_VEND_STATE_VERIFYING:
+		msg = CV_MSG_DISPENSING;
+		break;
+	default:
+		/* The customer's part is over; settlement goes on without them. */
+		m->session = NULL;
+		msg = cv_vend_final_msg(v);
+		cv_machine_show(m, msg, v->lane, v->price_minor, msg != CV_MSG_CHOOSE_PRODUCT);
+		return;
+	}
+	cv_machine_show(m, msg, v->lane, v->price_minor, false);
+}
+
+static enum cv_receipt_status cv_vend_receipt_status(enum cv_vend_state state)
+{
+	switch (state) {
+	case CV_VEND_STATE_CAPTURED:
+		return CV_RECEIPT_CHARGED;
+	case CV_VEND_STATE_CAPTURE_FAILED:
+		return CV_RECEIPT_CHARGE_FAILED;
+	default:
+		return CV_RECEIPT_NOT_CHARGED;
+	}
+}
+
+static void cv_vend_emit_receipt(struct cv_machine *m, const struct cv_vend *v)
+{
+	struct cv_event ev = {.type = CV_EVENT_RECEIPT};
+	struct cv_receipt *r = &ev.u.receipt;
+	const struct cv_lane_config *lane = &m->lanes[v->lane].config;
+	memcpy(r->vend_id, v->id, sizeof(r->vend_id));
+	cv_str_copy(r->machine_id, sizeof(r->machine_id), m->config.machine_id);
+	if (m->config.platform->wall_clock_ms != NULL)
+		r->time_ms = m->config.platform->wall_clock_ms(m->config.platform_ctx);
+	r->lane = v->lane;
+	cv_str_copy(r->lane_label, sizeof(r->lane_label), lane->label);
+	cv_str_copy(r->product_id, sizeof(r->product_id), lane->product_id);
+	cv_str_copy(r->product_name, sizeof(r->product_name), lane->product_name);
+	cv_money_make(v->price_minor, m->config.currency, &r->amount);
+	r->card = v->card;
+	r->status = cv_vend_receipt_status(v->state);
+	cv_machine_emit(m, &ev);
+}
+
+static void cv_vend_count_outcome(struct cv_machine *m, const struct cv_vend *v)
+{
+	struct cv_machine_stats *s = &m->stats;
+	switch (v->state) {
+	case CV_VEND_STATE_CAPTURED:
+		s->vends_captured++;
+		s->captured_minor += v->price_minor;
+		break;
+	case CV_VEND_STATE_VOIDED:
+		s->vends_voided++;
+		break;
+	case CV_VEND_STATE_ABANDONED:
+		s->vends_abandoned++;
+		break;
+	case CV_VEND_STATE_CAPTURE_FAILED:
+		s->vends_capture_failed++;
+		break;
+	default:
+		s->vends_void_failed++;
+		break;
+	}
+}
+
+static void cv_vend_finish(struct cv_machine *m, struct cv_vend *v)
+{
+	cv_vend_count_outcome(m, v);
+	if (v->state == CV_VEND_STATE_CAPTURE_FAILED || v->state == CV_VEND_STATE_VOID_FAILED)
+		cv_machine_raise_alert(m, CV_ALERT_SETTLEMENT_FAILED, v->lane, true);
+	if (v->state != CV_VEND_STATE_ABANDONED)
+		cv_vend_emit_receipt(m, v);
+	cv_vend_info_fill(v, m, &m->last_finished);
+	m->has_last_finished = true;
+	v->in_use = false;
+}
+
+void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_state state,
+		       enum cv_vend_reason reason)
+{
+	v->state = state;
+	if (reason != CV_VEND_REASON_NONE)
+		v->reason = reason;
+	v->op = CV_VEND_OP_NONE;
+	v->op_started = false;
+	v->attempts = 0;
+	v->next_attempt_ms = m->now_ms;
+	v->wait_seq = cv_vend_journal_state(m, v);
+
+	struct cv_event ev = {.type = CV_EVENT_VEND_STATE};
+	cv_vend_info_fill(v, m, &ev.u.vend);
+	cv_machine_emit(m, &ev);
+	cv_vend_show(m, v);
+	if (cv_vend_state_is_terminal(state))
+		cv_vend_finish(m, v);
+}
+
+struct cv_vend *cv_vend_find_op(struct cv_machine *m, uint32_t op_id, enum cv_vend_op op)
+{
+	for (unsigned i = 0; i < CV_VENDS_MAX; i++) {
+		struct cv_vend *v = &m->vends[i];
+		if (v->in_use && v->op == op && v->op_started && v->op_id == op_id)
+			return v;
+	}
+	return NULL;
+}
+
+/* Full jitter: a random delay in [0, min(cap, base * 2^(attempts-1))]. */
+uint64_t cv_vend_backoff_ms(struct cv_machine *m, uint16_t attempts)
+{
+	uint64_t ceiling = m->config.timeouts.retry_base_ms;
+	for (uint16_t i = 1; i < attempts && ceiling < m->config.timeouts.retry_cap_ms; i++)
+		ceiling *= 2;
+	if (ceiling > m->config.timeouts.retry_cap_ms)
+		ceiling = m->config.timeouts.retry_cap_ms;
+	return cv_machine_random_u32(m) % (ceiling + 1);
+}
+
+static bool cv_vend_is_payment_state(enum cv_vend_state state)
+{
+	return state == CV_VEND_STATE_AUTH_PENDING || state == CV_VEND_STATE_AUTH_LOOKUP ||
+	       state == CV_VEND_STATE_CAPTURE_PENDING || state == CV_VEND_STATE_VOID_PENDING;
+}
+
+/* The side effect of a state starts only once its intent is durable. */
+static bool cv_vend_may_start(const struct cv_machine *m, const struct cv_vend *v)
+{
+	return !v->op_started && cv_journal_is_durable(m, v->wait_seq) && m->now_ms >= v->next_attempt_ms;
+}
+
+static bool cv_vend_advance_once(struct cv_machine *m, struct cv_vend *v)
+{
+	if (cv_vend_is_payment_state(v->state)) {
+		if (cv_vend_may_start(m, v))
+			return cv_vend_payment_start(m, v);
+		if (v->op_started && m->now_ms >= v->op_deadline_ms) {
+			cv_vend_payment_timeout(m, v);
+			return true;
+		}
+		return false;
+	}
+	switch (v->state) {
+	case CV_VEND_STATE_SELECTED:
+		cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_PENDING, CV_VEND_REASON_NONE);
+		return true;
+	case CV_VEND_STATE_AUTH_DECLINED:
+		if (m->now_ms < v->session_deadline_ms)
+			return false;
+		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_SESSION_TIMEOUT);
+		return true;
+	case CV_VEND_STATE_AUTHORIZED:
+		cv_vend_set_state(m, v, CV_VEND_STATE_DISPENSING, CV_VEND_REASON_NONE);
+		return true;
+	case CV_VEND_STATE_DISPENSING:
+		if (cv_vend_may_start(m, v))
+			return cv_vend_motor_start(m, v);
+		if (v->op_started && m->now_ms >= v->op_deadline_ms) {
+			cv_vend_motor_timeout(m, v);
+			return true;
+		}
+		return false;
+	case CV_VEND_STATE_VERIFYING:
+		return cv_vend_verify_tick(m, v);
+	default:
+		return false;
+	}
+}
+
+/* Repeats while a vend moves on by itself (a transition that needs no
+ * outside answer); the bound keeps a step's work finite. */
+bool cv_vend_advance(struct cv_machine *m, struct cv_vend *v)
+{
+	bool progress = false;
+	for (unsigned i = 0; i < 8 && v->in_use; i++) {
+		if (!cv_vend_advance_once(m, v))
+			break;
+		progress = true;
+	}
+	return progress;
+}
+
+static void cv_vend_abort_collect(struct cv_machine *m, const struct cv_vend *v)
+{
+	const struct cv_payment_ops *ops = m->config.payment;
+	if (ops->abort_collect != NULL)
+		ops->abort_collect(m->config.payment_ctx, v->op_id);
+}
+
+enum cv_status cv_vend_cancel(struct cv_machine *m, struct cv_vend *v)
+{
+	switch (v->state) {
+	case CV_VEND_STATE_SELECTED:
+	case CV_VEND_STATE_AUTH_DECLINED:
+		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_CUSTOMER_CANCEL);
+		return CV_OK;
+	case CV_VEND_STATE_AUTH_PENDING:
+		if (!v->op_started) {
+			cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_CUSTOMER_CANCEL);
+			return CV_OK;
+		}
+		/* A hold may be on its way: wait for the answer, then void it if need be. */
+		v->cancel_requested = true;
+		cv_vend_abort_collect(m, v);
+		return CV_OK;
+	case CV_VEND_STATE_AUTH_LOOKUP:
+		v->cancel_requested = true;
+		return CV_OK;
+	case CV_VEND_STATE_AUTHORIZED:
+		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_CUSTOMER_CANCEL);
+		return CV_OK;
+	default:
+		return CV_E_STATE;
+	}
+}
+
+void cv_vend_retry_auth(struct cv_machine *m, struct cv_vend *v)
+{
+	/* The previous attempt failed definitely, so a new key is safe. */
+	v->auth_attempt++;
+	v->cancel_requested = false;
+	v->reason = CV_VEND_REASON_NONE;
+	cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_PENDING, CV_VEND_REASON_NONE);
+}

@@ -1,1 +1,167 @@
-_Static_assert(1, "placeholder until written");
+/* SPDX-License-Identifier: MIT */
+/* The dispensing side of a vend: motor movements, drop verification by the
+ * lane's policy, re-spins, and the failures that count toward quarantine. */
+#include "machine_private.h"
+
+void cv_vend_sensor_release(struct cv_machine *m, struct cv_vend *v)
+{
+	if (!v->sensor_armed)
+		return;
+	m->config.sensor->disarm(m->config.sensor_ctx, v->sensor_op_id);
+	v->sensor_armed = false;
+}
+
+/* The lane could not deliver: void the hold and count it against the lane.
+ * A sensor fault is the machine's, not the lane's, so it does not count. */
+static void cv_vend_dispense_failed(struct cv_machine *m, struct cv_vend *v, enum cv_vend_reason reason)
+{
+	cv_vend_sensor_release(m, v);
+	if (reason != CV_VEND_REASON_SENSOR_FAULT)
+		cv_lane_record_failure(m, v->lane);
+	cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, reason);
+}
+
+/* The drop is proven: take the item from inventory and capture. */
+static void cv_vend_delivered(struct cv_machine *m, struct cv_vend *v)
+{
+	v->drop_verified = true;
+	cv_vend_sensor_release(m, v);
+	m->stats.drops_verified++;
+	m->stats.dispensed_value_minor += v->price_minor;
+	cv_lane_take_item(m, v->lane);
+	cv_vend_set_state(m, v, CV_VEND_STATE_CAPTURE_PENDING, CV_VEND_REASON_NONE);
+}
+
+static bool cv_vend_sensor_needed(const struct cv_machine *m, const struct cv_vend *v)
+{
+	return m->lanes[v->lane].config.verify_mode != CV_VERIFY_MODE_OFF;
+}
+
+/* Whether a completed motor cycle alone proves delivery for this lane now. */
+static bool cv_vend_motor_proves_drop(const struct cv_machine *m, const struct cv_vend *v)
+{
+	enum cv_verify_mode mode = m->lanes[v->lane].config.verify_mode;
+	return mode == CV_VERIFY_MODE_OFF || (mode == CV_VERIFY_MODE_OPTIONAL && m->sensor_faulted);
+}
+
+static void cv_vend_sensor_fault(struct cv_machine *m)
+{
+	if (m->sensor_faulted)
+		return;
+	m->sensor_faulted = true;
+	cv_machine_raise_alert(m, CV_ALERT_DETECTOR_FAULT, CV_ALERT_NO_LANE, true);
+}
+
+/* Arms the sensor before the first movement; false if the vend can't go on. */
+static bool cv_vend_sensor_arm(struct cv_machine *m, struct cv_vend *v)
+{
+	if (v->sensor_armed || !cv_vend_sensor_needed(m, v) || m->sensor_faulted)
+		return true;
+	v->sensor_op_id = cv_machine_new_op_id(m);
+	enum cv_status rc = m->config.sensor->arm(m->config.sensor_ctx, v->sensor_op_id, v->lane);
+	if (rc == CV_OK || rc == CV_PENDING) {
+		v->sensor_armed = true;
+		return true;
+	}
+	cv_vend_sensor_fault(m);
+	return false;
+}
+
+bool cv_vend_motor_start(struct cv_machine *m, struct cv_vend *v)
+{
+	const struct cv_lane_config *lane = &m->lanes[v->lane].config;
+	bool sensor_ok = cv_vend_sensor_arm(m, v);
+	if (!sensor_ok || (m->sensor_faulted && lane->verify_mode == CV_VERIFY_MODE_REQUIRED)) {
+		/* Never turn a motor whose result nobody can verify. */
+		cv_vend_dispense_failed(m, v, CV_VEND_REASON_SENSOR_FAULT);
+		return true;
+	}
+	struct cv_dispense_request req = {
+		.op_id = cv_machine_new_op_id(m),
+		.lane = v->lane,
+		.quarter_turns = v->respins == 0 ? lane->vend_quarter_turns : lane->respin_quarter_turns,
+		.timeout_ms = m->config.timeouts.motor_ms,
+	};
+	v->op = CV_VEND_OP_MOTOR;
+	v->op_id = req.op_id;
+	v->op_started = true;
+	v->op_deadline_ms = m->now_ms + req.timeout_ms;
+	enum cv_status rc = m->config.dispenser->start(m->config.dispenser_ctx, &req);
+	if (rc != CV_OK && rc != CV_PENDING) {
+		v->op = CV_VEND_OP_NONE;
+		v->op_started = false;
+		cv_vend_dispense_failed(m, v, CV_VEND_REASON_DISPENSER_ERROR);
+	}
+	return true;
+}
+
+static void cv_vend_raise_jam(struct cv_machine *m, uint16_t lane)
+{
+	if (m->lanes[lane].jam_alert_active)
+		return;
+	m->lanes[lane].jam_alert_active = true;
+	cv_machine_raise_alert(m, CV_ALERT_MOTOR_JAM, lane, true);
+}
+
+/* A motor that failed still delivered if the sensor saw the drop. */
+static void cv_vend_motor_failed(struct cv_machine *m, struct cv_vend *v, enum cv_vend_reason reason)
+{
+	cv_vend_raise_jam(m, v->lane);
+	if (v->drop_verified)
+		cv_vend_delivered(m, v);
+	else
+		cv_vend_dispense_failed(m, v, reason);
+}
+
+void cv_vend_motor_done(struct cv_machine *m, struct cv_vend *v, enum cv_status status)
+{
+	v->op = CV_VEND_OP_NONE;
+	v->op_started = false;
+	if (status != CV_OK) {
+		cv_vend_motor_failed(m, v, CV_VEND_REASON_MOTOR_JAM);
+		return;
+	}
+	cv_vend_set_state(m, v, CV_VEND_STATE_VERIFYING, CV_VEND_REASON_NONE);
+	v->op_deadline_ms = m->now_ms + m->config.timeouts.verify_ms;
+}
+
+void cv_vend_motor_timeout(struct cv_machine *m, struct cv_vend *v)
+{
+	if (m->config.dispenser->stop != NULL)
+		m->config.dispenser->stop(m->config.dispenser_ctx, v->lane);
+	v->op = CV_VEND_OP_NONE;
+	v->op_started = false;
+	cv_vend_motor_failed(m, v, CV_VEND_REASON_MOTOR_TIMEOUT);
+}
+
+void cv_vend_drop_seen(struct cv_machine *m, struct cv_vend *v)
+{
+	(void)m;
+	/* Counted once; VERIFYING acts on it, DISPENSING waits for the motor. */
+	if (v->state == CV_VEND_STATE_DISPENSING || v->state == CV_VEND_STATE_VERIFYING)
+		v->drop_verified = true;
+}
+
+bool cv_vend_verify_tick(struct cv_machine *m, struct cv_vend *v)
+{
+	const struct cv_lane_config *lane = &m->lanes[v->lane].config;
+	if (v->drop_verified || cv_vend_motor_proves_drop(m, v)) {
+		cv_vend_delivered(m, v);
+		return true;
+	}
+	/* A dead sensor can't confirm a re-spin either: stop before a double vend. */
+	if (m->sensor_faulted) {
+		cv_vend_dispense_failed(m, v, CV_VEND_REASON_SENSOR_FAULT);
+		return true;
+	}
+	if (m->now_ms < v->op_deadline_ms)
+		return false;
+	if (v->respins < lane->respin_count_max) {
+		v->respins++;
+		m->stats.respins++;
+		cv_vend_set_state(m, v, CV_VEND_STATE_DISPENSING, CV_VEND_REASON_NONE);
+		return true;
+	}
+	cv_vend_dispense_failed(m, v, CV_VEND_REASON_NO_DROP);
+	return true;
+}

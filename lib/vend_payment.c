@@ -1,1 +1,241 @@
-_Static_assert(1, "placeholder until written");
+/* SPDX-License-Identifier: MIT */
+/* The payment side of a vend: sending authorize, lookup, capture and void
+ * with their idempotency keys, and acting on every possible answer. A
+ * timeout is never a decline: it is an unknown outcome, looked up (for an
+ * authorization) or resent with the same key (capture, void). */
+#include "machine_private.h"
+
+/* Keys regenerate identically from the journaled vend id after a crash:
+ * cv1.<vend id>.<op>[.<ordinal>]. */
+static void cv_vend_key(const struct cv_vend *v, const char *op, unsigned ordinal, char out[CV_IDEM_KEY_LEN])
+{
+	size_t n = 0;
+	const char *parts[3] = {"cv1.", v->id, op};
+	for (unsigned i = 0; i < 3; i++) {
+		if (i == 2)
+			out[n++] = '.';
+		for (const char *p = parts[i]; *p != '\0'; p++)
+			out[n++] = *p;
+	}
+	if (ordinal > 0) {
+		out[n++] = '.';
+		/* At most CV_AUTH_ATTEMPTS_MAX, a single digit. */
+		out[n++] = (char)('0' + ordinal % 10);
+	}
+	out[n] = '\0';
+}
+
+static enum cv_status cv_vend_payment_send(struct cv_machine *m, struct cv_payment_request *req)
+{
+	const struct cv_payment_ops *ops = m->config.payment;
+	void *ctx = m->config.payment_ctx;
+	switch (req->op) {
+	case CV_PAYMENT_OP_AUTHORIZE:
+		return ops->authorize(ctx, req);
+	case CV_PAYMENT_OP_LOOKUP:
+		return ops->lookup(ctx, req);
+	case CV_PAYMENT_OP_CAPTURE:
+		return ops->capture(ctx, req);
+	default:
+		return ops->void_auth(ctx, req);
+	}
+}
+
+static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, struct cv_payment_request *req)
+{
+	const struct cv_timeouts *t = &m->config.timeouts;
+	memcpy(req->vend_id, v->id, sizeof(req->vend_id));
+	cv_vend_key(v, "auth", v->auth_attempt, req->auth_key);
+	cv_str_copy(req->processor_ref, sizeof(req->processor_ref), v->processor_ref);
+	cv_money_make(v->price_minor, m->config.currency, &req->amount);
+	switch (v->state) {
+	case CV_VEND_STATE_AUTH_PENDING:
+		req->op = CV_PAYMENT_OP_AUTHORIZE;
+		memcpy(req->idempotency_key, req->auth_key, sizeof(req->idempotency_key));
+		req->timeout_ms = t->payment_ms;
+		break;
+	case CV_VEND_STATE_AUTH_LOOKUP:
+		req->op = CV_PAYMENT_OP_LOOKUP;
+		memcpy(req->idempotency_key, req->auth_key, sizeof(req->idempotency_key));
+		req->timeout_ms = t->lookup_ms;
+		break;
+	case CV_VEND_STATE_CAPTURE_PENDING:
+		req->op = CV_PAYMENT_OP_CAPTURE;
+		cv_vend_key(v, "cap", 0, req->idempotency_key);
+		req->timeout_ms = t->settle_ms;
+		break;
+	default:
+		req->op = CV_PAYMENT_OP_VOID;
+		cv_vend_key(v, "void", 0, req->idempotency_key);
+		req->timeout_ms = t->settle_ms;
+		break;
+	}
+}
+
+bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v)
+{
+	struct cv_payment_request req;
+	memset(&req, 0, sizeof(req));
+	cv_vend_request_fill(m, v, &req);
+	req.op_id = cv_machine_new_op_id(m);
+	v->op = CV_VEND_OP_PAYMENT;
+	v->op_id = req.op_id;
+	v->op_started = true;
+	v->op_deadline_ms = m->now_ms + req.timeout_ms;
+	v->attempts++;
+	enum cv_status rc = cv_vend_payment_send(m, &req);
+	if (rc != CV_OK && rc != CV_PENDING) {
+		/* Refused before it left the machine: a definite "not sent". */
+		struct cv_payment_result r;
+		memset(&r, 0, sizeof(r));
+		r.op_id = req.op_id;
+		r.op = req.op;
+		r.result = CV_PAY_NOT_SENT;
+		cv_vend_payment_result(m, v, &r);
+	}
+	return true;
+}
+
+static void cv_vend_auth_held(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
+{
+	v->card = r->card;
+	cv_str_copy(v->processor_ref, sizeof(v->processor_ref), r->processor_ref);
+	bool enough = r->amount.amount_minor >= v->price_minor &&
+		      strcmp(r->amount.currency, m->config.currency) == 0;
+	if (!enough)
+		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_SHORT_AUTHORIZATION);
+	else if (v->cancel_requested)
+		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_CUSTOMER_CANCEL);
+	else
+		cv_vend_set_state(m, v, CV_VEND_STATE_AUTHORIZED, CV_VEND_REASON_NONE);
+}
+
+/* A definite failure: nothing is held, so the customer may try again with a
+ * new key, unless they cancelled or used up their attempts. */
+static void cv_vend_auth_failed(struct cv_machine *m, struct cv_vend *v, enum cv_vend_reason reason)
+{
+	if (v->cancel_requested) {
+		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_CUSTOMER_CANCEL);
+		return;
+	}
+	if (v->auth_attempt >= CV_AUTH_ATTEMPTS_MAX) {
+		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, reason);
+		return;
+	}
+	v->session_deadline_ms = m->now_ms + m->config.timeouts.session_ms;
+	cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_DECLINED, reason);
+}
+
+static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
+{
+	switch (r->result) {
+	case CV_PAY_OK:
+		cv_vend_auth_held(m, v, r);
+		break;
+	case CV_PAY_DECLINED:
+		m->stats.declines++;
+		cv_vend_auth_failed(m, v, CV_VEND_REASON_DECLINED);
+		break;
+	case CV_PAY_CANCELLED:
+		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_CUSTOMER_CANCEL);
+		break;
+	case CV_PAY_UNKNOWN:
+		cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_LOOKUP, CV_VEND_REASON_NONE);
+		break;
+	default:
+		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
+		break;
+	}
+}
+
+static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
+{
+	switch (r->result) {
+	case CV_PAY_OK:
+		cv_vend_auth_held(m, v, r);
+		return;
+	case CV_PAY_DECLINED:
+		m->stats.declines++;
+		cv_vend_auth_failed(m, v, CV_VEND_REASON_DECLINED);
+		return;
+	case CV_PAY_NOT_FOUND:
+	case CV_PAY_CANCELLED:
+		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
+		return;
+	default:
+		break;
+	}
+	/* Still unknown: look again later; past the budget, void whatever may
+	 * exist so that a doubtful hold never turns into a charge. */
+	if (v->attempts >= m->config.lookup_attempts_max) {
+		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_PAYMENT_UNKNOWN);
+		return;
+	}
+	v->next_attempt_ms = m->now_ms + cv_vend_backoff_ms(m, v->attempts);
+}
+
+static void cv_vend_on_settle(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
+{
+	bool capture = v->state == CV_VEND_STATE_CAPTURE_PENDING;
+	enum cv_vend_state done = capture ? CV_VEND_STATE_CAPTURED : CV_VEND_STATE_VOIDED;
+	enum cv_vend_state failed = capture ? CV_VEND_STATE_CAPTURE_FAILED : CV_VEND_STATE_VOID_FAILED;
+	switch (r->result) {
+	case CV_PAY_OK:
+		cv_vend_set_state(m, v, done, CV_VEND_REASON_NONE);
+		return;
+	case CV_PAY_NOT_FOUND:
+		/* Nothing to void is as good as voided; nothing to capture is a loss. */
+		cv_vend_set_state(m, v, capture ? failed : done, CV_VEND_REASON_NONE);
+		return;
+	case CV_PAY_UNKNOWN:
+	case CV_PAY_NOT_SENT:
+		break;
+	default:
+		cv_vend_set_state(m, v, failed, CV_VEND_REASON_PAYMENT_FAILED);
+		return;
+	}
+	/* Obligations are resent with the same key until the budget runs out. */
+	if (v->attempts >= m->config.settle_attempts_max) {
+		cv_vend_set_state(m, v, failed, CV_VEND_REASON_PAYMENT_UNKNOWN);
+		return;
+	}
+	v->next_attempt_ms = m->now_ms + cv_vend_backoff_ms(m, v->attempts);
+}
+
+void cv_vend_payment_result(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
+{
+	v->op = CV_VEND_OP_NONE;
+	v->op_started = false;
+	if (r->result == CV_PAY_UNKNOWN)
+		m->stats.unknown_outcomes++;
+	switch (v->state) {
+	case CV_VEND_STATE_AUTH_PENDING:
+		cv_vend_on_authorize(m, v, r);
+		break;
+	case CV_VEND_STATE_AUTH_LOOKUP:
+		cv_vend_on_lookup(m, v, r);
+		break;
+	case CV_VEND_STATE_CAPTURE_PENDING:
+	case CV_VEND_STATE_VOID_PENDING:
+		cv_vend_on_settle(m, v, r);
+		break;
+	default:
+		CV_ASSERT(0 && "payment result in a state without a payment operation");
+		break;
+	}
+}
+
+/* No answer in time: the outcome is unknown, exactly as if the backend had said so. */
+void cv_vend_payment_timeout(struct cv_machine *m, struct cv_vend *v)
+{
+	struct cv_payment_result r;
+	memset(&r, 0, sizeof(r));
+	r.op_id = v->op_id;
+	r.result = CV_PAY_UNKNOWN;
+	if (v->state == CV_VEND_STATE_AUTH_PENDING) {
+		v->reason = CV_VEND_REASON_PAYMENT_TIMEOUT;
+		if (m->config.payment->abort_collect != NULL)
+			m->config.payment->abort_collect(m->config.payment_ctx, v->op_id);
+	}
+	cv_vend_payment_result(m, v, &r);
+}

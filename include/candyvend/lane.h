@@ -57,6 +57,7 @@ enum cv_lane_availability {
 	CV_LANE_DISABLED = 2,     /**< Disabled by the operator. */
 	CV_LANE_QUARANTINED = 3,  /**< Taken out of service after repeated failed vends. */
 	CV_LANE_NOT_PRICED = 4,   /**< Price is zero. */
+	CV_LANE_NO_SENSOR = 5,    /**< The drop sensor is faulted and the lane requires it. */
 };
 
 /**
@@ -69,7 +70,7 @@ struct cv_lane_config {
 	char label[CV_LANE_LABEL_LEN];           /**< Name on the button, e.g. "A1"; unique, non-empty. */
 	char product_id[CV_PRODUCT_ID_LEN];      /**< Operator's product id (SKU). */
 	char product_name[CV_PRODUCT_NAME_LEN];  /**< Name shown to customers; non-empty. */
-	int64_t price_minor;     /**< Price in the machine's currency; must be > 0. */
+	int64_t price_minor;     /**< Price in the machine's currency, ≥ 0; 0 = not priced yet (not sold). */
 	uint16_t capacity;       /**< Most items the lane holds, 1..::CV_LANE_CAPACITY_MAX. */
 	uint16_t count;          /**< Items in the lane now, 0..capacity. */
 	uint16_t low_stock_threshold; /**< Low-stock alert when count falls to this (0 = off); < capacity. */

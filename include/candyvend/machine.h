@@ -62,6 +62,7 @@ struct cv_timeouts {
 	uint32_t session_ms;   /**< Customer idle after a decline before the vend closes (default 30000). */
 	uint32_t retry_base_ms;/**< First retry delay of a capture, void or lookup (default 2000). */
 	uint32_t retry_cap_ms; /**< Longest retry delay (default 300000). */
+	uint32_t message_ms;   /**< How long a final message stays before the menu returns (default 5000). */
 };
 
 /** @brief Configuration of a machine. Copied at init; the lane array too. */
@@ -192,7 +193,7 @@ enum cv_status cv_machine_post(struct cv_machine *machine, const struct cv_event
  * @param vend_number_out If not NULL, receives the vend number.
  * @retval CV_OK vend started.
  * @retval CV_E_NOT_FOUND no such lane.
- * @retval CV_E_SOLD_OUT, CV_E_OUT_OF_SERVICE, CV_E_NOT_PRICED the lane can't be sold (see cv_machine_lane_info()).
+ * @retval CV_E_SOLD_OUT, CV_E_OUT_OF_SERVICE, CV_E_NOT_PRICED, CV_E_SENSOR the lane can't be sold (see cv_machine_lane_info()).
  * @retval CV_E_BUSY a customer vend is in progress, or ::CV_VENDS_MAX vends are still settling.
  * @retval CV_E_STATE in service mode, or the machine stopped selling (journal fault).
  */

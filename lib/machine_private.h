@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/* The machine's private state and the engine's internal interfaces. */
+#ifndef CANDYVEND_MACHINE_PRIVATE_H
+#define CANDYVEND_MACHINE_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <candyvend/machine.h>
+
+#include "internal.h"
+
+/* Size of one journal record payload; every encoder stays below it. */
+#define CV_JOURNAL_PAYLOAD_MAX 200
+/* Rounds of "handle events, advance vends, flush journal" in one step. A
+ * round only repeats while it made progress, so this bounds the work of a
+ * step without ever stalling a vend (the next step carries on). */
+#define CV_STEP_ROUNDS_MAX 16
+
+/* A bounded FIFO of input events. */
+struct cv_event_queue {
+	struct cv_event items[CV_EVENT_QUEUE_MAX];
+	unsigned head;
+	unsigned count;
+};
+
+void cv_event_queue_init(struct cv_event_queue *queue);
+enum cv_status cv_event_queue_push(struct cv_event_queue *queue, const struct cv_event *event);
+bool cv_event_queue_pop(struct cv_event_queue *queue, struct cv_event *out);
+
+/* A lane as the engine keeps it. */
+struct cv_lane {
+	struct cv_lane_config config;
+	bool enabled;
+	bool quarantined;
+	bool jam_alert_active;
+	bool low_alert_active;
+	bool sold_out_alert_active;
+	uint8_t consecutive_failures;
+	uint32_t vends_verified;
+	uint32_t vends_failed;
+};
+
+/* The external operation a vend is waiting for. */
+enum cv_vend_op {
+	CV_VEND_OP_NONE = 0,
+	CV_VEND_OP_PAYMENT,
+	CV_VEND_OP_MOTOR,
+};
+
+/* One open vend. Slots are reused once a vend is terminal. */
+struct cv_vend {
+	bool in_use;
+	uint32_t number;
+	uint8_t uuid[16];
+	char id[CV_VEND_ID_LEN];
+	enum cv_vend_state state;
+	enum cv_vend_reason reason;
+	uint16_t lane;
+	int64_t price_minor;
+	uint8_t auth_attempt;
+	uint8_t respins;
+	bool drop_verified;
+	bool cancel_requested;
+	bool motor_done;
+	bool sensor_armed;
+	struct cv_card_summary card;
+	char processor_ref[CV_PROCESSOR_REF_LEN];
+	/* The operation in flight: started only once wait_seq is durable. */
+	enum cv_vend_op op;
+	bool op_started;
+	uint32_t op_id;
+	uint32_t sensor_op_id;
+	uint64_t op_deadline_ms;
+	uint64_t wait_seq;
+	/* Retries of lookups, captures and voids. */
+	uint16_t attempts;
+	uint64_t next_attempt_ms;
+	/* Customer idle deadline while declined. */
+	uint64_t session_deadline_ms;
+};
+
+struct cv_machine {
+	struct cv_machine_config config;
+	struct cv_lane lanes[CV_LANES_MAX];
+	struct cv_vend vends[CV_VENDS_MAX];
+	struct cv_vend_info last_finished;
+	bool has_last_finished;
+	struct cv_vend *session;      /* The vend the customer is part of, or NULL. */
+	struct cv_event_queue queue;
+	uint64_t now_ms;
+	uint32_t next_vend_number;
+	uint32_t next_op_id;
+	/* Journal. */
+	uint64_t last_seq;            /* Sequence number of the last record appended. */
+	uint64_t sync_requested_seq;  /* Highest seq a sync was asked for. */
+	uint64_t durable_seq;         /* Highest seq known durable. */
+	bool journal_fault;
+	/* Sensor and service. */
+	bool sensor_faulted;
+	bool in_service;
+	/* What the customer sees; a final message stays until message_until_ms. */
+	struct cv_display display;
+	uint64_t message_until_ms;
+	struct cv_machine_stats stats;
+	bool in_step;
+};
+
+/* machine.c */
+void cv_machine_emit(struct cv_machine *m, struct cv_event *event);
+void cv_machine_log(struct cv_machine *m, enum cv_log_level level, const char *message);
+uint32_t cv_machine_random_u32(struct cv_machine *m);
+uint32_t cv_machine_new_op_id(struct cv_machine *m);
+void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64_t amount_minor,
+		     bool hold);
+void cv_machine_raise_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active);
+
+/* machine_config.c */
+enum cv_status cv_machine_config_validate(const struct cv_machine_config *config);
+
+/* lanes.c */
+enum cv_status cv_lane_config_validate(const struct cv_lane_config *config);
+void cv_lane_init(struct cv_lane *lane, const struct cv_lane_config *config);
+enum cv_lane_availability cv_lane_availability(const struct cv_machine *m, const struct cv_lane *lane);
+enum cv_status cv_lane_availability_status(enum cv_lane_availability availability);
+void cv_lane_take_item(struct cv_machine *m, uint16_t index);
+void cv_lane_record_failure(struct cv_machine *m, uint16_t index);
+void cv_lane_update_stock_alerts(struct cv_machine *m, uint16_t index);
+void cv_lane_journal(struct cv_machine *m, uint16_t index);
+void cv_lane_changed(struct cv_machine *m, uint16_t index);
+
+/* journal.c: framed records; see docs/journal-format.md. */
+enum cv_journal_record_type {
+	CV_JOURNAL_MACHINE_START = 1,
+	CV_JOURNAL_VEND_BEGIN = 2,
+	CV_JOURNAL_VEND_STATE = 3,
+	CV_JOURNAL_LANE_STATE = 4,
+	CV_JOURNAL_LANE_CONFIG = 5,
+	CV_JOURNAL_SERVICE = 6,
+	CV_JOURNAL_ALERT = 7,
+};
+
+/* Little-endian fixed-width payload writer; overflow is sticky and checked once. */
+struct cv_journal_writer {
+	uint8_t bytes[CV_JOURNAL_PAYLOAD_MAX];
+	size_t length;
+	bool overflow;
+};
+
+void cv_journal_writer_init(struct cv_journal_writer *w);
+void cv_journal_put_u8(struct cv_journal_writer *w, uint8_t value);
+void cv_journal_put_u16(struct cv_journal_writer *w, uint16_t value);
+void cv_journal_put_u32(struct cv_journal_writer *w, uint32_t value);
+void cv_journal_put_u64(struct cv_journal_writer *w, uint64_t value);
+void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t length);
+void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size);
+/* Appends a record; returns its sequence number, or 0 after a journal fault. */
+uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type type,
+			   const struct cv_journal_writer *w);
+void cv_journal_flush(struct cv_machine *m);
+void cv_journal_on_synced(struct cv_machine *m, const struct cv_storage_result *result);
+bool cv_journal_is_durable(const struct cv_machine *m, uint64_t seq);
+
+/* crc32c.c */
+uint32_t cv_crc32c(uint32_t crc, const void *data, size_t length);
+
+/* vend.c */
+struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane);
+void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_state state,
+		       enum cv_vend_reason reason);
+bool cv_vend_advance(struct cv_machine *m, struct cv_vend *v);
+void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, struct cv_vend_info *out);
+struct cv_vend *cv_vend_find_op(struct cv_machine *m, uint32_t op_id, enum cv_vend_op op);
+enum cv_status cv_vend_cancel(struct cv_machine *m, struct cv_vend *v);
+void cv_vend_retry_auth(struct cv_machine *m, struct cv_vend *v);
+uint64_t cv_vend_backoff_ms(struct cv_machine *m, uint16_t attempts);
+
+/* vend_payment.c */
+bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v);
+void cv_vend_payment_result(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r);
+void cv_vend_payment_timeout(struct cv_machine *m, struct cv_vend *v);
+
+/* vend_dispense.c */
+bool cv_vend_motor_start(struct cv_machine *m, struct cv_vend *v);
+void cv_vend_motor_done(struct cv_machine *m, struct cv_vend *v, enum cv_status status);
+void cv_vend_motor_timeout(struct cv_machine *m, struct cv_vend *v);
+void cv_vend_drop_seen(struct cv_machine *m, struct cv_vend *v);
+bool cv_vend_verify_tick(struct cv_machine *m, struct cv_vend *v);
+void cv_vend_sensor_release(struct cv_machine *m, struct cv_vend *v);
+
+#endif
