@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/* Receipt rendering for thermal printers. */
+#include <criterion/criterion.h>
+
+#include <ctype.h>
+#include <string.h>
+
+#include <candyvend/candyvend.h>
+
+/* 2026-01-01 12:00:00 UTC. */
+#define NOON_2026 INT64_C(1767268800000)
+
+static struct cv_receipt sample(void)
+{
+	struct cv_receipt r;
+	memset(&r, 0, sizeof(r));
+	strcpy(r.vend_id, "01JGZ3Q8W7K5M2N4P6R8T0V2XA");
+	strcpy(r.machine_id, "VM-0042");
+	r.time_ms = NOON_2026;
+	r.lane = 3;
+	strcpy(r.lane_label, "A4");
+	strcpy(r.product_id, "SKU-123");
+	strcpy(r.product_name, "Chocolate Bar");
+	r.amount.amount_minor = 150;
+	strcpy(r.amount.currency, "USD");
+	strcpy(r.card.brand, "VISA");
+	strcpy(r.card.last4, "4242");
+	strcpy(r.card.auth_code, "A1B2C3");
+	r.status = CV_RECEIPT_CHARGED;
+	return r;
+}
+
+static char text[CV_RECEIPT_TEXT_MAX];
+
+static const char *render(const struct cv_receipt *r, unsigned width)
+{
+	size_t length = 0;
+	cr_assert_eq(cv_receipt_render(r, width, text, sizeof(text), &length), CV_OK);
+	cr_assert_eq(length, strlen(text));
+	return text;
+}
+
+/* Every line ends with '\n' and is at most `width` columns. */
+static void assert_lines_fit(const char *s, unsigned width)
+{
+	cr_assert_neq(strlen(s), 0);
+	while (*s != '\0') {
+		const char *end = strchr(s, '\n');
+		cr_assert_not_null(end, "last line has no newline");
+		cr_assert_leq((size_t)(end - s), width, "line too long: %.*s", (int)(end - s), s);
+		s = end + 1;
+	}
+}
+
+/* The longest run of consecutive digits in the lines that mention the card. */
+static size_t card_digit_run_max(const char *s)
+{
+	size_t longest = 0;
+	while (*s != '\0') {
+		const char *end = strchr(s, '\n');
+		if (strncmp(s, "Card", 4) == 0) {
+			size_t run = 0;
+			for (const char *c = s; c < end; c++) {
+				run = isdigit((unsigned char)*c) ? run + 1 : 0;
+				if (run > longest)
+					longest = run;
+			}
+		}
+		s = end + 1;
+	}
+	return longest;
+}
+
+Test(receipt, narrow_content)
+{
+	struct cv_receipt r = sample();
+	const char *s = render(&r, CV_RECEIPT_WIDTH_NARROW);
+	assert_lines_fit(s, CV_RECEIPT_WIDTH_NARROW);
+	cr_assert_not_null(strstr(s, "VM-0042"));
+	cr_assert_not_null(strstr(s, "2026-01-01 12:00:00 UTC"));
+	cr_assert_not_null(strstr(s, "A4"));
+	cr_assert_not_null(strstr(s, "Chocolate Bar"));
+	cr_assert_not_null(strstr(s, "1.50 USD"));
+	cr_assert_not_null(strstr(s, "VISA"));
+	cr_assert_not_null(strstr(s, "**** 4242"));
+	cr_assert_not_null(strstr(s, "A1B2C3"));
+	cr_assert_not_null(strstr(s, "01JGZ3Q8W7K5M2N4P6R8T0V2XA"), "vend id not whole");
+	cr_assert_not_null(strstr(s, "CHARGED"));
+}
+
+Test(receipt, wide_content_and_alignment)
+{
+	struct cv_receipt r = sample();
+	const char *s = render(&r, CV_RECEIPT_WIDTH_WIDE);
+	assert_lines_fit(s, CV_RECEIPT_WIDTH_WIDE);
+	/* Values are right-aligned: the amount ends exactly at column 42. */
+	const char *amount = strstr(s, "1.50 USD\n");
+	cr_assert_not_null(amount);
+	const char *line = amount;
+	while (line > s && line[-1] != '\n')
+		line--;
+	cr_assert_eq(amount + strlen("1.50 USD") - line, CV_RECEIPT_WIDTH_WIDE);
+	cr_assert_eq(strncmp(line, "Amount .", 8), 0);
+	cr_assert_not_null(strstr(s, "Vend id ....... 01JGZ3Q8W7K5M2N4P6R8T0V2XA\n"), "%s", s);
+}
+
+Test(receipt, every_width_fits)
+{
+	struct cv_receipt r = sample();
+	strcpy(r.machine_id, "MACHINE-ID-THAT-IS-31-CHARS-LON");
+	strcpy(r.product_name, "A product name of 31 characters");
+	strcpy(r.card.brand, "MASTERCARD-LONG");
+	strcpy(r.card.auth_code, "AUTHCODE-11");
+	r.amount.amount_minor = INT64_MIN;
+	r.status = CV_RECEIPT_NOT_CHARGED;
+	for (unsigned width = 24; width <= 80; width++) {
+		const char *s = render(&r, width);
+		assert_lines_fit(s, width);
+		cr_assert_not_null(strstr(s, "**** 4242"), "width %u", width);
+		cr_assert_not_null(strstr(s, "NOT CHARGED"), "width %u", width);
+		cr_assert_not_null(strstr(s, "you were not charged"), "width %u", width);
+	}
+}
+
+Test(receipt, not_charged_status_line)
+{
+	struct cv_receipt r = sample();
+	r.status = CV_RECEIPT_NOT_CHARGED;
+	const char *s = render(&r, CV_RECEIPT_WIDTH_WIDE);
+	cr_assert_not_null(strstr(s, "NOT CHARGED - you were not charged"));
+	s = render(&r, CV_RECEIPT_WIDTH_NARROW);
+	cr_assert_null(strstr(s, "\nCHARGED"), "a voided vend must not read CHARGED");
+	cr_assert_not_null(strstr(s, "NOT CHARGED\n"));
+	cr_assert_not_null(strstr(s, "you were not charged\n"));
+}
+
+Test(receipt, charged_status_line)
+{
+	struct cv_receipt r = sample();
+	const char *s = render(&r, CV_RECEIPT_WIDTH_NARROW);
+	cr_assert_null(strstr(s, "NOT CHARGED"));
+	cr_assert_not_null(strstr(s, "            CHARGED\n"), "status not centered:\n%s", s);
+}
+
+Test(receipt, known_epochs)
+{
+	struct cv_receipt r = sample();
+	struct {
+		int64_t ms;
+		const char *text;
+	} cases[] = {
+		{0, "1970-01-01 00:00:00 UTC"},
+		{NOON_2026, "2026-01-01 12:00:00 UTC"},
+		{INT64_C(1835481599000), "2028-02-29 23:59:59 UTC"}, /* leap day */
+		{INT64_C(1835481600000), "2028-03-01 00:00:00 UTC"},
+		{INT64_C(951782400000), "2000-02-29 00:00:00 UTC"},   /* 400-year leap */
+		{INT64_C(4107542400000), "2100-03-01 00:00:00 UTC"},  /* 2100 is not leap */
+		{INT64_C(-1), "1969-12-31 23:59:59 UTC"},
+		{INT64_C(1767225599999), "2025-12-31 23:59:59 UTC"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r.time_ms = cases[i].ms;
+		cr_assert_not_null(strstr(render(&r, 32), cases[i].text), "expected %s", cases[i].text);
+	}
+}
+
+Test(receipt, extreme_times_fit)
+{
+	struct cv_receipt r = sample();
+	r.time_ms = INT64_MIN;
+	assert_lines_fit(render(&r, 24), 24);
+	r.time_ms = INT64_MAX;
+	assert_lines_fit(render(&r, 24), 24);
+}
+
+Test(receipt, no_pan_in_card_area)
+{
+	struct cv_receipt r = sample();
+	/* A misbehaving reader stuffs card digits into the brand field. */
+	strcpy(r.card.brand, "411111111111111");
+	const char *s = render(&r, CV_RECEIPT_WIDTH_WIDE);
+	cr_assert_leq(card_digit_run_max(s), 4, "%s", s);
+	cr_assert_null(strstr(s, "41111"));
+	cr_assert_not_null(strstr(s, "**** 4242"));
+	/* Only four digits fit in last4 at all; more is an unterminated field. */
+	memcpy(r.card.last4, "42424", 5);
+	cr_assert_eq(cv_receipt_render(&r, 42, text, sizeof(text), NULL), CV_E_INVAL);
+}
+
+Test(receipt, card_lines_omitted_without_card)
+{
+	struct cv_receipt r = sample();
+	memset(&r.card, 0, sizeof(r.card));
+	const char *s = render(&r, CV_RECEIPT_WIDTH_NARROW);
+	cr_assert_null(strstr(s, "Card"));
+	cr_assert_null(strstr(s, "****"));
+	cr_assert_null(strstr(s, "Auth"));
+}
+
+Test(receipt, long_values_cut_not_wrapped)
+{
+	struct cv_receipt r = sample();
+	strcpy(r.product_name, "Extra Long Peanut Butter Cups XL");
+	r.product_name[CV_PRODUCT_NAME_LEN - 1] = '\0';
+	const char *s = render(&r, 24);
+	assert_lines_fit(s, 24);
+	cr_assert_not_null(strstr(s, "Product . Extra Long Pea\n"), "%s", s);
+	cr_assert_null(strstr(s, "Butter"));
+}
+
+Test(receipt, control_characters_cannot_break_lines)
+{
+	struct cv_receipt r = sample();
+	strcpy(r.product_name, "Evil\nProduct\rName");
+	const char *s = render(&r, 32);
+	assert_lines_fit(s, 32);
+	cr_assert_not_null(strstr(s, "Evil?Product?Name"));
+}
+
+Test(receipt, vend_id_kept_whole_when_narrow)
+{
+	struct cv_receipt r = sample();
+	const char *s = render(&r, 24);
+	assert_lines_fit(s, 24);
+	/* 26 characters cannot fit 24 columns: split, but every character kept. */
+	cr_assert_not_null(strstr(s, "Vend id\n01JGZ3Q8W7K5M2N4P6R8T0V2\nXA\n"), "%s", s);
+	s = render(&r, 32);
+	cr_assert_not_null(strstr(s, "Vend id\n01JGZ3Q8W7K5M2N4P6R8T0V2XA\n"), "%s", s);
+}
+
+Test(receipt, buffer_too_small)
+{
+	struct cv_receipt r = sample();
+	size_t length = 0;
+	render(&r, 32);
+	size_t needed = strlen(text) + 1;
+	char small[CV_RECEIPT_TEXT_MAX];
+	memset(small, 'x', sizeof(small));
+	size_t untouched = 12345;
+	cr_assert_eq(cv_receipt_render(&r, 32, small, needed - 1, &untouched), CV_E_FULL);
+	cr_assert_str_eq(small, "");
+	cr_assert_eq(untouched, 12345);
+	cr_assert_eq(cv_receipt_render(&r, 32, small, 1, NULL), CV_E_FULL);
+	cr_assert_eq(cv_receipt_render(&r, 32, small, 0, NULL), CV_E_FULL);
+	cr_assert_eq(cv_receipt_render(&r, 32, small, needed, &length), CV_OK);
+	cr_assert_eq(length, needed - 1);
+}
+
+Test(receipt, text_max_always_suffices)
+{
+	struct cv_receipt r = sample();
+	memset(r.machine_id, 'M', CV_MACHINE_ID_LEN - 1);
+	memset(r.product_name, 'P', CV_PRODUCT_NAME_LEN - 1);
+	memset(r.card.brand, 'B', CV_CARD_BRAND_LEN - 1);
+	memset(r.card.auth_code, 'C', CV_AUTH_CODE_LEN - 1);
+	memset(r.lane_label, 'L', CV_LANE_LABEL_LEN - 1);
+	r.amount.amount_minor = INT64_MIN;
+	r.time_ms = INT64_MIN;
+	r.status = CV_RECEIPT_CHARGE_FAILED;
+	for (unsigned width = 24; width <= 80; width++)
+		assert_lines_fit(render(&r, width), width);
+}
+
+Test(receipt, bad_arguments)
+{
+	struct cv_receipt r = sample();
+	char buf[CV_RECEIPT_TEXT_MAX] = "untouched";
+	cr_assert_eq(cv_receipt_render(&r, 23, buf, sizeof(buf), NULL), CV_E_INVAL);
+	cr_assert_eq(cv_receipt_render(&r, 81, buf, sizeof(buf), NULL), CV_E_INVAL);
+	cr_assert_eq(cv_receipt_render(&r, 0, buf, sizeof(buf), NULL), CV_E_INVAL);
+	cr_assert_eq(cv_receipt_render(NULL, 32, buf, sizeof(buf), NULL), CV_E_INVAL);
+	cr_assert_eq(cv_receipt_render(&r, 32, NULL, sizeof(buf), NULL), CV_E_INVAL);
+	cr_assert_str_eq(buf, "untouched");
+	memcpy(r.amount.currency, "us$", 4);
+	cr_assert_eq(cv_receipt_render(&r, 32, buf, sizeof(buf), NULL), CV_E_INVAL);
+	cr_assert_eq(cv_receipt_render(&r, 24, buf, sizeof(buf), NULL), CV_E_INVAL);
+	r = sample();
+	memset(r.product_name, 'P', sizeof(r.product_name)); /* unterminated */
+	cr_assert_eq(cv_receipt_render(&r, 32, buf, sizeof(buf), NULL), CV_E_INVAL);
+	cr_assert_str_eq(buf, "untouched");
+}
+
+Test(receipt, status_strings)
+{
+	cr_assert_str_eq(cv_receipt_status_str(CV_RECEIPT_CHARGED), "CHARGED");
+	cr_assert_str_eq(cv_receipt_status_str(CV_RECEIPT_NOT_CHARGED), "NOT CHARGED");
+	cr_assert_str_eq(cv_receipt_status_str(CV_RECEIPT_CHARGE_FAILED), "CHARGE FAILED");
+	cr_assert_str_eq(cv_receipt_status_str((enum cv_receipt_status)3), "UNKNOWN");
+}
