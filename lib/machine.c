@@ -256,7 +256,8 @@ static bool cv_machine_round(struct cv_machine *m)
 		if (m->vends[i].in_use && cv_vend_advance(m, &m->vends[i]))
 			progress = true;
 	cv_journal_flush(m);
-	return progress;
+	/* Whatever was posted meanwhile (a sync completion, say) deserves a round. */
+	return progress || m->queue.count > 0;
 }
 
 CV_EXPORT enum cv_status cv_machine_step(struct cv_machine *m, uint64_t now_ms)

@@ -29,6 +29,7 @@ static const char *const cv_lane_availability_names[] = {
 	[CV_LANE_DISABLED] = "disabled",
 	[CV_LANE_QUARANTINED] = "quarantined",
 	[CV_LANE_NOT_PRICED] = "not priced",
+	[CV_LANE_NO_SENSOR] = "drop sensor fault",
 };
 
 CV_EXPORT const char *cv_lane_availability_str(enum cv_lane_availability availability)

@@ -75,7 +75,8 @@ const char *cv_receipt_status_str(enum cv_receipt_status status);
  * @param size Size of @p buf; ::CV_RECEIPT_TEXT_MAX always suffices.
  * @param length_out If not NULL, receives the text length without the NUL.
  * @retval CV_OK on success.
- * @retval CV_E_INVAL on a NULL argument or a width outside 24..80.
+ * @retval CV_E_INVAL on a NULL argument, a width outside 24..80, or a malformed
+ *         record (an unterminated string, a bad currency).
  * @retval CV_E_FULL if @p buf is too small (it then holds an empty string).
  */
 enum cv_status cv_receipt_render(const struct cv_receipt *receipt, unsigned width,

@@ -47,7 +47,8 @@ extern "C" {
  * @{
  */
 
-/** @brief Opaque simulated machine. */
+/** @struct cv_sim
+ * @brief Opaque simulated machine. */
 struct cv_sim;
 
 /** @brief The test cards. */

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* A test rig: a machine on RAM storage with hand-driven fake backends. The
+ * test decides when and how every operation completes, so each transition
+ * of the engine can be provoked on purpose. Backend calls are recorded. */
+#ifndef CANDYVEND_TEST_RIG_H
+#define CANDYVEND_TEST_RIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <candyvend/candyvend.h>
+
+#define RIG_LANES 4
+#define RIG_LOG_MAX 512
+#define RIG_REQUESTS_MAX 64
+
+struct rig {
+	struct cv_machine *m;
+	void *memory;
+	struct cv_machine_config config;
+	struct cv_lane_config lanes[RIG_LANES];
+	struct cv_ram_storage storage;
+	uint8_t journal[1 << 16];
+	uint64_t now_ms;
+	uint32_t random_counter;
+	/* What the fakes were asked to do. */
+	struct cv_payment_request payments[RIG_REQUESTS_MAX];
+	unsigned payment_count;
+	struct cv_dispense_request motors[RIG_REQUESTS_MAX];
+	unsigned motor_count;
+	uint32_t sensor_op_id;
+	bool sensor_armed;
+	unsigned arm_count;
+	unsigned disarm_count;
+	unsigned abort_count;
+	unsigned stop_count;
+	/* Set by a side-effect call if the journal was not fully synced then. */
+	bool write_ahead_violated;
+	/* What the fakes answer when called (CV_PENDING unless a test changes it). */
+	enum cv_status authorize_rc;
+	enum cv_status start_rc;
+	enum cv_status arm_rc;
+	/* Output events, in order. */
+	struct cv_event events[RIG_LOG_MAX];
+	unsigned event_count;
+};
+
+extern struct rig rig;
+
+/* Fills rig.config and rig.lanes with defaults: 4 lanes A1..A4, price 150
+ * USD, capacity 10, count 5, low stock at 2. Change them, then rig_start(). */
+void rig_setup(void);
+/* Initializes the machine; returns cv_machine_init's status. */
+enum cv_status rig_start(void);
+/* Criterion .fini: deinitializes, frees, and fails on leaks under LSan. */
+void rig_teardown(void);
+
+/* Advances time and steps the machine. */
+void rig_step(uint64_t advance_ms);
+
+/* Last requests; NULL if none. */
+const struct cv_payment_request *rig_last_payment(void);
+const struct cv_dispense_request *rig_last_motor(void);
+
+/* Completes the last payment request with a result (amount = requested). */
+void rig_pay(enum cv_pay_result result);
+/* Same with a chosen amount. */
+void rig_pay_amount(enum cv_pay_result result, int64_t amount_minor);
+/* Completes the last motor request. */
+void rig_motor(enum cv_status status);
+/* The armed sensor sees a drop. */
+void rig_drop(void);
+/* The sensor reports a fault or recovery. */
+void rig_sensor(bool faulted);
+
+/* Selects a lane and steps once; asserts CV_OK; returns the vend number. */
+uint32_t rig_select(uint16_t lane);
+/* Runs a vend to CAPTURED on the happy path; returns its vend number. */
+uint32_t rig_vend_ok(uint16_t lane);
+/* Runs a vend whose product never drops to its VOID_PENDING (all re-spins). */
+uint32_t rig_vend_no_drop(uint16_t lane);
+
+/* State of a vend (open or last finished); fails the test if unknown. */
+enum cv_vend_state rig_state(uint32_t vend_number);
+struct cv_vend_info rig_vend(uint32_t vend_number);
+struct cv_lane_info rig_lane(uint16_t lane);
+enum cv_msg rig_msg(void);
+struct cv_machine_stats rig_stats(void);
+
+/* Counts recorded output events. */
+unsigned rig_count(enum cv_event_type type);
+/* Counts alert events of a kind, lane and direction. */
+unsigned rig_alerts(enum cv_alert_kind kind, uint16_t lane, bool active);
+/* The last receipt event, or NULL. */
+const struct cv_receipt *rig_last_receipt(void);
+/* Whether the vend passed through a state (from VEND_STATE events). */
+bool rig_visited(uint32_t vend_number, enum cv_vend_state state);
+
+#endif

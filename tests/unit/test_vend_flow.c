@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/* The payment side of the vend state machine: happy path, declines, unknown
+ * outcomes, timeouts, cancels. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "rig.h"
+
+static void start(void)
+{
+	rig_setup();
+	cr_assert_eq(rig_start(), CV_OK);
+	rig_step(0);
+}
+
+TestSuite(vend_flow, .init = start, .fini = rig_teardown);
+
+Test(vend_flow, happy_path_visits_every_state_and_charges_once)
+{
+	uint32_t n = rig_vend_ok(0);
+	static const enum cv_vend_state path[] = {
+		CV_VEND_STATE_SELECTED, CV_VEND_STATE_AUTH_PENDING, CV_VEND_STATE_AUTHORIZED,
+		CV_VEND_STATE_DISPENSING, CV_VEND_STATE_VERIFYING, CV_VEND_STATE_CAPTURE_PENDING,
+		CV_VEND_STATE_CAPTURED,
+	};
+	for (unsigned i = 0; i < sizeof(path) / sizeof(path[0]); i++)
+		cr_assert(rig_visited(n, path[i]), "never in %s", cv_vend_state_str(path[i]));
+	cr_assert_eq(rig_lane(0).config.count, 4);
+	struct cv_machine_stats s = rig_stats();
+	cr_assert_eq(s.vends_captured, 1);
+	cr_assert_eq(s.captured_minor, 150);
+	cr_assert_eq(s.dispensed_value_minor, 150);
+	cr_assert_eq(rig.payment_count, 2, "one authorize, one capture");
+	cr_assert_eq(rig.payments[1].op, CV_PAYMENT_OP_CAPTURE);
+	cr_assert_eq(rig.payments[1].amount.amount_minor, 150);
+	cr_assert_not(rig.write_ahead_violated, "a side effect ran before its intent was durable");
+	const struct cv_receipt *r = rig_last_receipt();
+	cr_assert_not_null(r);
+	cr_assert_eq(r->status, CV_RECEIPT_CHARGED);
+	cr_assert_str_eq(r->card.last4, "4242");
+	cr_assert_str_eq(r->machine_id, "rig-1");
+	cr_assert_eq(r->amount.amount_minor, 150);
+}
+
+Test(vend_flow, nothing_is_sent_before_a_step_makes_the_intent_durable)
+{
+	uint32_t n = 0;
+	cr_assert_eq(cv_machine_select(rig.m, 0, &n), CV_OK);
+	cr_assert_eq(rig.payment_count, 0);
+	cr_assert_eq(rig_msg(), CV_MSG_PRESENT_CARD);
+	rig_step(0);
+	cr_assert_eq(rig.payment_count, 1);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_AUTHORIZE);
+	cr_assert_not(rig.write_ahead_violated);
+}
+
+Test(vend_flow, idempotency_keys_derive_from_the_vend_id)
+{
+	uint32_t n = rig_vend_ok(0);
+	struct cv_vend_info v = rig_vend(n);
+	char expected[CV_IDEM_KEY_LEN];
+	cr_assert_eq(strlen(v.vend_id), 26);
+	strcpy(expected, "cv1.");
+	strcat(expected, v.vend_id);
+	strcat(expected, ".auth.1");
+	cr_assert_str_eq(rig.payments[0].idempotency_key, expected);
+	strcpy(expected + 4 + 26, ".cap");
+	cr_assert_str_eq(rig.payments[1].idempotency_key, expected);
+	cr_assert_str_eq(rig.payments[1].auth_key, rig.payments[0].idempotency_key);
+	cr_assert_str_eq(rig.payments[1].processor_ref, "pi_rig_1");
+}
+
+Test(vend_flow, two_vends_get_different_ids)
+{
+	uint32_t a = rig_vend_ok(0);
+	char id[CV_VEND_ID_LEN];
+	strcpy(id, rig_vend(a).vend_id);
+	uint32_t b = rig_vend_ok(1);
+	cr_assert_neq(a, b);
+	cr_assert_str_neq(id, rig_vend(b).vend_id);
+}
+
+Test(vend_flow, decline_lets_the_customer_retry_with_a_new_key)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_DECLINED);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_DECLINED);
+	cr_assert_eq(rig_msg(), CV_MSG_DECLINED_TRY_AGAIN);
+	cr_assert_eq(rig.motor_count, 0);
+	cr_assert_eq(rig.payment_count, 1, "nothing held, so nothing to void");
+	cr_assert_eq(rig_stats().declines, 1);
+	cr_assert_eq(rig_select(0), n, "retry keeps the vend");
+	cr_assert_eq(rig.payment_count, 2);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_AUTHORIZE);
+	cr_assert_str_neq(rig.payments[0].idempotency_key, rig.payments[1].idempotency_key);
+	cr_assert(strstr(rig.payments[1].idempotency_key, ".auth.2") != NULL);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	rig_drop();
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
+	cr_assert_eq(rig_vend(n).auth_attempt, 2);
+}
+
+Test(vend_flow, declines_up_to_the_attempt_limit_abandon_the_vend)
+{
+	uint32_t n = rig_select(0);
+	for (unsigned i = 1; i < CV_AUTH_ATTEMPTS_MAX; i++) {
+		rig_pay(CV_PAY_DECLINED);
+		cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_DECLINED);
+		rig_select(0);
+	}
+	rig_pay(CV_PAY_DECLINED);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_ABANDONED);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_DECLINED);
+	cr_assert_eq(rig_msg(), CV_MSG_PAYMENT_FAILED);
+	cr_assert_eq(rig_stats().vends_abandoned, 1);
+	cr_assert_null(rig_last_receipt(), "nothing happened, so no receipt");
+}
+
+Test(vend_flow, decline_then_another_lane_starts_a_new_vend)
+{
+	uint32_t a = rig_select(0);
+	rig_pay(CV_PAY_DECLINED);
+	uint32_t b = rig_select(1);
+	cr_assert_neq(a, b);
+	cr_assert_eq(rig_state(a), CV_VEND_STATE_ABANDONED);
+	cr_assert_eq(rig_state(b), CV_VEND_STATE_AUTH_PENDING);
+	cr_assert_eq(rig_last_payment()->amount.amount_minor, 150);
+}
+
+Test(vend_flow, decline_then_walk_away_times_out)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_DECLINED);
+	rig_step(rig.config.timeouts.session_ms - 1);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_DECLINED);
+	rig_step(1);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_ABANDONED);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_SESSION_TIMEOUT);
+	cr_assert_eq(rig_msg(), CV_MSG_CHOOSE_PRODUCT);
+}
+
+Test(vend_flow, decline_then_cancel_abandons)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_DECLINED);
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_ABANDONED);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_CUSTOMER_CANCEL);
+	cr_assert_eq(rig_msg(), CV_MSG_CANCELLED);
+}
+
+Test(vend_flow, unknown_authorization_is_looked_up_never_resent)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_UNKNOWN);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_LOOKUP);
+	cr_assert_eq(rig_msg(), CV_MSG_CHECKING_PAYMENT);
+	cr_assert_eq(rig.payment_count, 2);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_LOOKUP);
+	cr_assert_str_eq(rig_last_payment()->auth_key, rig.payments[0].idempotency_key);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_DISPENSING);
+	rig_motor(CV_OK);
+	rig_drop();
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
+	unsigned authorizations = 0;
+	for (unsigned i = 0; i < rig.payment_count; i++)
+		authorizations += rig.payments[i].op == CV_PAYMENT_OP_AUTHORIZE;
+	cr_assert_eq(authorizations, 1, "an unknown outcome must never cause a second authorization");
+	cr_assert_eq(rig_stats().unknown_outcomes, 1);
+}
+
+Test(vend_flow, unknown_then_not_found_allows_a_new_attempt)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_UNKNOWN);
+	rig_pay(CV_PAY_NOT_FOUND);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_DECLINED);
+	rig_select(0);
+	cr_assert(strstr(rig_last_payment()->idempotency_key, ".auth.2") != NULL);
+}
+
+Test(vend_flow, lookup_that_stays_unknown_ends_in_a_void_without_dispensing)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_UNKNOWN);
+	for (unsigned i = 0; i < rig.config.lookup_attempts_max; i++) {
+		cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_LOOKUP);
+		cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_LOOKUP);
+		unsigned before = rig.payment_count;
+		rig_pay(CV_PAY_UNKNOWN);
+		if (i + 1 < rig.config.lookup_attempts_max) {
+			cr_assert_eq(rig.payment_count, before, "retry waits for its backoff");
+			rig_step(rig.config.timeouts.retry_cap_ms);
+			cr_assert_eq(rig.payment_count, before + 1);
+		}
+	}
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_VOID);
+	cr_assert_eq(rig_msg(), CV_MSG_PAYMENT_FAILED);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOIDED);
+	cr_assert_eq(rig.motor_count, 0);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_PAYMENT_UNKNOWN);
+	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_NOT_CHARGED);
+}
+
+Test(vend_flow, payment_timeout_is_an_unknown_outcome_and_late_answers_are_ignored)
+{
+	uint32_t n = rig_select(0);
+	struct cv_payment_request first = *rig_last_payment();
+	rig_step(rig.config.timeouts.payment_ms - 1);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_PENDING);
+	rig_step(1);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_LOOKUP);
+	cr_assert_eq(rig.abort_count, 1, "the reader stops collecting");
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_PAYMENT_TIMEOUT);
+	/* The original authorization answers late: it must not move the vend. */
+	struct cv_event late = {.type = CV_EVENT_PAYMENT_RESULT};
+	late.u.payment.op_id = first.op_id;
+	late.u.payment.op = CV_PAYMENT_OP_AUTHORIZE;
+	late.u.payment.result = CV_PAY_OK;
+	late.u.payment.amount = first.amount;
+	cr_assert_eq(cv_machine_post(rig.m, &late), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_LOOKUP);
+	cr_assert_eq(rig.motor_count, 0);
+}
+
+Test(vend_flow, cancel_before_the_authorization_is_sent_abandons)
+{
+	uint32_t n = 0;
+	cr_assert_eq(cv_machine_select(rig.m, 0, &n), CV_OK);
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_ABANDONED);
+	cr_assert_eq(rig.payment_count, 0);
+	cr_assert_eq(rig_msg(), CV_MSG_CANCELLED);
+}
+
+Test(vend_flow, cancel_while_collecting_aborts_the_reader)
+{
+	uint32_t n = rig_select(0);
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_OK);
+	cr_assert_eq(rig.abort_count, 1);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_PENDING, "waits for the reader's answer");
+	rig_pay(CV_PAY_CANCELLED);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_ABANDONED);
+	cr_assert_eq(rig.motor_count, 0);
+}
+
+Test(vend_flow, cancel_racing_an_approval_voids_the_hold)
+{
+	uint32_t n = rig_select(0);
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_OK);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_VOID);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOIDED);
+	cr_assert_eq(rig.motor_count, 0);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_CUSTOMER_CANCEL);
+}
+
+Test(vend_flow, cancel_during_lookup_voids_a_found_hold)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_UNKNOWN);
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_OK);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
+	cr_assert_eq(rig.motor_count, 0);
+}
+
+Test(vend_flow, cancel_is_refused_once_the_motor_runs)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_DISPENSING);
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_E_STATE);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_DISPENSING);
+}
+
+Test(vend_flow, cancel_without_a_customer_is_refused)
+{
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_E_STATE);
+}
+
+Test(vend_flow, a_hold_smaller_than_the_price_is_voided)
+{
+	uint32_t n = rig_select(0);
+	rig_pay_amount(CV_PAY_OK, 100);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_SHORT_AUTHORIZATION);
+	cr_assert_eq(rig.motor_count, 0);
+}
+
+Test(vend_flow, authorize_refused_by_the_backend_is_a_definite_failure)
+{
+	rig.authorize_rc = CV_E_IO;
+	uint32_t n = rig_select(0);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_DECLINED);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_PAYMENT_FAILED);
+	cr_assert_eq(rig.motor_count, 0);
+}
+
+Test(vend_flow, a_second_customer_is_refused_while_one_is_served)
+{
+	rig_select(0);
+	cr_assert_eq(cv_machine_select(rig.m, 1, NULL), CV_E_BUSY);
+}
+
+Test(vend_flow, the_next_customer_buys_while_a_capture_is_pending)
+{
+	uint32_t a = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	rig_drop();
+	cr_assert_eq(rig_state(a), CV_VEND_STATE_CAPTURE_PENDING);
+	cr_assert_eq(rig_msg(), CV_MSG_TAKE_PRODUCT);
+	struct cv_payment_request capture = *rig_last_payment();
+	uint32_t b = rig_select(1);
+	cr_assert_eq(rig_state(b), CV_VEND_STATE_AUTH_PENDING);
+	cr_assert_eq(cv_machine_open_vends(rig.m), 2);
+	/* Answer the first vend's capture now. */
+	struct cv_event ev = {.type = CV_EVENT_PAYMENT_RESULT};
+	ev.u.payment.op_id = capture.op_id;
+	ev.u.payment.op = CV_PAYMENT_OP_CAPTURE;
+	ev.u.payment.result = CV_PAY_OK;
+	ev.u.payment.amount = capture.amount;
+	cr_assert_eq(cv_machine_post(rig.m, &ev), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_state(a), CV_VEND_STATE_CAPTURED);
+	cr_assert_eq(rig_state(b), CV_VEND_STATE_AUTH_PENDING);
+}
