@@ -221,7 +221,7 @@ Test(names, pay_results_and_availability)
 	cr_assert_str_eq(cv_pay_result_str(CV_PAY_NOT_SENT), "NOT_SENT");
 	cr_assert_str_eq(cv_pay_result_str((enum cv_pay_result)7), "?");
 	cr_assert_str_eq(cv_lane_availability_str(CV_LANE_SOLD_OUT), "sold out");
-	for (int a = CV_LANE_AVAILABLE; a <= CV_LANE_NOT_PRICED; a++)
+	for (int a = CV_LANE_AVAILABLE; a <= CV_LANE_NO_SENSOR; a++)
 		cr_assert_str_neq(cv_lane_availability_str((enum cv_lane_availability)a), "unknown");
 	cr_assert_str_eq(cv_lane_availability_str((enum cv_lane_availability)5), "unknown");
 }
