@@ -223,7 +223,7 @@ Test(names, pay_results_and_availability)
 	cr_assert_str_eq(cv_lane_availability_str(CV_LANE_SOLD_OUT), "sold out");
 	for (int a = CV_LANE_AVAILABLE; a <= CV_LANE_NO_SENSOR; a++)
 		cr_assert_str_neq(cv_lane_availability_str((enum cv_lane_availability)a), "unknown");
-	cr_assert_str_eq(cv_lane_availability_str((enum cv_lane_availability)5), "unknown");
+	cr_assert_str_eq(cv_lane_availability_str((enum cv_lane_availability)(CV_LANE_NO_SENSOR + 1)), "unknown");
 }
 
 /* Display texts go to any screen: plain printable ASCII, never empty. */
