@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job: builds libcandyvend and runs the simulated-machine demo on the
+# embedded defaults (50 customers, seed 1, random faults). Extra arguments go
+# to sim-machine instead, e.g. `scripts/demo.sh kiosk`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh gcc libc6-dev meson ninja-build pkg-config
+
+if [ -f build-demo/build.ninja ]; then
+	meson setup --reconfigure build-demo -Dtests=false >/dev/null
+else
+	meson setup build-demo -Dtests=false >/dev/null
+fi
+meson compile -C build-demo >/dev/null
+
+if [ $# -eq 0 ]; then
+	set -- demo --faults
+fi
+exec build-demo/examples/sim-machine/sim-machine "$@"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds with ASan + UBSan (leaks
+# included) and -Werror, runs all Meson suites (unit, sim, docs, ...), then
+# checks `meson install` + pkg-config + a consumer program.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh gcc libc6-dev meson ninja-build pkg-config libcriterion-dev doxygen
+
+build=build-test
+if [ -f "$build/build.ninja" ]; then
+	meson setup --reconfigure "$build" -Db_sanitize=address,undefined -Dwerror=true >/dev/null
+else
+	meson setup "$build" -Db_sanitize=address,undefined -Dwerror=true >/dev/null
+fi
+meson compile -C "$build"
+
+# Meson sets no sanitizer options: make every report fatal, leaks included.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+status=0
+meson test -C "$build" --print-errorlogs --num-processes 2 || status=$?
+
+scripts/check-install.sh || status=$?
+
+scripts/test-summary.sh "$build/meson-logs/testlog.txt"
+exit $status
