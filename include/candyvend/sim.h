@@ -208,6 +208,16 @@ enum cv_status cv_sim_load(struct cv_sim *sim, uint16_t lane, uint16_t added);
 void cv_sim_truth(const struct cv_sim *sim, struct cv_sim_truth *out);
 
 /**
+ * @brief How much the processor holds for an authorization, for invariant checks.
+ * @param sim The sim.
+ * @param auth_key The authorization's idempotency key.
+ * @param amount_out Receives the amount held (not yet captured or voided).
+ * @retval CV_OK a hold exists.
+ * @retval CV_E_NOT_FOUND no open hold under this key.
+ */
+enum cv_status cv_sim_hold_amount(const struct cv_sim *sim, const char *auth_key, int64_t *amount_out);
+
+/**
  * @brief A platform for simulations: deterministic random bytes from the
  * sim's seed, wall clock = 2026-01-01T00:00:00Z plus the sim's time, no log
  * sink. Its ctx is the ::cv_sim.
