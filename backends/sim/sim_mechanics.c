@@ -49,6 +49,7 @@ static void cv_sim_entry_make_drop(struct cv_sim *sim, struct cv_sim_entry *entr
 	entry->ev.type = CV_EVENT_DROP_DETECTED;
 	entry->ev.time_ms = entry->due_ms;
 	entry->ev.u.drop.op_id = sim->sensor_op_id;
+	sim->sensor_reports++;
 }
 
 /* ---- Dispenser ----------------------------------------------------------- */
@@ -315,6 +316,7 @@ void cv_sim_mechanics_truth(const struct cv_sim *sim, struct cv_sim_truth *out)
 		out->stock[i] = sim->lanes[i].stock;
 	out->items_dropped = sim->items_dropped;
 	out->false_drops = sim->false_drops;
+	out->sensor_reports = sim->sensor_reports;
 	out->missed_drops = sim->missed_drops;
 	out->motor_running = sim->motion.running ? 1u : 0u;
 }

@@ -590,3 +590,16 @@ void cv_sim_payment_truth(const struct cv_sim *sim, struct cv_sim_truth *out)
 	out->captures = sim->captures;
 	out->voids = sim->voids;
 }
+
+CV_SIM_EXPORT enum cv_status cv_sim_hold_amount(const struct cv_sim *sim, const char *auth_key,
+						int64_t *amount_out)
+{
+	if (sim == NULL || auth_key == NULL || amount_out == NULL)
+		return CV_E_INVAL;
+	/* The lookup only reads; the table helper is shared with the mutating paths. */
+	const struct cv_sim_auth *auth = cv_sim_auth_find((struct cv_sim *)(uintptr_t)sim, auth_key);
+	if (auth == NULL || auth->state != CV_SIM_AUTH_HELD)
+		return CV_E_NOT_FOUND;
+	*amount_out = auth->amount.amount_minor;
+	return CV_OK;
+}

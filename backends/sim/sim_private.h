@@ -164,6 +164,7 @@ struct cv_sim {
 	uint32_t sensor_op_id;
 	uint32_t items_dropped;
 	uint32_t false_drops;
+	uint32_t sensor_reports;
 	uint32_t missed_drops;
 };
 

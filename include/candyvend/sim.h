@@ -108,6 +108,7 @@ struct cv_sim_truth {
 	uint32_t items_dropped;        /**< Items that really fell into the bin. */
 	uint32_t false_drops;          /**< Sensor firings with nothing falling. */
 	uint32_t missed_drops;         /**< Falls the sensor missed. */
+	uint32_t sensor_reports;       /**< Drops the sensor reported, real or false. */
 	uint32_t holds_placed;         /**< Authorizations the processor approved. */
 	uint32_t holds_open;           /**< Holds neither captured nor voided. */
 	int64_t held_minor;            /**< Money in open holds. */

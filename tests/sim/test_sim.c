@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: MIT */
+/* Seeded simulation: thousands of random customers against the simulated
+ * machine with random faults, and the money and inventory invariants checked
+ * after every step. A failure prints its seed; CV_TEST_SEED=<seed> replays
+ * it identically, CV_SIM_CUSTOMERS=<n> changes the run length. */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <candyvend/candyvend.h>
+#include <candyvend/sim.h>
+
+#define SIM_LANES 6
+#define SIM_TICK_MS 50
+#define SIM_VENDS_MAX 200000
+#define SIM_DRAIN_MS (6ull * 3600 * 1000)
+
+/* What the test knows of each vend, from the engine's events. */
+struct sim_vend {
+	enum cv_vend_state state;
+	uint16_t lane;
+	int64_t price_minor;
+	bool seen;
+};
+
+struct sim_run {
+	uint64_t seed;
+	uint64_t rng;
+	uint64_t now_ms;
+	struct cv_sim *sim;
+	struct cv_machine *m;
+	void *memory;
+	uint8_t *journal;
+	struct cv_ram_storage storage;
+	struct cv_lane_config lanes[SIM_LANES];
+	struct sim_vend *vends;
+	uint32_t vend_count_max;
+	int32_t refilled[SIM_LANES];   /* Items added by service visits, per lane. */
+	int32_t taken[SIM_LANES];      /* Verified drops seen as events, per lane. */
+	uint64_t digest;               /* FNV-1a over every output event. */
+	unsigned violations;
+	char first_violation[256];
+};
+
+static struct sim_run run;
+
+static uint64_t sim_random(void)
+{
+	/* splitmix64: the customers' choices, separate from the sim's faults. */
+	uint64_t z = (run.rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static unsigned sim_below(unsigned n)
+{
+	return (unsigned)(sim_random() % n);
+}
+
+static void sim_violation(const char *what)
+{
+	if (run.violations++ == 0)
+		snprintf(run.first_violation, sizeof(run.first_violation), "t=%" PRIu64 " ms: %s",
+			 run.now_ms, what);
+}
+
+static void sim_digest(const void *bytes, size_t length)
+{
+	const uint8_t *p = bytes;
+	for (size_t i = 0; i < length; i++)
+		run.digest = (run.digest ^ p[i]) * 0x100000001b3ull;
+}
+
+/* The auth key of a vend's current attempt, as the engine derives it. */
+static void sim_auth_key(const struct cv_vend_info *v, char *out, size_t size)
+{
+	snprintf(out, size, "cv1.%s.auth.%u", v->vend_id, (unsigned)v->auth_attempt);
+}
+
+static void sim_on_vend(const struct cv_vend_info *v)
+{
+	if (v->vend_number >= run.vend_count_max) {
+		sim_violation("more vends than the test's table holds");
+		return;
+	}
+	struct sim_vend *s = &run.vends[v->vend_number];
+	s->seen = true;
+	s->state = v->state;
+	s->lane = v->lane;
+	s->price_minor = v->price.amount_minor;
+	if (v->state == CV_VEND_STATE_DISPENSING) {
+		/* Never dispense without a held authorization of at least the price. */
+		char key[CV_IDEM_KEY_LEN];
+		int64_t held = 0;
+		sim_auth_key(v, key, sizeof(key));
+		if (cv_sim_hold_amount(run.sim, key, &held) != CV_OK || held < v->price.amount_minor)
+			sim_violation("dispensing without a held authorization");
+	}
+	if (v->state == CV_VEND_STATE_CAPTURE_PENDING) {
+		if (!v->drop_verified)
+			sim_violation("capture without a verified drop");
+		run.taken[v->lane]++;
+	}
+}
+
+static void sim_on_event(struct cv_machine *machine, const struct cv_event *event, void *user_data)
+{
+	(void)machine;
+	(void)user_data;
+	sim_digest(&event->type, sizeof(event->type));
+	sim_digest(&event->time_ms, sizeof(event->time_ms));
+	if (event->type == CV_EVENT_VEND_STATE) {
+		sim_digest(&event->u.vend.state, sizeof(event->u.vend.state));
+		sim_digest(event->u.vend.vend_id, sizeof(event->u.vend.vend_id));
+		sim_on_vend(&event->u.vend);
+	}
+}
+
+/* Checked after every step. */
+static void sim_check_invariants(void)
+{
+	struct cv_machine_stats st;
+	struct cv_sim_truth truth;
+	cv_machine_stats(run.m, &st);
+	cv_sim_truth(run.sim, &truth);
+
+	int64_t pending_capture = 0, capture_failed = 0;
+	for (uint32_t n = 1; n < run.vend_count_max && run.vends[n].seen; n++) {
+		if (run.vends[n].state == CV_VEND_STATE_CAPTURE_PENDING)
+			pending_capture += run.vends[n].price_minor;
+		if (run.vends[n].state == CV_VEND_STATE_CAPTURE_FAILED)
+			capture_failed += run.vends[n].price_minor;
+	}
+	/* Captured money = price of verified drops (some still settling). */
+	if (st.captured_minor + pending_capture + capture_failed != st.dispensed_value_minor)
+		sim_violation("captured + settling + failed captures != value of verified drops");
+	/* The processor never holds more captured money than the engine may have asked for. */
+	if (truth.captured_minor < st.captured_minor ||
+	    truth.captured_minor > st.captured_minor + pending_capture)
+		sim_violation("processor's captured money disagrees with the engine");
+	/* On sensor lanes every verified drop needs a sensor report behind it:
+	 * the engine's own flag is not evidence. */
+	int32_t verified = 0;
+	for (uint16_t i = 0; i < SIM_LANES; i++) {
+		struct cv_lane_info lane;
+		cv_machine_lane_info(run.m, i, &lane);
+		if ((int32_t)lane.config.count != run.lanes[i].count + run.refilled[i] - run.taken[i])
+			sim_violation("inventory not conserved: count != start + refills - verified drops");
+		if (run.lanes[i].verify_mode != CV_VERIFY_MODE_OFF)
+			verified += run.taken[i];
+	}
+	if (verified > (int32_t)truth.sensor_reports)
+		sim_violation("more verified drops on sensor lanes than the sensor reported");
+}
+
+static void sim_tick(void)
+{
+	run.now_ms += SIM_TICK_MS;
+	cv_sim_step(run.sim, run.now_ms);
+	cr_assert_eq(cv_machine_step(run.m, run.now_ms), CV_OK);
+	sim_check_invariants();
+}
+
+static void sim_planogram(void)
+{
+	static const char *const names[SIM_LANES] = {"Gummy Bears", "Sour Worms", "Choco Bar",
+						     "Mint Strips", "Jelly Beans", "Toffee"};
+	for (unsigned i = 0; i < SIM_LANES; i++) {
+		struct cv_lane_config *l = &run.lanes[i];
+		cv_lane_config_default(l);
+		snprintf(l->label, sizeof(l->label), "%c%u", 'A' + i / 3, i % 3 + 1);
+		snprintf(l->product_id, sizeof(l->product_id), "SKU-%u", 100 + i);
+		snprintf(l->product_name, sizeof(l->product_name), "%s", names[i]);
+		l->price_minor = 125 + 25 * (int64_t)i;
+		l->capacity = 12;
+		l->count = 8;
+		l->low_stock_threshold = 2;
+	}
+	run.lanes[3].verify_mode = CV_VERIFY_MODE_OFF;
+	run.lanes[4].verify_mode = CV_VERIFY_MODE_OPTIONAL;
+}
+
+static void sim_start(uint64_t seed, unsigned customers)
+{
+	memset(&run, 0, sizeof(run));
+	run.seed = seed;
+	run.rng = seed * 7919u + 1;
+	run.digest = 0xcbf29ce484222325ull;
+	run.vend_count_max = customers * 2 + 16;
+	cr_assert_lt(run.vend_count_max, SIM_VENDS_MAX);
+	run.vends = calloc(run.vend_count_max, sizeof(*run.vends));
+	sim_planogram();
+
+	struct cv_sim_config sc;
+	cv_sim_config_default(&sc);
+	sc.seed = seed;
+	sc.lane_count = SIM_LANES;
+	for (unsigned i = 0; i < SIM_LANES; i++)
+		sc.stock[i] = run.lanes[i].count;
+	sc.decline_permille = 80;
+	sc.unknown_permille = 40;
+	sc.lookup_unknown_permille = 150;
+	sc.settle_unknown_permille = 80;
+	sc.jam_permille = 20;
+	sc.stuck_permille = 60;
+	sc.missed_drop_permille = 20;
+	sc.false_drop_permille = 5;
+	cr_assert_eq(cv_sim_new(&sc, &run.sim), CV_OK);
+	cv_sim_set_auto_card(run.sim, true);
+
+	size_t journal_size = (size_t)customers * 3072 + 65536;
+	run.journal = malloc(journal_size);
+	cv_ram_storage_init(&run.storage, run.journal, journal_size);
+
+	struct cv_machine_config c;
+	cv_machine_config_default(&c);
+	snprintf(c.machine_id, sizeof(c.machine_id), "sim-%" PRIu64, seed);
+	c.lanes = run.lanes;
+	c.lane_count = SIM_LANES;
+	c.timeouts.retry_cap_ms = 60000;
+	c.platform = &cv_sim_platform_ops;
+	c.platform_ctx = run.sim;
+	c.dispenser = &cv_sim_dispenser_ops;
+	c.dispenser_ctx = run.sim;
+	c.sensor = &cv_sim_sensor_ops;
+	c.sensor_ctx = run.sim;
+	c.payment = &cv_sim_payment_ops;
+	c.payment_ctx = run.sim;
+	c.storage = &cv_ram_storage_ops;
+	c.storage_ctx = &run.storage;
+	c.on_event = sim_on_event;
+	run.memory = aligned_alloc(CV_MACHINE_ALIGN, (cv_machine_size() + 15) / 16 * 16);
+	cr_assert_eq(cv_machine_init(run.memory, cv_machine_size(), &c, &run.m), CV_OK);
+}
+
+static void sim_stop(void)
+{
+	cv_machine_deinit(run.m);
+	cv_sim_free(run.sim);
+	free(run.memory);
+	free(run.journal);
+	free(run.vends);
+}
+
+/* The operator's visit: every lane counted full, quarantines cleared. */
+static void sim_service_visit(void)
+{
+	cr_assert_eq(cv_machine_service_enter(run.m), CV_OK);
+	for (uint16_t i = 0; i < SIM_LANES; i++) {
+		struct cv_lane_info lane;
+		cv_machine_lane_info(run.m, i, &lane);
+		uint16_t added = (uint16_t)(lane.config.capacity - lane.config.count);
+		if (added > 0) {
+			cr_assert_eq(cv_machine_lane_refill(run.m, i, added), CV_OK);
+			cv_sim_load(run.sim, i, added);
+			run.refilled[i] += added;
+		}
+		if (lane.quarantined)
+			cr_assert_eq(cv_machine_lane_clear_quarantine(run.m, i), CV_OK);
+	}
+	cr_assert_eq(cv_machine_service_exit(run.m), CV_OK);
+}
+
+static bool sim_pick_lane(uint16_t *lane)
+{
+	struct cv_menu_item menu[SIM_LANES];
+	size_t count = 0;
+	uint16_t available[SIM_LANES];
+	unsigned n = 0;
+	cr_assert_eq(cv_machine_menu(run.m, menu, SIM_LANES, &count), CV_OK);
+	for (size_t i = 0; i < count; i++)
+		if (menu[i].availability == CV_LANE_AVAILABLE)
+			available[n++] = menu[i].lane;
+	if (n == 0)
+		return false;
+	*lane = available[sim_below(n)];
+	return true;
+}
+
+static bool sim_in_customer_phase(uint32_t vend)
+{
+	enum cv_vend_state s = run.vends[vend].state;
+	return s <= CV_VEND_STATE_VERIFYING && s != CV_VEND_STATE_AUTH_DECLINED;
+}
+
+/* One customer: choose, pay (the sim presents a random card), maybe cancel,
+ * maybe retry after a decline, then leave. Settlement continues later. */
+static void sim_customer(void)
+{
+	uint16_t lane;
+	if (!sim_pick_lane(&lane)) {
+		sim_service_visit();
+		if (!sim_pick_lane(&lane))
+			return;
+	}
+	uint32_t vend = 0;
+	enum cv_status rc = cv_machine_select(run.m, lane, &vend);
+	if (rc == CV_E_BUSY) {
+		/* Every vend slot is settling: wait a little, as a customer would. */
+		for (unsigned i = 0; i < 200; i++)
+			sim_tick();
+		return;
+	}
+	cr_assert_eq(rc, CV_OK, "seed %" PRIu64 ": select: %s", run.seed, cv_status_str(rc));
+	bool cancel = sim_below(100) < 5;
+	unsigned cancel_tick = sim_below(20);
+	for (unsigned t = 0; t < 4000; t++) {
+		sim_tick();
+		if (cancel && t == cancel_tick)
+			cv_machine_cancel(run.m);
+		if (run.vends[vend].state == CV_VEND_STATE_AUTH_DECLINED) {
+			if (sim_below(2) == 0)
+				return; /* Walks away; the session times out. */
+			cv_machine_select(run.m, lane, NULL);
+		}
+		if (!sim_in_customer_phase(vend) && run.vends[vend].state != CV_VEND_STATE_AUTH_DECLINED)
+			return;
+	}
+	sim_violation("a customer waited 200 s for their vend");
+}
+
+static void sim_drain(void)
+{
+	uint64_t until = run.now_ms + SIM_DRAIN_MS;
+	while (cv_machine_open_vends(run.m) > 0 && run.now_ms < until)
+		sim_tick();
+}
+
+static void sim_check_end(unsigned customers)
+{
+	struct cv_machine_stats st;
+	struct cv_sim_truth truth;
+	cv_machine_stats(run.m, &st);
+	cv_sim_truth(run.sim, &truth);
+	if (cv_machine_open_vends(run.m) != 0)
+		sim_violation("a vend never reached a terminal state");
+	for (uint32_t n = 1; n < run.vend_count_max && run.vends[n].seen; n++)
+		if (!cv_vend_state_is_terminal(run.vends[n].state))
+			sim_violation("a vend's last state is not terminal");
+	if (truth.captured_minor != st.captured_minor)
+		sim_violation("processor captured != engine captured");
+	if (truth.holds_open != st.vends_void_failed)
+		sim_violation("holds left open at the processor");
+	printf("sim seed %" PRIu64 ": %u customers, %u vends: %u captured (%" PRId64
+	       " minor), %u voided, %u abandoned, %u capture failed, %u void failed, %u declines, "
+	       "%u unknown outcomes, %u respins; physical drops %u (missed %u, false %u); "
+	       "journal %" PRIu64 " records; %u violations\n",
+	       run.seed, customers, st.vends_started, st.vends_captured, st.captured_minor, st.vends_voided,
+	       st.vends_abandoned, st.vends_capture_failed, st.vends_void_failed, st.declines,
+	       st.unknown_outcomes, st.respins, truth.items_dropped, truth.missed_drops, truth.false_drops,
+	       st.journal_records, run.violations);
+}
+
+static uint64_t sim_env(const char *name, uint64_t fallback)
+{
+	const char *s = getenv(name);
+	return s != NULL && *s != '\0' ? strtoull(s, NULL, 10) : fallback;
+}
+
+/* Runs a whole simulation and returns its event digest. */
+static uint64_t sim_run(uint64_t seed, unsigned customers)
+{
+	sim_start(seed, customers);
+	for (unsigned i = 0; i < customers && run.violations == 0; i++)
+		sim_customer();
+	sim_drain();
+	sim_check_end(customers);
+	uint64_t digest = run.digest;
+	unsigned violations = run.violations;
+	char first[sizeof(run.first_violation)];
+	memcpy(first, run.first_violation, sizeof(first));
+	sim_stop();
+	cr_assert_eq(violations, 0, "seed %" PRIu64 " (replay: CV_TEST_SEED=%" PRIu64 "): %u violations, first: %s",
+		     seed, seed, violations, first);
+	return digest;
+}
+
+Test(sim, random_customers_keep_every_invariant, .timeout = 900)
+{
+	uint64_t seed = sim_env("CV_TEST_SEED", 20261124);
+	unsigned customers = (unsigned)sim_env("CV_SIM_CUSTOMERS", 10000);
+	sim_run(seed, customers);
+}
+
+Test(sim, a_seed_replays_identically, .timeout = 300)
+{
+	uint64_t seed = sim_env("CV_TEST_SEED", 7) + 1;
+	uint64_t first = sim_run(seed, 300);
+	uint64_t second = sim_run(seed, 300);
+	cr_assert_eq(first, second, "seed %" PRIu64 " did not replay identically", seed);
+	cr_assert_neq(sim_run(seed + 1, 300), first, "different seeds gave the same run");
+}
