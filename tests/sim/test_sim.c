@@ -12,6 +12,8 @@
 #include <candyvend/candyvend.h>
 #include <candyvend/sim.h>
 
+#include "leak_check.h"
+
 #define SIM_LANES 6
 #define SIM_TICK_MS 50
 #define SIM_VENDS_MAX 200000
@@ -377,6 +379,8 @@ static uint64_t sim_run(uint64_t seed, unsigned customers)
 		     seed, seed, violations, first);
 	return digest;
 }
+
+TestSuite(sim, .fini = cv_test_leak_check);
 
 Test(sim, random_customers_keep_every_invariant, .timeout = 900)
 {

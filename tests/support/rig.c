@@ -5,17 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RIG_LSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define RIG_LSAN 1
-#endif
-#ifdef RIG_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
+#include "leak_check.h"
 
 struct rig rig;
 
@@ -212,11 +202,7 @@ void rig_teardown(void)
 	free(rig.memory);
 	rig.memory = NULL;
 	rig.m = NULL;
-#ifdef RIG_LSAN
-	/* LSan reports leaks but lets a Criterion test pass; make them fail. */
-	if (__lsan_do_recoverable_leak_check() != 0)
-		abort();
-#endif
+	cv_test_leak_check();
 }
 
 void rig_step(uint64_t advance_ms)

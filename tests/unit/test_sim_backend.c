@@ -10,6 +10,8 @@
 #include <candyvend/machine.h>
 #include <candyvend/sim.h>
 
+#include "leak_check.h"
+
 /* ---- Fake engine --------------------------------------------------------- */
 
 #define EVENTS_MAX 1024
@@ -142,6 +144,13 @@ static struct cv_payment_result pay_with(struct cv_sim *sim, uint64_t *now, cons
 }
 
 /* ---- Configuration ------------------------------------------------------- */
+
+TestSuite(sim_config, .fini = cv_test_leak_check);
+TestSuite(sim_determinism, .fini = cv_test_leak_check);
+TestSuite(sim_mechanics, .fini = cv_test_leak_check);
+TestSuite(sim_payment, .fini = cv_test_leak_check);
+TestSuite(sim_platform, .fini = cv_test_leak_check);
+TestSuite(sim_scheduler, .fini = cv_test_leak_check);
 
 Test(sim_config, defaults_and_validation)
 {
