@@ -111,7 +111,8 @@ uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type typ
 /* One sync covers every record appended since the last one (group commit). */
 void cv_journal_flush(struct cv_machine *m)
 {
-	if (m->journal_fault || m->last_seq <= m->sync_requested_seq)
+	/* Records appended before a fault are still synced: they are valid. */
+	if (m->last_seq <= m->sync_requested_seq)
 		return;
 	enum cv_status rc = m->config.storage->sync(m->config.storage_ctx, m->last_seq);
 	if (rc != CV_OK && rc != CV_PENDING) {
@@ -133,5 +134,5 @@ void cv_journal_on_synced(struct cv_machine *m, const struct cv_storage_result *
 
 bool cv_journal_is_durable(const struct cv_machine *m, uint64_t seq)
 {
-	return !m->journal_fault && m->durable_seq >= seq;
+	return m->durable_seq >= seq;
 }

@@ -151,6 +151,7 @@ static const char *const cv_vend_reason_names[] = {
 	[CV_VEND_REASON_PAYMENT_FAILED] = "payment failed",
 	[CV_VEND_REASON_SHORT_AUTHORIZATION] = "authorization below price",
 	[CV_VEND_REASON_DISPENSER_ERROR] = "dispenser error",
+	[CV_VEND_REASON_JOURNAL_FAULT] = "journal failure",
 };
 
 CV_EXPORT const char *cv_vend_reason_str(enum cv_vend_reason reason)

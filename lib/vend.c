@@ -103,6 +103,7 @@ static enum cv_msg cv_vend_final_msg(const struct cv_vend *v)
 	case CV_VEND_REASON_MOTOR_TIMEOUT:
 	case CV_VEND_REASON_SENSOR_FAULT:
 	case CV_VEND_REASON_DISPENSER_ERROR:
+	case CV_VEND_REASON_JOURNAL_FAULT:
 		return CV_MSG_NOT_DISPENSED;
 	case CV_VEND_REASON_SESSION_TIMEOUT:
 		return CV_MSG_CHOOSE_PRODUCT;
@@ -136,7 +137,10 @@ static void cv_vend_show(struct cv_machine *m, struct cv_vend *v)
 		/* The customer's part is over; settlement goes on without them. */
 		m->session = NULL;
 		msg = cv_vend_final_msg(v);
-		cv_machine_show(m, msg, v->lane, v->price_minor, msg != CV_MSG_CHOOSE_PRODUCT);
+		if (msg == CV_MSG_CHOOSE_PRODUCT)
+			cv_machine_show(m, msg, CV_DISPLAY_NO_LANE, 0, false);
+		else
+			cv_machine_show(m, msg, v->lane, v->price_minor, true);
 		return;
 	}
 	cv_machine_show(m, msg, v->lane, v->price_minor, false);
@@ -255,14 +259,48 @@ static bool cv_vend_is_payment_state(enum cv_vend_state state)
 	       state == CV_VEND_STATE_CAPTURE_PENDING || state == CV_VEND_STATE_VOID_PENDING;
 }
 
-/* The side effect of a state starts only once its intent is durable. */
+/* The side effect of a state starts only once its intent is durable. With
+ * the journal broken, only lookups, captures and voids go on, once what
+ * could still be written is durable: they finish
+ * decisions already made, never charge for nothing, and their keys derive
+ * from the vend id, so a resend after a restart stays idempotent. */
 static bool cv_vend_may_start(const struct cv_machine *m, const struct cv_vend *v)
 {
-	return !v->op_started && cv_journal_is_durable(m, v->wait_seq) && m->now_ms >= v->next_attempt_ms;
+	if (v->op_started || m->now_ms < v->next_attempt_ms)
+		return false;
+	if (m->journal_fault)
+		return v->state != CV_VEND_STATE_AUTH_PENDING && cv_journal_is_durable(m, m->last_seq);
+	return cv_journal_is_durable(m, v->wait_seq);
+}
+
+/* With the journal broken nothing new may start: a vend that has not sent
+ * its authorization is abandoned, one that holds money but has not turned
+ * the motor is voided. Returns true if it moved the vend. */
+static bool cv_vend_stop_for_journal_fault(struct cv_machine *m, struct cv_vend *v)
+{
+	switch (v->state) {
+	case CV_VEND_STATE_AUTH_PENDING:
+	case CV_VEND_STATE_DISPENSING:
+		if (v->op_started)
+			return false; /* Its answer decides, as usual. */
+		break;
+	case CV_VEND_STATE_SELECTED:
+	case CV_VEND_STATE_AUTH_DECLINED:
+	case CV_VEND_STATE_AUTHORIZED:
+		break;
+	default:
+		return false;
+	}
+	bool held = v->state == CV_VEND_STATE_AUTHORIZED || v->state == CV_VEND_STATE_DISPENSING;
+	cv_vend_set_state(m, v, held ? CV_VEND_STATE_VOID_PENDING : CV_VEND_STATE_ABANDONED,
+			  CV_VEND_REASON_JOURNAL_FAULT);
+	return true;
 }
 
 static bool cv_vend_advance_once(struct cv_machine *m, struct cv_vend *v)
 {
+	if (m->journal_fault && cv_vend_stop_for_journal_fault(m, v))
+		return true;
 	if (cv_vend_is_payment_state(v->state)) {
 		if (cv_vend_may_start(m, v))
 			return cv_vend_payment_start(m, v);

@@ -195,10 +195,10 @@ Test(names, vend_state_terminal)
 
 Test(names, vend_reasons)
 {
-	for (int r = CV_VEND_REASON_NONE; r <= CV_VEND_REASON_DISPENSER_ERROR; r++)
+	for (int r = CV_VEND_REASON_NONE; r <= CV_VEND_REASON_JOURNAL_FAULT; r++)
 		cr_assert_str_neq(cv_vend_reason_str((enum cv_vend_reason)r), "unknown reason");
 	cr_assert_str_eq(cv_vend_reason_str(CV_VEND_REASON_NO_DROP), "no drop detected");
-	cr_assert_str_eq(cv_vend_reason_str((enum cv_vend_reason)13), "unknown reason");
+	cr_assert_str_eq(cv_vend_reason_str((enum cv_vend_reason)(CV_VEND_REASON_JOURNAL_FAULT + 1)), "unknown reason");
 }
 
 Test(names, event_types_with_gap)
