@@ -251,6 +251,20 @@ static bool cv_sim_pay_request_ok(const struct cv_payment_request *request, bool
 	return memchr(request->amount.currency, '\0', CV_CURRENCY_LEN) != NULL;
 }
 
+/* The checks every payment operation makes before it touches anything: a
+ * well-formed request, an open table, and room for the answer. */
+static enum cv_status cv_sim_pay_admit(const struct cv_sim *sim, const struct cv_payment_request *request,
+				       bool needs_auth_key, bool needs_idem_key)
+{
+	if (!cv_sim_pay_request_ok(request, needs_auth_key, needs_idem_key))
+		return CV_E_INVAL;
+	if (!(sim->open_mask & CV_SIM_OPEN_PAYMENT))
+		return CV_E_STATE;
+	if (cv_sim_sched_free_count(sim) == 0)
+		return CV_E_FULL;
+	return CV_OK;
+}
+
 /* A resend of a key the processor knows: the stored answer, no card. */
 static enum cv_status cv_sim_authorize_replay(struct cv_sim *sim, const struct cv_sim_auth *auth,
 					      const struct cv_payment_request *request, int fault)
@@ -286,14 +300,13 @@ static enum cv_sim_card cv_sim_auto_card_pick(struct cv_sim *sim)
 static enum cv_status cv_sim_pay_authorize(void *ctx, const struct cv_payment_request *request)
 {
 	struct cv_sim *sim = ctx;
-	if (!cv_sim_pay_request_ok(request, false, true) || request->amount.amount_minor <= 0)
+	enum cv_status rc = cv_sim_pay_admit(sim, request, false, true);
+	if (rc != CV_OK)
+		return rc;
+	if (request->amount.amount_minor <= 0)
 		return CV_E_INVAL;
-	if (!(sim->open_mask & CV_SIM_OPEN_PAYMENT))
-		return CV_E_STATE;
 	if (sim->collect.active)
 		return CV_E_BUSY;
-	if (cv_sim_sched_free_count(sim) == 0)
-		return CV_E_FULL;
 	const struct cv_sim_auth *known = cv_sim_auth_find(sim, request->idempotency_key);
 	long slot = known != NULL ? -1 : cv_sim_auth_reserve(sim);
 	if (known == NULL && slot < 0)
@@ -451,12 +464,9 @@ static struct cv_payment_result cv_sim_capture_apply(struct cv_sim *sim,
 static enum cv_status cv_sim_pay_capture(void *ctx, const struct cv_payment_request *request)
 {
 	struct cv_sim *sim = ctx;
-	if (!cv_sim_pay_request_ok(request, true, true))
-		return CV_E_INVAL;
-	if (!(sim->open_mask & CV_SIM_OPEN_PAYMENT))
-		return CV_E_STATE;
-	if (cv_sim_sched_free_count(sim) == 0)
-		return CV_E_FULL;
+	enum cv_status rc = cv_sim_pay_admit(sim, request, true, true);
+	if (rc != CV_OK)
+		return rc;
 	int fault = cv_sim_fault_pop(sim, CV_SIM_KIND_CAPTURE);
 	bool unknown = cv_sim_rng_chance(sim, sim->config.settle_unknown_permille);
 	struct cv_payment_result result;
@@ -495,12 +505,9 @@ static struct cv_payment_result cv_sim_void_apply(struct cv_sim *sim,
 static enum cv_status cv_sim_pay_void(void *ctx, const struct cv_payment_request *request)
 {
 	struct cv_sim *sim = ctx;
-	if (!cv_sim_pay_request_ok(request, true, false))
-		return CV_E_INVAL;
-	if (!(sim->open_mask & CV_SIM_OPEN_PAYMENT))
-		return CV_E_STATE;
-	if (cv_sim_sched_free_count(sim) == 0)
-		return CV_E_FULL;
+	enum cv_status rc = cv_sim_pay_admit(sim, request, true, false);
+	if (rc != CV_OK)
+		return rc;
 	int fault = cv_sim_fault_pop(sim, CV_SIM_KIND_VOID);
 	bool unknown = cv_sim_rng_chance(sim, sim->config.settle_unknown_permille);
 	struct cv_payment_result result = cv_sim_void_apply(sim, request);
@@ -513,12 +520,9 @@ static enum cv_status cv_sim_pay_void(void *ctx, const struct cv_payment_request
 static enum cv_status cv_sim_pay_lookup(void *ctx, const struct cv_payment_request *request)
 {
 	struct cv_sim *sim = ctx;
-	if (!cv_sim_pay_request_ok(request, true, false))
-		return CV_E_INVAL;
-	if (!(sim->open_mask & CV_SIM_OPEN_PAYMENT))
-		return CV_E_STATE;
-	if (cv_sim_sched_free_count(sim) == 0)
-		return CV_E_FULL;
+	enum cv_status rc = cv_sim_pay_admit(sim, request, true, false);
+	if (rc != CV_OK)
+		return rc;
 	int fault = cv_sim_fault_pop(sim, CV_SIM_KIND_LOOKUP);
 	bool unknown = cv_sim_rng_chance(sim, sim->config.lookup_unknown_permille);
 	const struct cv_sim_auth *auth = cv_sim_auth_find(sim, request->auth_key);
