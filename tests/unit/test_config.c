@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: MIT */
+/* Configuration and life cycle: what cv_machine_init refuses, the step and
+ * post contracts, the journal (fault handling and on-disk framing), and the
+ * idle display. */
+#include <criterion/criterion.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rig.h"
+
+/* ---- Refusals at init: the rig is set up but not started ---------------- */
+
+static void setup_only(void)
+{
+	rig_setup();
+}
+
+TestSuite(config, .init = setup_only, .fini = rig_teardown);
+
+/* Calls cv_machine_init with the current rig.config on good memory and checks
+ * that it fails with @p expected, leaves out alone and opens nothing. */
+static void expect_refused(enum cv_status expected)
+{
+	size_t size = (cv_machine_size() + CV_MACHINE_ALIGN - 1) / CV_MACHINE_ALIGN * CV_MACHINE_ALIGN;
+	void *memory = aligned_alloc(CV_MACHINE_ALIGN, size);
+	cr_assert_not_null(memory);
+	static int sentinel;
+	struct cv_machine *out = (struct cv_machine *)(void *)&sentinel;
+	enum cv_status rc = cv_machine_init(memory, size, &rig.config, &out);
+	free(memory);
+	cr_assert_eq(rc, expected, "expected %s, got %s", cv_status_name(expected), cv_status_name(rc));
+	cr_assert_eq((void *)out, (void *)&sentinel, "out was written on failure");
+	cr_assert_null(rig.storage.machine, "a backend was opened on failure");
+	cr_assert_eq(rig.storage.length, 0, "something was journaled on failure");
+	cr_assert_eq(rig.event_count, 0, "an event was emitted on failure");
+}
+
+Test(config, the_rig_config_itself_is_accepted)
+{
+	cr_assert_eq(rig_start(), CV_OK);
+	cr_assert_not_null(rig.m);
+	cr_assert_eq(cv_machine_lane_count(rig.m), RIG_LANES);
+}
+
+Test(config, bad_lane_entries_are_refused)
+{
+	rig.lanes[2].price_minor = -1;
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.lanes[1].count = 11; /* capacity 10 */
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	strcpy(rig.lanes[3].label, "A1");
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.lanes[0].product_name[0] = '\0';
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.lanes[0].label[0] = '\0';
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.lanes[0].capacity = 0;
+	rig.lanes[0].count = 0;
+	rig.lanes[0].low_stock_threshold = 0;
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.lanes[0].vend_quarter_turns = 0;
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.lanes[0].respin_count_max = CV_RESPIN_MAX + 1;
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.lanes[0].quarantine_after_failures = 0;
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	memset(rig.lanes[0].label, 'X', sizeof(rig.lanes[0].label)); /* not terminated */
+	expect_refused(CV_E_INVAL);
+}
+
+Test(config, lane_count_must_be_between_1_and_the_maximum)
+{
+	static struct cv_lane_config many[CV_LANES_MAX + 1];
+	for (unsigned i = 0; i < CV_LANES_MAX + 1; i++) {
+		many[i] = rig.lanes[0];
+		snprintf(many[i].label, sizeof(many[i].label), "L%u", i);
+	}
+	rig.config.lane_count = 0;
+	expect_refused(CV_E_INVAL);
+	rig.config.lanes = many;
+	rig.config.lane_count = CV_LANES_MAX + 1;
+	expect_refused(CV_E_INVAL);
+	rig.config.lanes = NULL;
+	rig.config.lane_count = 1;
+	expect_refused(CV_E_INVAL);
+	/* The maximum itself is fine. */
+	rig.config.lanes = many;
+	rig.config.lane_count = CV_LANES_MAX;
+	cr_assert_eq(rig_start(), CV_OK);
+	cr_assert_eq(cv_machine_lane_count(rig.m), CV_LANES_MAX);
+	rig_step(0);
+	uint16_t lane = 0;
+	cr_assert_eq(cv_machine_lane_find(rig.m, "L63", &lane), CV_OK);
+	cr_assert_eq(lane, 63);
+}
+
+Test(config, missing_backends_are_refused)
+{
+	rig.config.payment = NULL;
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.config.storage = NULL;
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.config.platform = NULL;
+	expect_refused(CV_E_INVAL);
+	/* A table whose required member is missing. */
+	static struct cv_payment_ops no_capture;
+	rig_setup();
+	no_capture = *rig.config.payment;
+	no_capture.capture = NULL;
+	rig.config.payment = &no_capture;
+	expect_refused(CV_E_INVAL);
+}
+
+Test(config, old_or_short_backend_tables_are_refused)
+{
+	static struct cv_payment_ops payment;
+	static struct cv_dispenser_ops dispenser;
+	payment = *rig.config.payment;
+	payment.abi_version = 0;
+	rig.config.payment = &payment;
+	expect_refused(CV_E_VERSION);
+
+	rig_setup();
+	payment = *rig.config.payment;
+	payment.struct_size = (uint32_t)(sizeof(struct cv_payment_ops) - sizeof(void *));
+	rig.config.payment = &payment;
+	expect_refused(CV_E_VERSION);
+
+	rig_setup();
+	dispenser = *rig.config.dispenser;
+	dispenser.struct_size = 8;
+	rig.config.dispenser = &dispenser;
+	expect_refused(CV_E_VERSION);
+
+	/* A newer, larger table is accepted. */
+	rig_setup();
+	payment = *rig.config.payment;
+	payment.abi_version = CV_BACKEND_ABI_VERSION + 1;
+	payment.struct_size = (uint32_t)sizeof(struct cv_payment_ops) + 16;
+	rig.config.payment = &payment;
+	cr_assert_eq(rig_start(), CV_OK);
+}
+
+Test(config, every_timeout_must_be_set)
+{
+	for (unsigned i = 0; i < 9; i++) {
+		rig_setup();
+		struct cv_timeouts *t = &rig.config.timeouts;
+		uint32_t *fields[] = {&t->payment_ms, &t->lookup_ms, &t->settle_ms,
+				      &t->motor_ms, &t->verify_ms, &t->session_ms,
+				      &t->retry_base_ms, &t->retry_cap_ms, &t->message_ms};
+		*fields[i] = 0;
+		expect_refused(CV_E_INVAL);
+	}
+}
+
+Test(config, machine_fields_are_validated)
+{
+	strcpy(rig.config.currency, "usd");
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	strcpy(rig.config.currency, "US");
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.config.machine_id[0] = '\0';
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.config.settle_attempts_max = 0;
+	expect_refused(CV_E_INVAL);
+	rig_setup();
+	rig.config.lookup_attempts_max = 0;
+	expect_refused(CV_E_INVAL);
+}
+
+Test(config, memory_must_be_large_and_aligned_enough)
+{
+	size_t size = cv_machine_size();
+	uint8_t *memory = aligned_alloc(CV_MACHINE_ALIGN, (size + 2 * CV_MACHINE_ALIGN) / CV_MACHINE_ALIGN * CV_MACHINE_ALIGN);
+	cr_assert_not_null(memory);
+	static int sentinel;
+	struct cv_machine *out = (struct cv_machine *)(void *)&sentinel;
+	enum cv_status small = cv_machine_init(memory, size - 1, &rig.config, &out);
+	enum cv_status misaligned = cv_machine_init(memory + 8, size, &rig.config, &out);
+	free(memory);
+	cr_assert_eq(small, CV_E_NOMEM);
+	cr_assert_eq(misaligned, CV_E_NOMEM);
+	cr_assert_eq((void *)out, (void *)&sentinel);
+	cr_assert_null(rig.storage.machine, "a backend was opened");
+}
+
+Test(config, new_and_free_round_trip)
+{
+	struct cv_machine *m = NULL;
+	cr_assert_eq(cv_machine_new(&rig.config, &m), CV_OK);
+	cr_assert_not_null(m);
+	cr_assert_eq(cv_machine_step(m, 0), CV_OK);
+	struct cv_display d;
+	cr_assert_eq(cv_machine_display(m, &d), CV_OK);
+	cr_assert_eq(d.msg, CV_MSG_CHOOSE_PRODUCT);
+	uint32_t n = 0;
+	cr_assert_eq(cv_machine_select(m, 0, &n), CV_OK);
+	cr_assert_eq(cv_machine_step(m, 10), CV_OK);
+	cr_assert_eq(rig.payment_count, 1);
+	cr_assert_eq(cv_machine_open_vends(m), 1);
+	cv_machine_free(m);
+	cv_machine_free(NULL);
+
+	/* A refused config frees what new allocated (LSan checks in .fini). */
+	static int sentinel;
+	struct cv_machine *out = (struct cv_machine *)(void *)&sentinel;
+	rig_setup();
+	rig.config.lane_count = 0;
+	cr_assert_eq(cv_machine_new(&rig.config, &out), CV_E_INVAL);
+	cr_assert_eq((void *)out, (void *)&sentinel);
+}
+
+/* ---- A started machine ---------------------------------------------------- */
+
+static void start(void)
+{
+	rig_setup();
+	cr_assert_eq(rig_start(), CV_OK);
+	rig_step(0);
+}
+
+TestSuite(engine, .init = start, .fini = rig_teardown);
+
+Test(engine, time_must_not_go_backwards)
+{
+	rig_step(100);
+	cr_assert_eq(cv_machine_step(rig.m, 99), CV_E_INVAL);
+	cr_assert_eq(cv_machine_step(rig.m, 0), CV_E_INVAL);
+	cr_assert_eq(cv_machine_step(rig.m, 100), CV_OK, "the same time again is fine");
+	/* The refused step did not move the engine's clock back. */
+	uint32_t n = rig_select(0);
+	rig_step(rig.config.timeouts.payment_ms);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_LOOKUP);
+	const struct cv_event *last = &rig.events[rig.event_count - 1];
+	cr_assert_eq(last->time_ms, 100 + (uint64_t)rig.config.timeouts.payment_ms);
+}
+
+Test(engine, output_events_cannot_be_posted)
+{
+	static const enum cv_event_type outputs[] = {
+		CV_EVENT_VEND_STATE, CV_EVENT_DISPLAY, CV_EVENT_ALERT, CV_EVENT_RECEIPT, CV_EVENT_LANE_CHANGED,
+	};
+	unsigned events = rig.event_count;
+	for (unsigned i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+		struct cv_event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.type = outputs[i];
+		ev.u.display.msg = CV_MSG_OUT_OF_SERVICE;
+		cr_assert_eq(cv_machine_post(rig.m, &ev), CV_E_INVAL, "%s accepted", cv_event_type_str(outputs[i]));
+	}
+	rig_step(0);
+	cr_assert_eq(rig.event_count, events);
+	cr_assert_eq(rig_msg(), CV_MSG_CHOOSE_PRODUCT);
+	cr_assert_eq(cv_machine_post(rig.m, NULL), CV_E_INVAL);
+}
+
+Test(engine, the_input_queue_is_bounded)
+{
+	struct cv_event ev = {.type = CV_EVENT_SENSOR_STATUS};
+	ev.u.sensor.faulted = false;
+	for (unsigned i = 0; i < CV_EVENT_QUEUE_MAX; i++)
+		cr_assert_eq(cv_machine_post(rig.m, &ev), CV_OK, "post %u refused", i + 1);
+	cr_assert_eq(cv_machine_post(rig.m, &ev), CV_E_FULL);
+	rig_step(0);
+	cr_assert_eq(cv_machine_post(rig.m, &ev), CV_OK, "room again after a step");
+	rig_step(0);
+	/* The engine still works. */
+	rig_vend_ok(0);
+}
+
+/* Restarts the rig on a RAM journal of @p size bytes. */
+static void restart_with_journal(size_t size)
+{
+	static uint8_t small[4096];
+	cr_assert_leq(size, sizeof(small));
+	rig_teardown();
+	rig_setup();
+	cv_ram_storage_init(&rig.storage, small, size);
+	cr_assert_eq(rig_start(), CV_OK);
+	rig_step(0);
+}
+
+/* Runs customers on the happy path, answering only what was asked, until
+ * selling stops or @p vends were tried. */
+static void sell_until_refused(unsigned vends)
+{
+	for (unsigned k = 0; k < vends; k++) {
+		uint32_t n = 0;
+		if (cv_machine_select(rig.m, (uint16_t)(k % RIG_LANES), &n) != CV_OK)
+			return;
+		rig_step(0);
+		for (unsigned guard = 0; guard < 16; guard++) {
+			struct cv_vend_info v;
+			cr_assert_eq(cv_machine_vend_info(rig.m, n, &v), CV_OK);
+			const struct cv_payment_request *p = rig_last_payment();
+			if ((v.state == CV_VEND_STATE_AUTH_PENDING || v.state == CV_VEND_STATE_CAPTURE_PENDING ||
+			     v.state == CV_VEND_STATE_VOID_PENDING) &&
+			    p != NULL && strcmp(p->vend_id, v.vend_id) == 0) {
+				rig_pay(CV_PAY_OK);
+			} else if (v.state == CV_VEND_STATE_DISPENSING && rig.motor_count > 0 && rig.sensor_armed) {
+				rig_drop();
+				rig_motor(CV_OK);
+			} else {
+				break;
+			}
+			/* Stuck (the answer was to an operation never sent): stop. */
+			if (rig_state(n) == v.state)
+				break;
+		}
+		rig_step(rig.config.timeouts.message_ms);
+	}
+}
+
+Test(engine, journal_fault_in_service_stops_selling)
+{
+	restart_with_journal(600);
+	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 0);
+	cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+	for (unsigned i = 0; i < 100 && rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true) == 0; i++)
+		cr_assert_eq(cv_machine_lane_set_price(rig.m, 0, 150 + i), CV_OK);
+	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 1);
+	cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_msg(), CV_MSG_OUT_OF_SERVICE);
+	cr_assert_eq(cv_machine_select(rig.m, 1, NULL), CV_E_STATE);
+	rig_step(rig.config.timeouts.message_ms);
+	cr_assert_eq(rig_msg(), CV_MSG_OUT_OF_SERVICE);
+	cr_assert_eq(rig.payment_count, 0);
+	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 1, "raised once");
+	cr_assert_leq(rig.storage.length, 600);
+}
+
+/* The journal fills with the very record of a new vend: no payment may be
+ * asked for, and the customer must not be left facing "Present card". */
+Test(engine, journal_full_at_selection_ends_the_vend_out_of_service)
+{
+	size_t after_init = rig.storage.length;
+	restart_with_journal(after_init + 1);
+	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 0);
+	uint32_t n = 0;
+	enum cv_status rc = cv_machine_select(rig.m, 0, &n);
+	rig_step(0);
+	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 1);
+	cr_assert_eq(rig.payment_count, 0, "an authorization was sent without its journal record");
+	rig_step(rig.config.timeouts.message_ms);
+	rig_step(rig.config.timeouts.session_ms);
+	cr_assert_eq(cv_machine_select(rig.m, 1, NULL), CV_E_STATE);
+	cr_assert_eq(rig_msg(), CV_MSG_OUT_OF_SERVICE,
+		     "select returned %s; display stays \"%s\" with vend %u in %s", cv_status_name(rc),
+		     cv_msg_text(rig_msg()), n, rc == CV_OK ? cv_vend_state_str(rig_state(n)) : "-");
+	cr_assert_eq(cv_machine_open_vends(rig.m), 0, "a vend that can never proceed is kept open");
+}
+
+/* The journal fills once the hold is placed: the motor must not turn, and
+ * the customer must not be left facing "Dispensing..." for ever. */
+Test(engine, journal_full_after_authorization_never_dispenses_and_ends_out_of_service)
+{
+	rig_select(0);
+	size_t after_auth = rig.storage.length;
+	restart_with_journal(after_auth + 1);
+	uint32_t n = rig_select(0);
+	cr_assert_eq(rig.payment_count, 1);
+	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 0);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 1);
+	rig_step(0);
+	cr_assert_eq(rig.motor_count, 0, "the motor turned without a durable dispense intent");
+	/* The hold is released, not left to expire. */
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING, "vend %u left in %s", n,
+		     cv_vend_state_str(rig_state(n)));
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_VOID);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOIDED);
+	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_NOT_CHARGED);
+	rig_step(rig.config.timeouts.motor_ms);
+	rig_step(rig.config.timeouts.session_ms);
+	cr_assert_eq(rig.motor_count, 0);
+	cr_assert_not(rig.write_ahead_violated);
+	cr_assert_eq(cv_machine_select(rig.m, 1, NULL), CV_E_STATE);
+	cr_assert_eq(rig_msg(), CV_MSG_OUT_OF_SERVICE, "display stays \"%s\"", cv_msg_text(rig_msg()));
+}
+
+/* The journal may fill at any record of a vend: whichever it is, the machine
+ * must end up refusing customers and telling them it is out of service. */
+Test(engine, a_full_journal_always_ends_out_of_service)
+{
+	unsigned bad = 0;
+	char first_bad[160] = "";
+	for (size_t size = 200; size < 2000; size += 3) {
+		restart_with_journal(size);
+		sell_until_refused(6);
+		/* Give every timer a chance. */
+		rig_step(rig.config.timeouts.session_ms);
+		rig_step(rig.config.timeouts.retry_cap_ms);
+		cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 1,
+			     "size %zu: journal fault alert raised %u times", size,
+			     rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true));
+		cr_assert_not(rig.write_ahead_violated, "size %zu", size);
+		cr_assert_leq(rig.storage.length, size);
+		enum cv_status rc = cv_machine_select(rig.m, 0, NULL);
+		enum cv_msg msg = rig_msg();
+		if (rc != CV_E_STATE || msg != CV_MSG_OUT_OF_SERVICE) {
+			if (bad++ == 0) {
+				struct cv_vend_info v;
+				memset(&v, 0, sizeof(v));
+				uint32_t number = rig_stats().vends_started;
+				cv_machine_vend_info(rig.m, number, &v);
+				snprintf(first_bad, sizeof(first_bad),
+					 "journal of %zu bytes: select -> %s, display \"%s\", vend %u left in %s",
+					 size, cv_status_name(rc), cv_msg_text(msg), number,
+					 cv_vend_state_str(v.state));
+			}
+		}
+	}
+	cr_assert_eq(bad, 0, "%u journal sizes leave the machine selling or not out of service; first: %s",
+		     bad, first_bad);
+}
+
+/* Independent bitwise CRC32C (Castagnoli, reflected 0x82F63B78). */
+static uint32_t crc32c_bitwise(const uint8_t *p, size_t n)
+{
+	uint32_t crc = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (unsigned b = 0; b < 8; b++)
+			crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+static uint64_t le(const uint8_t *p, unsigned size)
+{
+	uint64_t v = 0;
+	for (unsigned i = size; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+Test(engine, journal_records_are_framed_checksummed_and_free_of_card_numbers)
+{
+	cr_assert_eq(crc32c_bitwise((const uint8_t *)"123456789", 9), 0xe3069283u, "test CRC is wrong");
+	/* A mix of outcomes and service actions. */
+	rig_vend_ok(0);
+	rig_step(rig.config.timeouts.message_ms);
+	uint32_t n = rig_select(1);
+	rig_pay(CV_PAY_DECLINED);
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_OK);
+	rig_step(rig.config.timeouts.message_ms);
+	rig_vend_no_drop(2);
+	rig_pay(CV_PAY_OK);
+	rig_step(rig.config.timeouts.message_ms);
+	n = rig_select(3);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_E_JAM);
+	rig_pay(CV_PAY_UNKNOWN);
+	rig_step(rig.config.timeouts.retry_cap_ms);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOIDED);
+	cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+	cr_assert_eq(cv_machine_lane_set_price(rig.m, 0, 175), CV_OK);
+	cr_assert_eq(cv_machine_lane_refill(rig.m, 0, 2), CV_OK);
+	cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+	rig_step(0);
+
+	const uint8_t *buf = rig.storage.buf;
+	size_t length = rig.storage.length, offset = 0;
+	uint64_t expected_seq = 1;
+	uint32_t epoch = 0;
+	cr_assert_gt(length, 0);
+	while (offset < length) {
+		cr_assert_geq(length - offset, 24, "truncated record at %zu", offset);
+		const uint8_t *r = buf + offset;
+		uint32_t rlen = (uint32_t)le(r, 4);
+		uint16_t type = (uint16_t)le(r + 4, 2);
+		uint16_t flags = (uint16_t)le(r + 6, 2);
+		uint32_t rec_epoch = (uint32_t)le(r + 8, 4);
+		uint64_t seq = le(r + 12, 8);
+		cr_assert_geq(rlen, 24, "record %llu: length %u", (unsigned long long)expected_seq, rlen);
+		cr_assert_leq(rlen, length - offset, "record %llu runs past the end", (unsigned long long)expected_seq);
+		cr_assert(type >= 1 && type <= 7, "record %llu: type %u", (unsigned long long)seq, type);
+		cr_assert_eq(flags, 0);
+		if (epoch == 0)
+			epoch = rec_epoch;
+		cr_assert_neq(rec_epoch, 0);
+		cr_assert_eq(rec_epoch, epoch, "epoch changed within one run");
+		cr_assert_eq(seq, expected_seq, "sequence gap: got %llu, expected %llu", (unsigned long long)seq,
+			     (unsigned long long)expected_seq);
+		uint32_t stored = (uint32_t)le(r + rlen - 4, 4);
+		cr_assert_eq(crc32c_bitwise(r, rlen - 4), stored, "record %llu: bad CRC", (unsigned long long)seq);
+		unsigned run = 0, longest = 0;
+		for (uint32_t i = 0; i < rlen; i++) {
+			run = (r[i] >= '0' && r[i] <= '9') ? run + 1 : 0;
+			if (run > longest)
+				longest = run;
+		}
+		cr_assert_leq(longest, 4, "record %llu holds a run of %u ASCII digits", (unsigned long long)seq, longest);
+		offset += rlen;
+		expected_seq++;
+	}
+	cr_assert_eq(offset, length, "record lengths must add up to the journal length");
+	cr_assert_eq(expected_seq - 1, rig_stats().journal_records);
+	cr_assert_eq(expected_seq - 1, rig.storage.last_seq);
+	cr_assert_eq(rig.storage.synced_seq, rig.storage.last_seq, "every record synced");
+	cr_assert_gt(expected_seq, 20, "too few records for a meaningful check");
+}
+
+Test(engine, display_starts_at_the_menu_and_final_messages_expire)
+{
+	cr_assert_eq(rig_msg(), CV_MSG_CHOOSE_PRODUCT);
+	struct cv_display d;
+	cr_assert_eq(cv_machine_display(rig.m, &d), CV_OK);
+	cr_assert_eq(d.lane, CV_DISPLAY_NO_LANE);
+	cr_assert_eq(d.amount.amount_minor, 0);
+	rig_step(1000);
+	rig_select(2);
+	cr_assert_eq(cv_machine_display(rig.m, &d), CV_OK);
+	cr_assert_eq(d.msg, CV_MSG_PRESENT_CARD);
+	cr_assert_eq(d.lane, 2);
+	cr_assert_eq(d.amount.amount_minor, 150);
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_OK);
+	rig_pay(CV_PAY_CANCELLED);
+	cr_assert_eq(rig_msg(), CV_MSG_CANCELLED);
+	rig_step(rig.config.timeouts.message_ms - 1);
+	cr_assert_eq(rig_msg(), CV_MSG_CANCELLED, "the final message stays message_ms");
+	rig_step(1);
+	cr_assert_eq(rig_msg(), CV_MSG_CHOOSE_PRODUCT);
+	const struct cv_event *last = &rig.events[rig.event_count - 1];
+	cr_assert_eq(last->type, CV_EVENT_DISPLAY);
+	cr_assert_eq(last->u.display.msg, CV_MSG_CHOOSE_PRODUCT);
+}
+
+Test(engine, a_payment_result_for_an_unknown_operation_changes_nothing)
+{
+	uint32_t n = rig_select(0);
+	const struct cv_payment_request *req = rig_last_payment();
+	struct cv_event ev = {.type = CV_EVENT_PAYMENT_RESULT};
+	ev.u.payment.op_id = req->op_id + 1000;
+	ev.u.payment.op = CV_PAYMENT_OP_AUTHORIZE;
+	ev.u.payment.result = CV_PAY_OK;
+	ev.u.payment.amount = req->amount;
+	unsigned events = rig.event_count, payments = rig.payment_count;
+	struct cv_machine_stats before = rig_stats();
+	cr_assert_eq(cv_machine_post(rig.m, &ev), CV_OK);
+	rig_step(0);
+	ev.u.payment.op_id = 0;
+	cr_assert_eq(cv_machine_post(rig.m, &ev), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_PENDING);
+	cr_assert_eq(rig.event_count, events);
+	cr_assert_eq(rig.payment_count, payments);
+	cr_assert_eq(rig.motor_count, 0);
+	struct cv_machine_stats after = rig_stats();
+	cr_assert_eq(memcmp(&before, &after, sizeof(before)), 0);
+	/* The real answer still works. */
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_DISPENSING);
+}
+
+Test(engine, unknown_vend_numbers_are_not_found)
+{
+	struct cv_vend_info info;
+	cr_assert_eq(cv_machine_vend_info(rig.m, 1, &info), CV_E_NOT_FOUND);
+	cr_assert_eq(cv_machine_vend_info(rig.m, 0, &info), CV_E_NOT_FOUND);
+	uint32_t a = rig_vend_ok(0);
+	cr_assert_eq(cv_machine_vend_info(rig.m, a, &info), CV_OK);
+	cr_assert_eq(cv_machine_vend_info(rig.m, a + 1, &info), CV_E_NOT_FOUND);
+	cr_assert_eq(cv_machine_vend_info(rig.m, 12345, &info), CV_E_NOT_FOUND);
+}
+
+Test(engine, events_carry_the_time_of_their_step)
+{
+	rig_step(1234);
+	unsigned first = rig.event_count;
+	uint32_t n = rig_select(0);
+	cr_assert_gt(rig.event_count, first);
+	for (unsigned i = first; i < rig.event_count; i++)
+		cr_assert_eq(rig.events[i].time_ms, 1234, "event %u (%s)", i, cv_event_type_str(rig.events[i].type));
+	rig_step(766);
+	first = rig.event_count;
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	rig_drop();
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
+	cr_assert_gt(rig.event_count, first);
+	for (unsigned i = first; i < rig.event_count; i++)
+		cr_assert_eq(rig.events[i].time_ms, 2000, "event %u (%s)", i, cv_event_type_str(rig.events[i].type));
+	rig_step(rig.config.timeouts.message_ms);
+	const struct cv_event *last = &rig.events[rig.event_count - 1];
+	cr_assert_eq(last->type, CV_EVENT_DISPLAY);
+	cr_assert_eq(last->time_ms, 2000 + (uint64_t)rig.config.timeouts.message_ms);
+}
