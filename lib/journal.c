@@ -115,6 +115,10 @@ void cv_journal_flush(struct cv_machine *m)
 	if (m->last_seq <= m->sync_requested_seq)
 		return;
 	enum cv_status rc = m->config.storage->sync(m->config.storage_ctx, m->last_seq);
+	/* A backend that can't take the request now (its completion could not
+	 * be queued) is asked again in the next round; nothing waits on it. */
+	if (rc == CV_E_BUSY || rc == CV_E_FULL)
+		return;
 	if (rc != CV_OK && rc != CV_PENDING) {
 		cv_journal_fail(m, rc);
 		return;

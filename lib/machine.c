@@ -264,13 +264,18 @@ CV_EXPORT enum cv_status cv_machine_step(struct cv_machine *m, uint64_t now_ms)
 {
 	if (m == NULL)
 		return CV_E_MISUSE;
+	/* A listener calling step again would run a round inside a round. */
+	if (m->in_step)
+		return CV_E_MISUSE;
 	if (now_ms < m->now_ms)
 		return CV_E_INVAL;
+	m->in_step = true;
 	m->now_ms = now_ms;
 	for (unsigned round = 0; round < CV_STEP_ROUNDS_MAX; round++)
 		if (!cv_machine_round(m))
 			break;
 	cv_machine_show_idle(m);
+	m->in_step = false;
 	return CV_OK;
 }
 

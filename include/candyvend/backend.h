@@ -163,7 +163,8 @@ struct cv_storage_ops {
 	/** @brief Appends one framed record (not yet durable): ::CV_OK, ::CV_E_FULL or ::CV_E_IO. Required. */
 	enum cv_status (*append)(void *ctx, uint64_t seq, const void *record, size_t length);
 	/** @brief Makes every record up to @p seq durable; completion is
-	 *  ::CV_EVENT_STORAGE_SYNCED. Required. */
+	 *  ::CV_EVENT_STORAGE_SYNCED. ::CV_E_BUSY or ::CV_E_FULL mean "ask
+	 *  again later"; any other error stops the machine selling. Required. */
 	enum cv_status (*sync)(void *ctx, uint64_t seq);
 	/** @brief Reads raw journal bytes at @p offset into @p buf; @p length_out
 	 *  gets the count (0 at the end). Optional. */

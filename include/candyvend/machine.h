@@ -169,6 +169,7 @@ void cv_machine_free(struct cv_machine *machine);
  * @param now_ms Monotonic time in ms; must never decrease.
  * @retval CV_OK on success.
  * @retval CV_E_INVAL if @p now_ms is earlier than the previous step's.
+ * @retval CV_E_MISUSE if called from inside a step (from the listener).
  */
 enum cv_status cv_machine_step(struct cv_machine *machine, uint64_t now_ms);
 

@@ -153,6 +153,8 @@ static void rig_on_event(struct cv_machine *machine, const struct cv_event *even
 	cr_assert_eq(user_data, &rig, "listener got the wrong user_data");
 	if (rig.event_count < RIG_LOG_MAX)
 		rig.events[rig.event_count++] = *event;
+	if (rig.hook != NULL)
+		rig.hook(event);
 }
 
 void rig_setup(void)

@@ -40,6 +40,8 @@ struct rig {
 	enum cv_status authorize_rc;
 	enum cv_status start_rc;
 	enum cv_status arm_rc;
+	/* Called for every output event, if set (for tests of listener misuse). */
+	void (*hook)(const struct cv_event *event);
 	/* Output events, in order. */
 	struct cv_event events[RIG_LOG_MAX];
 	unsigned event_count;

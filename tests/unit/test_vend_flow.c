@@ -336,3 +336,21 @@ Test(vend_flow, the_next_customer_buys_while_a_capture_is_pending)
 	cr_assert_eq(rig_state(a), CV_VEND_STATE_CAPTURED);
 	cr_assert_eq(rig_state(b), CV_VEND_STATE_AUTH_PENDING);
 }
+
+static enum cv_status reentrant_step_status = CV_OK;
+
+static void step_from_listener(const struct cv_event *event)
+{
+	if (event->type == CV_EVENT_VEND_STATE)
+		reentrant_step_status = cv_machine_step(rig.m, rig.now_ms);
+}
+
+Test(vend_flow, a_listener_cannot_step_the_machine_it_listens_to)
+{
+	rig.hook = step_from_listener;
+	uint32_t n = rig_select(0);
+	cr_assert_eq(reentrant_step_status, CV_E_MISUSE);
+	rig.hook = NULL;
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_DISPENSING, "the outer step carried on normally");
+}
