@@ -123,12 +123,19 @@ void cv_lane_take_item(struct cv_machine *m, uint16_t index)
 	lane->config.count--;
 	lane->consecutive_failures = 0;
 	lane->vends_verified++;
-	if (lane->jam_alert_active) {
-		lane->jam_alert_active = false;
-		cv_machine_raise_alert(m, CV_ALERT_MOTOR_JAM, index, false);
-	}
 	cv_lane_update_stock_alerts(m, index);
 	cv_lane_changed(m, index);
+}
+
+/* The jam alert follows the motor: raised on a jam or timeout, cleared by a
+ * movement that reached home or by service clearing the lane. */
+void cv_lane_set_jam(struct cv_machine *m, uint16_t index, bool jammed)
+{
+	struct cv_lane *lane = &m->lanes[index];
+	if (lane->jam_alert_active == jammed)
+		return;
+	lane->jam_alert_active = jammed;
+	cv_machine_raise_alert(m, CV_ALERT_MOTOR_JAM, index, jammed);
 }
 
 void cv_lane_record_failure(struct cv_machine *m, uint16_t index)

@@ -12,8 +12,20 @@ CV_EXPORT size_t cv_machine_size(void)
 void cv_machine_emit(struct cv_machine *m, struct cv_event *event)
 {
 	event->time_ms = m->now_ms;
-	if (m->config.on_event != NULL)
-		m->config.on_event(m, event, m->config.user_data);
+	if (m->config.on_event == NULL)
+		return;
+	m->in_listener = true;
+	m->config.on_event(m, event, m->config.user_data);
+	m->in_listener = false;
+}
+
+/* Every call that changes the machine starts here: a NULL machine, or a
+ * listener calling back into the machine it listens to, is a misuse. */
+enum cv_status cv_machine_check_caller(const struct cv_machine *m)
+{
+	if (m == NULL || m->in_listener)
+		return CV_E_MISUSE;
+	return CV_OK;
 }
 
 void cv_machine_log(struct cv_machine *m, enum cv_log_level level, const char *message)
@@ -77,7 +89,7 @@ static bool cv_machine_any_lane_available(const struct cv_machine *m)
 }
 
 /* With no customer and no final message to keep, show what the machine can do. */
-static void cv_machine_show_idle(struct cv_machine *m)
+void cv_machine_show_idle(struct cv_machine *m)
 {
 	if (m->session != NULL || m->now_ms < m->message_until_ms)
 		return;
@@ -262,20 +274,16 @@ static bool cv_machine_round(struct cv_machine *m)
 
 CV_EXPORT enum cv_status cv_machine_step(struct cv_machine *m, uint64_t now_ms)
 {
-	if (m == NULL)
-		return CV_E_MISUSE;
-	/* A listener calling step again would run a round inside a round. */
-	if (m->in_step)
-		return CV_E_MISUSE;
+	enum cv_status rc = cv_machine_check_caller(m);
+	if (rc != CV_OK)
+		return rc;
 	if (now_ms < m->now_ms)
 		return CV_E_INVAL;
-	m->in_step = true;
 	m->now_ms = now_ms;
 	for (unsigned round = 0; round < CV_STEP_ROUNDS_MAX; round++)
 		if (!cv_machine_round(m))
 			break;
 	cv_machine_show_idle(m);
-	m->in_step = false;
 	return CV_OK;
 }
 
@@ -288,11 +296,12 @@ static enum cv_status cv_machine_can_sell(const struct cv_machine *m)
 
 CV_EXPORT enum cv_status cv_machine_select(struct cv_machine *m, uint16_t lane, uint32_t *vend_number_out)
 {
-	if (m == NULL)
-		return CV_E_MISUSE;
+	enum cv_status rc = cv_machine_check_caller(m);
+	if (rc != CV_OK)
+		return rc;
 	if (lane >= m->config.lane_count)
 		return CV_E_NOT_FOUND;
-	enum cv_status rc = cv_machine_can_sell(m);
+	rc = cv_machine_can_sell(m);
 	if (rc != CV_OK)
 		return rc;
 	struct cv_vend *v = m->session;
@@ -317,6 +326,11 @@ CV_EXPORT enum cv_status cv_machine_select(struct cv_machine *m, uint16_t lane, 
 	v = cv_vend_create(m, lane);
 	if (v == NULL)
 		return CV_E_BUSY;
+	if (m->journal_fault) {
+		/* Its first record could not be written: it never starts. */
+		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_JOURNAL_FAULT);
+		return CV_E_STATE;
+	}
 	if (vend_number_out != NULL)
 		*vend_number_out = v->number;
 	return CV_OK;
@@ -324,8 +338,9 @@ CV_EXPORT enum cv_status cv_machine_select(struct cv_machine *m, uint16_t lane, 
 
 CV_EXPORT enum cv_status cv_machine_cancel(struct cv_machine *m)
 {
-	if (m == NULL)
-		return CV_E_MISUSE;
+	enum cv_status rc = cv_machine_check_caller(m);
+	if (rc != CV_OK)
+		return rc;
 	if (m->session == NULL)
 		return CV_E_STATE;
 	return cv_vend_cancel(m, m->session);

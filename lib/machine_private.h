@@ -62,7 +62,6 @@ struct cv_vend {
 	uint8_t respins;
 	bool drop_verified;
 	bool cancel_requested;
-	bool motor_done;
 	bool sensor_armed;
 	struct cv_card_summary card;
 	char processor_ref[CV_PROCESSOR_REF_LEN];
@@ -103,16 +102,19 @@ struct cv_machine {
 	struct cv_display display;
 	uint64_t message_until_ms;
 	struct cv_machine_stats stats;
-	bool in_step;
+	/* True while the listener runs: it may only query, never change, the machine. */
+	bool in_listener;
 };
 
 /* machine.c */
+enum cv_status cv_machine_check_caller(const struct cv_machine *m);
 void cv_machine_emit(struct cv_machine *m, struct cv_event *event);
 void cv_machine_log(struct cv_machine *m, enum cv_log_level level, const char *message);
 uint32_t cv_machine_random_u32(struct cv_machine *m);
 uint32_t cv_machine_new_op_id(struct cv_machine *m);
 void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64_t amount_minor,
 		     bool hold);
+void cv_machine_show_idle(struct cv_machine *m);
 void cv_machine_raise_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active);
 
 /* machine_config.c */
@@ -124,6 +126,7 @@ void cv_lane_init(struct cv_lane *lane, const struct cv_lane_config *config);
 enum cv_lane_availability cv_lane_availability(const struct cv_machine *m, const struct cv_lane *lane);
 enum cv_status cv_lane_availability_status(enum cv_lane_availability availability);
 void cv_lane_take_item(struct cv_machine *m, uint16_t index);
+void cv_lane_set_jam(struct cv_machine *m, uint16_t index, bool jammed);
 void cv_lane_record_failure(struct cv_machine *m, uint16_t index);
 void cv_lane_update_stock_alerts(struct cv_machine *m, uint16_t index);
 void cv_lane_journal(struct cv_machine *m, uint16_t index);

@@ -13,8 +13,9 @@ static void cv_machine_journal_service(struct cv_machine *m, bool entering)
 
 CV_EXPORT enum cv_status cv_machine_service_enter(struct cv_machine *m)
 {
-	if (m == NULL)
-		return CV_E_MISUSE;
+	enum cv_status rc = cv_machine_check_caller(m);
+	if (rc != CV_OK)
+		return rc;
 	if (m->session != NULL)
 		return CV_E_BUSY;
 	if (!m->in_service) {
@@ -27,14 +28,15 @@ CV_EXPORT enum cv_status cv_machine_service_enter(struct cv_machine *m)
 
 CV_EXPORT enum cv_status cv_machine_service_exit(struct cv_machine *m)
 {
-	if (m == NULL)
-		return CV_E_MISUSE;
+	enum cv_status rc = cv_machine_check_caller(m);
+	if (rc != CV_OK)
+		return rc;
 	if (!m->in_service)
 		return CV_E_STATE;
 	m->in_service = false;
 	cv_machine_journal_service(m, false);
 	m->message_until_ms = 0;
-	cv_machine_show(m, CV_MSG_CHOOSE_PRODUCT, CV_DISPLAY_NO_LANE, 0, false);
+	cv_machine_show_idle(m);
 	return CV_OK;
 }
 
@@ -46,8 +48,9 @@ CV_EXPORT bool cv_machine_in_service(const struct cv_machine *m)
 /* Common gate of every lane service call. */
 static enum cv_status cv_service_lane(struct cv_machine *m, uint16_t lane, struct cv_lane **out)
 {
-	if (m == NULL)
-		return CV_E_MISUSE;
+	enum cv_status rc = cv_machine_check_caller(m);
+	if (rc != CV_OK)
+		return rc;
 	if (!m->in_service)
 		return CV_E_STATE;
 	if (lane >= m->config.lane_count)
@@ -123,10 +126,7 @@ CV_EXPORT enum cv_status cv_machine_lane_clear_quarantine(struct cv_machine *m, 
 	l->quarantined = false;
 	l->consecutive_failures = 0;
 	cv_machine_raise_alert(m, CV_ALERT_LANE_QUARANTINED, lane, false);
-	if (l->jam_alert_active) {
-		l->jam_alert_active = false;
-		cv_machine_raise_alert(m, CV_ALERT_MOTOR_JAM, lane, false);
-	}
+	cv_lane_set_jam(m, lane, false);
 	cv_lane_changed(m, lane);
 	return CV_OK;
 }

@@ -95,18 +95,10 @@ bool cv_vend_motor_start(struct cv_machine *m, struct cv_vend *v)
 	return true;
 }
 
-static void cv_vend_raise_jam(struct cv_machine *m, uint16_t lane)
-{
-	if (m->lanes[lane].jam_alert_active)
-		return;
-	m->lanes[lane].jam_alert_active = true;
-	cv_machine_raise_alert(m, CV_ALERT_MOTOR_JAM, lane, true);
-}
-
 /* A motor that failed still delivered if the sensor saw the drop. */
 static void cv_vend_motor_failed(struct cv_machine *m, struct cv_vend *v, enum cv_vend_reason reason)
 {
-	cv_vend_raise_jam(m, v->lane);
+	cv_lane_set_jam(m, v->lane, true);
 	if (v->drop_verified)
 		cv_vend_delivered(m, v);
 	else
@@ -121,6 +113,7 @@ void cv_vend_motor_done(struct cv_machine *m, struct cv_vend *v, enum cv_status 
 		cv_vend_motor_failed(m, v, CV_VEND_REASON_MOTOR_JAM);
 		return;
 	}
+	cv_lane_set_jam(m, v->lane, false);
 	cv_vend_set_state(m, v, CV_VEND_STATE_VERIFYING, CV_VEND_REASON_NONE);
 	v->op_deadline_ms = m->now_ms + m->config.timeouts.verify_ms;
 }

@@ -174,6 +174,14 @@ static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, const str
 	v->next_attempt_ms = m->now_ms + cv_vend_backoff_ms(m, v->attempts);
 }
 
+/* A settlement that failed for good. A void keeps the reason it was sent
+ * for (no drop, cancel, ...); a capture records why it failed. */
+static void cv_vend_settle_failed(struct cv_machine *m, struct cv_vend *v, enum cv_vend_state failed,
+				  enum cv_vend_reason reason)
+{
+	cv_vend_set_state(m, v, failed, v->reason == CV_VEND_REASON_NONE ? reason : CV_VEND_REASON_NONE);
+}
+
 static void cv_vend_on_settle(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
 {
 	bool capture = v->state == CV_VEND_STATE_CAPTURE_PENDING;
@@ -191,12 +199,12 @@ static void cv_vend_on_settle(struct cv_machine *m, struct cv_vend *v, const str
 	case CV_PAY_NOT_SENT:
 		break;
 	default:
-		cv_vend_set_state(m, v, failed, CV_VEND_REASON_PAYMENT_FAILED);
+		cv_vend_settle_failed(m, v, failed, CV_VEND_REASON_PAYMENT_FAILED);
 		return;
 	}
 	/* Obligations are resent with the same key until the budget runs out. */
 	if (v->attempts >= m->config.settle_attempts_max) {
-		cv_vend_set_state(m, v, failed, CV_VEND_REASON_PAYMENT_UNKNOWN);
+		cv_vend_settle_failed(m, v, failed, CV_VEND_REASON_PAYMENT_UNKNOWN);
 		return;
 	}
 	v->next_attempt_ms = m->now_ms + cv_vend_backoff_ms(m, v->attempts);

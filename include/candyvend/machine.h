@@ -36,7 +36,8 @@ extern "C" {
  * thread at a time (backends post from that same thread). Separate machines
  * are independent. The listener runs synchronously inside the call that
  * caused the event and must not call back into the machine, except for
- * the read-only queries (cv_machine_lane_info(), cv_machine_display(), ...).
+ * the read-only queries (cv_machine_lane_info(), cv_machine_display(), ...):
+ * every call that changes the machine answers ::CV_E_MISUSE from there.
  * @{
  */
 
@@ -169,7 +170,7 @@ void cv_machine_free(struct cv_machine *machine);
  * @param now_ms Monotonic time in ms; must never decrease.
  * @retval CV_OK on success.
  * @retval CV_E_INVAL if @p now_ms is earlier than the previous step's.
- * @retval CV_E_MISUSE if called from inside a step (from the listener).
+ * @retval CV_E_MISUSE if called from the listener.
  */
 enum cv_status cv_machine_step(struct cv_machine *machine, uint64_t now_ms);
 

@@ -336,7 +336,10 @@ Test(engine, journal_fault_in_service_stops_selling)
 	for (unsigned i = 0; i < 100 && rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true) == 0; i++)
 		cr_assert_eq(cv_machine_lane_set_price(rig.m, 0, 150 + i), CV_OK);
 	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 1);
+	unsigned displays = rig_count(CV_EVENT_DISPLAY);
 	cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+	cr_assert_eq(rig_msg(), CV_MSG_OUT_OF_SERVICE, "no flash of the menu on the way out");
+	cr_assert_eq(rig_count(CV_EVENT_DISPLAY), displays + 1);
 	rig_step(0);
 	cr_assert_eq(rig_msg(), CV_MSG_OUT_OF_SERVICE);
 	cr_assert_eq(cv_machine_select(rig.m, 1, NULL), CV_E_STATE);
@@ -356,6 +359,7 @@ Test(engine, journal_full_at_selection_ends_the_vend_out_of_service)
 	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 0);
 	uint32_t n = 0;
 	enum cv_status rc = cv_machine_select(rig.m, 0, &n);
+	cr_assert_eq(rc, CV_E_STATE, "a vend whose first record can't be written does not start");
 	rig_step(0);
 	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 1);
 	cr_assert_eq(rig.payment_count, 0, "an authorization was sent without its journal record");

@@ -169,6 +169,7 @@ Test(dispense, jam_after_the_drop_was_seen_still_captures)
 	cr_assert_eq(v.state, CV_VEND_STATE_CAPTURE_PENDING);
 	cr_assert(v.drop_verified);
 	cr_assert_eq(rig_alerts(CV_ALERT_MOTOR_JAM, 0, true), 1, "the jam is still reported");
+	cr_assert_eq(rig_alerts(CV_ALERT_MOTOR_JAM, 0, false), 0, "and stays active: the motor never got home");
 	cr_assert_eq(rig_lane(0).config.count, 4);
 	cr_assert_eq(rig_lane(0).consecutive_failures, 0, "a delivered vend is not a failure");
 	rig_pay(CV_PAY_OK);
@@ -461,6 +462,7 @@ Test(dispense, void_that_stays_unknown_fails_after_the_budget)
 			rig_step(rig.config.timeouts.retry_cap_ms);
 	}
 	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_FAILED);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_NO_DROP, "the void keeps the reason it was sent for");
 	unsigned sent = 0;
 	for (unsigned i = 0; i < rig.payment_count; i++)
 		sent += rig.payments[i].op == CV_PAYMENT_OP_VOID;
@@ -483,4 +485,21 @@ Test(dispense, void_not_found_counts_as_voided)
 	cr_assert_eq(rig_alerts(CV_ALERT_SETTLEMENT_FAILED, 0, true), 0);
 	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_NOT_CHARGED);
 	cr_assert_not(rig.write_ahead_violated);
+}
+
+Test(dispense, a_movement_that_reaches_home_clears_the_jam_alert)
+{
+	uint32_t a = authorized(0);
+	rig_motor(CV_E_JAM);
+	cr_assert_eq(rig_state(a), CV_VEND_STATE_VOID_PENDING);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_alerts(CV_ALERT_MOTOR_JAM, 0, true), 1);
+	uint32_t b = authorized(0);
+	cr_assert_eq(rig_alerts(CV_ALERT_MOTOR_JAM, 0, false), 0, "still jammed until the motor proves otherwise");
+	rig_motor(CV_OK);
+	cr_assert_eq(rig_alerts(CV_ALERT_MOTOR_JAM, 0, false), 1);
+	rig_drop();
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(b), CV_VEND_STATE_CAPTURED);
+	cr_assert_eq(rig_alerts(CV_ALERT_MOTOR_JAM, 0, false), 1, "cleared once");
 }
