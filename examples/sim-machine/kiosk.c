@@ -113,7 +113,13 @@ static void sm_cmd_card(struct sm_kiosk *kiosk, char **args)
 	for (size_t i = 0; i < sizeof(sm_cards) / sizeof(sm_cards[0]); i++) {
 		if (strcmp(args[0], sm_cards[i].name) != 0)
 			continue;
-		if (cv_sim_present_card(kiosk->rig.sim, sm_cards[i].card) != CV_OK)
+		if (cv_sim_present_card(kiosk->rig.sim, sm_cards[i].card) == CV_OK)
+			return;
+		struct cv_display screen;
+		cv_machine_display(kiosk->rig.machine, &screen);
+		if (screen.msg == CV_MSG_DECLINED_TRY_AGAIN)
+			printf("the reader is not waiting for a card: choose the same product again to retry\n");
+		else
 			printf("the reader is not waiting for a card (choose a product first)\n");
 		return;
 	}
