@@ -2,7 +2,8 @@
 /* Seeded simulation: thousands of random customers against the simulated
  * machine with random faults, and the money and inventory invariants checked
  * after every step. A failure prints its seed; CV_TEST_SEED=<seed> replays
- * it identically, CV_SIM_CUSTOMERS=<n> changes the run length. */
+ * it identically (with CV_SIM_SEEDS=1), CV_SIM_CUSTOMERS=<n> changes the run
+ * length, CV_SIM_SEEDS=<n> the number of seeds run one after another. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -41,6 +42,8 @@ struct sim_run {
 	uint32_t vend_count_max;
 	int32_t refilled[SIM_LANES];   /* Items added by service visits, per lane. */
 	int32_t taken[SIM_LANES];      /* Verified drops seen as events, per lane. */
+	int64_t pending_capture_minor; /* Price of vends now in CAPTURE_PENDING. */
+	int64_t capture_failed_minor;  /* Price of vends that ended CAPTURE_FAILED. */
 	uint64_t digest;               /* FNV-1a over every output event. */
 	unsigned violations;
 	char first_violation[256];
@@ -89,6 +92,12 @@ static void sim_on_vend(const struct cv_vend_info *v)
 		return;
 	}
 	struct sim_vend *s = &run.vends[v->vend_number];
+	if (s->seen && s->state == CV_VEND_STATE_CAPTURE_PENDING)
+		run.pending_capture_minor -= s->price_minor;
+	if (v->state == CV_VEND_STATE_CAPTURE_PENDING)
+		run.pending_capture_minor += v->price.amount_minor;
+	if (v->state == CV_VEND_STATE_CAPTURE_FAILED)
+		run.capture_failed_minor += v->price.amount_minor;
 	s->seen = true;
 	s->state = v->state;
 	s->lane = v->lane;
@@ -129,13 +138,8 @@ static void sim_check_invariants(void)
 	cv_machine_stats(run.m, &st);
 	cv_sim_truth(run.sim, &truth);
 
-	int64_t pending_capture = 0, capture_failed = 0;
-	for (uint32_t n = 1; n < run.vend_count_max && run.vends[n].seen; n++) {
-		if (run.vends[n].state == CV_VEND_STATE_CAPTURE_PENDING)
-			pending_capture += run.vends[n].price_minor;
-		if (run.vends[n].state == CV_VEND_STATE_CAPTURE_FAILED)
-			capture_failed += run.vends[n].price_minor;
-	}
+	int64_t pending_capture = run.pending_capture_minor;
+	int64_t capture_failed = run.capture_failed_minor;
 	/* Captured money = price of verified drops (some still settling). */
 	if (st.captured_minor + pending_capture + capture_failed != st.dispensed_value_minor)
 		sim_violation("captured + settling + failed captures != value of verified drops");
@@ -247,19 +251,22 @@ static void sim_stop(void)
 	free(run.vends);
 }
 
-/* The operator's visit: every lane counted full, quarantines cleared. */
+/* The operator's visit: each lane is topped up to capacity and counted, so
+ * the engine's count is set to what really is in the lane (missed and false
+ * drops made them drift apart); quarantines are cleared. */
 static void sim_service_visit(void)
 {
+	struct cv_sim_truth truth;
+	cv_sim_truth(run.sim, &truth);
 	cr_assert_eq(cv_machine_service_enter(run.m), CV_OK);
 	for (uint16_t i = 0; i < SIM_LANES; i++) {
 		struct cv_lane_info lane;
 		cv_machine_lane_info(run.m, i, &lane);
-		uint16_t added = (uint16_t)(lane.config.capacity - lane.config.count);
-		if (added > 0) {
-			cr_assert_eq(cv_machine_lane_refill(run.m, i, added), CV_OK);
-			cv_sim_load(run.sim, i, added);
-			run.refilled[i] += added;
-		}
+		uint16_t capacity = lane.config.capacity;
+		if (truth.stock[i] < capacity)
+			cr_assert_eq(cv_sim_load(run.sim, i, (uint16_t)(capacity - truth.stock[i])), CV_OK);
+		cr_assert_eq(cv_machine_lane_set_count(run.m, i, capacity), CV_OK);
+		run.refilled[i] += capacity - lane.config.count;
 		if (lane.quarantined)
 			cr_assert_eq(cv_machine_lane_clear_quarantine(run.m, i), CV_OK);
 	}
@@ -382,11 +389,14 @@ static uint64_t sim_run(uint64_t seed, unsigned customers)
 
 TestSuite(sim, .fini = cv_test_leak_check);
 
+/* CV_SIM_SEEDS consecutive seeds from CV_TEST_SEED, CV_SIM_CUSTOMERS each. */
 Test(sim, random_customers_keep_every_invariant, .timeout = 900)
 {
 	uint64_t seed = sim_env("CV_TEST_SEED", 20261124);
 	unsigned customers = (unsigned)sim_env("CV_SIM_CUSTOMERS", 10000);
-	sim_run(seed, customers);
+	uint64_t seeds = sim_env("CV_SIM_SEEDS", 1);
+	for (uint64_t i = 0; i < seeds; i++)
+		sim_run(seed + i, customers);
 }
 
 Test(sim, a_seed_replays_identically, .timeout = 300)
