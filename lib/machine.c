@@ -212,7 +212,7 @@ CV_EXPORT void cv_machine_free(struct cv_machine *m)
 
 CV_EXPORT enum cv_status cv_machine_post(struct cv_machine *m, const struct cv_event *event)
 {
-	if (m == NULL || event == NULL || event->type > CV_EVENT_STORAGE_SYNCED)
+	if (m == NULL || event == NULL || (unsigned)event->type > CV_EVENT_CARD_READ)
 		return CV_E_INVAL;
 	return cv_event_queue_push(&m->queue, event);
 }
@@ -247,6 +247,11 @@ static void cv_machine_handle_event(struct cv_machine *m, const struct cv_event 
 		break;
 	case CV_EVENT_STORAGE_SYNCED:
 		cv_journal_on_synced(m, &ev->u.storage);
+		break;
+	case CV_EVENT_CARD_READ:
+		v = cv_vend_find_op(m, ev->u.card_read.op_id, CV_VEND_OP_PAYMENT);
+		if (v != NULL && v == m->session && v->state == CV_VEND_STATE_AUTH_PENDING)
+			cv_machine_show(m, CV_MSG_AUTHORIZING, v->lane, v->price_minor, false);
 		break;
 	default:
 		break; /* cv_machine_post admits input events only. */

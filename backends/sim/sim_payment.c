@@ -371,6 +371,12 @@ CV_SIM_EXPORT enum cv_status cv_sim_present_card(struct cv_sim *sim, enum cv_sim
 	uint32_t latency = sim->config.payment_latency_ms + info->extra_ms;
 	int fault = sim->collect.fault;
 
+	/* The reader tells the engine at once that it has the card; only the
+	 * screen depends on it, so a full queue just skips it. */
+	struct cv_event read = {.type = CV_EVENT_CARD_READ};
+	read.u.card_read.op_id = base.op_id;
+	(void)cv_machine_post(sim->machine, &read);
+
 	if (fault == CV_SIM_FAULT_AUTH_NOT_SENT) {
 		struct cv_payment_result result = base;
 		result.result = CV_PAY_NOT_SENT;

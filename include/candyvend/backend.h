@@ -133,7 +133,9 @@ struct cv_payment_ops {
 	enum cv_status (*open)(void *ctx, struct cv_machine *machine);
 	/** @brief Disconnects. Optional. */
 	void (*close)(void *ctx);
-	/** @brief Collects a card and places a hold. Required. */
+	/** @brief Collects a card and places a hold. Required. A reader that can
+	 *  tell when the card was read posts ::CV_EVENT_CARD_READ (the screen
+	 *  then says "Authorizing..."). */
 	enum cv_status (*authorize)(void *ctx, const struct cv_payment_request *request);
 	/** @brief Settles a hold. Required. */
 	enum cv_status (*capture)(void *ctx, const struct cv_payment_request *request);

@@ -29,7 +29,7 @@ extern "C" {
 enum cv_msg {
 	CV_MSG_CHOOSE_PRODUCT = 0,  /**< Idle: "Choose a product". */
 	CV_MSG_PRESENT_CARD = 1,    /**< "Present card or phone". */
-	CV_MSG_AUTHORIZING = 2,     /**< "Authorizing...". */
+	CV_MSG_AUTHORIZING = 2,     /**< Card read, waiting for the processor: "Authorizing...". */
 	CV_MSG_DECLINED_TRY_AGAIN = 3, /**< "Card declined - try again or choose another product". */
 	CV_MSG_CHECKING_PAYMENT = 4,/**< Outcome unknown, looking it up: "Checking payment...". */
 	CV_MSG_DISPENSING = 5,      /**< "Dispensing...". */

@@ -43,6 +43,7 @@ enum cv_event_type {
 	CV_EVENT_DROP_DETECTED = 2,  /**< Input: the armed drop sensor saw a product fall (u.drop). */
 	CV_EVENT_SENSOR_STATUS = 3,  /**< Input: the drop sensor became faulty or healthy (u.sensor). */
 	CV_EVENT_STORAGE_SYNCED = 4, /**< Input: journal records up to a sequence number are durable (u.storage). */
+	CV_EVENT_CARD_READ = 5,      /**< Input: the reader has read a card for an authorization (u.card_read). */
 	/* Outputs: sent to the application's listener. */
 	CV_EVENT_VEND_STATE = 16,    /**< Output: a vend changed state (u.vend). */
 	CV_EVENT_DISPLAY = 17,       /**< Output: the customer's screen changed (u.display). */
@@ -74,6 +75,11 @@ struct cv_storage_result {
 	enum cv_status status; /**< ::CV_OK, or the error that stopped the sync. */
 };
 
+/** @brief Progress of an authorization: the customer's card was read. */
+struct cv_card_read {
+	uint32_t op_id;   /**< op_id of the authorize request. */
+};
+
 /** @brief A lane changed. */
 struct cv_lane_change {
 	uint16_t lane;    /**< Lane index; read it with cv_machine_lane_info(). */
@@ -90,6 +96,7 @@ struct cv_event {
 		struct cv_drop_event drop;         /**< ::CV_EVENT_DROP_DETECTED. */
 		struct cv_sensor_status sensor;    /**< ::CV_EVENT_SENSOR_STATUS. */
 		struct cv_storage_result storage;  /**< ::CV_EVENT_STORAGE_SYNCED. */
+		struct cv_card_read card_read;     /**< ::CV_EVENT_CARD_READ. */
 		struct cv_vend_info vend;          /**< ::CV_EVENT_VEND_STATE. */
 		struct cv_display display;         /**< ::CV_EVENT_DISPLAY. */
 		struct cv_alert alert;             /**< ::CV_EVENT_ALERT. */

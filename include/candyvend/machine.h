@@ -175,7 +175,7 @@ void cv_machine_free(struct cv_machine *machine);
 enum cv_status cv_machine_step(struct cv_machine *machine, uint64_t now_ms);
 
 /**
- * @brief Queues an input event from a backend (types below 16).
+ * @brief Queues an input event from a backend (::CV_EVENT_PAYMENT_RESULT to ::CV_EVENT_CARD_READ).
  * @param machine The machine.
  * @param event The event (copied).
  * @retval CV_OK queued.

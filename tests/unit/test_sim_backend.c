@@ -20,10 +20,18 @@ static struct cv_event events[EVENTS_MAX];
 static size_t event_count;
 static unsigned post_refusals; /* the next N posts answer CV_E_FULL */
 static char machine_storage;
+/* Card reads are progress for the screen, kept apart from the results. */
+static uint32_t card_read_op_ids[EVENTS_MAX];
+static size_t card_read_count;
 
 enum cv_status cv_machine_post(struct cv_machine *machine, const struct cv_event *event)
 {
 	cr_assert_not_null(machine);
+	if (event->type == CV_EVENT_CARD_READ) {
+		cr_assert_lt(card_read_count, EVENTS_MAX);
+		card_read_op_ids[card_read_count++] = event->u.card_read.op_id;
+		return CV_OK;
+	}
 	if (post_refusals > 0) {
 		post_refusals--;
 		return CV_E_FULL;
@@ -48,6 +56,7 @@ static struct cv_sim *sim_open(const struct cv_sim_config *config)
 	cr_assert_eq(cv_sim_sensor_ops.open(sim, fake_machine()), CV_OK);
 	cr_assert_eq(cv_sim_payment_ops.open(sim, fake_machine()), CV_OK);
 	event_count = 0;
+	card_read_count = 0;
 	post_refusals = 0;
 	return sim;
 }
@@ -255,6 +264,18 @@ Test(sim_payment, one_collection_at_a_time)
 	cr_assert_eq(authorize(sim, 2, "b.auth", 100), CV_E_BUSY);
 	cr_assert_eq(cv_sim_present_card(sim, (enum cv_sim_card)CV_SIM_CARD_COUNT), CV_E_INVAL);
 	cr_assert(cv_sim_is_collecting(sim));
+	cv_sim_free(sim);
+}
+
+Test(sim_payment, presenting_a_card_reports_the_read_at_once)
+{
+	struct cv_sim *sim = sim_open_default();
+	cr_assert_eq(authorize(sim, 41, "r.auth", 100), CV_PENDING);
+	cr_assert_eq(card_read_count, 0, "no card yet");
+	cr_assert_eq(cv_sim_present_card(sim, CV_SIM_CARD_DECLINED), CV_OK);
+	cr_assert_eq(card_read_count, 1);
+	cr_assert_eq(card_read_op_ids[0], 41);
+	cr_assert_eq(event_count, 0, "the result itself still waits for the latency");
 	cv_sim_free(sim);
 }
 

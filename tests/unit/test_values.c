@@ -205,12 +205,12 @@ Test(names, event_types_with_gap)
 {
 	cr_assert_str_eq(cv_event_type_str(CV_EVENT_DISPENSE_DONE), "DISPENSE_DONE");
 	cr_assert_str_eq(cv_event_type_str(CV_EVENT_LANE_CHANGED), "LANE_CHANGED");
-	for (int t = CV_EVENT_PAYMENT_RESULT; t <= CV_EVENT_STORAGE_SYNCED; t++)
+	for (int t = CV_EVENT_PAYMENT_RESULT; t <= CV_EVENT_CARD_READ; t++)
 		cr_assert_str_neq(cv_event_type_str((enum cv_event_type)t), "?");
 	for (int t = CV_EVENT_VEND_STATE; t <= CV_EVENT_LANE_CHANGED; t++)
 		cr_assert_str_neq(cv_event_type_str((enum cv_event_type)t), "?");
 	/* The gap between inputs and outputs, and beyond. */
-	for (int t = CV_EVENT_STORAGE_SYNCED + 1; t < CV_EVENT_VEND_STATE; t++)
+	for (int t = CV_EVENT_CARD_READ + 1; t < CV_EVENT_VEND_STATE; t++)
 		cr_assert_str_eq(cv_event_type_str((enum cv_event_type)t), "?");
 	cr_assert_str_eq(cv_event_type_str((enum cv_event_type)21), "?");
 }

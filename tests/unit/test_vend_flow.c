@@ -354,3 +354,75 @@ Test(vend_flow, a_listener_cannot_step_the_machine_it_listens_to)
 	rig_pay(CV_PAY_OK);
 	cr_assert_eq(rig_state(n), CV_VEND_STATE_DISPENSING, "the outer step carried on normally");
 }
+
+Test(vend_flow, a_card_read_by_the_reader_shows_authorizing)
+{
+	uint32_t n = rig_select(0);
+	cr_assert_eq(rig_msg(), CV_MSG_PRESENT_CARD);
+	struct cv_event read = {.type = CV_EVENT_CARD_READ};
+	read.u.card_read.op_id = rig_last_payment()->op_id + 1000; /* Not this authorization. */
+	cr_assert_eq(cv_machine_post(rig.m, &read), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_msg(), CV_MSG_PRESENT_CARD, "a read for another operation changes nothing");
+	read.u.card_read.op_id = rig_last_payment()->op_id;
+	cr_assert_eq(cv_machine_post(rig.m, &read), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_msg(), CV_MSG_AUTHORIZING);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_PENDING, "progress is not a result");
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_msg(), CV_MSG_DISPENSING);
+}
+
+Test(vend_flow, a_lookup_that_never_answers_is_retried_then_voided)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_UNKNOWN);
+	for (unsigned i = 0; i < rig.config.lookup_attempts_max; i++) {
+		cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_LOOKUP);
+		cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_LOOKUP);
+		cr_assert_eq(rig_last_payment()->timeout_ms, rig.config.timeouts.lookup_ms);
+		rig_step(rig.config.timeouts.lookup_ms); /* No answer at all. */
+		if (i + 1 < rig.config.lookup_attempts_max)
+			rig_step(rig.config.timeouts.retry_cap_ms);
+	}
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
+	cr_assert_eq(rig.motor_count, 0);
+	cr_assert_eq(rig_stats().unknown_outcomes, 1 + rig.config.lookup_attempts_max);
+}
+
+Test(vend_flow, a_capture_that_never_answers_is_resent_with_the_same_key)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	rig_drop();
+	struct cv_payment_request first = *rig_last_payment();
+	cr_assert_eq(first.op, CV_PAYMENT_OP_CAPTURE);
+	cr_assert_eq(first.timeout_ms, rig.config.timeouts.settle_ms);
+	rig_step(rig.config.timeouts.settle_ms);
+	rig_step(rig.config.timeouts.retry_cap_ms);
+	cr_assert_eq(rig.payment_count, 3, "resent after the timeout and the backoff");
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_CAPTURE);
+	cr_assert_str_eq(rig_last_payment()->idempotency_key, first.idempotency_key);
+	cr_assert_eq(rig_last_payment()->amount.amount_minor, first.amount.amount_minor);
+	cr_assert_neq(rig_last_payment()->op_id, first.op_id);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
+	cr_assert_eq(rig_stats().captured_minor, 150, "captured once");
+}
+
+Test(vend_flow, a_void_that_never_answers_is_resent_with_the_same_key)
+{
+	uint32_t n = rig_select(0);
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_OK);
+	rig_pay(CV_PAY_OK);
+	struct cv_payment_request first = *rig_last_payment();
+	cr_assert_eq(first.op, CV_PAYMENT_OP_VOID);
+	rig_step(rig.config.timeouts.settle_ms);
+	rig_step(rig.config.timeouts.retry_cap_ms);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_VOID);
+	cr_assert_str_eq(rig_last_payment()->idempotency_key, first.idempotency_key);
+	cr_assert_str_eq(rig_last_payment()->auth_key, first.auth_key);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOIDED);
+}
