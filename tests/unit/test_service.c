@@ -369,3 +369,43 @@ Test(service, lanes_are_found_by_label)
 	cr_assert_eq(lane, 3);
 	cr_assert_eq(cv_machine_lane_find(rig.m, "A4", &lane), CV_E_NOT_FOUND);
 }
+
+/* Every refused call leaves no trace: no journal record, no event, no change. */
+Test(service, refused_calls_change_nothing_at_all)
+{
+	struct cv_lane_config bad;
+	cv_lane_config_default(&bad);
+	strcpy(bad.label, "A2"); /* Duplicate of lane 1's label. */
+	strcpy(bad.product_name, "Fudge");
+	bad.price_minor = 100;
+	struct cv_lane_info before = rig_lane(0);
+	size_t journal = rig.storage.length;
+	unsigned events = rig.event_count;
+
+	cr_assert_eq(cv_machine_lane_refill(rig.m, 0, 1), CV_E_STATE, "not in service mode");
+	cr_assert_eq(cv_machine_select(rig.m, 99, NULL), CV_E_NOT_FOUND);
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_E_STATE);
+	cr_assert_eq(cv_machine_service_exit(rig.m), CV_E_STATE);
+	cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+	journal = rig.storage.length;
+	events = rig.event_count;
+	cr_assert_eq(cv_machine_lane_refill(rig.m, 0, 0), CV_E_INVAL);
+	cr_assert_eq(cv_machine_lane_refill(rig.m, 0, 6), CV_E_INVAL, "5 + 6 > capacity 10");
+	cr_assert_eq(cv_machine_lane_set_count(rig.m, 0, 11), CV_E_INVAL);
+	cr_assert_eq(cv_machine_lane_set_price(rig.m, 0, 0), CV_E_INVAL);
+	cr_assert_eq(cv_machine_lane_set_price(rig.m, 0, -150), CV_E_INVAL);
+	cr_assert_eq(cv_machine_lane_configure(rig.m, 0, &bad), CV_E_INVAL);
+	cr_assert_eq(cv_machine_lane_configure(rig.m, 0, NULL), CV_E_INVAL);
+	cr_assert_eq(cv_machine_lane_clear_quarantine(rig.m, 0), CV_E_STATE);
+	cr_assert_eq(cv_machine_lane_set_enabled(rig.m, 99, false), CV_E_NOT_FOUND);
+	cr_assert_eq(rig.storage.length, journal, "a refused call wrote to the journal");
+	cr_assert_eq(rig.event_count, events, "a refused call emitted an event");
+	struct cv_lane_info after = rig_lane(0);
+	cr_assert_eq(after.config.count, before.config.count);
+	cr_assert_eq(after.config.price_minor, before.config.price_minor);
+	cr_assert_eq(after.config.capacity, before.config.capacity);
+	cr_assert_str_eq(after.config.label, before.config.label);
+	cr_assert_str_eq(after.config.product_name, before.config.product_name);
+	cr_assert_eq(after.enabled, before.enabled);
+	cr_assert_eq(after.quarantined, before.quarantined);
+}
