@@ -18,10 +18,10 @@ export PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name candyvend.pc | head -n 
 flags=$(pkg-config --cflags --libs candyvend)
 echo "pkg-config --cflags --libs candyvend: $flags"
 cc -std=c11 -Wall -Wextra -Werror tests/install/consumer.c $flags -o "$build/consumer-shared"
-LD_LIBRARY_PATH=$(pkg-config --variable=libdir candyvend) "$build/consumer-shared"
+LD_LIBRARY_PATH=$(pkg-config --variable=libdir candyvend) "$build/consumer-shared" | sed "s/^/shared: /"
 cc -std=c11 -Wall -Wextra -Werror tests/install/consumer.c $(pkg-config --cflags candyvend) \
 	"$(pkg-config --variable=libdir candyvend)/libcandyvend.a" -o "$build/consumer-static"
-"$build/consumer-static"
+"$build/consumer-static" | sed "s/^/static: /"
 
 # Only the public API may be exported.
 private=$(nm -D --defined-only "$(pkg-config --variable=libdir candyvend)/libcandyvend.so" |
