@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Only definitions marked CV_EXPORT are visible outside the shared library. */
@@ -21,6 +22,13 @@
 #endif
 
 #define CV_ARRAY_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* now + delta without wrapping: a clock near its end must not turn every
+ * deadline into "already passed". */
+static inline uint64_t cv_deadline(uint64_t now_ms, uint64_t delta_ms)
+{
+	return now_ms > UINT64_MAX - delta_ms ? UINT64_MAX : now_ms + delta_ms;
+}
 
 /* Copies a NUL-terminated string into a fixed buffer, always terminating it;
  * returns 1 if it fit, 0 if it was cut. */

@@ -74,6 +74,14 @@ static void cv_journal_fail(struct cv_machine *m, enum cv_status rc)
 	cv_machine_raise_alert(m, CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true);
 }
 
+/* A failed sync means nothing more will become durable: the machine stops
+ * selling, and obligations (voids, captures) go out without waiting. */
+static void cv_journal_sync_failed(struct cv_machine *m, enum cv_status rc)
+{
+	m->sync_failed = true;
+	cv_journal_fail(m, rc);
+}
+
 uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type type,
 			   const struct cv_journal_writer *w)
 {
@@ -108,11 +116,16 @@ uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type typ
 	return seq;
 }
 
-/* One sync covers every record appended since the last one (group commit). */
+/* One sync covers every record appended since the last one (group commit).
+ * Records appended before a fault are still synced: they are valid. A sync
+ * whose completion never came (lost, say, to a full event queue) is asked
+ * again after sync_ms; syncing is idempotent. */
 void cv_journal_flush(struct cv_machine *m)
 {
-	/* Records appended before a fault are still synced: they are valid. */
-	if (m->last_seq <= m->sync_requested_seq)
+	if (m->sync_failed)
+		return;
+	bool overdue = m->durable_seq < m->sync_requested_seq && m->now_ms >= m->sync_deadline_ms;
+	if (m->last_seq <= m->sync_requested_seq && !overdue)
 		return;
 	enum cv_status rc = m->config.storage->sync(m->config.storage_ctx, m->last_seq);
 	/* A backend that can't take the request now (its completion could not
@@ -120,20 +133,28 @@ void cv_journal_flush(struct cv_machine *m)
 	if (rc == CV_E_BUSY || rc == CV_E_FULL)
 		return;
 	if (rc != CV_OK && rc != CV_PENDING) {
-		cv_journal_fail(m, rc);
+		cv_journal_sync_failed(m, rc);
 		return;
 	}
 	m->sync_requested_seq = m->last_seq;
+	m->sync_deadline_ms = cv_deadline(m->now_ms, m->config.timeouts.sync_ms);
 }
 
 void cv_journal_on_synced(struct cv_machine *m, const struct cv_storage_result *result)
 {
 	if (result->status != CV_OK) {
-		cv_journal_fail(m, result->status);
+		cv_journal_sync_failed(m, result->status);
 		return;
 	}
 	if (result->seq > m->durable_seq && result->seq <= m->last_seq)
 		m->durable_seq = result->seq;
+}
+
+/* Under a journal fault, the prefix that could still be written is synced
+ * before anything goes out, unless syncing itself has failed. */
+bool cv_journal_settled(const struct cv_machine *m)
+{
+	return m->sync_failed || m->durable_seq >= m->last_seq;
 }
 
 bool cv_journal_is_durable(const struct cv_machine *m, uint64_t seq)

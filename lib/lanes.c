@@ -16,7 +16,7 @@ enum cv_status cv_lane_config_validate(const struct cv_lane_config *c)
 	if (!cv_str_is_terminated(c->product_name, sizeof(c->product_name)) ||
 	    c->product_name[0] == '\0')
 		return CV_E_INVAL;
-	if (c->price_minor < 0)
+	if (c->price_minor < 0 || c->price_minor > CV_PRICE_MAX)
 		return CV_E_INVAL;
 	if (c->capacity < 1 || c->capacity > CV_LANE_CAPACITY_MAX || c->count > c->capacity)
 		return CV_E_INVAL;

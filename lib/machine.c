@@ -30,7 +30,7 @@ enum cv_status cv_machine_check_caller(const struct cv_machine *m)
 
 void cv_machine_log(struct cv_machine *m, enum cv_log_level level, const char *message)
 {
-	if (m->config.platform->log != NULL)
+	if (CV_OPS_HAS(struct cv_platform_ops, m->config.platform, log))
 		m->config.platform->log(m->config.platform_ctx, level, message);
 }
 
@@ -119,13 +119,13 @@ static enum cv_status cv_machine_open_backends(struct cv_machine *m)
 	return CV_OK;
 
 close_sensor:
-	if (c->sensor->close != NULL)
+	if (CV_OPS_HAS(struct cv_sensor_ops, c->sensor, close))
 		c->sensor->close(c->sensor_ctx);
 close_dispenser:
-	if (c->dispenser->close != NULL)
+	if (CV_OPS_HAS(struct cv_dispenser_ops, c->dispenser, close))
 		c->dispenser->close(c->dispenser_ctx);
 close_storage:
-	if (c->storage->close != NULL)
+	if (CV_OPS_HAS(struct cv_storage_ops, c->storage, close))
 		c->storage->close(c->storage_ctx);
 	return rc;
 }
@@ -178,14 +178,16 @@ CV_EXPORT void cv_machine_deinit(struct cv_machine *m)
 {
 	if (m == NULL)
 		return;
+	/* Freeing the machine from its own listener would pull the floor away. */
+	CV_ASSERT(!m->in_listener);
 	const struct cv_machine_config *c = &m->config;
-	if (c->payment->close != NULL)
+	if (CV_OPS_HAS(struct cv_payment_ops, c->payment, close))
 		c->payment->close(c->payment_ctx);
-	if (c->sensor->close != NULL)
+	if (CV_OPS_HAS(struct cv_sensor_ops, c->sensor, close))
 		c->sensor->close(c->sensor_ctx);
-	if (c->dispenser->close != NULL)
+	if (CV_OPS_HAS(struct cv_dispenser_ops, c->dispenser, close))
 		c->dispenser->close(c->dispenser_ctx);
-	if (c->storage->close != NULL)
+	if (CV_OPS_HAS(struct cv_storage_ops, c->storage, close))
 		c->storage->close(c->storage_ctx);
 }
 
@@ -212,9 +214,15 @@ CV_EXPORT void cv_machine_free(struct cv_machine *m)
 
 CV_EXPORT enum cv_status cv_machine_post(struct cv_machine *m, const struct cv_event *event)
 {
-	if (m == NULL || event == NULL || (unsigned)event->type > CV_EVENT_CARD_READ)
+	if (m == NULL || event == NULL)
 		return CV_E_INVAL;
-	return cv_event_queue_push(&m->queue, event);
+	struct cv_event admitted = *event;
+	enum cv_status rc = cv_event_admit(&admitted);
+	if (rc != CV_OK) {
+		cv_machine_log(m, CV_LOG_WARN, "malformed input event refused");
+		return rc;
+	}
+	return cv_event_queue_push(&m->queue, &admitted);
 }
 
 static void cv_machine_handle_event(struct cv_machine *m, const struct cv_event *ev)

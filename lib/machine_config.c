@@ -16,6 +16,7 @@ CV_EXPORT void cv_machine_config_default(struct cv_machine_config *config)
 	config->timeouts.retry_base_ms = 2000;
 	config->timeouts.retry_cap_ms = 300000;
 	config->timeouts.message_ms = 5000;
+	config->timeouts.sync_ms = 10000;
 	config->lookup_attempts_max = 3;
 	config->settle_attempts_max = 20;
 }
@@ -32,16 +33,11 @@ static enum cv_status cv_backends_validate(const struct cv_machine_config *c)
 	if (c->platform == NULL || c->dispenser == NULL || c->sensor == NULL || c->payment == NULL ||
 	    c->storage == NULL)
 		return CV_E_INVAL;
-	if (!cv_table_is_v1(c->platform->abi_version, c->platform->struct_size,
-			    sizeof(struct cv_platform_ops)) ||
-	    !cv_table_is_v1(c->dispenser->abi_version, c->dispenser->struct_size,
-			    sizeof(struct cv_dispenser_ops)) ||
-	    !cv_table_is_v1(c->sensor->abi_version, c->sensor->struct_size,
-			    sizeof(struct cv_sensor_ops)) ||
-	    !cv_table_is_v1(c->payment->abi_version, c->payment->struct_size,
-			    sizeof(struct cv_payment_ops)) ||
-	    !cv_table_is_v1(c->storage->abi_version, c->storage->struct_size,
-			    sizeof(struct cv_storage_ops)))
+	if (!cv_table_is_v1(c->platform->abi_version, c->platform->struct_size, CV_PLATFORM_OPS_V1_SIZE) ||
+	    !cv_table_is_v1(c->dispenser->abi_version, c->dispenser->struct_size, CV_DISPENSER_OPS_V1_SIZE) ||
+	    !cv_table_is_v1(c->sensor->abi_version, c->sensor->struct_size, CV_SENSOR_OPS_V1_SIZE) ||
+	    !cv_table_is_v1(c->payment->abi_version, c->payment->struct_size, CV_PAYMENT_OPS_V1_SIZE) ||
+	    !cv_table_is_v1(c->storage->abi_version, c->storage->struct_size, CV_STORAGE_OPS_V1_SIZE))
 		return CV_E_VERSION;
 	if (c->platform->random_bytes == NULL || c->dispenser->open == NULL ||
 	    c->dispenser->start == NULL || c->sensor->open == NULL || c->sensor->arm == NULL ||
@@ -57,7 +53,7 @@ static bool cv_timeouts_valid(const struct cv_timeouts *t)
 {
 	return t->payment_ms && t->lookup_ms && t->settle_ms && t->motor_ms && t->verify_ms &&
 	       t->session_ms && t->retry_base_ms && t->retry_cap_ms >= t->retry_base_ms &&
-	       t->message_ms;
+	       t->message_ms && t->sync_ms;
 }
 
 static enum cv_status cv_lanes_validate(const struct cv_machine_config *c)

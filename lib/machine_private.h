@@ -24,6 +24,9 @@ struct cv_event_queue {
 	unsigned count;
 };
 
+/* event_check.c: validates and sanitizes an input event in place. */
+enum cv_status cv_event_admit(struct cv_event *event);
+
 void cv_event_queue_init(struct cv_event_queue *queue);
 enum cv_status cv_event_queue_push(struct cv_event_queue *queue, const struct cv_event *event);
 bool cv_event_queue_pop(struct cv_event_queue *queue, struct cv_event *out);
@@ -58,12 +61,19 @@ struct cv_vend {
 	enum cv_vend_reason reason;
 	uint16_t lane;
 	int64_t price_minor;
-	uint8_t auth_attempt;
+	uint8_t auth_attempt;        /* Ordinal of the authorization key: cv1.<id>.auth.<n>. */
+	uint8_t auth_tries;          /* Times the customer was asked to pay (bounded). */
+	bool reuse_auth_key;         /* The last failure may not be final: retry with the same key. */
 	uint8_t respins;
 	bool drop_verified;
 	bool cancel_requested;
 	bool sensor_armed;
+	bool unwatched;              /* A movement ran with no sensor armed: its cycle is the proof. */
 	struct cv_card_summary card;
+	/* Frozen at selection, for the receipt, whatever service changes later. */
+	char lane_label[CV_LANE_LABEL_LEN];
+	char product_id[CV_PRODUCT_ID_LEN];
+	char product_name[CV_PRODUCT_NAME_LEN];
 	char processor_ref[CV_PROCESSOR_REF_LEN];
 	/* The operation in flight: started only once wait_seq is durable. */
 	enum cv_vend_op op;
@@ -94,7 +104,9 @@ struct cv_machine {
 	uint64_t last_seq;            /* Sequence number of the last record appended. */
 	uint64_t sync_requested_seq;  /* Highest seq a sync was asked for. */
 	uint64_t durable_seq;         /* Highest seq known durable. */
+	uint64_t sync_deadline_ms;    /* A sync not confirmed by then is asked again. */
 	bool journal_fault;
+	bool sync_failed;             /* The storage said a sync failed: nothing will become durable. */
 	/* Sensor and service. */
 	bool sensor_faulted;
 	bool in_service;
@@ -163,6 +175,7 @@ uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type typ
 void cv_journal_flush(struct cv_machine *m);
 void cv_journal_on_synced(struct cv_machine *m, const struct cv_storage_result *result);
 bool cv_journal_is_durable(const struct cv_machine *m, uint64_t seq);
+bool cv_journal_settled(const struct cv_machine *m);
 
 /* crc32c.c */
 uint32_t cv_crc32c(uint32_t crc, const void *data, size_t length);
@@ -172,6 +185,8 @@ struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane);
 void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_state state,
 		       enum cv_vend_reason reason);
 bool cv_vend_advance(struct cv_machine *m, struct cv_vend *v);
+void cv_vend_op_clear(struct cv_vend *v);
+void cv_vend_abort_collect(struct cv_machine *m, const struct cv_vend *v);
 void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, struct cv_vend_info *out);
 struct cv_vend *cv_vend_find_op(struct cv_machine *m, uint32_t op_id, enum cv_vend_op op);
 enum cv_status cv_vend_cancel(struct cv_machine *m, struct cv_vend *v);

@@ -97,7 +97,7 @@ CV_EXPORT enum cv_status cv_machine_lane_set_price(struct cv_machine *m, uint16_
 	enum cv_status rc = cv_service_lane(m, lane, &l);
 	if (rc != CV_OK)
 		return rc;
-	if (price_minor <= 0)
+	if (price_minor <= 0 || price_minor > CV_PRICE_MAX)
 		return CV_E_INVAL;
 	l->config.price_minor = price_minor;
 	cv_lane_changed(m, lane);

@@ -36,8 +36,14 @@ struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane)
 	m->config.platform->random_bytes(m->config.platform_ctx, v->uuid, sizeof(v->uuid));
 	cv_vend_id_encode(v->uuid, v->id);
 	v->lane = lane;
-	v->price_minor = m->lanes[lane].config.price_minor; /* Frozen: a price change won't touch it. */
+	/* Frozen: a price or planogram change won't touch a vend already started. */
+	const struct cv_lane_config *config = &m->lanes[lane].config;
+	v->price_minor = config->price_minor;
+	cv_str_copy(v->lane_label, sizeof(v->lane_label), config->label);
+	cv_str_copy(v->product_id, sizeof(v->product_id), config->product_id);
+	cv_str_copy(v->product_name, sizeof(v->product_name), config->product_name);
 	v->auth_attempt = 1;
+	v->auth_tries = 1;
 	m->session = v;
 	m->stats.vends_started++;
 
@@ -162,15 +168,14 @@ static void cv_vend_emit_receipt(struct cv_machine *m, const struct cv_vend *v)
 {
 	struct cv_event ev = {.type = CV_EVENT_RECEIPT};
 	struct cv_receipt *r = &ev.u.receipt;
-	const struct cv_lane_config *lane = &m->lanes[v->lane].config;
 	memcpy(r->vend_id, v->id, sizeof(r->vend_id));
 	cv_str_copy(r->machine_id, sizeof(r->machine_id), m->config.machine_id);
-	if (m->config.platform->wall_clock_ms != NULL)
+	if (CV_OPS_HAS(struct cv_platform_ops, m->config.platform, wall_clock_ms))
 		r->time_ms = m->config.platform->wall_clock_ms(m->config.platform_ctx);
 	r->lane = v->lane;
-	cv_str_copy(r->lane_label, sizeof(r->lane_label), lane->label);
-	cv_str_copy(r->product_id, sizeof(r->product_id), lane->product_id);
-	cv_str_copy(r->product_name, sizeof(r->product_name), lane->product_name);
+	cv_str_copy(r->lane_label, sizeof(r->lane_label), v->lane_label);
+	cv_str_copy(r->product_id, sizeof(r->product_id), v->product_id);
+	cv_str_copy(r->product_name, sizeof(r->product_name), v->product_name);
 	cv_money_make(v->price_minor, m->config.currency, &r->amount);
 	r->card = v->card;
 	r->status = cv_vend_receipt_status(v->state);
@@ -218,8 +223,7 @@ void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_sta
 	v->state = state;
 	if (reason != CV_VEND_REASON_NONE)
 		v->reason = reason;
-	v->op = CV_VEND_OP_NONE;
-	v->op_started = false;
+	cv_vend_op_clear(v);
 	v->attempts = 0;
 	v->next_attempt_ms = m->now_ms;
 	v->wait_seq = cv_vend_journal_state(m, v);
@@ -230,6 +234,12 @@ void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_sta
 	cv_vend_show(m, v);
 	if (cv_vend_state_is_terminal(state))
 		cv_vend_finish(m, v);
+}
+
+void cv_vend_op_clear(struct cv_vend *v)
+{
+	v->op = CV_VEND_OP_NONE;
+	v->op_started = false;
 }
 
 struct cv_vend *cv_vend_find_op(struct cv_machine *m, uint32_t op_id, enum cv_vend_op op)
@@ -269,7 +279,7 @@ static bool cv_vend_may_start(const struct cv_machine *m, const struct cv_vend *
 	if (v->op_started || m->now_ms < v->next_attempt_ms)
 		return false;
 	if (m->journal_fault)
-		return v->state != CV_VEND_STATE_AUTH_PENDING && cv_journal_is_durable(m, m->last_seq);
+		return v->state != CV_VEND_STATE_AUTH_PENDING && cv_journal_settled(m);
 	return cv_journal_is_durable(m, v->wait_seq);
 }
 
@@ -337,12 +347,16 @@ static bool cv_vend_advance_once(struct cv_machine *m, struct cv_vend *v)
 	}
 }
 
-/* Repeats while a vend moves on by itself (a transition that needs no
- * outside answer); the bound keeps a step's work finite. */
+/* Transitions a vend can make in a row without an outside answer; the
+ * longest chain (AUTHORIZED → DISPENSING → a refused motor → VOID_PENDING →
+ * a refused void ...) is well below it. */
+#define CV_VEND_ADVANCE_MAX 8
+
+/* Repeats while a vend moves on by itself; the bound keeps a step finite. */
 bool cv_vend_advance(struct cv_machine *m, struct cv_vend *v)
 {
 	bool progress = false;
-	for (unsigned i = 0; i < 8 && v->in_use; i++) {
+	for (unsigned i = 0; i < CV_VEND_ADVANCE_MAX && v->in_use; i++) {
 		if (!cv_vend_advance_once(m, v))
 			break;
 		progress = true;
@@ -350,10 +364,12 @@ bool cv_vend_advance(struct cv_machine *m, struct cv_vend *v)
 	return progress;
 }
 
-static void cv_vend_abort_collect(struct cv_machine *m, const struct cv_vend *v)
+/* Best effort: the reader stops waiting for a card. Whatever it answers
+ * still decides the vend. */
+void cv_vend_abort_collect(struct cv_machine *m, const struct cv_vend *v)
 {
 	const struct cv_payment_ops *ops = m->config.payment;
-	if (ops->abort_collect != NULL)
+	if (CV_OPS_HAS(struct cv_payment_ops, ops, abort_collect))
 		ops->abort_collect(m->config.payment_ctx, v->op_id);
 }
 
@@ -386,8 +402,13 @@ enum cv_status cv_vend_cancel(struct cv_machine *m, struct cv_vend *v)
 
 void cv_vend_retry_auth(struct cv_machine *m, struct cv_vend *v)
 {
-	/* The previous attempt failed definitely, so a new key is safe. */
-	v->auth_attempt++;
+	/* A new key only after a definite failure (a decline). After an unknown
+	 * outcome that a lookup could not find, the first authorization may
+	 * still land: resending its key can only ever give one hold. */
+	if (!v->reuse_auth_key)
+		v->auth_attempt++;
+	v->reuse_auth_key = false;
+	v->auth_tries++;
 	v->cancel_requested = false;
 	v->reason = CV_VEND_REASON_NONE;
 	cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_PENDING, CV_VEND_REASON_NONE);

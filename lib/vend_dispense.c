@@ -37,11 +37,15 @@ static bool cv_vend_sensor_needed(const struct cv_machine *m, const struct cv_ve
 	return m->lanes[v->lane].config.verify_mode != CV_VERIFY_MODE_OFF;
 }
 
-/* Whether a completed motor cycle alone proves delivery for this lane now. */
+/* Whether a completed motor cycle alone proves delivery: always on a lane
+ * without sensor; on an OPTIONAL lane when the sensor is faulted now or did
+ * not watch one of this vend's movements (a drop it never saw is no proof
+ * of no drop, and a re-spin could then vend twice). */
 static bool cv_vend_motor_proves_drop(const struct cv_machine *m, const struct cv_vend *v)
 {
 	enum cv_verify_mode mode = m->lanes[v->lane].config.verify_mode;
-	return mode == CV_VERIFY_MODE_OFF || (mode == CV_VERIFY_MODE_OPTIONAL && m->sensor_faulted);
+	return mode == CV_VERIFY_MODE_OFF ||
+	       (mode == CV_VERIFY_MODE_OPTIONAL && (m->sensor_faulted || v->unwatched));
 }
 
 static void cv_vend_sensor_fault(struct cv_machine *m)
@@ -52,30 +56,31 @@ static void cv_vend_sensor_fault(struct cv_machine *m)
 	cv_machine_raise_alert(m, CV_ALERT_DETECTOR_FAULT, CV_ALERT_NO_LANE, true);
 }
 
-/* Arms the sensor before the first movement; false if the vend can't go on. */
-static bool cv_vend_sensor_arm(struct cv_machine *m, struct cv_vend *v)
+/* Arms the sensor before the first movement of a lane that uses it; a
+ * sensor that refuses is faulted. */
+static void cv_vend_sensor_arm(struct cv_machine *m, struct cv_vend *v)
 {
 	if (v->sensor_armed || !cv_vend_sensor_needed(m, v) || m->sensor_faulted)
-		return true;
+		return;
 	v->sensor_op_id = cv_machine_new_op_id(m);
 	enum cv_status rc = m->config.sensor->arm(m->config.sensor_ctx, v->sensor_op_id, v->lane);
-	if (rc == CV_OK || rc == CV_PENDING) {
+	if (rc == CV_OK || rc == CV_PENDING)
 		v->sensor_armed = true;
-		return true;
-	}
-	cv_vend_sensor_fault(m);
-	return false;
+	else
+		cv_vend_sensor_fault(m);
 }
 
 bool cv_vend_motor_start(struct cv_machine *m, struct cv_vend *v)
 {
 	const struct cv_lane_config *lane = &m->lanes[v->lane].config;
-	bool sensor_ok = cv_vend_sensor_arm(m, v);
-	if (!sensor_ok || (m->sensor_faulted && lane->verify_mode == CV_VERIFY_MODE_REQUIRED)) {
+	cv_vend_sensor_arm(m, v); /* A failure marks the sensor faulted. */
+	if (m->sensor_faulted && lane->verify_mode == CV_VERIFY_MODE_REQUIRED) {
 		/* Never turn a motor whose result nobody can verify. */
 		cv_vend_dispense_failed(m, v, CV_VEND_REASON_SENSOR_FAULT);
 		return true;
 	}
+	if (lane->verify_mode == CV_VERIFY_MODE_OPTIONAL && !v->sensor_armed)
+		v->unwatched = true;
 	struct cv_dispense_request req = {
 		.op_id = cv_machine_new_op_id(m),
 		.lane = v->lane,
@@ -85,11 +90,10 @@ bool cv_vend_motor_start(struct cv_machine *m, struct cv_vend *v)
 	v->op = CV_VEND_OP_MOTOR;
 	v->op_id = req.op_id;
 	v->op_started = true;
-	v->op_deadline_ms = m->now_ms + req.timeout_ms;
+	v->op_deadline_ms = cv_deadline(m->now_ms, req.timeout_ms);
 	enum cv_status rc = m->config.dispenser->start(m->config.dispenser_ctx, &req);
 	if (rc != CV_OK && rc != CV_PENDING) {
-		v->op = CV_VEND_OP_NONE;
-		v->op_started = false;
+		cv_vend_op_clear(v);
 		cv_vend_dispense_failed(m, v, CV_VEND_REASON_DISPENSER_ERROR);
 	}
 	return true;
@@ -107,23 +111,21 @@ static void cv_vend_motor_failed(struct cv_machine *m, struct cv_vend *v, enum c
 
 void cv_vend_motor_done(struct cv_machine *m, struct cv_vend *v, enum cv_status status)
 {
-	v->op = CV_VEND_OP_NONE;
-	v->op_started = false;
+	cv_vend_op_clear(v);
 	if (status != CV_OK) {
 		cv_vend_motor_failed(m, v, CV_VEND_REASON_MOTOR_JAM);
 		return;
 	}
 	cv_lane_set_jam(m, v->lane, false);
 	cv_vend_set_state(m, v, CV_VEND_STATE_VERIFYING, CV_VEND_REASON_NONE);
-	v->op_deadline_ms = m->now_ms + m->config.timeouts.verify_ms;
+	v->op_deadline_ms = cv_deadline(m->now_ms, m->config.timeouts.verify_ms);
 }
 
 void cv_vend_motor_timeout(struct cv_machine *m, struct cv_vend *v)
 {
-	if (m->config.dispenser->stop != NULL)
+	if (CV_OPS_HAS(struct cv_dispenser_ops, m->config.dispenser, stop))
 		m->config.dispenser->stop(m->config.dispenser_ctx, v->lane);
-	v->op = CV_VEND_OP_NONE;
-	v->op_started = false;
+	cv_vend_op_clear(v);
 	cv_vend_motor_failed(m, v, CV_VEND_REASON_MOTOR_TIMEOUT);
 }
 

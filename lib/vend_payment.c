@@ -41,6 +41,21 @@ static enum cv_status cv_vend_payment_send(struct cv_machine *m, struct cv_payme
 	}
 }
 
+/* The payment operation a state waits for. */
+static enum cv_payment_op cv_vend_payment_op(enum cv_vend_state state)
+{
+	switch (state) {
+	case CV_VEND_STATE_AUTH_PENDING:
+		return CV_PAYMENT_OP_AUTHORIZE;
+	case CV_VEND_STATE_AUTH_LOOKUP:
+		return CV_PAYMENT_OP_LOOKUP;
+	case CV_VEND_STATE_CAPTURE_PENDING:
+		return CV_PAYMENT_OP_CAPTURE;
+	default:
+		return CV_PAYMENT_OP_VOID;
+	}
+}
+
 static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, struct cv_payment_request *req)
 {
 	const struct cv_timeouts *t = &m->config.timeouts;
@@ -48,24 +63,21 @@ static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, 
 	cv_vend_key(v, "auth", v->auth_attempt, req->auth_key);
 	cv_str_copy(req->processor_ref, sizeof(req->processor_ref), v->processor_ref);
 	cv_money_make(v->price_minor, m->config.currency, &req->amount);
-	switch (v->state) {
-	case CV_VEND_STATE_AUTH_PENDING:
-		req->op = CV_PAYMENT_OP_AUTHORIZE;
+	req->op = cv_vend_payment_op(v->state);
+	switch (req->op) {
+	case CV_PAYMENT_OP_AUTHORIZE:
 		memcpy(req->idempotency_key, req->auth_key, sizeof(req->idempotency_key));
 		req->timeout_ms = t->payment_ms;
 		break;
-	case CV_VEND_STATE_AUTH_LOOKUP:
-		req->op = CV_PAYMENT_OP_LOOKUP;
+	case CV_PAYMENT_OP_LOOKUP:
 		memcpy(req->idempotency_key, req->auth_key, sizeof(req->idempotency_key));
 		req->timeout_ms = t->lookup_ms;
 		break;
-	case CV_VEND_STATE_CAPTURE_PENDING:
-		req->op = CV_PAYMENT_OP_CAPTURE;
+	case CV_PAYMENT_OP_CAPTURE:
 		cv_vend_key(v, "cap", 0, req->idempotency_key);
 		req->timeout_ms = t->settle_ms;
 		break;
 	default:
-		req->op = CV_PAYMENT_OP_VOID;
 		cv_vend_key(v, "void", 0, req->idempotency_key);
 		req->timeout_ms = t->settle_ms;
 		break;
@@ -81,7 +93,7 @@ bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v)
 	v->op = CV_VEND_OP_PAYMENT;
 	v->op_id = req.op_id;
 	v->op_started = true;
-	v->op_deadline_ms = m->now_ms + req.timeout_ms;
+	v->op_deadline_ms = cv_deadline(m->now_ms, req.timeout_ms);
 	v->attempts++;
 	enum cv_status rc = cv_vend_payment_send(m, &req);
 	if (rc != CV_OK && rc != CV_PENDING) {
@@ -118,7 +130,7 @@ static void cv_vend_auth_failed(struct cv_machine *m, struct cv_vend *v, enum cv
 		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_CUSTOMER_CANCEL);
 		return;
 	}
-	if (v->auth_attempt >= CV_AUTH_ATTEMPTS_MAX) {
+	if (v->auth_tries >= CV_AUTH_ATTEMPTS_MAX) {
 		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, reason);
 		return;
 	}
@@ -160,6 +172,8 @@ static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, const str
 		return;
 	case CV_PAY_NOT_FOUND:
 	case CV_PAY_CANCELLED:
+		/* Not there now, but the lost request may still arrive. */
+		v->reuse_auth_key = true;
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
 		return;
 	default:
@@ -171,7 +185,7 @@ static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, const str
 		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_PAYMENT_UNKNOWN);
 		return;
 	}
-	v->next_attempt_ms = m->now_ms + cv_vend_backoff_ms(m, v->attempts);
+	v->next_attempt_ms = cv_deadline(m->now_ms, cv_vend_backoff_ms(m, v->attempts));
 }
 
 /* A settlement that failed for good. A void keeps the reason it was sent
@@ -207,13 +221,12 @@ static void cv_vend_on_settle(struct cv_machine *m, struct cv_vend *v, const str
 		cv_vend_settle_failed(m, v, failed, CV_VEND_REASON_PAYMENT_UNKNOWN);
 		return;
 	}
-	v->next_attempt_ms = m->now_ms + cv_vend_backoff_ms(m, v->attempts);
+	v->next_attempt_ms = cv_deadline(m->now_ms, cv_vend_backoff_ms(m, v->attempts));
 }
 
-void cv_vend_payment_result(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
+static void cv_vend_payment_result_apply(struct cv_machine *m, struct cv_vend *v,
+					 const struct cv_payment_result *r)
 {
-	v->op = CV_VEND_OP_NONE;
-	v->op_started = false;
 	if (r->result == CV_PAY_UNKNOWN)
 		m->stats.unknown_outcomes++;
 	switch (v->state) {
@@ -233,6 +246,20 @@ void cv_vend_payment_result(struct cv_machine *m, struct cv_vend *v, const struc
 	}
 }
 
+void cv_vend_payment_result(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
+{
+	cv_vend_op_clear(v);
+	if (r->op == cv_vend_payment_op(v->state)) {
+		cv_vend_payment_result_apply(m, v, r);
+		return;
+	}
+	/* An answer to a question that was not asked tells nothing. */
+	struct cv_payment_result unknown = *r;
+	unknown.op = cv_vend_payment_op(v->state);
+	unknown.result = CV_PAY_UNKNOWN;
+	cv_vend_payment_result_apply(m, v, &unknown);
+}
+
 /* No answer in time: the outcome is unknown, exactly as if the backend had said so. */
 void cv_vend_payment_timeout(struct cv_machine *m, struct cv_vend *v)
 {
@@ -240,10 +267,10 @@ void cv_vend_payment_timeout(struct cv_machine *m, struct cv_vend *v)
 	memset(&r, 0, sizeof(r));
 	r.op_id = v->op_id;
 	r.result = CV_PAY_UNKNOWN;
+	r.op = cv_vend_payment_op(v->state);
 	if (v->state == CV_VEND_STATE_AUTH_PENDING) {
 		v->reason = CV_VEND_REASON_PAYMENT_TIMEOUT;
-		if (m->config.payment->abort_collect != NULL)
-			m->config.payment->abort_collect(m->config.payment_ctx, v->op_id);
+		cv_vend_abort_collect(m, v);
 	}
 	cv_vend_payment_result(m, v, &r);
 }

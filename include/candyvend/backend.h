@@ -25,9 +25,15 @@ struct cv_machine;
  * Each backend is a `static const` table that starts with `abi_version` and
  * `struct_size`; members are only ever appended, and the core calls an
  * optional member only if `struct_size` covers it and it is non-NULL
- * (otherwise it behaves as if the backend answered ::CV_E_NOTSUP). A table
- * older than ::CV_BACKEND_ABI_VERSION 1 or smaller than its version-1 size is
+ * (CV_OPS_HAS()); otherwise it goes on without it. A table with
+ * `abi_version` 0 or smaller than its version-1 size (CV_*_OPS_V1_SIZE) is
  * refused with ::CV_E_VERSION.
+ *
+ * Completions: a method that returns an error must not have posted a
+ * completion for that operation. A post that answers ::CV_E_FULL must be
+ * retried later (the engine's queue was full); a completion that is never
+ * delivered counts, when its wait times out, as an unknown outcome or a
+ * motor fault, never as success.
  *
  * Every operation is asynchronous: it starts work and returns ::CV_PENDING,
  * or returns a definite error. The result arrives later as an input event
@@ -40,6 +46,24 @@ struct cv_machine;
 
 /** @brief The backend ABI version this library implements. */
 #define CV_BACKEND_ABI_VERSION 1
+
+/**
+ * @brief Size of a table up to and including @p member: the size a table of
+ * the version that introduced @p member has at least.
+ * @param type The table's struct type, e.g. `struct cv_payment_ops`.
+ * @param member Name of a member.
+ */
+#define CV_OPS_SIZE_TO(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+
+/**
+ * @brief Whether a backend table has member @p member: its struct_size covers
+ * it and it is not NULL. The core checks this before every optional call.
+ * @param type The table's struct type.
+ * @param ops Pointer to the table.
+ * @param member Name of a function member.
+ */
+#define CV_OPS_HAS(type, ops, member) \
+	((ops)->struct_size >= CV_OPS_SIZE_TO(type, member) && (ops)->member != NULL)
 
 /** @brief Log severities. */
 enum cv_log_level {
@@ -66,6 +90,9 @@ struct cv_platform_ops {
 	void (*log)(void *ctx, enum cv_log_level level, const char *message);
 	/* Version 1 ends here. */
 };
+
+/** @brief Size of a version-1 platform table; smaller tables are refused. */
+#define CV_PLATFORM_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_platform_ops, log)
 
 /** @brief Dispenser capability: the motor reports reaching its home position. */
 #define CV_DISPENSER_CAP_HOME_SWITCH 0x1u
@@ -98,6 +125,9 @@ struct cv_dispenser_ops {
 	/* Version 1 ends here. */
 };
 
+/** @brief Size of a version-1 dispenser table. */
+#define CV_DISPENSER_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_dispenser_ops, stop)
+
 /** @brief Drop sensor backend: reports products falling into the delivery bin. */
 struct cv_sensor_ops {
 	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
@@ -114,6 +144,9 @@ struct cv_sensor_ops {
 	enum cv_status (*disarm)(void *ctx, uint32_t op_id);
 	/* Version 1 ends here. */
 };
+
+/** @brief Size of a version-1 sensor table. */
+#define CV_SENSOR_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_sensor_ops, disarm)
 
 /** @brief Payment capability: an authorization can be voided (not single-message). */
 #define CV_PAYMENT_CAP_VOID 0x1u
@@ -148,6 +181,9 @@ struct cv_payment_ops {
 	/* Version 1 ends here. */
 };
 
+/** @brief Size of a version-1 payment table. */
+#define CV_PAYMENT_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_payment_ops, abort_collect)
+
 /** @brief Storage capability: data survives power loss once synced. */
 #define CV_STORAGE_CAP_DURABLE 0x1u
 
@@ -173,6 +209,9 @@ struct cv_storage_ops {
 	enum cv_status (*read)(void *ctx, uint64_t offset, void *buf, size_t size, size_t *length_out);
 	/* Version 1 ends here. */
 };
+
+/** @brief Size of a version-1 storage table. */
+#define CV_STORAGE_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_storage_ops, read)
 
 /** @} */
 

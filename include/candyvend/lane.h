@@ -36,6 +36,9 @@ extern "C" {
 #define CV_PRODUCT_NAME_LEN 32
 /** @brief Maximum number of extra motor movements after a vend that did not drop. */
 #define CV_RESPIN_MAX 8
+/** @brief Highest price of one item in minor units. Keeps every running
+ *  total far from int64 overflow. */
+#define CV_PRICE_MAX 1000000000
 /** @brief Maximum capacity of one lane. */
 #define CV_LANE_CAPACITY_MAX 1000
 
@@ -70,7 +73,7 @@ struct cv_lane_config {
 	char label[CV_LANE_LABEL_LEN];           /**< Name on the button, e.g. "A1"; unique, non-empty. */
 	char product_id[CV_PRODUCT_ID_LEN];      /**< Operator's product id (SKU). */
 	char product_name[CV_PRODUCT_NAME_LEN];  /**< Name shown to customers; non-empty. */
-	int64_t price_minor;     /**< Price in the machine's currency, ≥ 0; 0 = not priced yet (not sold). */
+	int64_t price_minor;     /**< Price in the machine's currency, 0..::CV_PRICE_MAX; 0 = not priced yet (not sold). */
 	uint16_t capacity;       /**< Most items the lane holds, 1..::CV_LANE_CAPACITY_MAX. */
 	uint16_t count;          /**< Items in the lane now, 0..capacity. */
 	uint16_t low_stock_threshold; /**< Low-stock alert when count falls to this (0 = off); < capacity. */

@@ -37,7 +37,8 @@ extern "C" {
  * are independent. The listener runs synchronously inside the call that
  * caused the event and must not call back into the machine, except for
  * the read-only queries (cv_machine_lane_info(), cv_machine_display(), ...):
- * every call that changes the machine answers ::CV_E_MISUSE from there.
+ * every call that changes the machine answers ::CV_E_MISUSE from there
+ * (cv_machine_post() excepted: queueing is always safe).
  * @{
  */
 
@@ -64,6 +65,7 @@ struct cv_timeouts {
 	uint32_t retry_base_ms;/**< First retry delay of a capture, void or lookup (default 2000). */
 	uint32_t retry_cap_ms; /**< Longest retry delay (default 300000). */
 	uint32_t message_ms;   /**< How long a final message stays before the menu returns (default 5000). */
+	uint32_t sync_ms;      /**< A journal sync not confirmed in this time is asked again (default 10000). */
 };
 
 /** @brief Configuration of a machine. Copied at init; the lane array too. */
@@ -144,12 +146,13 @@ enum cv_status cv_machine_init(void *memory, size_t size, const struct cv_machin
 
 /**
  * @brief Closes the backends. The memory is the caller's again afterwards.
+ * Must not be called from the listener.
  * @param machine The machine, or NULL (then nothing happens).
  */
 void cv_machine_deinit(struct cv_machine *machine);
 
 /**
- * @brief Convenience: allocates the memory with malloc() and calls cv_machine_init().
+ * @brief Convenience: allocates the memory with aligned_alloc() and calls cv_machine_init().
  * @param config The configuration.
  * @param out Receives the machine; free it with cv_machine_free().
  * @return As cv_machine_init(), plus ::CV_E_NOMEM if malloc fails.
@@ -157,7 +160,7 @@ void cv_machine_deinit(struct cv_machine *machine);
 enum cv_status cv_machine_new(const struct cv_machine_config *config, struct cv_machine **out);
 
 /**
- * @brief Deinitializes and frees a machine made by cv_machine_new().
+ * @brief Deinitializes and frees a machine made by cv_machine_new(). Not from the listener.
  * @param machine The machine, or NULL.
  */
 void cv_machine_free(struct cv_machine *machine);
@@ -176,10 +179,18 @@ enum cv_status cv_machine_step(struct cv_machine *machine, uint64_t now_ms);
 
 /**
  * @brief Queues an input event from a backend (::CV_EVENT_PAYMENT_RESULT to ::CV_EVENT_CARD_READ).
+ *
+ * The copy is checked first. Card fields that are not a plain brand
+ * (upper-case letters), exactly four digits or an auth code of at most 8
+ * letters and digits are blanked, so no cardholder data can ride in on them.
+ * A completion that is malformed is refused; the wait it should have ended
+ * then times out like a lost answer.
  * @param machine The machine.
  * @param event The event (copied).
  * @retval CV_OK queued.
- * @retval CV_E_INVAL if @p event is not an input event.
+ * @retval CV_E_INVAL if @p event is not an input event, or is a payment
+ *         result with an unknown operation or result code, an unterminated
+ *         or non-printable processor reference, or an unterminated currency.
  * @retval CV_E_FULL if ::CV_EVENT_QUEUE_MAX events are already queued.
  */
 enum cv_status cv_machine_post(struct cv_machine *machine, const struct cv_event *event);
@@ -337,11 +348,11 @@ enum cv_status cv_machine_lane_set_count(struct cv_machine *machine, uint16_t la
  * @brief Service: sets a lane's price. Vends already started keep their price.
  * @param machine The machine.
  * @param lane Lane index.
- * @param price_minor New price in minor units, > 0.
+ * @param price_minor New price in minor units, 1..::CV_PRICE_MAX.
  * @retval CV_OK on success.
  * @retval CV_E_STATE not in service mode.
  * @retval CV_E_NOT_FOUND no such lane.
- * @retval CV_E_INVAL @p price_minor ≤ 0.
+ * @retval CV_E_INVAL @p price_minor ≤ 0 or above ::CV_PRICE_MAX.
  */
 enum cv_status cv_machine_lane_set_price(struct cv_machine *machine, uint16_t lane, int64_t price_minor);
 

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* Admission of input events: backends are trusted to follow the contract,
+ * but what they hand over is checked before the engine acts on it. A
+ * malformed completion is refused (the wait it answers then times out, which
+ * the engine already treats as an unknown outcome); card fields that could
+ * carry more than a brand, last 4 and auth code are blanked, so a reader that
+ * misbehaves can't put cardholder data into the journal, events or receipts. */
+#include "machine_private.h"
+
+static bool cv_is_upper(char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+static bool cv_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Brand: upper-case letters, space, '-' or '_' ("VISA", "AMERICAN EXPRESS"). */
+static bool cv_brand_ok(const char *s, size_t size)
+{
+	for (size_t i = 0; i < size; i++) {
+		if (s[i] == '\0')
+			return true;
+		if (!cv_is_upper(s[i]) && s[i] != ' ' && s[i] != '-' && s[i] != '_')
+			return false;
+	}
+	return false;
+}
+
+/* Last 4: exactly four digits, or empty. */
+static bool cv_last4_ok(const char *s)
+{
+	if (s[0] == '\0')
+		return true;
+	for (unsigned i = 0; i < 4; i++)
+		if (!cv_is_digit(s[i]))
+			return false;
+	return s[4] == '\0';
+}
+
+/* Auth code: upper-case letters and digits, at most 8 (ISO 8583 uses 6). */
+static bool cv_auth_code_ok(const char *s, size_t size)
+{
+	for (size_t i = 0; i < size && i <= 8; i++) {
+		if (s[i] == '\0')
+			return true;
+		if (!cv_is_upper(s[i]) && !cv_is_digit(s[i]))
+			return false;
+	}
+	return false;
+}
+
+/* Processor reference: printable ASCII, terminated. */
+static bool cv_printable_ok(const char *s, size_t size)
+{
+	for (size_t i = 0; i < size; i++) {
+		if (s[i] == '\0')
+			return true;
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	}
+	return false;
+}
+
+static void cv_card_sanitize(struct cv_card_summary *card)
+{
+	if (!cv_brand_ok(card->brand, sizeof(card->brand)))
+		memset(card->brand, 0, sizeof(card->brand));
+	if (!cv_str_is_terminated(card->last4, sizeof(card->last4)) || !cv_last4_ok(card->last4))
+		memset(card->last4, 0, sizeof(card->last4));
+	if (!cv_auth_code_ok(card->auth_code, sizeof(card->auth_code)))
+		memset(card->auth_code, 0, sizeof(card->auth_code));
+}
+
+static enum cv_status cv_payment_result_admit(struct cv_payment_result *r)
+{
+	if ((unsigned)r->op > CV_PAYMENT_OP_LOOKUP || (unsigned)r->result > CV_PAY_UNKNOWN)
+		return CV_E_INVAL;
+	if ((unsigned)r->decline_reason > CV_DECLINE_TRY_CONTACT)
+		r->decline_reason = CV_DECLINE_GENERIC;
+	/* A cut reference would name another hold: refuse rather than guess. */
+	if (!cv_printable_ok(r->processor_ref, sizeof(r->processor_ref)))
+		return CV_E_INVAL;
+	if (!cv_str_is_terminated(r->amount.currency, sizeof(r->amount.currency)))
+		return CV_E_INVAL;
+	cv_card_sanitize(&r->card);
+	return CV_OK;
+}
+
+enum cv_status cv_event_admit(struct cv_event *event)
+{
+	switch (event->type) {
+	case CV_EVENT_PAYMENT_RESULT:
+		return cv_payment_result_admit(&event->u.payment);
+	case CV_EVENT_DISPENSE_DONE:
+	case CV_EVENT_DROP_DETECTED:
+	case CV_EVENT_SENSOR_STATUS:
+	case CV_EVENT_STORAGE_SYNCED:
+	case CV_EVENT_CARD_READ:
+		return CV_OK;
+	default:
+		return CV_E_INVAL; /* Output events and unknown types are not input. */
+	}
+}
