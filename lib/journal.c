@@ -69,6 +69,7 @@ static void cv_journal_fail(struct cv_machine *m, enum cv_status rc)
 	if (m->journal_fault)
 		return;
 	m->journal_fault = true;
+	m->journal_error = rc;
 	cv_machine_log(m, CV_LOG_ERROR, cv_status_str(rc));
 	/* No record of the alert itself: the journal is what failed. */
 	cv_machine_raise_alert(m, CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true);

@@ -169,17 +169,18 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 	for (uint16_t i = 0; i < config->lane_count; i++)
 		cv_lane_update_stock_alerts(m, i);
 	cv_journal_flush(m);
+	if (m->journal_fault) {
+		/* A machine that cannot even journal its start cannot sell. */
+		cv_machine_close_backends(m);
+		return m->journal_error;
+	}
 	cv_machine_show_idle(m);
 	*out = m;
 	return CV_OK;
 }
 
-CV_EXPORT void cv_machine_deinit(struct cv_machine *m)
+void cv_machine_close_backends(struct cv_machine *m)
 {
-	if (m == NULL)
-		return;
-	/* Freeing the machine from its own listener would pull the floor away. */
-	CV_ASSERT(!m->in_listener);
 	const struct cv_machine_config *c = &m->config;
 	if (CV_OPS_HAS(struct cv_payment_ops, c->payment, close))
 		c->payment->close(c->payment_ctx);
@@ -189,6 +190,15 @@ CV_EXPORT void cv_machine_deinit(struct cv_machine *m)
 		c->dispenser->close(c->dispenser_ctx);
 	if (CV_OPS_HAS(struct cv_storage_ops, c->storage, close))
 		c->storage->close(c->storage_ctx);
+}
+
+CV_EXPORT void cv_machine_deinit(struct cv_machine *m)
+{
+	if (m == NULL)
+		return;
+	/* Freeing the machine from its own listener would pull the floor away. */
+	CV_ASSERT(!m->in_listener);
+	cv_machine_close_backends(m);
 }
 
 CV_EXPORT enum cv_status cv_machine_new(const struct cv_machine_config *config, struct cv_machine **out)

@@ -63,6 +63,7 @@ struct cv_vend {
 	int64_t price_minor;
 	uint8_t auth_attempt;        /* Ordinal of the authorization key: cv1.<id>.auth.<n>. */
 	uint8_t auth_tries;          /* Times the customer was asked to pay (bounded). */
+	enum cv_decline_reason decline_reason; /* Of the last decline, for the operator. */
 	bool reuse_auth_key;         /* The last failure may not be final: retry with the same key. */
 	uint8_t respins;
 	bool drop_verified;
@@ -106,6 +107,7 @@ struct cv_machine {
 	uint64_t durable_seq;         /* Highest seq known durable. */
 	uint64_t sync_deadline_ms;    /* A sync not confirmed by then is asked again. */
 	bool journal_fault;
+	enum cv_status journal_error; /* What stopped the journal. */
 	bool sync_failed;             /* The storage said a sync failed: nothing will become durable. */
 	/* Sensor and service. */
 	bool sensor_faulted;
@@ -127,6 +129,7 @@ uint32_t cv_machine_new_op_id(struct cv_machine *m);
 void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64_t amount_minor,
 		     bool hold);
 void cv_machine_show_idle(struct cv_machine *m);
+void cv_machine_close_backends(struct cv_machine *m);
 void cv_machine_raise_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active);
 
 /* machine_config.c */

@@ -72,6 +72,7 @@ void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, stru
 	out->respins = v->respins;
 	out->drop_verified = v->drop_verified;
 	out->card = v->card;
+	out->decline_reason = v->decline_reason;
 }
 
 /* The transition record carries everything recovery needs to resend an

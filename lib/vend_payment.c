@@ -146,6 +146,7 @@ static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, const 
 		break;
 	case CV_PAY_DECLINED:
 		m->stats.declines++;
+		v->decline_reason = r->decline_reason;
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_DECLINED);
 		break;
 	case CV_PAY_CANCELLED:

@@ -139,6 +139,8 @@ size_t cv_machine_size(void);
  * @retval CV_E_INVAL on a bad configuration (bad lane, duplicate label, missing backend, zero timeout).
  * @retval CV_E_NOMEM if @p size is too small or @p memory misaligned.
  * @retval CV_E_VERSION if a backend table is too old or too small.
+ * @retval CV_E_FULL, CV_E_IO if the journal cannot take the start records
+ *         (the backends are closed again).
  * @retval other the first backend open error.
  */
 enum cv_status cv_machine_init(void *memory, size_t size, const struct cv_machine_config *config,

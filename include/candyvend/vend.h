@@ -34,7 +34,7 @@ extern "C" {
 
 /** @brief Maximum number of vends open at once (one customer + settlements). */
 #define CV_VENDS_MAX 8
-/** @brief Maximum authorization attempts (card presentations) in one vend. */
+/** @brief Maximum times one vend asks the customer to pay (a retry after a decline counts). */
 #define CV_AUTH_ATTEMPTS_MAX 3
 
 /** @brief State of a vend. Values ≥ ::CV_VEND_STATE_CAPTURED are terminal. */
@@ -81,10 +81,11 @@ struct cv_vend_info {
 	enum cv_vend_reason reason;    /**< Why it left the happy path, if it did. */
 	uint16_t lane;                 /**< Lane index. */
 	struct cv_money price;         /**< Price frozen at selection. */
-	uint8_t auth_attempt;          /**< Authorization attempt, 1..::CV_AUTH_ATTEMPTS_MAX. */
+	uint8_t auth_attempt;          /**< Ordinal n of the authorization key in use, `cv1.<vend_id>.auth.<n>`. */
 	uint8_t respins;               /**< Extra motor movements used. */
 	bool drop_verified;            /**< The drop was proven (sensor, or motor cycle where allowed). */
 	struct cv_card_summary card;   /**< Card used, once authorized. */
+	enum cv_decline_reason decline_reason; /**< Why the last authorization was declined, if one was. */
 };
 
 /**

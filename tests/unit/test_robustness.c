@@ -284,3 +284,34 @@ Test(robustness, deinit_from_the_listener_is_a_programming_error, .signal = SIGA
 	rig.hook = free_from_listener;
 	rig_select(0);
 }
+
+Test(robustness, a_journal_too_small_for_the_start_records_fails_init)
+{
+	rig_teardown();
+	rig_setup();
+	static uint8_t tiny[64];
+	cv_ram_storage_init(&rig.storage, tiny, sizeof(tiny));
+	struct cv_machine *before = rig.m;
+	cr_assert_eq(rig_start(), CV_E_FULL);
+	cr_assert_eq(rig.m, before, "out is untouched on failure");
+}
+
+Test(robustness, the_decline_reason_is_kept_for_the_operator)
+{
+	uint32_t n = rig_select(0);
+	struct cv_event ev = answer_to_last_payment(CV_PAY_DECLINED);
+	ev.u.payment.decline_reason = CV_DECLINE_INSUFFICIENT;
+	cr_assert_eq(cv_machine_post(rig.m, &ev), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_vend(n).decline_reason, CV_DECLINE_INSUFFICIENT);
+}
+
+Test(robustness, a_motor_io_error_is_a_dispenser_error_not_a_jam_reason)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_E_IO);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_DISPENSER_ERROR);
+	cr_assert_eq(rig_alerts(CV_ALERT_MOTOR_JAM, 0, true), 1, "still a motor fault for the operator");
+}
