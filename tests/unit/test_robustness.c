@@ -195,15 +195,19 @@ Test(robustness, a_lost_sync_completion_is_asked_again)
 	cr_assert_not(rig.write_ahead_violated);
 }
 
-Test(robustness, an_optional_lane_trusts_the_motor_for_a_movement_nobody_watched)
+/* Service mode turns lane 0 into an OPTIONAL-verification lane. */
+static void make_lane_0_optional(void)
 {
-	rig_teardown();
-	start();
-	cv_machine_service_enter(rig.m);
+	cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
 	struct cv_lane_config lane = rig_lane(0).config;
 	lane.verify_mode = CV_VERIFY_MODE_OPTIONAL;
 	cr_assert_eq(cv_machine_lane_configure(rig.m, 0, &lane), CV_OK);
-	cv_machine_service_exit(rig.m);
+	cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+}
+
+Test(robustness, an_optional_lane_trusts_the_motor_for_a_movement_nobody_watched)
+{
+	make_lane_0_optional();
 	rig_sensor(true);
 	uint32_t n = rig_select(0);
 	rig_pay(CV_PAY_OK);
@@ -217,13 +221,7 @@ Test(robustness, an_optional_lane_trusts_the_motor_for_a_movement_nobody_watched
 
 Test(robustness, an_optional_lane_whose_sensor_cannot_be_armed_still_vends)
 {
-	rig_teardown();
-	start();
-	cv_machine_service_enter(rig.m);
-	struct cv_lane_config lane = rig_lane(0).config;
-	lane.verify_mode = CV_VERIFY_MODE_OPTIONAL;
-	cr_assert_eq(cv_machine_lane_configure(rig.m, 0, &lane), CV_OK);
-	cv_machine_service_exit(rig.m);
+	make_lane_0_optional();
 	rig.arm_rc = CV_E_IO;
 	uint32_t n = rig_select(0);
 	rig_pay(CV_PAY_OK);
