@@ -52,6 +52,15 @@ static enum cv_status cv_ram_storage_read(void *ctx, uint64_t offset, void *buf,
 	return CV_OK;
 }
 
+static enum cv_status cv_ram_storage_truncate(void *ctx, uint64_t length)
+{
+	struct cv_ram_storage *s = ctx;
+	if (length > s->length)
+		return CV_E_INVAL;
+	s->length = (size_t)length;
+	return CV_OK;
+}
+
 static uint32_t cv_ram_storage_caps(void *ctx)
 {
 	(void)ctx;
@@ -67,6 +76,7 @@ CV_EXPORT const struct cv_storage_ops cv_ram_storage_ops = {
 	.append = cv_ram_storage_append,
 	.sync = cv_ram_storage_sync,
 	.read = cv_ram_storage_read,
+	.truncate = cv_ram_storage_truncate,
 };
 
 CV_EXPORT void cv_ram_storage_init(struct cv_ram_storage *storage, void *buf, size_t capacity)

@@ -205,13 +205,18 @@ struct cv_storage_ops {
 	 *  again later"; any other error stops the machine selling. Required. */
 	enum cv_status (*sync)(void *ctx, uint64_t seq);
 	/** @brief Reads raw journal bytes at @p offset into @p buf; @p length_out
-	 *  gets the count (0 at the end). Optional. */
+	 *  gets the count (0 at the end). Synchronous. Optional (without it
+	 *  nothing can be recovered after a restart). */
 	enum cv_status (*read)(void *ctx, uint64_t offset, void *buf, size_t size, size_t *length_out);
+	/** @brief Cuts the journal to its first @p length bytes (a torn tail
+	 *  found on open) and makes the cut durable before returning.
+	 *  Synchronous. Optional. */
+	enum cv_status (*truncate)(void *ctx, uint64_t length);
 	/* Version 1 ends here. */
 };
 
 /** @brief Size of a version-1 storage table. */
-#define CV_STORAGE_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_storage_ops, read)
+#define CV_STORAGE_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_storage_ops, truncate)
 
 /** @} */
 
