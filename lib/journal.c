@@ -6,8 +6,6 @@
  * little-endian, so the MCU port reads the same bytes. */
 #include "machine_private.h"
 
-#define CV_JOURNAL_HEADER_SIZE 20
-#define CV_JOURNAL_TRAILER_SIZE 4
 #define CV_JOURNAL_EPOCH 1
 
 void cv_journal_writer_init(struct cv_journal_writer *w)

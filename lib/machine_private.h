@@ -9,9 +9,7 @@
 #include <candyvend/machine.h>
 
 #include "internal.h"
-
-/* Size of one journal record payload; every encoder stays below it. */
-#define CV_JOURNAL_PAYLOAD_MAX 200
+#include "journal_read.h"
 /* Rounds of "handle events, advance vends, flush journal" in one step. A
  * round only repeats while it made progress, so this bounds the work of a
  * step without ever stalling a vend (the next step carries on). */

@@ -12,7 +12,7 @@
 
 #define RIG_LANES 4
 #define RIG_LOG_MAX 512
-#define RIG_REQUESTS_MAX 64
+#define RIG_REQUESTS_MAX 256
 
 struct rig {
 	struct cv_machine *m;

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading a journal back; see journal_read.h and docs/journal-format.md. */
+#include "journal_read.h"
+
+#include "machine_private.h"
+
+static uint64_t cv_le_get(const uint8_t *p, unsigned size)
+{
+	uint64_t value = 0;
+	for (unsigned i = size; i-- > 0;)
+		value = (value << 8) | p[i];
+	return value;
+}
+
+/* Reads up to size bytes at offset, looping over short reads; the count
+ * is below size only at the end of the journal. */
+static enum cv_status cv_journal_read_at(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
+					 uint8_t *buf, size_t size, size_t *got)
+{
+	*got = 0;
+	while (*got < size) {
+		size_t n = 0;
+		enum cv_status rc = ops->read(ctx, offset + *got, buf + *got, size - *got, &n);
+		if (rc != CV_OK)
+			return rc;
+		if (n == 0)
+			break;
+		*got += n;
+	}
+	return CV_OK;
+}
+
+/* Whether a record is sound: sane length, all of it present, CRC right. */
+static bool cv_journal_record_sound(const uint8_t *buf, size_t got, uint32_t length)
+{
+	if (length < CV_JOURNAL_RECORD_MIN || length > CV_JOURNAL_RECORD_MAX || got < length)
+		return false;
+	uint32_t crc = (uint32_t)cv_le_get(buf + length - CV_JOURNAL_TRAILER_SIZE, 4);
+	return cv_crc32c(0, buf, length - CV_JOURNAL_TRAILER_SIZE) == crc;
+}
+
+/* Bytes from offset to the end of the journal, counted up to limit + 1. */
+static enum cv_status cv_journal_bytes_left(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
+					    uint64_t limit, uint64_t *left)
+{
+	uint8_t chunk[256];
+	*left = 0;
+	while (*left <= limit) {
+		size_t got = 0;
+		enum cv_status rc = cv_journal_read_at(ops, ctx, offset + *left, chunk, sizeof(chunk), &got);
+		if (rc != CV_OK)
+			return rc;
+		*left += got;
+		if (got < sizeof(chunk))
+			break;
+	}
+	return CV_OK;
+}
+
+/* A bad record at offset: a torn tail if it is close enough to the end. */
+static enum cv_status cv_journal_classify_bad(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
+					      struct cv_journal_scan *out)
+{
+	uint64_t left = 0;
+	enum cv_status rc = cv_journal_bytes_left(ops, ctx, offset, CV_JOURNAL_TAIL_MAX, &left);
+	if (rc != CV_OK)
+		return rc;
+	if (left > CV_JOURNAL_TAIL_MAX) {
+		out->bad_offset = offset;
+		return CV_E_CORRUPT;
+	}
+	out->torn_bytes = left;
+	return CV_OK;
+}
+
+enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, cv_journal_record_fn fn,
+			       void *arg, struct cv_journal_scan *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!CV_OPS_HAS(struct cv_storage_ops, ops, read))
+		return CV_E_NOTSUP;
+	uint8_t buf[CV_JOURNAL_RECORD_MAX];
+	uint64_t offset = 0;
+	for (;;) {
+		size_t got = 0;
+		enum cv_status rc = cv_journal_read_at(ops, ctx, offset, buf, sizeof(buf), &got);
+		if (rc != CV_OK)
+			return rc;
+		if (got == 0)
+			return CV_OK;
+		uint32_t length = got >= 4 ? (uint32_t)cv_le_get(buf, 4) : 0;
+		if (!cv_journal_record_sound(buf, got, length))
+			return cv_journal_classify_bad(ops, ctx, offset, out);
+		struct cv_journal_record record = {
+			.offset = offset,
+			.type = (uint16_t)cv_le_get(buf + 4, 2),
+			.epoch = (uint32_t)cv_le_get(buf + 8, 4),
+			.seq = cv_le_get(buf + 12, 8),
+			.payload = buf + CV_JOURNAL_HEADER_SIZE,
+			.payload_length = length - CV_JOURNAL_RECORD_MIN,
+		};
+		/* A sound record out of order was not torn: it was moved, replayed
+		 * or lost its predecessor. That is corruption, never skipped. */
+		if (record.seq != out->last_seq + 1) {
+			out->bad_offset = offset;
+			return CV_E_CORRUPT;
+		}
+		out->records++;
+		out->last_seq = record.seq;
+		offset += length;
+		out->valid_length = offset;
+		if (fn != NULL && !fn(arg, &record))
+			return CV_OK;
+	}
+}

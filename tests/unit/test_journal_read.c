@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading journals back: clean journals, torn tails at every byte, garbled
+ * tails, corruption before the tail, reordered and replayed records. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "journal_read.h"
+#include "rig.h"
+
+static void start(void)
+{
+	rig_setup();
+	cr_assert_eq(rig_start(), CV_OK);
+	rig_step(0);
+}
+
+TestSuite(journal_read, .init = start, .fini = rig_teardown);
+
+struct seen {
+	uint64_t count;
+	uint64_t next_offset;
+	uint16_t first_type;
+	uint64_t stop_after;
+};
+
+static bool record_seen(void *arg, const struct cv_journal_record *r)
+{
+	struct seen *s = arg;
+	cr_assert_eq(r->offset, s->next_offset, "records are contiguous");
+	cr_assert_eq(r->seq, s->count + 1);
+	cr_assert_eq(r->epoch, 1);
+	if (s->count == 0)
+		s->first_type = r->type;
+	s->next_offset = r->offset + CV_JOURNAL_RECORD_MIN + r->payload_length;
+	s->count++;
+	return s->stop_after == 0 || s->count < s->stop_after;
+}
+
+static struct cv_journal_scan scan(enum cv_status expected)
+{
+	struct cv_journal_scan result;
+	enum cv_status rc = cv_journal_scan(&cv_ram_storage_ops, &rig.storage, NULL, NULL, &result);
+	cr_assert_eq(rc, expected, "scan: %s", cv_status_name(rc));
+	return result;
+}
+
+/* Offsets of every record, from the framing alone. */
+static unsigned record_offsets(uint64_t *offsets, unsigned max)
+{
+	unsigned n = 0;
+	for (size_t at = 0; at < rig.storage.length && n < max;) {
+		offsets[n++] = at;
+		uint32_t length = (uint32_t)rig.journal[at] | (uint32_t)rig.journal[at + 1] << 8 |
+				  (uint32_t)rig.journal[at + 2] << 16 | (uint32_t)rig.journal[at + 3] << 24;
+		at += length;
+	}
+	return n;
+}
+
+Test(journal_read, an_engine_journal_reads_back_whole)
+{
+	rig_vend_ok(0);
+	rig_vend_no_drop(1);
+	struct seen s = {0};
+	struct cv_journal_scan r;
+	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, record_seen, &s, &r), CV_OK);
+	cr_assert_eq(r.records, rig_stats().journal_records);
+	cr_assert_eq(s.count, r.records);
+	cr_assert_eq(r.last_seq, r.records);
+	cr_assert_eq(r.valid_length, rig.storage.length);
+	cr_assert_eq(r.torn_bytes, 0);
+	cr_assert_eq(s.first_type, 1, "the journal starts with MACHINE_START");
+}
+
+Test(journal_read, an_empty_journal_is_clean)
+{
+	rig_teardown();
+	rig_setup();
+	cv_ram_storage_init(&rig.storage, rig.journal, sizeof(rig.journal));
+	struct cv_journal_scan r;
+	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, NULL, NULL, &r), CV_OK);
+	cr_assert_eq(r.records, 0);
+	cr_assert_eq(r.valid_length, 0);
+}
+
+Test(journal_read, a_tail_torn_at_any_byte_is_found_and_nothing_before_it_is_lost)
+{
+	rig_vend_ok(0);
+	uint64_t offsets[512];
+	unsigned n = record_offsets(offsets, 512);
+	size_t full = rig.storage.length;
+	uint64_t last = offsets[n - 1];
+	for (size_t cut = last + 1; cut < full; cut++) {
+		rig.storage.length = cut;
+		struct cv_journal_scan r = scan(CV_OK);
+		cr_assert_eq(r.records, n - 1, "cut at %zu", cut);
+		cr_assert_eq(r.valid_length, last);
+		cr_assert_eq(r.torn_bytes, cut - last);
+	}
+	rig.storage.length = full;
+	cr_assert_eq(scan(CV_OK).torn_bytes, 0);
+}
+
+Test(journal_read, a_garbled_last_record_is_a_torn_tail)
+{
+	rig_vend_ok(0);
+	uint64_t offsets[512];
+	unsigned n = record_offsets(offsets, 512);
+	rig.journal[offsets[n - 1] + CV_JOURNAL_HEADER_SIZE] ^= 0x40;
+	struct cv_journal_scan r = scan(CV_OK);
+	cr_assert_eq(r.records, n - 1);
+	cr_assert_eq(r.torn_bytes, rig.storage.length - offsets[n - 1]);
+}
+
+Test(journal_read, corruption_far_from_the_end_stops_the_scan)
+{
+	while (rig.storage.length < 2 * CV_JOURNAL_TAIL_MAX) {
+		rig_vend_ok(0);
+		if (rig_lane(0).config.count == 0) {
+			cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+			cr_assert_eq(cv_machine_lane_refill(rig.m, 0, 10), CV_OK);
+			cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+		}
+	}
+	uint64_t offsets[2048];
+	unsigned n = record_offsets(offsets, 2048);
+	cr_assert_gt(n, 20);
+	rig.journal[offsets[10] + CV_JOURNAL_HEADER_SIZE + 1] ^= 0x01;
+	struct cv_journal_scan r = scan(CV_E_CORRUPT);
+	cr_assert_eq(r.bad_offset, offsets[10], "the bad record is named");
+	cr_assert_eq(r.records, 10, "nothing after it is taken as valid");
+}
+
+Test(journal_read, reordered_records_are_corruption_even_at_the_tail)
+{
+	rig_vend_ok(0);
+	uint64_t offsets[512];
+	unsigned n = record_offsets(offsets, 512);
+	/* Swap the last two records (equal lengths are not needed: rebuild). */
+	uint8_t a[CV_JOURNAL_RECORD_MAX], b[CV_JOURNAL_RECORD_MAX];
+	size_t la = offsets[n - 1] - offsets[n - 2], lb = rig.storage.length - offsets[n - 1];
+	memcpy(a, rig.journal + offsets[n - 2], la);
+	memcpy(b, rig.journal + offsets[n - 1], lb);
+	memcpy(rig.journal + offsets[n - 2], b, lb);
+	memcpy(rig.journal + offsets[n - 2] + lb, a, la);
+	struct cv_journal_scan r = scan(CV_E_CORRUPT);
+	cr_assert_eq(r.bad_offset, offsets[n - 2]);
+}
+
+Test(journal_read, a_replayed_record_is_corruption)
+{
+	rig_vend_ok(0);
+	uint64_t offsets[512];
+	unsigned n = record_offsets(offsets, 512);
+	size_t length = offsets[1] - offsets[0];
+	size_t end = rig.storage.length;
+	memcpy(rig.journal + end, rig.journal + offsets[0], length);
+	rig.storage.length = end + length;
+	struct cv_journal_scan r = scan(CV_E_CORRUPT);
+	cr_assert_eq(r.bad_offset, end);
+	cr_assert_eq(r.records, n);
+}
+
+Test(journal_read, the_callback_can_stop_the_scan)
+{
+	rig_vend_ok(0);
+	struct seen s = {.stop_after = 3};
+	struct cv_journal_scan r;
+	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, record_seen, &s, &r), CV_OK);
+	cr_assert_eq(s.count, 3);
+	cr_assert_eq(r.records, 3);
+}
+
+Test(journal_read, a_storage_without_read_cannot_be_scanned)
+{
+	struct cv_storage_ops no_read = cv_ram_storage_ops;
+	no_read.read = NULL;
+	struct cv_journal_scan r;
+	cr_assert_eq(cv_journal_scan(&no_read, &rig.storage, NULL, NULL, &r), CV_E_NOTSUP);
+}
+
+Test(journal_read, an_insane_length_near_the_end_is_a_torn_tail)
+{
+	rig_vend_ok(0);
+	size_t end = rig.storage.length;
+	static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0x7f, 1, 2, 3};
+	memcpy(rig.journal + end, garbage, sizeof(garbage));
+	rig.storage.length = end + sizeof(garbage);
+	struct cv_journal_scan r = scan(CV_OK);
+	cr_assert_eq(r.valid_length, end);
+	cr_assert_eq(r.torn_bytes, sizeof(garbage));
+}
