@@ -6,7 +6,6 @@
  * little-endian, so the MCU port reads the same bytes. */
 #include "machine_private.h"
 
-#define CV_JOURNAL_EPOCH 1
 
 void cv_journal_writer_init(struct cv_journal_writer *w)
 {
@@ -97,7 +96,7 @@ uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type typ
 	cv_journal_put_u32(&header, length);
 	cv_journal_put_u16(&header, (uint16_t)type);
 	cv_journal_put_u16(&header, 0);
-	cv_journal_put_u32(&header, CV_JOURNAL_EPOCH);
+	cv_journal_put_u32(&header, m->epoch);
 	cv_journal_put_u64(&header, seq);
 	memcpy(record, header.bytes, CV_JOURNAL_HEADER_SIZE);
 	memcpy(record + CV_JOURNAL_HEADER_SIZE, w->bytes, w->length);

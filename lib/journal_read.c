@@ -39,33 +39,37 @@ static bool cv_journal_record_sound(const uint8_t *buf, size_t got, uint32_t len
 	return cv_crc32c(0, buf, length - CV_JOURNAL_TRAILER_SIZE) == crc;
 }
 
-/* Bytes from offset to the end of the journal, counted up to limit + 1. */
-static enum cv_status cv_journal_bytes_left(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
-					    uint64_t limit, uint64_t *left)
+/* Bytes from offset to the end of the journal, and whether all of them
+ * beyond the first record's worth are zero. */
+static enum cv_status cv_journal_tail_shape(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
+					    uint64_t *left, bool *zeros)
 {
 	uint8_t chunk[256];
 	*left = 0;
-	while (*left <= limit) {
+	*zeros = true;
+	for (;;) {
 		size_t got = 0;
 		enum cv_status rc = cv_journal_read_at(ops, ctx, offset + *left, chunk, sizeof(chunk), &got);
 		if (rc != CV_OK)
 			return rc;
+		for (size_t i = 0; i < got && *zeros; i++)
+			*zeros = chunk[i] == 0;
 		*left += got;
-		if (got < sizeof(chunk))
-			break;
+		if (got < sizeof(chunk) || (!*zeros && *left > CV_JOURNAL_RECORD_MAX))
+			return CV_OK;
 	}
-	return CV_OK;
 }
 
-/* A bad record at offset: a torn tail if it is close enough to the end. */
+/* A bad record at offset: a torn tail only if it is the journal's last. */
 static enum cv_status cv_journal_classify_bad(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
 					      struct cv_journal_scan *out)
 {
 	uint64_t left = 0;
-	enum cv_status rc = cv_journal_bytes_left(ops, ctx, offset, CV_JOURNAL_TAIL_MAX, &left);
+	bool zeros = false;
+	enum cv_status rc = cv_journal_tail_shape(ops, ctx, offset, &left, &zeros);
 	if (rc != CV_OK)
 		return rc;
-	if (left > CV_JOURNAL_TAIL_MAX) {
+	if (left > CV_JOURNAL_RECORD_MAX && !zeros) {
 		out->bad_offset = offset;
 		return CV_E_CORRUPT;
 	}
@@ -112,4 +116,66 @@ enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, cv_j
 		if (fn != NULL && !fn(arg, &record))
 			return CV_OK;
 	}
+}
+
+void cv_journal_reader_init(struct cv_journal_reader *r, const struct cv_journal_record *record)
+{
+	r->bytes = record->payload;
+	r->length = record->payload_length;
+	r->pos = 0;
+	r->bad = false;
+}
+
+void cv_journal_get_bytes(struct cv_journal_reader *r, void *out, size_t length)
+{
+	if (r->bad || length > r->length - r->pos) {
+		r->bad = true;
+		memset(out, 0, length);
+		return;
+	}
+	memcpy(out, r->bytes + r->pos, length);
+	r->pos += length;
+}
+
+static uint64_t cv_journal_get_le(struct cv_journal_reader *r, unsigned size)
+{
+	uint8_t b[8];
+	cv_journal_get_bytes(r, b, size);
+	return cv_le_get(b, size);
+}
+
+uint8_t cv_journal_get_u8(struct cv_journal_reader *r)
+{
+	return (uint8_t)cv_journal_get_le(r, 1);
+}
+
+uint16_t cv_journal_get_u16(struct cv_journal_reader *r)
+{
+	return (uint16_t)cv_journal_get_le(r, 2);
+}
+
+uint32_t cv_journal_get_u32(struct cv_journal_reader *r)
+{
+	return (uint32_t)cv_journal_get_le(r, 4);
+}
+
+uint64_t cv_journal_get_u64(struct cv_journal_reader *r)
+{
+	return cv_journal_get_le(r, 8);
+}
+
+void cv_journal_get_str(struct cv_journal_reader *r, char *out, size_t size)
+{
+	size_t length = cv_journal_get_u8(r);
+	if (length >= size) {
+		r->bad = true;
+		length = 0;
+	}
+	cv_journal_get_bytes(r, out, length);
+	out[r->bad ? 0 : length] = '\0';
+}
+
+bool cv_journal_reader_done(const struct cv_journal_reader *r)
+{
+	return !r->bad && r->pos == r->length;
 }

@@ -17,10 +17,6 @@
 #define CV_JOURNAL_TRAILER_SIZE 4
 #define CV_JOURNAL_RECORD_MIN (CV_JOURNAL_HEADER_SIZE + CV_JOURNAL_TRAILER_SIZE)
 #define CV_JOURNAL_RECORD_MAX (CV_JOURNAL_RECORD_MIN + CV_JOURNAL_PAYLOAD_MAX)
-/* A bad record counts as a torn tail only if no more than this many bytes
- * follow its start: the engine syncs every round, and what one round appends
- * is far smaller. Anything bad further from the end is corruption. */
-#define CV_JOURNAL_TAIL_MAX 16384
 
 /* One record as read back; payload points into the reader's buffer and is
  * valid only during the callback. */
@@ -45,11 +41,34 @@ struct cv_journal_scan {
 /* Called for every valid record, in order; returning false stops the scan. */
 typedef bool (*cv_journal_record_fn)(void *arg, const struct cv_journal_record *record);
 
-/* Reads the whole journal through ops->read. CV_OK with torn_bytes > 0 means
- * a torn tail to truncate at valid_length; CV_E_CORRUPT means a bad record
- * with more than CV_JOURNAL_TAIL_MAX bytes after it, or a valid record out of
- * sequence: never skipped, never truncated. CV_E_NOTSUP without read. */
+/* Reads the whole journal through ops->read. A bad record is a torn tail
+ * (CV_OK, torn_bytes > 0, to be truncated at valid_length) only if it is the
+ * last thing in the journal: no more than one record's bytes from its start
+ * to the end, or nothing but zeros there (a file system's zero fill). Any
+ * other bad record, and any sound record out of sequence, is CV_E_CORRUPT:
+ * money records are never skipped or cut away. CV_E_NOTSUP without read. */
 enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, cv_journal_record_fn fn,
 			       void *arg, struct cv_journal_scan *out);
+
+/* Little-endian payload reader, the mirror of the engine's writer. Running
+ * past the end (or a string longer than its field) is sticky: check `bad`
+ * once after reading a whole payload. */
+struct cv_journal_reader {
+	const uint8_t *bytes;
+	size_t length;
+	size_t pos;
+	bool bad;
+};
+
+void cv_journal_reader_init(struct cv_journal_reader *r, const struct cv_journal_record *record);
+uint8_t cv_journal_get_u8(struct cv_journal_reader *r);
+uint16_t cv_journal_get_u16(struct cv_journal_reader *r);
+uint32_t cv_journal_get_u32(struct cv_journal_reader *r);
+uint64_t cv_journal_get_u64(struct cv_journal_reader *r);
+void cv_journal_get_bytes(struct cv_journal_reader *r, void *out, size_t length);
+/* Reads a u8-length string into a field of `size` bytes, NUL-terminated. */
+void cv_journal_get_str(struct cv_journal_reader *r, char *out, size_t size);
+/* True if the whole payload was read and nothing was out of bounds. */
+bool cv_journal_reader_done(const struct cv_journal_reader *r);
 
 #endif

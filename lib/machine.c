@@ -130,8 +130,19 @@ close_storage:
 	return rc;
 }
 
-static void cv_machine_journal_start(struct cv_machine *m)
+static void cv_machine_journal_header(struct cv_machine *m)
 {
+	struct cv_journal_writer w;
+	cv_journal_writer_init(&w);
+	cv_journal_put_bytes(&w, CV_JOURNAL_MAGIC, 4);
+	cv_journal_put_u16(&w, CV_JOURNAL_FORMAT_VERSION);
+	cv_journal_append(m, CV_JOURNAL_FILE_HEADER, &w);
+}
+
+static void cv_machine_journal_start(struct cv_machine *m, bool fresh)
+{
+	if (fresh)
+		cv_machine_journal_header(m);
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);
 	cv_journal_put_str(&w, m->config.machine_id, sizeof(m->config.machine_id));
@@ -165,7 +176,14 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 	rc = cv_machine_open_backends(m);
 	if (rc != CV_OK)
 		return rc;
-	cv_machine_journal_start(m);
+	struct cv_recovery_summary recovery;
+	rc = cv_recovery_replay(m, &recovery);
+	if (rc != CV_OK) {
+		cv_machine_close_backends(m);
+		return rc;
+	}
+	cv_machine_journal_start(m, recovery.fresh);
+	cv_recovery_resolve(m, &recovery);
 	for (uint16_t i = 0; i < config->lane_count; i++)
 		cv_lane_update_stock_alerts(m, i);
 	cv_journal_flush(m);

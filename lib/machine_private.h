@@ -68,6 +68,7 @@ struct cv_vend {
 	bool cancel_requested;
 	bool sensor_armed;
 	bool unwatched;              /* A movement ran with no sensor armed: its cycle is the proof. */
+	bool recovered;              /* Found open in the journal on restart: never dispensed again. */
 	struct cv_card_summary card;
 	/* Frozen at selection, for the receipt, whatever service changes later. */
 	char lane_label[CV_LANE_LABEL_LEN];
@@ -104,6 +105,7 @@ struct cv_machine {
 	uint64_t sync_requested_seq;  /* Highest seq a sync was asked for. */
 	uint64_t durable_seq;         /* Highest seq known durable. */
 	uint64_t sync_deadline_ms;    /* A sync not confirmed by then is asked again. */
+	uint32_t epoch;               /* This life's boot epoch, one above the journal's last. */
 	bool journal_fault;
 	enum cv_status journal_error; /* What stopped the journal. */
 	bool sync_failed;             /* The storage said a sync failed: nothing will become durable. */
@@ -154,7 +156,20 @@ enum cv_journal_record_type {
 	CV_JOURNAL_LANE_CONFIG = 5,
 	CV_JOURNAL_SERVICE = 6,
 	CV_JOURNAL_ALERT = 7,
+	CV_JOURNAL_FILE_HEADER = 8,
 };
+
+/* The file header record's payload: magic and format version. */
+#define CV_JOURNAL_MAGIC "CVJL"
+#define CV_JOURNAL_FORMAT_VERSION 1
+
+/* recovery.c: what a restart finds in the journal, and what it does. */
+struct cv_recovery_summary {
+	bool fresh;            /* The journal was empty: a new machine. */
+	uint64_t torn_bytes;   /* Torn tail cut off. */
+};
+enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summary *out);
+void cv_recovery_resolve(struct cv_machine *m, const struct cv_recovery_summary *summary);
 
 /* Little-endian fixed-width payload writer; overflow is sticky and checked once. */
 struct cv_journal_writer {
@@ -182,6 +197,7 @@ bool cv_journal_settled(const struct cv_machine *m);
 uint32_t cv_crc32c(uint32_t crc, const void *data, size_t length);
 
 /* vend.c */
+void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN]);
 struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane);
 void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_state state,
 		       enum cv_vend_reason reason);

@@ -63,6 +63,7 @@ static const char *const cv_alert_kind_codes[] = {
 	[CV_ALERT_DETECTOR_FAULT] = "EJL",
 	[CV_ALERT_JOURNAL_FAULT] = "EJM",
 	[CV_ALERT_SETTLEMENT_FAILED] = "EJM",
+	[CV_ALERT_UNVERIFIED_VEND] = "EJM",
 };
 
 CV_EXPORT const char *cv_alert_kind_code(enum cv_alert_kind kind)
@@ -78,6 +79,7 @@ static const char *const cv_alert_kind_names[] = {
 	[CV_ALERT_DETECTOR_FAULT] = "drop detector fault",
 	[CV_ALERT_JOURNAL_FAULT] = "journal cannot be written",
 	[CV_ALERT_SETTLEMENT_FAILED] = "payment settlement failed",
+	[CV_ALERT_UNVERIFIED_VEND] = "vend interrupted by a restart, not charged",
 };
 
 CV_EXPORT const char *cv_alert_kind_str(enum cv_alert_kind kind)
@@ -152,6 +154,7 @@ static const char *const cv_vend_reason_names[] = {
 	[CV_VEND_REASON_SHORT_AUTHORIZATION] = "authorization below price",
 	[CV_VEND_REASON_DISPENSER_ERROR] = "dispenser error",
 	[CV_VEND_REASON_JOURNAL_FAULT] = "journal failure",
+	[CV_VEND_REASON_POWER_LOSS] = "interrupted by a restart",
 };
 
 CV_EXPORT const char *cv_vend_reason_str(enum cv_vend_reason reason)
@@ -172,6 +175,7 @@ static const char *const cv_event_type_names[] = {
 	[CV_EVENT_ALERT] = "ALERT",
 	[CV_EVENT_RECEIPT] = "RECEIPT",
 	[CV_EVENT_LANE_CHANGED] = "LANE_CHANGED",
+	[CV_EVENT_RECOVERY] = "RECOVERY",
 };
 
 CV_EXPORT const char *cv_event_type_str(enum cv_event_type type)

@@ -7,7 +7,7 @@
 static const char cv_base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 
 /* 128 random bits as 26 base32 characters (RFC 4648 alphabet, lower case, no padding). */
-static void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN])
+void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN])
 {
 	unsigned bits = 0, used = 0, n = 0;
 	for (unsigned i = 0; i < 16; i++) {

@@ -114,7 +114,10 @@ static void cv_vend_auth_held(struct cv_machine *m, struct cv_vend *v, const str
 	cv_str_copy(v->processor_ref, sizeof(v->processor_ref), r->processor_ref);
 	bool enough = r->amount.amount_minor >= v->price_minor &&
 		      strcmp(r->amount.currency, m->config.currency) == 0;
-	if (!enough)
+	if (v->recovered)
+		/* Found held after a restart: never dispense, release it. */
+		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_POWER_LOSS);
+	else if (!enough)
 		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_SHORT_AUTHORIZATION);
 	else if (v->cancel_requested)
 		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_CUSTOMER_CANCEL);
@@ -126,6 +129,11 @@ static void cv_vend_auth_held(struct cv_machine *m, struct cv_vend *v, const str
  * new key, unless they cancelled or used up their attempts. */
 static void cv_vend_auth_failed(struct cv_machine *m, struct cv_vend *v, enum cv_vend_reason reason)
 {
+	if (v->recovered) {
+		/* Nothing held, and no customer left to try again. */
+		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_POWER_LOSS);
+		return;
+	}
 	if (v->cancel_requested) {
 		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_CUSTOMER_CANCEL);
 		return;

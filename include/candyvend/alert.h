@@ -34,6 +34,7 @@ enum cv_alert_kind {
 	CV_ALERT_DETECTOR_FAULT = 4,  /**< EJL: product delivery detector error. */
 	CV_ALERT_JOURNAL_FAULT = 5,   /**< EJM: delivery system stopped because the journal cannot be written. */
 	CV_ALERT_SETTLEMENT_FAILED = 6, /**< EJM: a capture or void failed for good; operator follow-up needed. */
+	CV_ALERT_UNVERIFIED_VEND = 7, /**< EJM: a restart interrupted a dispense that can't be proven; voided, check the bin. */
 };
 
 /** @brief Lane value of an alert that concerns the whole machine. */

@@ -50,6 +50,7 @@ enum cv_event_type {
 	CV_EVENT_ALERT = 18,         /**< Output: an alert was raised or cleared (u.alert). */
 	CV_EVENT_RECEIPT = 19,       /**< Output: a vend produced its receipt (u.receipt). */
 	CV_EVENT_LANE_CHANGED = 20,  /**< Output: a lane's stock, price or service state changed (u.lane). */
+	CV_EVENT_RECOVERY = 21,      /**< Output: on restart, what the journal said and what was done about it (u.recovery). */
 };
 
 /** @brief Completion of a motor movement. */
@@ -80,6 +81,26 @@ struct cv_card_read {
 	uint32_t op_id;   /**< op_id of the authorize request. */
 };
 
+/** @brief What recovery did on restart. */
+enum cv_recovery_action {
+	CV_RECOVERY_TAIL_TRUNCATED = 0,  /**< A torn tail (u.recovery.torn_bytes) was cut off the journal. */
+	CV_RECOVERY_DISCARDED = 1,       /**< The vend had sent nothing that could hold money: abandoned. */
+	CV_RECOVERY_LOOKUP_THEN_VOID = 2,/**< An authorization may have been sent: looked up, voided if held, never dispensed. */
+	CV_RECOVERY_VOID = 3,            /**< Money was held but the motor had not started: voided. */
+	CV_RECOVERY_VOID_UNVERIFIED = 4, /**< Interrupted mid-dispense without proof of a drop: voided, incident alert. */
+	CV_RECOVERY_CAPTURE_RESEND = 5,  /**< A capture was due: resent with the same key. */
+	CV_RECOVERY_VOID_RESEND = 6,     /**< A void was due: resent with the same key. */
+};
+
+/** @brief One recovery decision. */
+struct cv_recovery {
+	enum cv_recovery_action action;  /**< What was done. */
+	uint32_t vend_number;            /**< The vend (0 for ::CV_RECOVERY_TAIL_TRUNCATED). */
+	char vend_id[CV_VEND_ID_LEN];    /**< Its id (empty for ::CV_RECOVERY_TAIL_TRUNCATED). */
+	enum cv_vend_state found_state;  /**< The state the journal left it in. */
+	uint64_t torn_bytes;             /**< Bytes cut off (::CV_RECOVERY_TAIL_TRUNCATED only). */
+};
+
 /** @brief A lane changed. */
 struct cv_lane_change {
 	uint16_t lane;    /**< Lane index; read it with cv_machine_lane_info(). */
@@ -102,6 +123,7 @@ struct cv_event {
 		struct cv_alert alert;             /**< ::CV_EVENT_ALERT. */
 		struct cv_receipt receipt;         /**< ::CV_EVENT_RECEIPT. */
 		struct cv_lane_change lane;        /**< ::CV_EVENT_LANE_CHANGED. */
+		struct cv_recovery recovery;       /**< ::CV_EVENT_RECOVERY. */
 	} u;
 };
 

@@ -128,8 +128,15 @@ size_t cv_machine_size(void);
  * @brief Creates a machine in caller-provided memory and opens its backends.
  *
  * Validates the whole configuration first; on any error nothing is opened
- * and @p out is untouched. On success a "machine started" record is
- * journaled and the display shows ::CV_MSG_CHOOSE_PRODUCT.
+ * and @p out is untouched. If the storage already holds a journal (a
+ * previous life), it is read back first: lane stock, prices and service
+ * state come from it, a torn tail is cut off, and every vend it left open is
+ * resolved: nothing is ever dispensed after a restart; a hold is voided
+ * unless a verified drop had been recorded, in which case the capture is
+ * resent with the same key. Each decision is reported as a
+ * ::CV_EVENT_RECOVERY to the listener during this call. On success a
+ * "machine started" record is journaled and the display shows
+ * ::CV_MSG_CHOOSE_PRODUCT.
  * @param memory At least cv_machine_size() bytes aligned to ::CV_MACHINE_ALIGN;
  *        owned by the caller, which must keep it until cv_machine_deinit().
  * @param size Size of @p memory.
@@ -138,9 +145,13 @@ size_t cv_machine_size(void);
  * @retval CV_OK on success.
  * @retval CV_E_INVAL on a bad configuration (bad lane, duplicate label, missing backend, zero timeout).
  * @retval CV_E_NOMEM if @p size is too small or @p memory misaligned.
- * @retval CV_E_VERSION if a backend table is too old or too small.
+ * @retval CV_E_VERSION if a backend table is too old or too small, or the
+ *         journal was written in a newer format.
  * @retval CV_E_FULL, CV_E_IO if the journal cannot take the start records
  *         (the backends are closed again).
+ * @retval CV_E_CORRUPT if the journal is damaged anywhere but its tail, does
+ *         not start with a file header, or holds more open vends than
+ *         ::CV_VENDS_MAX: the machine must not sell on a journal it can't trust.
  * @retval other the first backend open error.
  */
 enum cv_status cv_machine_init(void *memory, size_t size, const struct cv_machine_config *config,

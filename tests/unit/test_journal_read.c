@@ -69,7 +69,7 @@ Test(journal_read, an_engine_journal_reads_back_whole)
 	cr_assert_eq(r.last_seq, r.records);
 	cr_assert_eq(r.valid_length, rig.storage.length);
 	cr_assert_eq(r.torn_bytes, 0);
-	cr_assert_eq(s.first_type, 1, "the journal starts with MACHINE_START");
+	cr_assert_eq(s.first_type, 8, "the journal starts with its file header");
 }
 
 Test(journal_read, an_empty_journal_is_clean)
@@ -114,7 +114,7 @@ Test(journal_read, a_garbled_last_record_is_a_torn_tail)
 
 Test(journal_read, corruption_far_from_the_end_stops_the_scan)
 {
-	while (rig.storage.length < 2 * CV_JOURNAL_TAIL_MAX) {
+	while (rig.storage.length < 8 * CV_JOURNAL_RECORD_MAX) {
 		rig_vend_ok(0);
 		if (rig_lane(0).config.count == 0) {
 			cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
@@ -189,4 +189,31 @@ Test(journal_read, an_insane_length_near_the_end_is_a_torn_tail)
 	struct cv_journal_scan r = scan(CV_OK);
 	cr_assert_eq(r.valid_length, end);
 	cr_assert_eq(r.torn_bytes, sizeof(garbage));
+}
+
+Test(journal_read, a_bad_record_with_records_after_it_is_corruption_not_a_tail)
+{
+	rig_vend_ok(0);
+	uint64_t offsets[512];
+	unsigned n = record_offsets(offsets, 512);
+	cr_assert_gt(n, 5);
+	/* Garble the file header: a small journal must not be "truncated" to nothing. */
+	rig.journal[offsets[0] + CV_JOURNAL_HEADER_SIZE] ^= 0x20;
+	struct cv_journal_scan r = scan(CV_E_CORRUPT);
+	cr_assert_eq(r.bad_offset, 0);
+	cr_assert_eq(r.records, 0);
+}
+
+Test(journal_read, a_zero_filled_tail_of_any_length_is_a_torn_tail)
+{
+	rig_vend_ok(0);
+	size_t end = rig.storage.length;
+	memset(rig.journal + end, 0, 4096);
+	rig.storage.length = end + 4096;
+	struct cv_journal_scan r = scan(CV_OK);
+	cr_assert_eq(r.valid_length, end);
+	cr_assert_eq(r.torn_bytes, 4096);
+	rig.journal[end + 4000] = 1; /* Something that is not fill. */
+	r = scan(CV_E_CORRUPT);
+	cr_assert_eq(r.bad_offset, end);
 }

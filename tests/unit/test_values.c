@@ -160,14 +160,15 @@ Test(names, alert_kind_codes)
 	cr_assert_str_eq(cv_alert_kind_code(CV_ALERT_DETECTOR_FAULT), "EJL");
 	cr_assert_str_eq(cv_alert_kind_code(CV_ALERT_JOURNAL_FAULT), "EJM");
 	cr_assert_str_eq(cv_alert_kind_code(CV_ALERT_SETTLEMENT_FAILED), "EJM");
-	cr_assert_str_eq(cv_alert_kind_code((enum cv_alert_kind)7), "?");
+	cr_assert_str_eq(cv_alert_kind_code(CV_ALERT_UNVERIFIED_VEND), "EJM");
+	cr_assert_str_eq(cv_alert_kind_code((enum cv_alert_kind)(CV_ALERT_UNVERIFIED_VEND + 1)), "?");
 	cr_assert_str_eq(cv_alert_kind_code((enum cv_alert_kind)-1), "?");
 }
 
 Test(names, alert_kind_text)
 {
 	cr_assert_str_eq(cv_alert_kind_str(CV_ALERT_SOLD_OUT), "lane sold out");
-	for (int k = CV_ALERT_SOLD_OUT; k <= CV_ALERT_SETTLEMENT_FAILED; k++)
+	for (int k = CV_ALERT_SOLD_OUT; k <= CV_ALERT_UNVERIFIED_VEND; k++)
 		cr_assert_null(strstr(cv_alert_kind_str((enum cv_alert_kind)k), "unknown"));
 	cr_assert_not_null(strstr(cv_alert_kind_str((enum cv_alert_kind)99), "unknown"));
 }
@@ -195,10 +196,10 @@ Test(names, vend_state_terminal)
 
 Test(names, vend_reasons)
 {
-	for (int r = CV_VEND_REASON_NONE; r <= CV_VEND_REASON_JOURNAL_FAULT; r++)
+	for (int r = CV_VEND_REASON_NONE; r <= CV_VEND_REASON_POWER_LOSS; r++)
 		cr_assert_str_neq(cv_vend_reason_str((enum cv_vend_reason)r), "unknown reason");
 	cr_assert_str_eq(cv_vend_reason_str(CV_VEND_REASON_NO_DROP), "no drop detected");
-	cr_assert_str_eq(cv_vend_reason_str((enum cv_vend_reason)(CV_VEND_REASON_JOURNAL_FAULT + 1)), "unknown reason");
+	cr_assert_str_eq(cv_vend_reason_str((enum cv_vend_reason)(CV_VEND_REASON_POWER_LOSS + 1)), "unknown reason");
 }
 
 Test(names, event_types_with_gap)
@@ -207,12 +208,12 @@ Test(names, event_types_with_gap)
 	cr_assert_str_eq(cv_event_type_str(CV_EVENT_LANE_CHANGED), "LANE_CHANGED");
 	for (int t = CV_EVENT_PAYMENT_RESULT; t <= CV_EVENT_CARD_READ; t++)
 		cr_assert_str_neq(cv_event_type_str((enum cv_event_type)t), "?");
-	for (int t = CV_EVENT_VEND_STATE; t <= CV_EVENT_LANE_CHANGED; t++)
+	for (int t = CV_EVENT_VEND_STATE; t <= CV_EVENT_RECOVERY; t++)
 		cr_assert_str_neq(cv_event_type_str((enum cv_event_type)t), "?");
 	/* The gap between inputs and outputs, and beyond. */
 	for (int t = CV_EVENT_CARD_READ + 1; t < CV_EVENT_VEND_STATE; t++)
 		cr_assert_str_eq(cv_event_type_str((enum cv_event_type)t), "?");
-	cr_assert_str_eq(cv_event_type_str((enum cv_event_type)21), "?");
+	cr_assert_str_eq(cv_event_type_str((enum cv_event_type)(CV_EVENT_RECOVERY + 1)), "?");
 }
 
 Test(names, pay_results_and_availability)

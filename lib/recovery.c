@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* Recovery on restart: the journal is read back (replay), then every vend it
+ * left open is resolved as the payments reference's table says:
+ *
+ *   SELECTED, AUTH_DECLINED      nothing can be held       → abandoned
+ *   AUTH_PENDING, AUTH_LOOKUP    a hold may exist          → look up, void if held
+ *   AUTHORIZED                   held, motor never started → void
+ *   DISPENSING, VERIFYING        no recorded proof of drop → void + incident
+ *   CAPTURE_PENDING              drop was verified         → resend capture, same key
+ *   VOID_PENDING                 void was due              → resend void, same key
+ *
+ * Nothing is ever dispensed after a restart. */
+#include "machine_private.h"
+
+struct cv_replay {
+	struct cv_machine *m;
+	enum cv_status status;  /* First decode or consistency error. */
+	bool header_seen;
+	uint32_t epoch_max;
+};
+
+static bool cv_replay_fail(struct cv_replay *rp, enum cv_status status)
+{
+	if (rp->status == CV_OK)
+		rp->status = status;
+	return false;
+}
+
+static bool cv_replay_header(struct cv_replay *rp, struct cv_journal_reader *r)
+{
+	char magic[4];
+	cv_journal_get_bytes(r, magic, sizeof(magic));
+	uint16_t version = cv_journal_get_u16(r);
+	if (!cv_journal_reader_done(r) || memcmp(magic, CV_JOURNAL_MAGIC, 4) != 0)
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	if (version > CV_JOURNAL_FORMAT_VERSION)
+		return cv_replay_fail(rp, CV_E_VERSION);
+	rp->header_seen = true;
+	return true;
+}
+
+static struct cv_vend *cv_replay_find_vend(struct cv_machine *m, uint32_t number, const uint8_t uuid[16])
+{
+	for (unsigned i = 0; i < CV_VENDS_MAX; i++) {
+		struct cv_vend *v = &m->vends[i];
+		if (v->in_use && v->number == number && memcmp(v->uuid, uuid, 16) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+static bool cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader *r)
+{
+	struct cv_machine *m = rp->m;
+	struct cv_vend *v = NULL;
+	for (unsigned i = 0; i < CV_VENDS_MAX && v == NULL; i++)
+		if (!m->vends[i].in_use)
+			v = &m->vends[i];
+	if (v == NULL)
+		return cv_replay_fail(rp, CV_E_CORRUPT); /* More open vends than the engine allows. */
+	memset(v, 0, sizeof(*v));
+	cv_journal_get_bytes(r, v->uuid, sizeof(v->uuid));
+	v->number = cv_journal_get_u32(r);
+	v->lane = cv_journal_get_u16(r);
+	v->price_minor = (int64_t)cv_journal_get_u64(r);
+	char currency[CV_CURRENCY_LEN];
+	cv_journal_get_str(r, currency, sizeof(currency));
+	/* An open vend on a lane the planogram lost can't be settled safely. */
+	if (!cv_journal_reader_done(r) || v->lane >= m->config.lane_count)
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	v->in_use = true;
+	v->state = CV_VEND_STATE_SELECTED;
+	v->auth_attempt = 1;
+	cv_vend_id_encode(v->uuid, v->id);
+	if (v->number > m->next_vend_number)
+		m->next_vend_number = v->number;
+	return true;
+}
+
+static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader *r)
+{
+	uint8_t uuid[16];
+	cv_journal_get_bytes(r, uuid, sizeof(uuid));
+	uint32_t number = cv_journal_get_u32(r);
+	struct cv_vend *v = cv_replay_find_vend(rp->m, number, uuid);
+	if (v == NULL)
+		return cv_replay_fail(rp, CV_E_CORRUPT); /* A state for a vend that never began. */
+	uint8_t state = cv_journal_get_u8(r);
+	uint8_t reason = cv_journal_get_u8(r);
+	v->lane = cv_journal_get_u16(r);
+	v->price_minor = (int64_t)cv_journal_get_u64(r);
+	v->auth_attempt = cv_journal_get_u8(r);
+	v->respins = cv_journal_get_u8(r);
+	v->drop_verified = cv_journal_get_u8(r) != 0;
+	cv_journal_get_str(r, v->processor_ref, sizeof(v->processor_ref));
+	cv_journal_get_str(r, v->card.brand, sizeof(v->card.brand));
+	cv_journal_get_str(r, v->card.last4, sizeof(v->card.last4));
+	cv_journal_get_str(r, v->card.auth_code, sizeof(v->card.auth_code));
+	if (!cv_journal_reader_done(r) || state > CV_VEND_STATE_VOID_FAILED ||
+	    reason > CV_VEND_REASON_POWER_LOSS || v->lane >= rp->m->config.lane_count)
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	v->state = (enum cv_vend_state)state;
+	v->reason = (enum cv_vend_reason)reason;
+	if (cv_vend_state_is_terminal(v->state))
+		v->in_use = false;
+	return true;
+}
+
+static bool cv_replay_lane_state(struct cv_replay *rp, struct cv_journal_reader *r)
+{
+	uint16_t index = cv_journal_get_u16(r);
+	uint16_t count = cv_journal_get_u16(r);
+	int64_t price = (int64_t)cv_journal_get_u64(r);
+	uint8_t enabled = cv_journal_get_u8(r);
+	uint8_t quarantined = cv_journal_get_u8(r);
+	uint8_t failures = cv_journal_get_u8(r);
+	if (!cv_journal_reader_done(r) || price < 0 || price > CV_PRICE_MAX)
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	/* A lane the planogram no longer has: its history no longer matters. */
+	if (index >= rp->m->config.lane_count)
+		return true;
+	struct cv_lane *lane = &rp->m->lanes[index];
+	if (count > lane->config.capacity)
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	lane->config.count = count;
+	lane->config.price_minor = price;
+	lane->enabled = enabled != 0;
+	lane->quarantined = quarantined != 0;
+	lane->consecutive_failures = failures;
+	return true;
+}
+
+static bool cv_replay_lane_config(struct cv_replay *rp, struct cv_journal_reader *r)
+{
+	struct cv_lane_config c;
+	memset(&c, 0, sizeof(c));
+	uint16_t index = cv_journal_get_u16(r);
+	cv_journal_get_str(r, c.label, sizeof(c.label));
+	cv_journal_get_str(r, c.product_id, sizeof(c.product_id));
+	cv_journal_get_str(r, c.product_name, sizeof(c.product_name));
+	c.price_minor = (int64_t)cv_journal_get_u64(r);
+	c.capacity = cv_journal_get_u16(r);
+	c.count = cv_journal_get_u16(r);
+	c.low_stock_threshold = cv_journal_get_u16(r);
+	c.verify_mode = (enum cv_verify_mode)cv_journal_get_u8(r);
+	c.vend_quarter_turns = cv_journal_get_u8(r);
+	c.respin_count_max = cv_journal_get_u8(r);
+	c.respin_quarter_turns = cv_journal_get_u8(r);
+	c.quarantine_after_failures = cv_journal_get_u8(r);
+	if (!cv_journal_reader_done(r) || cv_lane_config_validate(&c) != CV_OK)
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	if (index < rp->m->config.lane_count)
+		rp->m->lanes[index].config = c;
+	return true;
+}
+
+/* Stock and jam alerts stay raised across a restart, so they are not raised twice. */
+static bool cv_replay_alert(struct cv_replay *rp, struct cv_journal_reader *r)
+{
+	uint8_t kind = cv_journal_get_u8(r);
+	uint16_t index = cv_journal_get_u16(r);
+	bool active = cv_journal_get_u8(r) != 0;
+	if (!cv_journal_reader_done(r))
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	if (index >= rp->m->config.lane_count)
+		return true;
+	struct cv_lane *lane = &rp->m->lanes[index];
+	if (kind == CV_ALERT_SOLD_OUT)
+		lane->sold_out_alert_active = active;
+	else if (kind == CV_ALERT_LOW_STOCK)
+		lane->low_alert_active = active;
+	else if (kind == CV_ALERT_MOTOR_JAM)
+		lane->jam_alert_active = active;
+	return true;
+}
+
+static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
+{
+	struct cv_replay *rp = arg;
+	struct cv_journal_reader r;
+	cv_journal_reader_init(&r, record);
+	if (record->epoch > rp->epoch_max)
+		rp->epoch_max = record->epoch;
+	/* The file header comes first and only first. */
+	if ((record->type == CV_JOURNAL_FILE_HEADER) == rp->header_seen)
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	switch (record->type) {
+	case CV_JOURNAL_FILE_HEADER:
+		return cv_replay_header(rp, &r);
+	case CV_JOURNAL_VEND_BEGIN:
+		return cv_replay_vend_begin(rp, &r);
+	case CV_JOURNAL_VEND_STATE:
+		return cv_replay_vend_state(rp, &r);
+	case CV_JOURNAL_LANE_STATE:
+		return cv_replay_lane_state(rp, &r);
+	case CV_JOURNAL_LANE_CONFIG:
+		return cv_replay_lane_config(rp, &r);
+	case CV_JOURNAL_ALERT:
+		return cv_replay_alert(rp, &r);
+	case CV_JOURNAL_MACHINE_START:
+	case CV_JOURNAL_SERVICE:
+		return true; /* A restart begins with the door closed. */
+	default:
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	}
+}
+
+enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summary *out)
+{
+	struct cv_replay rp = {.m = m, .status = CV_OK};
+	struct cv_journal_scan scan;
+	memset(out, 0, sizeof(*out));
+	m->epoch = 1;
+	const struct cv_storage_ops *ops = m->config.storage;
+	if (!CV_OPS_HAS(struct cv_storage_ops, ops, read)) {
+		out->fresh = true; /* Nothing to read back: every start is a first start. */
+		return CV_OK;
+	}
+	enum cv_status rc = cv_journal_scan(ops, m->config.storage_ctx, cv_replay_record, &rp, &scan);
+	if (rc == CV_OK)
+		rc = rp.status;
+	if (rc != CV_OK)
+		return rc;
+	if (scan.torn_bytes > 0) {
+		/* Appending after a torn tail would turn it into corruption. */
+		if (!CV_OPS_HAS(struct cv_storage_ops, ops, truncate))
+			return CV_E_CORRUPT;
+		rc = ops->truncate(m->config.storage_ctx, scan.valid_length);
+		if (rc != CV_OK)
+			return rc;
+		out->torn_bytes = scan.torn_bytes;
+	}
+	out->fresh = scan.records == 0;
+	m->epoch = rp.epoch_max + 1;
+	m->last_seq = m->durable_seq = m->sync_requested_seq = scan.last_seq;
+	return CV_OK;
+}
+
+static void cv_recovery_report(struct cv_machine *m, const struct cv_vend *v, enum cv_recovery_action action,
+			       uint64_t torn_bytes)
+{
+	struct cv_event ev = {.type = CV_EVENT_RECOVERY};
+	ev.u.recovery.action = action;
+	ev.u.recovery.torn_bytes = torn_bytes;
+	if (v != NULL) {
+		ev.u.recovery.vend_number = v->number;
+		memcpy(ev.u.recovery.vend_id, v->id, sizeof(ev.u.recovery.vend_id));
+		ev.u.recovery.found_state = v->state;
+	}
+	cv_machine_emit(m, &ev);
+}
+
+static enum cv_recovery_action cv_recovery_action_for(enum cv_vend_state state)
+{
+	switch (state) {
+	case CV_VEND_STATE_AUTH_PENDING:
+	case CV_VEND_STATE_AUTH_LOOKUP:
+		return CV_RECOVERY_LOOKUP_THEN_VOID;
+	case CV_VEND_STATE_AUTHORIZED:
+		return CV_RECOVERY_VOID;
+	case CV_VEND_STATE_DISPENSING:
+	case CV_VEND_STATE_VERIFYING:
+		return CV_RECOVERY_VOID_UNVERIFIED;
+	case CV_VEND_STATE_CAPTURE_PENDING:
+		return CV_RECOVERY_CAPTURE_RESEND;
+	case CV_VEND_STATE_VOID_PENDING:
+		return CV_RECOVERY_VOID_RESEND;
+	default:
+		return CV_RECOVERY_DISCARDED;
+	}
+}
+
+/* Puts one open vend of the previous life on its way to a terminal state. */
+static void cv_recovery_resolve_vend(struct cv_machine *m, struct cv_vend *v)
+{
+	enum cv_recovery_action action = cv_recovery_action_for(v->state);
+	v->recovered = true;
+	cv_recovery_report(m, v, action, 0);
+	switch (action) {
+	case CV_RECOVERY_LOOKUP_THEN_VOID:
+		cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_LOOKUP, CV_VEND_REASON_POWER_LOSS);
+		break;
+	case CV_RECOVERY_VOID:
+		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_POWER_LOSS);
+		break;
+	case CV_RECOVERY_VOID_UNVERIFIED:
+		cv_machine_raise_alert(m, CV_ALERT_UNVERIFIED_VEND, v->lane, true);
+		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_POWER_LOSS);
+		break;
+	case CV_RECOVERY_CAPTURE_RESEND:
+	case CV_RECOVERY_VOID_RESEND:
+		/* Same state, same keys, fresh retry budget; the reason stays. */
+		cv_vend_set_state(m, v, v->state, CV_VEND_REASON_NONE);
+		break;
+	default:
+		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_POWER_LOSS);
+		break;
+	}
+}
+
+void cv_recovery_resolve(struct cv_machine *m, const struct cv_recovery_summary *summary)
+{
+	if (summary->torn_bytes > 0)
+		cv_recovery_report(m, NULL, CV_RECOVERY_TAIL_TRUNCATED, summary->torn_bytes);
+	for (unsigned i = 0; i < CV_VENDS_MAX; i++) {
+		struct cv_vend *v = &m->vends[i];
+		if (v->in_use) {
+			/* Frozen receipt fields were not journaled: take the lane's. */
+			const struct cv_lane_config *lane = &m->lanes[v->lane].config;
+			cv_str_copy(v->lane_label, sizeof(v->lane_label), lane->label);
+			cv_str_copy(v->product_id, sizeof(v->product_id), lane->product_id);
+			cv_str_copy(v->product_name, sizeof(v->product_name), lane->product_name);
+			cv_recovery_resolve_vend(m, v);
+		}
+	}
+}
