@@ -198,6 +198,18 @@ enum cv_status rig_start(void)
 	return cv_machine_init(rig.memory, cv_machine_size(), &rig.config, &rig.m);
 }
 
+enum cv_status rig_reboot(void)
+{
+	cv_machine_deinit(rig.m);
+	rig.m = NULL;
+	rig.payment_count = 0;
+	rig.motor_count = 0;
+	rig.event_count = 0;
+	rig.sensor_armed = false;
+	rig.arm_count = rig.disarm_count = rig.abort_count = rig.stop_count = 0;
+	return rig_start();
+}
+
 void rig_teardown(void)
 {
 	cv_machine_deinit(rig.m);

@@ -57,6 +57,10 @@ enum cv_status rig_start(void);
 /* Criterion .fini: deinitializes, frees, and fails on leaks under LSan. */
 void rig_teardown(void);
 
+/* A restart: the machine is thrown away and a new one opens the same RAM
+ * journal; the logs of requests and events start empty again. */
+enum cv_status rig_reboot(void);
+
 /* Advances time and steps the machine. */
 void rig_step(uint64_t advance_ms);
 
