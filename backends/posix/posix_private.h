@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals of the POSIX file storage; never installed. */
+#ifndef CANDYVEND_POSIX_PRIVATE_H
+#define CANDYVEND_POSIX_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <candyvend/storage_posix.h>
+
+/* The library is built with hidden visibility: only these definitions are
+ * exported. */
+#if defined(__GNUC__)
+#define CV_POSIX_EXPORT __attribute__((visibility("default")))
+#else
+#define CV_POSIX_EXPORT
+#endif
+
+/* "journal-" + 16 hex digits + ".cvj" + NUL. */
+#define CV_POSIX_SEGMENT_NAME_SIZE 29
+
+struct cv_posix_segment {
+	uint64_t start;   /* Logical offset of the first byte. */
+	uint64_t size;    /* Bytes in the file that count. */
+	bool dirty;       /* Written (or found on open) and not fdatasync'ed since. */
+};
+
+struct cv_posix_storage {
+	int dir_fd;
+	int write_fd;            /* The last segment, O_WRONLY | O_APPEND; -1 if none. */
+	int read_fd;             /* Segment read_index, opened for read(); -1 if none. */
+	uint32_t read_index;
+	uint64_t segment_size;
+	struct cv_posix_segment *segments; /* CV_POSIX_STORAGE_SEGMENT_MAX entries. */
+	uint32_t segment_count;
+	uint64_t length;         /* Logical length: end of the last segment. */
+	uint64_t fdatasync_count;
+	/* Set when the files may no longer match what is known of them (a cut
+	 * that failed) or durability is in doubt (a failed fdatasync): every
+	 * later append and sync then fails. */
+	bool broken;
+	struct cv_machine *machine;
+};
+
+/* posix_segment.c: files and the directory. Every function answers a status
+ * (CV_OK or CV_E_IO unless told) and retries on EINTR. */
+void cv_posix_segment_name(char name[CV_POSIX_SEGMENT_NAME_SIZE], uint64_t start);
+bool cv_posix_segment_parse(const char *name, uint64_t *start);
+enum cv_status cv_posix_open_directory(const char *path, int *fd_out);
+enum cv_status cv_posix_sync_directory(int dir_fd);
+/* Lists, sizes and checks the segments of dir_fd into s->segments. */
+enum cv_status cv_posix_scan(struct cv_posix_storage *s);
+/* Opens segment index of s with flags (O_CLOEXEC added). */
+enum cv_status cv_posix_segment_open(const struct cv_posix_storage *s, uint32_t index, int flags,
+				     int *fd_out);
+/* Creates an empty segment starting at s->length, makes its name durable
+ * and returns its fd (O_WRONLY | O_APPEND); on failure nothing is left behind. */
+enum cv_status cv_posix_segment_create(struct cv_posix_storage *s, int *fd_out);
+enum cv_status cv_posix_write_all(int fd, const void *buf, size_t length);
+/* Reads exactly length bytes at offset; a short file is CV_E_IO. */
+enum cv_status cv_posix_pread_all(int fd, void *buf, size_t length, uint64_t offset);
+enum cv_status cv_posix_fdatasync(struct cv_posix_storage *s, int fd);
+void cv_posix_close_fd(int *fd);
+
+#endif

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/* The durable journal in segment files: the storage ops and the public
+ * functions. See storage_posix.h for the guarantees. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <candyvend/event.h>
+#include <candyvend/machine.h>
+
+#include "posix_private.h"
+
+static struct cv_posix_segment *cv_posix_last(struct cv_posix_storage *s)
+{
+	return s->segment_count > 0 ? &s->segments[s->segment_count - 1] : NULL;
+}
+
+/* Cuts the current segment's file back to what counts. If that fails the
+ * file holds bytes nobody accounts for, and O_APPEND would write after
+ * them: nothing more may be appended. */
+static void cv_posix_cut_partial(struct cv_posix_storage *s)
+{
+	struct cv_posix_segment *seg = cv_posix_last(s);
+	int rc;
+	do
+		rc = ftruncate(s->write_fd, (off_t)seg->size);
+	while (rc != 0 && errno == EINTR);
+	if (rc != 0)
+		s->broken = true;
+	seg->dirty = true;
+}
+
+/* Makes sure the current segment can take length more bytes, starting a
+ * new one if not. */
+static enum cv_status cv_posix_make_room(struct cv_posix_storage *s, size_t length)
+{
+	const struct cv_posix_segment *last = cv_posix_last(s);
+	if (s->write_fd >= 0 && last->size <= s->segment_size - length)
+		return CV_OK;
+	if (s->segment_count >= CV_POSIX_STORAGE_SEGMENT_MAX)
+		return CV_E_FULL;
+	int fd = -1;
+	enum cv_status rc = cv_posix_segment_create(s, &fd);
+	if (rc != CV_OK)
+		return rc;
+	/* The previous segment stays dirty until the next sync reopens it. */
+	cv_posix_close_fd(&s->write_fd);
+	s->write_fd = fd;
+	s->segments[s->segment_count++] = (struct cv_posix_segment){.start = s->length};
+	return CV_OK;
+}
+
+static enum cv_status cv_posix_storage_append(void *ctx, uint64_t seq, const void *record, size_t length)
+{
+	struct cv_posix_storage *s = ctx;
+	(void)seq; /* Records carry their own sequence numbers. */
+	if (s->broken)
+		return CV_E_IO;
+	if (record == NULL || length == 0 || length > s->segment_size)
+		return CV_E_INVAL;
+	enum cv_status rc = cv_posix_make_room(s, length);
+	if (rc != CV_OK)
+		return rc;
+	struct cv_posix_segment *seg = cv_posix_last(s);
+	if (cv_posix_write_all(s->write_fd, record, length) != CV_OK) {
+		cv_posix_cut_partial(s);
+		return CV_E_IO;
+	}
+	seg->size += length;
+	seg->dirty = true;
+	s->length += length;
+	return CV_OK;
+}
+
+/* fdatasync of one segment, through the write fd for the current one. */
+static enum cv_status cv_posix_sync_segment(struct cv_posix_storage *s, uint32_t index)
+{
+	if (index + 1 == s->segment_count && s->write_fd >= 0)
+		return cv_posix_fdatasync(s, s->write_fd);
+	int fd = -1;
+	enum cv_status rc = cv_posix_segment_open(s, index, O_WRONLY, &fd);
+	if (rc != CV_OK)
+		return rc;
+	rc = cv_posix_fdatasync(s, fd);
+	cv_posix_close_fd(&fd);
+	return rc;
+}
+
+/* After a failed fdatasync the kernel may have marked the lost pages clean,
+ * so a later fdatasync could succeed without the data: durability stays in
+ * doubt for good. */
+static enum cv_status cv_posix_sync_dirty(struct cv_posix_storage *s)
+{
+	for (uint32_t i = 0; i < s->segment_count; i++) {
+		if (!s->segments[i].dirty)
+			continue;
+		if (cv_posix_sync_segment(s, i) != CV_OK) {
+			s->broken = true;
+			return CV_E_IO;
+		}
+		s->segments[i].dirty = false;
+	}
+	return CV_OK;
+}
+
+static enum cv_status cv_posix_storage_sync(void *ctx, uint64_t seq)
+{
+	struct cv_posix_storage *s = ctx;
+	if (s->broken)
+		return CV_E_IO;
+	if (s->machine == NULL)
+		return CV_E_STATE;
+	enum cv_status rc = cv_posix_sync_dirty(s);
+	if (rc != CV_OK)
+		return rc;
+	struct cv_event ev = {.type = CV_EVENT_STORAGE_SYNCED};
+	ev.u.storage.seq = seq;
+	ev.u.storage.status = CV_OK;
+	rc = cv_machine_post(s->machine, &ev);
+	if (rc == CV_OK)
+		return CV_PENDING;
+	/* The data is durable; only the news is late. The engine asks again,
+	 * and the next sync finds nothing dirty. */
+	return rc == CV_E_FULL ? CV_E_BUSY : rc;
+}
+
+/* The segment holding offset (< s->length): the last one starting at or
+ * before it. */
+static uint32_t cv_posix_find(const struct cv_posix_storage *s, uint64_t offset)
+{
+	uint32_t low = 0, high = s->segment_count;
+	while (high - low > 1) {
+		uint32_t mid = low + (high - low) / 2;
+		if (s->segments[mid].start <= offset)
+			low = mid;
+		else
+			high = mid;
+	}
+	return low;
+}
+
+static enum cv_status cv_posix_read_fd(struct cv_posix_storage *s, uint32_t index, int *fd_out)
+{
+	if (s->read_fd < 0 || s->read_index != index) {
+		cv_posix_close_fd(&s->read_fd);
+		enum cv_status rc = cv_posix_segment_open(s, index, O_RDONLY, &s->read_fd);
+		if (rc != CV_OK)
+			return rc;
+		s->read_index = index;
+	}
+	*fd_out = s->read_fd;
+	return CV_OK;
+}
+
+static enum cv_status cv_posix_storage_read(void *ctx, uint64_t offset, void *buf, size_t size,
+					    size_t *length_out)
+{
+	struct cv_posix_storage *s = ctx;
+	if (length_out == NULL || (buf == NULL && size > 0))
+		return CV_E_INVAL;
+	*length_out = 0;
+	uint8_t *out = buf;
+	size_t done = 0;
+	for (uint32_t i = offset < s->length ? cv_posix_find(s, offset) : s->segment_count;
+	     i < s->segment_count && done < size; i++) {
+		const struct cv_posix_segment *seg = &s->segments[i];
+		uint64_t within = offset + done - seg->start;
+		if (within >= seg->size)
+			continue;
+		uint64_t left = seg->size - within;
+		size_t n = size - done < left ? size - done : (size_t)left;
+		int fd = -1;
+		enum cv_status rc = cv_posix_read_fd(s, i, &fd);
+		if (rc == CV_OK)
+			rc = cv_posix_pread_all(fd, out + done, n, within);
+		if (rc != CV_OK)
+			return rc;
+		done += n;
+	}
+	*length_out = done;
+	return CV_OK;
+}
+
+/* Deletes the segments that start at or after length, last first, so that
+ * a crash in between leaves a contiguous prefix; then makes it durable. */
+static enum cv_status cv_posix_delete_from(struct cv_posix_storage *s, uint64_t length)
+{
+	bool deleted = false;
+	while (s->segment_count > 0 && cv_posix_last(s)->start >= length) {
+		char name[CV_POSIX_SEGMENT_NAME_SIZE];
+		uint32_t index = s->segment_count - 1;
+		cv_posix_segment_name(name, s->segments[index].start);
+		cv_posix_close_fd(&s->write_fd);
+		if (s->read_index == index)
+			cv_posix_close_fd(&s->read_fd);
+		if (unlinkat(s->dir_fd, name, 0) != 0)
+			return CV_E_IO;
+		s->segment_count--;
+		s->length = s->segments[index].start;
+		deleted = true;
+	}
+	return deleted ? cv_posix_sync_directory(s->dir_fd) : CV_OK;
+}
+
+/* Cuts the last segment so that the journal ends at length, and makes the
+ * cut durable. */
+static enum cv_status cv_posix_cut_last(struct cv_posix_storage *s, uint64_t length)
+{
+	struct cv_posix_segment *seg = cv_posix_last(s);
+	if (seg == NULL)
+		return CV_OK;
+	if (s->write_fd < 0) {
+		enum cv_status rc = cv_posix_segment_open(s, s->segment_count - 1, O_WRONLY | O_APPEND,
+							  &s->write_fd);
+		if (rc != CV_OK)
+			return rc;
+	}
+	if (s->length == length)
+		return CV_OK;
+	int rc;
+	do
+		rc = ftruncate(s->write_fd, (off_t)(length - seg->start));
+	while (rc != 0 && errno == EINTR);
+	if (rc != 0)
+		return CV_E_IO;
+	seg->size = length - seg->start;
+	s->length = length;
+	if (cv_posix_fdatasync(s, s->write_fd) != CV_OK)
+		return CV_E_IO;
+	seg->dirty = false;
+	return CV_OK;
+}
+
+/* Any failure leaves the files somewhere between the old and the new length,
+ * so the storage refuses further work rather than guess. */
+static enum cv_status cv_posix_storage_truncate(void *ctx, uint64_t length)
+{
+	struct cv_posix_storage *s = ctx;
+	if (s->broken)
+		return CV_E_IO;
+	if (length > s->length)
+		return CV_E_INVAL;
+	if (length == s->length)
+		return CV_OK;
+	enum cv_status rc = cv_posix_delete_from(s, length);
+	if (rc == CV_OK)
+		rc = cv_posix_cut_last(s, length);
+	if (rc != CV_OK) {
+		s->broken = true;
+		return rc;
+	}
+	return CV_OK;
+}
+
+static uint32_t cv_posix_storage_caps(void *ctx)
+{
+	(void)ctx;
+	return CV_STORAGE_CAP_DURABLE;
+}
+
+static enum cv_status cv_posix_storage_ops_open(void *ctx, struct cv_machine *machine)
+{
+	struct cv_posix_storage *s = ctx;
+	if (s == NULL)
+		return CV_E_INVAL;
+	s->machine = machine;
+	return CV_OK;
+}
+
+/* The files stay open until cv_posix_storage_close(). */
+static void cv_posix_storage_ops_close(void *ctx)
+{
+	struct cv_posix_storage *s = ctx;
+	if (s != NULL)
+		s->machine = NULL;
+}
+
+CV_POSIX_EXPORT const struct cv_storage_ops cv_posix_storage_ops = {
+	.abi_version = CV_BACKEND_ABI_VERSION,
+	.struct_size = sizeof(struct cv_storage_ops),
+	.name = "posix",
+	.caps = cv_posix_storage_caps,
+	.open = cv_posix_storage_ops_open,
+	.close = cv_posix_storage_ops_close,
+	.append = cv_posix_storage_append,
+	.sync = cv_posix_storage_sync,
+	.read = cv_posix_storage_read,
+	.truncate = cv_posix_storage_truncate,
+};
+
+CV_POSIX_EXPORT void cv_posix_storage_config_default(struct cv_posix_storage_config *config)
+{
+	config->directory = NULL;
+	config->segment_size_bytes = CV_POSIX_STORAGE_SEGMENT_SIZE_DEFAULT;
+}
+
+/* Whatever was found may not be durable yet (its writer may have crashed
+ * before syncing): the engine must not act on records that could vanish. */
+static enum cv_status cv_posix_open_files(struct cv_posix_storage *s, const char *directory)
+{
+	enum cv_status rc = cv_posix_open_directory(directory, &s->dir_fd);
+	if (rc == CV_OK)
+		rc = cv_posix_scan(s);
+	if (rc == CV_OK && s->segment_count > 0)
+		rc = cv_posix_segment_open(s, s->segment_count - 1, O_WRONLY | O_APPEND, &s->write_fd);
+	if (rc == CV_OK)
+		rc = cv_posix_sync_dirty(s);
+	if (rc == CV_OK)
+		rc = cv_posix_sync_directory(s->dir_fd);
+	return rc;
+}
+
+CV_POSIX_EXPORT enum cv_status cv_posix_storage_open(const struct cv_posix_storage_config *config,
+						     struct cv_posix_storage **out)
+{
+	if (out == NULL)
+		return CV_E_INVAL;
+	*out = NULL;
+	if (config == NULL || config->directory == NULL ||
+	    config->segment_size_bytes < CV_POSIX_STORAGE_SEGMENT_SIZE_MIN)
+		return CV_E_INVAL;
+	struct cv_posix_storage *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return CV_E_NOMEM;
+	s->dir_fd = -1;
+	s->write_fd = -1;
+	s->read_fd = -1;
+	s->segment_size = config->segment_size_bytes;
+	s->segments = calloc(CV_POSIX_STORAGE_SEGMENT_MAX, sizeof(s->segments[0]));
+	enum cv_status rc = s->segments != NULL ? cv_posix_open_files(s, config->directory) : CV_E_NOMEM;
+	if (rc != CV_OK) {
+		cv_posix_storage_close(s);
+		return rc;
+	}
+	*out = s;
+	return CV_OK;
+}
+
+CV_POSIX_EXPORT void cv_posix_storage_close(struct cv_posix_storage *storage)
+{
+	if (storage == NULL)
+		return;
+	cv_posix_close_fd(&storage->read_fd);
+	cv_posix_close_fd(&storage->write_fd);
+	cv_posix_close_fd(&storage->dir_fd);
+	free(storage->segments);
+	free(storage);
+}
+
+CV_POSIX_EXPORT uint64_t cv_posix_storage_sync_count(const struct cv_posix_storage *storage)
+{
+	return storage->fdatasync_count;
+}
+
+CV_POSIX_EXPORT uint64_t cv_posix_storage_length(const struct cv_posix_storage *storage)
+{
+	return storage->length;
+}
+
+CV_POSIX_EXPORT uint32_t cv_posix_storage_segment_count(const struct cv_posix_storage *storage)
+{
+	return storage->segment_count;
+}

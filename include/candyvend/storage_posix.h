@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file storage_posix.h
+ * @brief A durable journal storage backend in POSIX files (library candyvend-posix).
+ */
+#ifndef CANDYVEND_STORAGE_POSIX_H
+#define CANDYVEND_STORAGE_POSIX_H
+
+#include <stdint.h>
+
+#include <candyvend/backend.h>
+#include <candyvend/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @defgroup storage_posix POSIX file storage
+ * @brief The durable journal: segment files in a directory, synced with fdatasync().
+ *
+ * The journal is kept in an existing directory as segment files named
+ * `journal-<16 lowercase hex digits>.cvj`, the digits being the logical
+ * offset of the segment's first byte. The logical journal is the
+ * concatenation of the segments in order of their offsets. Other files in
+ * the directory are ignored.
+ *
+ * ## Writing
+ *
+ * append() writes the record with write(2) at the end of the current segment;
+ * a record is never split: when it would take the segment past
+ * cv_posix_storage_config::segment_size_bytes, a new segment is started. A
+ * new segment is created with `O_CREAT | O_EXCL` and the directory is synced
+ * with fsync() before the segment is written to, so its name is durable
+ * before anything in it counts. A failed or short write answers ::CV_E_IO
+ * and the partial bytes are cut off again, so the journal never holds half a
+ * record that was reported as failed.
+ *
+ * ## Durability
+ *
+ * sync() calls fdatasync() on every segment that holds unsynced data
+ * (normally only the current one, two when a segment was started since the
+ * last sync), then posts ::CV_EVENT_STORAGE_SYNCED before it returns
+ * ::CV_PENDING. If fdatasync() fails, sync() answers ::CV_E_IO without
+ * posting, and every later append() and sync() answers ::CV_E_IO too: after
+ * a failed fdatasync() the kernel may have dropped the dirty data, so a retry
+ * that succeeds would prove nothing. If the completion cannot be queued
+ * (::CV_E_FULL from cv_machine_post()), sync() answers ::CV_E_BUSY; the data
+ * is durable all the same and the engine asks again.
+ *
+ * Data found on open may have been written by a process that crashed before
+ * syncing it: cv_posix_storage_open() syncs every existing segment and the
+ * directory before it returns, so whatever the engine reads back is durable.
+ *
+ * ## Opening
+ *
+ * On open the segments must be contiguous: the first starts at offset 0 and
+ * each next one where the previous one ends (its start plus its file size).
+ * A gap, an overlap, a missing first segment or a segment name that is not
+ * a regular file is ::CV_E_CORRUPT; the backend never repairs it on its own.
+ *
+ * ## Limits
+ *
+ * At most ::CV_POSIX_STORAGE_SEGMENT_MAX segments; append() answers
+ * ::CV_E_FULL when another one would be needed. A record longer than a
+ * segment is ::CV_E_INVAL. The backend keeps three file descriptors open at
+ * most: the directory, the current segment (for writing) and the segment
+ * last read; sync() opens an older segment for a moment when it has to sync
+ * it. All memory is allocated by cv_posix_storage_open(); append(), sync()
+ * and read() allocate nothing. Segment files are created with mode 0600
+ * (the journal holds card brands, last digits and authorization codes).
+ *
+ * One storage object serves one machine from one thread; two processes must
+ * not open the same directory at once (this is not checked).
+ * @{
+ */
+
+/** @brief Most segment files a journal may have. */
+#define CV_POSIX_STORAGE_SEGMENT_MAX 4096u
+
+/** @brief Smallest allowed segment size in bytes. */
+#define CV_POSIX_STORAGE_SEGMENT_SIZE_MIN 4096u
+
+/** @brief Default segment size in bytes (4 MiB). */
+#define CV_POSIX_STORAGE_SEGMENT_SIZE_DEFAULT (4u * 1024u * 1024u)
+
+/** @struct cv_posix_storage
+ * @brief Opaque POSIX file storage; the ctx of ::cv_posix_storage_ops. */
+struct cv_posix_storage;
+
+/** @brief Settings of a POSIX file storage. */
+struct cv_posix_storage_config {
+	/** @brief Directory holding the segment files. It must exist; it is
+	 *  not created. The string is only read during cv_posix_storage_open(). */
+	const char *directory;
+	/** @brief Largest size of a segment file in bytes, at least
+	 *  ::CV_POSIX_STORAGE_SEGMENT_SIZE_MIN. Segments already on disk may be
+	 *  larger (written with another setting); they are kept as they are. */
+	uint64_t segment_size_bytes;
+};
+
+/** @brief The POSIX file storage backend table; its ctx is a struct cv_posix_storage. */
+extern const struct cv_storage_ops cv_posix_storage_ops;
+
+/**
+ * @brief Fills a configuration with the defaults: no directory, segments of
+ * ::CV_POSIX_STORAGE_SEGMENT_SIZE_DEFAULT bytes.
+ * @param config The configuration to fill; set its directory afterwards.
+ */
+void cv_posix_storage_config_default(struct cv_posix_storage_config *config);
+
+/**
+ * @brief Opens the journal in a directory: lists and checks its segments,
+ * syncs them, and allocates everything the storage needs.
+ * @param config The settings; not kept.
+ * @param out Receives the storage on success (NULL otherwise). Free it with
+ * cv_posix_storage_close() after the machine using it is deinitialized.
+ * @retval CV_OK Opened; the journal's length is the sum of the segment sizes.
+ * @retval CV_E_INVAL @p config, its directory or @p out is NULL, or the
+ * segment size is below ::CV_POSIX_STORAGE_SEGMENT_SIZE_MIN.
+ * @retval CV_E_NOT_FOUND The directory does not exist.
+ * @retval CV_E_IO The directory is not a directory, cannot be opened or
+ * listed, or a segment cannot be opened or synced.
+ * @retval CV_E_CORRUPT The segments are not contiguous from offset 0, or a
+ * segment name is not a regular file.
+ * @retval CV_E_FULL More than ::CV_POSIX_STORAGE_SEGMENT_MAX segments.
+ * @retval CV_E_NOMEM Allocation failed.
+ */
+enum cv_status cv_posix_storage_open(const struct cv_posix_storage_config *config,
+				     struct cv_posix_storage **out);
+
+/**
+ * @brief Closes the files of a storage and frees it. Unsynced data is not
+ * synced. Accepts NULL.
+ * @param storage The storage, or NULL.
+ */
+void cv_posix_storage_close(struct cv_posix_storage *storage);
+
+/**
+ * @brief Number of fdatasync() calls on segment files since open, those
+ * made by cv_posix_storage_open() itself included; for benchmarks.
+ * @param storage The storage.
+ * @return The count.
+ */
+uint64_t cv_posix_storage_sync_count(const struct cv_posix_storage *storage);
+
+/**
+ * @brief The logical length of the journal: bytes appended (and not
+ * truncated away) over all segments.
+ * @param storage The storage.
+ * @return The length in bytes.
+ */
+uint64_t cv_posix_storage_length(const struct cv_posix_storage *storage);
+
+/**
+ * @brief Number of segment files the journal has now.
+ * @param storage The storage.
+ * @return The count, at most ::CV_POSIX_STORAGE_SEGMENT_MAX.
+ */
+uint32_t cv_posix_storage_segment_count(const struct cv_posix_storage *storage);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif
