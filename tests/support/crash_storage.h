@@ -59,7 +59,8 @@ struct crash_storage {
  * then syncs it (its STORAGE_SYNCED completion goes to the machine as
  * usual); read and truncate go straight to the inner storage (the engine
  * only reads back at open, when nothing is pending). Once the power is cut,
- * every method answers CV_E_IO and nothing reaches the inner storage. */
+ * every method but close answers CV_E_IO and nothing reaches the inner
+ * storage; close is passed on, as it only releases the inner storage. */
 extern const struct cv_storage_ops crash_storage_ops;
 
 /* Wraps an inner storage, which must implement read and truncate. */
