@@ -195,6 +195,8 @@ bool cv_journal_settled(const struct cv_machine *m);
 
 /* crc32c.c */
 uint32_t cv_crc32c(uint32_t crc, const void *data, size_t length);
+/* The table path, also where the CPU has a CRC32C instruction (for tests). */
+uint32_t cv_crc32c_portable(uint32_t crc, const void *data, size_t length);
 
 /* vend.c */
 void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN]);

@@ -23,7 +23,7 @@
  * a payment operation one, so 64 covers any sane engine with room to spare. */
 #define CV_SIM_SCHED_MAX 64
 /* Authorizations the processor remembers (see sim_payment.c for reuse). */
-#define CV_SIM_AUTH_MAX 256
+#define CV_SIM_AUTH_MAX 64
 /* Scripted faults pending per kind (sim.h promises 16). */
 #define CV_SIM_FAULT_QUEUE_MAX 16
 /* No fault scripted for this operation. */
@@ -116,6 +116,7 @@ struct cv_sim_auth {
 	enum cv_sim_auth_state state;
 	uint64_t seq;                          /* age, to reuse the oldest settled slot */
 	char key[CV_IDEM_KEY_LEN];
+	uint32_t key_hash;                     /* FNV-1a of key: compared before the string */
 	struct cv_money amount;                /* requested, and held once approved */
 	enum cv_decline_reason decline_reason;
 	char processor_ref[CV_PROCESSOR_REF_LEN];

@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "journal_read.h"
+#include "machine_private.h"
 #include "rig.h"
 
 static void start(void)
@@ -216,4 +216,25 @@ Test(journal_read, a_zero_filled_tail_of_any_length_is_a_torn_tail)
 	rig.journal[end + 4000] = 1; /* Something that is not fill. */
 	r = scan(CV_E_CORRUPT);
 	cr_assert_eq(r.bad_offset, end);
+}
+
+Test(journal_read, crc32c_gives_the_standard_check_value)
+{
+	cr_assert_eq(cv_crc32c(0, "123456789", 9), 0xe3069283u, "CRC32C check value (RFC 3720)");
+	cr_assert_eq(cv_crc32c(0, "", 0), 0);
+	cr_assert_eq(cv_crc32c_portable(0, "123456789", 9), 0xe3069283u);
+}
+
+Test(journal_read, both_crc32c_paths_agree_on_every_length_and_alignment)
+{
+	uint8_t data[300];
+	for (unsigned i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 37u + 11u);
+	for (unsigned start = 0; start < 8; start++)
+		for (unsigned length = 0; length + start <= sizeof(data); length += 7)
+			cr_assert_eq(cv_crc32c(0, data + start, length),
+				     cv_crc32c_portable(0, data + start, length), "start %u length %u", start, length);
+	/* Chaining: the CRC of a whole equals the CRC continued over its parts. */
+	uint32_t part = cv_crc32c(0, data, 100);
+	cr_assert_eq(cv_crc32c(part, data + 100, 200), cv_crc32c(0, data, 300));
 }

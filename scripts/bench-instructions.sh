@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Instructions per vend, counted by callgrind (repeatable, unlike time on a
+# shared machine): N happy-path vends on RAM storage with the simulated
+# backends, collection limited to the vend loop. Prints `bench:` lines.
+set -euo pipefail
+bench=$1
+vends=${2:-1000}
+target=25000
+
+if ! command -v valgrind >/dev/null; then
+	echo "SKIPPED: valgrind is not installed (apt-get install valgrind)"
+	exit 77
+fi
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+valgrind --tool=callgrind --toggle-collect=bench_vends --callgrind-out-file="$out" \
+	"$bench" "$vends" >/dev/null 2>&1
+total=$(awk '/^summary:/ {print $2}' "$out")
+per_vend=$((total / vends))
+echo "bench: instructions_per_vend $per_vend instructions"
+awk -v p="$per_vend" -v t="$target" 'BEGIN { printf "bench: instructions_per_vend_vs_target %.3f ratio (target <= 1.000 for %d)\n", p / t, t }'

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* Instructions per vend: N happy-path vends on RAM storage with the simulated
+ * backends, everything in one function so that callgrind can count exactly
+ * that (valgrind --tool=callgrind --toggle-collect=bench_vends). Run alone it
+ * just does the vends; the Meson benchmark wraps it in callgrind and prints
+ * the figure (scripts/bench-instructions.sh). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <candyvend/candyvend.h>
+#include <candyvend/sim.h>
+
+#define BENCH_LANES 4
+
+struct bench {
+	struct cv_sim *sim;
+	struct cv_machine *m;
+	struct cv_ram_storage storage;
+	uint8_t *journal;
+	void *memory;
+	uint64_t now_ms;
+	uint32_t captured;
+};
+
+static void bench_on_event(struct cv_machine *m, const struct cv_event *e, void *user_data)
+{
+	(void)m;
+	struct bench *b = user_data;
+	if (e->type == CV_EVENT_VEND_STATE && e->u.vend.state == CV_VEND_STATE_CAPTURED)
+		b->captured++;
+}
+
+static void bench_setup(struct bench *b, unsigned vends)
+{
+	struct cv_sim_config sc;
+	cv_sim_config_default(&sc);
+	sc.lane_count = BENCH_LANES;
+	for (unsigned i = 0; i < BENCH_LANES; i++)
+		sc.stock[i] = 1000;
+	sc.payment_latency_ms = 1;
+	sc.motor_ms = 1;
+	sc.drop_delay_ms = 1;
+	if (cv_sim_new(&sc, &b->sim) != CV_OK)
+		exit(1);
+	cv_sim_set_auto_card(b->sim, true);
+
+	static struct cv_lane_config lanes[BENCH_LANES];
+	for (unsigned i = 0; i < BENCH_LANES; i++) {
+		cv_lane_config_default(&lanes[i]);
+		snprintf(lanes[i].label, sizeof(lanes[i].label), "A%u", i + 1);
+		snprintf(lanes[i].product_name, sizeof(lanes[i].product_name), "Candy %u", i + 1);
+		lanes[i].price_minor = 150;
+		lanes[i].capacity = 1000;
+		lanes[i].count = 1000;
+	}
+	size_t journal_size = (size_t)vends * 1024 + 65536;
+	b->journal = malloc(journal_size);
+	cv_ram_storage_init(&b->storage, b->journal, journal_size);
+	struct cv_machine_config c;
+	cv_machine_config_default(&c);
+	c.lanes = lanes;
+	c.lane_count = BENCH_LANES;
+	c.platform = &cv_sim_platform_ops;
+	c.platform_ctx = b->sim;
+	c.dispenser = &cv_sim_dispenser_ops;
+	c.dispenser_ctx = b->sim;
+	c.sensor = &cv_sim_sensor_ops;
+	c.sensor_ctx = b->sim;
+	c.payment = &cv_sim_payment_ops;
+	c.payment_ctx = b->sim;
+	c.storage = &cv_ram_storage_ops;
+	c.storage_ctx = &b->storage;
+	c.on_event = bench_on_event;
+	c.user_data = b;
+	b->memory = aligned_alloc(CV_MACHINE_ALIGN, (cv_machine_size() + 15) / 16 * 16);
+	if (cv_machine_init(b->memory, cv_machine_size(), &c, &b->m) != CV_OK)
+		exit(1);
+}
+
+/* One vend from selection to capture; time moves 1 ms per step. */
+static void bench_one_vend(struct bench *b, uint16_t lane)
+{
+	uint32_t target = b->captured + 1;
+	if (cv_machine_select(b->m, lane, NULL) != CV_OK)
+		exit(1);
+	for (unsigned i = 0; i < 1000 && b->captured < target; i++) {
+		b->now_ms++;
+		cv_sim_step(b->sim, b->now_ms);
+		cv_machine_step(b->m, b->now_ms);
+	}
+	if (b->captured < target)
+		exit(1);
+}
+
+/* Not static, not inlined: callgrind toggles collection on this name. */
+__attribute__((noinline)) void bench_vends(struct bench *b, unsigned count);
+__attribute__((noinline)) void bench_vends(struct bench *b, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++)
+		bench_one_vend(b, (uint16_t)(i % BENCH_LANES));
+}
+
+int main(int argc, char **argv)
+{
+	unsigned count = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000;
+	if (count == 0 || count > 3000) {
+		fprintf(stderr, "usage: %s [vends 1..3000]\n", argv[0]);
+		return 2;
+	}
+	struct bench b;
+	memset(&b, 0, sizeof(b));
+	bench_setup(&b, count);
+	bench_vends(&b, count);
+	struct cv_machine_stats st;
+	cv_machine_stats(b.m, &st);
+	printf("vends %u captured %u journal records %llu\n", count, st.vends_captured,
+	       (unsigned long long)st.journal_records);
+	cv_machine_deinit(b.m);
+	cv_sim_free(b.sim);
+	free(b.memory);
+	free(b.journal);
+	return st.vends_captured == count ? 0 : 1;
+}
