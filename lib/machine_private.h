@@ -185,6 +185,9 @@ void cv_journal_put_u32(struct cv_journal_writer *w, uint32_t value);
 void cv_journal_put_u64(struct cv_journal_writer *w, uint64_t value);
 void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t length);
 void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size);
+/* wait_seq of a transition whose record could not be written: never durable. */
+#define CV_SEQ_UNWRITTEN UINT64_MAX
+
 /* Appends a record; returns its sequence number, or 0 after a journal fault. */
 uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type type,
 			   const struct cv_journal_writer *w);

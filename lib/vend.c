@@ -227,7 +227,8 @@ void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_sta
 	cv_vend_op_clear(v);
 	v->attempts = 0;
 	v->next_attempt_ms = m->now_ms;
-	v->wait_seq = cv_vend_journal_state(m, v);
+	uint64_t seq = cv_vend_journal_state(m, v);
+	v->wait_seq = seq != 0 ? seq : CV_SEQ_UNWRITTEN;
 
 	struct cv_event ev = {.type = CV_EVENT_VEND_STATE};
 	cv_vend_info_fill(v, m, &ev.u.vend);
@@ -271,17 +272,23 @@ static bool cv_vend_is_payment_state(enum cv_vend_state state)
 }
 
 /* The side effect of a state starts only once its intent is durable. With
- * the journal broken, only lookups, captures and voids go on, once what
- * could still be written is durable: they finish
- * decisions already made, never charge for nothing, and their keys derive
- * from the vend id, so a resend after a restart stays idempotent. */
+ * the journal broken, lookups and voids still go out once what could be
+ * written is synced: a restart would decide the same (recovery voids every
+ * vend not recorded as CAPTURE_PENDING), and their keys derive from the vend
+ * id. A capture goes out only if its intent reached the storage; one whose
+ * record could not even be written is left to recovery, which will void it,
+ * so that two lives never decide differently about one hold. */
 static bool cv_vend_may_start(const struct cv_machine *m, const struct cv_vend *v)
 {
 	if (v->op_started || m->now_ms < v->next_attempt_ms)
 		return false;
-	if (m->journal_fault)
-		return v->state != CV_VEND_STATE_AUTH_PENDING && cv_journal_settled(m);
-	return cv_journal_is_durable(m, v->wait_seq);
+	if (!m->journal_fault)
+		return cv_journal_is_durable(m, v->wait_seq);
+	if (v->state == CV_VEND_STATE_AUTH_PENDING)
+		return false;
+	if (v->state == CV_VEND_STATE_CAPTURE_PENDING && v->wait_seq == CV_SEQ_UNWRITTEN)
+		return false;
+	return cv_journal_settled(m);
 }
 
 /* With the journal broken nothing new may start: a vend that has not sent

@@ -10,7 +10,7 @@
 #include "rig.h"
 
 /* A RAM storage whose syncs can be made to fail or to vanish. */
-enum sync_mode { SYNC_NORMAL, SYNC_FAILS, SYNC_LOST_ONCE };
+enum sync_mode { SYNC_NORMAL, SYNC_FAILS, SYNC_LOST_ONCE, APPENDS_FAIL };
 static enum sync_mode sync_mode;
 static unsigned sync_calls;
 
@@ -30,6 +30,13 @@ static enum cv_status flaky_sync(void *ctx, uint64_t seq)
 	return cv_ram_storage_ops.sync(ctx, seq);
 }
 
+static enum cv_status flaky_append(void *ctx, uint64_t seq, const void *record, size_t length)
+{
+	if (sync_mode == APPENDS_FAIL)
+		return CV_E_IO; /* The disk died: nothing more is written. */
+	return cv_ram_storage_ops.append(ctx, seq, record, length);
+}
+
 static struct cv_storage_ops flaky_storage;
 
 static void start(void)
@@ -37,6 +44,7 @@ static void start(void)
 	rig_setup();
 	flaky_storage = cv_ram_storage_ops;
 	flaky_storage.sync = flaky_sync;
+	flaky_storage.append = flaky_append;
 	rig.config.storage = &flaky_storage;
 	sync_mode = SYNC_NORMAL;
 	sync_calls = 0;
@@ -161,6 +169,28 @@ Test(robustness, a_failed_sync_stops_selling_but_the_capture_still_goes_out)
 	cr_assert_eq(cv_machine_select(rig.m, 1, NULL), CV_E_STATE);
 	rig_step(rig.config.timeouts.message_ms);
 	cr_assert_eq(rig_msg(), CV_MSG_OUT_OF_SERVICE);
+}
+
+/* The capture's own record could not be written: a restart will find the vend
+ * VERIFYING and void it, so this life must not capture (one hold, one decision). */
+Test(robustness, a_capture_whose_intent_was_never_written_is_left_to_recovery)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	sync_mode = APPENDS_FAIL;
+	rig_drop();
+	rig_step(rig.config.timeouts.retry_cap_ms);
+	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 1);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURE_PENDING);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_AUTHORIZE, "no capture went out");
+	sync_mode = SYNC_NORMAL;
+	cr_assert_eq(rig_reboot(), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_VOID, "the next life voids, once");
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOIDED);
+	cr_assert_eq(rig_alerts(CV_ALERT_UNVERIFIED_VEND, 0, true), 1);
 }
 
 Test(robustness, a_failed_sync_with_a_hold_voids_it_without_dispensing)
