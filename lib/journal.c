@@ -109,22 +109,34 @@ uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type typ
 		cv_journal_fail(m, rc);
 		return 0;
 	}
+	if (m->last_seq == m->sync_requested_seq)
+		m->unsynced_since_ms = m->now_ms;
 	m->last_seq = seq;
 	m->stats.journal_records++;
 	return seq;
 }
 
-/* One sync covers every record appended since the last one (group commit).
- * Records appended before a fault are still synced: they are valid. A sync
- * whose completion never came (lost, say, to a full event queue) is asked
- * again after sync_ms; syncing is idempotent. */
-void cv_journal_flush(struct cv_machine *m)
+/* Whether a side effect is held up until the journal syncs. */
+static bool cv_journal_needed(const struct cv_machine *m)
 {
-	if (m->sync_failed)
-		return;
-	bool overdue = m->durable_seq < m->sync_requested_seq && m->now_ms >= m->sync_deadline_ms;
-	if (m->last_seq <= m->sync_requested_seq && !overdue)
-		return;
+	if (m->journal_fault)
+		return true; /* Sync what could be written, so obligations can go. */
+	for (unsigned i = 0; i < CV_VENDS_MAX; i++)
+		if (m->vends[i].in_use && cv_vend_awaits_durability(m, &m->vends[i]))
+			return true;
+	return false;
+}
+
+/* One sync covers every record appended since the last one (group commit),
+ * and a sync happens only when it must: when a side effect waits for its
+ * intent, or when records nothing waits for (a final state, a refill) are
+ * flush_ms old. That is the fewest fdatasync calls the write-ahead rule
+ * allows: one per authorize, motor start, capture and void. Records appended
+ * before a fault are still synced: they are valid. A sync whose completion
+ * never came (lost, say, to a full event queue) is asked again after
+ * sync_ms; syncing is idempotent. */
+static void cv_journal_sync(struct cv_machine *m)
+{
 	enum cv_status rc = m->config.storage->sync(m->config.storage_ctx, m->last_seq);
 	/* A backend that can't take the request now (its completion could not
 	 * be queued) is asked again in the next round; nothing waits on it. */
@@ -136,6 +148,27 @@ void cv_journal_flush(struct cv_machine *m)
 	}
 	m->sync_requested_seq = m->last_seq;
 	m->sync_deadline_ms = cv_deadline(m->now_ms, m->config.timeouts.sync_ms);
+}
+
+void cv_journal_flush(struct cv_machine *m)
+{
+	if (m->sync_failed)
+		return;
+	bool overdue = m->durable_seq < m->sync_requested_seq && m->now_ms >= m->sync_deadline_ms;
+	if (m->last_seq <= m->sync_requested_seq && !overdue)
+		return;
+	bool stale = m->now_ms >= cv_deadline(m->unsynced_since_ms, m->config.timeouts.flush_ms);
+	if (!overdue && !stale && !cv_journal_needed(m))
+		return;
+	cv_journal_sync(m);
+}
+
+/* Start and stop are durability points of their own: a machine that has
+ * started has its start on disk, one that stopped left nothing behind. */
+void cv_journal_flush_now(struct cv_machine *m)
+{
+	if (!m->sync_failed && m->last_seq > m->sync_requested_seq)
+		cv_journal_sync(m);
 }
 
 void cv_journal_on_synced(struct cv_machine *m, const struct cv_storage_result *result)

@@ -186,7 +186,7 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 	cv_recovery_resolve(m, &recovery);
 	for (uint16_t i = 0; i < config->lane_count; i++)
 		cv_lane_update_stock_alerts(m, i);
-	cv_journal_flush(m);
+	cv_journal_flush_now(m);
 	if (m->journal_fault) {
 		/* A machine that cannot even journal its start cannot sell. */
 		cv_machine_close_backends(m);
@@ -216,6 +216,7 @@ CV_EXPORT void cv_machine_deinit(struct cv_machine *m)
 		return;
 	/* Freeing the machine from its own listener would pull the floor away. */
 	CV_ASSERT(!m->in_listener);
+	cv_journal_flush_now(m);
 	cv_machine_close_backends(m);
 }
 

@@ -17,6 +17,7 @@ CV_EXPORT void cv_machine_config_default(struct cv_machine_config *config)
 	config->timeouts.retry_cap_ms = 300000;
 	config->timeouts.message_ms = 5000;
 	config->timeouts.sync_ms = 10000;
+	config->timeouts.flush_ms = 1000;
 	config->lookup_attempts_max = 3;
 	config->settle_attempts_max = 20;
 }
@@ -53,7 +54,7 @@ static bool cv_timeouts_valid(const struct cv_timeouts *t)
 {
 	return t->payment_ms && t->lookup_ms && t->settle_ms && t->motor_ms && t->verify_ms &&
 	       t->session_ms && t->retry_base_ms && t->retry_cap_ms >= t->retry_base_ms &&
-	       t->message_ms && t->sync_ms;
+	       t->message_ms && t->sync_ms && t->flush_ms;
 }
 
 static enum cv_status cv_lanes_validate(const struct cv_machine_config *c)

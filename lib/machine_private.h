@@ -105,6 +105,7 @@ struct cv_machine {
 	uint64_t sync_requested_seq;  /* Highest seq a sync was asked for. */
 	uint64_t durable_seq;         /* Highest seq known durable. */
 	uint64_t sync_deadline_ms;    /* A sync not confirmed by then is asked again. */
+	uint64_t unsynced_since_ms;   /* When the oldest record not yet asked to sync was appended. */
 	uint32_t epoch;               /* This life's boot epoch, one above the journal's last. */
 	bool journal_fault;
 	enum cv_status journal_error; /* What stopped the journal. */
@@ -192,6 +193,7 @@ void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size)
 uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type type,
 			   const struct cv_journal_writer *w);
 void cv_journal_flush(struct cv_machine *m);
+void cv_journal_flush_now(struct cv_machine *m);
 void cv_journal_on_synced(struct cv_machine *m, const struct cv_storage_result *result);
 bool cv_journal_is_durable(const struct cv_machine *m, uint64_t seq);
 bool cv_journal_settled(const struct cv_machine *m);
@@ -207,6 +209,7 @@ struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane);
 void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_state state,
 		       enum cv_vend_reason reason);
 bool cv_vend_advance(struct cv_machine *m, struct cv_vend *v);
+bool cv_vend_awaits_durability(const struct cv_machine *m, const struct cv_vend *v);
 void cv_vend_op_clear(struct cv_vend *v);
 void cv_vend_abort_collect(struct cv_machine *m, const struct cv_vend *v);
 void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, struct cv_vend_info *out);

@@ -282,6 +282,9 @@ static bool cv_vend_may_start(const struct cv_machine *m, const struct cv_vend *
 {
 	if (v->op_started || m->now_ms < v->next_attempt_ms)
 		return false;
+	/* A lookup changes nothing at the processor: it needs no durable intent. */
+	if (v->state == CV_VEND_STATE_AUTH_LOOKUP)
+		return !m->journal_fault || cv_journal_settled(m);
 	if (!m->journal_fault)
 		return cv_journal_is_durable(m, v->wait_seq);
 	if (v->state == CV_VEND_STATE_AUTH_PENDING)
@@ -313,6 +316,22 @@ static bool cv_vend_stop_for_journal_fault(struct cv_machine *m, struct cv_vend 
 	cv_vend_set_state(m, v, held ? CV_VEND_STATE_VOID_PENDING : CV_VEND_STATE_ABANDONED,
 			  CV_VEND_REASON_JOURNAL_FAULT);
 	return true;
+}
+
+/* A state whose side effect is about to start once its record is durable. */
+bool cv_vend_awaits_durability(const struct cv_machine *m, const struct cv_vend *v)
+{
+	if (v->op_started || v->wait_seq == CV_SEQ_UNWRITTEN || cv_journal_is_durable(m, v->wait_seq))
+		return false;
+	switch (v->state) {
+	case CV_VEND_STATE_AUTH_PENDING:
+	case CV_VEND_STATE_DISPENSING:
+	case CV_VEND_STATE_CAPTURE_PENDING:
+	case CV_VEND_STATE_VOID_PENDING:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static bool cv_vend_advance_once(struct cv_machine *m, struct cv_vend *v)

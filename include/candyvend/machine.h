@@ -66,6 +66,8 @@ struct cv_timeouts {
 	uint32_t retry_cap_ms; /**< Longest retry delay (default 300000). */
 	uint32_t message_ms;   /**< How long a final message stays before the menu returns (default 5000). */
 	uint32_t sync_ms;      /**< A journal sync not confirmed in this time is asked again (default 10000). */
+	uint32_t flush_ms;     /**< Records no side effect waits for (final states, service changes) are
+				    synced within this time (default 1000); the others at once. */
 };
 
 /** @brief Configuration of a machine. Copied at init; the lane array too. */

@@ -484,6 +484,8 @@ Test(engine, journal_records_are_framed_checksummed_and_free_of_card_numbers)
 	cr_assert_eq(cv_machine_lane_refill(rig.m, 0, 2), CV_OK);
 	cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
 	rig_step(0);
+	cr_assert_lt(rig.storage.synced_seq, rig.storage.last_seq, "the service changes wait for flush_ms");
+	rig_step(rig.config.timeouts.flush_ms);
 
 	const uint8_t *buf = rig.storage.buf;
 	size_t length = rig.storage.length, offset = 0;

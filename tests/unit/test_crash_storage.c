@@ -237,6 +237,9 @@ static uint32_t run_vend(void)
 	if (!powered() || payments_of(CV_PAYMENT_OP_CAPTURE) != 1)
 		return number;
 	rig_pay(CV_PAY_OK);
+	/* The final records guard no side effect: they are synced within flush_ms. */
+	if (powered())
+		rig_step(rig.config.timeouts.flush_ms);
 	return number;
 }
 

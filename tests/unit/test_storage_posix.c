@@ -496,6 +496,8 @@ static void run_vends(void)
 {
 	for (uint16_t i = 0; i < VENDS; i++)
 		rig_vend_ok((uint16_t)(i % RIG_LANES));
+	/* The final records guard no side effect: they are synced within flush_ms. */
+	rig_step(rig.config.timeouts.flush_ms);
 }
 
 /* Starts the rig's machine on the files in dir. */

@@ -442,3 +442,21 @@ Test(vend_flow, a_void_that_never_answers_is_resent_with_the_same_key)
 	rig_pay(CV_PAY_OK);
 	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOIDED);
 }
+
+/* The write-ahead rule needs one durable point per side effect: authorize,
+ * motor, capture. Everything else rides along or waits for flush_ms. */
+Test(vend_flow, a_vend_costs_one_sync_per_side_effect)
+{
+	unsigned before = rig.storage.sync_count;
+	rig_vend_ok(0);
+	cr_assert_eq(rig.storage.sync_count - before, 3, "authorize, motor, capture");
+	rig_vend_ok(1);
+	cr_assert_eq(rig.storage.sync_count - before, 6, "the first vend's final record rode along");
+	cr_assert_lt(rig.storage.synced_seq, rig.storage.last_seq);
+	rig_step(rig.config.timeouts.flush_ms - 1);
+	cr_assert_eq(rig.storage.sync_count - before, 6);
+	rig_step(1);
+	cr_assert_eq(rig.storage.sync_count - before, 7, "records nothing waits for: within flush_ms");
+	cr_assert_eq(rig.storage.synced_seq, rig.storage.last_seq);
+	cr_assert_not(rig.write_ahead_violated);
+}
