@@ -273,11 +273,12 @@ static bool cv_vend_is_payment_state(enum cv_vend_state state)
 
 /* The side effect of a state starts only once its intent is durable. With
  * the journal broken, lookups and voids still go out once what could be
- * written is synced: a restart would decide the same (recovery voids every
- * vend not recorded as CAPTURE_PENDING), and their keys derive from the vend
- * id. A capture goes out only if its intent reached the storage; one whose
- * record could not even be written is left to recovery, which will void it,
- * so that two lives never decide differently about one hold. */
+ * written is synced (or syncing itself failed): a restart would decide the
+ * same, since recovery voids every vend not durably recorded as
+ * CAPTURE_PENDING, and their keys derive from the vend id. A capture goes
+ * out only if its intent is known durable; otherwise it is left to the next
+ * life, which captures if the record survived and voids if it did not, so
+ * that two lives never decide differently about one hold. */
 static bool cv_vend_may_start(const struct cv_machine *m, const struct cv_vend *v)
 {
 	if (v->op_started || m->now_ms < v->next_attempt_ms)
@@ -289,8 +290,8 @@ static bool cv_vend_may_start(const struct cv_machine *m, const struct cv_vend *
 		return cv_journal_is_durable(m, v->wait_seq);
 	if (v->state == CV_VEND_STATE_AUTH_PENDING)
 		return false;
-	if (v->state == CV_VEND_STATE_CAPTURE_PENDING && v->wait_seq == CV_SEQ_UNWRITTEN)
-		return false;
+	if (v->state == CV_VEND_STATE_CAPTURE_PENDING)
+		return cv_journal_is_durable(m, v->wait_seq);
 	return cv_journal_settled(m);
 }
 
