@@ -99,6 +99,13 @@ static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader 
 	if (!cv_journal_reader_done(r) || state > CV_VEND_STATE_VOID_FAILED ||
 	    reason > CV_VEND_REASON_POWER_LOSS || v->lane >= rp->m->config.lane_count)
 		return cv_replay_fail(rp, CV_E_CORRUPT);
+	/* Entering CAPTURE_PENDING is the verified drop: one item left the
+	 * lane, whether or not the LANE_STATE written after it survived. */
+	if (state == CV_VEND_STATE_CAPTURE_PENDING && v->state != CV_VEND_STATE_CAPTURE_PENDING) {
+		struct cv_lane *lane = &rp->m->lanes[v->lane];
+		if (lane->config.count > 0)
+			lane->config.count--;
+	}
 	v->state = (enum cv_vend_state)state;
 	v->reason = (enum cv_vend_reason)reason;
 	if (cv_vend_state_is_terminal(v->state))

@@ -21,15 +21,18 @@ static void cv_vend_dispense_failed(struct cv_machine *m, struct cv_vend *v, enu
 	cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, reason);
 }
 
-/* The drop is proven: take the item from inventory and capture. */
+/* The drop is proven: capture, and take the item from inventory. The
+ * CAPTURE_PENDING record comes first and itself stands for the item taken
+ * (replay takes it), so a torn journal can never keep the stock change
+ * without the verified drop, or the other way round. */
 static void cv_vend_delivered(struct cv_machine *m, struct cv_vend *v)
 {
 	v->drop_verified = true;
 	cv_vend_sensor_release(m, v);
 	m->stats.drops_verified++;
 	m->stats.dispensed_value_minor += v->price_minor;
-	cv_lane_take_item(m, v->lane);
 	cv_vend_set_state(m, v, CV_VEND_STATE_CAPTURE_PENDING, CV_VEND_REASON_NONE);
+	cv_lane_take_item(m, v->lane);
 }
 
 static bool cv_vend_sensor_needed(const struct cv_machine *m, const struct cv_vend *v)

@@ -253,3 +253,26 @@ Test(recovery, each_restart_is_a_new_epoch)
 	}
 	cr_assert_eq(epoch, 3);
 }
+
+/* The verified drop's record stands for the item taken: a journal cut right
+ * after it (before the lane's own record) still counts the item gone. */
+Test(recovery, the_verified_drop_record_alone_takes_the_item_from_stock)
+{
+	rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	size_t before_drop = rig.storage.length;
+	rig_drop();
+	/* Find the end of the first record appended by the drop: CAPTURE_PENDING. */
+	size_t at = before_drop;
+	uint32_t length = (uint32_t)rig.journal[at] | (uint32_t)rig.journal[at + 1] << 8;
+	cr_assert_eq(rig.journal[at + 4], CV_JOURNAL_VEND_STATE, "the vend's record comes first");
+	cr_assert_gt(rig.storage.length, at + length, "the lane's record follows it");
+	rig.storage.length = at + length;
+	reboot();
+	cr_assert_eq(rig_lane(0).config.count, 4);
+	cr_assert_eq(recoveries(CV_RECOVERY_CAPTURE_RESEND), 1);
+	rig_pay(CV_PAY_OK);
+	reboot();
+	cr_assert_eq(rig_lane(0).config.count, 4, "and only once, however often it is replayed");
+}
