@@ -239,6 +239,11 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 	}
 	out->fresh = scan.records == 0;
 	m->epoch = rp.epoch_max + 1;
+	/* Vends that never reached the disk may have used the next numbers: a
+	 * new life skips past them, so a number never names two vends. Such a
+	 * vend sent nothing, and only a few can begin between two syncs. */
+	if (!out->fresh)
+		m->next_vend_number += CV_VENDS_MAX;
 	m->last_seq = m->durable_seq = m->sync_requested_seq = scan.last_seq;
 	return CV_OK;
 }

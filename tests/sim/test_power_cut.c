@@ -23,21 +23,25 @@
 #define CUT_LANES 3
 #define CUT_TICK_MS 50
 #define CUT_JOURNAL_SIZE (1u << 16)
-#define CUT_VENDS_MAX 64
 
 /* What one life of the machine (or two) did, as seen from outside. */
 struct cut_run {
 	struct cv_sim *sim;
 	struct cv_ram_storage ram;
-	uint8_t journal[CUT_JOURNAL_SIZE];
+	uint8_t *journal;
 	struct crash_storage cs;
 	struct cv_lane_config lanes[CUT_LANES];
 	void *memory;
 	struct cv_machine *m;
 	uint64_t now_ms;
-	unsigned life;                 /* 1 before the cut, 2 after. */
-	unsigned dispensing_in_life_2; /* Must stay 0: never dispense after a restart. */
+	unsigned life;                 /* 1 before the first cut, then one more per restart. */
+	uint32_t vends_seen;           /* Highest vend number seen. */
+	char (*earlier_ids)[CV_VEND_ID_LEN]; /* Per vend number: its id if it began in an earlier life. */
+	char (*ids)[CV_VEND_ID_LEN];   /* Per vend number: its id in this life. */
+	uint32_t id_capacity;
+	unsigned dispensed_after_restart; /* Must stay 0: never dispense after a restart. */
 	unsigned recoveries;
+	int32_t refilled[CUT_LANES];   /* Items added by (durable) service visits. */
 };
 
 static struct cut_run run;
@@ -46,8 +50,17 @@ static void cut_on_event(struct cv_machine *m, const struct cv_event *e, void *u
 {
 	(void)m;
 	(void)user_data;
-	if (e->type == CV_EVENT_VEND_STATE && e->u.vend.state == CV_VEND_STATE_DISPENSING && run.life == 2)
-		run.dispensing_in_life_2++;
+	if (e->type == CV_EVENT_VEND_STATE) {
+		uint32_t n = e->u.vend.vend_number;
+		cr_assert_lt(n, run.id_capacity);
+		if (n > run.vends_seen)
+			run.vends_seen = n;
+		memcpy(run.ids[n], e->u.vend.vend_id, CV_VEND_ID_LEN);
+		/* A vend of an earlier life must never turn a motor again. */
+		if (e->u.vend.state == CV_VEND_STATE_DISPENSING &&
+		    strcmp(run.earlier_ids[n], e->u.vend.vend_id) == 0)
+			run.dispensed_after_restart++;
+	}
 	if (e->type == CV_EVENT_RECOVERY)
 		run.recoveries++;
 }
@@ -89,21 +102,31 @@ static enum cv_status cut_machine_start(void)
 
 /* A fresh world and machine; with cut_op > 0 the power will go out during
  * that storage operation, which may be one of the machine's own start. */
-static void cut_setup(unsigned cut_op, enum crash_mode mode)
+static void cut_world(const struct cv_sim_config *faults, size_t journal_size, uint32_t vends_max)
 {
 	memset(&run, 0, sizeof(run));
+	run.id_capacity = vends_max;
+	run.ids = calloc(vends_max, CV_VEND_ID_LEN);
+	run.earlier_ids = calloc(vends_max, CV_VEND_ID_LEN);
 	cut_planogram();
-	struct cv_sim_config sc;
-	cv_sim_config_default(&sc);
-	sc.seed = 424242;
+	struct cv_sim_config sc = *faults;
 	sc.lane_count = CUT_LANES;
 	for (unsigned i = 0; i < CUT_LANES; i++)
 		sc.stock[i] = run.lanes[i].count;
 	cr_assert_eq(cv_sim_new(&sc, &run.sim), CV_OK);
-	cv_ram_storage_init(&run.ram, run.journal, sizeof(run.journal));
+	run.journal = malloc(journal_size);
+	cv_ram_storage_init(&run.ram, run.journal, journal_size);
 	crash_storage_init(&run.cs, &cv_ram_storage_ops, &run.ram);
 	run.memory = aligned_alloc(CV_MACHINE_ALIGN, (cv_machine_size() + 15) / 16 * 16);
 	run.life = 1;
+}
+
+static void cut_setup(unsigned cut_op, enum crash_mode mode)
+{
+	struct cv_sim_config sc;
+	cv_sim_config_default(&sc);
+	sc.seed = 424242;
+	cut_world(&sc, CUT_JOURNAL_SIZE, 256);
 	if (cut_op > 0)
 		crash_storage_arm(&run.cs, cut_op, mode, 1000u + cut_op);
 	enum cv_status rc = cut_machine_start();
@@ -118,6 +141,9 @@ static void cut_teardown(void)
 	cv_machine_deinit(run.m);
 	cv_sim_free(run.sim);
 	free(run.memory);
+	free(run.journal);
+	free(run.ids);
+	free(run.earlier_ids);
 	memset(&run, 0, sizeof(run));
 }
 
@@ -188,14 +214,20 @@ static void cut_scenario(void)
 }
 
 /* The restart: the dead machine is dropped (its closing sync fails with the
- * storage), the power comes back, a new machine recovers and settles. */
-static void cut_restart_and_settle(void)
+ * storage), the power comes back, a new machine recovers. */
+static void cut_restart(void)
 {
 	cv_machine_deinit(run.m);
 	crash_storage_reset(&run.cs);
-	run.life = 2;
+	run.life++;
+	memcpy(run.earlier_ids, run.ids, (size_t)run.id_capacity * CV_VEND_ID_LEN);
 	enum cv_status rc = cut_machine_start();
 	cr_assert_eq(rc, CV_OK, "restart failed: %s", cv_status_name(rc));
+}
+
+static void cut_restart_and_settle(void)
+{
+	cut_restart();
 	for (unsigned i = 0; i < 8000 && cv_machine_open_vends(run.m) > 0; i++)
 		cut_tick();
 	cr_assert_eq(cv_machine_open_vends(run.m), 0, "a vend was never settled after the restart");
@@ -205,24 +237,18 @@ static void cut_restart_and_settle(void)
 
 /* What the final journal says: each vend's last state, and which vends had a
  * verified drop recorded (CAPTURE_PENDING reached). */
-struct cut_journal {
-	uint32_t count;
-	uint32_t number[CUT_VENDS_MAX];
-	uint8_t last_state[CUT_VENDS_MAX];
-	uint16_t lane[CUT_VENDS_MAX];
-	int64_t price[CUT_VENDS_MAX];
-	bool verified[CUT_VENDS_MAX];
+struct cut_vend_view {
+	bool seen;
+	uint8_t last_state;
+	uint16_t lane;
+	int64_t price;
+	bool verified;
 };
 
-static int cut_journal_index(struct cut_journal *j, uint32_t number)
-{
-	for (uint32_t i = 0; i < j->count; i++)
-		if (j->number[i] == number)
-			return (int)i;
-	cr_assert_lt(j->count, CUT_VENDS_MAX);
-	j->number[j->count] = number;
-	return (int)j->count++;
-}
+struct cut_journal {
+	uint32_t capacity;        /* Vend numbers 1..capacity-1. */
+	struct cut_vend_view *vends;
+};
 
 static bool cut_journal_record(void *arg, const struct cv_journal_record *record)
 {
@@ -233,21 +259,24 @@ static bool cut_journal_record(void *arg, const struct cv_journal_record *record
 	uint8_t uuid[16];
 	cv_journal_reader_init(&r, record);
 	cv_journal_get_bytes(&r, uuid, sizeof(uuid));
-	int i = cut_journal_index(j, cv_journal_get_u32(&r));
-	j->last_state[i] = cv_journal_get_u8(&r);
+	uint32_t number = cv_journal_get_u32(&r);
+	cr_assert_lt(number, j->capacity);
+	struct cut_vend_view *v = &j->vends[number];
+	v->seen = true;
+	v->last_state = cv_journal_get_u8(&r);
 	(void)cv_journal_get_u8(&r);
-	j->lane[i] = cv_journal_get_u16(&r);
-	j->price[i] = (int64_t)cv_journal_get_u64(&r);
-	if (j->last_state[i] == CV_VEND_STATE_CAPTURE_PENDING)
-		j->verified[i] = true;
+	v->lane = cv_journal_get_u16(&r);
+	v->price = (int64_t)cv_journal_get_u64(&r);
+	if (v->last_state == CV_VEND_STATE_CAPTURE_PENDING)
+		v->verified = true;
 	return true;
 }
 
 static void cut_check_invariants(const char *what)
 {
-	struct cut_journal j;
+	struct cut_journal j = {.capacity = run.vends_seen + 2};
 	struct cv_journal_scan scan;
-	memset(&j, 0, sizeof(j));
+	j.vends = calloc(j.capacity, sizeof(*j.vends));
 	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &run.ram, cut_journal_record, &j, &scan), CV_OK,
 		     "%s: the final journal does not scan", what);
 	cr_assert_eq(scan.torn_bytes, 0, "%s: a torn tail survived the restart", what);
@@ -257,33 +286,37 @@ static void cut_check_invariants(const char *what)
 	int64_t captured = 0;
 	uint32_t captured_count = 0, void_failed = 0;
 	int32_t verified_per_lane[CUT_LANES] = {0};
-	for (uint32_t i = 0; i < j.count && getenv("CUT_DEBUG"); i++)
-		fprintf(stderr, "vend %u lane %u last %s verified %d\n", j.number[i], j.lane[i],
-			cv_vend_state_str((enum cv_vend_state)j.last_state[i]), j.verified[i]);
-	for (uint32_t i = 0; i < j.count; i++) {
-		cr_assert(cv_vend_state_is_terminal((enum cv_vend_state)j.last_state[i]),
-			  "%s: vend %u ends in %s", what, j.number[i],
-			  cv_vend_state_str((enum cv_vend_state)j.last_state[i]));
-		if (j.last_state[i] == CV_VEND_STATE_CAPTURED) {
-			cr_assert(j.verified[i], "%s: vend %u captured without a recorded drop", what, j.number[i]);
-			captured += j.price[i];
+	for (uint32_t n = 1; n < j.capacity; n++) {
+		const struct cut_vend_view *v = &j.vends[n];
+		if (!v->seen)
+			continue;
+		if (getenv("CUT_DEBUG"))
+			fprintf(stderr, "vend %u lane %u last %s verified %d\n", n, v->lane,
+				cv_vend_state_str((enum cv_vend_state)v->last_state), v->verified);
+		cr_assert(cv_vend_state_is_terminal((enum cv_vend_state)v->last_state), "%s: vend %u ends in %s",
+			  what, n, cv_vend_state_str((enum cv_vend_state)v->last_state));
+		if (v->last_state == CV_VEND_STATE_CAPTURED) {
+			cr_assert(v->verified, "%s: vend %u captured without a recorded drop", what, n);
+			captured += v->price;
 			captured_count++;
 		}
-		void_failed += j.last_state[i] == CV_VEND_STATE_VOID_FAILED;
-		if (j.verified[i])
-			verified_per_lane[j.lane[i]]++;
+		void_failed += v->last_state == CV_VEND_STATE_VOID_FAILED;
+		if (v->verified)
+			verified_per_lane[v->lane]++;
 	}
+	free(j.vends);
 	cr_assert_eq(truth.captured_minor, captured, "%s: the processor captured %" PRId64 ", the journal says %" PRId64,
 		     what, truth.captured_minor, captured);
 	cr_assert_eq(truth.holds_open, void_failed, "%s: %u holds left open", what, truth.holds_open);
-	cr_assert_leq(captured_count, truth.items_dropped, "%s: charged for more items than fell", what);
-	cr_assert_eq(run.dispensing_in_life_2, 0, "%s: dispensed after the restart", what);
+	cr_assert_leq(captured_count, truth.items_dropped + truth.false_drops, "%s: charged for more items than fell", what);
+	cr_assert_eq(run.dispensed_after_restart, 0, "%s: dispensed a vend of an earlier life", what);
 	for (uint16_t lane = 0; lane < CUT_LANES; lane++) {
 		struct cv_lane_info info;
 		cv_machine_lane_info(run.m, lane, &info);
-		cr_assert_eq((int32_t)info.config.count, run.lanes[lane].count - verified_per_lane[lane],
-			     "%s: lane %u holds %u, start %u minus %d recorded drops", what, lane, info.config.count,
-			     run.lanes[lane].count, verified_per_lane[lane]);
+		int32_t expected = run.lanes[lane].count + run.refilled[lane] - verified_per_lane[lane];
+		cr_assert_eq((int32_t)info.config.count, expected,
+			     "%s: lane %u holds %u, start %u + refills %d - %d recorded drops", what, lane,
+			     info.config.count, run.lanes[lane].count, run.refilled[lane], verified_per_lane[lane]);
 	}
 }
 
@@ -331,4 +364,145 @@ Test(power_cut, at_every_operation_unsynced_writes_are_dropped, .timeout = 600)
 Test(power_cut, at_every_operation_the_newest_write_is_torn, .timeout = 600)
 {
 	cut_every_operation(CRASH_TEAR);
+}
+
+/* ---- Random customers, random faults, random power cuts ----------------- */
+
+static uint64_t cut_rng_state;
+
+static uint32_t cut_random(uint32_t bound)
+{
+	uint64_t z = (cut_rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (uint32_t)((z ^ (z >> 31)) % bound);
+}
+
+/* A service visit counts every lane full. It runs with no cut armed and ends
+ * durable, so the test's tally of refills is what the journal holds. */
+static void cut_service_visit(void)
+{
+	struct cv_sim_truth truth;
+	cv_sim_truth(run.sim, &truth);
+	cr_assert_eq(cv_machine_service_enter(run.m), CV_OK);
+	for (uint16_t i = 0; i < CUT_LANES; i++) {
+		struct cv_lane_info lane;
+		cv_machine_lane_info(run.m, i, &lane);
+		uint16_t capacity = lane.config.capacity;
+		if (truth.stock[i] < capacity)
+			cv_sim_load(run.sim, i, (uint16_t)(capacity - truth.stock[i]));
+		cr_assert_eq(cv_machine_lane_set_count(run.m, i, capacity), CV_OK);
+		run.refilled[i] += capacity - lane.config.count;
+		if (lane.quarantined)
+			cr_assert_eq(cv_machine_lane_clear_quarantine(run.m, i), CV_OK);
+	}
+	cr_assert_eq(cv_machine_service_exit(run.m), CV_OK);
+	for (unsigned i = 0; i * CUT_TICK_MS <= 1000 + CUT_TICK_MS; i++)
+		cut_tick(); /* Past flush_ms: the visit is on disk. */
+}
+
+static bool cut_pick_lane(uint16_t *lane)
+{
+	struct cv_menu_item menu[CUT_LANES];
+	size_t count = 0;
+	uint16_t available[CUT_LANES];
+	unsigned n = 0;
+	cr_assert_eq(cv_machine_menu(run.m, menu, CUT_LANES, &count), CV_OK);
+	for (size_t i = 0; i < count; i++)
+		if (menu[i].availability == CV_LANE_AVAILABLE)
+			available[n++] = menu[i].lane;
+	if (n == 0)
+		return false;
+	*lane = available[cut_random(n)];
+	return true;
+}
+
+static void cut_random_customer(void)
+{
+	uint16_t lane;
+	if (!cut_pick_lane(&lane)) {
+		crash_storage_arm(&run.cs, 0, CRASH_DROP, 0); /* No cut during the visit. */
+		cut_service_visit();
+		if (!cut_pick_lane(&lane))
+			return;
+	}
+	uint32_t vend = 0;
+	enum cv_status rc = cv_machine_select(run.m, lane, &vend);
+	if (rc == CV_E_BUSY) {
+		for (unsigned i = 0; i < 100 && cut_powered(); i++)
+			cut_tick();
+		return;
+	}
+	if (rc != CV_OK && !cut_powered())
+		return; /* The power went out on the selection's own record. */
+	cr_assert_eq(rc, CV_OK, "select: %s", cv_status_name(rc));
+	for (unsigned i = 0; i < 2000 && cut_powered(); i++) {
+		cut_tick();
+		struct cv_vend_info v;
+		if (cv_machine_vend_info(run.m, vend, &v) != CV_OK || v.state >= CV_VEND_STATE_CAPTURE_PENDING)
+			return;
+		if (v.state == CV_VEND_STATE_AUTH_DECLINED) {
+			if (cut_random(2) == 0)
+				cv_machine_cancel(run.m);
+			else
+				cv_machine_select(run.m, lane, NULL);
+		}
+	}
+}
+
+Test(power_cut, random_customers_through_random_power_cuts, .timeout = 600)
+{
+	uint64_t seed = 20261124;
+	const char *env = getenv("CV_TEST_SEED");
+	if (env != NULL && *env != '\0')
+		seed = strtoull(env, NULL, 10);
+	unsigned customers = 3000;
+	env = getenv("CV_CUT_CUSTOMERS");
+	if (env != NULL && *env != '\0')
+		customers = (unsigned)strtoul(env, NULL, 10);
+	cut_rng_state = seed;
+
+	struct cv_sim_config sc;
+	cv_sim_config_default(&sc);
+	sc.seed = seed;
+	sc.decline_permille = 80;
+	sc.unknown_permille = 40;
+	sc.lookup_unknown_permille = 150;
+	sc.settle_unknown_permille = 80;
+	sc.jam_permille = 20;
+	sc.stuck_permille = 60;
+	sc.missed_drop_permille = 20;
+	sc.false_drop_permille = 5;
+	cut_world(&sc, (size_t)customers * 2048 + 65536, customers * 3 + 4096);
+	cv_sim_set_auto_card(run.sim, true);
+	cr_assert_eq(cut_machine_start(), CV_OK);
+
+	unsigned cuts = 0;
+	for (unsigned c = 0; c < customers; c++) {
+		/* Now and then, the power will go out within the next few operations. */
+		if (cut_random(25) == 0 && run.cs.cut_at_op == 0)
+			crash_storage_arm(&run.cs, crash_storage_op_count(&run.cs) + 1 + cut_random(30),
+					  cut_random(2) ? CRASH_TEAR : CRASH_DROP, seed + c);
+		cut_random_customer();
+		if (!cut_powered()) {
+			cuts++;
+			cut_restart();
+		}
+	}
+	crash_storage_arm(&run.cs, 0, CRASH_DROP, 0);
+	for (unsigned i = 0; i < 20000 && cv_machine_open_vends(run.m) > 0; i++)
+		cut_tick();
+	cr_assert_eq(cv_machine_open_vends(run.m), 0, "seed %" PRIu64 ": a vend never settled", seed);
+	for (unsigned i = 0; i * CUT_TICK_MS <= 1000 + CUT_TICK_MS; i++)
+		cut_tick();
+	char what[96];
+	snprintf(what, sizeof(what), "seed %" PRIu64 " (replay: CV_TEST_SEED=%" PRIu64 ")", seed, seed);
+	cut_check_invariants(what);
+	struct cv_sim_truth truth;
+	cv_sim_truth(run.sim, &truth);
+	printf("power cuts (random): seed %" PRIu64 ", %u customers, vend numbers up to %u, %u power cuts, %u recovery "
+	       "decisions, %" PRId64 " minor captured, 0 violations\n",
+	       seed, customers, run.vends_seen, cuts, run.recoveries, truth.captured_minor);
+	cr_assert_gt(cuts, customers / 60, "too few power cuts to mean much");
+	cut_teardown();
 }
