@@ -52,10 +52,12 @@ bool cv_sim_rng_chance(struct cv_sim *sim, uint16_t permille)
 
 /* ---- Scheduler ----------------------------------------------------------- */
 
+/* Entries are taken lowest index first, so every scan can stop at the
+ * high-water mark: a few entries instead of CV_SIM_SCHED_MAX. */
 size_t cv_sim_sched_free_count(const struct cv_sim *sim)
 {
-	size_t count = 0;
-	for (size_t i = 0; i < CV_SIM_SCHED_MAX; i++)
+	size_t count = CV_SIM_SCHED_MAX - sim->sched_high;
+	for (size_t i = 0; i < sim->sched_high; i++)
 		if (!sim->sched[i].used)
 			count++;
 	return count;
@@ -70,6 +72,8 @@ struct cv_sim_entry *cv_sim_sched_add(struct cv_sim *sim, uint64_t due_ms,
 		if (entry->used)
 			continue;
 		memset(entry, 0, sizeof(*entry));
+		if (i >= sim->sched_high)
+			sim->sched_high = i + 1;
 		entry->used = true;
 		entry->task = task;
 		entry->due_ms = due_ms;
@@ -91,7 +95,7 @@ void cv_sim_sched_arm(struct cv_sim *sim, struct cv_sim_entry *entry, uint64_t d
 
 void cv_sim_sched_remove_motion(struct cv_sim *sim, uint32_t motion_id)
 {
-	for (size_t i = 0; i < CV_SIM_SCHED_MAX; i++) {
+	for (size_t i = 0; i < sim->sched_high; i++) {
 		struct cv_sim_entry *entry = &sim->sched[i];
 		if (entry->used && entry->task != CV_SIM_TASK_POST && entry->motion_id == motion_id)
 			entry->used = false;
@@ -101,7 +105,7 @@ void cv_sim_sched_remove_motion(struct cv_sim *sim, uint32_t motion_id)
 struct cv_sim_entry *cv_sim_sched_find_motion(struct cv_sim *sim, enum cv_sim_task task,
 					      uint32_t motion_id)
 {
-	for (size_t i = 0; i < CV_SIM_SCHED_MAX; i++) {
+	for (size_t i = 0; i < sim->sched_high; i++) {
 		struct cv_sim_entry *entry = &sim->sched[i];
 		if (entry->used && entry->task == task && entry->motion_id == motion_id)
 			return entry;
@@ -113,7 +117,7 @@ struct cv_sim_entry *cv_sim_sched_find_motion(struct cv_sim *sim, enum cv_sim_ta
 static struct cv_sim_entry *cv_sim_sched_next_due(struct cv_sim *sim)
 {
 	struct cv_sim_entry *best = NULL;
-	for (size_t i = 0; i < CV_SIM_SCHED_MAX; i++) {
+	for (size_t i = 0; i < sim->sched_high; i++) {
 		struct cv_sim_entry *entry = &sim->sched[i];
 		if (!entry->used || entry->parked || entry->due_ms > sim->now_ms)
 			continue;

@@ -144,6 +144,7 @@ struct cv_sim {
 	struct cv_machine *machine;
 	unsigned open_mask;
 	struct cv_sim_entry sched[CV_SIM_SCHED_MAX];
+	size_t sched_high;       /* Entries at or above this index have never been used. */
 	struct cv_sim_fault_queue faults[CV_SIM_KIND_COUNT];
 
 	/* Payment terminal and processor. */
