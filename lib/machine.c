@@ -63,20 +63,24 @@ void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64
 	cv_machine_emit(m, &ev);
 }
 
+void cv_machine_journal_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active)
+{
+	struct cv_journal_writer w;
+	cv_journal_writer_init(&w);
+	cv_journal_put_u8(&w, (uint8_t)kind);
+	cv_journal_put_u16(&w, lane);
+	cv_journal_put_u8(&w, active);
+	cv_journal_append(m, CV_JOURNAL_ALERT, &w);
+}
+
 void cv_machine_raise_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active)
 {
 	struct cv_event ev = {.type = CV_EVENT_ALERT};
 	ev.u.alert.kind = kind;
 	ev.u.alert.lane = lane;
 	ev.u.alert.active = active;
-	if (kind != CV_ALERT_JOURNAL_FAULT) {
-		struct cv_journal_writer w;
-		cv_journal_writer_init(&w);
-		cv_journal_put_u8(&w, (uint8_t)kind);
-		cv_journal_put_u16(&w, lane);
-		cv_journal_put_u8(&w, active);
-		cv_journal_append(m, CV_JOURNAL_ALERT, &w);
-	}
+	if (kind != CV_ALERT_JOURNAL_FAULT)
+		cv_machine_journal_alert(m, kind, lane, active);
 	cv_machine_emit(m, &ev);
 }
 

@@ -131,6 +131,7 @@ void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64
 		     bool hold);
 void cv_machine_show_idle(struct cv_machine *m);
 void cv_machine_close_backends(struct cv_machine *m);
+void cv_machine_journal_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active);
 void cv_machine_raise_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active);
 
 /* machine_config.c */
@@ -146,6 +147,7 @@ void cv_lane_set_jam(struct cv_machine *m, uint16_t index, bool jammed);
 void cv_lane_record_failure(struct cv_machine *m, uint16_t index);
 void cv_lane_update_stock_alerts(struct cv_machine *m, uint16_t index);
 void cv_lane_journal(struct cv_machine *m, uint16_t index);
+void cv_lane_journal_config(struct cv_machine *m, uint16_t lane, const struct cv_lane_config *c);
 void cv_lane_changed(struct cv_machine *m, uint16_t index);
 
 /* journal.c: framed records; see docs/journal-format.md. */
@@ -206,6 +208,8 @@ uint32_t cv_crc32c_portable(uint32_t crc, const void *data, size_t length);
 /* vend.c */
 void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN]);
 struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane);
+void cv_vend_journal_begin(struct cv_machine *m, const struct cv_vend *v);
+uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v);
 void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_state state,
 		       enum cv_vend_reason reason);
 bool cv_vend_advance(struct cv_machine *m, struct cv_vend *v);

@@ -131,26 +131,6 @@ CV_EXPORT enum cv_status cv_machine_lane_clear_quarantine(struct cv_machine *m, 
 	return CV_OK;
 }
 
-static void cv_lane_journal_config(struct cv_machine *m, uint16_t lane, const struct cv_lane_config *c)
-{
-	struct cv_journal_writer w;
-	cv_journal_writer_init(&w);
-	cv_journal_put_u16(&w, lane);
-	cv_journal_put_str(&w, c->label, sizeof(c->label));
-	cv_journal_put_str(&w, c->product_id, sizeof(c->product_id));
-	cv_journal_put_str(&w, c->product_name, sizeof(c->product_name));
-	cv_journal_put_u64(&w, (uint64_t)c->price_minor);
-	cv_journal_put_u16(&w, c->capacity);
-	cv_journal_put_u16(&w, c->count);
-	cv_journal_put_u16(&w, c->low_stock_threshold);
-	cv_journal_put_u8(&w, (uint8_t)c->verify_mode);
-	cv_journal_put_u8(&w, c->vend_quarter_turns);
-	cv_journal_put_u8(&w, c->respin_count_max);
-	cv_journal_put_u8(&w, c->respin_quarter_turns);
-	cv_journal_put_u8(&w, c->quarantine_after_failures);
-	cv_journal_append(m, CV_JOURNAL_LANE_CONFIG, &w);
-}
-
 CV_EXPORT enum cv_status cv_machine_lane_configure(struct cv_machine *m, uint16_t lane,
 						   const struct cv_lane_config *config)
 {

@@ -44,10 +44,13 @@ static enum cv_status cv_ram_storage_read(void *ctx, uint64_t offset, void *buf,
 					  size_t *length_out)
 {
 	struct cv_ram_storage *s = ctx;
-	size_t available = offset < s->length ? s->length - (size_t)offset : 0;
+	if (offset < s->base)
+		return CV_E_NOT_FOUND; /* Trimmed away. */
+	uint64_t at = offset - s->base;
+	size_t available = at < s->length ? s->length - (size_t)at : 0;
 	size_t n = size < available ? size : available;
 	if (n > 0)
-		memcpy(buf, s->buf + offset, n);
+		memcpy(buf, s->buf + at, n);
 	*length_out = n;
 	return CV_OK;
 }
@@ -55,9 +58,44 @@ static enum cv_status cv_ram_storage_read(void *ctx, uint64_t offset, void *buf,
 static enum cv_status cv_ram_storage_truncate(void *ctx, uint64_t length)
 {
 	struct cv_ram_storage *s = ctx;
-	if (length > s->length)
+	if (length < s->base || length - s->base > s->length)
 		return CV_E_INVAL;
-	s->length = (size_t)length;
+	s->length = (size_t)(length - s->base);
+	return CV_OK;
+}
+
+static enum cv_status cv_ram_storage_checkpoint_set(void *ctx, uint64_t offset, uint64_t seq)
+{
+	struct cv_ram_storage *s = ctx;
+	if (offset < s->base || offset - s->base > s->length)
+		return CV_E_INVAL;
+	s->checkpoint_offset = offset;
+	s->checkpoint_seq = seq;
+	s->has_checkpoint = 1;
+	return CV_OK;
+}
+
+static enum cv_status cv_ram_storage_checkpoint_get(void *ctx, uint64_t *offset, uint64_t *seq)
+{
+	struct cv_ram_storage *s = ctx;
+	if (!s->has_checkpoint)
+		return CV_E_NOT_FOUND;
+	*offset = s->checkpoint_offset;
+	*seq = s->checkpoint_seq;
+	return CV_OK;
+}
+
+/* Moves what remains to the front: the buffer is reused for ever. */
+static enum cv_status cv_ram_storage_trim(void *ctx, uint64_t offset)
+{
+	struct cv_ram_storage *s = ctx;
+	if (offset < s->base || offset - s->base > s->length ||
+	    (s->has_checkpoint && offset > s->checkpoint_offset))
+		return CV_E_INVAL;
+	size_t cut = (size_t)(offset - s->base);
+	memmove(s->buf, s->buf + cut, s->length - cut);
+	s->length -= cut;
+	s->base = offset;
 	return CV_OK;
 }
 
@@ -77,6 +115,9 @@ CV_EXPORT const struct cv_storage_ops cv_ram_storage_ops = {
 	.sync = cv_ram_storage_sync,
 	.read = cv_ram_storage_read,
 	.truncate = cv_ram_storage_truncate,
+	.checkpoint_set = cv_ram_storage_checkpoint_set,
+	.checkpoint_get = cv_ram_storage_checkpoint_get,
+	.trim = cv_ram_storage_trim,
 };
 
 CV_EXPORT void cv_ram_storage_init(struct cv_ram_storage *storage, void *buf, size_t capacity)

@@ -22,6 +22,18 @@ void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN])
 	out[n] = '\0';
 }
 
+void cv_vend_journal_begin(struct cv_machine *m, const struct cv_vend *v)
+{
+	struct cv_journal_writer w;
+	cv_journal_writer_init(&w);
+	cv_journal_put_bytes(&w, v->uuid, sizeof(v->uuid));
+	cv_journal_put_u32(&w, v->number);
+	cv_journal_put_u16(&w, v->lane);
+	cv_journal_put_u64(&w, (uint64_t)v->price_minor);
+	cv_journal_put_str(&w, m->config.currency, sizeof(m->config.currency));
+	cv_journal_append(m, CV_JOURNAL_VEND_BEGIN, &w);
+}
+
 struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane)
 {
 	struct cv_vend *v = NULL;
@@ -47,14 +59,7 @@ struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane)
 	m->session = v;
 	m->stats.vends_started++;
 
-	struct cv_journal_writer w;
-	cv_journal_writer_init(&w);
-	cv_journal_put_bytes(&w, v->uuid, sizeof(v->uuid));
-	cv_journal_put_u32(&w, v->number);
-	cv_journal_put_u16(&w, lane);
-	cv_journal_put_u64(&w, (uint64_t)v->price_minor);
-	cv_journal_put_str(&w, m->config.currency, sizeof(m->config.currency));
-	cv_journal_append(m, CV_JOURNAL_VEND_BEGIN, &w);
+	cv_vend_journal_begin(m, v);
 	cv_vend_set_state(m, v, CV_VEND_STATE_SELECTED, CV_VEND_REASON_NONE);
 	return v;
 }
@@ -77,7 +82,7 @@ void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, stru
 
 /* The transition record carries everything recovery needs to resend an
  * operation with the same key and the same frozen parameters. */
-static uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v)
+uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v)
 {
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);

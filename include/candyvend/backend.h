@@ -208,15 +208,27 @@ struct cv_storage_ops {
 	 *  gets the count (0 at the end). Synchronous. Optional (without it
 	 *  nothing can be recovered after a restart). */
 	enum cv_status (*read)(void *ctx, uint64_t offset, void *buf, size_t size, size_t *length_out);
-	/** @brief Cuts the journal to its first @p length bytes (a torn tail
-	 *  found on open) and makes the cut durable before returning.
+	/** @brief Cuts the journal to end at byte @p length (a torn tail found
+	 *  on open) and makes the cut durable before returning.
 	 *  Synchronous. Optional. */
 	enum cv_status (*truncate)(void *ctx, uint64_t length);
+	/** @brief Remembers, durably before returning, that a complete
+	 *  checkpoint starts at byte @p offset with record @p seq; opening then
+	 *  reads only from there. Synchronous. Optional (without it every open
+	 *  reads the whole journal). */
+	enum cv_status (*checkpoint_set)(void *ctx, uint64_t offset, uint64_t seq);
+	/** @brief The last checkpoint remembered: ::CV_OK, or ::CV_E_NOT_FOUND
+	 *  if there is none. Synchronous. Optional. */
+	enum cv_status (*checkpoint_get)(void *ctx, uint64_t *offset, uint64_t *seq);
+	/** @brief Frees the journal before byte @p offset, which a durable
+	 *  checkpoint covers; offsets of what remains do not change. Reads below
+	 *  it are no longer possible. Synchronous. Optional. */
+	enum cv_status (*trim)(void *ctx, uint64_t offset);
 	/* Version 1 ends here. */
 };
 
 /** @brief Size of a version-1 storage table. */
-#define CV_STORAGE_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_storage_ops, truncate)
+#define CV_STORAGE_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_storage_ops, trim)
 
 /** @} */
 

@@ -20,8 +20,10 @@ extern "C" {
  * @brief Volatile journal storage for tests, simulations and demos.
  *
  * Records live in a caller-provided buffer and are "durable" as soon as they
- * are synced (the sync completion is posted before sync() returns). When the
- * buffer is full, append() answers ::CV_E_FULL and the engine stops selling.
+ * are synced (the sync completion is posted before sync() returns). Trimming
+ * moves what remains to the start of the buffer, so a machine that
+ * checkpoints runs for ever in a bounded buffer. When the buffer is full
+ * anyway, append() answers ::CV_E_FULL and the engine stops selling.
  * @{
  */
 
@@ -29,7 +31,11 @@ extern "C" {
 struct cv_ram_storage {
 	uint8_t *buf;              /**< The caller's buffer. */
 	size_t capacity;           /**< Its size. */
-	size_t length;             /**< Bytes appended. */
+	size_t length;             /**< Bytes held in buf. */
+	uint64_t base;             /**< Journal offset of buf[0] (bytes trimmed so far). */
+	uint64_t checkpoint_offset;/**< Last checkpoint remembered (valid if has_checkpoint). */
+	uint64_t checkpoint_seq;   /**< Its first record's sequence number. */
+	int has_checkpoint;        /**< Non-zero once a checkpoint was remembered. */
 	uint64_t last_seq;         /**< Sequence number of the last record appended. */
 	uint64_t synced_seq;       /**< Highest sequence number synced. */
 	uint32_t sync_count;       /**< Sync calls, for tests and benchmarks. */
