@@ -112,6 +112,7 @@ uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type typ
 	if (m->last_seq == m->sync_requested_seq)
 		m->unsynced_since_ms = m->now_ms;
 	m->last_seq = seq;
+	m->journal_end += length;
 	m->stats.journal_records++;
 	return seq;
 }

@@ -77,14 +77,18 @@ static enum cv_status cv_journal_classify_bad(const struct cv_storage_ops *ops, 
 	return CV_OK;
 }
 
-enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, cv_journal_record_fn fn,
-			       void *arg, struct cv_journal_scan *out)
+enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, uint64_t start, uint64_t first_seq,
+			       cv_journal_record_fn fn, void *arg, struct cv_journal_scan *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!CV_OPS_HAS(struct cv_storage_ops, ops, read))
 		return CV_E_NOTSUP;
+	if (first_seq == 0)
+		return CV_E_INVAL;
 	uint8_t buf[CV_JOURNAL_RECORD_MAX];
-	uint64_t offset = 0;
+	uint64_t offset = start;
+	out->last_seq = first_seq - 1;
+	out->valid_length = start;
 	for (;;) {
 		size_t got = 0;
 		enum cv_status rc = cv_journal_read_at(ops, ctx, offset, buf, sizeof(buf), &got);

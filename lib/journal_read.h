@@ -32,8 +32,8 @@ struct cv_journal_record {
 /* What a scan found. */
 struct cv_journal_scan {
 	uint64_t records;       /* Valid records. */
-	uint64_t last_seq;      /* Sequence number of the last valid record (0 if none). */
-	uint64_t valid_length;  /* Bytes up to the end of the last valid record. */
+	uint64_t last_seq;      /* Sequence number of the last valid record (first_seq - 1 if none). */
+	uint64_t valid_length;  /* Offset of the end of the last valid record (start if none). */
 	uint64_t torn_bytes;    /* Bytes after it that form a torn tail (0 if none). */
 	uint64_t bad_offset;    /* Where corruption was found (CV_E_CORRUPT only). */
 };
@@ -41,14 +41,16 @@ struct cv_journal_scan {
 /* Called for every valid record, in order; returning false stops the scan. */
 typedef bool (*cv_journal_record_fn)(void *arg, const struct cv_journal_record *record);
 
-/* Reads the whole journal through ops->read. A bad record is a torn tail
+/* Reads the journal through ops->read from byte `start` (0, or where a
+ * checkpoint begins), whose record must carry sequence number `first_seq`
+ * (1 at the start of a journal). A bad record is a torn tail
  * (CV_OK, torn_bytes > 0, to be truncated at valid_length) only if it is the
  * last thing in the journal: no more than one record's bytes from its start
  * to the end, or nothing but zeros there (a file system's zero fill). Any
  * other bad record, and any sound record out of sequence, is CV_E_CORRUPT:
  * money records are never skipped or cut away. CV_E_NOTSUP without read. */
-enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, cv_journal_record_fn fn,
-			       void *arg, struct cv_journal_scan *out);
+enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, uint64_t start, uint64_t first_seq,
+			       cv_journal_record_fn fn, void *arg, struct cv_journal_scan *out);
 
 /* Little-endian payload reader, the mirror of the engine's writer. Running
  * past the end (or a string longer than its field) is sticky: check `bad`

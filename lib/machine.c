@@ -332,6 +332,7 @@ CV_EXPORT enum cv_status cv_machine_step(struct cv_machine *m, uint64_t now_ms)
 	for (unsigned round = 0; round < CV_STEP_ROUNDS_MAX; round++)
 		if (!cv_machine_round(m))
 			break;
+	cv_checkpoint_tick(m);
 	cv_machine_show_idle(m);
 	return CV_OK;
 }

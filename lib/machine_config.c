@@ -20,6 +20,7 @@ CV_EXPORT void cv_machine_config_default(struct cv_machine_config *config)
 	config->timeouts.flush_ms = 1000;
 	config->lookup_attempts_max = 3;
 	config->settle_attempts_max = 20;
+	config->checkpoint_records = 4096;
 }
 
 /* A table is usable if it claims at least version 1 and is at least as large
@@ -81,6 +82,8 @@ enum cv_status cv_machine_config_validate(const struct cv_machine_config *c)
 		return CV_E_INVAL;
 	if (c->lookup_attempts_max < 1 || c->lookup_attempts_max > 20 || c->settle_attempts_max < 1 ||
 	    c->settle_attempts_max > 1000)
+		return CV_E_INVAL;
+	if (c->checkpoint_records != 0 && (c->checkpoint_records < 256 || c->checkpoint_records > 1000000))
 		return CV_E_INVAL;
 	enum cv_status rc = cv_lanes_validate(c);
 	if (rc != CV_OK)

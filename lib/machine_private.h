@@ -107,6 +107,16 @@ struct cv_machine {
 	uint64_t sync_deadline_ms;    /* A sync not confirmed by then is asked again. */
 	uint64_t unsynced_since_ms;   /* When the oldest record not yet asked to sync was appended. */
 	uint32_t epoch;               /* This life's boot epoch, one above the journal's last. */
+	uint64_t journal_end;         /* Offset just past the last record appended. */
+	/* Checkpoints: the one the storage remembers, and one written but not yet durable. */
+	bool has_checkpoint;
+	uint64_t checkpoint_offset;
+	uint64_t checkpoint_seq;
+	uint64_t checkpoint_written_seq; /* First record of the last checkpoint written. */
+	bool checkpoint_pending;
+	uint64_t pending_checkpoint_offset;
+	uint64_t pending_checkpoint_seq;
+	uint64_t pending_checkpoint_end_seq;
 	bool journal_fault;
 	enum cv_status journal_error; /* What stopped the journal. */
 	bool sync_failed;             /* The storage said a sync failed: nothing will become durable. */
@@ -160,11 +170,17 @@ enum cv_journal_record_type {
 	CV_JOURNAL_SERVICE = 6,
 	CV_JOURNAL_ALERT = 7,
 	CV_JOURNAL_FILE_HEADER = 8,
+	CV_JOURNAL_CHECKPOINT_BEGIN = 9,
+	CV_JOURNAL_CHECKPOINT_END = 10,
 };
 
 /* The file header record's payload: magic and format version. */
 #define CV_JOURNAL_MAGIC "CVJL"
 #define CV_JOURNAL_FORMAT_VERSION 1
+
+/* checkpoint.c: writes a checkpoint every checkpoint_records records and,
+ * once it is durable, tells the storage and trims what it makes obsolete. */
+void cv_checkpoint_tick(struct cv_machine *m);
 
 /* recovery.c: what a restart finds in the journal, and what it does. */
 struct cv_recovery_summary {

@@ -16,6 +16,7 @@ struct cv_replay {
 	struct cv_machine *m;
 	enum cv_status status;  /* First decode or consistency error. */
 	bool header_seen;
+	bool checkpoint_expected; /* Reading from a checkpoint: it must come first. */
 	uint32_t epoch_max;
 };
 
@@ -52,6 +53,12 @@ static struct cv_vend *cv_replay_find_vend(struct cv_machine *m, uint32_t number
 static bool cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	struct cv_machine *m = rp->m;
+	uint8_t uuid[16];
+	cv_journal_get_bytes(r, uuid, sizeof(uuid));
+	uint32_t number = cv_journal_get_u32(r);
+	/* A checkpoint repeats the begin of every vend still open. */
+	if (cv_replay_find_vend(m, number, uuid) != NULL)
+		return true;
 	struct cv_vend *v = NULL;
 	for (unsigned i = 0; i < CV_VENDS_MAX && v == NULL; i++)
 		if (!m->vends[i].in_use)
@@ -59,8 +66,8 @@ static bool cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader 
 	if (v == NULL)
 		return cv_replay_fail(rp, CV_E_CORRUPT); /* More open vends than the engine allows. */
 	memset(v, 0, sizeof(*v));
-	cv_journal_get_bytes(r, v->uuid, sizeof(v->uuid));
-	v->number = cv_journal_get_u32(r);
+	memcpy(v->uuid, uuid, sizeof(uuid));
+	v->number = number;
 	v->lane = cv_journal_get_u16(r);
 	v->price_minor = (int64_t)cv_journal_get_u64(r);
 	char currency[CV_CURRENCY_LEN];
@@ -181,6 +188,16 @@ static bool cv_replay_alert(struct cv_replay *rp, struct cv_journal_reader *r)
 	return true;
 }
 
+static bool cv_replay_checkpoint_begin(struct cv_replay *rp, struct cv_journal_reader *r)
+{
+	uint32_t next_vend_number = cv_journal_get_u32(r);
+	if (!cv_journal_reader_done(r))
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	if (next_vend_number > rp->m->next_vend_number)
+		rp->m->next_vend_number = next_vend_number;
+	return true;
+}
+
 static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
 {
 	struct cv_replay *rp = arg;
@@ -188,6 +205,11 @@ static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
 	cv_journal_reader_init(&r, record);
 	if (record->epoch > rp->epoch_max)
 		rp->epoch_max = record->epoch;
+	if (rp->checkpoint_expected) {
+		rp->checkpoint_expected = false;
+		if (record->type != CV_JOURNAL_CHECKPOINT_BEGIN)
+			return cv_replay_fail(rp, CV_E_CORRUPT); /* The storage pointed elsewhere. */
+	}
 	/* The file header comes first and only first. */
 	if ((record->type == CV_JOURNAL_FILE_HEADER) == rp->header_seen)
 		return cv_replay_fail(rp, CV_E_CORRUPT);
@@ -204,6 +226,9 @@ static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
 		return cv_replay_lane_config(rp, &r);
 	case CV_JOURNAL_ALERT:
 		return cv_replay_alert(rp, &r);
+	case CV_JOURNAL_CHECKPOINT_BEGIN:
+		return cv_replay_checkpoint_begin(rp, &r);
+	case CV_JOURNAL_CHECKPOINT_END:
 	case CV_JOURNAL_MACHINE_START:
 	case CV_JOURNAL_SERVICE:
 		return true; /* A restart begins with the door closed. */
@@ -223,7 +248,17 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 		out->fresh = true; /* Nothing to read back: every start is a first start. */
 		return CV_OK;
 	}
-	enum cv_status rc = cv_journal_scan(ops, m->config.storage_ctx, cv_replay_record, &rp, &scan);
+	/* From the last checkpoint if the storage remembers one, else from the start. */
+	uint64_t start = 0, first_seq = 1;
+	if (CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_get) &&
+	    ops->checkpoint_get(m->config.storage_ctx, &start, &first_seq) == CV_OK) {
+		rp.header_seen = true;
+		rp.checkpoint_expected = true;
+		m->has_checkpoint = true;
+		m->checkpoint_offset = start;
+		m->checkpoint_seq = m->checkpoint_written_seq = first_seq;
+	}
+	enum cv_status rc = cv_journal_scan(ops, m->config.storage_ctx, start, first_seq, cv_replay_record, &rp, &scan);
 	if (rc == CV_OK)
 		rc = rp.status;
 	if (rc != CV_OK)
@@ -237,7 +272,8 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 			return rc;
 		out->torn_bytes = scan.torn_bytes;
 	}
-	out->fresh = scan.records == 0;
+	out->fresh = scan.records == 0 && !m->has_checkpoint;
+	m->journal_end = scan.valid_length;
 	m->epoch = rp.epoch_max + 1;
 	/* Vends that never reached the disk may have used the next numbers: a
 	 * new life skips past them, so a number never names two vends. Such a

@@ -79,6 +79,8 @@ struct cv_machine_config {
 	struct cv_timeouts timeouts;          /**< Every wait; 0 is invalid. */
 	uint8_t lookup_attempts_max;   /**< Lookups of an unknown authorization before voiding it (1..20, default 3). */
 	uint16_t settle_attempts_max;  /**< Sends of one capture or void before giving up (1..1000, default 20). */
+	uint32_t checkpoint_records;   /**< Journal records between checkpoints (0: none; else 256..10^6, default 4096).
+					    Needs a storage with checkpoint_set; opening then reads only from the last one. */
 	const struct cv_platform_ops *platform;   /**< Required. */
 	void *platform_ctx;                       /**< Passed to platform calls. */
 	const struct cv_dispenser_ops *dispenser; /**< Required. */

@@ -137,6 +137,32 @@ static enum cv_status crash_storage_truncate(void *ctx, uint64_t length)
 	return cs->inner_ops->truncate(cs->inner_ctx, length);
 }
 
+/* Checkpoint bookkeeping and trimming go straight to the inner storage (they
+ * are synchronous and durable on return), unless the power is out. */
+static enum cv_status crash_storage_checkpoint_set(void *ctx, uint64_t offset, uint64_t seq)
+{
+	struct crash_storage *cs = ctx;
+	if (cs->dead || !CV_OPS_HAS(struct cv_storage_ops, cs->inner_ops, checkpoint_set))
+		return cs->dead ? CV_E_IO : CV_E_NOTSUP;
+	return cs->inner_ops->checkpoint_set(cs->inner_ctx, offset, seq);
+}
+
+static enum cv_status crash_storage_checkpoint_get(void *ctx, uint64_t *offset, uint64_t *seq)
+{
+	struct crash_storage *cs = ctx;
+	if (cs->dead || !CV_OPS_HAS(struct cv_storage_ops, cs->inner_ops, checkpoint_get))
+		return cs->dead ? CV_E_IO : CV_E_NOT_FOUND;
+	return cs->inner_ops->checkpoint_get(cs->inner_ctx, offset, seq);
+}
+
+static enum cv_status crash_storage_trim(void *ctx, uint64_t offset)
+{
+	struct crash_storage *cs = ctx;
+	if (cs->dead || !CV_OPS_HAS(struct cv_storage_ops, cs->inner_ops, trim))
+		return cs->dead ? CV_E_IO : CV_E_NOTSUP;
+	return cs->inner_ops->trim(cs->inner_ctx, offset);
+}
+
 const struct cv_storage_ops crash_storage_ops = {
 	.abi_version = CV_BACKEND_ABI_VERSION,
 	.struct_size = sizeof(struct cv_storage_ops),
@@ -147,6 +173,9 @@ const struct cv_storage_ops crash_storage_ops = {
 	.sync = crash_storage_sync,
 	.read = crash_storage_read,
 	.truncate = crash_storage_truncate,
+	.checkpoint_set = crash_storage_checkpoint_set,
+	.checkpoint_get = crash_storage_checkpoint_get,
+	.trim = crash_storage_trim,
 };
 
 void crash_storage_init(struct crash_storage *cs, const struct cv_storage_ops *inner_ops, void *inner_ctx)

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* Checkpoints: every checkpoint_records records the engine writes the whole
+ * state it would otherwise rebuild from the start of the journal (open
+ * vends, then lanes, then active alerts) between a CHECKPOINT_BEGIN and a
+ * CHECKPOINT_END. Once all of it is durable, the storage remembers where it
+ * begins, so opening reads only from there; the journal before the previous
+ * checkpoint is then trimmed (the previous one is kept as a spare). */
+#include "machine_private.h"
+
+static void cv_checkpoint_write(struct cv_machine *m)
+{
+	uint64_t offset = m->journal_end;
+	uint64_t seq = m->last_seq + 1;
+	struct cv_journal_writer w;
+	cv_journal_writer_init(&w);
+	cv_journal_put_u32(&w, m->next_vend_number);
+	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_BEGIN, &w);
+	/* Vends before lanes: replaying a vend's CAPTURE_PENDING takes an item,
+	 * and the lane's absolute count written after it must have the last word. */
+	for (unsigned i = 0; i < CV_VENDS_MAX; i++) {
+		const struct cv_vend *v = &m->vends[i];
+		if (!v->in_use)
+			continue;
+		cv_vend_journal_begin(m, v);
+		cv_vend_journal_state(m, v);
+	}
+	for (uint16_t i = 0; i < m->config.lane_count; i++) {
+		const struct cv_lane *lane = &m->lanes[i];
+		cv_lane_journal_config(m, i, &lane->config);
+		cv_lane_journal(m, i);
+		if (lane->sold_out_alert_active)
+			cv_machine_journal_alert(m, CV_ALERT_SOLD_OUT, i, true);
+		if (lane->low_alert_active)
+			cv_machine_journal_alert(m, CV_ALERT_LOW_STOCK, i, true);
+		if (lane->jam_alert_active)
+			cv_machine_journal_alert(m, CV_ALERT_MOTOR_JAM, i, true);
+	}
+	cv_journal_writer_init(&w);
+	cv_journal_put_u64(&w, seq);
+	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_END, &w);
+	if (m->journal_fault)
+		return;
+	m->checkpoint_written_seq = seq;
+	m->checkpoint_pending = true;
+	m->pending_checkpoint_offset = offset;
+	m->pending_checkpoint_seq = seq;
+	m->pending_checkpoint_end_seq = m->last_seq;
+}
+
+/* The written checkpoint is durable: make it the one the storage opens at. */
+static void cv_checkpoint_commit(struct cv_machine *m)
+{
+	const struct cv_storage_ops *ops = m->config.storage;
+	void *ctx = m->config.storage_ctx;
+	m->checkpoint_pending = false;
+	enum cv_status rc = ops->checkpoint_set(ctx, m->pending_checkpoint_offset, m->pending_checkpoint_seq);
+	if (rc != CV_OK) {
+		/* Not fatal: the journal is whole, opening just reads more of it. */
+		cv_machine_log(m, CV_LOG_WARN, "storage could not remember a checkpoint");
+		return;
+	}
+	if (m->has_checkpoint && CV_OPS_HAS(struct cv_storage_ops, ops, trim) &&
+	    ops->trim(ctx, m->checkpoint_offset) != CV_OK)
+		cv_machine_log(m, CV_LOG_WARN, "storage could not trim the journal");
+	m->has_checkpoint = true;
+	m->checkpoint_offset = m->pending_checkpoint_offset;
+	m->checkpoint_seq = m->pending_checkpoint_seq;
+}
+
+void cv_checkpoint_tick(struct cv_machine *m)
+{
+	const struct cv_storage_ops *ops = m->config.storage;
+	if (m->journal_fault || m->config.checkpoint_records == 0 ||
+	    !CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_set))
+		return;
+	if (m->checkpoint_pending) {
+		if (cv_journal_is_durable(m, m->pending_checkpoint_end_seq))
+			cv_checkpoint_commit(m);
+		return;
+	}
+	if (m->last_seq - m->checkpoint_written_seq >= m->config.checkpoint_records)
+		cv_checkpoint_write(m);
+}
