@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* Checkpoints: written every checkpoint_records records, remembered by the
+ * storage once durable, read from on open, and the journal before the
+ * previous one trimmed; the state a restart rebuilds from a checkpoint is
+ * the state the machine had. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "machine_private.h"
+#include "rig.h"
+
+static void start(void)
+{
+	rig_setup();
+	rig.config.checkpoint_records = 256;
+	cr_assert_eq(rig_start(), CV_OK);
+	rig_step(0);
+}
+
+TestSuite(checkpoint, .init = start, .fini = rig_teardown);
+
+/* Sells until the storage remembers `wanted` checkpoints' worth of progress. */
+static void sell_until(bool (*done)(void))
+{
+	for (unsigned i = 0; i < 400 && !done(); i++) {
+		uint16_t lane = (uint16_t)(i % RIG_LANES);
+		if (rig_lane(lane).config.count == 0) {
+			cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+			cr_assert_eq(cv_machine_lane_refill(rig.m, lane, 10), CV_OK);
+			cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+		}
+		rig_vend_ok(lane);
+		rig_step(rig.config.timeouts.flush_ms);
+	}
+	cr_assert(done(), "never got there");
+}
+
+static bool remembered(void)
+{
+	return rig.storage.has_checkpoint;
+}
+
+static bool trimmed(void)
+{
+	return rig.storage.base > 0;
+}
+
+static unsigned count_records_of_type(uint16_t type)
+{
+	unsigned n = 0;
+	for (size_t at = 0; at < rig.storage.length;) {
+		const uint8_t *r = rig.journal + at;
+		n += (uint16_t)(r[4] | r[5] << 8) == type;
+		at += (size_t)r[0] | (size_t)r[1] << 8;
+	}
+	return n;
+}
+
+Test(checkpoint, is_written_and_remembered_once_durable)
+{
+	sell_until(remembered);
+	cr_assert_geq(count_records_of_type(CV_JOURNAL_CHECKPOINT_BEGIN), 1);
+	cr_assert_eq(count_records_of_type(CV_JOURNAL_CHECKPOINT_BEGIN),
+		     count_records_of_type(CV_JOURNAL_CHECKPOINT_END));
+	/* The storage points at a CHECKPOINT_BEGIN carrying the remembered seq. */
+	const uint8_t *r = rig.journal + (rig.storage.checkpoint_offset - rig.storage.base);
+	cr_assert_eq(r[4], CV_JOURNAL_CHECKPOINT_BEGIN);
+	uint64_t seq = 0;
+	for (unsigned i = 8; i-- > 0;)
+		seq = seq << 8 | r[12 + i];
+	cr_assert_eq(seq, rig.storage.checkpoint_seq);
+}
+
+Test(checkpoint, the_journal_before_the_previous_checkpoint_is_trimmed)
+{
+	sell_until(trimmed);
+	cr_assert_leq(rig.storage.base, rig.storage.checkpoint_offset, "the remembered checkpoint is kept");
+	cr_assert_lt(rig.storage.length, sizeof(rig.journal) / 2, "a bounded buffer serves for ever");
+	uint8_t byte;
+	size_t n = 0;
+	cr_assert_eq(cv_ram_storage_ops.read(&rig.storage, 0, &byte, 1, &n), CV_E_NOT_FOUND, "trimmed bytes are gone");
+}
+
+Test(checkpoint, a_restart_rebuilds_the_same_state_from_it)
+{
+	sell_until(trimmed);
+	cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+	cr_assert_eq(cv_machine_lane_set_price(rig.m, 1, 315), CV_OK);
+	cr_assert_eq(cv_machine_lane_set_enabled(rig.m, 2, false), CV_OK);
+	cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+	rig_step(rig.config.timeouts.flush_ms);
+	struct cv_lane_info before[RIG_LANES];
+	for (uint16_t i = 0; i < RIG_LANES; i++)
+		before[i] = rig_lane(i);
+	uint32_t last = rig_vend_ok(0);
+	before[0] = rig_lane(0);
+	cr_assert_eq(rig_reboot(), CV_OK);
+	rig_step(0);
+	for (uint16_t i = 0; i < RIG_LANES; i++) {
+		struct cv_lane_info after = rig_lane(i);
+		cr_assert_eq(after.config.count, before[i].config.count, "lane %u count", i);
+		cr_assert_eq(after.config.price_minor, before[i].config.price_minor, "lane %u price", i);
+		cr_assert_eq(after.enabled, before[i].enabled, "lane %u enabled", i);
+		cr_assert_str_eq(after.config.product_name, before[i].config.product_name);
+	}
+	uint32_t next = rig_vend_ok(1);
+	cr_assert_gt(next, last, "vend numbers go on past the checkpoint");
+}
+
+Test(checkpoint, a_vend_open_across_a_checkpoint_is_recovered_from_it)
+{
+	sell_until(remembered);
+	/* Leave a vend with its capture due, then force checkpoints past it. */
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	rig_drop();
+	struct cv_payment_request capture = *rig_last_payment();
+	cr_assert_eq(capture.op, CV_PAYMENT_OP_CAPTURE);
+	uint16_t count = rig_lane(0).config.count;
+	uint64_t first = rig.storage.checkpoint_seq;
+	/* Service changes write records without settling the open vend. */
+	cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+	for (unsigned i = 0; i < 400 && rig.storage.checkpoint_seq == first; i++) {
+		cr_assert_eq(cv_machine_lane_set_price(rig.m, 3, 100 + i), CV_OK);
+		rig_step(rig.config.timeouts.flush_ms);
+	}
+	cr_assert_neq(rig.storage.checkpoint_seq, first, "no new checkpoint was remembered");
+	cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+	cr_assert_eq(rig_reboot(), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_CAPTURE, "the capture is still due");
+	cr_assert_str_eq(rig_last_payment()->idempotency_key, capture.idempotency_key);
+	cr_assert_eq(rig_lane(0).config.count, count, "the item is taken once");
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
+}
+
+Test(checkpoint, opening_reads_only_from_the_checkpoint)
+{
+	sell_until(trimmed);
+	/* Everything before the remembered checkpoint could be garbage now. */
+	size_t keep = (size_t)(rig.storage.checkpoint_offset - rig.storage.base);
+	memset(rig.journal, 0xee, keep);
+	cr_assert_eq(rig_reboot(), CV_OK, "the bytes before the checkpoint were read");
+}
+
+Test(checkpoint, a_pointer_to_something_else_than_a_checkpoint_is_corruption)
+{
+	sell_until(remembered);
+	rig.storage.checkpoint_offset = rig.storage.base; /* The journal's first record there. */
+	cv_machine_deinit(rig.m);
+	rig.m = NULL;
+	cr_assert_neq(rig.journal[4], CV_JOURNAL_CHECKPOINT_BEGIN, "the journal's first record is its header");
+	cr_assert_eq(rig_start(), CV_E_CORRUPT);
+}
+
+Test(checkpoint, a_checkpoint_written_but_never_remembered_replays_harmlessly)
+{
+	rig_teardown();
+	rig_setup();
+	rig.config.checkpoint_records = 256;
+	/* A storage that can't remember checkpoints: the engine still writes
+	 * them, and every open reads straight through them. */
+	static struct cv_storage_ops forgetful;
+	forgetful = cv_ram_storage_ops;
+	forgetful.checkpoint_get = NULL;
+	rig.config.storage = &forgetful;
+	cr_assert_eq(rig_start(), CV_OK);
+	rig_step(0);
+	sell_until(remembered);
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	rig_drop();
+	uint16_t count = rig_lane(0).config.count;
+	cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+	for (unsigned i = 0; i < 300; i++)
+		cr_assert_eq(cv_machine_lane_set_price(rig.m, 3, 100 + i), CV_OK);
+	cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+	rig_step(rig.config.timeouts.flush_ms);
+	cr_assert_eq(rig_reboot(), CV_OK);
+	rig_step(0);
+	cr_assert_eq(cv_machine_open_vends(rig.m), 1, "the open vend is not doubled by the checkpoint's copy");
+	unsigned recoveries = 0;
+	for (unsigned i = 0; i < rig.event_count; i++)
+		recoveries += rig.events[i].type == CV_EVENT_RECOVERY;
+	cr_assert_eq(recoveries, 1, "one vend, one recovery decision");
+	cr_assert_eq(rig_lane(0).config.count, count, "nor is its item taken twice");
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
+}
+
+Test(checkpoint, the_interval_is_validated)
+{
+	rig_teardown();
+	rig_setup();
+	rig.config.checkpoint_records = 100;
+	cr_assert_eq(rig_start(), CV_E_INVAL);
+	rig.config.checkpoint_records = 0;
+	cr_assert_eq(rig_start(), CV_OK, "0 turns checkpoints off");
+}
