@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh gcc libc6-dev meson ninja-build pkg-config libcriterion-dev doxygen
+scripts/deps.sh gcc libc6-dev meson ninja-build pkg-config libcriterion-dev doxygen \
+	libsqlite3-dev valgrind
 
 build=build-test
 if [ -f "$build/build.ninja" ]; then
