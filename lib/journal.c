@@ -5,6 +5,9 @@
  * u64 seq | payload | u32 CRC32C over everything before it. All integers are
  * little-endian, so the MCU port reads the same bytes. */
 #include "machine_private.h"
+#ifdef CV_HAVE_CRYPTO
+#include "journal_seal.h"
+#endif
 
 
 void cv_journal_writer_init(struct cv_journal_writer *w)
@@ -80,6 +83,25 @@ static void cv_journal_sync_failed(struct cv_machine *m, enum cv_status rc)
 	cv_journal_fail(m, rc);
 }
 
+/* The payload as stored: plain, or nonce | ciphertext | tag with the header
+ * (final length and flags included) as associated data. */
+static size_t cv_journal_put_payload(struct cv_machine *m, uint8_t *record, const struct cv_journal_writer *w)
+{
+#ifdef CV_HAVE_CRYPTO
+	if (m->sealed) {
+		uint8_t nonce[CV_JOURNAL_SEAL_NONCE];
+		m->config.platform->random_bytes(m->config.platform_ctx, nonce, sizeof(nonce));
+		cv_journal_seal(m->journal_key, nonce, record, CV_JOURNAL_HEADER_SIZE, w->bytes, w->length,
+				record + CV_JOURNAL_HEADER_SIZE);
+		return w->length + CV_JOURNAL_SEAL_OVERHEAD;
+	}
+#else
+	(void)m; /* Init refuses a key without the crypto module. */
+#endif
+	memcpy(record + CV_JOURNAL_HEADER_SIZE, w->bytes, w->length);
+	return w->length;
+}
+
 uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type type,
 			   const struct cv_journal_writer *w)
 {
@@ -87,22 +109,24 @@ uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type typ
 	CV_ASSERT(!w->overflow);
 	if (m->journal_fault)
 		return 0;
-	uint8_t record[CV_JOURNAL_HEADER_SIZE + CV_JOURNAL_PAYLOAD_MAX + CV_JOURNAL_TRAILER_SIZE];
+	uint8_t record[CV_JOURNAL_RECORD_MAX];
 	struct cv_journal_writer header;
 	uint64_t seq = m->last_seq + 1;
-	uint32_t length = (uint32_t)(CV_JOURNAL_HEADER_SIZE + w->length + CV_JOURNAL_TRAILER_SIZE);
+	size_t body = w->length + (m->sealed ? CV_JOURNAL_SEAL_OVERHEAD_MAX : 0);
+	uint32_t length = (uint32_t)(CV_JOURNAL_HEADER_SIZE + body + CV_JOURNAL_TRAILER_SIZE);
 
 	cv_journal_writer_init(&header);
 	cv_journal_put_u32(&header, length);
 	cv_journal_put_u16(&header, (uint16_t)type);
-	cv_journal_put_u16(&header, 0);
+	cv_journal_put_u16(&header, m->sealed ? CV_JOURNAL_FLAG_SEALED : 0);
 	cv_journal_put_u32(&header, m->epoch);
 	cv_journal_put_u64(&header, seq);
 	memcpy(record, header.bytes, CV_JOURNAL_HEADER_SIZE);
-	memcpy(record + CV_JOURNAL_HEADER_SIZE, w->bytes, w->length);
-	uint32_t crc = cv_crc32c(0, record, CV_JOURNAL_HEADER_SIZE + w->length);
+	size_t stored = cv_journal_put_payload(m, record, w);
+	CV_ASSERT(stored == body);
+	uint32_t crc = cv_crc32c(0, record, CV_JOURNAL_HEADER_SIZE + body);
 	for (unsigned i = 0; i < 4; i++)
-		record[CV_JOURNAL_HEADER_SIZE + w->length + i] = (uint8_t)(crc >> (8 * i));
+		record[CV_JOURNAL_HEADER_SIZE + body + i] = (uint8_t)(crc >> (8 * i));
 
 	enum cv_status rc = m->config.storage->append(m->config.storage_ctx, seq, record, length);
 	if (rc != CV_OK) {

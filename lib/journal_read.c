@@ -3,6 +3,9 @@
 #include "journal_read.h"
 
 #include "machine_private.h"
+#ifdef CV_HAVE_CRYPTO
+#include "journal_seal.h"
+#endif
 
 static uint64_t cv_le_get(const uint8_t *p, unsigned size)
 {
@@ -77,8 +80,34 @@ static enum cv_status cv_journal_classify_bad(const struct cv_storage_ops *ops, 
 	return CV_OK;
 }
 
+/* A record's payload as the callback sees it: opened if sealed. Sealing must
+ * match the key: all records sealed with it, or none without one. */
+static enum cv_status cv_journal_open_payload(const uint8_t *key, const uint8_t *buf, struct cv_journal_record *r,
+					      uint8_t *plain)
+{
+	uint16_t flags = (uint16_t)cv_le_get(buf + 6, 2);
+	if (flags == 0)
+		return key == NULL ? CV_OK : CV_E_CORRUPT;
+	if (flags != CV_JOURNAL_FLAG_SEALED || key == NULL)
+		return CV_E_CORRUPT;
+#ifdef CV_HAVE_CRYPTO
+	size_t length = 0;
+	enum cv_status rc = cv_journal_unseal(key, buf, CV_JOURNAL_HEADER_SIZE, r->payload, r->payload_length, plain,
+					      &length);
+	if (rc != CV_OK)
+		return rc;
+	r->payload = plain;
+	r->payload_length = length;
+	return CV_OK;
+#else
+	(void)r;
+	(void)plain;
+	return CV_E_CORRUPT; /* No key can exist in a build without sealing. */
+#endif
+}
+
 enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, uint64_t start, uint64_t first_seq,
-			       cv_journal_record_fn fn, void *arg, struct cv_journal_scan *out)
+			       const uint8_t *key, cv_journal_record_fn fn, void *arg, struct cv_journal_scan *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!CV_OPS_HAS(struct cv_storage_ops, ops, read))
@@ -86,6 +115,7 @@ enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, uint
 	if (first_seq == 0)
 		return CV_E_INVAL;
 	uint8_t buf[CV_JOURNAL_RECORD_MAX];
+	uint8_t plain[CV_JOURNAL_RECORD_MAX];
 	uint64_t offset = start;
 	out->last_seq = first_seq - 1;
 	out->valid_length = start;
@@ -109,7 +139,7 @@ enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, uint
 		};
 		/* A sound record out of order was not torn: it was moved, replayed
 		 * or lost its predecessor. That is corruption, never skipped. */
-		if (record.seq != out->last_seq + 1) {
+		if (record.seq != out->last_seq + 1 || cv_journal_open_payload(key, buf, &record, plain) != CV_OK) {
 			out->bad_offset = offset;
 			return CV_E_CORRUPT;
 		}

@@ -16,7 +16,11 @@
 #define CV_JOURNAL_HEADER_SIZE 20
 #define CV_JOURNAL_TRAILER_SIZE 4
 #define CV_JOURNAL_RECORD_MIN (CV_JOURNAL_HEADER_SIZE + CV_JOURNAL_TRAILER_SIZE)
-#define CV_JOURNAL_RECORD_MAX (CV_JOURNAL_RECORD_MIN + CV_JOURNAL_PAYLOAD_MAX)
+/* A sealed payload carries a 24-byte nonce and a 16-byte tag more. */
+#define CV_JOURNAL_SEAL_OVERHEAD_MAX 40
+/* Header flag of a sealed record; the only flag there is. */
+#define CV_JOURNAL_FLAG_SEALED 0x0001u
+#define CV_JOURNAL_RECORD_MAX (CV_JOURNAL_RECORD_MIN + CV_JOURNAL_PAYLOAD_MAX + CV_JOURNAL_SEAL_OVERHEAD_MAX)
 
 /* One record as read back; payload points into the reader's buffer and is
  * valid only during the callback. */
@@ -48,9 +52,12 @@ typedef bool (*cv_journal_record_fn)(void *arg, const struct cv_journal_record *
  * last thing in the journal: no more than one record's bytes from its start
  * to the end, or nothing but zeros there (a file system's zero fill). Any
  * other bad record, and any sound record out of sequence, is CV_E_CORRUPT:
- * money records are never skipped or cut away. CV_E_NOTSUP without read. */
+ * money records are never skipped or cut away. CV_E_NOTSUP without read.
+ * With a key (32 bytes) every record must be sealed and open with it; without
+ * one, none may be sealed; anything else is CV_E_CORRUPT, as is a sealed
+ * record that fails authentication. Callbacks see the opened payload. */
 enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, uint64_t start, uint64_t first_seq,
-			       cv_journal_record_fn fn, void *arg, struct cv_journal_scan *out);
+			       const uint8_t *key, cv_journal_record_fn fn, void *arg, struct cv_journal_scan *out);
 
 /* Little-endian payload reader, the mirror of the engine's writer. Running
  * past the end (or a string longer than its field) is sticky: check `bad`

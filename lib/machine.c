@@ -3,10 +3,34 @@
 #include <stdlib.h>
 
 #include "machine_private.h"
+#ifdef CV_HAVE_CRYPTO
+#include "journal_seal.h"
+#endif
 
 CV_EXPORT size_t cv_machine_size(void)
 {
 	return sizeof(struct cv_machine);
+}
+
+CV_EXPORT bool cv_machine_sealing_available(void)
+{
+#ifdef CV_HAVE_CRYPTO
+	return true;
+#else
+	return false;
+#endif
+}
+
+/* Secrets are wiped after use: the machine's copy of the journal key. */
+static void cv_machine_wipe_key(struct cv_machine *m)
+{
+#ifdef CV_HAVE_CRYPTO
+	cv_journal_wipe(m->journal_key, sizeof(m->journal_key));
+#else
+	/* Never set without the crypto module: init refuses a key. */
+	CV_ASSERT(!m->sealed);
+#endif
+	m->sealed = false;
 }
 
 void cv_machine_emit(struct cv_machine *m, struct cv_event *event)
@@ -172,6 +196,12 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 	memset(m, 0, sizeof(*m));
 	m->config = *config;
 	m->config.lanes = NULL; /* Copied below; the caller's array is not kept. */
+	/* The key is copied, never referenced: the caller may wipe theirs. */
+	m->config.journal_key = NULL;
+	if (config->journal_key != NULL) {
+		memcpy(m->journal_key, config->journal_key, CV_JOURNAL_KEY_LEN);
+		m->sealed = true;
+	}
 	for (uint16_t i = 0; i < config->lane_count; i++)
 		cv_lane_init(&m->lanes[i], &config->lanes[i]);
 	cv_event_queue_init(&m->queue);
@@ -187,6 +217,7 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 	rc = cv_recovery_replay(m, &recovery);
 	if (rc != CV_OK) {
 		cv_machine_close_backends(m);
+		cv_machine_wipe_key(m);
 		return rc;
 	}
 	cv_machine_journal_start(m, recovery.fresh);
@@ -197,6 +228,7 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 	if (m->journal_fault) {
 		/* A machine that cannot even journal its start cannot sell. */
 		cv_machine_close_backends(m);
+		cv_machine_wipe_key(m);
 		return m->journal_error;
 	}
 	cv_machine_show_idle(m);
@@ -225,6 +257,7 @@ CV_EXPORT void cv_machine_deinit(struct cv_machine *m)
 	CV_ASSERT(!m->in_listener);
 	cv_journal_flush_now(m);
 	cv_machine_close_backends(m);
+	cv_machine_wipe_key(m);
 }
 
 CV_EXPORT enum cv_status cv_machine_new(const struct cv_machine_config *config, struct cv_machine **out)

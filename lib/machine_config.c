@@ -74,6 +74,8 @@ static enum cv_status cv_lanes_validate(const struct cv_machine_config *c)
 
 enum cv_status cv_machine_config_validate(const struct cv_machine_config *c)
 {
+	if (c->journal_key != NULL && !cv_machine_sealing_available())
+		return CV_E_NOTSUP;
 	if (!cv_str_is_terminated(c->machine_id, sizeof(c->machine_id)) || c->machine_id[0] == '\0')
 		return CV_E_INVAL;
 	if (!cv_str_is_terminated(c->currency, sizeof(c->currency)) || !cv_currency_is_valid(c->currency))

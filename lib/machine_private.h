@@ -107,6 +107,8 @@ struct cv_machine {
 	uint64_t sync_deadline_ms;    /* A sync not confirmed by then is asked again. */
 	uint64_t unsynced_since_ms;   /* When the oldest record not yet asked to sync was appended. */
 	uint32_t epoch;               /* This life's boot epoch, one above the journal's last. */
+	bool sealed;                  /* Every record is sealed with journal_key. */
+	uint8_t journal_key[CV_JOURNAL_KEY_LEN];
 	uint64_t journal_end;         /* Offset just past the last record appended. */
 	/* Checkpoints: the one the storage remembers, and one written but not yet durable. */
 	bool has_checkpoint;

@@ -258,9 +258,14 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 		m->checkpoint_offset = start;
 		m->checkpoint_seq = m->checkpoint_written_seq = first_seq;
 	}
-	enum cv_status rc = cv_journal_scan(ops, m->config.storage_ctx, start, first_seq, cv_replay_record, &rp, &scan);
+	const uint8_t *key = m->sealed ? m->journal_key : NULL;
+	enum cv_status rc = cv_journal_scan(ops, m->config.storage_ctx, start, first_seq, key, cv_replay_record, &rp,
+					    &scan);
 	if (rc == CV_OK)
 		rc = rp.status;
+	/* A remembered checkpoint the journal no longer holds: cut or swapped. */
+	if (rc == CV_OK && m->has_checkpoint && scan.records == 0)
+		rc = CV_E_CORRUPT;
 	if (rc != CV_OK)
 		return rc;
 	if (scan.torn_bytes > 0) {

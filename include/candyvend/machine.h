@@ -79,6 +79,9 @@ struct cv_machine_config {
 	struct cv_timeouts timeouts;          /**< Every wait; 0 is invalid. */
 	uint8_t lookup_attempts_max;   /**< Lookups of an unknown authorization before voiding it (1..20, default 3). */
 	uint16_t settle_attempts_max;  /**< Sends of one capture or void before giving up (1..1000, default 20). */
+	const uint8_t *journal_key;    /**< ::CV_JOURNAL_KEY_LEN bytes to seal every journal record with
+					    (XChaCha20-Poly1305), or NULL for plain records. Copied at init and
+					    wiped at deinit; the caller wipes its own copy. Needs the crypto module. */
 	uint32_t checkpoint_records;   /**< Journal records between checkpoints (0: none; else 256..10^6, default 4096).
 					    Needs a storage with checkpoint_set; opening then reads only from the last one. */
 	const struct cv_platform_ops *platform;   /**< Required. */
@@ -101,6 +104,15 @@ struct cv_machine_config {
  * @param config The configuration to fill.
  */
 void cv_machine_config_default(struct cv_machine_config *config);
+
+/** @brief Size of a journal sealing key. */
+#define CV_JOURNAL_KEY_LEN 32
+
+/**
+ * @brief Whether this build can seal the journal (the crypto module, libsodium).
+ * @return true if cv_machine_config::journal_key may be set.
+ */
+bool cv_machine_sealing_available(void);
 
 /** @brief Running totals of a machine since init. */
 struct cv_machine_stats {
@@ -151,11 +163,16 @@ size_t cv_machine_size(void);
  * @retval CV_E_NOMEM if @p size is too small or @p memory misaligned.
  * @retval CV_E_VERSION if a backend table is too old or too small, or the
  *         journal was written in a newer format.
+ * @retval CV_E_NOTSUP if a journal key is given but this build cannot seal
+ *         (see cv_machine_sealing_available()).
  * @retval CV_E_FULL, CV_E_IO if the journal cannot take the start records
  *         (the backends are closed again).
  * @retval CV_E_CORRUPT if the journal is damaged anywhere but its tail, does
  *         not start with a file header, or holds more open vends than
- *         ::CV_VENDS_MAX: the machine must not sell on a journal it can't trust.
+ *         ::CV_VENDS_MAX; also for a sealed record that fails authentication
+ *         (tampered, moved, replayed, wrong key), an unsealed record in a
+ *         sealed journal, or a sealed journal opened without its key: the
+ *         machine must not sell on a journal it can't trust.
  * @retval other the first backend open error.
  */
 enum cv_status cv_machine_init(void *memory, size_t size, const struct cv_machine_config *config,

@@ -263,7 +263,7 @@ static void cut_check_journal(const char *what)
 		first_seq = run.ram.checkpoint_seq;
 	}
 	struct cv_journal_scan scan;
-	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &run.ram, start, first_seq, NULL, NULL, &scan), CV_OK,
+	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &run.ram, start, first_seq, NULL, NULL, NULL, &scan), CV_OK,
 		     "%s: the final journal does not scan", what);
 	cr_assert_eq(scan.torn_bytes, 0, "%s: a torn tail survived the restart", what);
 }

@@ -39,7 +39,7 @@ static bool record_seen(void *arg, const struct cv_journal_record *r)
 static struct cv_journal_scan scan(enum cv_status expected)
 {
 	struct cv_journal_scan result;
-	enum cv_status rc = cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, NULL, &result);
+	enum cv_status rc = cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, NULL, NULL, &result);
 	cr_assert_eq(rc, expected, "scan: %s", cv_status_name(rc));
 	return result;
 }
@@ -63,7 +63,7 @@ Test(journal_read, an_engine_journal_reads_back_whole)
 	rig_vend_no_drop(1);
 	struct seen s = {0};
 	struct cv_journal_scan r;
-	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, record_seen, &s, &r), CV_OK);
+	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, record_seen, &s, &r), CV_OK);
 	cr_assert_eq(r.records, rig_stats().journal_records);
 	cr_assert_eq(s.count, r.records);
 	cr_assert_eq(r.last_seq, r.records);
@@ -78,7 +78,7 @@ Test(journal_read, an_empty_journal_is_clean)
 	rig_setup();
 	cv_ram_storage_init(&rig.storage, rig.journal, sizeof(rig.journal));
 	struct cv_journal_scan r;
-	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, NULL, &r), CV_OK);
+	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, NULL, NULL, &r), CV_OK);
 	cr_assert_eq(r.records, 0);
 	cr_assert_eq(r.valid_length, 0);
 }
@@ -166,7 +166,7 @@ Test(journal_read, the_callback_can_stop_the_scan)
 	rig_vend_ok(0);
 	struct seen s = {.stop_after = 3};
 	struct cv_journal_scan r;
-	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, record_seen, &s, &r), CV_OK);
+	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, record_seen, &s, &r), CV_OK);
 	cr_assert_eq(s.count, 3);
 	cr_assert_eq(r.records, 3);
 }
@@ -176,7 +176,7 @@ Test(journal_read, a_storage_without_read_cannot_be_scanned)
 	struct cv_storage_ops no_read = cv_ram_storage_ops;
 	no_read.read = NULL;
 	struct cv_journal_scan r;
-	cr_assert_eq(cv_journal_scan(&no_read, &rig.storage, 0, 1, NULL, NULL, &r), CV_E_NOTSUP);
+	cr_assert_eq(cv_journal_scan(&no_read, &rig.storage, 0, 1, NULL, NULL, NULL, &r), CV_E_NOTSUP);
 }
 
 Test(journal_read, an_insane_length_near_the_end_is_a_torn_tail)

@@ -55,7 +55,7 @@ Test(recovery, a_clean_restart_resolves_nothing_and_keeps_numbering)
 	uint32_t b = rig_vend_ok(0);
 	cr_assert_gt(b, a, "vend numbers go on after a restart");
 	struct cv_journal_scan scan;
-	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, NULL, &scan), CV_OK);
+	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, NULL, NULL, &scan), CV_OK);
 	cr_assert_eq(scan.torn_bytes, 0);
 	cr_assert_eq(scan.valid_length, rig.storage.length);
 }
@@ -207,7 +207,7 @@ Test(recovery, a_torn_tail_is_cut_and_reported)
 	cr_assert_eq(first_recovery()->torn_bytes, sizeof(torn));
 	rig_vend_ok(1);
 	struct cv_journal_scan scan;
-	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, NULL, &scan), CV_OK);
+	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, NULL, NULL, &scan), CV_OK);
 	cr_assert_eq(scan.torn_bytes, 0, "what came after the cut is whole");
 }
 

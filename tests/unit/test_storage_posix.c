@@ -548,7 +548,7 @@ Test(posix_engine, the_files_hold_what_ram_storage_would)
 
 	/* Every segment file holds whole records. */
 	struct cv_journal_scan scan;
-	cr_assert_eq(cv_journal_scan(&cv_posix_storage_ops, store, 0, 1, NULL, NULL, &scan), CV_OK);
+	cr_assert_eq(cv_journal_scan(&cv_posix_storage_ops, store, 0, 1, NULL, NULL, NULL, &scan), CV_OK);
 	cr_assert_eq(scan.valid_length, ram_length);
 	cr_assert_eq(scan.torn_bytes, 0);
 	cr_assert_eq(rig.m->durable_seq, rig.m->last_seq, "every completion arrived");
@@ -569,7 +569,7 @@ Test(posix_engine, a_restart_reads_the_files_and_goes_on)
 	uint32_t next = rig_vend_ok(0);
 	cr_assert_gt(next, last, "vend numbers go on after a restart");
 	struct cv_journal_scan scan;
-	cr_assert_eq(cv_journal_scan(&cv_posix_storage_ops, store, 0, 1, NULL, NULL, &scan), CV_OK);
+	cr_assert_eq(cv_journal_scan(&cv_posix_storage_ops, store, 0, 1, NULL, NULL, NULL, &scan), CV_OK);
 	cr_assert_eq(scan.valid_length, cv_posix_storage_length(store));
 }
 
@@ -620,7 +620,7 @@ Test(posix_engine, a_torn_tail_in_the_files_is_cut_on_restart)
 	cr_assert_eq(recovery->torn_bytes, sizeof(torn));
 	rig_vend_ok(1);
 	struct cv_journal_scan scan;
-	cr_assert_eq(cv_journal_scan(&cv_posix_storage_ops, store, 0, 1, NULL, NULL, &scan), CV_OK);
+	cr_assert_eq(cv_journal_scan(&cv_posix_storage_ops, store, 0, 1, NULL, NULL, NULL, &scan), CV_OK);
 	cr_assert_eq(scan.torn_bytes, 0, "what came after the cut is whole");
 	cr_assert_eq(scan.valid_length, cv_posix_storage_length(store));
 	cr_assert_gt(scan.valid_length, length);
