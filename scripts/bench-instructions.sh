@@ -13,9 +13,20 @@ if ! command -v valgrind >/dev/null; then
 fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-valgrind --tool=callgrind --toggle-collect=bench_vends --callgrind-out-file="$out" \
-	"$bench" "$vends" >/dev/null 2>&1
-total=$(awk '/^summary:/ {print $2}' "$out")
-per_vend=$((total / vends))
+
+# Instructions per vend of one run; "sealed" seals every journal record.
+count() {
+	valgrind --tool=callgrind --toggle-collect=bench_vends --callgrind-out-file="$out" \
+		"$bench" "$vends" "$@" >/dev/null 2>&1 || return 1
+	echo $(($(awk '/^summary:/ {print $2}' "$out") / vends))
+}
+
+per_vend=$(count)
 echo "bench: instructions_per_vend $per_vend instructions"
 awk -v p="$per_vend" -v t="$target" 'BEGIN { printf "bench: instructions_per_vend_vs_target %.3f ratio (target <= 1.000 for %d)\n", p / t, t }'
+if sealed=$(count sealed); then
+	echo "bench: instructions_per_vend_sealed $sealed instructions"
+	awk -v s="$sealed" -v p="$per_vend" 'BEGIN { printf "bench: sealing_cost_ratio %.3f ratio (sealed / plain)\n", s / p }'
+else
+	echo "bench: instructions_per_vend_sealed SKIPPED (built without the crypto module)"
+fi

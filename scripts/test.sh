@@ -6,13 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh gcc libc6-dev meson ninja-build pkg-config libcriterion-dev doxygen \
-	libsqlite3-dev valgrind
+	libsodium-dev libsqlite3-dev valgrind
 
 build=build-test
 if [ -f "$build/build.ninja" ]; then
-	meson setup --reconfigure "$build" -Db_sanitize=address,undefined -Dwerror=true >/dev/null
+	meson setup --reconfigure "$build" -Db_sanitize=address,undefined -Dwerror=true -Dcrypto=enabled >/dev/null
 else
-	meson setup "$build" -Db_sanitize=address,undefined -Dwerror=true >/dev/null
+	meson setup "$build" -Db_sanitize=address,undefined -Dwerror=true -Dcrypto=enabled >/dev/null
 fi
 meson compile -C "$build"
 

@@ -31,7 +31,9 @@ static void bench_on_event(struct cv_machine *m, const struct cv_event *e, void 
 		b->captured++;
 }
 
-static void bench_setup(struct bench *b, unsigned vends)
+static const uint8_t bench_key[CV_JOURNAL_KEY_LEN] = {9, 8, 7, 6, 5, 4, 3, 2, 1};
+
+static void bench_setup(struct bench *b, unsigned vends, bool sealed)
 {
 	struct cv_sim_config sc;
 	cv_sim_config_default(&sc);
@@ -73,6 +75,7 @@ static void bench_setup(struct bench *b, unsigned vends)
 	c.storage_ctx = &b->storage;
 	c.on_event = bench_on_event;
 	c.user_data = b;
+	c.journal_key = sealed ? bench_key : NULL;
 	b->memory = aligned_alloc(CV_MACHINE_ALIGN, (cv_machine_size() + 15) / 16 * 16);
 	if (cv_machine_init(b->memory, cv_machine_size(), &c, &b->m) != CV_OK)
 		exit(1);
@@ -104,13 +107,18 @@ __attribute__((noinline)) void bench_vends(struct bench *b, unsigned count)
 int main(int argc, char **argv)
 {
 	unsigned count = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000;
-	if (count == 0 || count > 3000) {
-		fprintf(stderr, "usage: %s [vends 1..3000]\n", argv[0]);
+	bool sealed = argc > 2 && strcmp(argv[2], "sealed") == 0;
+	if (count == 0 || count > 3000 || (argc > 2 && !sealed)) {
+		fprintf(stderr, "usage: %s [vends 1..3000] [sealed]\n", argv[0]);
 		return 2;
+	}
+	if (sealed && !cv_machine_sealing_available()) {
+		fprintf(stderr, "%s: built without the crypto module\n", argv[0]);
+		return 77;
 	}
 	struct bench b;
 	memset(&b, 0, sizeof(b));
-	bench_setup(&b, count);
+	bench_setup(&b, count, sealed);
 	bench_vends(&b, count);
 	struct cv_machine_stats st;
 	cv_machine_stats(b.m, &st);

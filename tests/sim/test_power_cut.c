@@ -54,6 +54,9 @@ struct cut_run {
 };
 
 static struct cut_run run;
+/* The journal key of the sealed variants, or NULL. */
+static const uint8_t *cut_key;
+static const uint8_t cut_sealing_key[CV_JOURNAL_KEY_LEN] = {7, 7, 7, 7, 1, 2, 3, 4};
 
 static void cut_on_event(struct cv_machine *m, const struct cv_event *e, void *user_data)
 {
@@ -113,6 +116,7 @@ static enum cv_status cut_machine_start(void)
 	c.storage = &crash_storage_ops;
 	c.storage_ctx = &run.cs;
 	c.on_event = cut_on_event;
+	c.journal_key = cut_key;
 	return cv_machine_init(run.memory, cv_machine_size(), &c, &run.m);
 }
 
@@ -263,7 +267,7 @@ static void cut_check_journal(const char *what)
 		first_seq = run.ram.checkpoint_seq;
 	}
 	struct cv_journal_scan scan;
-	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &run.ram, start, first_seq, NULL, NULL, NULL, &scan), CV_OK,
+	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &run.ram, start, first_seq, cut_key, NULL, NULL, &scan), CV_OK,
 		     "%s: the final journal does not scan", what);
 	cr_assert_eq(scan.torn_bytes, 0, "%s: a torn tail survived the restart", what);
 }
@@ -349,11 +353,13 @@ static void cut_every_operation(enum crash_mode mode)
 
 Test(power_cut, at_every_operation_unsynced_writes_are_dropped, .timeout = 600)
 {
+	cut_key = NULL;
 	cut_every_operation(CRASH_DROP);
 }
 
 Test(power_cut, at_every_operation_the_newest_write_is_torn, .timeout = 600)
 {
+	cut_key = NULL;
 	cut_every_operation(CRASH_TEAR);
 }
 
@@ -441,7 +447,7 @@ static void cut_random_customer(void)
 	}
 }
 
-Test(power_cut, random_customers_through_random_power_cuts, .timeout = 600)
+static void cut_random_run(void)
 {
 	uint64_t seed = 20261124;
 	const char *env = getenv("CV_TEST_SEED");
@@ -498,4 +504,26 @@ Test(power_cut, random_customers_through_random_power_cuts, .timeout = 600)
 	cr_assert_gt(run.ram.base, 0, "no checkpoint ever let the journal be trimmed");
 	cr_assert_gt(cuts, customers / 60, "too few power cuts to mean much");
 	cut_teardown();
+}
+
+Test(power_cut, random_customers_through_random_power_cuts, .timeout = 600)
+{
+	cut_key = NULL;
+	cut_random_run();
+}
+
+Test(power_cut, random_customers_through_random_power_cuts_sealed, .timeout = 600)
+{
+	if (!cv_machine_sealing_available())
+		cr_skip_test("SKIPPED: built without the crypto module (-Dcrypto=enabled)");
+	cut_key = cut_sealing_key;
+	cut_random_run();
+}
+
+Test(power_cut, at_every_operation_of_a_sealed_journal_the_newest_write_is_torn, .timeout = 600)
+{
+	if (!cv_machine_sealing_available())
+		cr_skip_test("SKIPPED: built without the crypto module (-Dcrypto=enabled)");
+	cut_key = cut_sealing_key;
+	cut_every_operation(CRASH_TEAR);
 }
