@@ -148,8 +148,9 @@ size_t cv_machine_size(void);
  * previous life), it is read back first: lane stock, prices and service
  * state come from it, a torn tail is cut off, and every vend it left open is
  * resolved: nothing is ever dispensed after a restart; a hold is voided
- * unless a verified drop had been recorded, in which case the capture is
- * resent with the same key. Each decision is reported as a
+ * unless the vend had reached ::CV_VEND_STATE_CAPTURE_PENDING (the record
+ * that stands for its verified drop), in which case the capture is resent
+ * with the same key. Each decision is reported as a
  * ::CV_EVENT_RECOVERY to the listener during this call. On success a
  * "machine started" record is journaled and the display shows
  * ::CV_MSG_CHOOSE_PRODUCT.
