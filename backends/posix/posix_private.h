@@ -40,8 +40,20 @@ struct cv_posix_storage {
 	 * that failed) or durability is in doubt (a failed fdatasync): every
 	 * later append and sync then fails. */
 	bool broken;
+	/* The checkpoint the file `checkpoint` holds, as far as this storage
+	 * knows it durable: the limit of trim(). */
+	bool has_checkpoint;
+	uint64_t checkpoint_offset;
+	uint64_t checkpoint_seq;
 	struct cv_machine *machine;
 };
+
+/* Where the journal's bytes begin: the first segment's start (above 0 once
+ * trimmed), or the end when there is no segment. */
+static inline uint64_t cv_posix_first_start(const struct cv_posix_storage *s)
+{
+	return s->segment_count > 0 ? s->segments[0].start : s->length;
+}
 
 /* posix_segment.c: files and the directory. Every function answers a status
  * (CV_OK or CV_E_IO unless told) and retries on EINTR. */
@@ -62,5 +74,16 @@ enum cv_status cv_posix_write_all(int fd, const void *buf, size_t length);
 enum cv_status cv_posix_pread_all(int fd, void *buf, size_t length, uint64_t offset);
 enum cv_status cv_posix_fdatasync(struct cv_posix_storage *s, int fd);
 void cv_posix_close_fd(int *fd);
+
+/* posix_checkpoint.c: the file `checkpoint`, replaced atomically through
+ * `checkpoint.tmp`. */
+/* Reads it: CV_OK, CV_E_NOT_FOUND (no file), CV_E_CORRUPT (not one we
+ * wrote whole) or CV_E_IO. */
+enum cv_status cv_posix_checkpoint_load(const struct cv_posix_storage *s, uint64_t *offset, uint64_t *seq);
+/* Writes the tmp file, fdatasyncs it, renames it over `checkpoint` and
+ * fsyncs the directory; on failure the tmp file is removed (best effort). */
+enum cv_status cv_posix_checkpoint_store(const struct cv_posix_storage *s, uint64_t offset, uint64_t seq);
+/* Removes a tmp file a crash left behind, if any. */
+void cv_posix_checkpoint_remove_tmp(const struct cv_posix_storage *s);
 
 #endif

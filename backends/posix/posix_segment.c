@@ -150,9 +150,10 @@ enum cv_status cv_posix_scan(struct cv_posix_storage *s)
 	if (rc != CV_OK)
 		return rc;
 	qsort(s->segments, s->segment_count, sizeof(s->segments[0]), cv_posix_segment_compare);
-	/* Contiguous from 0: a missing, overlapping or shortened segment means
-	 * records are lost or doubled, which only a person can sort out. */
-	uint64_t expected = 0;
+	/* Contiguous from the first segment (which starts above 0 once the
+	 * journal was trimmed): a missing, overlapping or shortened segment
+	 * means records are lost or doubled, which only a person can sort out. */
+	uint64_t expected = s->segment_count > 0 ? s->segments[0].start : 0;
 	for (uint32_t i = 0; i < s->segment_count; i++) {
 		const struct cv_posix_segment *seg = &s->segments[i];
 		if (seg->start != expected || seg->size > UINT64_MAX - seg->start)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <candyvend/event.h>
@@ -162,6 +163,8 @@ static enum cv_status cv_posix_storage_read(void *ctx, uint64_t offset, void *bu
 	if (length_out == NULL || (buf == NULL && size > 0))
 		return CV_E_INVAL;
 	*length_out = 0;
+	if (offset < cv_posix_first_start(s))
+		return CV_E_NOT_FOUND; /* Trimmed away. */
 	uint8_t *out = buf;
 	size_t done = 0;
 	for (uint32_t i = offset < s->length ? cv_posix_find(s, offset) : s->segment_count;
@@ -185,11 +188,14 @@ static enum cv_status cv_posix_storage_read(void *ctx, uint64_t offset, void *bu
 }
 
 /* Deletes the segments that start at or after length, last first, so that
- * a crash in between leaves a contiguous prefix; then makes it durable. */
+ * a crash in between leaves a contiguous prefix; then makes it durable. A
+ * trimmed journal's first segment is kept, cut empty by the caller: its name
+ * is where the journal begins. */
 static enum cv_status cv_posix_delete_from(struct cv_posix_storage *s, uint64_t length)
 {
 	bool deleted = false;
-	while (s->segment_count > 0 && cv_posix_last(s)->start >= length) {
+	while (s->segment_count > 0 && cv_posix_last(s)->start >= length &&
+	       (s->segment_count > 1 || cv_posix_last(s)->start == 0)) {
 		char name[CV_POSIX_SEGMENT_NAME_SIZE];
 		uint32_t index = s->segment_count - 1;
 		cv_posix_segment_name(name, s->segments[index].start);
@@ -241,7 +247,8 @@ static enum cv_status cv_posix_storage_truncate(void *ctx, uint64_t length)
 	struct cv_posix_storage *s = ctx;
 	if (s->broken)
 		return CV_E_IO;
-	if (length > s->length)
+	if (length > s->length || length < cv_posix_first_start(s) ||
+	    (s->has_checkpoint && length < s->checkpoint_offset))
 		return CV_E_INVAL;
 	if (length == s->length)
 		return CV_OK;
@@ -253,6 +260,92 @@ static enum cv_status cv_posix_storage_truncate(void *ctx, uint64_t length)
 		return rc;
 	}
 	return CV_OK;
+}
+
+/* A checkpoint outside the bytes the journal has would open on nothing. */
+static bool cv_posix_holds(const struct cv_posix_storage *s, uint64_t offset)
+{
+	return offset >= cv_posix_first_start(s) && offset <= s->length;
+}
+
+static enum cv_status cv_posix_storage_checkpoint_set(void *ctx, uint64_t offset, uint64_t seq)
+{
+	struct cv_posix_storage *s = ctx;
+	if (s->broken)
+		return CV_E_IO;
+	if (!cv_posix_holds(s, offset))
+		return CV_E_INVAL;
+	enum cv_status rc = cv_posix_checkpoint_store(s, offset, seq);
+	if (rc != CV_OK)
+		return rc; /* trim() keeps to the checkpoint known durable before. */
+	s->has_checkpoint = true;
+	s->checkpoint_offset = offset;
+	s->checkpoint_seq = seq;
+	return CV_OK;
+}
+
+static enum cv_status cv_posix_storage_checkpoint_get(void *ctx, uint64_t *offset, uint64_t *seq)
+{
+	struct cv_posix_storage *s = ctx;
+	if (offset == NULL || seq == NULL)
+		return CV_E_INVAL;
+	uint64_t at = 0, first = 0;
+	enum cv_status rc = cv_posix_checkpoint_load(s, &at, &first);
+	if (rc != CV_OK)
+		return rc;
+	if (!cv_posix_holds(s, at))
+		return CV_E_CORRUPT;
+	*offset = at;
+	*seq = first;
+	return CV_OK;
+}
+
+/* Unlinks the segments wholly below offset, oldest first, so that a crash
+ * in between leaves a contiguous suffix that still holds the checkpoint. */
+static enum cv_status cv_posix_unlink_below(struct cv_posix_storage *s, uint64_t offset, uint32_t *removed)
+{
+	*removed = 0;
+	/* The current (last) segment always stays: appends go on into it. */
+	while (*removed + 1 < s->segment_count) {
+		const struct cv_posix_segment *seg = &s->segments[*removed];
+		if (seg->size > offset - seg->start)
+			break; /* It holds offset (or starts after it). */
+		char name[CV_POSIX_SEGMENT_NAME_SIZE];
+		cv_posix_segment_name(name, seg->start);
+		if (s->read_fd >= 0 && s->read_index == *removed)
+			cv_posix_close_fd(&s->read_fd);
+		if (unlinkat(s->dir_fd, name, 0) != 0 && errno != ENOENT)
+			return CV_E_IO;
+		++*removed;
+	}
+	return CV_OK;
+}
+
+/* Only bytes before the remembered checkpoint may go: the storage must
+ * always hold the checkpoint it opens at. */
+static enum cv_status cv_posix_storage_trim(void *ctx, uint64_t offset)
+{
+	struct cv_posix_storage *s = ctx;
+	if (s->broken)
+		return CV_E_IO;
+	uint64_t limit = s->has_checkpoint ? s->checkpoint_offset : cv_posix_first_start(s);
+	if (!cv_posix_holds(s, offset) || offset > limit)
+		return CV_E_INVAL;
+	uint32_t removed = 0;
+	enum cv_status rc = cv_posix_unlink_below(s, offset, &removed);
+	if (removed > 0) {
+		/* Forget what is gone, even after a failure part way. */
+		s->segment_count -= removed;
+		memmove(s->segments, s->segments + removed, s->segment_count * sizeof(s->segments[0]));
+		if (s->read_fd >= 0)
+			s->read_index -= removed;
+		/* An unlink that a crash undoes only brings back a contiguous
+		 * prefix; the directory is synced so that it rarely does. */
+		enum cv_status sync_rc = cv_posix_sync_directory(s->dir_fd);
+		if (rc == CV_OK)
+			rc = sync_rc;
+	}
+	return rc;
 }
 
 static uint32_t cv_posix_storage_caps(void *ctx)
@@ -289,12 +382,35 @@ CV_POSIX_EXPORT const struct cv_storage_ops cv_posix_storage_ops = {
 	.sync = cv_posix_storage_sync,
 	.read = cv_posix_storage_read,
 	.truncate = cv_posix_storage_truncate,
+	.checkpoint_set = cv_posix_storage_checkpoint_set,
+	.checkpoint_get = cv_posix_storage_checkpoint_get,
+	.trim = cv_posix_storage_trim,
 };
 
 CV_POSIX_EXPORT void cv_posix_storage_config_default(struct cv_posix_storage_config *config)
 {
 	config->directory = NULL;
 	config->segment_size_bytes = CV_POSIX_STORAGE_SEGMENT_SIZE_DEFAULT;
+}
+
+/* A checkpoint file must point into the segments found, and a journal that
+ * begins above 0 must have one; a tmp file is a checkpoint_set that a crash
+ * interrupted before its rename, never read. */
+static enum cv_status cv_posix_open_checkpoint(struct cv_posix_storage *s)
+{
+	cv_posix_checkpoint_remove_tmp(s);
+	uint64_t offset = 0, seq = 0;
+	enum cv_status rc = cv_posix_checkpoint_load(s, &offset, &seq);
+	if (rc == CV_E_NOT_FOUND) /* Trimmed only behind a checkpoint: else the start is lost. */
+		return cv_posix_first_start(s) > 0 ? CV_E_CORRUPT : CV_OK;
+	if (rc != CV_OK)
+		return rc;
+	if (!cv_posix_holds(s, offset))
+		return CV_E_CORRUPT;
+	s->has_checkpoint = true;
+	s->checkpoint_offset = offset;
+	s->checkpoint_seq = seq;
+	return CV_OK;
 }
 
 /* Whatever was found may not be durable yet (its writer may have crashed
@@ -304,6 +420,8 @@ static enum cv_status cv_posix_open_files(struct cv_posix_storage *s, const char
 	enum cv_status rc = cv_posix_open_directory(directory, &s->dir_fd);
 	if (rc == CV_OK)
 		rc = cv_posix_scan(s);
+	if (rc == CV_OK)
+		rc = cv_posix_open_checkpoint(s);
 	if (rc == CV_OK && s->segment_count > 0)
 		rc = cv_posix_segment_open(s, s->segment_count - 1, O_WRONLY | O_APPEND, &s->write_fd);
 	if (rc == CV_OK)

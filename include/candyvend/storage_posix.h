@@ -22,8 +22,10 @@ extern "C" {
  * The journal is kept in an existing directory as segment files named
  * `journal-<16 lowercase hex digits>.cvj`, the digits being the logical
  * offset of the segment's first byte. The logical journal is the
- * concatenation of the segments in order of their offsets. Other files in
- * the directory are ignored.
+ * concatenation of the segments in order of their offsets; once trimmed
+ * (see below) it begins above offset 0. The file `checkpoint` remembers the
+ * last checkpoint; `checkpoint.tmp` is its replacement being written. Other
+ * files in the directory are ignored.
  *
  * ## Writing
  *
@@ -52,12 +54,55 @@ extern "C" {
  * syncing it: cv_posix_storage_open() syncs every existing segment and the
  * directory before it returns, so whatever the engine reads back is durable.
  *
+ * truncate() cuts the journal back (the engine cuts a torn tail on open):
+ * the segments after the new end are deleted, last first, and the one
+ * holding it is cut with ftruncate() and fdatasync()'ed. It answers
+ * ::CV_E_INVAL for a length past the end, before the first segment's start,
+ * or before the remembered checkpoint. A trimmed journal cut to nothing
+ * keeps its first segment as an empty file, so that it still begins where
+ * it did.
+ *
+ * ## Checkpoints and trimming
+ *
+ * checkpoint_set() writes the checkpoint's offset and sequence number with
+ * a CRC32C to `checkpoint.tmp` (28 bytes: magic `CVCP`, format version 1,
+ * offset, sequence number, all little-endian, then the CRC32C of the 24
+ * bytes before it), fdatasync()s it, renames it over `checkpoint` and
+ * fsync()s the directory before it returns ::CV_OK: after a crash the file
+ * holds the old checkpoint or the new one, whole. The offset must lie in
+ * the journal (from the first segment's start to the end, both included),
+ * else ::CV_E_INVAL; an I/O failure is ::CV_E_IO and the checkpoint known
+ * before stays the limit of trim(). After a failed fdatasync() of a segment
+ * (see Durability) it answers ::CV_E_IO.
+ *
+ * checkpoint_get() reads `checkpoint` again: ::CV_E_NOT_FOUND if there is
+ * none, ::CV_E_CORRUPT if it is not exactly such a file with a matching
+ * CRC32C or its offset lies outside the journal, ::CV_E_IO if it cannot be
+ * read.
+ *
+ * trim() unlinks, oldest first, every segment that lies wholly before the
+ * offset (its start plus its size at most the offset), then fsync()s the
+ * directory. The segment holding the offset and the current (last) segment
+ * are never unlinked, so up to one segment's worth of bytes before the
+ * offset may stay readable; reads before the first remaining segment answer
+ * ::CV_E_NOT_FOUND. The offset must lie in the journal and not after the
+ * remembered checkpoint, else ::CV_E_INVAL: the storage never gives up the
+ * checkpoint the engine opens at, and nothing is trimmed while no checkpoint
+ * is remembered. A crash part way leaves a contiguous suffix of segments
+ * that still holds the checkpoint. Trimming is what keeps a journal under
+ * ::CV_POSIX_STORAGE_SEGMENT_MAX segments for ever.
+ *
  * ## Opening
  *
- * On open the segments must be contiguous: the first starts at offset 0 and
- * each next one where the previous one ends (its start plus its file size).
- * A gap, an overlap, a missing first segment or a segment name that is not
- * a regular file is ::CV_E_CORRUPT; the backend never repairs it on its own.
+ * On open the segments must be contiguous: each one starts where the
+ * previous one ends (its start plus its file size). The first one may start
+ * above offset 0 if the journal was trimmed, which only ever happens behind
+ * a remembered checkpoint: then `checkpoint` must exist. If it exists it
+ * must be whole and its offset must lie within the segments. A gap, an
+ * overlap, a first segment above 0 without a checkpoint (the start was
+ * lost), a bad checkpoint file or a segment name that is not a regular file
+ * is ::CV_E_CORRUPT; the backend never repairs it on its own. A leftover
+ * `checkpoint.tmp` (a checkpoint_set() a crash interrupted) is removed.
  *
  * ## Limits
  *
@@ -66,9 +111,11 @@ extern "C" {
  * segment is ::CV_E_INVAL. The backend keeps three file descriptors open at
  * most: the directory, the current segment (for writing) and the segment
  * last read; sync() opens an older segment for a moment when it has to sync
- * it. All memory is allocated by cv_posix_storage_open(); append(), sync()
- * and read() allocate nothing. Segment files are created with mode 0600
- * (the journal holds card brands, last digits and authorization codes).
+ * it, and checkpoint_set() and checkpoint_get() the checkpoint file. All
+ * memory is allocated by cv_posix_storage_open(); no other function
+ * allocates. Segment files are created with mode 0600
+ * (the journal holds card brands, last digits and authorization codes), and
+ * so is the checkpoint file.
  *
  * One storage object serves one machine from one thread; two processes must
  * not open the same directory at once (this is not checked).
@@ -115,14 +162,18 @@ void cv_posix_storage_config_default(struct cv_posix_storage_config *config);
  * @param config The settings; not kept.
  * @param out Receives the storage on success (NULL otherwise). Free it with
  * cv_posix_storage_close() after the machine using it is deinitialized.
- * @retval CV_OK Opened; the journal's length is the sum of the segment sizes.
+ * @retval CV_OK Opened; the journal's length is the end of the last segment
+ * (its start plus its size; 0 without segments).
  * @retval CV_E_INVAL @p config, its directory or @p out is NULL, or the
  * segment size is below ::CV_POSIX_STORAGE_SEGMENT_SIZE_MIN.
  * @retval CV_E_NOT_FOUND The directory does not exist.
  * @retval CV_E_IO The directory is not a directory, cannot be opened or
- * listed, or a segment cannot be opened or synced.
- * @retval CV_E_CORRUPT The segments are not contiguous from offset 0, or a
- * segment name is not a regular file.
+ * listed, a segment cannot be opened or synced, or the checkpoint file
+ * cannot be read.
+ * @retval CV_E_CORRUPT The segments are not contiguous from the first one,
+ * the first one starts above 0 without a checkpoint file, a segment name is
+ * not a regular file, or the checkpoint file is malformed, fails its CRC32C
+ * or points outside the segments.
  * @retval CV_E_FULL More than ::CV_POSIX_STORAGE_SEGMENT_MAX segments.
  * @retval CV_E_NOMEM Allocation failed.
  */
@@ -138,22 +189,24 @@ void cv_posix_storage_close(struct cv_posix_storage *storage);
 
 /**
  * @brief Number of fdatasync() calls on segment files since open, those
- * made by cv_posix_storage_open() itself included; for benchmarks.
+ * made by cv_posix_storage_open() itself included (not those of the
+ * checkpoint file); for benchmarks.
  * @param storage The storage.
  * @return The count.
  */
 uint64_t cv_posix_storage_sync_count(const struct cv_posix_storage *storage);
 
 /**
- * @brief The logical length of the journal: bytes appended (and not
- * truncated away) over all segments.
+ * @brief The logical length of the journal: the offset its next record
+ * gets (trimming does not lower it; truncating does).
  * @param storage The storage.
  * @return The length in bytes.
  */
 uint64_t cv_posix_storage_length(const struct cv_posix_storage *storage);
 
 /**
- * @brief Number of segment files the journal has now.
+ * @brief Number of segment files the journal has now (trimmed ones not
+ * counted).
  * @param storage The storage.
  * @return The count, at most ::CV_POSIX_STORAGE_SEGMENT_MAX.
  */

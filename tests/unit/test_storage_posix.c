@@ -472,6 +472,409 @@ Test(posix, a_failed_or_short_write_leaves_no_partial_record)
 	expect_records(15);
 }
 
+/* ---- Checkpoints and trimming -------------------------------------------- */
+
+#define CHECKPOINT_FILE "checkpoint"
+#define CHECKPOINT_TMP "checkpoint.tmp"
+
+/* Number of segment files in dir, and the lowest start among them. */
+static unsigned count_segment_files(uint64_t *first_start)
+{
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d);
+	unsigned n = 0;
+	uint64_t first = UINT64_MAX;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		unsigned long long start;
+		char tail[8];
+		if (strlen(e->d_name) == 28 && sscanf(e->d_name, "journal-%16llx%7s", &start, tail) == 2 &&
+		    strcmp(tail, ".cvj") == 0) {
+			n++;
+			if (start < first)
+				first = start;
+		}
+	}
+	closedir(d);
+	if (first_start != NULL)
+		*first_start = first;
+	return n;
+}
+
+/* Reads a whole small file of dir; returns its length. */
+static size_t read_whole(const char *name, uint8_t *buf, size_t size)
+{
+	char path[512];
+	path_of(path, sizeof(path), name);
+	int fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0, "%s missing", name);
+	ssize_t n = read(fd, buf, size);
+	close(fd);
+	cr_assert_geq(n, 0);
+	return (size_t)n;
+}
+
+static void expect_checkpoint(uint64_t offset, uint64_t seq)
+{
+	uint64_t got_offset = 0, got_seq = 0;
+	cr_assert_eq(ops->checkpoint_get(store, &got_offset, &got_seq), CV_OK);
+	cr_assert_eq(got_offset, offset);
+	cr_assert_eq(got_seq, seq);
+}
+
+/* Record k of RECORD_SIZE bytes is readable at its offset. */
+static void expect_record_at(unsigned k)
+{
+	uint8_t got[RECORD_SIZE], want[RECORD_SIZE];
+	size_t n = 0;
+	make_record(want, sizeof(want), k);
+	cr_assert_eq(ops->read(store, (uint64_t)k * RECORD_SIZE, got, sizeof(got), &n), CV_OK, "record %u", k);
+	cr_assert_eq(n, sizeof(got));
+	cr_assert_eq(memcmp(got, want, sizeof(got)), 0, "record %u", k);
+}
+
+static void expect_trimmed(uint64_t offset)
+{
+	uint8_t byte;
+	size_t n = 7;
+	cr_assert_eq(ops->read(store, offset, &byte, 1, &n), CV_E_NOT_FOUND, "offset %" PRIu64, offset);
+	cr_assert_eq(n, 0);
+}
+
+Test(posix, no_checkpoint_is_remembered_at_first)
+{
+	uint64_t offset = 11, seq = 12;
+	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_NOT_FOUND);
+	append_records(0, 5);
+	sync_and_expect(5);
+	reopen_store();
+	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_NOT_FOUND);
+	cr_assert_eq(file_size(CHECKPOINT_FILE), -1);
+	cr_assert_eq(ops->checkpoint_get(store, NULL, &seq), CV_E_INVAL);
+}
+
+Test(posix, a_checkpoint_is_remembered_across_reopening)
+{
+	append_records(0, 45);
+	sync_and_expect(45);
+	cr_assert_eq(ops->checkpoint_set(store, SEGMENT_BYTES + 3 * RECORD_SIZE, 24), CV_OK);
+	expect_checkpoint(SEGMENT_BYTES + 3 * RECORD_SIZE, 24);
+	cr_assert_eq(file_size(CHECKPOINT_FILE), 28);
+	cr_assert_eq(file_size(CHECKPOINT_TMP), -1, "renamed, not left behind");
+	char path[512];
+	struct stat st;
+	path_of(path, sizeof(path), CHECKPOINT_FILE);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	reopen_store();
+	expect_checkpoint(SEGMENT_BYTES + 3 * RECORD_SIZE, 24);
+	/* A later one replaces it; the end of the journal is a valid place too. */
+	cr_assert_eq(ops->checkpoint_set(store, 45 * RECORD_SIZE, 0x123456789abcdefull), CV_OK);
+	expect_checkpoint(45 * RECORD_SIZE, 0x123456789abcdefull);
+	reopen_store();
+	expect_checkpoint(45 * RECORD_SIZE, 0x123456789abcdefull);
+	expect_records(45);
+}
+
+Test(posix, a_checkpoint_outside_the_journal_is_invalid)
+{
+	cr_assert_eq(ops->checkpoint_set(store, 1, 1), CV_E_INVAL, "an empty journal has only offset 0");
+	append_records(0, 10);
+	cr_assert_eq(ops->checkpoint_set(store, 10 * RECORD_SIZE + 1, 3), CV_E_INVAL);
+	cr_assert_eq(ops->checkpoint_set(store, UINT64_MAX, 3), CV_E_INVAL);
+	uint64_t offset, seq;
+	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_NOT_FOUND, "nothing was written");
+	cr_assert_eq(file_size(CHECKPOINT_FILE), -1);
+	cr_assert_eq(ops->checkpoint_set(store, 4 * RECORD_SIZE, 5), CV_OK);
+	cr_assert_eq(ops->checkpoint_set(store, 11 * RECORD_SIZE, 12), CV_E_INVAL);
+	expect_checkpoint(4 * RECORD_SIZE, 5);
+}
+
+Test(posix, a_damaged_checkpoint_file_is_corrupt)
+{
+	append_records(0, 30);
+	sync_and_expect(30);
+	cr_assert_eq(ops->checkpoint_set(store, 25 * RECORD_SIZE, 26), CV_OK);
+	uint8_t good[64];
+	size_t length = read_whole(CHECKPOINT_FILE, good, sizeof(good));
+	cr_assert_eq(length, 28);
+	uint64_t offset, seq;
+	struct cv_posix_storage *other = (struct cv_posix_storage *)&other;
+
+	/* Each byte flipped in turn: the magic, the version, the values or the CRC. */
+	for (size_t i = 0; i < length; i++) {
+		uint8_t bad[64];
+		memcpy(bad, good, length);
+		bad[i] ^= 0x10;
+		write_file(CHECKPOINT_FILE, bad, length, O_TRUNC);
+		cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT, "byte %zu", i);
+		cr_assert_eq(open_store_sized(SEGMENT_SIZE, &other), CV_E_CORRUPT, "byte %zu", i);
+		cr_assert_null(other);
+	}
+	/* Too short, too long, empty. */
+	write_file(CHECKPOINT_FILE, good, length - 1, O_TRUNC);
+	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT);
+	write_file(CHECKPOINT_FILE, good, length + 1, O_TRUNC);
+	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT);
+	write_file(CHECKPOINT_FILE, good, 0, O_TRUNC);
+	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT);
+	cr_assert_eq(open_store_sized(SEGMENT_SIZE, &other), CV_E_CORRUPT);
+
+	write_file(CHECKPOINT_FILE, good, length, O_TRUNC);
+	expect_checkpoint(25 * RECORD_SIZE, 26);
+	reopen_store();
+	expect_checkpoint(25 * RECORD_SIZE, 26);
+}
+
+/* The file is as documented: "CVCP", version, offset, seq, CRC32C of the 24
+ * bytes before it, little-endian; another version is not read. */
+static void put_le(uint8_t *p, uint64_t value, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(value >> (8u * i));
+}
+
+Test(posix, the_checkpoint_file_has_the_documented_layout)
+{
+	append_records(0, 30);
+	cr_assert_eq(ops->checkpoint_set(store, 0x1234, 0x0102030405060708ull), CV_OK);
+	uint8_t file[64], want[28];
+	cr_assert_eq(read_whole(CHECKPOINT_FILE, file, sizeof(file)), sizeof(want));
+	memcpy(want, "CVCP", 4);
+	put_le(want + 4, 1, 4);
+	put_le(want + 8, 0x1234, 8);
+	put_le(want + 16, 0x0102030405060708ull, 8);
+	put_le(want + 24, cv_crc32c(0, want, 24), 4);
+	cr_assert_eq(memcmp(file, want, sizeof(want)), 0);
+
+	/* One written by hand is read. */
+	put_le(want + 8, 17 * RECORD_SIZE, 8);
+	put_le(want + 24, cv_crc32c(0, want, 24), 4);
+	write_file(CHECKPOINT_FILE, want, sizeof(want), O_TRUNC);
+	expect_checkpoint(17 * RECORD_SIZE, 0x0102030405060708ull);
+
+	/* A later format version, though its CRC32C matches, is not. */
+	put_le(want + 4, 2, 4);
+	put_le(want + 24, cv_crc32c(0, want, 24), 4);
+	write_file(CHECKPOINT_FILE, want, sizeof(want), O_TRUNC);
+	uint64_t offset, seq;
+	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT);
+}
+
+Test(posix, a_checkpoint_pointing_past_the_segments_is_corrupt)
+{
+	append_records(0, 25);
+	sync_and_expect(25);
+	cr_assert_eq(ops->checkpoint_set(store, 22 * RECORD_SIZE, 23), CV_OK);
+	cv_posix_storage_close(store);
+	store = NULL;
+	/* The last segment lost: the rest is contiguous, but the checkpoint is gone. */
+	char path[512];
+	path_of(path, sizeof(path), "journal-0000000000000fa0.cvj");
+	uint8_t saved[5 * RECORD_SIZE];
+	int fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(read(fd, saved, sizeof(saved)), (ssize_t)sizeof(saved));
+	close(fd);
+	cr_assert_eq(unlink(path), 0);
+	struct cv_posix_storage *other = (struct cv_posix_storage *)&other;
+	cr_assert_eq(open_store_sized(SEGMENT_SIZE, &other), CV_E_CORRUPT);
+	cr_assert_null(other);
+	write_file("journal-0000000000000fa0.cvj", saved, sizeof(saved), O_EXCL);
+	open_store();
+	expect_checkpoint(22 * RECORD_SIZE, 23);
+
+	/* The same seen by checkpoint_get(): a file for an end the journal no
+	 * longer reaches. */
+	uint8_t far[64];
+	size_t length = read_whole(CHECKPOINT_FILE, far, sizeof(far));
+	cr_assert_eq(ops->checkpoint_set(store, 5 * RECORD_SIZE, 6), CV_OK);
+	cr_assert_eq(ops->truncate(store, 10 * RECORD_SIZE), CV_OK);
+	write_file(CHECKPOINT_FILE, far, length, O_TRUNC);
+	uint64_t offset, seq;
+	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT);
+	cr_assert_eq(open_store_sized(SEGMENT_SIZE, &other), CV_E_CORRUPT);
+}
+
+Test(posix, a_leftover_checkpoint_tmp_is_ignored_and_removed)
+{
+	append_records(0, 30);
+	sync_and_expect(30);
+	/* A tmp file alone: a first checkpoint_set() cut before its rename. */
+	cr_assert_eq(ops->checkpoint_set(store, 20 * RECORD_SIZE, 21), CV_OK);
+	uint8_t bytes[64];
+	size_t length = read_whole(CHECKPOINT_FILE, bytes, sizeof(bytes));
+	char path[512];
+	path_of(path, sizeof(path), CHECKPOINT_FILE);
+	cr_assert_eq(unlink(path), 0);
+	write_file(CHECKPOINT_TMP, bytes, length, O_EXCL);
+	reopen_store();
+	uint64_t offset, seq;
+	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_NOT_FOUND, "a tmp file is never read");
+	cr_assert_eq(file_size(CHECKPOINT_TMP), -1, "removed on open");
+
+	/* Next to a real one: a later checkpoint_set() cut before its rename. */
+	cr_assert_eq(ops->checkpoint_set(store, 10 * RECORD_SIZE, 11), CV_OK);
+	write_file(CHECKPOINT_TMP, bytes, length, O_EXCL);
+	expect_checkpoint(10 * RECORD_SIZE, 11);
+	reopen_store();
+	expect_checkpoint(10 * RECORD_SIZE, 11);
+	cr_assert_eq(file_size(CHECKPOINT_TMP), -1);
+	/* Half written, or garbage: just as well ignored. */
+	write_file(CHECKPOINT_TMP, "junk", 4, O_EXCL);
+	reopen_store();
+	expect_checkpoint(10 * RECORD_SIZE, 11);
+	write_file(CHECKPOINT_TMP, "junk", 4, O_EXCL);
+	cr_assert_eq(ops->checkpoint_set(store, 12 * RECORD_SIZE, 13), CV_OK, "a stale tmp is overwritten");
+	expect_checkpoint(12 * RECORD_SIZE, 13);
+	cr_assert_eq(file_size(CHECKPOINT_TMP), -1);
+}
+
+Test(posix, trim_unlinks_exactly_the_segments_wholly_before_the_offset)
+{
+	append_records(0, 5 * RECORDS_PER_SEGMENT); /* Segments 0..4, 20 records each. */
+	sync_and_expect(5 * RECORDS_PER_SEGMENT);
+	cr_assert_eq(count_segment_files(NULL), 5);
+	uint64_t checkpoint = 3 * SEGMENT_BYTES + 7 * RECORD_SIZE;
+	cr_assert_eq(ops->checkpoint_set(store, checkpoint, 68), CV_OK);
+	uint8_t byte;
+	size_t n = 0;
+	cr_assert_eq(ops->read(store, 0, &byte, 1, &n), CV_OK); /* Caches segment 0's fd. */
+
+	/* At a boundary: segments 0 and 1 end at or before it. */
+	cr_assert_eq(ops->trim(store, 2 * SEGMENT_BYTES), CV_OK);
+	uint64_t first = 0;
+	cr_assert_eq(count_segment_files(&first), 3);
+	cr_assert_eq(first, 2 * SEGMENT_BYTES);
+	cr_assert_eq(cv_posix_storage_segment_count(store), 3);
+	cr_assert_eq(cv_posix_storage_length(store), 5 * SEGMENT_BYTES, "offsets do not move");
+	expect_trimmed(0);
+	expect_trimmed(SEGMENT_BYTES);
+	expect_trimmed(2 * SEGMENT_BYTES - 1);
+	expect_record_at(2 * RECORDS_PER_SEGMENT);
+	expect_record_at(5 * RECORDS_PER_SEGMENT - 1);
+
+	/* Inside a segment: the one holding the offset stays whole. The
+	 * segment last read moves down the list: no read may take it for
+	 * another. */
+	expect_record_at(3 * RECORDS_PER_SEGMENT + 5);
+	cr_assert_eq(ops->trim(store, 3 * SEGMENT_BYTES + 2 * RECORD_SIZE), CV_OK);
+	cr_assert_eq(count_segment_files(&first), 2);
+	cr_assert_eq(first, 3 * SEGMENT_BYTES);
+	expect_record_at(4 * RECORDS_PER_SEGMENT + 3);
+	expect_trimmed(3 * SEGMENT_BYTES - 1);
+	expect_record_at(3 * RECORDS_PER_SEGMENT);
+	expect_record_at(3 * RECORDS_PER_SEGMENT + 1);
+	cr_assert_eq(ops->trim(store, checkpoint), CV_OK, "nothing more lies wholly before it");
+	cr_assert_eq(count_segment_files(NULL), 2);
+
+	/* A reopened journal starts at its first segment and goes on. */
+	reopen_store();
+	cr_assert_eq(cv_posix_storage_segment_count(store), 2);
+	cr_assert_eq(cv_posix_storage_length(store), 5 * SEGMENT_BYTES);
+	expect_checkpoint(checkpoint, 68);
+	expect_trimmed(0);
+	expect_trimmed(3 * SEGMENT_BYTES - 1);
+	for (unsigned k = 3 * RECORDS_PER_SEGMENT; k < 5 * RECORDS_PER_SEGMENT; k++)
+		expect_record_at(k);
+	append_records(5 * RECORDS_PER_SEGMENT, 3);
+	sync_and_expect(5 * RECORDS_PER_SEGMENT + 3);
+	reopen_store();
+	expect_record_at(5 * RECORDS_PER_SEGMENT + 2);
+	cr_assert_eq(cv_posix_storage_length(store), 5 * SEGMENT_BYTES + 3 * RECORD_SIZE);
+}
+
+Test(posix, trim_keeps_the_current_segment)
+{
+	append_records(0, 2 * RECORDS_PER_SEGMENT); /* Two full segments, the second current. */
+	sync_and_expect(2 * RECORDS_PER_SEGMENT);
+	cr_assert_eq(ops->checkpoint_set(store, 2 * SEGMENT_BYTES, 41), CV_OK);
+	cr_assert_eq(ops->trim(store, 2 * SEGMENT_BYTES), CV_OK);
+	uint64_t first = 0;
+	cr_assert_eq(count_segment_files(&first), 1, "the current segment stays, though wholly before");
+	cr_assert_eq(first, SEGMENT_BYTES);
+	expect_record_at(RECORDS_PER_SEGMENT);
+	append_records(2 * RECORDS_PER_SEGMENT, 1);
+	sync_and_expect(2 * RECORDS_PER_SEGMENT + 1);
+	cr_assert_eq(segment_file_size(2 * SEGMENT_BYTES), RECORD_SIZE);
+	reopen_store();
+	expect_record_at(2 * RECORDS_PER_SEGMENT);
+	expect_trimmed(SEGMENT_BYTES - 1);
+}
+
+Test(posix, trim_never_passes_the_remembered_checkpoint)
+{
+	append_records(0, 3 * RECORDS_PER_SEGMENT);
+	sync_and_expect(3 * RECORDS_PER_SEGMENT);
+	cr_assert_eq(ops->trim(store, SEGMENT_BYTES), CV_E_INVAL, "no checkpoint, nothing to trim behind");
+	cr_assert_eq(count_segment_files(NULL), 3);
+	cr_assert_eq(ops->trim(store, 0), CV_OK, "trimming nothing is fine");
+
+	cr_assert_eq(ops->checkpoint_set(store, SEGMENT_BYTES + RECORD_SIZE, 22), CV_OK);
+	cr_assert_eq(ops->trim(store, 2 * SEGMENT_BYTES), CV_E_INVAL, "past the checkpoint");
+	cr_assert_eq(ops->trim(store, SEGMENT_BYTES + RECORD_SIZE + 1), CV_E_INVAL);
+	cr_assert_eq(ops->trim(store, 1u << 30), CV_E_INVAL, "past the end");
+	cr_assert_eq(count_segment_files(NULL), 3, "a refused trim unlinks nothing");
+	expect_record_at(0);
+	cr_assert_eq(ops->trim(store, SEGMENT_BYTES + RECORD_SIZE), CV_OK);
+	cr_assert_eq(count_segment_files(NULL), 2);
+
+	/* Below the journal's start: nothing there any more. */
+	cr_assert_eq(ops->trim(store, SEGMENT_BYTES - 1), CV_E_INVAL);
+	cr_assert_eq(ops->checkpoint_set(store, SEGMENT_BYTES - 1, 20), CV_E_INVAL, "trimmed away");
+	expect_checkpoint(SEGMENT_BYTES + RECORD_SIZE, 22);
+
+	reopen_store();
+	cr_assert_eq(ops->trim(store, 2 * SEGMENT_BYTES), CV_E_INVAL, "the limit comes back from the file");
+}
+
+Test(posix, truncate_keeps_a_trimmed_journal_and_its_checkpoint)
+{
+	append_records(0, 3 * RECORDS_PER_SEGMENT);
+	sync_and_expect(3 * RECORDS_PER_SEGMENT);
+	cr_assert_eq(ops->checkpoint_set(store, 2 * SEGMENT_BYTES + RECORD_SIZE, 42), CV_OK);
+	cr_assert_eq(ops->truncate(store, 2 * SEGMENT_BYTES), CV_E_INVAL, "below the checkpoint");
+	cr_assert_eq(ops->truncate(store, SEGMENT_BYTES / 2), CV_E_INVAL);
+	cr_assert_eq(count_segment_files(NULL), 3);
+	cr_assert_eq(cv_posix_storage_length(store), 3 * SEGMENT_BYTES, "a refused cut cuts nothing");
+	cr_assert_eq(ops->checkpoint_set(store, SEGMENT_BYTES, 21), CV_OK);
+	cr_assert_eq(ops->trim(store, SEGMENT_BYTES), CV_OK);
+	cr_assert_eq(ops->truncate(store, SEGMENT_BYTES - 1), CV_E_INVAL, "before the journal's start");
+	cr_assert_eq(count_segment_files(NULL), 2);
+	/* Down to the checkpoint, which is the journal's start: the first
+	 * segment stays, empty, so the journal still begins there. */
+	cr_assert_eq(ops->truncate(store, SEGMENT_BYTES), CV_OK);
+	uint64_t first = 0;
+	cr_assert_eq(count_segment_files(&first), 1);
+	cr_assert_eq(first, SEGMENT_BYTES);
+	cr_assert_eq(segment_file_size(SEGMENT_BYTES), 0);
+	cr_assert_eq(cv_posix_storage_length(store), SEGMENT_BYTES);
+	reopen_store();
+	cr_assert_eq(cv_posix_storage_length(store), SEGMENT_BYTES);
+	expect_checkpoint(SEGMENT_BYTES, 21);
+	append_records(RECORDS_PER_SEGMENT, 2);
+	sync_and_expect(RECORDS_PER_SEGMENT + 2);
+	reopen_store();
+	expect_record_at(RECORDS_PER_SEGMENT + 1);
+	expect_trimmed(0);
+}
+
+Test(posix, a_trimmed_journal_without_its_checkpoint_is_corrupt)
+{
+	append_records(0, 3 * RECORDS_PER_SEGMENT);
+	sync_and_expect(3 * RECORDS_PER_SEGMENT);
+	cr_assert_eq(ops->checkpoint_set(store, 2 * SEGMENT_BYTES, 41), CV_OK);
+	cr_assert_eq(ops->trim(store, 2 * SEGMENT_BYTES), CV_OK);
+	cv_posix_storage_close(store);
+	store = NULL;
+	char path[512];
+	path_of(path, sizeof(path), CHECKPOINT_FILE);
+	cr_assert_eq(unlink(path), 0);
+	struct cv_posix_storage *other = (struct cv_posix_storage *)&other;
+	cr_assert_eq(open_store_sized(SEGMENT_SIZE, &other), CV_E_CORRUPT, "its start is lost");
+	cr_assert_null(other);
+}
+
 /* ---- The engine journaling into files ------------------------------------ */
 
 static void engine_init(void)
@@ -624,4 +1027,98 @@ Test(posix_engine, a_torn_tail_in_the_files_is_cut_on_restart)
 	cr_assert_eq(scan.torn_bytes, 0, "what came after the cut is whole");
 	cr_assert_eq(scan.valid_length, cv_posix_storage_length(store));
 	cr_assert_gt(scan.valid_length, length);
+}
+
+/* ---- The engine checkpointing and trimming the files ---------------------- */
+
+#define SEEN_MAX 4096
+
+/* Segment starts ever seen in dir, to tell how many were created. */
+static uint64_t seen[SEEN_MAX];
+static unsigned seen_count;
+
+static void note_segments(void)
+{
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		unsigned long long start;
+		if (sscanf(e->d_name, "journal-%16llx.cvj", &start) != 1)
+			continue;
+		bool known = false;
+		for (unsigned i = 0; i < seen_count && !known; i++)
+			known = seen[i] == start;
+		if (!known) {
+			cr_assert_lt(seen_count, SEEN_MAX);
+			seen[seen_count++] = start;
+		}
+	}
+	closedir(d);
+}
+
+/* Sells, refilling empty lanes, until the first segment on disk starts
+ * past `beyond`; returns the last vend number. */
+static uint32_t sell_until_trimmed_past(uint64_t beyond)
+{
+	uint32_t last = 0;
+	uint64_t first = 0;
+	for (unsigned i = 0; i < 600; i++) {
+		uint16_t lane = (uint16_t)(i % RIG_LANES);
+		if (rig_lane(lane).config.count == 0) {
+			cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+			cr_assert_eq(cv_machine_lane_refill(rig.m, lane, 10), CV_OK);
+			cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+		}
+		last = rig_vend_ok(lane);
+		rig_step(rig.config.timeouts.flush_ms);
+		note_segments();
+		count_segment_files(&first);
+		if (first > beyond)
+			return last;
+	}
+	cr_assert_fail("the journal was never trimmed past %" PRIu64, beyond);
+	return last;
+}
+
+Test(posix_engine, checkpoints_trim_the_files_and_a_restart_reads_from_them)
+{
+	seen_count = 0;
+	rig.config.checkpoint_records = 256;
+	start_on_files();
+	uint32_t last = sell_until_trimmed_past(0);
+	uint64_t first = 0;
+	unsigned files = count_segment_files(&first);
+	cr_assert_lt(files, seen_count, "%u segment files of %u created", files, seen_count);
+	cr_assert_eq(segment_file_size(0), -1);
+	uint64_t offset = 0, seq = 0;
+	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_OK);
+	cr_assert_geq(offset, first, "the remembered checkpoint is kept");
+	cr_assert_lt(offset, cv_posix_storage_length(store));
+	cr_log_info("%u segment files of %u, first at %" PRIu64 ", checkpoint at %" PRIu64 " (seq %" PRIu64 ")",
+		    files, seen_count, first, offset, seq);
+
+	/* A restart: the files, opened afresh, rebuild the same machine. */
+	struct cv_lane_info before[RIG_LANES];
+	for (uint16_t i = 0; i < RIG_LANES; i++)
+		before[i] = rig_lane(i);
+	restart_on_files();
+	cr_assert_eq(rig_count(CV_EVENT_RECOVERY), 0, "a clean journal needs no recovery");
+	for (uint16_t i = 0; i < RIG_LANES; i++) {
+		struct cv_lane_info after = rig_lane(i);
+		cr_assert_eq(after.config.count, before[i].config.count, "lane %u count", i);
+		cr_assert_eq(after.config.price_minor, before[i].config.price_minor, "lane %u price", i);
+		cr_assert_str_eq(after.config.product_name, before[i].config.product_name);
+	}
+	uint32_t next = sell_until_trimmed_past(first);
+	cr_assert_gt(next, last, "vend numbers go on after a restart");
+
+	/* Trimmed again after the restart, and the files still open. */
+	for (uint16_t i = 0; i < RIG_LANES; i++)
+		before[i] = rig_lane(i);
+	restart_on_files();
+	for (uint16_t i = 0; i < RIG_LANES; i++)
+		cr_assert_eq(rig_lane(i).config.count, before[i].config.count, "lane %u count", i);
+	cr_assert_gt(rig_vend_ok(0), next);
+	cr_assert_lt(count_segment_files(NULL), seen_count);
 }

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* The remembered checkpoint: one small file, `checkpoint`, holding where the
+ * last durable checkpoint begins. It is never written in place: a new one
+ * goes to `checkpoint.tmp`, is fdatasync'ed, renamed over the old one, and
+ * the directory is fsync'ed, so after a crash the file is the old one or the
+ * new one, whole.
+ *
+ * Layout (28 bytes, little-endian):
+ *   0  magic "CVCP"
+ *   4  u32 format version (1)
+ *   8  u64 journal offset of the checkpoint's first record
+ *  16  u64 sequence number of that record
+ *  24  u32 CRC32C of bytes 0..23 */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "posix_private.h"
+
+#define CV_POSIX_CHECKPOINT_NAME "checkpoint"
+#define CV_POSIX_CHECKPOINT_TMP "checkpoint.tmp"
+#define CV_POSIX_CHECKPOINT_MAGIC "CVCP"
+#define CV_POSIX_CHECKPOINT_VERSION 1u
+#define CV_POSIX_CHECKPOINT_SIZE 28u
+#define CV_POSIX_CHECKPOINT_CRC_AT 24u
+
+/* Owner only, like the segments. */
+#define CV_POSIX_CHECKPOINT_MODE 0600
+
+/* CRC32C (Castagnoli, reflected 0x82F63B78), bit by bit: 24 bytes, rarely. */
+static uint32_t cv_posix_crc32c(const uint8_t *data, size_t length)
+{
+	uint32_t crc = 0xffffffffu;
+	for (size_t i = 0; i < length; i++) {
+		crc ^= data[i];
+		for (unsigned bit = 0; bit < 8; bit++)
+			crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+static void cv_posix_put_le(uint8_t *p, uint64_t value, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(value >> (8u * i));
+}
+
+static uint64_t cv_posix_get_le(const uint8_t *p, unsigned bytes)
+{
+	uint64_t value = 0;
+	for (unsigned i = bytes; i-- > 0;)
+		value = value << 8 | p[i];
+	return value;
+}
+
+static void cv_posix_checkpoint_encode(uint8_t buf[CV_POSIX_CHECKPOINT_SIZE], uint64_t offset, uint64_t seq)
+{
+	memcpy(buf, CV_POSIX_CHECKPOINT_MAGIC, 4);
+	cv_posix_put_le(buf + 4, CV_POSIX_CHECKPOINT_VERSION, 4);
+	cv_posix_put_le(buf + 8, offset, 8);
+	cv_posix_put_le(buf + 16, seq, 8);
+	cv_posix_put_le(buf + CV_POSIX_CHECKPOINT_CRC_AT, cv_posix_crc32c(buf, CV_POSIX_CHECKPOINT_CRC_AT), 4);
+}
+
+static enum cv_status cv_posix_checkpoint_decode(const uint8_t buf[CV_POSIX_CHECKPOINT_SIZE], uint64_t *offset,
+						 uint64_t *seq)
+{
+	if (memcmp(buf, CV_POSIX_CHECKPOINT_MAGIC, 4) != 0 ||
+	    cv_posix_get_le(buf + 4, 4) != CV_POSIX_CHECKPOINT_VERSION ||
+	    cv_posix_get_le(buf + CV_POSIX_CHECKPOINT_CRC_AT, 4) != cv_posix_crc32c(buf, CV_POSIX_CHECKPOINT_CRC_AT))
+		return CV_E_CORRUPT;
+	*offset = cv_posix_get_le(buf + 8, 8);
+	*seq = cv_posix_get_le(buf + 16, 8);
+	return CV_OK;
+}
+
+enum cv_status cv_posix_checkpoint_load(const struct cv_posix_storage *s, uint64_t *offset, uint64_t *seq)
+{
+	int fd;
+	do
+		fd = openat(s->dir_fd, CV_POSIX_CHECKPOINT_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return CV_E_NOT_FOUND;
+		return errno == ELOOP ? CV_E_CORRUPT : CV_E_IO; /* ELOOP: a symlink, not ours. */
+	}
+	struct stat st;
+	uint8_t buf[CV_POSIX_CHECKPOINT_SIZE];
+	enum cv_status rc;
+	if (fstat(fd, &st) != 0)
+		rc = CV_E_IO;
+	else if (!S_ISREG(st.st_mode) || st.st_size != (off_t)sizeof(buf))
+		rc = CV_E_CORRUPT;
+	else
+		rc = cv_posix_pread_all(fd, buf, sizeof(buf), 0);
+	cv_posix_close_fd(&fd);
+	if (rc != CV_OK)
+		return rc;
+	return cv_posix_checkpoint_decode(buf, offset, seq);
+}
+
+static enum cv_status cv_posix_checkpoint_write_tmp(const struct cv_posix_storage *s, uint64_t offset, uint64_t seq)
+{
+	uint8_t buf[CV_POSIX_CHECKPOINT_SIZE];
+	cv_posix_checkpoint_encode(buf, offset, seq);
+	int fd;
+	do
+		fd = openat(s->dir_fd, CV_POSIX_CHECKPOINT_TMP, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+			    CV_POSIX_CHECKPOINT_MODE);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return CV_E_IO;
+	enum cv_status rc = cv_posix_write_all(fd, buf, sizeof(buf));
+	if (rc == CV_OK) {
+		int sync_rc;
+		do
+			sync_rc = fdatasync(fd);
+		while (sync_rc != 0 && errno == EINTR);
+		rc = sync_rc == 0 ? CV_OK : CV_E_IO;
+	}
+	cv_posix_close_fd(&fd);
+	return rc;
+}
+
+enum cv_status cv_posix_checkpoint_store(const struct cv_posix_storage *s, uint64_t offset, uint64_t seq)
+{
+	enum cv_status rc = cv_posix_checkpoint_write_tmp(s, offset, seq);
+	if (rc == CV_OK && renameat(s->dir_fd, CV_POSIX_CHECKPOINT_TMP, s->dir_fd, CV_POSIX_CHECKPOINT_NAME) != 0)
+		rc = CV_E_IO;
+	if (rc != CV_OK) {
+		cv_posix_checkpoint_remove_tmp(s);
+		return rc;
+	}
+	/* The rename is only durable once the directory is. */
+	return cv_posix_sync_directory(s->dir_fd);
+}
+
+void cv_posix_checkpoint_remove_tmp(const struct cv_posix_storage *s)
+{
+	/* Nothing to do if it fails: a tmp file is never read, and the next
+	 * checkpoint_set truncates it. */
+	(void)unlinkat(s->dir_fd, CV_POSIX_CHECKPOINT_TMP, 0);
+}
