@@ -39,3 +39,15 @@ CV_SIM_EXPORT const struct cv_platform_ops cv_sim_platform_ops = {
 	.wall_clock_ms = cv_sim_platform_wall_clock_ms,
 	.log = NULL,
 };
+
+CV_SIM_EXPORT void cv_sim_attach(struct cv_sim *sim, struct cv_machine_config *config)
+{
+	config->platform = &cv_sim_platform_ops;
+	config->platform_ctx = sim;
+	config->dispenser = &cv_sim_dispenser_ops;
+	config->dispenser_ctx = sim;
+	config->sensor = &cv_sim_sensor_ops;
+	config->sensor_ctx = sim;
+	config->payment = &cv_sim_payment_ops;
+	config->payment_ctx = sim;
+}

@@ -108,14 +108,7 @@ static enum cv_status sm_rig_init_machine(struct sm_rig *rig)
 	sm_copy_text(config.currency, sizeof(config.currency), SM_CURRENCY);
 	config.lanes = lanes;
 	config.lane_count = SM_LANE_COUNT;
-	config.platform = &cv_sim_platform_ops;
-	config.platform_ctx = rig->sim;
-	config.dispenser = &cv_sim_dispenser_ops;
-	config.dispenser_ctx = rig->sim;
-	config.sensor = &cv_sim_sensor_ops;
-	config.sensor_ctx = rig->sim;
-	config.payment = &cv_sim_payment_ops;
-	config.payment_ctx = rig->sim;
+	cv_sim_attach(rig->sim, &config);
 	config.storage = &cv_ram_storage_ops;
 	config.storage_ctx = &rig->storage;
 	config.on_event = sm_rig_on_event;

@@ -12,6 +12,7 @@
 
 #include <candyvend/backend.h>
 #include <candyvend/lane.h>
+#include <candyvend/machine.h>
 #include <candyvend/status.h>
 
 #ifdef __cplusplus
@@ -224,6 +225,15 @@ enum cv_status cv_sim_hold_amount(const struct cv_sim *sim, const char *auth_key
  * sink. Its ctx is the ::cv_sim.
  */
 extern const struct cv_platform_ops cv_sim_platform_ops;
+
+/**
+ * @brief Wires a machine configuration to the simulated machine: its
+ * platform, dispenser, sensor and payment members (and their ctx) become the
+ * sim's. Storage, lanes and the listener are left to the caller.
+ * @param sim The sim.
+ * @param config The configuration to complete.
+ */
+void cv_sim_attach(struct cv_sim *sim, struct cv_machine_config *config);
 
 /** @brief Simulated dispenser; ctx is a ::cv_sim. */
 extern const struct cv_dispenser_ops cv_sim_dispenser_ops;

@@ -363,14 +363,7 @@ static void engine_start(struct engine *g, const char *dir, unsigned vends,
 	cv_machine_config_default(&c);
 	c.lanes = g->lanes;
 	c.lane_count = BENCH_LANES;
-	c.platform = &cv_sim_platform_ops;
-	c.platform_ctx = g->sim;
-	c.dispenser = &cv_sim_dispenser_ops;
-	c.dispenser_ctx = g->sim;
-	c.sensor = &cv_sim_sensor_ops;
-	c.sensor_ctx = g->sim;
-	c.payment = &cv_sim_payment_ops;
-	c.payment_ctx = g->sim;
+	cv_sim_attach(g->sim, &c);
 	c.storage = trace != NULL ? &recorder_ops : &cv_posix_storage_ops;
 	c.storage_ctx = trace != NULL ? (void *)&g->rec : (void *)g->store;
 	c.on_event = engine_on_event;

@@ -55,14 +55,7 @@ static enum cv_status bench_open(const struct cv_storage_ops *storage)
 	cv_machine_config_default(&c);
 	c.lanes = b.lanes;
 	c.lane_count = BENCH_LANES;
-	c.platform = &cv_sim_platform_ops;
-	c.platform_ctx = b.sim;
-	c.dispenser = &cv_sim_dispenser_ops;
-	c.dispenser_ctx = b.sim;
-	c.sensor = &cv_sim_sensor_ops;
-	c.sensor_ctx = b.sim;
-	c.payment = &cv_sim_payment_ops;
-	c.payment_ctx = b.sim;
+	cv_sim_attach(b.sim, &c);
 	c.storage = storage;
 	c.storage_ctx = &b.ram;
 	c.on_event = bench_on_event;

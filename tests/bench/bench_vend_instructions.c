@@ -63,14 +63,7 @@ static void bench_setup(struct bench *b, unsigned vends, bool sealed)
 	cv_machine_config_default(&c);
 	c.lanes = lanes;
 	c.lane_count = BENCH_LANES;
-	c.platform = &cv_sim_platform_ops;
-	c.platform_ctx = b->sim;
-	c.dispenser = &cv_sim_dispenser_ops;
-	c.dispenser_ctx = b->sim;
-	c.sensor = &cv_sim_sensor_ops;
-	c.sensor_ctx = b->sim;
-	c.payment = &cv_sim_payment_ops;
-	c.payment_ctx = b->sim;
+	cv_sim_attach(b->sim, &c);
 	c.storage = &cv_ram_storage_ops;
 	c.storage_ctx = &b->storage;
 	c.on_event = bench_on_event;

@@ -19,6 +19,7 @@
 #include "crash_storage.h"
 #include "leak_check.h"
 #include "machine_private.h"
+#include "sim_visit.h"
 
 #define CUT_LANES 3
 #define CUT_TICK_MS 50
@@ -105,14 +106,7 @@ static enum cv_status cut_machine_start(void)
 	c.timeouts.retry_cap_ms = 2000;
 	/* Often, so that cuts land inside checkpoints and trims too. */
 	c.checkpoint_records = 256;
-	c.platform = &cv_sim_platform_ops;
-	c.platform_ctx = run.sim;
-	c.dispenser = &cv_sim_dispenser_ops;
-	c.dispenser_ctx = run.sim;
-	c.sensor = &cv_sim_sensor_ops;
-	c.sensor_ctx = run.sim;
-	c.payment = &cv_sim_payment_ops;
-	c.payment_ctx = run.sim;
+	cv_sim_attach(run.sim, &c);
 	c.storage = &crash_storage_ops;
 	c.storage_ctx = &run.cs;
 	c.on_event = cut_on_event;
@@ -375,52 +369,22 @@ static uint32_t cut_random(uint32_t bound)
 	return (uint32_t)((z ^ (z >> 31)) % bound);
 }
 
-/* A service visit counts every lane full. It runs with no cut armed and ends
- * durable, so the test's tally of refills is what the journal holds. */
+/* A service visit, with no cut armed, and durable before anyone goes on:
+ * the test's tally of refills is then what the journal holds. */
 static void cut_service_visit(void)
 {
-	struct cv_sim_truth truth;
-	cv_sim_truth(run.sim, &truth);
-	cr_assert_eq(cv_machine_service_enter(run.m), CV_OK);
-	for (uint16_t i = 0; i < CUT_LANES; i++) {
-		struct cv_lane_info lane;
-		cv_machine_lane_info(run.m, i, &lane);
-		uint16_t capacity = lane.config.capacity;
-		if (truth.stock[i] < capacity)
-			cv_sim_load(run.sim, i, (uint16_t)(capacity - truth.stock[i]));
-		cr_assert_eq(cv_machine_lane_set_count(run.m, i, capacity), CV_OK);
-		run.refilled[i] += capacity - lane.config.count;
-		if (lane.quarantined)
-			cr_assert_eq(cv_machine_lane_clear_quarantine(run.m, i), CV_OK);
-	}
-	cr_assert_eq(cv_machine_service_exit(run.m), CV_OK);
+	sim_visit_service(run.m, run.sim, run.refilled);
 	for (unsigned i = 0; i * CUT_TICK_MS <= 1000 + CUT_TICK_MS; i++)
 		cut_tick(); /* Past flush_ms: the visit is on disk. */
-}
-
-static bool cut_pick_lane(uint16_t *lane)
-{
-	struct cv_menu_item menu[CUT_LANES];
-	size_t count = 0;
-	uint16_t available[CUT_LANES];
-	unsigned n = 0;
-	cr_assert_eq(cv_machine_menu(run.m, menu, CUT_LANES, &count), CV_OK);
-	for (size_t i = 0; i < count; i++)
-		if (menu[i].availability == CV_LANE_AVAILABLE)
-			available[n++] = menu[i].lane;
-	if (n == 0)
-		return false;
-	*lane = available[cut_random(n)];
-	return true;
 }
 
 static void cut_random_customer(void)
 {
 	uint16_t lane;
-	if (!cut_pick_lane(&lane)) {
+	if (!sim_visit_pick_lane(run.m, cut_random, &lane)) {
 		crash_storage_arm(&run.cs, 0, CRASH_DROP, 0); /* No cut during the visit. */
 		cut_service_visit();
-		if (!cut_pick_lane(&lane))
+		if (!sim_visit_pick_lane(run.m, cut_random, &lane))
 			return;
 	}
 	uint32_t vend = 0;

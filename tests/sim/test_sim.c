@@ -14,6 +14,7 @@
 #include <candyvend/sim.h>
 
 #include "leak_check.h"
+#include "sim_visit.h"
 
 #define SIM_LANES 6
 #define SIM_TICK_MS 50
@@ -227,14 +228,7 @@ static void sim_start(uint64_t seed, unsigned customers)
 	c.lanes = run.lanes;
 	c.lane_count = SIM_LANES;
 	c.timeouts.retry_cap_ms = 60000;
-	c.platform = &cv_sim_platform_ops;
-	c.platform_ctx = run.sim;
-	c.dispenser = &cv_sim_dispenser_ops;
-	c.dispenser_ctx = run.sim;
-	c.sensor = &cv_sim_sensor_ops;
-	c.sensor_ctx = run.sim;
-	c.payment = &cv_sim_payment_ops;
-	c.payment_ctx = run.sim;
+	cv_sim_attach(run.sim, &c);
 	c.storage = &cv_ram_storage_ops;
 	c.storage_ctx = &run.storage;
 	c.on_event = sim_on_event;
@@ -251,43 +245,7 @@ static void sim_stop(void)
 	free(run.vends);
 }
 
-/* The operator's visit: each lane is topped up to capacity and counted, so
- * the engine's count is set to what really is in the lane (missed and false
- * drops made them drift apart); quarantines are cleared. */
-static void sim_service_visit(void)
-{
-	struct cv_sim_truth truth;
-	cv_sim_truth(run.sim, &truth);
-	cr_assert_eq(cv_machine_service_enter(run.m), CV_OK);
-	for (uint16_t i = 0; i < SIM_LANES; i++) {
-		struct cv_lane_info lane;
-		cv_machine_lane_info(run.m, i, &lane);
-		uint16_t capacity = lane.config.capacity;
-		if (truth.stock[i] < capacity)
-			cr_assert_eq(cv_sim_load(run.sim, i, (uint16_t)(capacity - truth.stock[i])), CV_OK);
-		cr_assert_eq(cv_machine_lane_set_count(run.m, i, capacity), CV_OK);
-		run.refilled[i] += capacity - lane.config.count;
-		if (lane.quarantined)
-			cr_assert_eq(cv_machine_lane_clear_quarantine(run.m, i), CV_OK);
-	}
-	cr_assert_eq(cv_machine_service_exit(run.m), CV_OK);
-}
 
-static bool sim_pick_lane(uint16_t *lane)
-{
-	struct cv_menu_item menu[SIM_LANES];
-	size_t count = 0;
-	uint16_t available[SIM_LANES];
-	unsigned n = 0;
-	cr_assert_eq(cv_machine_menu(run.m, menu, SIM_LANES, &count), CV_OK);
-	for (size_t i = 0; i < count; i++)
-		if (menu[i].availability == CV_LANE_AVAILABLE)
-			available[n++] = menu[i].lane;
-	if (n == 0)
-		return false;
-	*lane = available[sim_below(n)];
-	return true;
-}
 
 static bool sim_in_customer_phase(uint32_t vend)
 {
@@ -300,9 +258,9 @@ static bool sim_in_customer_phase(uint32_t vend)
 static void sim_customer(void)
 {
 	uint16_t lane;
-	if (!sim_pick_lane(&lane)) {
-		sim_service_visit();
-		if (!sim_pick_lane(&lane))
+	if (!sim_visit_pick_lane(run.m, sim_below, &lane)) {
+		sim_visit_service(run.m, run.sim, run.refilled);
+		if (!sim_visit_pick_lane(run.m, sim_below, &lane))
 			return;
 	}
 	uint32_t vend = 0;

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#include "sim_visit.h"
+
+#include <criterion/criterion.h>
+
+void sim_visit_service(struct cv_machine *m, struct cv_sim *sim, int32_t *refilled)
+{
+	struct cv_sim_truth truth;
+	cv_sim_truth(sim, &truth);
+	cr_assert_eq(cv_machine_service_enter(m), CV_OK);
+	for (uint16_t i = 0; i < cv_machine_lane_count(m); i++) {
+		struct cv_lane_info lane;
+		cv_machine_lane_info(m, i, &lane);
+		uint16_t capacity = lane.config.capacity;
+		if (truth.stock[i] < capacity)
+			cr_assert_eq(cv_sim_load(sim, i, (uint16_t)(capacity - truth.stock[i])), CV_OK);
+		cr_assert_eq(cv_machine_lane_set_count(m, i, capacity), CV_OK);
+		refilled[i] += capacity - lane.config.count;
+		if (lane.quarantined)
+			cr_assert_eq(cv_machine_lane_clear_quarantine(m, i), CV_OK);
+	}
+	cr_assert_eq(cv_machine_service_exit(m), CV_OK);
+}
+
+bool sim_visit_pick_lane(const struct cv_machine *m, uint32_t (*pick)(uint32_t n), uint16_t *lane)
+{
+	struct cv_menu_item menu[CV_LANES_MAX];
+	uint16_t available[CV_LANES_MAX];
+	size_t count = 0;
+	uint32_t n = 0;
+	cr_assert_eq(cv_machine_menu(m, menu, CV_LANES_MAX, &count), CV_OK);
+	for (size_t i = 0; i < count; i++)
+		if (menu[i].availability == CV_LANE_AVAILABLE)
+			available[n++] = menu[i].lane;
+	if (n == 0)
+		return false;
+	*lane = available[pick(n)];
+	return true;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* What simulated customers and operators do, shared by the simulation tests. */
+#ifndef CANDYVEND_TEST_SIM_VISIT_H
+#define CANDYVEND_TEST_SIM_VISIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <candyvend/candyvend.h>
+#include <candyvend/sim.h>
+
+/* An operator's visit: each of the machine's lanes is topped up to capacity
+ * in the sim and counted full in the engine (missed and false drops made the
+ * two drift apart), quarantines are cleared. refilled[lane] grows by the
+ * items the engine's counts went up by. */
+void sim_visit_service(struct cv_machine *m, struct cv_sim *sim, int32_t *refilled);
+
+/* Picks one of the lanes the menu offers, with pick(n) giving 0..n-1; false
+ * if none is available. */
+bool sim_visit_pick_lane(const struct cv_machine *m, uint32_t (*pick)(uint32_t n), uint16_t *lane);
+
+#endif
