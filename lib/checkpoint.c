@@ -40,7 +40,9 @@ static void cv_checkpoint_write(struct cv_machine *m)
 	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_END, &w);
 	if (m->journal_fault)
 		return;
-	m->checkpoint_written_seq = seq;
+	/* Counted from its END: a checkpoint longer than the interval must not
+	 * call for the next one at once. */
+	m->checkpoint_written_seq = m->last_seq;
 	m->checkpoint_pending = true;
 	m->pending_checkpoint_offset = offset;
 	m->pending_checkpoint_seq = seq;

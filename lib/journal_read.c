@@ -43,9 +43,9 @@ static bool cv_journal_record_sound(const uint8_t *buf, size_t got, uint32_t len
 }
 
 /* Bytes from offset to the end of the journal, and whether all of them
- * beyond the first record's worth are zero. */
+ * from `zeros_from` on are zero (a file system's zero fill). */
 static enum cv_status cv_journal_tail_shape(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
-					    uint64_t *left, bool *zeros)
+					    uint64_t zeros_from, uint64_t *left, bool *zeros)
 {
 	uint8_t chunk[256];
 	*left = 0;
@@ -56,23 +56,29 @@ static enum cv_status cv_journal_tail_shape(const struct cv_storage_ops *ops, vo
 		if (rc != CV_OK)
 			return rc;
 		for (size_t i = 0; i < got && *zeros; i++)
-			*zeros = chunk[i] == 0;
+			*zeros = *left + i < zeros_from || chunk[i] == 0;
 		*left += got;
 		if (got < sizeof(chunk) || (!*zeros && *left > CV_JOURNAL_RECORD_MAX))
 			return CV_OK;
 	}
 }
 
-/* A bad record at offset: a torn tail only if it is the journal's last. */
+/* A bad record at offset is a torn tail only if nothing that could have
+ * been durable lies behind it: the record runs to the end of the journal,
+ * or only zero fill follows where it claims to end. A record whose length
+ * field itself is garbage is torn only if the rest fits one record, or is
+ * zero fill beyond that. Anything else is corruption. */
 static enum cv_status cv_journal_classify_bad(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
-					      struct cv_journal_scan *out)
+					      uint32_t claimed, struct cv_journal_scan *out)
 {
+	bool sane = claimed >= CV_JOURNAL_RECORD_MIN && claimed <= CV_JOURNAL_RECORD_MAX;
+	uint64_t zeros_from = sane ? claimed : CV_JOURNAL_RECORD_MAX;
 	uint64_t left = 0;
 	bool zeros = false;
-	enum cv_status rc = cv_journal_tail_shape(ops, ctx, offset, &left, &zeros);
+	enum cv_status rc = cv_journal_tail_shape(ops, ctx, offset, zeros_from, &left, &zeros);
 	if (rc != CV_OK)
 		return rc;
-	if (left > CV_JOURNAL_RECORD_MAX && !zeros) {
+	if (left > zeros_from && !zeros) {
 		out->bad_offset = offset;
 		return CV_E_CORRUPT;
 	}
@@ -128,7 +134,7 @@ enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, uint
 			return CV_OK;
 		uint32_t length = got >= 4 ? (uint32_t)cv_le_get(buf, 4) : 0;
 		if (!cv_journal_record_sound(buf, got, length))
-			return cv_journal_classify_bad(ops, ctx, offset, out);
+			return cv_journal_classify_bad(ops, ctx, offset, length, out);
 		struct cv_journal_record record = {
 			.offset = offset,
 			.type = (uint16_t)cv_le_get(buf + 4, 2),

@@ -49,9 +49,10 @@ typedef bool (*cv_journal_record_fn)(void *arg, const struct cv_journal_record *
  * checkpoint begins), whose record must carry sequence number `first_seq`
  * (1 at the start of a journal). A bad record is a torn tail
  * (CV_OK, torn_bytes > 0, to be truncated at valid_length) only if it is the
- * last thing in the journal: no more than one record's bytes from its start
- * to the end, or nothing but zeros there (a file system's zero fill). Any
- * other bad record, and any sound record out of sequence, is CV_E_CORRUPT:
+ * last thing in the journal: it runs to the end, or only zeros (a file
+ * system's zero fill) follow where it claims to end; with a garbage length,
+ * the rest must fit one record or be zeros beyond that. Any other bad
+ * record, and any sound record out of sequence, is CV_E_CORRUPT:
  * money records are never skipped or cut away. CV_E_NOTSUP without read.
  * With a key (32 bytes) every record must be sealed and open with it; without
  * one, none may be sealed; anything else is CV_E_CORRUPT, as is a sealed

@@ -114,7 +114,7 @@ struct cv_machine {
 	bool has_checkpoint;
 	uint64_t checkpoint_offset;
 	uint64_t checkpoint_seq;
-	uint64_t checkpoint_written_seq; /* First record of the last checkpoint written. */
+	uint64_t checkpoint_written_seq; /* Last record of the last checkpoint written (or of replay). */
 	bool checkpoint_pending;
 	uint64_t pending_checkpoint_offset;
 	uint64_t pending_checkpoint_seq;

@@ -17,6 +17,8 @@ struct cv_replay {
 	enum cv_status status;  /* First decode or consistency error. */
 	bool header_seen;
 	bool checkpoint_expected; /* Reading from a checkpoint: it must come first. */
+	uint64_t checkpoint_begin_seq; /* Of the checkpoint read from, if any. */
+	bool checkpoint_end_seen;      /* Its END: it was whole when remembered. */
 	uint32_t epoch_max;
 };
 
@@ -72,8 +74,7 @@ static bool cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader 
 	v->price_minor = (int64_t)cv_journal_get_u64(r);
 	char currency[CV_CURRENCY_LEN];
 	cv_journal_get_str(r, currency, sizeof(currency));
-	/* An open vend on a lane the planogram lost can't be settled safely. */
-	if (!cv_journal_reader_done(r) || v->lane >= m->config.lane_count)
+	if (!cv_journal_reader_done(r) || v->lane >= CV_LANES_MAX)
 		return cv_replay_fail(rp, CV_E_CORRUPT);
 	v->in_use = true;
 	v->state = CV_VEND_STATE_SELECTED;
@@ -104,11 +105,12 @@ static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader 
 	cv_journal_get_str(r, v->card.last4, sizeof(v->card.last4));
 	cv_journal_get_str(r, v->card.auth_code, sizeof(v->card.auth_code));
 	if (!cv_journal_reader_done(r) || state > CV_VEND_STATE_VOID_FAILED ||
-	    reason > CV_VEND_REASON_POWER_LOSS || v->lane >= rp->m->config.lane_count)
+	    reason > CV_VEND_REASON_POWER_LOSS || v->lane >= CV_LANES_MAX)
 		return cv_replay_fail(rp, CV_E_CORRUPT);
 	/* Entering CAPTURE_PENDING is the verified drop: one item left the
 	 * lane, whether or not the LANE_STATE written after it survived. */
-	if (state == CV_VEND_STATE_CAPTURE_PENDING && v->state != CV_VEND_STATE_CAPTURE_PENDING) {
+	if (state == CV_VEND_STATE_CAPTURE_PENDING && v->state != CV_VEND_STATE_CAPTURE_PENDING &&
+	    v->lane < rp->m->config.lane_count) {
 		struct cv_lane *lane = &rp->m->lanes[v->lane];
 		if (lane->config.count > 0)
 			lane->config.count--;
@@ -134,9 +136,9 @@ static bool cv_replay_lane_state(struct cv_replay *rp, struct cv_journal_reader 
 	if (index >= rp->m->config.lane_count)
 		return true;
 	struct cv_lane *lane = &rp->m->lanes[index];
-	if (count > lane->config.capacity)
-		return cv_replay_fail(rp, CV_E_CORRUPT);
-	lane->config.count = count;
+	/* The integrator may have lowered the capacity since: what was counted
+	 * then can't exceed what fits now. */
+	lane->config.count = count < lane->config.capacity ? count : lane->config.capacity;
 	lane->config.price_minor = price;
 	lane->enabled = enabled != 0;
 	lane->quarantined = quarantined != 0;
@@ -198,6 +200,16 @@ static bool cv_replay_checkpoint_begin(struct cv_replay *rp, struct cv_journal_r
 	return true;
 }
 
+static bool cv_replay_checkpoint_end(struct cv_replay *rp, struct cv_journal_reader *r)
+{
+	uint64_t begin_seq = cv_journal_get_u64(r);
+	if (!cv_journal_reader_done(r))
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	if (begin_seq == rp->checkpoint_begin_seq)
+		rp->checkpoint_end_seen = true;
+	return true;
+}
+
 static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
 {
 	struct cv_replay *rp = arg;
@@ -229,6 +241,7 @@ static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
 	case CV_JOURNAL_CHECKPOINT_BEGIN:
 		return cv_replay_checkpoint_begin(rp, &r);
 	case CV_JOURNAL_CHECKPOINT_END:
+		return cv_replay_checkpoint_end(rp, &r);
 	case CV_JOURNAL_MACHINE_START:
 	case CV_JOURNAL_SERVICE:
 		return true; /* A restart begins with the door closed. */
@@ -254,18 +267,24 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 	    ops->checkpoint_get(m->config.storage_ctx, &start, &first_seq) == CV_OK) {
 		rp.header_seen = true;
 		rp.checkpoint_expected = true;
+		rp.checkpoint_begin_seq = first_seq;
 		m->has_checkpoint = true;
 		m->checkpoint_offset = start;
-		m->checkpoint_seq = m->checkpoint_written_seq = first_seq;
+		m->checkpoint_seq = first_seq;
 	}
 	const uint8_t *key = m->sealed ? m->journal_key : NULL;
 	enum cv_status rc = cv_journal_scan(ops, m->config.storage_ctx, start, first_seq, key, cv_replay_record, &rp,
 					    &scan);
 	if (rc == CV_OK)
 		rc = rp.status;
-	/* A remembered checkpoint the journal no longer holds: cut or swapped. */
-	if (rc == CV_OK && m->has_checkpoint && scan.records == 0)
+	/* A remembered checkpoint was whole and durable: if its END is gone,
+	 * the journal was cut or swapped, not torn by a power cut. */
+	if (rc == CV_OK && m->has_checkpoint && !rp.checkpoint_end_seen)
 		rc = CV_E_CORRUPT;
+	/* Open vends must name lanes the planogram still has. */
+	for (unsigned i = 0; rc == CV_OK && i < CV_VENDS_MAX; i++)
+		if (m->vends[i].in_use && m->vends[i].lane >= m->config.lane_count)
+			rc = CV_E_CORRUPT;
 	if (rc != CV_OK)
 		return rc;
 	if (scan.torn_bytes > 0) {
@@ -286,6 +305,8 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 	if (!out->fresh)
 		m->next_vend_number += CV_VENDS_MAX;
 	m->last_seq = m->durable_seq = m->sync_requested_seq = scan.last_seq;
+	/* The next checkpoint comes checkpoint_records after this life starts. */
+	m->checkpoint_written_seq = scan.last_seq;
 	return CV_OK;
 }
 

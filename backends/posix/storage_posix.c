@@ -43,11 +43,18 @@ static enum cv_status cv_posix_make_room(struct cv_posix_storage *s, size_t leng
 		return CV_OK;
 	if (s->segment_count >= CV_POSIX_STORAGE_SEGMENT_MAX)
 		return CV_E_FULL;
+	/* The next segment's name becomes durable at once, so the current one
+	 * must be whole on disk first: after a power cut a short segment with a
+	 * successor would be a gap, and a gap reads as corruption. */
+	if (s->write_fd >= 0 && s->segment_count > 0 && s->segments[s->segment_count - 1].dirty) {
+		if (cv_posix_fdatasync(s, s->write_fd) != CV_OK)
+			return CV_E_IO;
+		s->segments[s->segment_count - 1].dirty = false;
+	}
 	int fd = -1;
 	enum cv_status rc = cv_posix_segment_create(s, &fd);
 	if (rc != CV_OK)
 		return rc;
-	/* The previous segment stays dirty until the next sync reopens it. */
 	cv_posix_close_fd(&s->write_fd);
 	s->write_fd = fd;
 	s->segments[s->segment_count++] = (struct cv_posix_segment){.start = s->length};

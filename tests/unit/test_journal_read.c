@@ -238,3 +238,28 @@ Test(journal_read, both_crc32c_paths_agree_on_every_length_and_alignment)
 	uint32_t part = cv_crc32c(0, data, 100);
 	cr_assert_eq(cv_crc32c(part, data + 100, 200), cv_crc32c(0, data, 300));
 }
+
+Test(journal_read, a_torn_record_followed_by_zero_fill_is_a_torn_tail)
+{
+	rig_vend_ok(0);
+	uint64_t offsets[512];
+	unsigned n = record_offsets(offsets, 512);
+	size_t last = offsets[n - 1];
+	/* The file grew before the last record's bytes landed: 30 of them, then zeros. */
+	memset(rig.journal + last + 30, 0, 4096);
+	rig.storage.length = last + 30 + 4096;
+	struct cv_journal_scan r = scan(CV_OK);
+	cr_assert_eq(r.valid_length, last);
+	cr_assert_eq(r.torn_bytes, 30 + 4096);
+}
+
+Test(journal_read, a_bad_record_with_a_sound_one_behind_it_is_corruption)
+{
+	rig_vend_ok(0);
+	uint64_t offsets[512];
+	unsigned n = record_offsets(offsets, 512);
+	/* Damage the second-to-last record; the last one is sound and may have been durable. */
+	rig.journal[offsets[n - 2] + CV_JOURNAL_HEADER_SIZE] ^= 0x01;
+	struct cv_journal_scan r = scan(CV_E_CORRUPT);
+	cr_assert_eq(r.bad_offset, offsets[n - 2]);
+}

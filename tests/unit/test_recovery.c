@@ -276,3 +276,30 @@ Test(recovery, the_verified_drop_record_alone_takes_the_item_from_stock)
 	reboot();
 	cr_assert_eq(rig_lane(0).config.count, 4, "and only once, however often it is replayed");
 }
+
+/* The integrator's planogram may shrink between restarts: finished history
+ * on a lane that is gone, or a count above a lowered capacity, is no reason
+ * to refuse to start. */
+Test(recovery, a_smaller_planogram_after_a_restart_is_accepted)
+{
+	rig_vend_ok(3);
+	cv_machine_deinit(rig.m);
+	rig.m = NULL;
+	rig.config.lane_count = 3;   /* Lane 3 is gone. */
+	rig.lanes[0].capacity = 3;   /* Lane 0 held 5. */
+	rig.lanes[0].count = 3;      /* (The configured count is history: the journal has the real one.) */
+	rig.lanes[0].low_stock_threshold = 1;
+	cr_assert_eq(rig_start(), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_lane(0).config.count, 3, "clamped to the new capacity");
+	cr_assert_eq(cv_machine_lane_count(rig.m), 3);
+}
+
+Test(recovery, an_open_vend_on_a_lane_that_is_gone_refuses_to_start)
+{
+	rig_select(3);
+	cv_machine_deinit(rig.m);
+	rig.m = NULL;
+	rig.config.lane_count = 3;
+	cr_assert_eq(rig_start(), CV_E_CORRUPT, "its hold could not be settled safely");
+}
