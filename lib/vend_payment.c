@@ -181,6 +181,11 @@ static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, const str
 		return;
 	case CV_PAY_NOT_FOUND:
 	case CV_PAY_CANCELLED:
+		/* After a restart nobody retries with the same key, and a request
+		 * lost just before the power went may still arrive: look again
+		 * later (an orphan check), and void when the budget is spent. */
+		if (v->recovered)
+			break;
 		/* Not there now, but the lost request may still arrive. */
 		v->reuse_auth_key = true;
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);

@@ -108,12 +108,22 @@ Test(recovery, an_authorization_in_flight_is_looked_up_and_a_hold_is_voided_neve
 	cr_assert_eq(payments_of(CV_PAYMENT_OP_AUTHORIZE), 0, "never authorize again");
 }
 
-Test(recovery, an_authorization_that_never_arrived_is_abandoned)
+/* Not found after a restart is not final: the request lost when the power
+ * went may still arrive. It is looked up again, then voided. */
+Test(recovery, an_authorization_not_found_after_a_restart_is_checked_again_then_voided)
 {
 	uint32_t n = rig_select(0);
 	reboot();
+	for (unsigned i = 0; i < rig.config.lookup_attempts_max; i++) {
+		cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_LOOKUP, "lookup %u", i + 1);
+		rig_pay(CV_PAY_NOT_FOUND);
+		if (i + 1 < rig.config.lookup_attempts_max)
+			rig_step(rig.config.timeouts.retry_cap_ms);
+	}
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_VOID);
 	rig_pay(CV_PAY_NOT_FOUND);
-	cr_assert_eq(rig_state(n), CV_VEND_STATE_ABANDONED);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOIDED);
 	cr_assert_eq(rig.motor_count, 0);
 	cr_assert_eq(rig_msg(), CV_MSG_CHOOSE_PRODUCT, "no customer is waiting for it");
 }
