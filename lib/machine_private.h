@@ -247,6 +247,7 @@ void cv_vend_payment_timeout(struct cv_machine *m, struct cv_vend *v);
 
 /* vend_dispense.c */
 bool cv_vend_motor_start(struct cv_machine *m, struct cv_vend *v);
+void cv_vend_delivered(struct cv_machine *m, struct cv_vend *v);
 void cv_vend_motor_done(struct cv_machine *m, struct cv_vend *v, enum cv_status status);
 void cv_vend_motor_timeout(struct cv_machine *m, struct cv_vend *v);
 void cv_vend_drop_seen(struct cv_machine *m, struct cv_vend *v);

@@ -5,7 +5,8 @@
  *   SELECTED, AUTH_DECLINED      nothing can be held       → abandoned
  *   AUTH_PENDING, AUTH_LOOKUP    a hold may exist          → look up, void if held
  *   AUTHORIZED                   held, motor never started → void
- *   DISPENSING, VERIFYING        no recorded proof of drop → void + incident
+ *   DISPENSING, VERIFYING        drop recorded as seen      → capture (proven)
+ *                                no recorded proof of drop  → void + incident
  *   CAPTURE_PENDING              drop was verified         → resend capture, same key
  *   VOID_PENDING                 void was due              → resend void, same key
  *
@@ -324,9 +325,9 @@ static void cv_recovery_report(struct cv_machine *m, const struct cv_vend *v, en
 	cv_machine_emit(m, &ev);
 }
 
-static enum cv_recovery_action cv_recovery_action_for(enum cv_vend_state state)
+static enum cv_recovery_action cv_recovery_action_for(const struct cv_vend *v)
 {
-	switch (state) {
+	switch (v->state) {
 	case CV_VEND_STATE_AUTH_PENDING:
 	case CV_VEND_STATE_AUTH_LOOKUP:
 		return CV_RECOVERY_LOOKUP_THEN_VOID;
@@ -334,7 +335,8 @@ static enum cv_recovery_action cv_recovery_action_for(enum cv_vend_state state)
 		return CV_RECOVERY_VOID;
 	case CV_VEND_STATE_DISPENSING:
 	case CV_VEND_STATE_VERIFYING:
-		return CV_RECOVERY_VOID_UNVERIFIED;
+		/* The sensor's report was journaled before the power went: proof. */
+		return v->drop_verified ? CV_RECOVERY_CAPTURE_PROVEN : CV_RECOVERY_VOID_UNVERIFIED;
 	case CV_VEND_STATE_CAPTURE_PENDING:
 		return CV_RECOVERY_CAPTURE_RESEND;
 	case CV_VEND_STATE_VOID_PENDING:
@@ -347,7 +349,7 @@ static enum cv_recovery_action cv_recovery_action_for(enum cv_vend_state state)
 /* Puts one open vend of the previous life on its way to a terminal state. */
 static void cv_recovery_resolve_vend(struct cv_machine *m, struct cv_vend *v)
 {
-	enum cv_recovery_action action = cv_recovery_action_for(v->state);
+	enum cv_recovery_action action = cv_recovery_action_for(v);
 	v->recovered = true;
 	cv_recovery_report(m, v, action, 0);
 	switch (action) {
@@ -360,6 +362,9 @@ static void cv_recovery_resolve_vend(struct cv_machine *m, struct cv_vend *v)
 	case CV_RECOVERY_VOID_UNVERIFIED:
 		cv_machine_raise_alert(m, CV_ALERT_UNVERIFIED_VEND, v->lane, true);
 		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_POWER_LOSS);
+		break;
+	case CV_RECOVERY_CAPTURE_PROVEN:
+		cv_vend_delivered(m, v); /* CAPTURE_PENDING first, then the item leaves the count. */
 		break;
 	case CV_RECOVERY_CAPTURE_RESEND:
 	case CV_RECOVERY_VOID_RESEND:

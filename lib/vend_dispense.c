@@ -25,7 +25,7 @@ static void cv_vend_dispense_failed(struct cv_machine *m, struct cv_vend *v, enu
  * CAPTURE_PENDING record comes first and itself stands for the item taken
  * (replay takes it), so a torn journal can never keep the stock change
  * without the verified drop, or the other way round. */
-static void cv_vend_delivered(struct cv_machine *m, struct cv_vend *v)
+void cv_vend_delivered(struct cv_machine *m, struct cv_vend *v)
 {
 	v->drop_verified = true;
 	cv_vend_sensor_release(m, v);

@@ -90,6 +90,7 @@ enum cv_recovery_action {
 	CV_RECOVERY_VOID_UNVERIFIED = 4, /**< Interrupted mid-dispense without proof of a drop: voided, incident alert. */
 	CV_RECOVERY_CAPTURE_RESEND = 5,  /**< A capture was due: resent with the same key. */
 	CV_RECOVERY_VOID_RESEND = 6,     /**< A void was due: resent with the same key. */
+	CV_RECOVERY_CAPTURE_PROVEN = 7,  /**< Interrupted mid-dispense after the drop was recorded as seen: captured. */
 };
 
 /** @brief One recovery decision. */

@@ -57,8 +57,8 @@
  *  one-item       no vend made more than one item fall.
  *  inventory      per lane, with V the vends whose verified drop the journal
  *                 holds as a CAPTURE_PENDING (which stands for the item taken;
- *                 a drop_verified flag on a VERIFYING record does not: such a
- *                 vend is voided as unverified by recovery), P the items that physically fell and U the fallen
+ *                 a VERIFYING record with drop_verified is recovered by
+ *                 capturing, which writes that CAPTURE_PENDING), P the items that physically fell and U the fallen
  *                 items of vends never verified: every LANE_STATE the engine
  *                 journaled, in every life, carries exactly capacity minus the
  *                 drops verified before it; the final count E (the last
@@ -425,7 +425,8 @@ static bool journal_record(void *arg, const struct cv_journal_record *record)
 			v->drop_seen = true;
 		}
 		if (state == CV_VEND_STATE_CAPTURE_PENDING && !v->verified) {
-			if (resumed)
+			/* A later life may capture only a drop an earlier one recorded as seen. */
+			if (resumed && !v->drop_seen)
 				fail(CK_NO_RESUME, "vend %s: first CAPTURE_PENDING in epoch %" PRIu32 " (begun in %" PRIu32 ")",
 				     id, record->epoch, v->begin_epoch);
 			/* The CAPTURE_PENDING record stands for the item taken (replay takes it). */
@@ -1043,11 +1044,12 @@ int main(int argc, char **argv)
 	       w.holds, w.declines, w.captures, w.captured_minor, w.voids, w.refusals);
 	printf("mechanics: %" PRIu64 " motor starts, %u items fell, %u of them unverified (kill between drop and journal)\n",
 	       w.motor_starts, drops, unverified);
-	printf("recoveries: discarded %u, lookup-then-void %u, void %u, void-unverified %u, capture-resend %u, "
-	       "void-resend %u\n",
+	printf("recoveries: discarded %u, lookup-then-void %u, void %u, void-unverified %u, capture-proven %u, "
+	       "capture-resend %u, void-resend %u\n",
 	       w.recoveries[CV_RECOVERY_DISCARDED], w.recoveries[CV_RECOVERY_LOOKUP_THEN_VOID],
 	       w.recoveries[CV_RECOVERY_VOID], w.recoveries[CV_RECOVERY_VOID_UNVERIFIED],
-	       w.recoveries[CV_RECOVERY_CAPTURE_RESEND], w.recoveries[CV_RECOVERY_VOID_RESEND]);
+	       w.recoveries[CV_RECOVERY_CAPTURE_PROVEN], w.recoveries[CV_RECOVERY_CAPTURE_RESEND],
+	       w.recoveries[CV_RECOVERY_VOID_RESEND]);
 	printf("torn tails truncated: %u (%" PRIu64 " bytes); verified drops whose LANE_STATE was cut off by a kill: %u;"
 	       " machine starts journaled: %" PRIu64 "\n",
 	       w.recoveries[CV_RECOVERY_TAIL_TRUNCATED], w.torn_bytes, unpaired, w.machine_starts);

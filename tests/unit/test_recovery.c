@@ -313,3 +313,32 @@ Test(recovery, an_open_vend_on_a_lane_that_is_gone_refuses_to_start)
 	rig.config.lane_count = 3;
 	cr_assert_eq(rig_start(), CV_E_CORRUPT, "its hold could not be settled safely");
 }
+
+/* The sensor's report made it into the journal (VERIFYING with the drop
+ * verified) before the power went: that is proof, so the vend is captured. */
+Test(recovery, a_drop_recorded_as_seen_before_the_restart_is_captured)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	struct cv_event drop = {.type = CV_EVENT_DROP_DETECTED};
+	drop.u.drop.op_id = rig.sensor_op_id;
+	cr_assert_eq(cv_machine_post(rig.m, &drop), CV_OK); /* Seen during the motor movement. */
+	rig_step(0);
+	size_t before_motor_done = rig.storage.length;
+	rig_motor(CV_OK);
+	/* Keep only the VERIFYING record the motor's end wrote (drop_verified set),
+	 * not the CAPTURE_PENDING and lane records after it. */
+	size_t at = before_motor_done;
+	size_t verifying_end = at + ((size_t)rig.journal[at] | (size_t)rig.journal[at + 1] << 8);
+	cr_assert_gt(rig.storage.length, verifying_end);
+	rig.storage.length = verifying_end;
+	reboot();
+	cr_assert_eq(recoveries(CV_RECOVERY_CAPTURE_PROVEN), 1);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_CAPTURE);
+	cr_assert_eq(rig_lane(0).config.count, 4, "the item leaves the count");
+	cr_assert_eq(rig.motor_count, 0, "nothing turns");
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
+	reboot();
+	cr_assert_eq(rig_lane(0).config.count, 4, "and once only");
+}
