@@ -14,6 +14,7 @@ static void cv_checkpoint_write(struct cv_machine *m)
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);
 	cv_journal_put_u32(&w, m->next_vend_number);
+	cv_stats_put(&w, &m->stats);
 	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_BEGIN, &w);
 	/* Vends before lanes: replaying a vend's CAPTURE_PENDING takes an item,
 	 * and the lane's absolute count written after it must have the last word. */

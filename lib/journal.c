@@ -137,7 +137,7 @@ uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type typ
 		m->unsynced_since_ms = m->now_ms;
 	m->last_seq = seq;
 	m->journal_end += length;
-	m->stats.journal_records++;
+	m->stats.journal_records = seq; /* Every record the journal ever had. */
 	return seq;
 }
 

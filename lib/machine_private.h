@@ -218,6 +218,12 @@ void cv_journal_on_synced(struct cv_machine *m, const struct cv_storage_result *
 bool cv_journal_is_durable(const struct cv_machine *m, uint64_t seq);
 bool cv_journal_settled(const struct cv_machine *m);
 
+/* stats.c: the running totals, counted from vend transitions. */
+void cv_stats_count_begin(struct cv_machine_stats *s);
+void cv_stats_count_transition(struct cv_machine_stats *s, enum cv_vend_state from, const struct cv_vend *v);
+void cv_stats_put(struct cv_journal_writer *w, const struct cv_machine_stats *s);
+void cv_stats_get(struct cv_journal_reader *r, struct cv_machine_stats *s);
+
 /* crc32c.c */
 uint32_t cv_crc32c(uint32_t crc, const void *data, size_t length);
 /* The table path, also where the CPU has a CRC32C instruction (for tests). */

@@ -19,6 +19,7 @@ struct cv_replay {
 	bool header_seen;
 	bool checkpoint_expected; /* Reading from a checkpoint: it must come first. */
 	uint64_t checkpoint_begin_seq; /* Of the checkpoint read from, if any. */
+	bool in_checkpoint;            /* Between a BEGIN and its END: copies, not events. */
 	bool checkpoint_end_seen;      /* Its END: it was whole when remembered. */
 	uint32_t epoch_max;
 };
@@ -80,6 +81,8 @@ static bool cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader 
 	v->in_use = true;
 	v->state = CV_VEND_STATE_SELECTED;
 	v->auth_attempt = 1;
+	if (!rp->in_checkpoint)
+		cv_stats_count_begin(&m->stats);
 	cv_vend_id_encode(v->uuid, v->id);
 	if (v->number > m->next_vend_number)
 		m->next_vend_number = v->number;
@@ -116,8 +119,11 @@ static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader 
 		if (lane->config.count > 0)
 			lane->config.count--;
 	}
+	enum cv_vend_state from = v->state;
 	v->state = (enum cv_vend_state)state;
 	v->reason = (enum cv_vend_reason)reason;
+	if (!rp->in_checkpoint)
+		cv_stats_count_transition(&rp->m->stats, from, v);
 	if (cv_vend_state_is_terminal(v->state))
 		v->in_use = false;
 	return true;
@@ -194,8 +200,14 @@ static bool cv_replay_alert(struct cv_replay *rp, struct cv_journal_reader *r)
 static bool cv_replay_checkpoint_begin(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	uint32_t next_vend_number = cv_journal_get_u32(r);
+	struct cv_machine_stats stats;
+	memset(&stats, 0, sizeof(stats));
+	cv_stats_get(r, &stats);
 	if (!cv_journal_reader_done(r))
 		return cv_replay_fail(rp, CV_E_CORRUPT);
+	/* The snapshot is the totals up to here; what follows counts on. */
+	rp->m->stats = stats;
+	rp->in_checkpoint = true;
 	if (next_vend_number > rp->m->next_vend_number)
 		rp->m->next_vend_number = next_vend_number;
 	return true;
@@ -208,6 +220,7 @@ static bool cv_replay_checkpoint_end(struct cv_replay *rp, struct cv_journal_rea
 		return cv_replay_fail(rp, CV_E_CORRUPT);
 	if (begin_seq == rp->checkpoint_begin_seq)
 		rp->checkpoint_end_seen = true;
+	rp->in_checkpoint = false;
 	return true;
 }
 

@@ -57,7 +57,7 @@ struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane)
 	v->auth_attempt = 1;
 	v->auth_tries = 1;
 	m->session = v;
-	m->stats.vends_started++;
+	cv_stats_count_begin(&m->stats);
 
 	cv_vend_journal_begin(m, v);
 	cv_vend_set_state(m, v, CV_VEND_STATE_SELECTED, CV_VEND_REASON_NONE);
@@ -188,32 +188,8 @@ static void cv_vend_emit_receipt(struct cv_machine *m, const struct cv_vend *v)
 	cv_machine_emit(m, &ev);
 }
 
-static void cv_vend_count_outcome(struct cv_machine *m, const struct cv_vend *v)
-{
-	struct cv_machine_stats *s = &m->stats;
-	switch (v->state) {
-	case CV_VEND_STATE_CAPTURED:
-		s->vends_captured++;
-		s->captured_minor += v->price_minor;
-		break;
-	case CV_VEND_STATE_VOIDED:
-		s->vends_voided++;
-		break;
-	case CV_VEND_STATE_ABANDONED:
-		s->vends_abandoned++;
-		break;
-	case CV_VEND_STATE_CAPTURE_FAILED:
-		s->vends_capture_failed++;
-		break;
-	default:
-		s->vends_void_failed++;
-		break;
-	}
-}
-
 static void cv_vend_finish(struct cv_machine *m, struct cv_vend *v)
 {
-	cv_vend_count_outcome(m, v);
 	if (v->state == CV_VEND_STATE_CAPTURE_FAILED || v->state == CV_VEND_STATE_VOID_FAILED)
 		cv_machine_raise_alert(m, CV_ALERT_SETTLEMENT_FAILED, v->lane, true);
 	if (v->state != CV_VEND_STATE_ABANDONED)
@@ -226,9 +202,11 @@ static void cv_vend_finish(struct cv_machine *m, struct cv_vend *v)
 void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_state state,
 		       enum cv_vend_reason reason)
 {
+	enum cv_vend_state from = v->state;
 	v->state = state;
 	if (reason != CV_VEND_REASON_NONE)
 		v->reason = reason;
+	cv_stats_count_transition(&m->stats, from, v);
 	cv_vend_op_clear(v);
 	v->attempts = 0;
 	v->next_attempt_ms = m->now_ms;

@@ -29,8 +29,6 @@ void cv_vend_delivered(struct cv_machine *m, struct cv_vend *v)
 {
 	v->drop_verified = true;
 	cv_vend_sensor_release(m, v);
-	m->stats.drops_verified++;
-	m->stats.dispensed_value_minor += v->price_minor;
 	cv_vend_set_state(m, v, CV_VEND_STATE_CAPTURE_PENDING, CV_VEND_REASON_NONE);
 	cv_lane_take_item(m, v->lane);
 }
@@ -157,7 +155,6 @@ bool cv_vend_verify_tick(struct cv_machine *m, struct cv_vend *v)
 		return false;
 	if (v->respins < lane->respin_count_max) {
 		v->respins++;
-		m->stats.respins++;
 		cv_vend_set_state(m, v, CV_VEND_STATE_DISPENSING, CV_VEND_REASON_NONE);
 		return true;
 	}

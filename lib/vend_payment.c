@@ -153,7 +153,6 @@ static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, const 
 		cv_vend_auth_held(m, v, r);
 		break;
 	case CV_PAY_DECLINED:
-		m->stats.declines++;
 		v->decline_reason = r->decline_reason;
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_DECLINED);
 		break;
@@ -176,7 +175,6 @@ static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, const str
 		cv_vend_auth_held(m, v, r);
 		return;
 	case CV_PAY_DECLINED:
-		m->stats.declines++;
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_DECLINED);
 		return;
 	case CV_PAY_NOT_FOUND:

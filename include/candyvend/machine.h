@@ -114,7 +114,8 @@ void cv_machine_config_default(struct cv_machine_config *config);
  */
 bool cv_machine_sealing_available(void);
 
-/** @brief Running totals of a machine since init. */
+/** @brief Running totals of a machine since its journal began: they survive
+ *  restarts (replay counts them from the journal; checkpoints carry them). */
 struct cv_machine_stats {
 	uint32_t vends_started;     /**< Vends created by a selection. */
 	uint32_t vends_captured;    /**< Ended CAPTURED. */
@@ -123,12 +124,13 @@ struct cv_machine_stats {
 	uint32_t vends_capture_failed; /**< Ended CAPTURE_FAILED. */
 	uint32_t vends_void_failed; /**< Ended VOID_FAILED. */
 	uint32_t declines;          /**< Declined authorization attempts. */
-	uint32_t unknown_outcomes;  /**< Payment answers (or timeouts) with unknown outcome. */
+	uint32_t unknown_outcomes;  /**< Payment answers (or timeouts) with unknown outcome; not journaled, so
+				         a restart keeps only the value of the last checkpoint. */
 	uint32_t respins;           /**< Extra motor movements. */
 	uint32_t drops_verified;    /**< Verified drops (= items taken from inventory). */
 	int64_t captured_minor;     /**< Money captured. */
 	int64_t dispensed_value_minor; /**< Price of every verified drop. */
-	uint64_t journal_records;   /**< Records appended to the journal. */
+	uint64_t journal_records;   /**< Records the journal ever had (the last sequence number). */
 };
 
 /**

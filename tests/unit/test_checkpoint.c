@@ -211,3 +211,65 @@ Test(checkpoint, a_journal_cut_inside_the_remembered_checkpoint_is_corruption)
 	rig.m = NULL;
 	cr_assert_eq(rig_start(), CV_E_CORRUPT);
 }
+
+static void assert_same_totals(const struct cv_machine_stats *a, const struct cv_machine_stats *b)
+{
+	cr_assert_eq(a->vends_started, b->vends_started);
+	cr_assert_eq(a->vends_captured, b->vends_captured);
+	cr_assert_eq(a->vends_voided, b->vends_voided);
+	cr_assert_eq(a->vends_abandoned, b->vends_abandoned);
+	cr_assert_eq(a->declines, b->declines);
+	cr_assert_eq(a->respins, b->respins);
+	cr_assert_eq(a->drops_verified, b->drops_verified);
+	cr_assert_eq(a->captured_minor, b->captured_minor);
+	cr_assert_eq(a->dispensed_value_minor, b->dispensed_value_minor);
+}
+
+/* The totals are the journal's, not the life's: counted again in replay,
+ * carried by checkpoints, the same after a restart either way. */
+Test(checkpoint, the_running_totals_survive_restarts)
+{
+	uint32_t d = rig_select(1);
+	rig_pay(CV_PAY_DECLINED);
+	cr_assert_eq(cv_machine_cancel(rig.m), CV_OK);
+	cr_assert_eq(rig_state(d), CV_VEND_STATE_ABANDONED);
+	rig_vend_no_drop(2);
+	rig_pay(CV_PAY_OK);
+	sell_until(trimmed); /* Several checkpoints, the first vends trimmed away. */
+	rig_vend_ok(3);
+	struct cv_machine_stats before = rig_stats();
+	cr_assert_eq(before.declines, 1);
+	cr_assert_eq(before.vends_voided, 1);
+	cr_assert_eq(before.respins, 3);
+	cr_assert_eq(rig_reboot(), CV_OK);
+	rig_step(0);
+	struct cv_machine_stats after = rig_stats();
+	assert_same_totals(&before, &after);
+	cr_assert_geq(after.journal_records, before.journal_records);
+	rig_vend_ok(0);
+	cr_assert_eq(rig_stats().vends_captured, before.vends_captured + 1, "and they go on");
+}
+
+Test(checkpoint, the_running_totals_survive_a_restart_without_checkpoints)
+{
+	rig_teardown();
+	rig_setup();
+	rig.config.checkpoint_records = 0;
+	cr_assert_eq(rig_start(), CV_OK);
+	rig_step(0);
+	uint32_t d = rig_select(1);
+	rig_pay(CV_PAY_DECLINED);
+	rig_select(1);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	rig_drop();
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(d), CV_VEND_STATE_CAPTURED);
+	rig_vend_no_drop(2);
+	rig_pay(CV_PAY_OK);
+	struct cv_machine_stats before = rig_stats();
+	cr_assert_eq(rig_reboot(), CV_OK);
+	rig_step(0);
+	struct cv_machine_stats after = rig_stats();
+	assert_same_totals(&before, &after);
+}
