@@ -76,9 +76,9 @@ static void cv_card_sanitize(struct cv_card_summary *card)
 
 static enum cv_status cv_payment_result_admit(struct cv_payment_result *r)
 {
-	if ((unsigned)r->op > CV_PAYMENT_OP_LOOKUP || (unsigned)r->result > CV_PAY_UNKNOWN)
+	if ((unsigned)r->op > CV_PAYMENT_OP_REFUND || (unsigned)r->result > CV_PAY_READER_FAULT)
 		return CV_E_INVAL;
-	if ((unsigned)r->decline_reason > CV_DECLINE_TRY_CONTACT)
+	if ((unsigned)r->decline_reason > CV_DECLINE_OFFLINE_REFUSED)
 		r->decline_reason = CV_DECLINE_GENERIC;
 	/* A cut reference would name another hold: refuse rather than guess. */
 	if (!cv_printable_ok(r->processor_ref, sizeof(r->processor_ref)))

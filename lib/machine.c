@@ -210,6 +210,8 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 	rc = cv_machine_open_backends(m);
 	if (rc != CV_OK)
 		return rc;
+	if (CV_OPS_HAS(struct cv_payment_ops, config->payment, caps))
+		m->payment_caps = config->payment->caps(config->payment_ctx);
 	/* Operation ids start at random, so that a completion addressed to a
 	 * previous life can't be taken for one of this life's operations. */
 	m->next_op_id = cv_machine_random_u32(m);

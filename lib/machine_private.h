@@ -125,6 +125,7 @@ struct cv_machine {
 	/* Sensor and service. */
 	bool sensor_faulted;
 	bool in_service;
+	uint32_t payment_caps;        /* CV_PAYMENT_CAP_*, read once the backend is open. */
 	/* What the customer sees; a final message stays until message_until_ms. */
 	struct cv_display display;
 	uint64_t message_until_ms;

@@ -45,6 +45,10 @@ static const char *const cv_pay_result_names[] = {
 	[CV_PAY_NOT_FOUND] = "NOT_FOUND",
 	[CV_PAY_INVALID] = "INVALID",
 	[CV_PAY_UNKNOWN] = "UNKNOWN",
+	[CV_PAY_RATE_LIMITED] = "RATE_LIMITED",
+	[CV_PAY_EXPIRED] = "EXPIRED",
+	[CV_PAY_CONFLICT] = "CONFLICT",
+	[CV_PAY_READER_FAULT] = "READER_FAULT",
 };
 
 CV_EXPORT const char *cv_pay_result_str(enum cv_pay_result result)

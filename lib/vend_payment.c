@@ -36,13 +36,21 @@ static enum cv_status cv_vend_payment_send(struct cv_machine *m, struct cv_payme
 		return ops->lookup(ctx, req);
 	case CV_PAYMENT_OP_CAPTURE:
 		return ops->capture(ctx, req);
+	case CV_PAYMENT_OP_REFUND:
+		return ops->refund(ctx, req); /* Init checked it exists. */
 	default:
 		return ops->void_auth(ctx, req);
 	}
 }
 
-/* The payment operation a state waits for. */
-static enum cv_payment_op cv_vend_payment_op(enum cv_vend_state state)
+static bool cv_vend_single_message(const struct cv_machine *m)
+{
+	return (m->payment_caps & CV_PAYMENT_CAP_SINGLE_MESSAGE) != 0;
+}
+
+/* The payment operation a state waits for. A single-message method can't
+ * void: the money it took is refunded instead. */
+static enum cv_payment_op cv_vend_payment_op(const struct cv_machine *m, enum cv_vend_state state)
 {
 	switch (state) {
 	case CV_VEND_STATE_AUTH_PENDING:
@@ -52,7 +60,7 @@ static enum cv_payment_op cv_vend_payment_op(enum cv_vend_state state)
 	case CV_VEND_STATE_CAPTURE_PENDING:
 		return CV_PAYMENT_OP_CAPTURE;
 	default:
-		return CV_PAYMENT_OP_VOID;
+		return cv_vend_single_message(m) ? CV_PAYMENT_OP_REFUND : CV_PAYMENT_OP_VOID;
 	}
 }
 
@@ -63,7 +71,7 @@ static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, 
 	cv_vend_key(v, "auth", v->auth_attempt, req->auth_key);
 	cv_str_copy(req->processor_ref, sizeof(req->processor_ref), v->processor_ref);
 	cv_money_make(v->price_minor, m->config.currency, &req->amount);
-	req->op = cv_vend_payment_op(v->state);
+	req->op = cv_vend_payment_op(m, v->state);
 	switch (req->op) {
 	case CV_PAYMENT_OP_AUTHORIZE:
 		memcpy(req->idempotency_key, req->auth_key, sizeof(req->idempotency_key));
@@ -77,6 +85,10 @@ static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, 
 		cv_vend_key(v, "cap", 0, req->idempotency_key);
 		req->timeout_ms = t->settle_ms;
 		break;
+	case CV_PAYMENT_OP_REFUND:
+		cv_vend_key(v, "ref", 1, req->idempotency_key);
+		req->timeout_ms = t->settle_ms;
+		break;
 	default:
 		cv_vend_key(v, "void", 0, req->idempotency_key);
 		req->timeout_ms = t->settle_ms;
@@ -86,6 +98,12 @@ static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, 
 
 bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v)
 {
+	/* A single-message authorization already took the money: the verified
+	 * drop needs no capture. */
+	if (v->state == CV_VEND_STATE_CAPTURE_PENDING && cv_vend_single_message(m)) {
+		cv_vend_set_state(m, v, CV_VEND_STATE_CAPTURED, CV_VEND_REASON_NONE);
+		return true;
+	}
 	struct cv_payment_request req;
 	memset(&req, 0, sizeof(req));
 	cv_vend_request_fill(m, v, &req);
@@ -160,6 +178,7 @@ static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, const 
 		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_CUSTOMER_CANCEL);
 		break;
 	case CV_PAY_UNKNOWN:
+	case CV_PAY_CONFLICT: /* The same key is still running: its outcome is not known yet. */
 		cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_LOOKUP, CV_VEND_REASON_NONE);
 		break;
 	default:
@@ -223,7 +242,9 @@ static void cv_vend_on_settle(struct cv_machine *m, struct cv_vend *v, const str
 		return;
 	case CV_PAY_UNKNOWN:
 	case CV_PAY_NOT_SENT:
-		break;
+	case CV_PAY_RATE_LIMITED:
+	case CV_PAY_CONFLICT:
+		break; /* Not done, or not known to be: the same key again later. */
 	default:
 		cv_vend_settle_failed(m, v, failed, CV_VEND_REASON_PAYMENT_FAILED);
 		return;
@@ -261,13 +282,13 @@ static void cv_vend_payment_result_apply(struct cv_machine *m, struct cv_vend *v
 void cv_vend_payment_result(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
 {
 	cv_vend_op_clear(v);
-	if (r->op == cv_vend_payment_op(v->state)) {
+	if (r->op == cv_vend_payment_op(m, v->state)) {
 		cv_vend_payment_result_apply(m, v, r);
 		return;
 	}
 	/* An answer to a question that was not asked tells nothing. */
 	struct cv_payment_result unknown = *r;
-	unknown.op = cv_vend_payment_op(v->state);
+	unknown.op = cv_vend_payment_op(m, v->state);
 	unknown.result = CV_PAY_UNKNOWN;
 	cv_vend_payment_result_apply(m, v, &unknown);
 }
@@ -279,7 +300,7 @@ void cv_vend_payment_timeout(struct cv_machine *m, struct cv_vend *v)
 	memset(&r, 0, sizeof(r));
 	r.op_id = v->op_id;
 	r.result = CV_PAY_UNKNOWN;
-	r.op = cv_vend_payment_op(v->state);
+	r.op = cv_vend_payment_op(m, v->state);
 	if (v->state == CV_VEND_STATE_AUTH_PENDING) {
 		v->reason = CV_VEND_REASON_PAYMENT_TIMEOUT;
 		cv_vend_abort_collect(m, v);

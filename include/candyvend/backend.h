@@ -154,6 +154,14 @@ struct cv_sensor_ops {
 #define CV_PAYMENT_CAP_LOOKUP 0x2u
 /** @brief Payment capability: the card collection can be aborted. */
 #define CV_PAYMENT_CAP_ABORT_COLLECT 0x4u
+/** @brief Payment capability: single-message only (Interac, eftpos): the
+ *  authorization itself takes the money, nothing can be voided. The engine
+ *  then sends no capture and refunds instead of voiding. */
+#define CV_PAYMENT_CAP_SINGLE_MESSAGE 0x8u
+/** @brief Payment capability: refunds of captured payments. */
+#define CV_PAYMENT_CAP_REFUND 0x10u
+/** @brief Payment capability: the reader can approve offline (store and forward). */
+#define CV_PAYMENT_CAP_OFFLINE 0x20u
 
 /** @brief Payment backend: a card reader and its processor link. */
 struct cv_payment_ops {
@@ -178,11 +186,17 @@ struct cv_payment_ops {
 	enum cv_status (*lookup)(void *ctx, const struct cv_payment_request *request);
 	/** @brief Stops collecting a card for operation @p op_id (customer cancel). Optional. */
 	enum cv_status (*abort_collect)(void *ctx, uint32_t op_id);
+	/** @brief Gives back request->amount of the payment keyed request->auth_key,
+	 *  under its own key. Needed with ::CV_PAYMENT_CAP_SINGLE_MESSAGE. Optional. */
+	enum cv_status (*refund)(void *ctx, const struct cv_payment_request *request);
+	/** @brief The link's health, from the backend's cache (never blocks):
+	 *  ::CV_OK, or ::CV_E_IO while the processor is unreachable. Optional. */
+	enum cv_status (*health)(void *ctx);
 	/* Version 1 ends here. */
 };
 
 /** @brief Size of a version-1 payment table. */
-#define CV_PAYMENT_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_payment_ops, abort_collect)
+#define CV_PAYMENT_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_payment_ops, health)
 
 /** @brief Storage capability: data survives power loss once synced. */
 #define CV_STORAGE_CAP_DURABLE 0x1u

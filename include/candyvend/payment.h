@@ -43,6 +43,7 @@ enum cv_payment_op {
 	CV_PAYMENT_OP_CAPTURE = 1,   /**< Settle a held authorization. */
 	CV_PAYMENT_OP_VOID = 2,      /**< Release a held authorization. */
 	CV_PAYMENT_OP_LOOKUP = 3,    /**< Ask what became of an earlier authorize. */
+	CV_PAYMENT_OP_REFUND = 4,    /**< Give money back (single-message methods, which can't void). */
 };
 
 /**
@@ -61,6 +62,10 @@ enum cv_pay_result {
 	CV_PAY_NOT_FOUND = 4,  /**< (Lookup, void) the processor has no such authorization. */
 	CV_PAY_INVALID = 5,    /**< The processor rejected the request as malformed. */
 	CV_PAY_UNKNOWN = 6,    /**< Outcome unknown; never treat as success or failure. */
+	CV_PAY_RATE_LIMITED = 7, /**< Refused for now (too many requests); nothing happened, retry later. */
+	CV_PAY_EXPIRED = 8,    /**< The hold expired before the capture; nothing was captured. */
+	CV_PAY_CONFLICT = 9,   /**< The same key is still being processed; nothing new happened, ask again later. */
+	CV_PAY_READER_FAULT = 10, /**< The card reader failed before anything was sent. */
 };
 
 /** @brief Why an issuer declined. */
@@ -70,6 +75,8 @@ enum cv_decline_reason {
 	CV_DECLINE_INSUFFICIENT = 2,  /**< Insufficient funds (soft: another card may work). */
 	CV_DECLINE_EXPIRED_CARD = 3,  /**< Card expired. */
 	CV_DECLINE_TRY_CONTACT = 4,   /**< Contactless refused; insert the card. */
+	CV_DECLINE_CVM_REQUIRED = 5,  /**< A PIN or signature is required (soft). */
+	CV_DECLINE_OFFLINE_REFUSED = 6, /**< Offline approval refused by the reader's policy (soft). */
 };
 
 /** @brief What a reader may tell the library about a card: never more. */

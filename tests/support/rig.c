@@ -131,7 +131,7 @@ static enum cv_status rig_abort(void *ctx, uint32_t op_id)
 static uint32_t rig_payment_caps(void *ctx)
 {
 	(void)ctx;
-	return CV_PAYMENT_CAP_VOID | CV_PAYMENT_CAP_LOOKUP | CV_PAYMENT_CAP_ABORT_COLLECT;
+	return rig.payment_caps;
 }
 
 static const struct cv_payment_ops rig_payment = {
@@ -145,6 +145,7 @@ static const struct cv_payment_ops rig_payment = {
 	.void_auth = rig_payment_other,
 	.lookup = rig_payment_other,
 	.abort_collect = rig_abort,
+	.refund = rig_payment_other,
 };
 
 static void rig_on_event(struct cv_machine *machine, const struct cv_event *event, void *user_data)
@@ -161,6 +162,8 @@ void rig_setup(void)
 {
 	memset(&rig, 0, sizeof(rig));
 	rig.authorize_rc = CV_PENDING;
+	rig.payment_caps = CV_PAYMENT_CAP_VOID | CV_PAYMENT_CAP_LOOKUP | CV_PAYMENT_CAP_ABORT_COLLECT |
+			   CV_PAYMENT_CAP_REFUND;
 	rig.start_rc = CV_PENDING;
 	rig.arm_rc = CV_OK;
 	cv_machine_config_default(&rig.config);

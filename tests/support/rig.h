@@ -37,6 +37,7 @@ struct rig {
 	/* Set by a side-effect call if the journal was not fully synced then. */
 	bool write_ahead_violated;
 	/* What the fakes answer when called (CV_PENDING unless a test changes it). */
+	uint32_t payment_caps;   /* What the fake payment backend declares. */
 	enum cv_status authorize_rc;
 	enum cv_status start_rc;
 	enum cv_status arm_rc;

@@ -103,6 +103,7 @@ static enum cv_status settle(struct cv_sim *sim, enum cv_payment_op op, uint32_t
 	case CV_PAYMENT_OP_LOOKUP:
 		return cv_sim_payment_ops.lookup(sim, &request);
 	case CV_PAYMENT_OP_AUTHORIZE:
+	case CV_PAYMENT_OP_REFUND: /* The sim is dual-message: it voids, it never refunds. */
 		break;
 	}
 	return cv_sim_payment_ops.authorize(sim, &request);

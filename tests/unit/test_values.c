@@ -220,7 +220,10 @@ Test(names, pay_results_and_availability)
 {
 	cr_assert_str_eq(cv_pay_result_str(CV_PAY_UNKNOWN), "UNKNOWN");
 	cr_assert_str_eq(cv_pay_result_str(CV_PAY_NOT_SENT), "NOT_SENT");
-	cr_assert_str_eq(cv_pay_result_str((enum cv_pay_result)7), "?");
+	for (int p = CV_PAY_OK; p <= CV_PAY_READER_FAULT; p++)
+		cr_assert_str_neq(cv_pay_result_str((enum cv_pay_result)p), "?");
+	cr_assert_str_eq(cv_pay_result_str(CV_PAY_RATE_LIMITED), "RATE_LIMITED");
+	cr_assert_str_eq(cv_pay_result_str((enum cv_pay_result)(CV_PAY_READER_FAULT + 1)), "?");
 	cr_assert_str_eq(cv_lane_availability_str(CV_LANE_SOLD_OUT), "sold out");
 	for (int a = CV_LANE_AVAILABLE; a <= CV_LANE_NO_SENSOR; a++)
 		cr_assert_str_neq(cv_lane_availability_str((enum cv_lane_availability)a), "unknown");

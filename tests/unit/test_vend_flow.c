@@ -460,3 +460,97 @@ Test(vend_flow, a_vend_costs_one_sync_per_side_effect)
 	cr_assert_eq(rig.storage.synced_seq, rig.storage.last_seq);
 	cr_assert_not(rig.write_ahead_violated);
 }
+
+static void restart_single_message(void)
+{
+	rig_teardown();
+	rig_setup();
+	rig.payment_caps = CV_PAYMENT_CAP_SINGLE_MESSAGE | CV_PAYMENT_CAP_REFUND | CV_PAYMENT_CAP_LOOKUP;
+	cr_assert_eq(rig_start(), CV_OK);
+	rig_step(0);
+}
+
+/* Single-message methods (Interac, eftpos) take the money at authorization:
+ * a verified drop needs no capture, and a failed vend is refunded. */
+Test(vend_flow, a_single_message_payment_is_never_captured_again)
+{
+	restart_single_message();
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	rig_drop();
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
+	cr_assert_eq(rig.payment_count, 1, "no capture for money already taken");
+	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_CHARGED);
+	cr_assert_eq(rig_stats().captured_minor, 150);
+}
+
+Test(vend_flow, a_failed_single_message_vend_is_refunded_not_voided)
+{
+	restart_single_message();
+	uint32_t n = rig_vend_no_drop(0);
+	const struct cv_payment_request *r = rig_last_payment();
+	cr_assert_eq(r->op, CV_PAYMENT_OP_REFUND);
+	cr_assert(strstr(r->idempotency_key, ".ref.1") != NULL, "key %s", r->idempotency_key);
+	cr_assert_str_eq(r->auth_key, rig.payments[0].idempotency_key);
+	cr_assert_eq(r->amount.amount_minor, 150);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOIDED);
+	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_NOT_CHARGED);
+}
+
+Test(vend_flow, a_single_message_backend_without_refund_is_refused)
+{
+	rig_teardown();
+	rig_setup();
+	static struct cv_payment_ops no_refund;
+	no_refund = *rig.config.payment;
+	no_refund.refund = NULL;
+	rig.config.payment = &no_refund;
+	rig.payment_caps = CV_PAYMENT_CAP_SINGLE_MESSAGE;
+	cr_assert_eq(rig_start(), CV_E_INVAL);
+}
+
+Test(vend_flow, rate_limited_and_conflicting_settlements_are_resent_with_the_same_key)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	rig_drop();
+	struct cv_payment_request first = *rig_last_payment();
+	rig_pay(CV_PAY_RATE_LIMITED);
+	rig_step(rig.config.timeouts.retry_cap_ms);
+	cr_assert_str_eq(rig_last_payment()->idempotency_key, first.idempotency_key);
+	rig_pay(CV_PAY_CONFLICT);
+	rig_step(rig.config.timeouts.retry_cap_ms);
+	cr_assert_str_eq(rig_last_payment()->idempotency_key, first.idempotency_key);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
+}
+
+Test(vend_flow, an_expired_hold_is_a_capture_failure)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	rig_drop();
+	rig_pay(CV_PAY_EXPIRED);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURE_FAILED);
+	cr_assert_eq(rig_alerts(CV_ALERT_SETTLEMENT_FAILED, 0, true), 1);
+}
+
+Test(vend_flow, an_authorization_still_running_is_looked_up)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_CONFLICT);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_LOOKUP);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_LOOKUP);
+}
+
+Test(vend_flow, a_reader_fault_is_a_definite_failure_the_customer_may_retry)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_READER_FAULT);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_DECLINED);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_PAYMENT_FAILED);
+}
