@@ -277,8 +277,14 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 	}
 	/* From the last checkpoint if the storage remembers one, else from the start. */
 	uint64_t start = 0, first_seq = 1;
-	if (CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_get) &&
-	    ops->checkpoint_get(m->config.storage_ctx, &start, &first_seq) == CV_OK) {
+	enum cv_status found = CV_E_NOT_FOUND;
+	if (CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_get))
+		found = ops->checkpoint_get(m->config.storage_ctx, &start, &first_seq);
+	/* A checkpoint that can't be read is not the same as none: the journal
+	 * before it may be trimmed away. */
+	if (found != CV_OK && found != CV_E_NOT_FOUND)
+		return found;
+	if (found == CV_OK) {
 		rp.header_seen = true;
 		rp.checkpoint_expected = true;
 		rp.checkpoint_begin_seq = first_seq;

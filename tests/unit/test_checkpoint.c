@@ -273,3 +273,23 @@ Test(checkpoint, the_running_totals_survive_a_restart_without_checkpoints)
 	struct cv_machine_stats after = rig_stats();
 	assert_same_totals(&before, &after);
 }
+
+static enum cv_status broken_checkpoint_get(void *ctx, uint64_t *offset, uint64_t *seq)
+{
+	(void)ctx;
+	(void)offset;
+	(void)seq;
+	return CV_E_IO;
+}
+
+Test(checkpoint, a_checkpoint_the_storage_cannot_read_is_an_error_not_a_fresh_start)
+{
+	sell_until(remembered);
+	static struct cv_storage_ops broken;
+	broken = cv_ram_storage_ops;
+	broken.checkpoint_get = broken_checkpoint_get;
+	rig.config.storage = &broken;
+	cv_machine_deinit(rig.m);
+	rig.m = NULL;
+	cr_assert_eq(rig_start(), CV_E_IO);
+}
