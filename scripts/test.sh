@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh gcc libc6-dev meson ninja-build pkg-config libcriterion-dev doxygen \
-	libsodium-dev libsqlite3-dev valgrind
+	libsodium-dev libsqlite3-dev valgrind python3-pytest
 
 build=build-test
 if [ -f "$build/build.ninja" ]; then
