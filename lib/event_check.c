@@ -3,7 +3,7 @@
  * but what they hand over is checked before the engine acts on it. A
  * malformed completion is refused (the wait it answers then times out, which
  * the engine already treats as an unknown outcome); card fields that could
- * carry more than a brand, last 4 and auth code are blanked, so a reader that
+ * carry more than a brand, last 4, auth code, AID and label are blanked, so a reader that
  * misbehaves can't put cardholder data into the journal, events or receipts. */
 #include "machine_private.h"
 
@@ -64,6 +64,29 @@ static bool cv_printable_ok(const char *s, size_t size)
 	return false;
 }
 
+/* AID: 5 to 16 bytes as upper-case hex (ISO 7816-5), or empty. */
+static bool cv_aid_ok(const char *s, size_t size)
+{
+	size_t n = 0;
+	for (; n < size && s[n] != '\0'; n++)
+		if (!cv_is_digit(s[n]) && !(s[n] >= 'A' && s[n] <= 'F'))
+			return false;
+	return n < size && (n == 0 || (n >= 10 && n % 2 == 0));
+}
+
+/* Application label: printable, no digits, so that no card number can ride
+ * in it (EMV labels are names such as "VISA CREDIT"). */
+static bool cv_app_label_ok(const char *s, size_t size)
+{
+	for (size_t i = 0; i < size; i++) {
+		if (s[i] == '\0')
+			return true;
+		if (s[i] < 0x20 || s[i] > 0x7e || cv_is_digit(s[i]))
+			return false;
+	}
+	return false;
+}
+
 static void cv_card_sanitize(struct cv_card_summary *card)
 {
 	if (!cv_brand_ok(card->brand, sizeof(card->brand)))
@@ -72,6 +95,12 @@ static void cv_card_sanitize(struct cv_card_summary *card)
 		memset(card->last4, 0, sizeof(card->last4));
 	if (!cv_auth_code_ok(card->auth_code, sizeof(card->auth_code)))
 		memset(card->auth_code, 0, sizeof(card->auth_code));
+	if (!cv_aid_ok(card->aid, sizeof(card->aid)))
+		memset(card->aid, 0, sizeof(card->aid));
+	if (!cv_app_label_ok(card->app_label, sizeof(card->app_label)))
+		memset(card->app_label, 0, sizeof(card->app_label));
+	if ((unsigned)card->entry > CV_CARD_ENTRY_MOBILE_WALLET)
+		card->entry = CV_CARD_ENTRY_UNKNOWN;
 }
 
 static enum cv_status cv_payment_result_admit(struct cv_payment_result *r)

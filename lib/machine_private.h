@@ -70,6 +70,8 @@ struct cv_vend {
 	bool unwatched;              /* A movement ran with no sensor armed: its cycle is the proof. */
 	bool recovered;              /* Found open in the journal on restart: never dispensed again. */
 	struct cv_card_summary card;
+	bool offline_approved;       /* The reader approved offline (store and forward). */
+	int64_t capture_before_s;    /* The processor's capture deadline (Unix s), 0 if none. */
 	/* Frozen at selection, for the receipt, whatever service changes later. */
 	char lane_label[CV_LANE_LABEL_LEN];
 	char product_id[CV_PRODUCT_ID_LEN];
@@ -179,7 +181,10 @@ enum cv_journal_record_type {
 
 /* The file header record's payload: magic and format version. */
 #define CV_JOURNAL_MAGIC "CVJL"
-#define CV_JOURNAL_FORMAT_VERSION 1
+#define CV_JOURNAL_FORMAT_VERSION 2
+
+/* VEND_STATE flags. */
+#define CV_JOURNAL_VEND_OFFLINE 0x1u /* Approved offline by the reader (store and forward). */
 
 /* checkpoint.c: writes a checkpoint every checkpoint_records records and,
  * once it is durable, tells the storage and trims what it makes obsolete. */

@@ -38,7 +38,9 @@ static bool cv_replay_header(struct cv_replay *rp, struct cv_journal_reader *r)
 	uint16_t version = cv_journal_get_u16(r);
 	if (!cv_journal_reader_done(r) || memcmp(magic, CV_JOURNAL_MAGIC, 4) != 0)
 		return cv_replay_fail(rp, CV_E_CORRUPT);
-	if (version > CV_JOURNAL_FORMAT_VERSION)
+	/* Version 1 (before the offline flag, AID and capture deadline) was
+	 * never released: only this version is read. */
+	if (version != CV_JOURNAL_FORMAT_VERSION)
 		return cv_replay_fail(rp, CV_E_VERSION);
 	rp->header_seen = true;
 	return true;
@@ -108,7 +110,14 @@ static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader 
 	cv_journal_get_str(r, v->card.brand, sizeof(v->card.brand));
 	cv_journal_get_str(r, v->card.last4, sizeof(v->card.last4));
 	cv_journal_get_str(r, v->card.auth_code, sizeof(v->card.auth_code));
-	if (!cv_journal_reader_done(r) || state > CV_VEND_STATE_VOID_FAILED ||
+	cv_journal_get_str(r, v->card.aid, sizeof(v->card.aid));
+	cv_journal_get_str(r, v->card.app_label, sizeof(v->card.app_label));
+	uint8_t entry = cv_journal_get_u8(r);
+	uint8_t flags = cv_journal_get_u8(r);
+	v->capture_before_s = (int64_t)cv_journal_get_u64(r);
+	v->card.entry = (enum cv_card_entry)entry;
+	v->offline_approved = (flags & CV_JOURNAL_VEND_OFFLINE) != 0;
+	if (!cv_journal_reader_done(r) || state > CV_VEND_STATE_VOID_FAILED || entry > CV_CARD_ENTRY_MOBILE_WALLET ||
 	    reason > CV_VEND_REASON_POWER_LOSS || v->lane >= CV_LANES_MAX)
 		return cv_replay_fail(rp, CV_E_CORRUPT);
 	/* Entering CAPTURE_PENDING is the verified drop: one item left the

@@ -78,6 +78,8 @@ void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, stru
 	out->drop_verified = v->drop_verified;
 	out->card = v->card;
 	out->decline_reason = v->decline_reason;
+	out->offline_approved = v->offline_approved;
+	out->capture_before_s = v->capture_before_s;
 }
 
 /* The transition record carries everything recovery needs to resend an
@@ -99,6 +101,11 @@ uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v)
 	cv_journal_put_str(&w, v->card.brand, sizeof(v->card.brand));
 	cv_journal_put_str(&w, v->card.last4, sizeof(v->card.last4));
 	cv_journal_put_str(&w, v->card.auth_code, sizeof(v->card.auth_code));
+	cv_journal_put_str(&w, v->card.aid, sizeof(v->card.aid));
+	cv_journal_put_str(&w, v->card.app_label, sizeof(v->card.app_label));
+	cv_journal_put_u8(&w, (uint8_t)v->card.entry);
+	cv_journal_put_u8(&w, v->offline_approved ? CV_JOURNAL_VEND_OFFLINE : 0);
+	cv_journal_put_u64(&w, (uint64_t)v->capture_before_s);
 	return cv_journal_append(m, CV_JOURNAL_VEND_STATE, &w);
 }
 

@@ -6,6 +6,7 @@
 #ifndef CANDYVEND_PAYMENT_H
 #define CANDYVEND_PAYMENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <candyvend/money.h>
@@ -36,6 +37,10 @@ extern "C" {
 #define CV_CARD_LAST4_LEN 5
 /** @brief Size of an authorization code buffer, NUL included. */
 #define CV_AUTH_CODE_LEN 12
+/** @brief Size of an EMV application identifier buffer (up to 16 bytes as hex), NUL included. */
+#define CV_CARD_AID_LEN 33
+/** @brief Size of an EMV application label buffer (up to 16 characters), NUL included. */
+#define CV_CARD_APP_LABEL_LEN 17
 
 /** @brief The payment operations the engine asks a backend for. */
 enum cv_payment_op {
@@ -79,11 +84,22 @@ enum cv_decline_reason {
 	CV_DECLINE_OFFLINE_REFUSED = 6, /**< Offline approval refused by the reader's policy (soft). */
 };
 
+/** @brief How the card reached the reader (printed on receipts). */
+enum cv_card_entry {
+	CV_CARD_ENTRY_UNKNOWN = 0,       /**< Not reported. */
+	CV_CARD_ENTRY_CONTACTLESS = 1,   /**< Contactless card (NFC). */
+	CV_CARD_ENTRY_CHIP = 2,          /**< Inserted chip card. */
+	CV_CARD_ENTRY_MOBILE_WALLET = 3, /**< Phone or watch wallet (NFC, tokenized). */
+};
+
 /** @brief What a reader may tell the library about a card: never more. */
 struct cv_card_summary {
 	char brand[CV_CARD_BRAND_LEN];     /**< "VISA", "MASTERCARD", "AMEX"; may be empty. */
 	char last4[CV_CARD_LAST4_LEN];     /**< Last four digits, or empty. */
 	char auth_code[CV_AUTH_CODE_LEN];  /**< Issuer approval code, or empty. */
+	char aid[CV_CARD_AID_LEN];         /**< EMV AID as upper-case hex ("A0000000031010"), or empty. */
+	char app_label[CV_CARD_APP_LABEL_LEN]; /**< EMV application label ("VISA CREDIT"), or empty. */
+	enum cv_card_entry entry;          /**< How the card was presented. */
 };
 
 /** @brief A request from the engine to a payment backend. */
@@ -96,6 +112,9 @@ struct cv_payment_request {
 	char processor_ref[CV_PROCESSOR_REF_LEN]; /**< For capture, void: the processor's id of the hold, if known. */
 	struct cv_money amount;      /**< Authorize: amount to hold. Capture: amount to settle (≤ held). */
 	uint32_t timeout_ms;         /**< The backend must answer (UNKNOWN if need be) within this. */
+	bool offline_allowed;        /**< Authorize: the operator's policy lets the reader approve this
+					  one offline (store and forward) if it can't reach the processor.
+					  The library itself never approves a card. */
 };
 
 /** @brief The completion of a payment operation, posted as an event. */
@@ -107,6 +126,10 @@ struct cv_payment_result {
 	struct cv_money amount;        /**< Authorize/lookup: amount held. Capture: amount settled. */
 	char processor_ref[CV_PROCESSOR_REF_LEN]; /**< The processor's id of the hold, if any. */
 	struct cv_card_summary card;   /**< Authorize/lookup: the card used. */
+	bool offline_approved;         /**< Authorize: the reader approved offline and stored the
+					    payment to forward later (only if the request allowed it). */
+	int64_t capture_before_s;      /**< Authorize/lookup: the processor's capture deadline, Unix
+					    seconds, or 0 if it gave none. */
 };
 
 /**

@@ -87,6 +87,8 @@ struct cv_vend_info {
 	bool drop_verified;            /**< The drop was proven (sensor, or motor cycle where allowed). */
 	struct cv_card_summary card;   /**< Card used, once authorized. */
 	enum cv_decline_reason decline_reason; /**< Why the last authorization was declined, if one was. */
+	bool offline_approved;         /**< The reader approved it offline (store and forward). */
+	int64_t capture_before_s;      /**< The processor's capture deadline (Unix seconds), 0 if none. */
 };
 
 /**
