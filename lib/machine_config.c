@@ -77,6 +77,16 @@ static enum cv_status cv_lanes_validate(const struct cv_machine_config *c)
 	return CV_OK;
 }
 
+static bool cv_offline_policy_valid(const struct cv_offline_policy *p)
+{
+	if (!p->enabled)
+		return p->max_amount_minor == 0 && p->max_count == 0 && p->max_total_minor == 0 &&
+		       p->max_age_s == 0;
+	return p->max_amount_minor >= 1 && p->max_amount_minor <= CV_PRICE_MAX && p->max_count >= 1 &&
+	       p->max_total_minor >= p->max_amount_minor && p->max_total_minor <= INT64_MAX / 2 &&
+	       p->max_age_s >= 1;
+}
+
 enum cv_status cv_machine_config_validate(const struct cv_machine_config *c)
 {
 	if (c->journal_key != NULL && !cv_machine_sealing_available())
@@ -84,6 +94,11 @@ enum cv_status cv_machine_config_validate(const struct cv_machine_config *c)
 	if (!cv_str_is_terminated(c->machine_id, sizeof(c->machine_id)) || c->machine_id[0] == '\0')
 		return CV_E_INVAL;
 	if (!cv_str_is_terminated(c->currency, sizeof(c->currency)) || !cv_currency_is_valid(c->currency))
+		return CV_E_INVAL;
+	if (!cv_str_is_terminated(c->merchant_name, sizeof(c->merchant_name)) ||
+	    !cv_str_is_terminated(c->merchant_location, sizeof(c->merchant_location)))
+		return CV_E_INVAL;
+	if (!cv_offline_policy_valid(&c->offline))
 		return CV_E_INVAL;
 	if (!cv_timeouts_valid(&c->timeouts))
 		return CV_E_INVAL;

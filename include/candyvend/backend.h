@@ -163,6 +163,13 @@ struct cv_sensor_ops {
 /** @brief Payment capability: the reader can approve offline (store and forward). */
 #define CV_PAYMENT_CAP_OFFLINE 0x20u
 
+/** @brief What an offline-capable reader holds that it has not forwarded yet. */
+struct cv_offline_status {
+	uint32_t unsent_count;       /**< Offline approvals stored, not yet forwarded. */
+	int64_t unsent_total_minor;  /**< Their sum, in the machine's currency. */
+	uint32_t oldest_age_s;       /**< Age of the oldest of them in seconds, 0 if none. */
+};
+
 /** @brief Payment backend: a card reader and its processor link. */
 struct cv_payment_ops {
 	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
@@ -192,11 +199,15 @@ struct cv_payment_ops {
 	/** @brief The link's health, from the backend's cache (never blocks):
 	 *  ::CV_OK, or ::CV_E_IO while the processor is unreachable. Optional. */
 	enum cv_status (*health)(void *ctx);
+	/** @brief Fills @p out from the reader's cache (never blocks). Needed with
+	 *  ::CV_PAYMENT_CAP_OFFLINE; without it no offline approval is allowed. Optional. */
+	enum cv_status (*offline_status)(void *ctx, struct cv_offline_status *out);
 	/* Version 1 ends here. */
 };
 
 /** @brief Size of a version-1 payment table. */
 #define CV_PAYMENT_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_payment_ops, health)
+/* offline_status came later within version 1: optional, checked with CV_OPS_HAS. */
 
 /** @brief Storage capability: data survives power loss once synced. */
 #define CV_STORAGE_CAP_DURABLE 0x1u

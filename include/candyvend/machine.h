@@ -70,9 +70,34 @@ struct cv_timeouts {
 				    synced within this time (default 1000); the others at once. */
 };
 
+/**
+ * @brief The operator's limits on offline (store-and-forward) approvals.
+ *
+ * Offline approval is the reader's job (it holds the card data the library
+ * never sees, and the stored payments until it forwards them); the engine
+ * tells it, per authorization, whether policy allows one
+ * (cv_payment_request::offline_allowed), judged against what the reader
+ * reports as not yet forwarded (cv_payment_ops::offline_status), and stops
+ * card sales while the link is down and no offline approval is allowed.
+ * All zero (the default) allows none.
+ */
+struct cv_offline_policy {
+	bool enabled;              /**< Offline approvals may be allowed at all. */
+	int64_t max_amount_minor;  /**< Largest price approved offline (1..::CV_PRICE_MAX when enabled). */
+	uint32_t max_count;        /**< Most unsent offline approvals at once (≥ 1). */
+	int64_t max_total_minor;   /**< Largest sum of unsent offline approvals (≥ max_amount_minor). */
+	uint32_t max_age_s;        /**< Oldest unsent offline approval allowed, in seconds (≥ 1); an
+				        older one stops offline approvals until it is forwarded. */
+};
+
+/** @brief Size of the merchant name and location buffers, NUL included. */
+#define CV_MERCHANT_TEXT_LEN 40
+
 /** @brief Configuration of a machine. Copied at init; the lane array too. */
 struct cv_machine_config {
 	char machine_id[CV_MACHINE_ID_LEN];   /**< Non-empty id, printed on receipts. */
+	char merchant_name[CV_MERCHANT_TEXT_LEN];     /**< Merchant (DBA) name for receipts; may be empty. */
+	char merchant_location[CV_MERCHANT_TEXT_LEN]; /**< Where the machine stands, for receipts; may be empty. */
 	char currency[CV_CURRENCY_LEN];       /**< ISO 4217 currency of every price. */
 	const struct cv_lane_config *lanes;   /**< Planogram, @ref lane_count entries. */
 	uint16_t lane_count;                  /**< 1..::CV_LANES_MAX. */
@@ -94,8 +119,11 @@ struct cv_machine_config {
 	void *payment_ctx;                        /**< Payment backend state. */
 	const struct cv_storage_ops *storage;     /**< Required. */
 	void *storage_ctx;                        /**< Storage backend state. */
+	struct cv_offline_policy offline; /**< Offline approval limits; all zero allows none. */
 	cv_event_fn on_event;  /**< Listener for output events; may be NULL. */
 	void *user_data;       /**< The application's pointer, given to the listener. */
+	cv_receipt_deliver_fn deliver_receipt; /**< Digital receipt delivery hook; may be NULL (then none). */
+	void *deliver_receipt_ctx;             /**< Passed to @ref deliver_receipt. */
 };
 
 /**

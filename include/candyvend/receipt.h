@@ -82,6 +82,14 @@ const char *cv_receipt_status_str(enum cv_receipt_status status);
 enum cv_status cv_receipt_render(const struct cv_receipt *receipt, unsigned width,
 				 char *buf, size_t size, size_t *length_out);
 
+/**
+ * @brief Hook that delivers a digital receipt (e-mail, SMS, the fleet
+ * backend...). The library has no default and never shows a QR code.
+ * @param ctx cv_machine_config::deliver_receipt_ctx.
+ * @param receipt The receipt; valid only during the call.
+ */
+typedef void (*cv_receipt_deliver_fn)(void *ctx, const struct cv_receipt *receipt);
+
 /** @} */
 
 #ifdef __cplusplus
