@@ -8,6 +8,7 @@
 
 #include <candyvend/alert.h>
 #include <candyvend/backend.h>
+#include <candyvend/breaker.h>
 #include <candyvend/display.h>
 #include <candyvend/event.h>
 #include <candyvend/lane.h>
