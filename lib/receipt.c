@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Plain-text receipts for narrow thermal printers. */
+/* Plain-text receipts for narrow thermal printers (32 to 42 columns, any
+ * width from 24 to 80 works). */
 #include <candyvend/receipt.h>
 
 #include <stdbool.h>
 
 #include "internal.h"
+#include "receipt_internal.h"
 
 #define CV_RECEIPT_WIDTH_MIN 24u
 #define CV_RECEIPT_WIDTH_MAX 80u
-#define CV_MS_PER_DAY INT64_C(86400000)
 /* Least room between a label and its value: " . ". */
 #define CV_FIELD_GAP_MIN 3u
 
@@ -137,90 +138,12 @@ static void cv_receipt_put_whole(struct cv_text *text, size_t width, const char 
 	}
 }
 
-/* Writes `value` in decimal, zero-padded to `digits`; returns the length. */
-static size_t cv_decimal_write(char *dst, uint64_t value, unsigned digits)
-{
-	char reversed[20];
-	size_t count = 0;
-	do {
-		reversed[count++] = (char)('0' + value % 10);
-		value /= 10;
-	} while (value > 0 || count < digits);
-	for (size_t i = 0; i < count; i++)
-		dst[i] = reversed[count - 1 - i];
-	return count;
-}
-
-struct cv_civil_date {
-	int64_t year;
-	unsigned month;
-	unsigned day;
-};
-
-/* Howard Hinnant's civil_from_days: days since 1970-01-01 to a proleptic
- * Gregorian date, exact for any int64 day count, with no libc time functions
- * (they are missing on bare-metal targets). */
-static struct cv_civil_date cv_civil_from_days(int64_t days)
-{
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t day_of_era = z - era * 146097;
-	int64_t year_of_era =
-		(day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-	int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-	int64_t month_from_march = (5 * day_of_year + 2) / 153;
-	struct cv_civil_date date;
-	date.day = (unsigned)(day_of_year - (153 * month_from_march + 2) / 5 + 1);
-	date.month = (unsigned)(month_from_march < 10 ? month_from_march + 3 : month_from_march - 9);
-	date.year = year_of_era + era * 400 + (date.month <= 2);
-	return date;
-}
-
-/* Enough for "-292277026-12-31 23:59:59 UTC", the widest int64 ms date. */
-#define CV_DATE_TEXT_MAX 40
-
-/* "2026-01-01 12:00:00 UTC"; times before 1970 are floored, not truncated. */
-static void cv_receipt_format_time(int64_t time_ms, char out[CV_DATE_TEXT_MAX])
-{
-	int64_t days = time_ms / CV_MS_PER_DAY;
-	int64_t ms_of_day = time_ms % CV_MS_PER_DAY;
-	if (ms_of_day < 0) {
-		ms_of_day += CV_MS_PER_DAY;
-		days--;
-	}
-	struct cv_civil_date date = cv_civil_from_days(days);
-	uint64_t seconds = (uint64_t)ms_of_day / 1000;
-	size_t n = 0;
-	if (date.year < 0)
-		out[n++] = '-';
-	n += cv_decimal_write(out + n, date.year < 0 ? (uint64_t)-date.year : (uint64_t)date.year, 4);
-	out[n++] = '-';
-	n += cv_decimal_write(out + n, date.month, 2);
-	out[n++] = '-';
-	n += cv_decimal_write(out + n, date.day, 2);
-	out[n++] = ' ';
-	n += cv_decimal_write(out + n, seconds / 3600, 2);
-	out[n++] = ':';
-	n += cv_decimal_write(out + n, seconds / 60 % 60, 2);
-	out[n++] = ':';
-	n += cv_decimal_write(out + n, seconds % 60, 2);
-	memcpy(out + n, " UTC", sizeof(" UTC"));
-}
-
-/* The brand field is free text from the reader; masking digits there means
- * a misbehaving reader cannot get a PAN printed through it. */
-static void cv_receipt_mask_digits(char *dst, const char *src)
-{
-	size_t i = 0;
-	for (; src[i] != '\0'; i++)
-		dst[i] = (src[i] >= '0' && src[i] <= '9') ? '*' : src[i];
-	dst[i] = '\0';
-}
-
+/* Only what the reader reported is printed; the AID is kept whole (it tells
+ * which card application was charged), the rest may be cut. */
 static void cv_receipt_put_card(struct cv_text *text, size_t width,
 				const struct cv_card_summary *card)
 {
-	char value[CV_CARD_BRAND_LEN + 8];
+	char value[CV_CARD_BRAND_LEN + CV_CARD_APP_LABEL_LEN];
 	if (card->brand[0] != '\0') {
 		cv_receipt_mask_digits(value, card->brand);
 		cv_receipt_put_field(text, width, "Card", value);
@@ -230,8 +153,16 @@ static void cv_receipt_put_card(struct cv_text *text, size_t width,
 		cv_str_copy(value + 5, sizeof(value) - 5, card->last4);
 		cv_receipt_put_field(text, width, "Card number", value);
 	}
+	if (card->entry != CV_CARD_ENTRY_UNKNOWN)
+		cv_receipt_put_field(text, width, "Entry", cv_card_entry_text(card->entry));
 	if (card->auth_code[0] != '\0')
 		cv_receipt_put_field(text, width, "Auth code", card->auth_code);
+	if (card->aid[0] != '\0')
+		cv_receipt_put_whole(text, width, "AID", card->aid);
+	if (card->app_label[0] != '\0') {
+		cv_receipt_mask_digits(value, card->app_label);
+		cv_receipt_put_field(text, width, "App label", value);
+	}
 }
 
 /* The customer-facing explanation under the status headline. */
@@ -269,26 +200,26 @@ static void cv_receipt_put_status(struct cv_text *text, size_t width,
 	cv_text_put_line(text, &line);
 }
 
-/* Every string is read with strlen, so unterminated fields are bad input. */
-static bool cv_receipt_is_valid(const struct cv_receipt *receipt)
+/* Merchant and location head the receipt, as the schemes ask; absent ones
+ * leave no blank line. */
+static void cv_receipt_put_header(struct cv_text *text, size_t width,
+				  const struct cv_receipt *receipt)
 {
-	return cv_str_is_terminated(receipt->vend_id, sizeof(receipt->vend_id)) &&
-	       cv_str_is_terminated(receipt->machine_id, sizeof(receipt->machine_id)) &&
-	       cv_str_is_terminated(receipt->lane_label, sizeof(receipt->lane_label)) &&
-	       cv_str_is_terminated(receipt->product_name, sizeof(receipt->product_name)) &&
-	       cv_str_is_terminated(receipt->card.brand, sizeof(receipt->card.brand)) &&
-	       cv_str_is_terminated(receipt->card.last4, sizeof(receipt->card.last4)) &&
-	       cv_str_is_terminated(receipt->card.auth_code, sizeof(receipt->card.auth_code)) &&
-	       cv_currency_is_valid(receipt->amount.currency);
+	char value[CV_DATE_TEXT_MAX];
+	if (receipt->merchant_name[0] != '\0')
+		cv_receipt_put_centered(text, width, receipt->merchant_name);
+	if (receipt->merchant_location[0] != '\0')
+		cv_receipt_put_centered(text, width, receipt->merchant_location);
+	cv_receipt_format_time(receipt->time_ms, CV_RECEIPT_TIME_TEXT, value);
+	cv_receipt_put_centered(text, width, value);
+	cv_receipt_put_rule(text, width);
 }
 
 static void cv_receipt_put_all(struct cv_text *text, size_t width, const struct cv_receipt *receipt)
 {
 	char value[CV_DATE_TEXT_MAX];
-	cv_receipt_put_centered(text, width, receipt->machine_id);
-	cv_receipt_format_time(receipt->time_ms, value);
-	cv_receipt_put_centered(text, width, value);
-	cv_receipt_put_rule(text, width);
+	cv_receipt_put_header(text, width, receipt);
+	cv_receipt_put_whole(text, width, "Machine", receipt->machine_id);
 	cv_receipt_put_field(text, width, "Lane", receipt->lane_label);
 	cv_receipt_put_field(text, width, "Product", receipt->product_name);
 	/* Cannot fail: the currency was validated and the buffer is over 32. */
@@ -298,6 +229,9 @@ static void cv_receipt_put_all(struct cv_text *text, size_t width, const struct 
 	cv_receipt_put_whole(text, width, "Vend id", receipt->vend_id);
 	cv_receipt_put_rule(text, width);
 	cv_receipt_put_status(text, width, receipt->status);
+	/* Approved by the reader alone: the payment is still to be forwarded. */
+	if (receipt->offline)
+		cv_receipt_put_centered(text, width, "OFFLINE, PENDING");
 }
 
 CV_EXPORT const char *cv_receipt_status_str(enum cv_receipt_status status)

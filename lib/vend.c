@@ -177,11 +177,26 @@ static enum cv_receipt_status cv_vend_receipt_status(enum cv_vend_state state)
 	}
 }
 
+/* Hands the receipt to the digital delivery hook, if any. Like the listener
+ * it runs inside the engine, so calls that would change the machine are
+ * refused while it runs. */
+static void cv_vend_deliver_receipt(struct cv_machine *m, const struct cv_receipt *r)
+{
+	if (m->config.deliver_receipt == NULL)
+		return;
+	bool was_in_listener = m->in_listener;
+	m->in_listener = true;
+	m->config.deliver_receipt(m->config.deliver_receipt_ctx, r);
+	m->in_listener = was_in_listener;
+}
+
 static void cv_vend_emit_receipt(struct cv_machine *m, const struct cv_vend *v)
 {
 	struct cv_event ev = {.type = CV_EVENT_RECEIPT};
 	struct cv_receipt *r = &ev.u.receipt;
 	memcpy(r->vend_id, v->id, sizeof(r->vend_id));
+	cv_str_copy(r->merchant_name, sizeof(r->merchant_name), m->config.merchant_name);
+	cv_str_copy(r->merchant_location, sizeof(r->merchant_location), m->config.merchant_location);
 	cv_str_copy(r->machine_id, sizeof(r->machine_id), m->config.machine_id);
 	if (CV_OPS_HAS(struct cv_platform_ops, m->config.platform, wall_clock_ms))
 		r->time_ms = m->config.platform->wall_clock_ms(m->config.platform_ctx);
@@ -192,7 +207,9 @@ static void cv_vend_emit_receipt(struct cv_machine *m, const struct cv_vend *v)
 	cv_money_make(v->price_minor, m->config.currency, &r->amount);
 	r->card = v->card;
 	r->status = cv_vend_receipt_status(v->state);
+	r->offline = v->offline_approved;
 	cv_machine_emit(m, &ev);
+	cv_vend_deliver_receipt(m, r);
 }
 
 static void cv_vend_finish(struct cv_machine *m, struct cv_vend *v)

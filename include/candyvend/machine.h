@@ -90,9 +90,6 @@ struct cv_offline_policy {
 				        older one stops offline approvals until it is forwarded. */
 };
 
-/** @brief Size of the merchant name and location buffers, NUL included. */
-#define CV_MERCHANT_TEXT_LEN 40
-
 /** @brief Configuration of a machine. Copied at init; the lane array too. */
 struct cv_machine_config {
 	char machine_id[CV_MACHINE_ID_LEN];   /**< Non-empty id, printed on receipts. */
@@ -122,7 +119,10 @@ struct cv_machine_config {
 	struct cv_offline_policy offline; /**< Offline approval limits; all zero allows none. */
 	cv_event_fn on_event;  /**< Listener for output events; may be NULL. */
 	void *user_data;       /**< The application's pointer, given to the listener. */
-	cv_receipt_deliver_fn deliver_receipt; /**< Digital receipt delivery hook; may be NULL (then none). */
+	cv_receipt_deliver_fn deliver_receipt; /**< Digital receipt delivery hook, called once per
+						    receipt after the listener, from inside the engine:
+						    read-only queries only. May be NULL (then none);
+						    there is no QR-on-screen default (see @ref receipt). */
 	void *deliver_receipt_ctx;             /**< Passed to @ref deliver_receipt. */
 };
 

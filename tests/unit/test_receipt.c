@@ -30,6 +30,18 @@ static struct cv_receipt sample(void)
 	return r;
 }
 
+/* The sample with every optional scheme field filled in. */
+static struct cv_receipt sample_full(void)
+{
+	struct cv_receipt r = sample();
+	strcpy(r.merchant_name, "Sweet Corner Ltd");
+	strcpy(r.merchant_location, "Main St 5, Springfield");
+	strcpy(r.card.aid, "A0000000031010");
+	strcpy(r.card.app_label, "VISA CREDIT");
+	r.card.entry = CV_CARD_ENTRY_CONTACTLESS;
+	return r;
+}
+
 static char text[CV_RECEIPT_TEXT_MAX];
 
 static const char *render(const struct cv_receipt *r, unsigned width)
@@ -254,6 +266,12 @@ Test(receipt, text_max_always_suffices)
 	memset(r.card.brand, 'B', CV_CARD_BRAND_LEN - 1);
 	memset(r.card.auth_code, 'C', CV_AUTH_CODE_LEN - 1);
 	memset(r.lane_label, 'L', CV_LANE_LABEL_LEN - 1);
+	memset(r.merchant_name, 'N', CV_MERCHANT_TEXT_LEN - 1);
+	memset(r.merchant_location, 'O', CV_MERCHANT_TEXT_LEN - 1);
+	memset(r.card.aid, 'A', CV_CARD_AID_LEN - 1);
+	memset(r.card.app_label, 'X', CV_CARD_APP_LABEL_LEN - 1);
+	r.card.entry = CV_CARD_ENTRY_MOBILE_WALLET;
+	r.offline = true;
 	r.amount.amount_minor = INT64_MIN;
 	r.time_ms = INT64_MIN;
 	r.status = CV_RECEIPT_CHARGE_FAILED;
@@ -286,4 +304,160 @@ Test(receipt, status_strings)
 	cr_assert_str_eq(cv_receipt_status_str(CV_RECEIPT_NOT_CHARGED), "NOT CHARGED");
 	cr_assert_str_eq(cv_receipt_status_str(CV_RECEIPT_CHARGE_FAILED), "CHARGE FAILED");
 	cr_assert_str_eq(cv_receipt_status_str((enum cv_receipt_status)3), "UNKNOWN");
+}
+
+/* The line of `s` that contains `needle`, copied into `out`; fails if none. */
+static const char *line_with(const char *s, const char *needle, char out[128])
+{
+	const char *hit = strstr(s, needle);
+	cr_assert_not_null(hit, "no line with \"%s\" in:\n%s", needle, s);
+	const char *start = hit;
+	while (start > s && start[-1] != '\n')
+		start--;
+	const char *end = strchr(hit, '\n');
+	size_t length = (size_t)(end - start);
+	cr_assert_lt(length, 128);
+	memcpy(out, start, length);
+	out[length] = '\0';
+	return out;
+}
+
+/* Every scheme field at both printer widths, each on its own labelled line. */
+static void assert_every_field(unsigned width)
+{
+	struct cv_receipt r = sample_full();
+	const char *s = render(&r, width);
+	char line[128];
+	assert_lines_fit(s, width);
+	/* Merchant name and location head the receipt, before anything else. */
+	cr_assert_eq(strstr(s, "Sweet Corner Ltd"), s + (width - 16) / 2, "%s", s);
+	cr_assert_lt(strstr(s, "Main St 5, Springfield"), strstr(s, "2026-01-01 12:00:00 UTC"));
+	cr_assert_lt(strstr(s, "2026-01-01 12:00:00 UTC"), strstr(s, "Machine"));
+	cr_assert_eq(strncmp(line_with(s, "VM-0042", line), "Machine .", 9), 0, "%s", line);
+	cr_assert_eq(strncmp(line_with(s, "Chocolate Bar", line), "Product .", 9), 0, "%s", line);
+	cr_assert_eq(strncmp(line_with(s, " A4", line), "Lane .", 6), 0, "%s", line);
+	cr_assert_eq(strncmp(line_with(s, "1.50 USD", line), "Amount .", 8), 0, "%s", line);
+	cr_assert_eq(strncmp(line_with(s, " VISA\n", line), "Card .", 6), 0, "%s", line);
+	cr_assert_eq(strncmp(line_with(s, "**** 4242", line), "Card number .", 13), 0, "%s", line);
+	cr_assert_eq(strncmp(line_with(s, "Contactless", line), "Entry .", 7), 0, "%s", line);
+	cr_assert_eq(strncmp(line_with(s, "A1B2C3", line), "Auth code .", 11), 0, "%s", line);
+	cr_assert_eq(strncmp(line_with(s, "A0000000031010", line), "AID .", 5), 0, "%s", line);
+	cr_assert_eq(strncmp(line_with(s, "VISA CREDIT", line), "App label .", 11), 0, "%s", line);
+	cr_assert_not_null(strstr(s, "01JGZ3Q8W7K5M2N4P6R8T0V2XA\n"), "vend id not whole");
+	cr_assert_not_null(strstr(s, "CHARGED\n"));
+	cr_assert_null(strstr(s, "OFFLINE"), "online approval printed as offline");
+}
+
+Test(receipt, every_scheme_field_narrow)
+{
+	assert_every_field(CV_RECEIPT_WIDTH_NARROW);
+}
+
+Test(receipt, every_scheme_field_wide)
+{
+	assert_every_field(CV_RECEIPT_WIDTH_WIDE);
+}
+
+Test(receipt, entry_modes)
+{
+	struct cv_receipt r = sample();
+	const char *names[] = {"Contactless", "Chip", "Mobile wallet"};
+	enum cv_card_entry modes[] = {CV_CARD_ENTRY_CONTACTLESS, CV_CARD_ENTRY_CHIP,
+				      CV_CARD_ENTRY_MOBILE_WALLET};
+	for (size_t i = 0; i < 3; i++) {
+		r.card.entry = modes[i];
+		char line[128];
+		line_with(render(&r, 32), names[i], line);
+		cr_assert_eq(strncmp(line, "Entry .", 7), 0, "%s", line);
+	}
+	r.card.entry = CV_CARD_ENTRY_UNKNOWN;
+	cr_assert_null(strstr(render(&r, 32), "Entry"), "unknown entry mode printed");
+	r.card.entry = (enum cv_card_entry)4;
+	cr_assert_eq(cv_receipt_render(&r, 32, text, sizeof(text), NULL), CV_E_INVAL);
+}
+
+Test(receipt, aid_and_label_omitted_when_empty)
+{
+	struct cv_receipt r = sample();
+	strcpy(r.merchant_name, "Sweet Corner");
+	const char *s = render(&r, CV_RECEIPT_WIDTH_WIDE);
+	cr_assert_null(strstr(s, "AID"), "%s", s);
+	cr_assert_null(strstr(s, "App label"), "%s", s);
+	cr_assert_null(strstr(s, "Entry"), "%s", s);
+	/* An absent location leaves no blank line under the name. */
+	cr_assert_null(strstr(s, "\n\n"), "%s", s);
+	cr_assert_null(strstr(s, "\n \n"), "%s", s);
+	/* One without the other. */
+	strcpy(r.card.aid, "A0000000041010");
+	s = render(&r, CV_RECEIPT_WIDTH_WIDE);
+	cr_assert_not_null(strstr(s, "A0000000041010"));
+	cr_assert_null(strstr(s, "App label"));
+}
+
+Test(receipt, no_merchant_no_header_lines)
+{
+	struct cv_receipt r = sample();
+	const char *s = render(&r, 32);
+	/* The time is then the first line. */
+	cr_assert_eq(strncmp(s, "    2026-01-01 12:00:00 UTC\n", 28), 0, "%s", s);
+}
+
+Test(receipt, offline_pending_line)
+{
+	struct cv_receipt r = sample_full();
+	r.offline = true;
+	for (unsigned width = 24; width <= 80; width++) {
+		const char *s = render(&r, width);
+		assert_lines_fit(s, width);
+		const char *status = strstr(s, "CHARGED\n");
+		const char *offline = strstr(s, "OFFLINE, PENDING\n");
+		cr_assert_not_null(offline, "width %u:\n%s", width, s);
+		cr_assert_gt(offline, status, "the offline flag goes with the outcome");
+	}
+}
+
+Test(receipt, longest_aid_kept_whole_label_masked)
+{
+	struct cv_receipt r = sample_full();
+	memset(r.card.aid, 'F', CV_CARD_AID_LEN - 1);
+	strcpy(r.card.app_label, "CARD 4111111111");
+	const char *s = render(&r, CV_RECEIPT_WIDTH_NARROW);
+	assert_lines_fit(s, CV_RECEIPT_WIDTH_NARROW);
+	cr_assert_not_null(strstr(s, "AID\nFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF\n"), "%s", s);
+	cr_assert_null(strstr(s, "4111"), "digits in a label printed:\n%s", s);
+	cr_assert_not_null(strstr(s, "CARD **********"), "%s", s);
+}
+
+Test(receipt, long_merchant_cut_not_wrapped)
+{
+	struct cv_receipt r = sample_full();
+	memset(r.merchant_name, 'N', CV_MERCHANT_TEXT_LEN - 1);
+	memset(r.merchant_location, 'L', CV_MERCHANT_TEXT_LEN - 1);
+	const char *s = render(&r, CV_RECEIPT_WIDTH_NARROW);
+	assert_lines_fit(s, CV_RECEIPT_WIDTH_NARROW);
+	char line[128];
+	cr_assert_eq(strlen(line_with(s, "NNN", line)), CV_RECEIPT_WIDTH_NARROW);
+	cr_assert_eq(strlen(line_with(s, "LLL", line)), CV_RECEIPT_WIDTH_NARROW);
+	/* The rest of the name is gone, not carried over to the location line. */
+	cr_assert_eq(strspn(line_with(s, "LLL", line), "L"), CV_RECEIPT_WIDTH_NARROW);
+}
+
+Test(receipt, unterminated_new_fields_are_malformed)
+{
+	char buf[CV_RECEIPT_TEXT_MAX];
+	struct cv_receipt r = sample_full();
+	memset(r.merchant_name, 'N', sizeof(r.merchant_name));
+	cr_assert_eq(cv_receipt_render(&r, 32, buf, sizeof(buf), NULL), CV_E_INVAL);
+	r = sample_full();
+	memset(r.merchant_location, 'L', sizeof(r.merchant_location));
+	cr_assert_eq(cv_receipt_render(&r, 32, buf, sizeof(buf), NULL), CV_E_INVAL);
+	r = sample_full();
+	memset(r.card.aid, 'A', sizeof(r.card.aid));
+	cr_assert_eq(cv_receipt_render(&r, 32, buf, sizeof(buf), NULL), CV_E_INVAL);
+	r = sample_full();
+	memset(r.card.app_label, 'V', sizeof(r.card.app_label));
+	cr_assert_eq(cv_receipt_render(&r, 32, buf, sizeof(buf), NULL), CV_E_INVAL);
+	r = sample_full();
+	r.status = (enum cv_receipt_status)3;
+	cr_assert_eq(cv_receipt_render(&r, 32, buf, sizeof(buf), NULL), CV_E_INVAL);
 }
