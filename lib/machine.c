@@ -103,7 +103,10 @@ void cv_machine_raise_alert(struct cv_machine *m, enum cv_alert_kind kind, uint1
 	ev.u.alert.kind = kind;
 	ev.u.alert.lane = lane;
 	ev.u.alert.active = active;
-	if (kind != CV_ALERT_JOURNAL_FAULT)
+	/* Conditions the machine re-derives after a restart are not journaled
+	 * (and the journal fault can't be). */
+	if (kind != CV_ALERT_JOURNAL_FAULT && kind != CV_ALERT_PAYMENT_LINK_DOWN &&
+	    kind != CV_ALERT_SETTLEMENT_STALLED)
 		cv_machine_journal_alert(m, kind, lane, active);
 	cv_machine_emit(m, &ev);
 }
@@ -112,6 +115,18 @@ static bool cv_machine_any_lane_available(const struct cv_machine *m)
 {
 	for (uint16_t i = 0; i < m->config.lane_count; i++)
 		if (cv_lane_availability(m, &m->lanes[i]) == CV_LANE_AVAILABLE)
+			return true;
+	return false;
+}
+
+/* Whether some available lane can be paid for now (link up, or offline allowed). */
+static bool cv_machine_any_lane_payable(const struct cv_machine *m)
+{
+	if (!m->payment_link_down)
+		return true;
+	for (uint16_t i = 0; i < m->config.lane_count; i++)
+		if (cv_lane_availability(m, &m->lanes[i]) == CV_LANE_AVAILABLE &&
+		    cv_payment_offline_allows(m, m->lanes[i].config.price_minor))
 			return true;
 	return false;
 }
@@ -126,6 +141,8 @@ void cv_machine_show_idle(struct cv_machine *m)
 		msg = CV_MSG_SERVICE_MODE;
 	else if (m->journal_fault || !cv_machine_any_lane_available(m))
 		msg = CV_MSG_OUT_OF_SERVICE;
+	else if (!cv_machine_any_lane_payable(m))
+		msg = CV_MSG_CARD_UNAVAILABLE;
 	cv_machine_show(m, msg, CV_DISPLAY_NO_LANE, 0, false);
 }
 
@@ -368,6 +385,7 @@ CV_EXPORT enum cv_status cv_machine_step(struct cv_machine *m, uint64_t now_ms)
 		if (!cv_machine_round(m))
 			break;
 	cv_checkpoint_tick(m);
+	cv_payment_link_tick(m);
 	cv_machine_show_idle(m);
 	return CV_OK;
 }
@@ -390,6 +408,11 @@ CV_EXPORT enum cv_status cv_machine_select(struct cv_machine *m, uint16_t lane, 
 	if (rc != CV_OK)
 		return rc;
 	struct cv_vend *v = m->session;
+	rc = cv_payment_can_sell(m, m->lanes[lane].config.price_minor);
+	if (rc != CV_OK) {
+		cv_machine_show(m, CV_MSG_CARD_UNAVAILABLE, lane, m->lanes[lane].config.price_minor, v == NULL);
+		return rc;
+	}
 	if (v != NULL && v->state == CV_VEND_STATE_AUTH_DECLINED && v->lane == lane) {
 		cv_vend_retry_auth(m, v);
 		if (vend_number_out != NULL)

@@ -69,6 +69,7 @@ struct cv_vend {
 	bool sensor_armed;
 	bool unwatched;              /* A movement ran with no sensor armed: its cycle is the proof. */
 	bool recovered;              /* Found open in the journal on restart: never dispensed again. */
+	bool offline_allowed;        /* The last authorize told the reader it may approve offline. */
 	struct cv_card_summary card;
 	bool offline_approved;       /* The reader approved offline (store and forward). */
 	int64_t capture_before_s;    /* The processor's capture deadline (Unix s), 0 if none. */
@@ -128,6 +129,9 @@ struct cv_machine {
 	bool sensor_faulted;
 	bool in_service;
 	uint32_t payment_caps;        /* CV_PAYMENT_CAP_*, read once the backend is open. */
+	bool payment_link_down;       /* The payment backend's health() said unreachable. */
+	bool link_down_alert_active;
+	bool stalled_alert_active;
 	/* What the customer sees; a final message stays until message_until_ms. */
 	struct cv_display display;
 	uint64_t message_until_ms;
@@ -251,6 +255,11 @@ struct cv_vend *cv_vend_find_op(struct cv_machine *m, uint32_t op_id, enum cv_ve
 enum cv_status cv_vend_cancel(struct cv_machine *m, struct cv_vend *v);
 void cv_vend_retry_auth(struct cv_machine *m, struct cv_vend *v);
 uint64_t cv_vend_backoff_ms(struct cv_machine *m, uint16_t attempts);
+
+/* payment_link.c: link health, offline policy, stalled settlements. */
+bool cv_payment_offline_allows(const struct cv_machine *m, int64_t price_minor);
+enum cv_status cv_payment_can_sell(const struct cv_machine *m, int64_t price_minor);
+void cv_payment_link_tick(struct cv_machine *m);
 
 /* vend_payment.c */
 bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v);

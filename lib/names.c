@@ -68,6 +68,9 @@ static const char *const cv_alert_kind_codes[] = {
 	[CV_ALERT_JOURNAL_FAULT] = "EJM",
 	[CV_ALERT_SETTLEMENT_FAILED] = "EJM",
 	[CV_ALERT_UNVERIFIED_VEND] = "EJM",
+	[CV_ALERT_SETTLEMENT_STALLED] = "EJM",
+	/* EVA-DTS has no code for the cashless link: a code of our own. */
+	[CV_ALERT_PAYMENT_LINK_DOWN] = "CV_PAYLINK",
 };
 
 CV_EXPORT const char *cv_alert_kind_code(enum cv_alert_kind kind)
@@ -84,6 +87,8 @@ static const char *const cv_alert_kind_names[] = {
 	[CV_ALERT_JOURNAL_FAULT] = "journal cannot be written",
 	[CV_ALERT_SETTLEMENT_FAILED] = "payment settlement failed",
 	[CV_ALERT_UNVERIFIED_VEND] = "vend interrupted by a restart, not charged",
+	[CV_ALERT_SETTLEMENT_STALLED] = "payment settlement stalled, still retrying",
+	[CV_ALERT_PAYMENT_LINK_DOWN] = "payment processor unreachable",
 };
 
 CV_EXPORT const char *cv_alert_kind_str(enum cv_alert_kind kind)
@@ -107,6 +112,7 @@ static const char *const cv_msg_texts[] = {
 	[CV_MSG_OUT_OF_SERVICE] = "Out of service",
 	[CV_MSG_SERVICE_MODE] = "Service in progress",
 	[CV_MSG_PLEASE_WAIT] = "Please wait",
+	[CV_MSG_CARD_UNAVAILABLE] = "Card payments unavailable",
 };
 
 CV_EXPORT const char *cv_msg_text(enum cv_msg msg)
@@ -159,6 +165,7 @@ static const char *const cv_vend_reason_names[] = {
 	[CV_VEND_REASON_DISPENSER_ERROR] = "dispenser error",
 	[CV_VEND_REASON_JOURNAL_FAULT] = "journal failure",
 	[CV_VEND_REASON_POWER_LOSS] = "interrupted by a restart",
+	[CV_VEND_REASON_OFFLINE_POLICY] = "offline approval outside the operator's policy",
 };
 
 CV_EXPORT const char *cv_vend_reason_str(enum cv_vend_reason reason)

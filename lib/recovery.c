@@ -118,7 +118,7 @@ static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader 
 	v->card.entry = (enum cv_card_entry)entry;
 	v->offline_approved = (flags & CV_JOURNAL_VEND_OFFLINE) != 0;
 	if (!cv_journal_reader_done(r) || state > CV_VEND_STATE_VOID_FAILED || entry > CV_CARD_ENTRY_MOBILE_WALLET ||
-	    reason > CV_VEND_REASON_POWER_LOSS || v->lane >= CV_LANES_MAX)
+	    reason > CV_VEND_REASON_OFFLINE_POLICY || v->lane >= CV_LANES_MAX)
 		return cv_replay_fail(rp, CV_E_CORRUPT);
 	/* Entering CAPTURE_PENDING is the verified drop: one item left the
 	 * lane, whether or not the LANE_STATE written after it survived. */

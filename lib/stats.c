@@ -53,6 +53,8 @@ void cv_stats_count_transition(struct cv_machine_stats *s, enum cv_vend_state fr
 		s->respins++;
 	if (cv_stats_is_decline(from, v))
 		s->declines++;
+	if (v->state == CV_VEND_STATE_AUTHORIZED && v->offline_approved)
+		s->offline_approvals++;
 	if (cv_vend_state_is_terminal(v->state))
 		cv_stats_count_outcome(s, v);
 }
@@ -71,6 +73,7 @@ void cv_stats_put(struct cv_journal_writer *w, const struct cv_machine_stats *s)
 	cv_journal_put_u32(w, s->drops_verified);
 	cv_journal_put_u64(w, (uint64_t)s->captured_minor);
 	cv_journal_put_u64(w, (uint64_t)s->dispensed_value_minor);
+	cv_journal_put_u32(w, s->offline_approvals);
 }
 
 void cv_stats_get(struct cv_journal_reader *r, struct cv_machine_stats *s)
@@ -87,4 +90,5 @@ void cv_stats_get(struct cv_journal_reader *r, struct cv_machine_stats *s)
 	s->drops_verified = cv_journal_get_u32(r);
 	s->captured_minor = (int64_t)cv_journal_get_u64(r);
 	s->dispensed_value_minor = (int64_t)cv_journal_get_u64(r);
+	s->offline_approvals = cv_journal_get_u32(r);
 }

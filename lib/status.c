@@ -32,6 +32,7 @@ static const struct cv_status_entry cv_status_table[] = {
 	[CV_E_NOT_PRICED] = {"CV_E_NOT_PRICED", "lane has no price"},
 	[CV_E_SENSOR] = {"CV_E_SENSOR", "drop sensor fault"},
 	[CV_E_MISUSE] = {"CV_E_MISUSE", "API misuse"},
+	[CV_E_PAYMENT_UNAVAILABLE] = {"CV_E_PAYMENT_UNAVAILABLE", "card payments unavailable"},
 };
 
 /* Callers may pass any integer (a value read off the wire), so range-check

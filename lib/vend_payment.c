@@ -76,6 +76,7 @@ static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, 
 	case CV_PAYMENT_OP_AUTHORIZE:
 		memcpy(req->idempotency_key, req->auth_key, sizeof(req->idempotency_key));
 		req->timeout_ms = t->payment_ms;
+		req->offline_allowed = cv_payment_offline_allows(m, v->price_minor);
 		break;
 	case CV_PAYMENT_OP_LOOKUP:
 		memcpy(req->idempotency_key, req->auth_key, sizeof(req->idempotency_key));
@@ -108,6 +109,8 @@ bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v)
 	memset(&req, 0, sizeof(req));
 	cv_vend_request_fill(m, v, &req);
 	req.op_id = cv_machine_new_op_id(m);
+	if (req.op == CV_PAYMENT_OP_AUTHORIZE)
+		v->offline_allowed = req.offline_allowed;
 	v->op = CV_VEND_OP_PAYMENT;
 	v->op_id = req.op_id;
 	v->op_started = true;
@@ -130,11 +133,16 @@ static void cv_vend_auth_held(struct cv_machine *m, struct cv_vend *v, const str
 {
 	v->card = r->card;
 	cv_str_copy(v->processor_ref, sizeof(v->processor_ref), r->processor_ref);
+	v->offline_approved = r->offline_approved;
+	v->capture_before_s = r->capture_before_s;
 	bool enough = r->amount.amount_minor >= v->price_minor &&
 		      strcmp(r->amount.currency, m->config.currency) == 0;
 	if (v->recovered)
 		/* Found held after a restart: never dispense, release it. */
 		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_POWER_LOSS);
+	else if (r->offline_approved && !v->offline_allowed)
+		/* The reader took a risk the operator did not allow: no candy on it. */
+		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_OFFLINE_POLICY);
 	else if (!enough)
 		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_SHORT_AUTHORIZATION);
 	else if (v->cancel_requested)
@@ -249,11 +257,9 @@ static void cv_vend_on_settle(struct cv_machine *m, struct cv_vend *v, const str
 		cv_vend_settle_failed(m, v, failed, CV_VEND_REASON_PAYMENT_FAILED);
 		return;
 	}
-	/* Obligations are resent with the same key until the budget runs out. */
-	if (v->attempts >= m->config.settle_attempts_max) {
-		cv_vend_settle_failed(m, v, failed, CV_VEND_REASON_PAYMENT_UNKNOWN);
-		return;
-	}
+	/* Obligations are never dropped: resent with the same key, at most
+	 * retry_cap_ms apart, for as long as it takes. Past settle_attempts_max
+	 * sends the operator is alerted (payment_link.c). */
 	v->next_attempt_ms = cv_deadline(m->now_ms, cv_vend_backoff_ms(m, v->attempts));
 }
 

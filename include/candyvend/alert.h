@@ -35,6 +35,12 @@ enum cv_alert_kind {
 	CV_ALERT_JOURNAL_FAULT = 5,   /**< EJM: delivery system stopped because the journal cannot be written. */
 	CV_ALERT_SETTLEMENT_FAILED = 6, /**< EJM: a capture or void failed for good; operator follow-up needed. */
 	CV_ALERT_UNVERIFIED_VEND = 7, /**< EJM: a restart interrupted a dispense that can't be proven; voided, check the bin. */
+	CV_ALERT_SETTLEMENT_STALLED = 8, /**< EJM (machine-wide): a capture or void is still unsettled after
+					      cv_machine_config::settle_attempts_max sends, or a capture nears
+					      its processor deadline; it keeps being resent. */
+	CV_ALERT_PAYMENT_LINK_DOWN = 9, /**< CV_PAYLINK (machine-wide, no EVA-DTS code): the payment backend's
+					     health() reports the processor unreachable. Operators only:
+					     customers are told only once card sales stop. */
 };
 
 /** @brief Lane value of an alert that concerns the whole machine. */

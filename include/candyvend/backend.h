@@ -206,8 +206,7 @@ struct cv_payment_ops {
 };
 
 /** @brief Size of a version-1 payment table. */
-#define CV_PAYMENT_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_payment_ops, health)
-/* offline_status came later within version 1: optional, checked with CV_OPS_HAS. */
+#define CV_PAYMENT_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_payment_ops, offline_status)
 
 /** @brief Storage capability: data survives power loss once synced. */
 #define CV_STORAGE_CAP_DURABLE 0x1u

@@ -42,6 +42,7 @@ enum cv_msg {
 	CV_MSG_OUT_OF_SERVICE = 12, /**< Whole machine: "Out of service". */
 	CV_MSG_SERVICE_MODE = 13,   /**< "Service in progress". */
 	CV_MSG_PLEASE_WAIT = 14,    /**< "Please wait" (settling an earlier vend). */
+	CV_MSG_CARD_UNAVAILABLE = 15, /**< Idle, card sales stopped: "Card payments unavailable". */
 };
 
 /** @brief The current screen. */

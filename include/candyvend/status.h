@@ -44,6 +44,8 @@ enum cv_status {
 	CV_E_NOT_PRICED = 18, /**< The lane has no valid price. */
 	CV_E_SENSOR = 19,     /**< The drop sensor reported a fault. */
 	CV_E_MISUSE = 20,     /**< The API was called incorrectly (NULL object, not started). */
+	CV_E_PAYMENT_UNAVAILABLE = 21, /**< Card payments are unavailable: the processor link is down
+					    and the offline policy allows no approval. */
 };
 
 /**

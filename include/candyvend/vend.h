@@ -72,6 +72,7 @@ enum cv_vend_reason {
 	CV_VEND_REASON_DISPENSER_ERROR = 12, /**< The dispenser refused to start. */
 	CV_VEND_REASON_JOURNAL_FAULT = 13,  /**< The journal failed: nothing more may start without a record. */
 	CV_VEND_REASON_POWER_LOSS = 14,     /**< Interrupted by a restart; resolved from the journal. */
+	CV_VEND_REASON_OFFLINE_POLICY = 15, /**< The reader approved offline where policy did not allow it. */
 };
 
 /** @brief A snapshot of a vend. */

@@ -128,6 +128,19 @@ static enum cv_status rig_abort(void *ctx, uint32_t op_id)
 	return CV_OK;
 }
 
+static enum cv_status rig_health(void *ctx)
+{
+	(void)ctx;
+	return rig.health_rc;
+}
+
+static enum cv_status rig_offline_status(void *ctx, struct cv_offline_status *out)
+{
+	(void)ctx;
+	*out = rig.offline;
+	return rig.offline_rc;
+}
+
 static uint32_t rig_payment_caps(void *ctx)
 {
 	(void)ctx;
@@ -146,6 +159,8 @@ static const struct cv_payment_ops rig_payment = {
 	.lookup = rig_payment_other,
 	.abort_collect = rig_abort,
 	.refund = rig_payment_other,
+	.health = rig_health,
+	.offline_status = rig_offline_status,
 };
 
 static void rig_on_event(struct cv_machine *machine, const struct cv_event *event, void *user_data)
@@ -255,6 +270,8 @@ void rig_pay_amount(enum cv_pay_result result, int64_t amount_minor)
 	strcpy(r->card.brand, "VISA");
 	strcpy(r->card.last4, "4242");
 	strcpy(r->card.auth_code, "A1B2C3");
+	r->offline_approved = rig.pay_offline;
+	r->capture_before_s = rig.pay_capture_before_s;
 	cr_assert_eq(cv_machine_post(rig.m, &ev), CV_OK);
 	rig_step(0);
 }

@@ -441,7 +441,7 @@ Test(dispense, invalid_capture_fails_for_good)
 	cr_assert_not(rig.write_ahead_violated);
 }
 
-Test(dispense, void_that_stays_unknown_fails_after_the_budget)
+Test(dispense, void_that_stays_unknown_is_never_dropped)
 {
 	rig_teardown();
 	rig_setup();
@@ -451,29 +451,61 @@ Test(dispense, void_that_stays_unknown_fails_after_the_budget)
 	uint32_t n = rig_vend_no_drop(0);
 	struct cv_payment_request first = *rig_last_payment();
 	cr_assert_eq(first.op, CV_PAYMENT_OP_VOID);
-	unsigned voids = 0;
-	for (unsigned i = 0; i < 3; i++) {
-		cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
+	for (unsigned i = 0; i < 6; i++) {
+		cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING, "send %u", i);
 		cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_VOID);
 		cr_assert_str_eq(rig_last_payment()->idempotency_key, first.idempotency_key);
-		voids++;
+		cr_assert_eq(rig_alerts(CV_ALERT_SETTLEMENT_STALLED, CV_ALERT_NO_LANE, true), i < 3 ? 0 : 1,
+			     "the operator hears of it once the budget of 3 is used, once");
 		rig_pay(CV_PAY_UNKNOWN);
-		if (i + 1 < 3)
-			rig_step(rig.config.timeouts.retry_cap_ms);
+		rig_step(rig.config.timeouts.retry_cap_ms);
 	}
-	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_FAILED);
-	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_NO_DROP, "the void keeps the reason it was sent for");
 	unsigned sent = 0;
 	for (unsigned i = 0; i < rig.payment_count; i++)
 		sent += rig.payments[i].op == CV_PAYMENT_OP_VOID;
-	cr_assert_eq(sent, 3, "exactly settle_attempts_max voids");
-	rig_step(rig.config.timeouts.retry_cap_ms);
-	cr_assert_eq(rig.payment_count, 1 + 3, "nothing after giving up");
-	cr_assert_eq(rig_alerts(CV_ALERT_SETTLEMENT_FAILED, 0, true), 1);
-	cr_assert_eq(rig_stats().vends_void_failed, 1);
+	cr_assert_eq(sent, 7, "the void goes on past the budget, same key, at most retry_cap_ms apart");
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOIDED);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_NO_DROP, "the void keeps the reason it was sent for");
+	rig_step(0);
+	cr_assert_eq(rig_alerts(CV_ALERT_SETTLEMENT_STALLED, CV_ALERT_NO_LANE, false), 1, "cleared once settled");
+	cr_assert_eq(rig_stats().vends_void_failed, 0);
+	cr_assert_eq(rig_stats().vends_voided, 1);
 	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_NOT_CHARGED);
 	cr_assert_eq(rig_lane(0).config.count, 5);
 	cr_assert_not(rig.write_ahead_violated);
+}
+
+/* The rig's wall clock starts at 1767268800 s. */
+static uint32_t vend_to_capture_pending(int64_t capture_before_s)
+{
+	rig.pay_capture_before_s = capture_before_s;
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	rig_drop();
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURE_PENDING);
+	rig_step(0);
+	return n;
+}
+
+Test(dispense, capture_within_a_day_of_its_deadline_alerts_the_operator)
+{
+	uint32_t n = vend_to_capture_pending(1767268800 + 3600);
+	cr_assert_eq(rig_vend(n).capture_before_s, 1767268800 + 3600, "the deadline is kept with the vend");
+	cr_assert_eq(rig_alerts(CV_ALERT_SETTLEMENT_STALLED, CV_ALERT_NO_LANE, true), 1);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
+	rig_step(0);
+	cr_assert_eq(rig_alerts(CV_ALERT_SETTLEMENT_STALLED, CV_ALERT_NO_LANE, false), 1);
+}
+
+Test(dispense, capture_far_from_its_deadline_raises_nothing)
+{
+	uint32_t n = vend_to_capture_pending(1767268800 + 7 * 86400);
+	cr_assert_eq(rig_alerts(CV_ALERT_SETTLEMENT_STALLED, CV_ALERT_NO_LANE, true), 0);
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
 }
 
 Test(dispense, void_not_found_counts_as_voided)

@@ -42,7 +42,7 @@ Test(status, names_match_enum)
 
 Test(status, out_of_range_values)
 {
-	int bad[] = {-1, CV_E_MISUSE + 1, 1000, INT_MIN, INT_MAX};
+	int bad[] = {-1, CV_E_PAYMENT_UNAVAILABLE + 1, 1000, INT_MIN, INT_MAX};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_str_eq(cv_status_name((enum cv_status)bad[i]), "CV_E_UNKNOWN");
 		cr_assert_not_null(strstr(cv_status_str((enum cv_status)bad[i]), "unknown"));
@@ -161,14 +161,16 @@ Test(names, alert_kind_codes)
 	cr_assert_str_eq(cv_alert_kind_code(CV_ALERT_JOURNAL_FAULT), "EJM");
 	cr_assert_str_eq(cv_alert_kind_code(CV_ALERT_SETTLEMENT_FAILED), "EJM");
 	cr_assert_str_eq(cv_alert_kind_code(CV_ALERT_UNVERIFIED_VEND), "EJM");
-	cr_assert_str_eq(cv_alert_kind_code((enum cv_alert_kind)(CV_ALERT_UNVERIFIED_VEND + 1)), "?");
+	cr_assert_str_eq(cv_alert_kind_code(CV_ALERT_SETTLEMENT_STALLED), "EJM");
+	cr_assert_str_eq(cv_alert_kind_code(CV_ALERT_PAYMENT_LINK_DOWN), "CV_PAYLINK");
+	cr_assert_str_eq(cv_alert_kind_code((enum cv_alert_kind)(CV_ALERT_PAYMENT_LINK_DOWN + 1)), "?");
 	cr_assert_str_eq(cv_alert_kind_code((enum cv_alert_kind)-1), "?");
 }
 
 Test(names, alert_kind_text)
 {
 	cr_assert_str_eq(cv_alert_kind_str(CV_ALERT_SOLD_OUT), "lane sold out");
-	for (int k = CV_ALERT_SOLD_OUT; k <= CV_ALERT_UNVERIFIED_VEND; k++)
+	for (int k = CV_ALERT_SOLD_OUT; k <= CV_ALERT_PAYMENT_LINK_DOWN; k++)
 		cr_assert_null(strstr(cv_alert_kind_str((enum cv_alert_kind)k), "unknown"));
 	cr_assert_not_null(strstr(cv_alert_kind_str((enum cv_alert_kind)99), "unknown"));
 }
@@ -196,10 +198,10 @@ Test(names, vend_state_terminal)
 
 Test(names, vend_reasons)
 {
-	for (int r = CV_VEND_REASON_NONE; r <= CV_VEND_REASON_POWER_LOSS; r++)
+	for (int r = CV_VEND_REASON_NONE; r <= CV_VEND_REASON_OFFLINE_POLICY; r++)
 		cr_assert_str_neq(cv_vend_reason_str((enum cv_vend_reason)r), "unknown reason");
 	cr_assert_str_eq(cv_vend_reason_str(CV_VEND_REASON_NO_DROP), "no drop detected");
-	cr_assert_str_eq(cv_vend_reason_str((enum cv_vend_reason)(CV_VEND_REASON_POWER_LOSS + 1)), "unknown reason");
+	cr_assert_str_eq(cv_vend_reason_str((enum cv_vend_reason)(CV_VEND_REASON_OFFLINE_POLICY + 1)), "unknown reason");
 }
 
 Test(names, event_types_with_gap)
