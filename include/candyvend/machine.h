@@ -100,7 +100,9 @@ struct cv_machine_config {
 	uint16_t lane_count;                  /**< 1..::CV_LANES_MAX. */
 	struct cv_timeouts timeouts;          /**< Every wait; 0 is invalid. */
 	uint8_t lookup_attempts_max;   /**< Lookups of an unknown authorization before voiding it (1..20, default 3). */
-	uint16_t settle_attempts_max;  /**< Sends of one capture or void before giving up (1..1000, default 20). */
+	uint16_t settle_attempts_max;  /**< Sends of one capture or void with no definite answer before the
+					    ::CV_ALERT_SETTLEMENT_STALLED alert (1..1000, default 20). They go on
+					    after it: a pending capture or void is never dropped. */
 	const uint8_t *journal_key;    /**< ::CV_JOURNAL_KEY_LEN bytes to seal every journal record with
 					    (XChaCha20-Poly1305), or NULL for plain records. Copied at init and
 					    wiped at deinit; the caller wipes its own copy. Needs the crypto module. */
@@ -159,6 +161,7 @@ struct cv_machine_stats {
 	int64_t captured_minor;     /**< Money captured. */
 	int64_t dispensed_value_minor; /**< Price of every verified drop. */
 	uint64_t journal_records;   /**< Records the journal ever had (the last sequence number). */
+	uint32_t offline_approvals; /**< Authorizations the reader approved offline (store and forward). */
 };
 
 /**
