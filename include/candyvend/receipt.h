@@ -124,7 +124,7 @@ enum cv_status cv_receipt_render(const struct cv_receipt *receipt, unsigned widt
  * (an object: `brand`, `last4`, `entry` ("contactless", "chip",
  * "mobile_wallet"), `auth_code`, `aid`, `app_label`) and `offline_pending`.
  * Optional fields that are empty (merchant, card fields) are `null`.
- * Strings are escaped (quotes, backslash, control bytes as \u00XX); bytes
+ * Strings are escaped (quotes, backslash, control bytes as `\u00XX`); bytes
  * that are not valid UTF-8 become U+FFFD. As in the text, digits in the card
  * brand and application label are masked with '*'. No allocation.
  * @param receipt The receipt.

@@ -461,3 +461,105 @@ Test(receipt, unterminated_new_fields_are_malformed)
 	r.status = (enum cv_receipt_status)3;
 	cr_assert_eq(cv_receipt_render(&r, 32, buf, sizeof(buf), NULL), CV_E_INVAL);
 }
+
+/* The JSON record: the exact text pins the key order, the formats and the
+ * escapes; test_receipt_json.py parses harder cases with a real parser. */
+Test(receipt_json, exact_record)
+{
+	struct cv_receipt r = sample_full();
+	r.time_ms = NOON_2026 + 45;
+	strcpy(r.product_name, "Choc \"Bar\"\\\n");
+	char json[CV_RECEIPT_JSON_MAX];
+	size_t length = 0;
+	cr_assert_eq(cv_receipt_render_json(&r, json, sizeof(json), &length), CV_OK);
+	cr_assert_eq(length, strlen(json));
+	cr_assert_str_eq(json,
+		"{\"schema\":\"cv.receipt.v1\",\"vend_id\":\"01JGZ3Q8W7K5M2N4P6R8T0V2XA\","
+		"\"status\":\"captured\",\"merchant_name\":\"Sweet Corner Ltd\","
+		"\"merchant_location\":\"Main St 5, Springfield\",\"machine_id\":\"VM-0042\","
+		"\"time\":\"2026-01-01T12:00:00.045Z\",\"time_ms\":1767268800045,\"lane\":3,"
+		"\"lane_label\":\"A4\",\"product_id\":\"SKU-123\","
+		"\"product_name\":\"Choc \\\"Bar\\\"\\\\\\u000a\",\"amount_minor\":150,"
+		"\"currency\":\"USD\",\"card\":{\"brand\":\"VISA\",\"last4\":\"4242\","
+		"\"entry\":\"contactless\",\"auth_code\":\"A1B2C3\",\"aid\":\"A0000000031010\","
+		"\"app_label\":\"VISA CREDIT\"},\"offline_pending\":false}");
+}
+
+Test(receipt_json, status_offline_and_absent_fields)
+{
+	struct cv_receipt r = sample();
+	memset(&r.card, 0, sizeof(r.card));
+	r.status = CV_RECEIPT_NOT_CHARGED;
+	r.offline = true;
+	char json[CV_RECEIPT_JSON_MAX];
+	cr_assert_eq(cv_receipt_render_json(&r, json, sizeof(json), NULL), CV_OK);
+	cr_assert_not_null(strstr(json, "\"status\":\"voided\""), "%s", json);
+	cr_assert_not_null(strstr(json, "\"merchant_name\":null,\"merchant_location\":null"), "%s", json);
+	cr_assert_not_null(strstr(json, "\"card\":{\"brand\":null,\"last4\":null,\"entry\":null,"
+				       "\"auth_code\":null,\"aid\":null,\"app_label\":null}"), "%s", json);
+	cr_assert_not_null(strstr(json, "\"offline_pending\":true}"), "%s", json);
+	r.status = CV_RECEIPT_CHARGE_FAILED;
+	cr_assert_eq(cv_receipt_render_json(&r, json, sizeof(json), NULL), CV_OK);
+	cr_assert_not_null(strstr(json, "\"status\":\"capture_failed\""), "%s", json);
+}
+
+Test(receipt_json, buffer_too_small_and_bad_arguments)
+{
+	struct cv_receipt r = sample_full();
+	char json[CV_RECEIPT_JSON_MAX];
+	size_t needed = 0;
+	cr_assert_eq(cv_receipt_render_json(&r, json, sizeof(json), &needed), CV_OK);
+	memset(json, 'x', sizeof(json));
+	size_t untouched = 12345;
+	cr_assert_eq(cv_receipt_render_json(&r, json, needed, &untouched), CV_E_FULL);
+	cr_assert_str_eq(json, "");
+	cr_assert_eq(untouched, 12345);
+	cr_assert_eq(cv_receipt_render_json(&r, json, 1, NULL), CV_E_FULL);
+	cr_assert_eq(cv_receipt_render_json(&r, json, 0, NULL), CV_E_FULL);
+	cr_assert_eq(cv_receipt_render_json(&r, json, needed + 1, &untouched), CV_OK);
+	cr_assert_eq(untouched, needed);
+	strcpy(json, "untouched");
+	cr_assert_eq(cv_receipt_render_json(NULL, json, sizeof(json), NULL), CV_E_INVAL);
+	cr_assert_eq(cv_receipt_render_json(&r, NULL, sizeof(json), NULL), CV_E_INVAL);
+	memset(r.product_id, 'P', sizeof(r.product_id)); /* unterminated */
+	cr_assert_eq(cv_receipt_render_json(&r, json, sizeof(json), NULL), CV_E_INVAL);
+	r = sample_full();
+	memcpy(r.amount.currency, "us$", 4);
+	cr_assert_eq(cv_receipt_render_json(&r, json, sizeof(json), NULL), CV_E_INVAL);
+	r = sample_full();
+	r.card.entry = (enum cv_card_entry)7;
+	cr_assert_eq(cv_receipt_render_json(&r, json, sizeof(json), NULL), CV_E_INVAL);
+	cr_assert_str_eq(json, "untouched");
+}
+
+/* Every field full of bytes that each take six characters: the worst case
+ * must still fit CV_RECEIPT_JSON_MAX. */
+Test(receipt_json, json_max_always_suffices)
+{
+	struct cv_receipt r;
+	memset(&r, 0x01, sizeof(r));
+	r.vend_id[CV_VEND_ID_LEN - 1] = '\0';
+	r.merchant_name[CV_MERCHANT_TEXT_LEN - 1] = '\0';
+	r.merchant_location[CV_MERCHANT_TEXT_LEN - 1] = '\0';
+	r.machine_id[CV_MACHINE_ID_LEN - 1] = '\0';
+	r.lane_label[CV_LANE_LABEL_LEN - 1] = '\0';
+	r.product_id[CV_PRODUCT_ID_LEN - 1] = '\0';
+	memset(r.product_name, 0xff, sizeof(r.product_name));
+	r.product_name[CV_PRODUCT_NAME_LEN - 1] = '\0';
+	r.card.brand[CV_CARD_BRAND_LEN - 1] = '\0';
+	r.card.last4[CV_CARD_LAST4_LEN - 1] = '\0';
+	r.card.auth_code[CV_AUTH_CODE_LEN - 1] = '\0';
+	r.card.aid[CV_CARD_AID_LEN - 1] = '\0';
+	r.card.app_label[CV_CARD_APP_LABEL_LEN - 1] = '\0';
+	r.card.entry = CV_CARD_ENTRY_MOBILE_WALLET;
+	strcpy(r.amount.currency, "USD");
+	r.amount.amount_minor = INT64_MIN;
+	r.time_ms = INT64_MIN;
+	r.lane = UINT16_MAX;
+	r.status = CV_RECEIPT_CHARGE_FAILED;
+	r.offline = true;
+	char json[CV_RECEIPT_JSON_MAX];
+	size_t length = 0;
+	cr_assert_eq(cv_receipt_render_json(&r, json, sizeof(json), &length), CV_OK);
+	cr_assert_gt(length, 1500, "not the worst case: %zu", length);
+}
