@@ -283,7 +283,9 @@ static bool cv_sim_config_valid(const struct cv_sim_config *config)
 	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++)
 		if (rates[i] > 1000)
 			return false;
-	return true;
+	if (config->link_count > CV_SIM_LINKS_MAX)
+		return false;
+	return config->link_outage_every_ms == 0 || config->link_outage_ms >= 1;
 }
 
 CV_SIM_EXPORT enum cv_status cv_sim_new(const struct cv_sim_config *config, struct cv_sim **out)
@@ -300,7 +302,10 @@ CV_SIM_EXPORT enum cv_status cv_sim_new(const struct cv_sim_config *config, stru
 	sim->rng.state = config->seed;
 	sim->platform_rng.state = config->seed ^ CV_SIM_PLATFORM_SEED_XOR;
 	sim->next_seq = 1;
+	if (sim->config.link_count == 0)
+		sim->config.link_count = 1;
 	cv_sim_mechanics_init(sim);
+	cv_sim_links_init(sim);
 	*out = sim;
 	return CV_OK;
 }
@@ -317,6 +322,7 @@ CV_SIM_EXPORT void cv_sim_step(struct cv_sim *sim, uint64_t now_ms)
 	/* Monotonic by contract; a clock that steps back must not rewind the sim. */
 	if (now_ms > sim->now_ms)
 		sim->now_ms = now_ms;
+	cv_sim_links_advance(sim);
 	/* Bounded: each round frees an entry or stops; internal tasks turn into at
 	 * most one POST and may arm one parked entry, never add new ones. */
 	for (;;) {
@@ -342,4 +348,5 @@ CV_SIM_EXPORT void cv_sim_truth(const struct cv_sim *sim, struct cv_sim_truth *o
 		return;
 	cv_sim_mechanics_truth(sim, out);
 	cv_sim_payment_truth(sim, out);
+	cv_sim_links_truth(sim, out);
 }

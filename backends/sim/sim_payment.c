@@ -7,10 +7,11 @@
  * with the same key replays the stored answer instead of charging twice.
  *
  * Choices this file makes (sim.h leaves them open):
- * - Table: CV_SIM_AUTH_MAX entries. When it is full the oldest settled entry
- *   (captured, voided or declined) is reused; its key is then forgotten, so a
- *   very late resend of that key would count as new. Open holds are never
- *   evicted: with CV_SIM_AUTH_MAX holds open, authorize answers CV_E_FULL.
+ * - Table: CV_SIM_AUTH_MAX entries. When it is full the oldest entry settled
+ *   (captured, voided or declined) at least CV_SIM_KEY_TTL_MS ago is reused:
+ *   like a processor's idempotency keys, a key is remembered for that long,
+ *   so a capture resent after a long outage still finds its hold. Open holds
+ *   are never evicted: with no slot free, authorize answers CV_E_FULL.
  * - Authorizations that never reached the processor (NOT_SENT, CANCELLED at
  *   the reader, TIMEOUT_NOT_CHARGED) leave no entry: a resend with that key
  *   collects a card again.
@@ -31,7 +32,9 @@
  *   reader's wait for a card is the engine's business, ended by
  *   abort_collect): an answer later than that is replaced by CV_PAY_UNKNOWN
  *   at the timeout, the operation still applied. AMEX 8431 (+2 s) can hit it.
- * - Nothing here ever sees a card number: a card is a brand and last four.
+ * - A test card has its public test PAN (cv_sim_cards), as a physical card
+ *   has a number; the reader keeps it to itself and hands the engine only
+ *   the brand and the last four digits.
  */
 #include <stdio.h>
 #include <string.h>
@@ -51,24 +54,32 @@ enum cv_sim_outcome {
 
 struct cv_sim_card_info {
 	const char *brand;
-	const char *last4;
+	/* The public test PAN printed on the physical card. Only the reader
+	 * sees it: the summary handed to the engine gets its last four digits
+	 * (cv_sim_auth_decide), never the number itself. */
+	const char *pan;
 	enum cv_sim_outcome outcome;
 	enum cv_decline_reason reason;
 	uint32_t extra_ms;
 };
 
-/* The test card table of sim.h, indexed by enum cv_sim_card. */
+/* The test card table of sim.h, indexed by enum cv_sim_card. The PANs are
+ * the processors' public test numbers (Stripe's), so the PCI scan test can
+ * prove that none of them ever leaves the reader. */
 static const struct cv_sim_card_info cv_sim_cards[CV_SIM_CARD_COUNT] = {
-	[CV_SIM_CARD_APPROVED] = {"VISA", "4242", CV_SIM_OUTCOME_APPROVE, CV_DECLINE_NONE, 0},
-	[CV_SIM_CARD_WALLET] = {"MASTERCARD", "4444", CV_SIM_OUTCOME_APPROVE, CV_DECLINE_NONE, 0},
-	[CV_SIM_CARD_DECLINED] = {"VISA", "0002", CV_SIM_OUTCOME_DECLINE, CV_DECLINE_GENERIC, 0},
-	[CV_SIM_CARD_INSUFFICIENT] = {"VISA", "9995", CV_SIM_OUTCOME_DECLINE,
+	[CV_SIM_CARD_APPROVED] = {"VISA", "4242424242424242", CV_SIM_OUTCOME_APPROVE,
+				  CV_DECLINE_NONE, 0},
+	[CV_SIM_CARD_WALLET] = {"MASTERCARD", "5555555555554444", CV_SIM_OUTCOME_APPROVE,
+				CV_DECLINE_NONE, 0},
+	[CV_SIM_CARD_DECLINED] = {"VISA", "4000000000000002", CV_SIM_OUTCOME_DECLINE,
+				  CV_DECLINE_GENERIC, 0},
+	[CV_SIM_CARD_INSUFFICIENT] = {"VISA", "4000000000009995", CV_SIM_OUTCOME_DECLINE,
 				      CV_DECLINE_INSUFFICIENT, 0},
-	[CV_SIM_CARD_TIMEOUT_APPROVED] = {"VISA", "0119", CV_SIM_OUTCOME_UNKNOWN_HELD,
+	[CV_SIM_CARD_TIMEOUT_APPROVED] = {"VISA", "4000000000000119", CV_SIM_OUTCOME_UNKNOWN_HELD,
 					  CV_DECLINE_NONE, 0},
-	[CV_SIM_CARD_TIMEOUT_NOT_CHARGED] = {"VISA", "0127", CV_SIM_OUTCOME_UNKNOWN_NONE,
+	[CV_SIM_CARD_TIMEOUT_NOT_CHARGED] = {"VISA", "4000000000000127", CV_SIM_OUTCOME_UNKNOWN_NONE,
 					     CV_DECLINE_NONE, 0},
-	[CV_SIM_CARD_SLOW] = {"AMEX", "8431", CV_SIM_OUTCOME_APPROVE, CV_DECLINE_NONE,
+	[CV_SIM_CARD_SLOW] = {"AMEX", "371449635398431", CV_SIM_OUTCOME_APPROVE, CV_DECLINE_NONE,
 			      CV_SIM_SLOW_EXTRA_MS},
 };
 
@@ -147,6 +158,24 @@ static void cv_sim_pay_answer(struct cv_sim *sim, const struct cv_payment_reques
 			    request->timeout_ms);
 }
 
+/* Queues the answer of an operation that went over @p link, then tells the
+ * link how it ended (an outcome turned unknown by a late answer included). */
+static void cv_sim_pay_answer_via(struct cv_sim *sim, const struct cv_payment_request *request,
+				  struct cv_payment_result result, int link, const char *key)
+{
+	struct cv_sim_entry *entry = cv_sim_sched_add(sim, 0, CV_SIM_TASK_POST, 0);
+	cv_sim_pay_schedule(sim, entry, result, sim->config.payment_latency_ms,
+			    request->timeout_ms);
+	cv_sim_link_done(sim, link, key, entry->ev.u.payment.result);
+}
+
+/* No link would carry it: nothing reached the processor. */
+static enum cv_status cv_sim_pay_not_sent(struct cv_sim *sim, const struct cv_payment_request *request)
+{
+	cv_sim_pay_answer(sim, request, cv_sim_pay_result(request, CV_PAY_NOT_SENT));
+	return CV_PENDING;
+}
+
 /* ---- The processor's table ----------------------------------------------- */
 
 /* The authorization the processor knows under @p key (COLLECTING ones it
@@ -187,7 +216,7 @@ static long cv_sim_auth_reserve(struct cv_sim *sim)
 		const struct cv_sim_auth *auth = &sim->auths[i];
 		if (auth->state == CV_SIM_AUTH_FREE)
 			return (long)i;
-		if (cv_sim_auth_settled(auth) &&
+		if (cv_sim_auth_settled(auth) && sim->now_ms - auth->touched_ms >= CV_SIM_KEY_TTL_MS &&
 		    (oldest < 0 || auth->seq < sim->auths[oldest].seq))
 			oldest = (long)i;
 	}
@@ -219,8 +248,9 @@ static void cv_sim_auth_decide(struct cv_sim *sim, struct cv_sim_auth *auth,
 		 (unsigned long)sim->ref_counter);
 	memset(&auth->card, 0, sizeof(auth->card));
 	cv_sim_str_copy(auth->card.brand, sizeof(auth->card.brand), card->brand);
-	cv_sim_str_copy(auth->card.last4, sizeof(auth->card.last4), card->last4);
+	cv_sim_str_copy(auth->card.last4, sizeof(auth->card.last4), card->pan + strlen(card->pan) - 4);
 	auth->seq = sim->next_seq++;
+	auth->touched_ms = sim->now_ms;
 	if (hold) {
 		auth->state = CV_SIM_AUTH_HELD;
 		auth->decline_reason = CV_DECLINE_NONE;
@@ -283,13 +313,14 @@ static enum cv_status cv_sim_authorize_replay(struct cv_sim *sim, const struct c
 	if (fault == CV_SIM_FAULT_AUTH_SILENT)
 		return CV_PENDING;
 	struct cv_payment_result result;
-	if (fault == CV_SIM_FAULT_AUTH_NOT_SENT)
-		result = cv_sim_pay_result(request, CV_PAY_NOT_SENT);
-	else if (!cv_sim_money_equal(&auth->amount, &request->amount))
+	int link = cv_sim_link_pick(sim, request->idempotency_key);
+	if (fault == CV_SIM_FAULT_AUTH_NOT_SENT || link < 0)
+		return cv_sim_pay_not_sent(sim, request);
+	if (!cv_sim_money_equal(&auth->amount, &request->amount))
 		result = cv_sim_pay_result(request, CV_PAY_INVALID);
 	else
 		result = cv_sim_auth_answer(auth, request);
-	cv_sim_pay_answer(sim, request, result);
+	cv_sim_pay_answer_via(sim, request, result, link, request->idempotency_key);
 	return CV_PENDING;
 }
 
@@ -389,7 +420,11 @@ CV_SIM_EXPORT enum cv_status cv_sim_present_card(struct cv_sim *sim, enum cv_sim
 	read.u.card_read.op_id = base.op_id;
 	(void)cv_machine_post(sim->machine, &read);
 
-	if (fault == CV_SIM_FAULT_AUTH_NOT_SENT) {
+	/* The card is read; the request now goes over a link, or nowhere. */
+	char key[CV_IDEM_KEY_LEN];
+	memcpy(key, auth->key, sizeof(key));
+	int link = cv_sim_link_pick(sim, key);
+	if (fault == CV_SIM_FAULT_AUTH_NOT_SENT || link < 0) {
 		struct cv_payment_result result = base;
 		result.result = CV_PAY_NOT_SENT;
 		cv_sim_collect_finish(sim, result, latency, false);
@@ -399,6 +434,7 @@ CV_SIM_EXPORT enum cv_status cv_sim_present_card(struct cv_sim *sim, enum cv_sim
 		/* The processor holds the money; its answer is lost for good. */
 		cv_sim_auth_decide(sim, auth, info, true);
 		cv_sim_collect_finish(sim, base, latency, true);
+		cv_sim_link_done(sim, link, key, CV_PAY_UNKNOWN);
 		return CV_OK;
 	}
 	struct cv_payment_result result = base; /* UNKNOWN, nothing else */
@@ -419,6 +455,7 @@ CV_SIM_EXPORT enum cv_status cv_sim_present_card(struct cv_sim *sim, enum cv_sim
 		break;
 	}
 	cv_sim_collect_finish(sim, result, latency, false);
+	cv_sim_link_done(sim, link, key, sim->sched[sim->collect.entry_index].ev.u.payment.result);
 	return CV_OK;
 }
 
@@ -471,6 +508,7 @@ static struct cv_payment_result cv_sim_capture_apply(struct cv_sim *sim,
 	/* A partial capture releases the rest of the hold. */
 	auth->state = CV_SIM_AUTH_CAPTURED;
 	auth->seq = sim->next_seq++;
+	auth->touched_ms = sim->now_ms;
 	auth->captured = request->amount;
 	cv_sim_str_copy(auth->capture_key, sizeof(auth->capture_key), request->idempotency_key);
 	sim->captures++;
@@ -487,6 +525,9 @@ static enum cv_status cv_sim_pay_capture(void *ctx, const struct cv_payment_requ
 		return rc;
 	int fault = cv_sim_fault_pop(sim, CV_SIM_KIND_CAPTURE);
 	bool unknown = cv_sim_rng_chance(sim, sim->config.settle_unknown_permille);
+	int link = cv_sim_link_pick(sim, request->idempotency_key);
+	if (link < 0)
+		return cv_sim_pay_not_sent(sim, request);
 	struct cv_payment_result result;
 	if (fault == CV_SIM_FAULT_CAPTURE_REJECTED)
 		result = cv_sim_pay_result(request, CV_PAY_INVALID);
@@ -495,7 +536,7 @@ static enum cv_status cv_sim_pay_capture(void *ctx, const struct cv_payment_requ
 	/* Applied (or refused) at the processor, but the answer is lost. */
 	if (fault == CV_SIM_FAULT_CAPTURE_UNKNOWN || (unknown && fault == CV_SIM_FAULT_NONE))
 		cv_sim_pay_make_unknown(&result);
-	cv_sim_pay_answer(sim, request, result);
+	cv_sim_pay_answer_via(sim, request, result, link, request->idempotency_key);
 	return CV_PENDING;
 }
 
@@ -514,6 +555,7 @@ static struct cv_payment_result cv_sim_void_apply(struct cv_sim *sim,
 	if (auth->state == CV_SIM_AUTH_HELD) {
 		auth->state = CV_SIM_AUTH_VOIDED;
 		auth->seq = sim->next_seq++;
+		auth->touched_ms = sim->now_ms;
 		sim->voids++;
 	}
 	/* Already voided: the same answer again (voids are idempotent). */
@@ -528,10 +570,13 @@ static enum cv_status cv_sim_pay_void(void *ctx, const struct cv_payment_request
 		return rc;
 	int fault = cv_sim_fault_pop(sim, CV_SIM_KIND_VOID);
 	bool unknown = cv_sim_rng_chance(sim, sim->config.settle_unknown_permille);
+	int link = cv_sim_link_pick(sim, request->idempotency_key);
+	if (link < 0)
+		return cv_sim_pay_not_sent(sim, request);
 	struct cv_payment_result result = cv_sim_void_apply(sim, request);
 	if (fault == CV_SIM_FAULT_VOID_UNKNOWN || unknown)
 		cv_sim_pay_make_unknown(&result);
-	cv_sim_pay_answer(sim, request, result);
+	cv_sim_pay_answer_via(sim, request, result, link, request->idempotency_key);
 	return CV_PENDING;
 }
 
@@ -543,6 +588,9 @@ static enum cv_status cv_sim_pay_lookup(void *ctx, const struct cv_payment_reque
 		return rc;
 	int fault = cv_sim_fault_pop(sim, CV_SIM_KIND_LOOKUP);
 	bool unknown = cv_sim_rng_chance(sim, sim->config.lookup_unknown_permille);
+	int link = cv_sim_link_pick(sim, request->auth_key);
+	if (link < 0)
+		return cv_sim_pay_not_sent(sim, request);
 	const struct cv_sim_auth *auth = cv_sim_auth_find(sim, request->auth_key);
 	struct cv_payment_result result;
 	if (auth != NULL &&
@@ -552,7 +600,7 @@ static enum cv_status cv_sim_pay_lookup(void *ctx, const struct cv_payment_reque
 		result = cv_sim_pay_result(request, CV_PAY_NOT_FOUND);
 	if (fault == CV_SIM_FAULT_LOOKUP_UNKNOWN || unknown)
 		cv_sim_pay_make_unknown(&result);
-	cv_sim_pay_answer(sim, request, result);
+	cv_sim_pay_answer_via(sim, request, result, link, request->auth_key);
 	return CV_PENDING;
 }
 
@@ -586,6 +634,7 @@ CV_SIM_EXPORT const struct cv_payment_ops cv_sim_payment_ops = {
 	.void_auth = cv_sim_pay_void,
 	.lookup = cv_sim_pay_lookup,
 	.abort_collect = cv_sim_pay_abort_collect,
+	.health = cv_sim_pay_health,
 };
 
 /* In flight: the collection under way and every authorize answer not yet

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <candyvend/breaker.h>
 #include <candyvend/event.h>
 #include <candyvend/machine.h>
 #include <candyvend/sim.h>
@@ -23,11 +24,29 @@
  * a payment operation one, so 64 covers any sane engine with room to spare. */
 #define CV_SIM_SCHED_MAX 64
 /* Authorizations the processor remembers (see sim_payment.c for reuse). */
-#define CV_SIM_AUTH_MAX 64
+#define CV_SIM_AUTH_MAX 1024
+/* How long the processor remembers a settled key (a real one: 24 h). */
+#define CV_SIM_KEY_TTL_MS (5u * 60u * 1000u)
 /* Scripted faults pending per kind (sim.h promises 16). */
 #define CV_SIM_FAULT_QUEUE_MAX 16
 /* No fault scripted for this operation. */
 #define CV_SIM_FAULT_NONE (-1)
+
+/* Payment links and keys pinned to one after an unknown outcome (sim_link.c). */
+#define CV_SIM_LINKS_MAX 2
+#define CV_SIM_PINS_MAX 32
+
+struct cv_sim_link {
+	bool down;
+	uint64_t next_change_ms;  /* when it next goes down or comes back */
+	struct cv_breaker breaker;
+};
+
+struct cv_sim_pin {
+	bool used;
+	uint8_t link;
+	char key[CV_IDEM_KEY_LEN];
+};
 
 /* Bits of cv_sim.open_mask: which tables have been opened. */
 #define CV_SIM_OPEN_DISPENSER 0x1u
@@ -115,6 +134,7 @@ enum cv_sim_auth_state {
 struct cv_sim_auth {
 	enum cv_sim_auth_state state;
 	uint64_t seq;                          /* age, to reuse the oldest settled slot */
+	uint64_t touched_ms;                   /* when it last changed state */
 	char key[CV_IDEM_KEY_LEN];
 	uint32_t key_hash;                     /* FNV-1a of key: compared before the string */
 	struct cv_money amount;                /* requested, and held once approved */
@@ -156,6 +176,12 @@ struct cv_sim {
 	uint32_t captures;
 	uint32_t voids;
 	int64_t captured_minor;
+	struct cv_sim_link links[CV_SIM_LINKS_MAX];
+	struct cv_sim_pin pins[CV_SIM_PINS_MAX];
+	uint32_t failovers;
+	uint32_t link_refusals;
+	uint32_t unknown_failovers;
+	uint32_t pin_overflows;
 
 	/* Dispenser and drop sensor. */
 	struct cv_sim_lane lanes[CV_LANES_MAX];
@@ -197,6 +223,14 @@ void cv_sim_motor_end(struct cv_sim *sim, struct cv_sim_entry *entry);
 void cv_sim_fall_land(struct cv_sim *sim, struct cv_sim_entry *entry);
 void cv_sim_false_fire(struct cv_sim *sim, struct cv_sim_entry *entry);
 void cv_sim_mechanics_truth(const struct cv_sim *sim, struct cv_sim_truth *out);
+
+/* Payment links (sim_link.c): -1 from pick = sent nowhere (NOT_SENT). */
+void cv_sim_links_init(struct cv_sim *sim);
+void cv_sim_links_advance(struct cv_sim *sim);
+int cv_sim_link_pick(struct cv_sim *sim, const char *key);
+void cv_sim_link_done(struct cv_sim *sim, int link, const char *key, enum cv_pay_result result);
+enum cv_status cv_sim_pay_health(void *ctx);
+void cv_sim_links_truth(const struct cv_sim *sim, struct cv_sim_truth *out);
 
 /* Truth of the processor (sim_payment.c). */
 void cv_sim_payment_truth(const struct cv_sim *sim, struct cv_sim_truth *out);

@@ -101,6 +101,10 @@ struct cv_sim_config {
 	uint32_t payment_latency_ms;   /**< Base latency of a payment answer. */
 	uint32_t motor_ms;             /**< Duration of one quarter turn. */
 	uint32_t drop_delay_ms;        /**< Time from the end of a movement to the fall. */
+	uint8_t link_count;            /**< Network paths from the reader to the processor, 1..2 (0 = 1).
+					    Each has a circuit breaker (cv_breaker defaults). */
+	uint32_t link_outage_every_ms; /**< Mean time between outages of each link (0: none). */
+	uint32_t link_outage_ms;       /**< Mean length of an outage (≥ 1 when outages are on). */
 };
 
 /** @brief What really happened, as opposed to what the engine believes. */
@@ -118,6 +122,11 @@ struct cv_sim_truth {
 	uint32_t voids;                /**< Voids applied. */
 	uint32_t motor_running;        /**< Movements in progress (0 or 1). */
 	uint32_t auth_in_flight;       /**< Authorizations not yet answered. */
+	uint32_t failovers;            /**< Operations sent over the second link after the first refused. */
+	uint32_t link_refusals;        /**< Sends refused by a link that was down (nothing sent). */
+	uint32_t unknown_failovers;    /**< Operations with an unknown outcome resent over another link (must be 0). */
+	uint32_t pin_overflows;        /**< Unknown outcomes the link table could not remember (must be 0). */
+	uint32_t breaker_opens;        /**< Times a link's breaker opened. */
 };
 
 /**

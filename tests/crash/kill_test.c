@@ -397,8 +397,12 @@ static bool journal_record(void *arg, const struct cv_journal_record *record)
 		(void)cv_journal_get_u8(&r); /* respins */
 		bool verified = cv_journal_get_u8(&r) != 0;
 		char s[64];
-		for (unsigned i = 0; i < 4; i++)
+		/* processor ref, brand, last 4, auth code, AID, application label */
+		for (unsigned i = 0; i < 6; i++)
 			cv_journal_get_str(&r, s, sizeof(s));
+		(void)cv_journal_get_u8(&r);  /* entry mode */
+		(void)cv_journal_get_u8(&r);  /* flags */
+		(void)cv_journal_get_u64(&r); /* capture deadline */
 		if (!cv_journal_reader_done(&r) || state > CV_VEND_STATE_VOID_FAILED) {
 			fail(CK_JOURNAL, "seq %" PRIu64 ": bad VEND_STATE", record->seq);
 			break;

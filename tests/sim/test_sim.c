@@ -48,9 +48,18 @@ struct sim_run {
 	uint64_t digest;               /* FNV-1a over every output event. */
 	unsigned violations;
 	char first_violation[256];
+	unsigned unavailable;          /* Customers turned away: card payments unavailable. */
 };
 
 static struct sim_run run;
+
+/* Over every run of a test: the paths that must have been exercised. */
+static struct {
+	uint32_t failovers;
+	uint32_t breaker_opens;
+	uint32_t unavailable;
+	uint32_t unknown_outcomes;
+} totals;
 
 static uint64_t sim_random(void)
 {
@@ -215,6 +224,11 @@ static void sim_start(uint64_t seed, unsigned customers)
 	sc.stuck_permille = 60;
 	sc.missed_drop_permille = 20;
 	sc.false_drop_permille = 5;
+	/* Two network paths that each drop out for ~20 s every ~4 min: failover,
+	 * breakers, and now and then both down at once (card sales stop). */
+	sc.link_count = 2;
+	sc.link_outage_every_ms = 240000;
+	sc.link_outage_ms = 20000;
 	cr_assert_eq(cv_sim_new(&sc, &run.sim), CV_OK);
 	cv_sim_set_auto_card(run.sim, true);
 
@@ -265,8 +279,11 @@ static void sim_customer(void)
 	}
 	uint32_t vend = 0;
 	enum cv_status rc = cv_machine_select(run.m, lane, &vend);
-	if (rc == CV_E_BUSY) {
-		/* Every vend slot is settling: wait a little, as a customer would. */
+	if (rc == CV_E_PAYMENT_UNAVAILABLE)
+		run.unavailable++;
+	if (rc == CV_E_BUSY || rc == CV_E_PAYMENT_UNAVAILABLE) {
+		/* Every vend slot is settling, or the processor is out of reach:
+		 * wait a little, as a customer would. */
 		for (unsigned i = 0; i < 200; i++)
 			sim_tick();
 		return;
@@ -311,6 +328,14 @@ static void sim_check_end(unsigned customers)
 		sim_violation("processor captured != engine captured");
 	if (truth.holds_open != st.vends_void_failed)
 		sim_violation("holds left open at the processor");
+	if (truth.unknown_failovers != 0)
+		sim_violation("an operation with an unknown outcome was resent over another link");
+	if (truth.pin_overflows != 0)
+		sim_violation("the sim lost track of an unknown outcome's link");
+	totals.failovers += truth.failovers;
+	totals.breaker_opens += truth.breaker_opens;
+	totals.unavailable += run.unavailable;
+	totals.unknown_outcomes += st.unknown_outcomes;
 	printf("sim seed %" PRIu64 ": %u customers, %u vends: %u captured (%" PRId64
 	       " minor), %u voided, %u abandoned, %u capture failed, %u void failed, %u declines, "
 	       "%u unknown outcomes, %u respins; physical drops %u (missed %u, false %u); "
@@ -319,6 +344,9 @@ static void sim_check_end(unsigned customers)
 	       st.vends_abandoned, st.vends_capture_failed, st.vends_void_failed, st.declines,
 	       st.unknown_outcomes, st.respins, truth.items_dropped, truth.missed_drops, truth.false_drops,
 	       st.journal_records, run.violations);
+	printf("sim seed %" PRIu64 ": links: %u failovers, %u sends refused by a down link, %u breaker opens, "
+	       "%u customers turned away (card payments unavailable)\n",
+	       run.seed, truth.failovers, truth.link_refusals, truth.breaker_opens, run.unavailable);
 }
 
 static uint64_t sim_env(const char *name, uint64_t fallback)
@@ -353,8 +381,15 @@ Test(sim, random_customers_keep_every_invariant, .timeout = 900)
 	uint64_t seed = sim_env("CV_TEST_SEED", 20261124);
 	unsigned customers = (unsigned)sim_env("CV_SIM_CUSTOMERS", 10000);
 	uint64_t seeds = sim_env("CV_SIM_SEEDS", 1);
+	memset(&totals, 0, sizeof(totals));
 	for (uint64_t i = 0; i < seeds; i++)
 		sim_run(seed + i, customers);
+	/* The faults this test exists for must really have happened. */
+	if (customers >= 1000) {
+		cr_assert_gt(totals.unknown_outcomes, 0, "no unknown payment outcome was simulated");
+		cr_assert_gt(totals.failovers, 0, "no operation failed over to the second link");
+		cr_assert_gt(totals.breaker_opens, 0, "no link breaker ever opened");
+	}
 }
 
 Test(sim, a_seed_replays_identically, .timeout = 300)
