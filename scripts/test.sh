@@ -6,13 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh gcc libc6-dev meson ninja-build pkg-config libcriterion-dev doxygen \
-	libsodium-dev libsqlite3-dev valgrind python3-pytest
+	libsodium-dev libsqlite3-dev valgrind python3-pytest \
+	libcurl4-openssl-dev libjansson-dev clang libclang-rt-14-dev
 
 build=build-test
 if [ -f "$build/build.ninja" ]; then
-	meson setup --reconfigure "$build" -Db_sanitize=address,undefined -Dwerror=true -Dcrypto=enabled >/dev/null
+	meson setup --reconfigure "$build" -Db_sanitize=address,undefined -Dwerror=true -Dcrypto=enabled -Dgateway=enabled >/dev/null
 else
-	meson setup "$build" -Db_sanitize=address,undefined -Dwerror=true -Dcrypto=enabled >/dev/null
+	meson setup "$build" -Db_sanitize=address,undefined -Dwerror=true -Dcrypto=enabled -Dgateway=enabled >/dev/null
 fi
 meson compile -C "$build"
 
@@ -23,6 +24,9 @@ status=0
 meson test -C "$build" --print-errorlogs --num-processes 2 || status=$?
 
 scripts/check-install.sh || status=$?
+
+# The gateway's response decoder under libFuzzer (clang), a bounded run.
+scripts/fuzz.sh 200000 || status=$?
 
 scripts/test-summary.sh "$build/meson-logs/testlog.txt"
 exit $status
