@@ -119,7 +119,8 @@ static bool sm_service_visit(struct sm_demo *demo)
 	return true;
 }
 
-/* Selects, waiting while every vend slot is taken by settlements. */
+/* Selects, waiting while every vend slot is taken by settlements or card
+ * payments are unavailable (both links down). */
 static bool sm_select(struct sm_demo *demo, uint16_t lane)
 {
 	struct sm_rig *rig = &demo->rig;
@@ -128,7 +129,8 @@ static bool sm_select(struct sm_demo *demo, uint16_t lane)
 		enum cv_status rc = sm_rig_select(rig, lane);
 		if (rc == CV_OK)
 			return true;
-		if (rc != CV_E_BUSY || rig->now_ms >= deadline_ms) {
+		bool wait = rc == CV_E_BUSY || rc == CV_E_PAYMENT_UNAVAILABLE;
+		if (!wait || rig->now_ms >= deadline_ms) {
 			fprintf(stderr, "sim-machine: selecting lane %u failed: %s\n", (unsigned)lane,
 				cv_status_str(rc));
 			return false;

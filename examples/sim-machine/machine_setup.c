@@ -76,6 +76,10 @@ void sm_sim_config_fill(struct cv_sim_config *config, uint64_t seed, bool faults
 	config->stuck_permille = 40;
 	config->missed_drop_permille = 20;
 	config->false_drop_permille = 5;
+	/* Two network paths (say Wi-Fi and cellular), each down ~15 s every ~3 min. */
+	config->link_count = 2;
+	config->link_outage_every_ms = 180000;
+	config->link_outage_ms = 15000;
 }
 
 /* Remembers the customer's vend state before printing, so the modes can

@@ -20,7 +20,7 @@ static const char sm_usage[] =
 	"  --customers  number of customers of the demo\n"
 	"  --seed       seed of every random choice, 0..2^64-1 (default 1)\n"
 	"  --faults     realistic rates of declines, payment timeouts, jams, stuck\n"
-	"               products and drop-sensor mistakes\n"
+	"               products, drop-sensor mistakes and payment-link outages\n"
 	"  --quiet      print only the reconciliation, not every vend and alert\n";
 
 #define SM_DEFAULT_CUSTOMERS 50u

@@ -159,7 +159,8 @@ static void sm_print_money_line(const char *what, int64_t amount_minor)
 	printf("  %-34s %14s\n", what, sm_money_text(amount_minor, text));
 }
 
-static void sm_print_counts(const struct sm_rig *rig, const struct cv_machine_stats *stats)
+static void sm_print_counts(const struct sm_rig *rig, const struct cv_machine_stats *stats,
+			    const struct cv_sim_truth *truth)
 {
 	printf("vends\n");
 	printf("  %-34s %14" PRIu32 "\n", "started", stats->vends_started);
@@ -171,6 +172,8 @@ static void sm_print_counts(const struct sm_rig *rig, const struct cv_machine_st
 	printf("  %-34s %14" PRIu32 "\n", "declines", stats->declines);
 	printf("  %-34s %14" PRIu32 "\n", "unknown payment outcomes", stats->unknown_outcomes);
 	printf("  %-34s %14" PRIu32 "\n", "respins", stats->respins);
+	printf("  %-34s %14" PRIu32 "\n", "payment failovers to link 2", truth->failovers);
+	printf("  %-34s %14" PRIu32 "\n", "payment link breaker opens", truth->breaker_opens);
 	printf("  %-34s %14" PRIu32 "\n", "alerts raised", rig->tally.alerts_raised);
 	printf("  %-34s %14" PRIu32 "\n", "service visits", rig->tally.service_visits);
 }
@@ -242,7 +245,7 @@ bool sm_report_reconciliation(const struct sm_rig *rig)
 	cv_sim_truth(rig->sim, &truth);
 
 	printf("\n==== reconciliation ====\n");
-	sm_print_counts(rig, &stats);
+	sm_print_counts(rig, &stats, &truth);
 	sm_print_money(rig, &stats, &truth);
 	sm_print_stock(rig, &truth);
 	printf("journal: %" PRIu64 " records, %zu of %zu bytes\n", stats.journal_records,
