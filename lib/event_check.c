@@ -3,8 +3,10 @@
  * but what they hand over is checked before the engine acts on it. A
  * malformed completion is refused (the wait it answers then times out, which
  * the engine already treats as an unknown outcome); card fields that could
- * carry more than a brand, last 4, auth code, AID and label are blanked, so a reader that
- * misbehaves can't put cardholder data into the journal, events or receipts. */
+ * carry more than a brand, last 4, auth code, AID and label are blanked, and
+ * every byte after a field's terminator is zeroed (whole arrays are copied
+ * into events), so a reader that misbehaves can't put cardholder data into
+ * the journal, events or receipts. */
 #include "machine_private.h"
 
 static bool cv_is_upper(char c)
@@ -64,14 +66,20 @@ static bool cv_printable_ok(const char *s, size_t size)
 	return false;
 }
 
-/* AID: 5 to 16 bytes as upper-case hex (ISO 7816-5), or empty. */
+/* AID: 5 to 16 bytes as upper-case hex (ISO 7816-5), or empty. Its first
+ * nibble is the registration category (A international, D national, F
+ * proprietary), so an all-decimal "AID" is a number, not an AID; and no
+ * card number may hide among its digits. */
 static bool cv_aid_ok(const char *s, size_t size)
 {
 	size_t n = 0;
 	for (; n < size && s[n] != '\0'; n++)
 		if (!cv_is_digit(s[n]) && !(s[n] >= 'A' && s[n] <= 'F'))
 			return false;
-	return n < size && (n == 0 || (n >= 10 && n % 2 == 0));
+	if (n == 0)
+		return n < size;
+	bool registered = s[0] == 'A' || s[0] == 'D' || s[0] == 'F';
+	return n < size && n >= 10 && n % 2 == 0 && registered && !cv_text_has_card_number(s, n);
 }
 
 /* Application label: printable, no digits, so that no card number can ride
@@ -87,8 +95,22 @@ static bool cv_app_label_ok(const char *s, size_t size)
 	return false;
 }
 
+/* Zeroes everything after the first NUL of a fixed buffer (or all of it
+ * if it has none: the checks below then blank it). */
+static void cv_field_zero_tail(char *s, size_t size)
+{
+	const char *end = memchr(s, '\0', size);
+	if (end != NULL)
+		memset(s + (end - s), 0, size - (size_t)(end - s));
+}
+
 static void cv_card_sanitize(struct cv_card_summary *card)
 {
+	cv_field_zero_tail(card->brand, sizeof(card->brand));
+	cv_field_zero_tail(card->last4, sizeof(card->last4));
+	cv_field_zero_tail(card->auth_code, sizeof(card->auth_code));
+	cv_field_zero_tail(card->aid, sizeof(card->aid));
+	cv_field_zero_tail(card->app_label, sizeof(card->app_label));
 	if (!cv_brand_ok(card->brand, sizeof(card->brand)))
 		memset(card->brand, 0, sizeof(card->brand));
 	if (!cv_str_is_terminated(card->last4, sizeof(card->last4)) || !cv_last4_ok(card->last4))
@@ -112,6 +134,11 @@ static enum cv_status cv_payment_result_admit(struct cv_payment_result *r)
 	/* A cut reference would name another hold: refuse rather than guess. */
 	if (!cv_printable_ok(r->processor_ref, sizeof(r->processor_ref)))
 		return CV_E_INVAL;
+	cv_field_zero_tail(r->processor_ref, sizeof(r->processor_ref));
+	/* A reference that could be a card number is dropped: settlements then
+	 * name the hold by its authorization key, which every request carries. */
+	if (cv_text_has_card_number(r->processor_ref, strlen(r->processor_ref)))
+		memset(r->processor_ref, 0, sizeof(r->processor_ref));
 	if (!cv_str_is_terminated(r->amount.currency, sizeof(r->amount.currency)))
 		return CV_E_INVAL;
 	cv_card_sanitize(&r->card);

@@ -256,6 +256,10 @@ enum cv_status cv_vend_cancel(struct cv_machine *m, struct cv_vend *v);
 void cv_vend_retry_auth(struct cv_machine *m, struct cv_vend *v);
 uint64_t cv_vend_backoff_ms(struct cv_machine *m, uint16_t attempts);
 
+/* card_number.c: whether text holds what could be a card number (a
+ * Luhn-valid run of 13..19 digits, grouped or not). */
+bool cv_text_has_card_number(const char *text, size_t size);
+
 /* payment_link.c: link health, offline policy, stalled settlements. */
 bool cv_payment_offline_allows(const struct cv_machine *m, int64_t price_minor);
 enum cv_status cv_payment_can_sell(const struct cv_machine *m, int64_t price_minor);

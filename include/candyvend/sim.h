@@ -33,8 +33,9 @@ extern "C" {
  *
  * ## Test cards
  *
- * The simulated reader never sees a card number; a presented test card
- * yields a brand and last four digits:
+ * Each test card carries its processor's public test card number, as a
+ * physical card does; the simulated reader keeps it to itself and hands the
+ * engine only a brand and the last four digits:
  *
  * | Card                              | Brand, last 4 | Outcome |
  * |-----------------------------------|---------------|---------|

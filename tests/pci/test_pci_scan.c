@@ -85,14 +85,6 @@ struct pci_source {
 
 static struct pci_source pci_sources[PCI_SOURCE_COUNT];
 
-/* Numbers the library prints that are known not to be card numbers: the
- * receipts' wall-clock times in ms (13 digits, "time_ms" in the JSON
- * receipt), one in ten of which passes the Luhn check by chance. A hit is
- * excused only if its digits are exactly such a time; excused hits are
- * counted and reported. */
-#define PCI_BENIGN_MAX 65536u
-static int64_t pci_benign_times_ms[PCI_BENIGN_MAX];
-static size_t pci_benign_count;
 
 static void pci_source_append(enum pci_source_id id, const void *bytes, size_t length)
 {
@@ -128,43 +120,18 @@ static void pci_sources_free(void)
 	for (size_t i = 0; i < PCI_SOURCE_COUNT; i++)
 		free(pci_sources[i].bytes);
 	memset(pci_sources, 0, sizeof(pci_sources));
-	pci_benign_count = 0;
 }
 
 /* ---- Scanning ------------------------------------------------------------- */
 
-static void pci_benign_add(int64_t time_ms)
-{
-	if (pci_benign_count > 0 && pci_benign_times_ms[pci_benign_count - 1] == time_ms)
-		return;
-	cr_assert_lt(pci_benign_count, PCI_BENIGN_MAX, "too many receipt times to remember");
-	pci_benign_times_ms[pci_benign_count++] = time_ms;
-}
-
-static bool pci_is_benign(const struct luhn_hit *hit)
-{
-	char text[32];
-	for (size_t i = 0; i < pci_benign_count; i++) {
-		snprintf(text, sizeof(text), "%" PRId64, pci_benign_times_ms[i]);
-		if (strcmp(text, hit->digits) == 0)
-			return true;
-	}
-	return false;
-}
-
 struct pci_scan_result {
 	size_t hit_count;
-	size_t excused_count;  /* Hits that are exactly a receipt time. */
 	char first_hits[PCI_HITS_SHOWN_MAX][96];
 };
 
 static void pci_scan_keep(void *user_data, const struct luhn_hit *hit)
 {
 	struct pci_scan_result *result = user_data;
-	if (pci_is_benign(hit)) {
-		result->excused_count++;
-		return;
-	}
 	if (result->hit_count < PCI_HITS_SHOWN_MAX)
 		luhn_hit_describe(hit, result->first_hits[result->hit_count],
 				  sizeof(result->first_hits[0]));
@@ -187,9 +154,6 @@ static void pci_assert_clean(const char *what, const void *bytes, size_t length)
 		cr_log_error("PAN-like sequence in %s: %s", what, result.first_hits[i]);
 	cr_assert_eq(result.hit_count, 0, "%zu Luhn-valid 13..19 digit sequences in %s (%zu bytes)",
 		     result.hit_count, what, length);
-	if (result.excused_count > 0)
-		printf("  %s: %zu Luhn-valid windows excused, each exactly a receipt time in ms\n", what,
-		       result.excused_count);
 }
 
 /* ---- The day's world ------------------------------------------------------ */
@@ -283,7 +247,6 @@ static void pci_render_vend(const struct cv_vend_info *vend)
 
 static void pci_render_receipt(const struct cv_receipt *receipt)
 {
-	pci_benign_add(receipt->time_ms);
 	static const unsigned widths[] = {CV_RECEIPT_WIDTH_NARROW, CV_RECEIPT_WIDTH_WIDE};
 	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
 		char text[CV_RECEIPT_TEXT_MAX];
@@ -850,8 +813,6 @@ struct pci_rogue_plant {
 	size_t length;
 	/* The engine must empty the field (it was visibly wrong). */
 	bool expect_blank;
-	/* The engine lets this one through today (see KNOWN LEAKS below). */
-	bool known_leak;
 };
 
 static void pci_rogue_write(struct cv_payment_result *result, const struct pci_rogue_plant *plant)
@@ -967,9 +928,6 @@ static const struct cv_payment_ops pci_rogue_ops = {
 #define PCI_PLANT(name_, field_, literal_, expect_blank_)                                   \
 	{.name = name_, .field = field_, .bytes = literal_, .length = sizeof(literal_) - 1, \
 	 .expect_blank = expect_blank_}
-#define PCI_KNOWN_LEAK(name_, field_, literal_)                                            \
-	{.name = name_, .field = field_, .bytes = literal_, .length = sizeof(literal_) - 1, \
-	 .known_leak = true}
 
 /* One vend against the rogue reader, on a RAM journal behind the tap; every
  * source is collected (the RAM journal as "journal segment files"). */
@@ -1041,20 +999,11 @@ static const char *pci_rogue_field_seen(const struct cv_vend_info *info, enum pc
 	return "";
 }
 
-/* KNOWN LEAKS, reported (lib/event_check.c), not fixed here. The engine
- * lets these through today:
- * - an AID made of decimal digits passes the hex check (cv_aid_ok), so a
- *   PAN in the AID reaches the journal, the events and the receipts;
- * - the processor reference only has to be printable (cv_printable_ok), so
- *   a PAN in it reaches the journal;
- * - bytes after a field's NUL are kept, and the whole arrays are copied
- *   into the output events' and delivered receipts' card summaries (not
- *   into the journal, which stores strings).
- * For these the test pins that the scan catches the PAN through the real
- * engine path (the pipeline can fail end to end). When the engine is fixed
- * the case fails: then turn its PCI_KNOWN_LEAK into a PCI_PLANT.
- * (One parameterized test for both kinds: two in one binary made
- * Criterion 2.4.1's parallel runner leak 48 bytes under LSan.) */
+/* A reader that puts a PAN into a field, visibly or after the field's NUL.
+ * The engine (lib/event_check.c) blanks a field that is visibly wrong and
+ * zeroes every byte after a terminator.
+ * (One parameterized test: two in one binary made Criterion 2.4.1's
+ * parallel runner leak 48 bytes under LSan.) */
 ParameterizedTestParameters(pci, a_rogue_reader_cannot_get_a_pan_into_anything)
 {
 	static struct pci_rogue_plant plants[] = {
@@ -1064,34 +1013,19 @@ ParameterizedTestParameters(pci, a_rogue_reader_cannot_get_a_pan_into_anything)
 		PCI_PLANT("app_label holds a PAN", PCI_ROGUE_APP_LABEL, "4242424242424242\0", true),
 		PCI_PLANT("processor_ref hides a PAN after its NUL", PCI_ROGUE_PROCESSOR_REF,
 			  "ch_1\0" "5555555555554444\0", false),
-		PCI_KNOWN_LEAK("aid holds a PAN", PCI_ROGUE_AID, "4242424242424242\0"),
-		PCI_KNOWN_LEAK("aid carries a PAN after a real AID", PCI_ROGUE_AID,
-			       "A00000000310104242424242424242\0"),
-		PCI_KNOWN_LEAK("aid hides a PAN after its NUL", PCI_ROGUE_AID,
-			       "A0000000031010\0" "4242424242424242\0"),
-		PCI_KNOWN_LEAK("processor_ref holds a PAN", PCI_ROGUE_PROCESSOR_REF, "4242424242424242\0"),
-		PCI_KNOWN_LEAK("processor_ref holds a grouped PAN", PCI_ROGUE_PROCESSOR_REF,
-			       "ch_4242-4242-4242-4242\0"),
-		PCI_KNOWN_LEAK("brand hides a PAN after its NUL", PCI_ROGUE_BRAND, "V\0" "4222222222222\0"),
-		PCI_KNOWN_LEAK("app_label hides a PAN after its NUL", PCI_ROGUE_APP_LABEL,
-			       "V\0" "371449635398431"),
+		PCI_PLANT("aid holds a PAN", PCI_ROGUE_AID, "4242424242424242\0", true),
+		PCI_PLANT("aid carries a PAN after a real AID", PCI_ROGUE_AID,
+			  "A00000000310104242424242424242\0", true),
+		PCI_PLANT("aid hides a PAN after its NUL", PCI_ROGUE_AID,
+			  "A0000000031010\0" "4242424242424242\0", false),
+		PCI_PLANT("processor_ref holds a PAN", PCI_ROGUE_PROCESSOR_REF, "4242424242424242\0", true),
+		PCI_PLANT("processor_ref holds a grouped PAN", PCI_ROGUE_PROCESSOR_REF,
+			  "ch_4242-4242-4242-4242\0", true),
+		PCI_PLANT("brand hides a PAN after its NUL", PCI_ROGUE_BRAND, "V\0" "4222222222222\0", false),
+		PCI_PLANT("app_label hides a PAN after its NUL", PCI_ROGUE_APP_LABEL,
+			  "V\0" "371449635398431", false),
 	};
 	return cr_make_param_array(struct pci_rogue_plant, plants, sizeof(plants) / sizeof(plants[0]));
-}
-
-/* A known leak: the scan must find the PAN somewhere. */
-static void pci_assert_known_leak_caught(const struct pci_rogue_plant *plant)
-{
-	size_t hits = 0;
-	for (size_t i = 0; i < PCI_SOURCE_COUNT; i++) {
-		struct pci_scan_result result = pci_scan(pci_sources[i].bytes, pci_sources[i].length);
-		if (result.hit_count > 0)
-			cr_log_info("KNOWN LEAK (%s): %zu hits in %s, first %s", plant->name, result.hit_count,
-				    pci_source_names[i], result.first_hits[0]);
-		hits += result.hit_count;
-	}
-	cr_assert_gt(hits, 0, "%s no longer leaks: the engine was fixed, make this case a PCI_PLANT",
-		     plant->name);
 }
 
 /* The engine must blank or refuse the planted field: either way no PAN
@@ -1100,11 +1034,6 @@ ParameterizedTest(struct pci_rogue_plant *plant, pci, a_rogue_reader_cannot_get_
 		  .timeout = 60)
 {
 	struct cv_vend_info info = pci_rogue_run(plant);
-	if (plant->known_leak) {
-		pci_assert_known_leak_caught(plant);
-		pci_sources_free();
-		return;
-	}
 	if (plant->expect_blank)
 		cr_assert_str_empty(pci_rogue_field_seen(&info, plant->field), "%s: not blanked", plant->name);
 	char what[128];

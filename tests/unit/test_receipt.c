@@ -477,7 +477,7 @@ Test(receipt_json, exact_record)
 		"{\"schema\":\"cv.receipt.v1\",\"vend_id\":\"01JGZ3Q8W7K5M2N4P6R8T0V2XA\","
 		"\"status\":\"captured\",\"merchant_name\":\"Sweet Corner Ltd\","
 		"\"merchant_location\":\"Main St 5, Springfield\",\"machine_id\":\"VM-0042\","
-		"\"time\":\"2026-01-01T12:00:00.045Z\",\"time_ms\":1767268800045,\"lane\":3,"
+		"\"time\":\"2026-01-01T12:00:00.045Z\",\"lane\":3,"
 		"\"lane_label\":\"A4\",\"product_id\":\"SKU-123\","
 		"\"product_name\":\"Choc \\\"Bar\\\"\\\\\\u000a\",\"amount_minor\":150,"
 		"\"currency\":\"USD\",\"card\":{\"brand\":\"VISA\",\"last4\":\"4242\","
