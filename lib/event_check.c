@@ -145,16 +145,27 @@ static enum cv_status cv_payment_result_admit(struct cv_payment_result *r)
 	return CV_OK;
 }
 
-enum cv_status cv_event_admit(struct cv_event *event)
+enum cv_status cv_event_admit(const struct cv_event *event, struct cv_input_event *out)
 {
+	out->type = event->type;
 	switch (event->type) {
 	case CV_EVENT_PAYMENT_RESULT:
-		return cv_payment_result_admit(&event->u.payment);
+		out->u.payment = event->u.payment;
+		return cv_payment_result_admit(&out->u.payment);
 	case CV_EVENT_DISPENSE_DONE:
+		out->u.dispense = event->u.dispense;
+		return CV_OK;
 	case CV_EVENT_DROP_DETECTED:
+		out->u.drop = event->u.drop;
+		return CV_OK;
 	case CV_EVENT_SENSOR_STATUS:
+		out->u.sensor = event->u.sensor;
+		return CV_OK;
 	case CV_EVENT_STORAGE_SYNCED:
+		out->u.storage = event->u.storage;
+		return CV_OK;
 	case CV_EVENT_CARD_READ:
+		out->u.card_read = event->u.card_read;
 		return CV_OK;
 	default:
 		return CV_E_INVAL; /* Output events and unknown types are not input. */

@@ -8,7 +8,7 @@ void cv_event_queue_init(struct cv_event_queue *queue)
 	queue->count = 0;
 }
 
-enum cv_status cv_event_queue_push(struct cv_event_queue *queue, const struct cv_event *event)
+enum cv_status cv_event_queue_push(struct cv_event_queue *queue, const struct cv_input_event *event)
 {
 	if (queue->count == CV_EVENT_QUEUE_MAX)
 		return CV_E_FULL;
@@ -18,7 +18,7 @@ enum cv_status cv_event_queue_push(struct cv_event_queue *queue, const struct cv
 	return CV_OK;
 }
 
-bool cv_event_queue_pop(struct cv_event_queue *queue, struct cv_event *out)
+bool cv_event_queue_pop(struct cv_event_queue *queue, struct cv_input_event *out)
 {
 	if (queue->count == 0)
 		return false;

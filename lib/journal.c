@@ -16,22 +16,37 @@ void cv_journal_writer_init(struct cv_journal_writer *w)
 	w->overflow = false;
 }
 
+/* Room for @p length more bytes, or the writer overflows (sticky). */
+static bool cv_journal_reserve(struct cv_journal_writer *w, size_t length)
+{
+	if (w->overflow || length > sizeof(w->bytes) - w->length)
+		w->overflow = true;
+	return !w->overflow;
+}
+
 void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t length)
 {
-	if (w->overflow || length > sizeof(w->bytes) - w->length) {
-		w->overflow = true;
+	if (!cv_journal_reserve(w, length))
 		return;
-	}
 	memcpy(w->bytes + w->length, bytes, length);
 	w->length += length;
 }
 
-static void cv_journal_put_le(struct cv_journal_writer *w, uint64_t value, unsigned size)
+/* Every field of every record goes through here: on a little-endian CPU
+ * the value's own bytes are already in journal order, so a constant-size
+ * copy (one store once inlined) replaces the byte loop. */
+static inline void cv_journal_put_le(struct cv_journal_writer *w, uint64_t value, unsigned size)
 {
-	uint8_t b[8];
+	if (!cv_journal_reserve(w, size))
+		return;
+	uint8_t *dst = w->bytes + w->length;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(dst, &value, size);
+#else
 	for (unsigned i = 0; i < size; i++)
-		b[i] = (uint8_t)(value >> (8 * i));
-	cv_journal_put_bytes(w, b, size);
+		dst[i] = (uint8_t)(value >> (8 * i));
+#endif
+	w->length += size;
 }
 
 void cv_journal_put_u8(struct cv_journal_writer *w, uint8_t value)
@@ -60,8 +75,11 @@ void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size)
 	size_t length = 0;
 	while (length < size && length < 255 && s[length] != '\0')
 		length++;
-	cv_journal_put_u8(w, (uint8_t)length);
-	cv_journal_put_bytes(w, s, length);
+	if (!cv_journal_reserve(w, 1 + length))
+		return;
+	w->bytes[w->length] = (uint8_t)length;
+	memcpy(w->bytes + w->length + 1, s, length);
+	w->length += 1 + length;
 }
 
 static void cv_journal_fail(struct cv_machine *m, enum cv_status rc)

@@ -76,7 +76,7 @@ uint32_t cv_machine_new_op_id(struct cv_machine *m)
 void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64_t amount_minor, bool hold)
 {
 	struct cv_display d = {.msg = msg, .lane = lane};
-	cv_money_make(amount_minor, m->config.currency, &d.amount);
+	cv_machine_money(m, amount_minor, &d.amount);
 	m->message_until_ms = hold ? m->now_ms + m->config.timeouts.message_ms : 0;
 	if (d.msg == m->display.msg && d.lane == m->display.lane &&
 	    d.amount.amount_minor == m->display.amount.amount_minor)
@@ -304,8 +304,8 @@ CV_EXPORT enum cv_status cv_machine_post(struct cv_machine *m, const struct cv_e
 {
 	if (m == NULL || event == NULL)
 		return CV_E_INVAL;
-	struct cv_event admitted = *event;
-	enum cv_status rc = cv_event_admit(&admitted);
+	struct cv_input_event admitted;
+	enum cv_status rc = cv_event_admit(event, &admitted);
 	if (rc != CV_OK) {
 		cv_machine_log(m, CV_LOG_WARN, "malformed input event refused");
 		return rc;
@@ -313,7 +313,7 @@ CV_EXPORT enum cv_status cv_machine_post(struct cv_machine *m, const struct cv_e
 	return cv_event_queue_push(&m->queue, &admitted);
 }
 
-static void cv_machine_handle_event(struct cv_machine *m, const struct cv_event *ev)
+static void cv_machine_handle_event(struct cv_machine *m, const struct cv_input_event *ev)
 {
 	struct cv_vend *v;
 	switch (ev->type) {
@@ -359,7 +359,7 @@ static bool cv_machine_round(struct cv_machine *m)
 {
 	bool progress = false;
 	unsigned pending = m->queue.count;
-	struct cv_event ev;
+	struct cv_input_event ev;
 	/* Only the events queued before the round: what handlers post waits. */
 	while (pending-- > 0 && cv_event_queue_pop(&m->queue, &ev)) {
 		cv_machine_handle_event(m, &ev);

@@ -15,19 +15,35 @@
  * step without ever stalling a vend (the next step carries on). */
 #define CV_STEP_ROUNDS_MAX 16
 
+/* An input event as queued: only the input kinds, so the queue holds less
+ * than a struct cv_event (whose union also has room for a receipt) and
+ * every post copies less. */
+struct cv_input_event {
+	enum cv_event_type type;
+	union {
+		struct cv_payment_result payment;
+		struct cv_dispense_result dispense;
+		struct cv_drop_event drop;
+		struct cv_sensor_status sensor;
+		struct cv_storage_result storage;
+		struct cv_card_read card_read;
+	} u;
+};
+
 /* A bounded FIFO of input events. */
 struct cv_event_queue {
-	struct cv_event items[CV_EVENT_QUEUE_MAX];
+	struct cv_input_event items[CV_EVENT_QUEUE_MAX];
 	unsigned head;
 	unsigned count;
 };
 
-/* event_check.c: validates and sanitizes an input event in place. */
-enum cv_status cv_event_admit(struct cv_event *event);
+/* event_check.c: takes the input part of a posted event, validated and
+ * sanitized; CV_E_INVAL for output events, unknown types and bad payloads. */
+enum cv_status cv_event_admit(const struct cv_event *event, struct cv_input_event *out);
 
 void cv_event_queue_init(struct cv_event_queue *queue);
-enum cv_status cv_event_queue_push(struct cv_event_queue *queue, const struct cv_event *event);
-bool cv_event_queue_pop(struct cv_event_queue *queue, struct cv_event *out);
+enum cv_status cv_event_queue_push(struct cv_event_queue *queue, const struct cv_input_event *event);
+bool cv_event_queue_pop(struct cv_event_queue *queue, struct cv_input_event *out);
 
 /* A lane as the engine keeps it. */
 struct cv_lane {
@@ -132,6 +148,8 @@ struct cv_machine {
 	bool payment_link_down;       /* The payment backend's health() said unreachable. */
 	bool link_down_alert_active;
 	bool stalled_alert_active;
+	bool settlements_changed;     /* A vend's state or payment attempts changed since the last look. */
+	uint64_t stall_recheck_ms;    /* Capture deadlines are looked at again by then. */
 	/* What the customer sees; a final message stays until message_until_ms. */
 	struct cv_display display;
 	uint64_t message_until_ms;
@@ -139,6 +157,14 @@ struct cv_machine {
 	/* True while the listener runs: it may only query, never change, the machine. */
 	bool in_listener;
 };
+
+/* An amount in the machine's currency. The currency was validated at init,
+ * so unlike cv_money_make() nothing is checked again on this hot path. */
+static inline void cv_machine_money(const struct cv_machine *m, int64_t amount_minor, struct cv_money *out)
+{
+	out->amount_minor = amount_minor;
+	memcpy(out->currency, m->config.currency, CV_CURRENCY_LEN);
+}
 
 /* machine.c */
 enum cv_status cv_machine_check_caller(const struct cv_machine *m);

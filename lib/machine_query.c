@@ -24,7 +24,7 @@ CV_EXPORT enum cv_status cv_machine_menu(const struct cv_machine *m, struct cv_m
 		item->lane = i;
 		cv_str_copy(item->label, sizeof(item->label), lane->config.label);
 		cv_str_copy(item->product_name, sizeof(item->product_name), lane->config.product_name);
-		cv_money_make(lane->config.price_minor, m->config.currency, &item->price);
+		cv_machine_money(m, lane->config.price_minor, &item->price);
 		item->availability = cv_lane_availability(m, lane);
 	}
 	*count_out = m->config.lane_count;

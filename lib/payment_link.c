@@ -7,6 +7,8 @@
 #include "machine_private.h"
 
 #define CV_SECONDS_PER_DAY 86400
+/* Capture deadlines are days away: a look every minute is plenty. */
+#define CV_STALL_RECHECK_MS 60000
 
 static bool cv_payment_has_offline(const struct cv_machine *m)
 {
@@ -43,10 +45,18 @@ static bool cv_payment_link_is_down(const struct cv_machine *m)
 	return ops->health(m->config.payment_ctx) != CV_OK;
 }
 
+static int64_t cv_payment_wall_s(const struct cv_machine *m)
+{
+	if (m->config.platform->wall_clock_ms == NULL)
+		return 0;
+	return m->config.platform->wall_clock_ms(m->config.platform_ctx) / 1000;
+}
+
 /* A settlement is stalled once it has used its send budget without a
  * definite answer, or when a capture comes within a day of the processor's
- * capture deadline (payments.md: alert at capture_before - 24 h). */
-static bool cv_vend_settlement_stalled(const struct cv_machine *m, const struct cv_vend *v, int64_t wall_s)
+ * capture deadline (payments.md: alert at capture_before - 24 h). The wall
+ * clock is read only when a deadline needs it. */
+static bool cv_vend_settlement_stalled(const struct cv_machine *m, const struct cv_vend *v)
 {
 	if (!v->in_use)
 		return false;
@@ -56,17 +66,16 @@ static bool cv_vend_settlement_stalled(const struct cv_machine *m, const struct 
 	unsigned unanswered = v->attempts - (v->op_started ? 1u : 0u);
 	if (unanswered >= m->config.settle_attempts_max)
 		return true;
-	return v->state == CV_VEND_STATE_CAPTURE_PENDING && v->capture_before_s > 0 && wall_s > 0 &&
-	       wall_s >= v->capture_before_s - CV_SECONDS_PER_DAY;
+	if (v->state != CV_VEND_STATE_CAPTURE_PENDING || v->capture_before_s <= 0)
+		return false;
+	int64_t wall_s = cv_payment_wall_s(m);
+	return wall_s > 0 && wall_s >= v->capture_before_s - CV_SECONDS_PER_DAY;
 }
 
-static bool cv_payment_any_stalled(struct cv_machine *m)
+static bool cv_payment_any_stalled(const struct cv_machine *m)
 {
-	int64_t wall_s = 0;
-	if (m->config.platform->wall_clock_ms != NULL)
-		wall_s = m->config.platform->wall_clock_ms(m->config.platform_ctx) / 1000;
 	for (unsigned i = 0; i < CV_VENDS_MAX; i++)
-		if (cv_vend_settlement_stalled(m, &m->vends[i], wall_s))
+		if (cv_vend_settlement_stalled(m, &m->vends[i]))
 			return true;
 	return false;
 }
@@ -85,6 +94,13 @@ void cv_payment_link_tick(struct cv_machine *m)
 	m->payment_link_down = cv_payment_link_is_down(m);
 	cv_payment_alert_follow(m, &m->link_down_alert_active, m->payment_link_down,
 				CV_ALERT_PAYMENT_LINK_DOWN);
+	/* Whether a settlement is stalled changes only with a vend's state or
+	 * attempts, or as the wall clock nears a capture deadline: no need to
+	 * look at every step. */
+	if (!m->settlements_changed && m->now_ms < m->stall_recheck_ms)
+		return;
+	m->settlements_changed = false;
+	m->stall_recheck_ms = cv_deadline(m->now_ms, CV_STALL_RECHECK_MS);
 	cv_payment_alert_follow(m, &m->stalled_alert_active, cv_payment_any_stalled(m),
 				CV_ALERT_SETTLEMENT_STALLED);
 }

@@ -72,7 +72,7 @@ void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, stru
 	out->state = v->state;
 	out->reason = v->reason;
 	out->lane = v->lane;
-	cv_money_make(v->price_minor, m->config.currency, &out->price);
+	cv_machine_money(m, v->price_minor, &out->price);
 	out->auth_attempt = v->auth_attempt;
 	out->respins = v->respins;
 	out->drop_verified = v->drop_verified;
@@ -204,7 +204,7 @@ static void cv_vend_emit_receipt(struct cv_machine *m, const struct cv_vend *v)
 	cv_str_copy(r->lane_label, sizeof(r->lane_label), v->lane_label);
 	cv_str_copy(r->product_id, sizeof(r->product_id), v->product_id);
 	cv_str_copy(r->product_name, sizeof(r->product_name), v->product_name);
-	cv_money_make(v->price_minor, m->config.currency, &r->amount);
+	cv_machine_money(m, v->price_minor, &r->amount);
 	r->card = v->card;
 	r->status = cv_vend_receipt_status(v->state);
 	r->offline = v->offline_approved;
@@ -233,6 +233,7 @@ void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_sta
 	cv_stats_count_transition(&m->stats, from, v);
 	cv_vend_op_clear(v);
 	v->attempts = 0;
+	m->settlements_changed = true;
 	v->next_attempt_ms = m->now_ms;
 	uint64_t seq = cv_vend_journal_state(m, v);
 	v->wait_seq = seq != 0 ? seq : CV_SEQ_UNWRITTEN;

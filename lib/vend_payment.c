@@ -70,7 +70,7 @@ static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, 
 	memcpy(req->vend_id, v->id, sizeof(req->vend_id));
 	cv_vend_key(v, "auth", v->auth_attempt, req->auth_key);
 	cv_str_copy(req->processor_ref, sizeof(req->processor_ref), v->processor_ref);
-	cv_money_make(v->price_minor, m->config.currency, &req->amount);
+	cv_machine_money(m, v->price_minor, &req->amount);
 	req->op = cv_vend_payment_op(m, v->state);
 	switch (req->op) {
 	case CV_PAYMENT_OP_AUTHORIZE:
@@ -116,6 +116,7 @@ bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v)
 	v->op_started = true;
 	v->op_deadline_ms = cv_deadline(m->now_ms, req.timeout_ms);
 	v->attempts++;
+	m->settlements_changed = true;
 	enum cv_status rc = cv_vend_payment_send(m, &req);
 	if (rc != CV_OK && rc != CV_PENDING) {
 		/* Refused before it left the machine: a definite "not sent". */
@@ -288,6 +289,7 @@ static void cv_vend_payment_result_apply(struct cv_machine *m, struct cv_vend *v
 void cv_vend_payment_result(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
 {
 	cv_vend_op_clear(v);
+	m->settlements_changed = true;
 	if (r->op == cv_vend_payment_op(m, v->state)) {
 		cv_vend_payment_result_apply(m, v, r);
 		return;

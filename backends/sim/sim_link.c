@@ -36,6 +36,9 @@ void cv_sim_links_advance(struct cv_sim *sim)
 {
 	for (unsigned i = 0; i < sim->config.link_count; i++) {
 		struct cv_sim_link *link = &sim->links[i];
+		/* The common case, every step: no outage due, breaker closed. */
+		if (sim->now_ms < link->next_change_ms && link->breaker.state == CV_BREAKER_CLOSED)
+			continue;
 		while (sim->now_ms >= link->next_change_ms) {
 			link->down = !link->down;
 			uint32_t mean = link->down ? sim->config.link_outage_ms : sim->config.link_outage_every_ms;
@@ -48,6 +51,8 @@ void cv_sim_links_advance(struct cv_sim *sim)
 
 static struct cv_sim_pin *cv_sim_pin_find(struct cv_sim *sim, const char *key)
 {
+	if (sim->pins_used == 0)
+		return NULL;
 	for (unsigned i = 0; i < CV_SIM_PINS_MAX; i++)
 		if (sim->pins[i].used && strncmp(sim->pins[i].key, key, CV_IDEM_KEY_LEN) == 0)
 			return &sim->pins[i];
@@ -91,8 +96,10 @@ void cv_sim_link_done(struct cv_sim *sim, int link, const char *key, enum cv_pay
 	bool unknown = result == CV_PAY_UNKNOWN;
 	cv_breaker_record(&sim->links[link].breaker, sim->now_ms, !unknown);
 	if (!unknown) {
-		if (pin != NULL)
+		if (pin != NULL) {
 			pin->used = false;
+			sim->pins_used--;
+		}
 		return;
 	}
 	if (pin != NULL)
@@ -101,6 +108,7 @@ void cv_sim_link_done(struct cv_sim *sim, int link, const char *key, enum cv_pay
 		if (sim->pins[i].used)
 			continue;
 		sim->pins[i].used = true;
+		sim->pins_used++;
 		sim->pins[i].link = (uint8_t)link;
 		memcpy(sim->pins[i].key, key, CV_IDEM_KEY_LEN);
 		sim->pins[i].key[CV_IDEM_KEY_LEN - 1] = '\0';
@@ -113,7 +121,7 @@ enum cv_status cv_sim_pay_health(void *ctx)
 {
 	struct cv_sim *sim = ctx;
 	for (unsigned i = 0; i < sim->config.link_count; i++)
-		if (cv_breaker_state(&sim->links[i].breaker, sim->now_ms) == CV_BREAKER_CLOSED)
+		if (cv_breaker_allows(&sim->links[i].breaker, sim->now_ms))
 			return CV_OK;
 	return CV_E_IO;
 }

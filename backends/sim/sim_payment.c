@@ -178,51 +178,6 @@ static enum cv_status cv_sim_pay_not_sent(struct cv_sim *sim, const struct cv_pa
 
 /* ---- The processor's table ----------------------------------------------- */
 
-/* The authorization the processor knows under @p key (COLLECTING ones it
- * does not know yet), or NULL. */
-/* FNV-1a: a cheap first comparison, so a lookup in a full table costs an
- * integer compare per entry rather than a string compare. */
-static uint32_t cv_sim_key_hash(const char *key)
-{
-	uint32_t hash = 2166136261u;
-	for (size_t i = 0; i < CV_IDEM_KEY_LEN && key[i] != '\0'; i++)
-		hash = (hash ^ (uint8_t)key[i]) * 16777619u;
-	return hash;
-}
-
-static struct cv_sim_auth *cv_sim_auth_find(struct cv_sim *sim, const char *key)
-{
-	uint32_t hash = cv_sim_key_hash(key);
-	for (size_t i = 0; i < CV_SIM_AUTH_MAX; i++) {
-		struct cv_sim_auth *auth = &sim->auths[i];
-		if (auth->state > CV_SIM_AUTH_COLLECTING && auth->key_hash == hash &&
-		    strncmp(auth->key, key, CV_IDEM_KEY_LEN) == 0)
-			return auth;
-	}
-	return NULL;
-}
-
-static bool cv_sim_auth_settled(const struct cv_sim_auth *auth)
-{
-	return auth->state == CV_SIM_AUTH_CAPTURED || auth->state == CV_SIM_AUTH_VOIDED ||
-	       auth->state == CV_SIM_AUTH_DECLINED;
-}
-
-/* A free slot, else the oldest settled one (see the file comment), else -1. */
-static long cv_sim_auth_reserve(struct cv_sim *sim)
-{
-	long oldest = -1;
-	for (size_t i = 0; i < CV_SIM_AUTH_MAX; i++) {
-		const struct cv_sim_auth *auth = &sim->auths[i];
-		if (auth->state == CV_SIM_AUTH_FREE)
-			return (long)i;
-		if (cv_sim_auth_settled(auth) && sim->now_ms - auth->touched_ms >= CV_SIM_KEY_TTL_MS &&
-		    (oldest < 0 || auth->seq < sim->auths[oldest].seq))
-			oldest = (long)i;
-	}
-	return oldest;
-}
-
 /* "A1B2C3": letters and digits alternating, derived from the seed and the
  * processor's counter so it is stable without consuming the random stream. */
 static void cv_sim_auth_code(const struct cv_sim *sim, char *out)
@@ -249,7 +204,6 @@ static void cv_sim_auth_decide(struct cv_sim *sim, struct cv_sim_auth *auth,
 	memset(&auth->card, 0, sizeof(auth->card));
 	cv_sim_str_copy(auth->card.brand, sizeof(auth->card.brand), card->brand);
 	cv_sim_str_copy(auth->card.last4, sizeof(auth->card.last4), card->pan + strlen(card->pan) - 4);
-	auth->seq = sim->next_seq++;
 	auth->touched_ms = sim->now_ms;
 	if (hold) {
 		auth->state = CV_SIM_AUTH_HELD;
@@ -257,7 +211,7 @@ static void cv_sim_auth_decide(struct cv_sim *sim, struct cv_sim_auth *auth,
 		cv_sim_auth_code(sim, auth->card.auth_code);
 		sim->holds_placed++;
 	} else {
-		auth->state = CV_SIM_AUTH_DECLINED;
+		cv_sim_auth_settle(sim, auth, CV_SIM_AUTH_DECLINED);
 		auth->decline_reason = card->reason;
 	}
 }
@@ -362,7 +316,7 @@ static enum cv_status cv_sim_pay_authorize(void *ctx, const struct cv_payment_re
 	memset(auth, 0, sizeof(*auth));
 	auth->state = CV_SIM_AUTH_COLLECTING;
 	cv_sim_str_copy(auth->key, sizeof(auth->key), request->idempotency_key);
-	auth->key_hash = cv_sim_key_hash(auth->key);
+	cv_sim_auth_register(sim, (size_t)slot);
 	auth->amount = request->amount;
 	struct cv_sim_entry *entry = cv_sim_sched_add(sim, 0, CV_SIM_TASK_POST, 0);
 	entry->parked = true;
@@ -390,7 +344,7 @@ static void cv_sim_collect_finish(struct cv_sim *sim, struct cv_payment_result r
 	struct cv_sim_entry *entry = &sim->sched[sim->collect.entry_index];
 	sim->collect.active = false;
 	if (auth->state == CV_SIM_AUTH_COLLECTING)
-		memset(auth, 0, sizeof(*auth));
+		cv_sim_auth_release(sim, sim->collect.auth_index);
 	if (silent) {
 		entry->used = false;
 		return;
@@ -506,9 +460,7 @@ static struct cv_payment_result cv_sim_capture_apply(struct cv_sim *sim,
 	    strncmp(request->amount.currency, auth->amount.currency, CV_CURRENCY_LEN) != 0)
 		return cv_sim_pay_result(request, CV_PAY_INVALID);
 	/* A partial capture releases the rest of the hold. */
-	auth->state = CV_SIM_AUTH_CAPTURED;
-	auth->seq = sim->next_seq++;
-	auth->touched_ms = sim->now_ms;
+	cv_sim_auth_settle(sim, auth, CV_SIM_AUTH_CAPTURED);
 	auth->captured = request->amount;
 	cv_sim_str_copy(auth->capture_key, sizeof(auth->capture_key), request->idempotency_key);
 	sim->captures++;
@@ -553,9 +505,7 @@ static struct cv_payment_result cv_sim_void_apply(struct cv_sim *sim,
 	result.card = auth->card;
 	result.amount = auth->amount;
 	if (auth->state == CV_SIM_AUTH_HELD) {
-		auth->state = CV_SIM_AUTH_VOIDED;
-		auth->seq = sim->next_seq++;
-		auth->touched_ms = sim->now_ms;
+		cv_sim_auth_settle(sim, auth, CV_SIM_AUTH_VOIDED);
 		sim->voids++;
 	}
 	/* Already voided: the same answer again (voids are idempotent). */

@@ -27,6 +27,7 @@
 #define CV_SIM_AUTH_MAX 1024
 /* How long the processor remembers a settled key (a real one: 24 h). */
 #define CV_SIM_KEY_TTL_MS (5u * 60u * 1000u)
+#define CV_SIM_AUTH_BUCKETS 512
 /* Scripted faults pending per kind (sim.h promises 16). */
 #define CV_SIM_FAULT_QUEUE_MAX 16
 /* No fault scripted for this operation. */
@@ -133,8 +134,8 @@ enum cv_sim_auth_state {
 /* One authorization as the processor remembers it. */
 struct cv_sim_auth {
 	enum cv_sim_auth_state state;
-	uint64_t seq;                          /* age, to reuse the oldest settled slot */
 	uint64_t touched_ms;                   /* when it last changed state */
+	uint16_t next;                         /* next in its hash chain: index + 1, 0 ends it */
 	char key[CV_IDEM_KEY_LEN];
 	uint32_t key_hash;                     /* FNV-1a of key: compared before the string */
 	struct cv_money amount;                /* requested, and held once approved */
@@ -171,6 +172,13 @@ struct cv_sim {
 	bool auto_card;
 	struct cv_sim_collect collect;
 	struct cv_sim_auth auths[CV_SIM_AUTH_MAX];
+	uint16_t auth_buckets[CV_SIM_AUTH_BUCKETS]; /* hash chains: index + 1, 0 = empty */
+	uint16_t auth_free[CV_SIM_AUTH_MAX];        /* slots released before use */
+	size_t auth_free_count;
+	size_t auth_high;                           /* slots at or above it never used */
+	uint16_t settled_ring[CV_SIM_AUTH_MAX];     /* settled slots, oldest first */
+	size_t settled_head;
+	size_t settled_count;
 	uint32_t ref_counter;
 	uint32_t holds_placed;
 	uint32_t captures;
@@ -178,6 +186,7 @@ struct cv_sim {
 	int64_t captured_minor;
 	struct cv_sim_link links[CV_SIM_LINKS_MAX];
 	struct cv_sim_pin pins[CV_SIM_PINS_MAX];
+	unsigned pins_used;
 	uint32_t failovers;
 	uint32_t link_refusals;
 	uint32_t unknown_failovers;
@@ -223,6 +232,13 @@ void cv_sim_motor_end(struct cv_sim *sim, struct cv_sim_entry *entry);
 void cv_sim_fall_land(struct cv_sim *sim, struct cv_sim_entry *entry);
 void cv_sim_false_fire(struct cv_sim *sim, struct cv_sim_entry *entry);
 void cv_sim_mechanics_truth(const struct cv_sim *sim, struct cv_sim_truth *out);
+
+/* The processor's authorization table (sim_auth_table.c). */
+struct cv_sim_auth *cv_sim_auth_find(struct cv_sim *sim, const char *key);
+long cv_sim_auth_reserve(struct cv_sim *sim);
+void cv_sim_auth_register(struct cv_sim *sim, size_t index);
+void cv_sim_auth_release(struct cv_sim *sim, size_t index);
+void cv_sim_auth_settle(struct cv_sim *sim, struct cv_sim_auth *auth, enum cv_sim_auth_state state);
 
 /* Payment links (sim_link.c): -1 from pick = sent nowhere (NOT_SENT). */
 void cv_sim_links_init(struct cv_sim *sim);

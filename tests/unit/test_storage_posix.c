@@ -151,7 +151,7 @@ static void expect_records(unsigned count)
 static void sync_and_expect(uint64_t seq)
 {
 	cr_assert_eq(ops->sync(store, seq), CV_PENDING);
-	struct cv_event ev;
+	struct cv_input_event ev;
 	cr_assert(cv_event_queue_pop(&rig.m->queue, &ev), "sync posted nothing");
 	cr_assert_eq(ev.type, CV_EVENT_STORAGE_SYNCED);
 	cr_assert_eq(ev.u.storage.seq, seq);
@@ -238,7 +238,7 @@ Test(posix, sync_posts_the_seq_it_was_asked_for)
 	append_records(3, 1);
 	sync_and_expect(4);
 	cr_assert_eq(ops->sync(store, 4), CV_PENDING, "syncing again is harmless");
-	struct cv_event ev;
+	struct cv_input_event ev;
 	cr_assert(cv_event_queue_pop(&rig.m->queue, &ev));
 	cr_assert_eq(ev.u.storage.seq, 4);
 }
@@ -270,7 +270,7 @@ Test(posix, a_full_event_queue_answers_busy_with_the_data_synced)
 	uint64_t before = cv_posix_storage_sync_count(store);
 	cr_assert_eq(ops->sync(store, 2), CV_E_BUSY);
 	cr_assert_eq(cv_posix_storage_sync_count(store), before + 1, "the data is durable anyway");
-	struct cv_event ev;
+	struct cv_input_event ev;
 	while (cv_event_queue_pop(&rig.m->queue, &ev))
 		cr_assert_eq(ev.u.storage.seq, 0, "only the fillers were queued");
 	sync_and_expect(2);
