@@ -3,6 +3,7 @@
 events, service mode and receipts."""
 import collections
 import ctypes
+import weakref
 from dataclasses import dataclass, field
 
 from . import _clib
@@ -12,9 +13,17 @@ from ._clib import (CV_LANES_MAX, cv_display, cv_event, cv_event_fn, cv_lane_con
 from ._values import (Record, check_bool, check_int, c_text, i64, set_text, text, to_record,
                       u16, u32, u64)
 from .enums import EventType, SimCard, Status, VendState, VerifyMode
-from .errors import ClosedError, InvalidArgumentError, check
+from .errors import ClosedError, InvalidArgumentError, MisuseError, StateError, check
 from .receipt import Receipt
 from .storage import PosixStorage, RamStorage
+
+
+def _trampoline(ref, method):
+    def call(*args):
+        machine = ref()
+        if machine is not None:
+            getattr(machine, method)(*args)
+    return call
 
 
 @dataclass
@@ -258,6 +267,7 @@ class Machine:
         self._vend_seen = {}
         self._listeners = []
         self._pending = None
+        self._in_listener = False
         self._deliver_hook = deliver_receipt
 
         c = cv_machine_config()
@@ -292,9 +302,11 @@ class Machine:
                 setattr(c, kind + "_ctx", ctx)
         ops, ctx = self.storage._ops_and_ctx()
         c.storage, c.storage_ctx = ops, ctx
-        # The CFUNCTYPE objects live as long as this Machine: C keeps their addresses.
-        self._on_event_c = cv_event_fn(self._on_event)
-        self._deliver_c = cv_receipt_deliver_fn(self._on_deliver)
+        # The CFUNCTYPE objects live as long as this Machine: C keeps their
+        # addresses. They hold the Machine only weakly, so dropping the last
+        # reference frees the C machine at once (no cycle left to the GC).
+        self._on_event_c = cv_event_fn(_trampoline(weakref.ref(self), "_on_event"))
+        self._deliver_c = cv_receipt_deliver_fn(_trampoline(weakref.ref(self), "_on_deliver"))
         c.on_event = self._on_event_c
         if deliver_receipt is not None:
             c.deliver_receipt = self._deliver_c
@@ -310,12 +322,12 @@ class Machine:
         self._handle = handle
         for user in (self.sim, self.storage):
             if user is not None:
-                user._users.add(self)
+                user._users.add(id(self))
 
     def _release(self):
         for user in (self.sim, self.storage):
             if user is not None:
-                user._users.discard(self)
+                user._users.discard(id(self))
 
     @property
     def handle(self):
@@ -330,6 +342,7 @@ class Machine:
 
     def close(self):
         """Deinitializes and frees the machine (journal flushed, backends closed)."""
+        self._refuse_in_listener("cv_machine_free")
         if self._handle:
             lib.machine_free(self._handle)
             self._handle = ctypes.c_void_p()
@@ -343,8 +356,13 @@ class Machine:
         self.close()
 
     def __del__(self):
+        # The sim and storage refuse to free themselves while this id is in
+        # their users, whatever order the garbage collector finalizes in.
         if getattr(self, "_handle", None):
-            lib.machine_free(self._handle)
+            try:
+                lib.machine_free(self._handle)
+            except Exception:  # interpreter shutdown: the module may be gone
+                return
             self._handle = ctypes.c_void_p()
             self._release()
 
@@ -374,6 +392,7 @@ class Machine:
     def _on_event(self, machine, event, user_data):
         # Runs inside C: nothing may propagate. Store the first exception and
         # re-raise it when the C call returns.
+        self._in_listener = True
         try:
             ev = Event.from_c(event.contents)
             self._queue.append(ev)
@@ -385,13 +404,24 @@ class Machine:
         except BaseException as exc:  # noqa: B902 - re-raised after the C call
             if self._pending is None:
                 self._pending = exc
+        finally:
+            self._in_listener = False
 
     def _on_deliver(self, ctx, receipt):
+        self._in_listener = True
         try:
             self._deliver_hook(Receipt(receipt.contents))
         except BaseException as exc:  # noqa: B902
             if self._pending is None:
                 self._pending = exc
+        finally:
+            self._in_listener = False
+
+    def _refuse_in_listener(self, function):
+        # Freeing the machine from inside its own listener would abort the
+        # process (CV_ASSERT); refuse it before C is reached.
+        if self._in_listener:
+            raise MisuseError(Status.E_MISUSE, function, "not allowed from a listener")
 
     def add_listener(self, fn):
         """fn(machine, event) is called for every output event, inside the
@@ -556,6 +586,7 @@ class Machine:
         On a PosixStorage everything written survives (a process kill).
         Returns the number of torn bytes left behind."""
         check_int(torn_bytes, "torn_bytes", 0, 1 << 20)
+        self._refuse_in_listener("power_cut")
         handle = self.handle
         snapshot = self.storage._snapshot() if isinstance(self.storage, RamStorage) else None
         # Deinit flushes the journal; the snapshot says what a real cut keeps.
@@ -567,13 +598,18 @@ class Machine:
             return self.storage._restore(snapshot, torn_bytes)
         return 0
 
-    def restart(self):
-        """A new machine life on the same storage and sim: the journal is read
-        back and every open vend resolved. Returns the RECOVERY payloads."""
+    def restart(self, storage=None):
+        """A new machine life on the same sim and storage (or on storage, e.g.
+        the same directory opened again): the journal is read back and every
+        open vend resolved. Returns the RECOVERY payloads."""
+        self._refuse_in_listener("restart")
         if self._handle:
-            raise InvalidArgumentError(Status.E_INVAL, "restart", "the machine is still running")
-        if isinstance(self.storage, PosixStorage):
-            self.storage.handle  # ClosedError if it was closed meanwhile
+            raise StateError(Status.E_STATE, "restart", "the machine is still running")
+        if storage is not None:
+            if not isinstance(storage, (RamStorage, PosixStorage)):
+                raise TypeError("storage must be a RamStorage or PosixStorage")
+            self.storage = storage
+        self._config.storage, self._config.storage_ctx = self.storage._ops_and_ctx()
         self._queue.clear()
         self.history.clear()
         self._open("cv_machine_new")

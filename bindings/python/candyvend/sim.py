@@ -42,7 +42,7 @@ class Sim:
                 raise TypeError("Sim() got an unknown setting %r" % name)
         self.config = config
         self._handle = ctypes.c_void_p()
-        self._users = set()   # Machines attached to this sim (they must close first).
+        self._users = set()   # ids of open Machines using this sim (they must close first).
         check(lib.sim_new(ctypes.byref(config), ctypes.byref(self._handle)), "cv_sim_new")
 
     # -- lifetime

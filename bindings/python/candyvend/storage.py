@@ -18,7 +18,7 @@ class _Storage:
     """What a Machine needs from a storage: ops table, ctx, and who uses it."""
 
     def __init__(self):
-        self._users = set()
+        self._users = set()   # ids of open Machines using this storage
 
     def _ops_and_ctx(self):
         raise NotImplementedError

@@ -1,0 +1,258 @@
+# SPDX-License-Identifier: MIT
+"""Bad input never crashes the interpreter: wrong types, out-of-range values,
+closed handles and misbehaving callbacks all come out as readable Python
+exceptions, and the machine stays usable afterwards."""
+import ctypes
+import gc
+import json
+
+import pytest
+
+import candyvend
+from candyvend import (CandyvendError, ClosedError, EventType, InvalidArgumentError, LaneConfig,
+                       Machine, MisuseError, NotFoundError, RamStorage, Sim, SimCard, SimFault,
+                       SoldOutError, StateError, Status, VendState, _clib)
+from conftest import PLANOGRAM, make_machine
+
+
+def test_library_version_and_status_text():
+    assert candyvend.version() == "0.1.0"
+    assert candyvend.status_text(Status.E_SOLD_OUT) == "lane is sold out"
+    error = candyvend.error_for(Status.E_DECLINED, "cv_x")
+    assert str(error) == "cv_x: payment declined (CV_E_DECLINED)"
+    assert candyvend.error_for(999).status == 999  # unknown codes still readable
+
+
+@pytest.mark.parametrize("lane, error", [
+    (1.5, TypeError), (None, TypeError), (True, TypeError), (b"A1", TypeError),
+    (-1, ValueError), (70000, ValueError), (1 << 64, ValueError),
+    (4, NotFoundError), (0xFFFF, NotFoundError), ("Z9", NotFoundError),
+    ("A1\0", ValueError),
+])
+def test_bad_lanes_are_refused(machine, lane, error):
+    with pytest.raises(error):
+        machine.select(lane)
+    assert machine.open_vends == 0
+    assert machine.buy("A1").state == VendState.CAPTURE_PENDING  # still sells
+
+
+def test_not_found_carries_the_library_message(machine):
+    with pytest.raises(NotFoundError) as info:
+        machine.lane(9)
+    assert info.value.status == Status.E_NOT_FOUND
+    assert info.value.function == "cv_machine_lane_info"
+    assert "CV_E_NOT_FOUND" in str(info.value)
+    assert isinstance(info.value, LookupError) and isinstance(info.value, CandyvendError)
+
+
+def test_bad_sim_controls(sim):
+    with pytest.raises(ValueError):
+        sim.present_card(99)
+    with pytest.raises(TypeError):
+        sim.script_fault("MOTOR_JAM")
+    with pytest.raises(TypeError):
+        sim.set_sensor_fault(1)
+    with pytest.raises(StateError):
+        sim.present_card(SimCard.APPROVED)  # nobody is collecting
+    with pytest.raises(NotFoundError):
+        sim.load(40, 1)
+    with pytest.raises(TypeError):
+        Sim(stock=[1], bogus=3)
+    with pytest.raises(ValueError):
+        Sim(stock=[])
+    with pytest.raises(InvalidArgumentError):
+        Sim(stock=[1], jam_permille=1001)
+    assert sim.hold_amount("cv1.nothing.auth.1") is None
+
+
+def test_bad_configurations(sim):
+    with pytest.raises(TypeError):
+        Machine([], sim=sim)
+    with pytest.raises(TypeError):
+        Machine(["A1"], sim=sim)
+    with pytest.raises(ValueError):
+        Machine([LaneConfig("A1-too-long", "x", 100, count=1)], sim=sim)
+    with pytest.raises(InvalidArgumentError) as info:
+        Machine([LaneConfig("A1", "x", 100, count=20, capacity=10)], sim=sim)
+    assert "cv_machine_new" in str(info.value)
+    with pytest.raises(InvalidArgumentError):  # duplicate label
+        Machine([LaneConfig("A1", "x", 100, count=1), LaneConfig("A1", "y", 100, count=1)], sim=sim)
+    with pytest.raises(InvalidArgumentError):  # no payment, dispenser... backends
+        Machine([LaneConfig("A1", "x", 100, count=1)])
+    with pytest.raises(TypeError):
+        Machine([LaneConfig("A1", "x", 100, count=1)], sim=sim, timeouts={"nap_ms": 1})
+    with pytest.raises(ValueError):
+        Machine([LaneConfig("A1", "x", 100, count=1)], sim=sim, timeouts={"motor_ms": -1})
+    assert not sim._users  # nothing was left attached
+
+
+def test_closed_handles(sim):
+    machine = make_machine(sim)
+    vend = machine.buy("B1")
+    machine.settle()
+    with pytest.raises(StateError):
+        sim.close()  # the machine still uses it
+    machine.close()
+    machine.close()  # twice is fine
+    for action in (lambda: machine.select(0), lambda: machine.lane_count, machine.stats,
+                   machine.tick, lambda: machine.display, machine.cancel):
+        with pytest.raises(ClosedError) as info:
+            action()
+        assert "machine is closed" in str(info.value)
+    # What was learnt before closing stays readable.
+    assert vend.state == VendState.CAPTURED
+    assert repr(machine) == "Machine(closed)"
+    sim.close()
+    with pytest.raises(ClosedError):
+        sim.step(100)
+    with pytest.raises(ClosedError):
+        sim.truth()
+
+
+def test_storage_cannot_close_under_a_machine(sim, tmp_path):
+    storage = RamStorage(1 << 16)
+    with make_machine(sim, storage):
+        with pytest.raises(StateError):
+            storage.close()
+    storage.close()
+    with pytest.raises(ClosedError):
+        make_machine(sim, storage)
+
+
+def test_a_listener_exception_surfaces_after_the_c_call(machine):
+    seen = []
+
+    def listener(m, event):
+        seen.append(event.type)
+        if event.type == EventType.VEND_STATE and event.payload.state == VendState.DISPENSING:
+            raise RuntimeError("the listener failed")
+
+    machine.add_listener(listener)
+    with pytest.raises(RuntimeError, match="the listener failed"):
+        machine.buy("B1")
+    # The engine was not unwound: it carries on and settles normally.
+    machine.settle()
+    assert machine.stats().vends_captured == 1
+    assert EventType.RECEIPT in seen
+
+
+def test_a_listener_may_not_change_the_machine(machine):
+    calls = []
+
+    def listener(m, event):
+        if event.type == EventType.VEND_STATE and event.payload.state == VendState.AUTH_PENDING:
+            calls.append(m.lane("A1").count)  # read-only queries are fine
+            m.select("A1")                    # a change is refused by the engine
+
+    machine.add_listener(listener)
+    machine.select("B1")
+    with pytest.raises(MisuseError) as info:
+        machine.run_until(lambda: False, limit_ms=5000, card=SimCard.APPROVED)
+    assert info.value.status == Status.E_MISUSE and calls == [12]
+    assert info.value.function == "cv_machine_select"
+    machine.run_until(lambda: machine.open_vends == 0, card=SimCard.APPROVED)
+
+
+def test_closing_from_a_listener_is_refused_not_aborted(machine):
+    def listener(m, event):
+        m.close()
+
+    machine.add_listener(listener)
+    with pytest.raises(MisuseError):
+        machine.buy("B1")
+    machine._listeners.clear()
+    machine.settle()
+    assert not machine.closed
+
+
+def test_a_failing_receipt_hook(sim):
+    delivered = []
+
+    def hook(receipt):
+        delivered.append(json.loads(receipt.to_json()))
+        raise KeyError("mail server down")
+
+    with make_machine(sim, deliver_receipt=hook) as machine:
+        machine.buy("B1")
+        with pytest.raises(KeyError):
+            machine.settle()
+        machine.settle()
+    assert [d["status"] for d in delivered] == ["captured"]
+
+
+def test_bad_service_and_render_arguments(machine):
+    with machine.service() as service:
+        with pytest.raises(TypeError):
+            service.set_enabled("A1", "no")
+        with pytest.raises(TypeError):
+            service.configure("A1", {"label": "A1"})
+        with pytest.raises(InvalidArgumentError):
+            service.configure("A1", LaneConfig("B1", "Clash", 100, count=1))  # duplicate label
+        with pytest.raises(ValueError):
+            service.set_price("A1", 1 << 63)
+        service.set_enabled("A1", False)
+    with pytest.raises(candyvend.OutOfServiceError):
+        machine.select("A1")
+    vend = machine.buy("B1")
+    machine.settle()
+    with pytest.raises(InvalidArgumentError):
+        vend.receipt.render(10)
+    assert len(vend.receipt.render(80).splitlines()[0]) <= 80
+
+
+def test_time_and_events_misuse(machine):
+    machine.tick(1000)
+    with pytest.raises(InvalidArgumentError):
+        machine.step(10)  # time went backwards
+    with pytest.raises(TypeError):
+        machine.post("an event")
+    bad = _clib.cv_event()
+    bad.type = EventType.VEND_STATE  # an output event can't be posted
+    with pytest.raises(InvalidArgumentError):
+        machine.post(bad)
+    good = _clib.cv_event()
+    good.type = EventType.SENSOR_STATUS
+    good.u.sensor.faulted = False
+    machine.post(good)
+    machine.tick()
+
+
+def test_events_iterate_and_filter(machine):
+    machine.buy("B1")
+    machine.settle()
+    displays = list(machine.events(EventType.DISPLAY))
+    assert displays and all(ev.type == EventType.DISPLAY for ev in displays)
+    rest = list(machine.events())
+    assert rest and EventType.DISPLAY not in {ev.type for ev in rest}
+    assert list(machine.events()) == []
+    assert any(ev.type == EventType.DISPLAY for ev in machine.history)
+
+
+def test_dropped_objects_are_freed_without_close():
+    for _ in range(50):
+        sim = Sim(stock=[3])
+        machine = make_machine(sim, lanes=[PLANOGRAM[0].__class__("A1", "x", 100, count=3, capacity=3)])
+        machine.buy(0)
+        del machine  # no cycle: freed here, before the sim
+        gc.collect()
+        assert not sim._users
+        del sim
+    gc.collect()
+
+
+def test_sold_out_is_a_readable_exception(sim):
+    lanes = [LaneConfig("A1", "Last One", 100, count=1, capacity=5)]
+    with Sim(stock=[1]) as one, make_machine(one, lanes=lanes) as machine:
+        machine.buy(0)
+        machine.settle()
+        with pytest.raises(SoldOutError, match="sold out"):
+            machine.select(0)
+
+
+def test_ctypes_level_misuse_is_a_python_error():
+    # Below the Pythonic layer, declared argtypes still stop wrong types
+    # (handles are c_void_p there: only the Pythonic layer guards those).
+    with pytest.raises(ctypes.ArgumentError):
+        _clib.lib.money_make(150, "USD", None)
+    with pytest.raises(ctypes.ArgumentError):
+        _clib.lib.machine_lane_info(None, 0, _clib.cv_money())
