@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `meson install` into a prefix, then build and run a consumer of the
-# installed library through pkg-config alone (shared, then static).
+# installed library through pkg-config alone (shared, then static), then the
+# examples out of tree (examples/sim-machine, examples/backend-example) with
+# nothing but their sources and `pkg-config candyvend-sim`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,11 +25,30 @@ cc -std=c11 -Wall -Wextra -Werror tests/install/consumer.c $(pkg-config --cflags
 	"$(pkg-config --variable=libdir candyvend)/libcandyvend.a" -o "$build/consumer-static"
 "$build/consumer-static" | sed "s/^/static: /"
 
+# The examples, out of tree: copied away from the source tree so no header
+# or library of the build can leak in, built with the installed flags only.
+libdir=$(pkg-config --variable=libdir candyvend)
+outside=$build/out-of-tree
+rm -rf "$outside"
+mkdir -p "$outside"
+for example in sim-machine backend-example; do
+	cp -r "examples/$example" "$outside/$example"
+	rm -f "$outside/$example/meson.build"
+	cc -std=c11 -Wall -Wextra -Wpedantic -Werror -Wconversion -Wno-sign-conversion \
+		"$outside/$example"/*.c $(pkg-config --cflags --libs candyvend-sim) -o "$outside/$example/$example"
+	echo "out of tree: $example built with pkg-config candyvend-sim"
+done
+LD_LIBRARY_PATH=$libdir "$outside/sim-machine/sim-machine" demo --customers 30 --seed 3 --quiet |
+	tail -n 1 | sed "s/^/sim-machine: /"
+LD_LIBRARY_PATH=$libdir "$outside/backend-example/backend-example" | tail -n 1 | sed "s/^/backend-example: /"
+# The POSIX storage's own pkg-config file resolves too.
+pkg-config --exists --print-errors candyvend-posix
+
 # Only the public API may be exported.
-private=$(nm -D --defined-only "$(pkg-config --variable=libdir candyvend)/libcandyvend.so" |
+private=$(nm -D --defined-only "$libdir"/libcandyvend*.so |
 	awk '$2 ~ /^[TDRB]$/ && $3 !~ /^cv_/ {print $3}')
 if [ -n "$private" ]; then
-	echo "error: libcandyvend.so exports non-API symbols: $private" >&2
+	echo "error: the installed libraries export non-API symbols: $private" >&2
 	exit 1
 fi
 echo "install check: passed"
