@@ -19,6 +19,11 @@ extern "C" {
  *
  * The vocabulary is the EVA-DTS event code list, so a fleet backend or a DEX
  * reader understands them without translation.
+ *
+ * Thread safety: the text functions return static strings (never freed) and
+ * may be called from any thread. Alerts themselves arrive as ::CV_EVENT_ALERT
+ * on the machine's thread.
+ * @since 0.1
  * @{
  */
 
@@ -57,6 +62,7 @@ struct cv_alert {
  * @brief The EVA-DTS code of an alert kind, without lane suffix ("EJB").
  * @param kind Any value.
  * @return A static string, never NULL ("?" for unknown values).
+ * @since 0.1
  */
 const char *cv_alert_kind_code(enum cv_alert_kind kind);
 
@@ -64,6 +70,7 @@ const char *cv_alert_kind_code(enum cv_alert_kind kind);
  * @brief A short English description of an alert kind ("lane sold out").
  * @param kind Any value.
  * @return A static string, never NULL.
+ * @since 0.1
  */
 const char *cv_alert_kind_str(enum cv_alert_kind kind);
 

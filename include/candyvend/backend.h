@@ -41,6 +41,17 @@ struct cv_machine;
  * returns). Every method gets the backend's own `ctx`, which is never the
  * application's `user_data`. Policy (timeouts, retries, quarantine) lives in
  * the core; backends only do what they are told.
+ *
+ * Thread safety: the core calls every backend method on the thread that
+ * drives the machine, from inside cv_machine_init(), cv_machine_step(),
+ * cv_machine_deinit() or a service call, and methods must not block. A
+ * backend posts its completions with cv_machine_post() from that same thread;
+ * an interrupt or another thread hands them to it first.
+ *
+ * Ownership: tables are `static const` and must outlive every machine using
+ * them; a backend's `ctx` belongs to the application and must outlive the
+ * machine; request structs passed to methods live only during the call.
+ * @since 0.1
  * @{
  */
 

@@ -71,6 +71,7 @@ struct cv_breaker {
  * @brief Fills @p policy with the defaults from the payments reference:
  * open after 5 failures in 60 s, probe after 30 s, close after 2 good probes.
  * @param policy Filled.
+ * @since 0.1
  */
 void cv_breaker_policy_default(struct cv_breaker_policy *policy);
 
@@ -80,6 +81,7 @@ void cv_breaker_policy_default(struct cv_breaker_policy *policy);
  * @param policy Its policy, or NULL for the defaults.
  * @retval CV_OK done.
  * @retval CV_E_INVAL NULL @p breaker or a policy value out of range.
+ * @since 0.1
  */
 enum cv_status cv_breaker_init(struct cv_breaker *breaker, const struct cv_breaker_policy *policy);
 
@@ -89,6 +91,7 @@ enum cv_status cv_breaker_init(struct cv_breaker *breaker, const struct cv_break
  * @param breaker The breaker.
  * @param now_ms Monotonic time.
  * @return The state.
+ * @since 0.1
  */
 enum cv_breaker_state cv_breaker_state(struct cv_breaker *breaker, uint64_t now_ms);
 
@@ -97,6 +100,7 @@ enum cv_breaker_state cv_breaker_state(struct cv_breaker *breaker, uint64_t now_
  * @param breaker The breaker.
  * @param now_ms Monotonic time.
  * @return true if the breaker is closed.
+ * @since 0.1
  */
 bool cv_breaker_allows(struct cv_breaker *breaker, uint64_t now_ms);
 
@@ -106,6 +110,7 @@ bool cv_breaker_allows(struct cv_breaker *breaker, uint64_t now_ms);
  * @param breaker The breaker.
  * @param now_ms Monotonic time.
  * @return true if the caller should send one probe.
+ * @since 0.1
  */
 bool cv_breaker_take_probe(struct cv_breaker *breaker, uint64_t now_ms);
 
@@ -115,6 +120,7 @@ bool cv_breaker_take_probe(struct cv_breaker *breaker, uint64_t now_ms);
  * @param now_ms Monotonic time.
  * @param link_ok true if the processor answered (whatever it said); false if
  *        the request was not sent or got no answer.
+ * @since 0.1
  */
 void cv_breaker_record(struct cv_breaker *breaker, uint64_t now_ms, bool link_ok);
 
@@ -122,6 +128,7 @@ void cv_breaker_record(struct cv_breaker *breaker, uint64_t now_ms, bool link_ok
  * @brief Short name of a breaker state ("HALF_OPEN").
  * @param state Any value.
  * @return A static string, never NULL.
+ * @since 0.1
  */
 const char *cv_breaker_state_str(enum cv_breaker_state state);
 

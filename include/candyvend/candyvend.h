@@ -36,6 +36,16 @@
  * Thread safety: the library is thread-aware, not thread-safe: one machine
  * is used by one thread at a time, separate machines are independent, and
  * the `*_str()` helpers may be called from anywhere.
+ *
+ * Two backends ship as libraries of their own, with their own headers and
+ * pkg-config files: the simulated machine (@ref sim, `<candyvend/sim.h>`,
+ * `pkg-config candyvend-sim`) and the durable journal in files
+ * (@ref storage_posix, `<candyvend/storage_posix.h>`, `pkg-config candyvend-posix`).
+ *
+ * Every declaration carries the version that introduced it (`@since`);
+ * the ELF symbol version of the same release is `CANDYVEND_<version>`.
+ * Guides (getting started, writing a backend, porting to an MCU, the vend
+ * state machine, the journal format, the Python bindings) are in `docs/`.
  */
 
 #endif

@@ -22,6 +22,10 @@ extern "C" {
  * At every step of a vend the engine publishes a ::cv_display (also as a
  * ::CV_EVENT_DISPLAY event). A touchscreen shows the message code's text in
  * its own language, or the default English text from cv_msg_text().
+ *
+ * Thread safety: cv_msg_text() returns a static string (never freed) and may
+ * be called from any thread.
+ * @since 0.1
  * @{
  */
 
@@ -59,6 +63,7 @@ struct cv_display {
  * @brief Default English text of a message code.
  * @param msg Any value.
  * @return A static string, never NULL.
+ * @since 0.1
  */
 const char *cv_msg_text(enum cv_msg msg);
 

@@ -29,6 +29,12 @@ extern "C" {
  * ::CV_EVENT_QUEUE_MAX) and handles it in the next cv_machine_step().
  * The engine tells the application what happened through output events,
  * delivered synchronously to the listener given in the machine configuration.
+ *
+ * Ownership: cv_machine_post() copies the event it is given; an event handed
+ * to the listener lives only during that call (copy what you keep).
+ * Thread safety: events are posted and delivered on the machine's thread;
+ * cv_event_type_str() may be called from any thread.
+ * @since 0.1
  * @{
  */
 
@@ -132,6 +138,7 @@ struct cv_event {
  * @brief Name of an event type ("DISPENSE_DONE").
  * @param type Any value.
  * @return A static string, never NULL.
+ * @since 0.1
  */
 const char *cv_event_type_str(enum cv_event_type type);
 

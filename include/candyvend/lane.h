@@ -23,6 +23,11 @@ extern "C" {
  * Stock is decremented only on a verified drop. Each lane carries its own
  * verification policy and re-spin schedule, because thin products that slip
  * past the drop beam need different handling from chocolate bars.
+ *
+ * Thread safety: cv_lane_config_default() fills the caller's struct and
+ * cv_lane_availability_str() returns a static string: both may be called from
+ * any thread. Lanes themselves are read and changed through the machine.
+ * @since 0.1
  * @{
  */
 
@@ -90,6 +95,7 @@ struct cv_lane_config {
  * consecutive failures, empty strings, price 0, capacity 10, count 0, low
  * stock at 2.
  * @param config The configuration to fill.
+ * @since 0.1
  */
 void cv_lane_config_default(struct cv_lane_config *config);
 
@@ -108,6 +114,7 @@ struct cv_lane_info {
  * @brief A short English text for an availability value ("sold out").
  * @param availability Any value.
  * @return A static string, never NULL.
+ * @since 0.1
  */
 const char *cv_lane_availability_str(enum cv_lane_availability availability);
 

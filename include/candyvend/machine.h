@@ -39,6 +39,14 @@ extern "C" {
  * the read-only queries (cv_machine_lane_info(), cv_machine_display(), ...):
  * every call that changes the machine answers ::CV_E_MISUSE from there
  * (cv_machine_post() excepted: queueing is always safe).
+ *
+ * Ownership: with cv_machine_init() the caller owns the machine's memory
+ * and may reuse it after cv_machine_deinit(); cv_machine_new() allocates it
+ * and cv_machine_free() releases it. The configuration, the lane array and
+ * the journal key are copied at init; backend contexts, the listener's
+ * `user_data` and `deliver_receipt_ctx` are the application's and must
+ * outlive the machine. Output structs are the caller's.
+ * @since 0.1
  * @{
  */
 
@@ -50,6 +58,7 @@ struct cv_machine;
  * @param machine The machine.
  * @param event The event; valid only during the call.
  * @param user_data The application's pointer from the configuration.
+ * @since 0.1
  */
 typedef void (*cv_event_fn)(struct cv_machine *machine, const struct cv_event *event,
 			    void *user_data);
@@ -132,6 +141,7 @@ struct cv_machine_config {
  * @brief Fills a configuration with defaults: no lanes, no backends, currency
  * "USD", machine id "cv-machine", the default timeouts and retry limits.
  * @param config The configuration to fill.
+ * @since 0.1
  */
 void cv_machine_config_default(struct cv_machine_config *config);
 
@@ -141,6 +151,7 @@ void cv_machine_config_default(struct cv_machine_config *config);
 /**
  * @brief Whether this build can seal the journal (the crypto module, libsodium).
  * @return true if cv_machine_config::journal_key may be set.
+ * @since 0.1
  */
 bool cv_machine_sealing_available(void);
 
@@ -167,6 +178,7 @@ struct cv_machine_stats {
 /**
  * @brief Bytes of caller memory a machine needs (a compile-time constant in practice).
  * @return The size; cv_machine_init() needs at least this many bytes.
+ * @since 0.1
  */
 size_t cv_machine_size(void);
 
@@ -208,6 +220,7 @@ size_t cv_machine_size(void);
  *         sealed journal, or a sealed journal opened without its key: the
  *         machine must not sell on a journal it can't trust.
  * @retval other the first backend open error.
+ * @since 0.1
  */
 enum cv_status cv_machine_init(void *memory, size_t size, const struct cv_machine_config *config,
 			       struct cv_machine **out);
@@ -216,6 +229,7 @@ enum cv_status cv_machine_init(void *memory, size_t size, const struct cv_machin
  * @brief Closes the backends. The memory is the caller's again afterwards.
  * Must not be called from the listener.
  * @param machine The machine, or NULL (then nothing happens).
+ * @since 0.1
  */
 void cv_machine_deinit(struct cv_machine *machine);
 
@@ -224,12 +238,14 @@ void cv_machine_deinit(struct cv_machine *machine);
  * @param config The configuration.
  * @param out Receives the machine; free it with cv_machine_free().
  * @return As cv_machine_init(), plus ::CV_E_NOMEM if malloc fails.
+ * @since 0.1
  */
 enum cv_status cv_machine_new(const struct cv_machine_config *config, struct cv_machine **out);
 
 /**
  * @brief Deinitializes and frees a machine made by cv_machine_new(). Not from the listener.
  * @param machine The machine, or NULL.
+ * @since 0.1
  */
 void cv_machine_free(struct cv_machine *machine);
 
@@ -242,6 +258,7 @@ void cv_machine_free(struct cv_machine *machine);
  * @retval CV_OK on success.
  * @retval CV_E_INVAL if @p now_ms is earlier than the previous step's.
  * @retval CV_E_MISUSE if called from the listener.
+ * @since 0.1
  */
 enum cv_status cv_machine_step(struct cv_machine *machine, uint64_t now_ms);
 
@@ -260,6 +277,7 @@ enum cv_status cv_machine_step(struct cv_machine *machine, uint64_t now_ms);
  *         result with an unknown operation or result code, an unterminated
  *         or non-printable processor reference, or an unterminated currency.
  * @retval CV_E_FULL if ::CV_EVENT_QUEUE_MAX events are already queued.
+ * @since 0.1
  */
 enum cv_status cv_machine_post(struct cv_machine *machine, const struct cv_event *event);
 
@@ -277,6 +295,7 @@ enum cv_status cv_machine_post(struct cv_machine *machine, const struct cv_event
  * @retval CV_E_SOLD_OUT, CV_E_OUT_OF_SERVICE, CV_E_NOT_PRICED, CV_E_SENSOR the lane can't be sold (see cv_machine_lane_info()).
  * @retval CV_E_BUSY a customer vend is in progress, or ::CV_VENDS_MAX vends are still settling.
  * @retval CV_E_STATE in service mode, or the machine stopped selling (journal fault).
+ * @since 0.1
  */
 enum cv_status cv_machine_select(struct cv_machine *machine, uint16_t lane, uint32_t *vend_number_out);
 
@@ -286,6 +305,7 @@ enum cv_status cv_machine_select(struct cv_machine *machine, uint16_t lane, uint
  * @param machine The machine.
  * @retval CV_OK cancel accepted.
  * @retval CV_E_STATE no customer vend, or it is already dispensing.
+ * @since 0.1
  */
 enum cv_status cv_machine_cancel(struct cv_machine *machine);
 
@@ -294,6 +314,7 @@ enum cv_status cv_machine_cancel(struct cv_machine *machine);
  * @param machine The machine.
  * @param out Receives it.
  * @retval CV_OK always, for valid arguments.
+ * @since 0.1
  */
 enum cv_status cv_machine_display(const struct cv_machine *machine, struct cv_display *out);
 
@@ -305,6 +326,7 @@ enum cv_status cv_machine_display(const struct cv_machine *machine, struct cv_di
  * @param count_out Receives the number of lanes.
  * @retval CV_OK on success.
  * @retval CV_E_FULL if @p capacity is below the lane count (nothing written).
+ * @since 0.1
  */
 enum cv_status cv_machine_menu(const struct cv_machine *machine, struct cv_menu_item *items,
 			       size_t capacity, size_t *count_out);
@@ -313,6 +335,7 @@ enum cv_status cv_machine_menu(const struct cv_machine *machine, struct cv_menu_
  * @brief Number of lanes.
  * @param machine The machine.
  * @return The lane count.
+ * @since 0.1
  */
 uint16_t cv_machine_lane_count(const struct cv_machine *machine);
 
@@ -323,6 +346,7 @@ uint16_t cv_machine_lane_count(const struct cv_machine *machine);
  * @param out Receives it.
  * @retval CV_OK on success.
  * @retval CV_E_NOT_FOUND no such lane.
+ * @since 0.1
  */
 enum cv_status cv_machine_lane_info(const struct cv_machine *machine, uint16_t lane,
 				    struct cv_lane_info *out);
@@ -334,6 +358,7 @@ enum cv_status cv_machine_lane_info(const struct cv_machine *machine, uint16_t l
  * @param lane_out Receives the index.
  * @retval CV_OK found.
  * @retval CV_E_NOT_FOUND no lane has this label.
+ * @since 0.1
  */
 enum cv_status cv_machine_lane_find(const struct cv_machine *machine, const char *label,
 				    uint16_t *lane_out);
@@ -345,6 +370,7 @@ enum cv_status cv_machine_lane_find(const struct cv_machine *machine, const char
  * @param out Receives it.
  * @retval CV_OK on success.
  * @retval CV_E_NOT_FOUND neither open nor the latest finished vend.
+ * @since 0.1
  */
 enum cv_status cv_machine_vend_info(const struct cv_machine *machine, uint32_t vend_number,
 				    struct cv_vend_info *out);
@@ -353,6 +379,7 @@ enum cv_status cv_machine_vend_info(const struct cv_machine *machine, uint32_t v
  * @brief Number of vends not yet in a terminal state.
  * @param machine The machine.
  * @return 0..::CV_VENDS_MAX.
+ * @since 0.1
  */
 unsigned cv_machine_open_vends(const struct cv_machine *machine);
 
@@ -361,6 +388,7 @@ unsigned cv_machine_open_vends(const struct cv_machine *machine);
  * @param machine The machine.
  * @param out Receives them.
  * @retval CV_OK always, for valid arguments.
+ * @since 0.1
  */
 enum cv_status cv_machine_stats(const struct cv_machine *machine, struct cv_machine_stats *out);
 
@@ -369,6 +397,7 @@ enum cv_status cv_machine_stats(const struct cv_machine *machine, struct cv_mach
  * @param machine The machine.
  * @retval CV_OK on success (also when already in service mode).
  * @retval CV_E_BUSY a customer vend is in progress (settlements may continue).
+ * @since 0.1
  */
 enum cv_status cv_machine_service_enter(struct cv_machine *machine);
 
@@ -377,6 +406,7 @@ enum cv_status cv_machine_service_enter(struct cv_machine *machine);
  * @param machine The machine.
  * @retval CV_OK on success.
  * @retval CV_E_STATE not in service mode.
+ * @since 0.1
  */
 enum cv_status cv_machine_service_exit(struct cv_machine *machine);
 
@@ -384,6 +414,7 @@ enum cv_status cv_machine_service_exit(struct cv_machine *machine);
  * @brief Whether the machine is in service mode.
  * @param machine The machine.
  * @return true in service mode.
+ * @since 0.1
  */
 bool cv_machine_in_service(const struct cv_machine *machine);
 
@@ -397,6 +428,7 @@ bool cv_machine_in_service(const struct cv_machine *machine);
  * @retval CV_E_STATE not in service mode.
  * @retval CV_E_NOT_FOUND no such lane.
  * @retval CV_E_INVAL @p added is 0 or the count would exceed the capacity (nothing changes).
+ * @since 0.1
  */
 enum cv_status cv_machine_lane_refill(struct cv_machine *machine, uint16_t lane, uint16_t added);
 
@@ -409,6 +441,7 @@ enum cv_status cv_machine_lane_refill(struct cv_machine *machine, uint16_t lane,
  * @retval CV_E_STATE not in service mode.
  * @retval CV_E_NOT_FOUND no such lane.
  * @retval CV_E_INVAL @p count above the capacity.
+ * @since 0.1
  */
 enum cv_status cv_machine_lane_set_count(struct cv_machine *machine, uint16_t lane, uint16_t count);
 
@@ -421,6 +454,7 @@ enum cv_status cv_machine_lane_set_count(struct cv_machine *machine, uint16_t la
  * @retval CV_E_STATE not in service mode.
  * @retval CV_E_NOT_FOUND no such lane.
  * @retval CV_E_INVAL @p price_minor ≤ 0 or above ::CV_PRICE_MAX.
+ * @since 0.1
  */
 enum cv_status cv_machine_lane_set_price(struct cv_machine *machine, uint16_t lane, int64_t price_minor);
 
@@ -432,6 +466,7 @@ enum cv_status cv_machine_lane_set_price(struct cv_machine *machine, uint16_t la
  * @retval CV_OK on success.
  * @retval CV_E_STATE not in service mode.
  * @retval CV_E_NOT_FOUND no such lane.
+ * @since 0.1
  */
 enum cv_status cv_machine_lane_set_enabled(struct cv_machine *machine, uint16_t lane, bool enabled);
 
@@ -442,6 +477,7 @@ enum cv_status cv_machine_lane_set_enabled(struct cv_machine *machine, uint16_t 
  * @retval CV_OK on success.
  * @retval CV_E_STATE not in service mode, or the lane is not quarantined.
  * @retval CV_E_NOT_FOUND no such lane.
+ * @since 0.1
  */
 enum cv_status cv_machine_lane_clear_quarantine(struct cv_machine *machine, uint16_t lane);
 
@@ -454,6 +490,7 @@ enum cv_status cv_machine_lane_clear_quarantine(struct cv_machine *machine, uint
  * @retval CV_E_STATE not in service mode.
  * @retval CV_E_NOT_FOUND no such lane.
  * @retval CV_E_INVAL invalid entry (nothing changes).
+ * @since 0.1
  */
 enum cv_status cv_machine_lane_configure(struct cv_machine *machine, uint16_t lane,
 					 const struct cv_lane_config *config);

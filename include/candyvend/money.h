@@ -21,6 +21,11 @@ extern "C" {
  *
  * There is no floating point anywhere in the library. Two amounts are only
  * comparable when their currencies are equal.
+ *
+ * Thread safety: these functions keep no state and may be called from any
+ * thread. Ownership: input strings are copied; output goes only to the
+ * caller's buffers.
+ * @since 0.1
  * @{
  */
 
@@ -37,6 +42,7 @@ struct cv_money {
  * @brief Checks that a currency code is three upper-case ASCII letters.
  * @param currency A NUL-terminated string, or NULL.
  * @return 1 if well formed, 0 otherwise.
+ * @since 0.1
  */
 int cv_currency_is_valid(const char *currency);
 
@@ -44,6 +50,7 @@ int cv_currency_is_valid(const char *currency);
  * @brief Number of minor-unit digits of a currency (2 for USD, 0 for JPY, 3 for KWD).
  * @param currency A valid ISO 4217 code; codes the library does not know use 2.
  * @return The number of decimals, 0 to 3.
+ * @since 0.1
  */
 unsigned cv_currency_minor_digits(const char *currency);
 
@@ -54,6 +61,7 @@ unsigned cv_currency_minor_digits(const char *currency);
  * @param out Receives the value.
  * @retval CV_OK on success.
  * @retval CV_E_INVAL if @p currency is malformed or @p out is NULL; @p out is unchanged.
+ * @since 0.1
  */
 enum cv_status cv_money_make(int64_t amount_minor, const char *currency, struct cv_money *out);
 
@@ -65,6 +73,7 @@ enum cv_status cv_money_make(int64_t amount_minor, const char *currency, struct 
  * @retval CV_OK on success; @p buf is NUL-terminated.
  * @retval CV_E_INVAL on a NULL argument or malformed currency.
  * @retval CV_E_FULL if @p buf is too small (it then holds an empty string).
+ * @since 0.1
  */
 enum cv_status cv_money_format(const struct cv_money *money, char *buf, size_t size);
 

@@ -22,6 +22,11 @@ extern "C" {
  * Cardholder data never enters the library: a reader hands over only a
  * brand, the last four digits, an authorization code and a processor
  * reference. No type has room for a PAN, track data, a CVV or a PIN.
+ *
+ * Thread safety: cv_pay_result_str() returns a static string and may be
+ * called from any thread. Ownership: a ::cv_payment_request handed to a
+ * backend lives only during the call; the backend copies what it keeps.
+ * @since 0.1
  * @{
  */
 
@@ -136,6 +141,7 @@ struct cv_payment_result {
  * @brief Short name of a payment result ("UNKNOWN").
  * @param result Any value.
  * @return A static string, never NULL.
+ * @since 0.1
  */
 const char *cv_pay_result_str(enum cv_pay_result result);
 

@@ -42,6 +42,12 @@ extern "C" {
  * showing a QR e-receipt for a phone to scan is claimed by a patent
  * (US9836734B2), so offering it needs legal review first. Alternatives are
  * a printed short code looked up by last 4 and time, or e-mail/SMS entry.
+ *
+ * Thread safety: cv_receipt_render() and cv_receipt_render_json() only read
+ * the record and write the caller's buffer: any thread may call them on its
+ * own buffers. Ownership: a receipt handed to the listener or the delivery
+ * hook lives only during that call; copy it (it holds no pointers) to keep it.
+ * @since 0.1
  * @{
  */
 
@@ -92,6 +98,7 @@ struct cv_receipt {
  * @brief Short English text of a receipt status ("NOT CHARGED").
  * @param status Any value.
  * @return A static string, never NULL.
+ * @since 0.1
  */
 const char *cv_receipt_status_str(enum cv_receipt_status status);
 
@@ -109,6 +116,7 @@ const char *cv_receipt_status_str(enum cv_receipt_status status);
  * @retval CV_E_INVAL on a NULL argument, a width outside 24..80, or a malformed
  *         record (an unterminated string, a bad currency).
  * @retval CV_E_FULL if @p buf is too small (it then holds an empty string).
+ * @since 0.1
  */
 enum cv_status cv_receipt_render(const struct cv_receipt *receipt, unsigned width,
 				 char *buf, size_t size, size_t *length_out);
@@ -135,6 +143,7 @@ enum cv_status cv_receipt_render(const struct cv_receipt *receipt, unsigned widt
  * @retval CV_E_INVAL on a NULL argument or a malformed record (an
  *         unterminated string, a bad currency, a status or entry mode out of range).
  * @retval CV_E_FULL if @p buf is too small (it then holds an empty string).
+ * @since 0.1
  */
 enum cv_status cv_receipt_render_json(const struct cv_receipt *receipt, char *buf, size_t size,
 				      size_t *length_out);
@@ -154,6 +163,7 @@ enum cv_status cv_receipt_render_json(const struct cv_receipt *receipt, char *bu
  * (see @ref receipt for the patent caution).
  * @param ctx cv_machine_config::deliver_receipt_ctx.
  * @param receipt The receipt; valid only during the call.
+ * @since 0.1
  */
 typedef void (*cv_receipt_deliver_fn)(void *ctx, const struct cv_receipt *receipt);
 

@@ -46,6 +46,13 @@ extern "C" {
  * | ::CV_SIM_CARD_TIMEOUT_APPROVED    | VISA 0119     | reader answers UNKNOWN; the processor holds it |
  * | ::CV_SIM_CARD_TIMEOUT_NOT_CHARGED | VISA 0127     | reader answers UNKNOWN; the processor has nothing |
  * | ::CV_SIM_CARD_SLOW                | AMEX 8431     | approved after 2 s extra latency |
+ *
+ * Thread safety: a sim is used on the thread that drives its machine
+ * (cv_sim_step() and the fault controls post into the machine).
+ * Ownership: cv_sim_new() allocates the sim; free it with cv_sim_free() only
+ * after every machine using it is deinitialized. A sim may serve a new
+ * machine after a restart: it keeps the physical truth across it.
+ * @since 0.1
  * @{
  */
 
@@ -134,6 +141,7 @@ struct cv_sim_truth {
  * @brief Fills a configuration with defaults: seed 1, one lane with 10 items,
  * no faults, 300 ms payment latency, 250 ms per quarter turn, 100 ms drop delay.
  * @param config The configuration to fill.
+ * @since 0.1
  */
 void cv_sim_config_default(struct cv_sim_config *config);
 
@@ -144,12 +152,14 @@ void cv_sim_config_default(struct cv_sim_config *config);
  * @retval CV_OK on success.
  * @retval CV_E_INVAL on a bad configuration (lane count, rate above 1000).
  * @retval CV_E_NOMEM on allocation failure.
+ * @since 0.1
  */
 enum cv_status cv_sim_new(const struct cv_sim_config *config, struct cv_sim **out);
 
 /**
  * @brief Frees a simulated machine.
  * @param sim The sim, or NULL.
+ * @since 0.1
  */
 void cv_sim_free(struct cv_sim *sim);
 
@@ -157,6 +167,7 @@ void cv_sim_free(struct cv_sim *sim);
  * @brief Advances simulated time and posts every completion that is due.
  * @param sim The sim.
  * @param now_ms Monotonic time, the same clock given to cv_machine_step().
+ * @since 0.1
  */
 void cv_sim_step(struct cv_sim *sim, uint64_t now_ms);
 
@@ -167,6 +178,7 @@ void cv_sim_step(struct cv_sim *sim, uint64_t now_ms);
  * @retval CV_OK the card is being processed.
  * @retval CV_E_STATE the reader is not collecting a card.
  * @retval CV_E_INVAL unknown card.
+ * @since 0.1
  */
 enum cv_status cv_sim_present_card(struct cv_sim *sim, enum cv_sim_card card);
 
@@ -174,6 +186,7 @@ enum cv_status cv_sim_present_card(struct cv_sim *sim, enum cv_sim_card card);
  * @brief Whether the reader is waiting for a card.
  * @param sim The sim.
  * @return true while an authorization waits for cv_sim_present_card().
+ * @since 0.1
  */
 bool cv_sim_is_collecting(const struct cv_sim *sim);
 
@@ -182,6 +195,7 @@ bool cv_sim_is_collecting(const struct cv_sim *sim);
  * random approved card, or a declined one with the configured decline rate.
  * @param sim The sim.
  * @param enabled true to present cards automatically.
+ * @since 0.1
  */
 void cv_sim_set_auto_card(struct cv_sim *sim, bool enabled);
 
@@ -192,6 +206,7 @@ void cv_sim_set_auto_card(struct cv_sim *sim, bool enabled);
  * @retval CV_OK scripted.
  * @retval CV_E_INVAL unknown fault.
  * @retval CV_E_FULL more than 16 faults of one kind pending.
+ * @since 0.1
  */
 enum cv_status cv_sim_script_fault(struct cv_sim *sim, enum cv_sim_fault fault);
 
@@ -199,6 +214,7 @@ enum cv_status cv_sim_script_fault(struct cv_sim *sim, enum cv_sim_fault fault);
  * @brief Makes the drop sensor faulty or healthy (posts ::CV_EVENT_SENSOR_STATUS).
  * @param sim The sim.
  * @param faulted true for a blocked or broken sensor.
+ * @since 0.1
  */
 void cv_sim_set_sensor_fault(struct cv_sim *sim, bool faulted);
 
@@ -209,6 +225,7 @@ void cv_sim_set_sensor_fault(struct cv_sim *sim, bool faulted);
  * @param added Items added.
  * @retval CV_OK on success.
  * @retval CV_E_NOT_FOUND no such lane.
+ * @since 0.1
  */
 enum cv_status cv_sim_load(struct cv_sim *sim, uint16_t lane, uint16_t added);
 
@@ -216,6 +233,7 @@ enum cv_status cv_sim_load(struct cv_sim *sim, uint16_t lane, uint16_t added);
  * @brief The physical truth.
  * @param sim The sim.
  * @param out Receives it.
+ * @since 0.1
  */
 void cv_sim_truth(const struct cv_sim *sim, struct cv_sim_truth *out);
 
@@ -226,6 +244,7 @@ void cv_sim_truth(const struct cv_sim *sim, struct cv_sim_truth *out);
  * @param amount_out Receives the amount held (not yet captured or voided).
  * @retval CV_OK a hold exists.
  * @retval CV_E_NOT_FOUND no open hold under this key.
+ * @since 0.1
  */
 enum cv_status cv_sim_hold_amount(const struct cv_sim *sim, const char *auth_key, int64_t *amount_out);
 
@@ -233,6 +252,7 @@ enum cv_status cv_sim_hold_amount(const struct cv_sim *sim, const char *auth_key
  * @brief A platform for simulations: deterministic random bytes from the
  * sim's seed, wall clock = 2026-01-01T00:00:00Z plus the sim's time, no log
  * sink. Its ctx is the ::cv_sim.
+ * @since 0.1
  */
 extern const struct cv_platform_ops cv_sim_platform_ops;
 
@@ -242,14 +262,15 @@ extern const struct cv_platform_ops cv_sim_platform_ops;
  * sim's. Storage, lanes and the listener are left to the caller.
  * @param sim The sim.
  * @param config The configuration to complete.
+ * @since 0.1
  */
 void cv_sim_attach(struct cv_sim *sim, struct cv_machine_config *config);
 
-/** @brief Simulated dispenser; ctx is a ::cv_sim. */
+/** @brief Simulated dispenser; ctx is a ::cv_sim. @since 0.1 */
 extern const struct cv_dispenser_ops cv_sim_dispenser_ops;
-/** @brief Simulated drop sensor; ctx is a ::cv_sim. */
+/** @brief Simulated drop sensor; ctx is a ::cv_sim. @since 0.1 */
 extern const struct cv_sensor_ops cv_sim_sensor_ops;
-/** @brief Simulated payment terminal and processor; ctx is a ::cv_sim. */
+/** @brief Simulated payment terminal and processor; ctx is a ::cv_sim. @since 0.1 */
 extern const struct cv_payment_ops cv_sim_payment_ops;
 
 /** @} */

@@ -18,6 +18,10 @@ extern "C" {
  * `if (rc)` tests for failure. ::CV_PENDING is not a failure: it means an
  * asynchronous operation was started and its completion arrives later as an
  * event. A function that fails changes nothing.
+ *
+ * Thread safety: cv_status_str() and cv_status_name() keep no state and may be
+ * called from any thread or interrupt; their strings are static, never freed.
+ * @since 0.1
  * @{
  */
 
@@ -53,6 +57,7 @@ enum cv_status {
  * @param status Any value, including values not in ::cv_status.
  * @return A static string (never NULL, never to be freed), e.g. "lane is sold out".
  * @note Safe to call from any thread or interrupt.
+ * @since 0.1
  */
 const char *cv_status_str(enum cv_status status);
 
@@ -60,6 +65,7 @@ const char *cv_status_str(enum cv_status status);
  * @brief The symbolic name of a status code.
  * @param status Any value, including values not in ::cv_status.
  * @return A static string such as "CV_E_INVAL", or "CV_E_UNKNOWN" for other values.
+ * @since 0.1
  */
 const char *cv_status_name(enum cv_status status);
 

@@ -119,6 +119,7 @@ extern "C" {
  *
  * One storage object serves one machine from one thread; two processes must
  * not open the same directory at once (this is not checked).
+ * @since 0.1
  * @{
  */
 
@@ -146,13 +147,14 @@ struct cv_posix_storage_config {
 	uint64_t segment_size_bytes;
 };
 
-/** @brief The POSIX file storage backend table; its ctx is a struct cv_posix_storage. */
+/** @brief The POSIX file storage backend table; its ctx is a struct cv_posix_storage. @since 0.1 */
 extern const struct cv_storage_ops cv_posix_storage_ops;
 
 /**
  * @brief Fills a configuration with the defaults: no directory, segments of
  * ::CV_POSIX_STORAGE_SEGMENT_SIZE_DEFAULT bytes.
  * @param config The configuration to fill; set its directory afterwards.
+ * @since 0.1
  */
 void cv_posix_storage_config_default(struct cv_posix_storage_config *config);
 
@@ -176,6 +178,7 @@ void cv_posix_storage_config_default(struct cv_posix_storage_config *config);
  * or points outside the segments.
  * @retval CV_E_FULL More than ::CV_POSIX_STORAGE_SEGMENT_MAX segments.
  * @retval CV_E_NOMEM Allocation failed.
+ * @since 0.1
  */
 enum cv_status cv_posix_storage_open(const struct cv_posix_storage_config *config,
 				     struct cv_posix_storage **out);
@@ -184,6 +187,7 @@ enum cv_status cv_posix_storage_open(const struct cv_posix_storage_config *confi
  * @brief Closes the files of a storage and frees it. Unsynced data is not
  * synced. Accepts NULL.
  * @param storage The storage, or NULL.
+ * @since 0.1
  */
 void cv_posix_storage_close(struct cv_posix_storage *storage);
 
@@ -193,6 +197,7 @@ void cv_posix_storage_close(struct cv_posix_storage *storage);
  * checkpoint file); for benchmarks.
  * @param storage The storage.
  * @return The count.
+ * @since 0.1
  */
 uint64_t cv_posix_storage_sync_count(const struct cv_posix_storage *storage);
 
@@ -201,6 +206,7 @@ uint64_t cv_posix_storage_sync_count(const struct cv_posix_storage *storage);
  * gets (trimming does not lower it; truncating does).
  * @param storage The storage.
  * @return The length in bytes.
+ * @since 0.1
  */
 uint64_t cv_posix_storage_length(const struct cv_posix_storage *storage);
 
@@ -209,6 +215,7 @@ uint64_t cv_posix_storage_length(const struct cv_posix_storage *storage);
  * counted).
  * @param storage The storage.
  * @return The count, at most ::CV_POSIX_STORAGE_SEGMENT_MAX.
+ * @since 0.1
  */
 uint32_t cv_posix_storage_segment_count(const struct cv_posix_storage *storage);
 

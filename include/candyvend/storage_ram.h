@@ -24,6 +24,11 @@ extern "C" {
  * moves what remains to the start of the buffer, so a machine that
  * checkpoints runs for ever in a bounded buffer. When the buffer is full
  * anyway, append() answers ::CV_E_FULL and the engine stops selling.
+ *
+ * Ownership: the struct cv_ram_storage and its buffer belong to the caller
+ * and must outlive the machine; a new machine may open the same storage
+ * (a restart reads the journal back). Thread safety: the machine's thread only.
+ * @since 0.1
  * @{
  */
 
@@ -42,7 +47,7 @@ struct cv_ram_storage {
 	struct cv_machine *machine;/**< Where completions are posted. */
 };
 
-/** @brief The RAM storage backend table; its ctx is a struct cv_ram_storage. */
+/** @brief The RAM storage backend table; its ctx is a struct cv_ram_storage. @since 0.1 */
 extern const struct cv_storage_ops cv_ram_storage_ops;
 
 /**
@@ -50,6 +55,7 @@ extern const struct cv_storage_ops cv_ram_storage_ops;
  * @param storage The state to initialize.
  * @param buf The buffer, kept by the caller for the storage's lifetime.
  * @param capacity Its size in bytes.
+ * @since 0.1
  */
 void cv_ram_storage_init(struct cv_ram_storage *storage, void *buf, size_t capacity);
 

@@ -29,6 +29,10 @@ extern "C" {
  * ```
  * A vend never reaches DISPENSING without a held authorization and never
  * reaches CAPTURE_PENDING without a verified drop.
+ *
+ * Thread safety: the functions here keep no state and may be called from any
+ * thread; their strings are static, never freed.
+ * @since 0.1
  * @{
  */
 
@@ -96,6 +100,7 @@ struct cv_vend_info {
  * @brief Name of a vend state ("DISPENSING").
  * @param state Any value.
  * @return A static string, never NULL.
+ * @since 0.1
  */
 const char *cv_vend_state_str(enum cv_vend_state state);
 
@@ -103,6 +108,7 @@ const char *cv_vend_state_str(enum cv_vend_state state);
  * @brief Short English text of a vend reason ("no drop detected").
  * @param reason Any value.
  * @return A static string, never NULL.
+ * @since 0.1
  */
 const char *cv_vend_reason_str(enum cv_vend_reason reason);
 
@@ -110,6 +116,7 @@ const char *cv_vend_reason_str(enum cv_vend_reason reason);
  * @brief Whether a state is terminal.
  * @param state A vend state.
  * @return true for CAPTURED, VOIDED, ABANDONED, CAPTURE_FAILED and VOID_FAILED.
+ * @since 0.1
  */
 bool cv_vend_state_is_terminal(enum cv_vend_state state);
 

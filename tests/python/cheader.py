@@ -151,11 +151,28 @@ def opaque_structs(h):
     return h.opaque - set(h.structs)
 
 
-def public_headers(include_dir, skip=("payment_gateway.h",)):
-    """The headers bound by the Python package (the gateway is not, yet)."""
+# Backends with a library of their own that the Python package loads.
+BOUND_BACKEND_HEADERS = ("sim.h", "storage_posix.h")
+
+
+def public_headers(include_dir):
+    """The headers the Python package binds: everything the umbrella
+    <candyvend/candyvend.h> includes (version.h from version.h.in), plus the
+    headers of the backend libraries it loads. A new core header joins the
+    check as soon as the umbrella includes it."""
     d = os.path.join(include_dir, "candyvend")
-    names = sorted(n for n in os.listdir(d) if n.endswith(".h") or n == "version.h.in")
-    return [os.path.join(d, n) for n in names if n not in skip]
+    with open(os.path.join(d, "candyvend.h"), encoding="utf-8") as f:
+        names = re.findall(r"#include <candyvend/(\w+\.h)>", f.read())
+    names = ["version.h.in" if n == "version.h" else n for n in names]
+    names = ["candyvend.h"] + names + list(BOUND_BACKEND_HEADERS)
+    return [os.path.join(d, n) for n in names]
+
+
+def unbound_headers(include_dir):
+    """Headers of backend libraries the Python package does not load (yet)."""
+    d = os.path.join(include_dir, "candyvend")
+    bound = {os.path.basename(p) for p in public_headers(include_dir)} | {"version.h"}
+    return sorted(n for n in os.listdir(d) if n.endswith(".h") and n not in bound)
 
 
 def layout_program(h, struct_names):

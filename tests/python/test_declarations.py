@@ -212,6 +212,13 @@ def test_enum_matches_header(name):
     assert {prefix + m.name: m.value for m in enum} == HEADERS.enums[name]
 
 
+@pytest.mark.parametrize("header", cheader.unbound_headers(INCLUDE_DIR))
+def test_unbound_backend_headers(header):
+    # Backends built as libraries of their own (payment gateway, Linux GPIO):
+    # not loaded by the package yet. Listed here so the gap stays visible.
+    pytest.skip("%s: its library is not bound by the Python package yet" % header)
+
+
 def test_header_parser_fails_loudly_on_what_it_cannot_read(tmp_path):
     bad = tmp_path / "bad.h"
     bad.write_text("int a, b;\nstruct s { int x, y; };\n")
