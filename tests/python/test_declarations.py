@@ -71,7 +71,8 @@ def _exports(path):
     symbols = {}
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) == 3 and parts[1] in "TDRB":
+        # ASan builds add ODR indicators (__odr_asan.<name>) next to exported data.
+        if len(parts) == 3 and parts[1] in "TDRB" and not parts[2].startswith("__odr_asan"):
             symbols[parts[2].split("@")[0]] = parts[1]
     return symbols
 
