@@ -256,3 +256,19 @@ def test_ctypes_level_misuse_is_a_python_error():
         _clib.lib.money_make(150, "USD", None)
     with pytest.raises(ctypes.ArgumentError):
         _clib.lib.machine_lane_info(None, 0, _clib.cv_money())
+
+
+def test_the_sim_is_not_stepped_into_a_freed_machine(sim, machine):
+    # libcandyvend-sim posts due completions to the last machine it served,
+    # even after that machine was freed (heap-use-after-free). The bindings
+    # refuse the calls that would post while no machine is open.
+    vend = machine.select("A2")
+    machine.run_until(lambda: vend.state == VendState.DISPENSING, card=SimCard.APPROVED)
+    machine.power_cut()
+    for call in (lambda: sim.step(machine.now_ms + 2000), lambda: sim.set_sensor_fault(True),
+                 lambda: sim.present_card(SimCard.APPROVED)):
+        with pytest.raises(StateError, match="freed"):
+            call()
+    machine.restart()
+    machine.settle()
+    assert sim.truth().holds_open == 0

@@ -323,6 +323,8 @@ class Machine:
         for user in (self.sim, self.storage):
             if user is not None:
                 user._users.add(id(self))
+        if self.sim is not None:
+            self.sim.served = True
 
     def _release(self):
         for user in (self.sim, self.storage):
@@ -467,6 +469,7 @@ class Machine:
     def tick(self, ms=None):
         """Advances time by ms (default tick_ms): the sim first, then the engine."""
         ms = self.tick_ms if ms is None else check_int(ms, "ms", 0, 1 << 40)
+        self.handle  # ClosedError before anything moves
         self.now_ms += ms
         if self.sim is not None:
             self.sim.step(self.now_ms)

@@ -43,6 +43,7 @@ class Sim:
         self.config = config
         self._handle = ctypes.c_void_p()
         self._users = set()   # ids of open Machines using this sim (they must close first).
+        self.served = False   # Set once a Machine was opened on it.
         check(lib.sim_new(ctypes.byref(config), ctypes.byref(self._handle)), "cv_sim_new")
 
     # -- lifetime
@@ -78,14 +79,29 @@ class Sim:
             self._handle = ctypes.c_void_p()
 
     # -- driving
+    def _posting(self, function):
+        """The handle, for a call that may post into the machine.
+
+        libcandyvend-sim keeps the pointer of the last machine it served after
+        that machine closed its tables, and posts due completions to it: into
+        freed memory once the machine is gone (a heap-use-after-free under
+        ASan). Until the sim is fixed, calls that may post are refused while
+        a sim that served a machine has none open (e.g. between power_cut()
+        and restart())."""
+        handle = self.handle
+        if self.served and not self._users:
+            raise StateError(Status.E_STATE, function,
+                             "no machine is open: the sim would post into the freed one")
+        return handle
+
     def step(self, now_ms):
         """Advances simulated time and posts every completion that is due."""
-        lib.sim_step(self.handle, u64(now_ms, "now_ms"))
+        lib.sim_step(self._posting("cv_sim_step"), u64(now_ms, "now_ms"))
 
     def present_card(self, card=SimCard.APPROVED):
         """The customer taps a test card; StateError if the reader is not collecting."""
         card = check_enum(card, SimCard, "card")
-        check(lib.sim_present_card(self.handle, card), "cv_sim_present_card")
+        check(lib.sim_present_card(self._posting("cv_sim_present_card"), card), "cv_sim_present_card")
 
     @property
     def collecting(self):
@@ -105,7 +121,8 @@ class Sim:
 
     def set_sensor_fault(self, faulted):
         """Blocks or heals the drop sensor (the machine hears of it on its next step)."""
-        lib.sim_set_sensor_fault(self.handle, check_bool(faulted, "faulted"))
+        lib.sim_set_sensor_fault(self._posting("cv_sim_set_sensor_fault"),
+                                 check_bool(faulted, "faulted"))
 
     def load(self, lane, added):
         """An operator physically puts items into a lane (mirror of a refill)."""
