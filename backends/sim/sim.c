@@ -133,7 +133,9 @@ static struct cv_sim_entry *cv_sim_sched_next_due(struct cv_sim *sim)
  * queue is full. Returns false when delivery must wait for the next step. */
 static bool cv_sim_sched_deliver(struct cv_sim *sim, struct cv_sim_entry *entry)
 {
-	if (sim->machine == NULL)
+	/* With every table closed the machine may be gone (a power cut): the
+	 * completion waits for the next machine to open the sim. */
+	if (sim->machine == NULL || sim->open_mask == 0)
 		return false;
 	struct cv_event ev = entry->ev;
 	entry->used = false;
@@ -168,7 +170,7 @@ static void cv_sim_sched_run_task(struct cv_sim *sim, struct cv_sim_entry *entry
  * it waits in the scheduler for the next step. Dropped only if that is full. */
 void cv_sim_post_now(struct cv_sim *sim, const struct cv_event *ev)
 {
-	if (sim->machine != NULL && cv_machine_post(sim->machine, ev) != CV_E_FULL)
+	if (sim->machine != NULL && sim->open_mask != 0 && cv_machine_post(sim->machine, ev) != CV_E_FULL)
 		return;
 	struct cv_sim_entry *entry = cv_sim_sched_add(sim, sim->now_ms, CV_SIM_TASK_POST, 0);
 	if (entry != NULL)

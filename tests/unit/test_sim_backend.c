@@ -861,3 +861,22 @@ Test(sim_platform, random_bytes_ignore_fault_dice_and_clock_follows_the_sim)
 	cv_sim_free(quiet);
 	cv_sim_free(busy);
 }
+
+/* A power cut: the machine is gone (every table closed) while a completion
+ * is still due. Nothing may be posted to it; the next machine gets it. */
+Test(sim_payment, nothing_is_posted_while_no_machine_has_the_sim_open)
+{
+	struct cv_sim *sim = sim_open_default();
+	struct cv_payment_request cap = pay_request(CV_PAYMENT_OP_VOID, 7, "k.void", "k.auth", 150);
+	cr_assert_eq(cv_sim_payment_ops.void_auth(sim, &cap), CV_PENDING);
+	cv_sim_payment_ops.close(sim);
+	cv_sim_sensor_ops.close(sim);
+	cv_sim_dispenser_ops.close(sim);
+	cv_sim_step(sim, 60000);
+	cr_assert_eq(event_count, 0, "posted to a machine that is gone");
+	cr_assert_eq(cv_sim_payment_ops.open(sim, fake_machine()), CV_OK);
+	cv_sim_step(sim, 60001);
+	cr_assert_eq(event_count, 1, "the completion waited for the next machine");
+	cr_assert_eq(events[0].u.payment.op_id, 7);
+	cv_sim_free(sim);
+}
