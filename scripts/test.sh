@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 
 scripts/deps.sh gcc libc6-dev meson ninja-build pkg-config libcriterion-dev doxygen \
 	libsodium-dev libsqlite3-dev valgrind python3-pytest \
-	libcurl4-openssl-dev libjansson-dev clang libclang-rt-14-dev
+	libcurl4-openssl-dev libjansson-dev clang libclang-rt-14-dev \
+	gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+# (The ARM toolchain and QEMU serve suite 'mcu': scripts/mcu.sh builds the
+# Cortex-M3 firmware and runs it under qemu-system-arm.)
 
 build=build-test
 if [ -f "$build/build.ninja" ]; then
