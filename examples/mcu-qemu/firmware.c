@@ -7,6 +7,7 @@
 
 #include "cmsdk.h"
 #include "console.h"
+#include "storage_flash_layout.h"
 
 struct cv_firmware cv_fw;
 
@@ -179,6 +180,29 @@ int cv_firmware_reboot(struct cv_firmware *fw)
 		return 1;
 	}
 	cv_console_str("  totals and stock read back from flash: same\n");
+	return 0;
+}
+
+int cv_firmware_torn_reboot(struct cv_firmware *fw)
+{
+	/* A power cut in the middle of an append: the entry header reached the
+	 * flash, the record did not (its bytes stay erased). */
+	const struct cv_mcu_flash_storage *s = &fw->storage;
+	uint32_t index = cv_flash_live_index(s, s->live - 1);
+	const struct cv_mcu_flash_block_state *b = &s->blocks[index];
+	struct cv_flash_entry_header h = {.length = 60, .length_inv = (uint16_t)~60u, .kept = 0xffffu, .spare = 0xffffu};
+	if (b->write_pos + sizeof(h) + h.length > fw->flash.block_size ||
+	    cv_mcu_flash_program(&fw->flash, cv_flash_ring_address(s, index, b->write_pos), &h, sizeof(h)) != CV_OK) {
+		cv_firmware_fail(fw, "torn", "no room for a torn entry in the last block");
+		return 1;
+	}
+	if (cv_firmware_reboot(fw) != 0)
+		return 1;
+	cv_console_kv("  torn tails cut off the flash journal", fw->storage.truncations);
+	if (fw->storage.truncations != 1) {
+		cv_firmware_fail(fw, "torn", "recovery did not cut the torn tail");
+		return 1;
+	}
 	return 0;
 }
 

@@ -49,6 +49,9 @@ int cv_firmware_boot(struct cv_firmware *fw);
 /* Power cycle: the machine is closed, the flash mounted afresh and the
  * machine opened again from its journal. 0 on success. */
 int cv_firmware_reboot(struct cv_firmware *fw);
+/* A power cut tears the last append (header written, record not), then
+ * the machine reboots: recovery must cut the torn tail. 0 on success. */
+int cv_firmware_torn_reboot(struct cv_firmware *fw);
 /* One millisecond of the super-loop: hardware model, backends, engine. */
 void cv_firmware_tick(struct cv_firmware *fw);
 /* Runs the loop until the script's last vend waits for nobody (terminal

@@ -13,6 +13,7 @@
  *   hang <label>              the lane's next product needs one more quarter turn
  *   soak <n>                  n approved vends over A1, A2, B1, each expected CAPTURED
  *   reboot                    power cycle: the machine reopens from the flash journal
+ *   torn-reboot               power cut in the middle of an append, then reboot
  */
 #include <string.h>
 
@@ -183,6 +184,8 @@ int cv_kiosk_command(struct cv_firmware *fw, const char *text)
 		return cv_kiosk_soak(fw, cv_kiosk_number(w[1]));
 	if (n == 1 && strcmp(w[0], "reboot") == 0)
 		return cv_firmware_reboot(fw);
+	if (n == 1 && strcmp(w[0], "torn-reboot") == 0)
+		return cv_firmware_torn_reboot(fw);
 	cv_firmware_fail(fw, "bad command", text);
 	return 1;
 }

@@ -33,6 +33,9 @@ const char *const cv_firmware_script[] = {
 	"reboot",
 	"menu",
 	"card approve", "select A1", "expect CAPTURED",
+	/* A power cut tears an append: recovery cuts the tail, selling goes on. */
+	"torn-reboot",
+	"card approve", "select B1", "expect CAPTURED",
 	"idle",
 	NULL,
 };
