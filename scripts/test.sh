@@ -8,15 +8,16 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh gcc libc6-dev meson ninja-build pkg-config libcriterion-dev doxygen \
 	libsodium-dev libsqlite3-dev valgrind python3-pytest \
 	libcurl4-openssl-dev libjansson-dev clang libclang-rt-14-dev \
+	libgpiod-dev gpiod \
 	gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 # (The ARM toolchain and QEMU serve suite 'mcu': scripts/mcu.sh builds the
 # Cortex-M3 firmware and runs it under qemu-system-arm.)
 
 build=build-test
 if [ -f "$build/build.ninja" ]; then
-	meson setup --reconfigure "$build" -Db_sanitize=address,undefined -Dwerror=true -Dcrypto=enabled -Dgateway=enabled >/dev/null
+	meson setup --reconfigure "$build" -Db_sanitize=address,undefined -Dwerror=true -Dcrypto=enabled -Dgateway=enabled -Dgpio=enabled >/dev/null
 else
-	meson setup "$build" -Db_sanitize=address,undefined -Dwerror=true -Dcrypto=enabled -Dgateway=enabled >/dev/null
+	meson setup "$build" -Db_sanitize=address,undefined -Dwerror=true -Dcrypto=enabled -Dgateway=enabled -Dgpio=enabled >/dev/null
 fi
 meson compile -C "$build"
 
