@@ -1,10 +1,34 @@
 /* SPDX-License-Identifier: MIT */
 /* CRC32C (Castagnoli), reflected polynomial 0x82F63B78, the checksum of every
- * journal record. One 1 KiB table, byte at a time: about 4 instructions per
- * byte, small enough for the MCU's flash. The table is the polynomial's
- * remainders of the 256 byte values (generated, then checked by the tests
- * against an independent bitwise CRC). */
+ * journal record. The portable path uses a table of the polynomial's
+ * remainders (generated, then checked by the tests against an independent
+ * bitwise CRC):
+ * - 256 entries (1 KiB), one lookup per byte, by default;
+ * - 16 entries (64 bytes), two lookups per byte, in builds that optimize for
+ *   size (-Os defines __OPTIMIZE_SIZE__: the MCU port, whose core must fit
+ *   16 KiB of flash) or with CV_CRC32C_NIBBLE_TABLE defined. */
 #include "machine_private.h"
+
+#if defined(CV_CRC32C_NIBBLE_TABLE) || defined(__OPTIMIZE_SIZE__)
+
+static const uint32_t cv_crc32c_nibbles[16] = {
+	0x00000000u, 0x105ec76fu, 0x20bd8edeu, 0x30e349b1u, 0x417b1dbcu, 0x5125dad3u, 0x61c69362u, 0x7198540du,
+	0x82f63b78u, 0x92a8fc17u, 0xa24bb5a6u, 0xb21572c9u, 0xc38d26c4u, 0xd3d3e1abu, 0xe330a81au, 0xf36e6f75u,
+};
+
+uint32_t cv_crc32c_portable(uint32_t crc, const void *data, size_t length)
+{
+	const uint8_t *p = data;
+	crc = ~crc;
+	for (size_t i = 0; i < length; i++) {
+		crc ^= p[i];
+		crc = (crc >> 4) ^ cv_crc32c_nibbles[crc & 0xfu];
+		crc = (crc >> 4) ^ cv_crc32c_nibbles[crc & 0xfu];
+	}
+	return ~crc;
+}
+
+#else
 
 static const uint32_t cv_crc32c_table[256] = {
 	0x00000000u, 0xf26b8303u, 0xe13b70f7u, 0x1350f3f4u,
@@ -82,6 +106,8 @@ uint32_t cv_crc32c_portable(uint32_t crc, const void *data, size_t length)
 		crc = (crc >> 8) ^ cv_crc32c_table[(crc ^ p[i]) & 0xffu];
 	return ~crc;
 }
+
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* SSE 4.2 has the CRC32C instruction (it is the Castagnoli polynomial):
