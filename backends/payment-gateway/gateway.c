@@ -125,6 +125,23 @@ static const char *cv_gw_pin_key(const struct cv_payment_request *req)
 	return req->op == CV_PAYMENT_OP_LOOKUP ? req->auth_key : req->idempotency_key;
 }
 
+/* Whether a result says what became of the key's request (so its pin can
+ * go): not for unknown, not sent (this attempt sent nothing), rate limited
+ * or conflict (refused before running: the earlier send may still run). */
+static bool cv_gw_result_settles_key(enum cv_pay_result result)
+{
+	switch (result) {
+	case CV_PAY_OK:
+	case CV_PAY_DECLINED:
+	case CV_PAY_NOT_FOUND:
+	case CV_PAY_INVALID:
+	case CV_PAY_EXPIRED:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ---- requests ---- */
 
 /* Percent-encodes @p text onto @p out at *n (form encoding). */
@@ -228,7 +245,7 @@ static void cv_gw_headers(struct cv_gateway *gw, struct cv_gw_slot *slot, enum c
 	struct curl_slist *h = slot->headers;
 	memset(h, 0, sizeof(slot->headers));
 	h[0].data = gw->auth_header;
-	if (cv_gw_call_is_post(call)) {
+	if (cv_gw_call_is_post(call) && !slot->keyless) {
 		snprintf(slot->idem_header, sizeof(slot->idem_header), "Idempotency-Key: %s", slot->req.idempotency_key);
 		h[1].data = slot->idem_header;
 		h[0].next = &h[1];
@@ -340,6 +357,8 @@ void cv_gw_complete(struct cv_gateway *gw, struct cv_gw_slot *slot, const struct
 	if (slot->req.op == CV_PAYMENT_OP_AUTHORIZE && slot->result.result == CV_PAY_OK)
 		cv_gw_merge_card(&slot->result.card, &slot->reader_card);
 	cv_gw_wipe(slot->token, sizeof(slot->token));
+	if (cv_gw_result_settles_key(slot->result.result))
+		cv_gw_pin_clear(gw, cv_gw_pin_key(&slot->req));
 	slot->state = CV_GW_SLOT_POSTING;
 	cv_gw_logf(gw, slot->result.result == CV_PAY_OK ? CV_LOG_INFO : CV_LOG_WARN, "gateway: op %u %s -> %s%s%s",
 		   (unsigned)slot->req.op_id,
@@ -388,6 +407,67 @@ static void cv_gw_next_call(struct cv_gateway *gw, struct cv_gw_slot *slot, enum
 		cv_gw_complete_code(gw, slot, otherwise);
 }
 
+/* A settlement (capture or cancel) answered 5xx. Stripe stores a 5xx for its
+ * key and replays it to every resend, so the key can't settle it any more.
+ * The intent's own state can: retrieve it. */
+static void cv_gw_settle_5xx(struct cv_gateway *gw, struct cv_gw_slot *slot)
+{
+	if (slot->req.processor_ref[0] == '\0' || slot->keyless) {
+		cv_gw_complete_code(gw, slot, CV_PAY_UNKNOWN);
+		return;
+	}
+	cv_gw_next_call(gw, slot, CV_GW_CALL_RETRIEVE, CV_PAY_UNKNOWN);
+}
+
+/* The state of the intent after a settlement's 5xx. Settled already: that is
+ * the answer. Still open: settle it again without the spoilt key. That is
+ * safe without a key: an intent is captured or cancelled at most once, and a
+ * second attempt gets "unexpected state", which says what happened. */
+static void cv_gw_settle_retrieved(struct cv_gateway *gw, struct cv_gw_slot *slot, enum cv_gw_intent intent,
+				   struct cv_payment_result *r)
+{
+	bool capture = slot->req.op == CV_PAYMENT_OP_CAPTURE;
+	if (intent == CV_GW_INTENT_SUCCEEDED) {
+		if (!capture) {
+			cv_gw_logf(gw, CV_LOG_ERROR, "gateway: op %u: void found intent %s captured",
+				   (unsigned)slot->req.op_id, r->processor_ref);
+			r->result = CV_PAY_INVALID;
+		}
+		cv_gw_complete(gw, slot, r);
+		return;
+	}
+	if (intent == CV_GW_INTENT_CANCELED) {
+		r->result = capture ? CV_PAY_EXPIRED : CV_PAY_OK;
+		r->amount.amount_minor = 0;
+		cv_gw_complete(gw, slot, r);
+		return;
+	}
+	if (intent == CV_GW_INTENT_REQUIRES_CAPTURE ||
+	    (!capture && intent == CV_GW_INTENT_REQUIRES_PAYMENT_METHOD)) {
+		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u: key holds a stored 5xx; settling %s without it",
+			   (unsigned)slot->req.op_id, r->processor_ref);
+		slot->keyless = true;
+		cv_gw_next_call(gw, slot, capture ? CV_GW_CALL_CAPTURE : CV_GW_CALL_CANCEL, CV_PAY_UNKNOWN);
+		return;
+	}
+	cv_gw_complete_code(gw, slot, r->result == CV_PAY_NOT_FOUND ? CV_PAY_NOT_FOUND : CV_PAY_UNKNOWN);
+}
+
+/* An authorization answered by a replayed 5xx: that request ended long ago,
+ * with a 5xx. Whatever it left is listed under its key: a hold, a decline,
+ * or nothing (then the key is spent and nothing is held: a definite failure,
+ * and the engine's next attempt uses a new key). */
+static void cv_gw_authorize_listed(struct cv_gateway *gw, struct cv_gw_slot *slot, struct cv_payment_result *r)
+{
+	if (r->result == CV_PAY_NOT_FOUND) {
+		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u: key holds a stored 5xx and nothing was created",
+			   (unsigned)slot->req.op_id);
+		cv_gw_complete_code(gw, slot, CV_PAY_NOT_SENT);
+		return;
+	}
+	cv_gw_complete(gw, slot, r);
+}
+
 static void cv_gw_on_answer(struct cv_gateway *gw, struct cv_gw_slot *slot, long http_status)
 {
 	struct cv_payment_result r;
@@ -397,33 +477,47 @@ static void cv_gw_on_answer(struct cv_gateway *gw, struct cv_gw_slot *slot, long
 		r.result = CV_PAY_UNKNOWN;
 	else
 		intent = cv_gw_response_decode(slot->call, http_status, slot->body.data, slot->body.length, &r);
+	bool server_error = http_status >= 500 && http_status < 600;
 	cv_gw_logf(gw, CV_LOG_DEBUG, "gateway: op %u %s link %u HTTP %ld%s", (unsigned)slot->req.op_id,
 		   cv_gw_call_name(slot->call), slot->link, http_status, slot->body.replayed ? " (replayed)" : "");
-
-	/* A POST whose outcome is unknown pins its key to this link; a definite
-	 * answer to it (or, for a lookup, to the list) releases the key. */
-	const char *key = cv_gw_pin_key(&slot->req);
-	bool about_key = cv_gw_call_is_post(slot->call) ||
-			 (slot->call == CV_GW_CALL_LIST && slot->req.op == CV_PAYMENT_OP_LOOKUP);
-	if (about_key && r.result == CV_PAY_UNKNOWN && cv_gw_call_is_post(slot->call))
-		cv_gw_pin_set(gw, key, slot->link);
-	else if (about_key && r.result != CV_PAY_UNKNOWN)
-		cv_gw_pin_clear(gw, key);
+	/* A POST whose outcome is unknown pins its key to this link. */
+	if (r.result == CV_PAY_UNKNOWN && cv_gw_call_is_post(slot->call) && !slot->keyless)
+		cv_gw_pin_set(gw, cv_gw_pin_key(&slot->req), slot->link);
 
 	switch (slot->call) {
 	case CV_GW_CALL_CREATE:
 		if (r.result == CV_PAY_OK && slot->body.replayed) {
 			/* A stored answer from an earlier send: the intent may have
 			 * changed since. Ask for its state now. */
-			slot->verified = r;
 			memcpy(slot->req.processor_ref, r.processor_ref, sizeof(slot->req.processor_ref));
 			cv_gw_next_call(gw, slot, CV_GW_CALL_RETRIEVE, CV_PAY_UNKNOWN);
+			return;
+		}
+		if (server_error && slot->body.replayed) {
+			cv_gw_next_call(gw, slot, CV_GW_CALL_LIST, CV_PAY_UNKNOWN);
+			return;
+		}
+		break;
+	case CV_GW_CALL_CAPTURE:
+	case CV_GW_CALL_CANCEL:
+		if (server_error) {
+			cv_gw_settle_5xx(gw, slot);
+			return;
+		}
+		break;
+	case CV_GW_CALL_RETRIEVE:
+		if (slot->req.op == CV_PAYMENT_OP_CAPTURE || slot->req.op == CV_PAYMENT_OP_VOID) {
+			cv_gw_settle_retrieved(gw, slot, intent, &r);
 			return;
 		}
 		break;
 	case CV_GW_CALL_LIST:
 		if (slot->req.op == CV_PAYMENT_OP_LOOKUP)
 			break;
+		if (slot->req.op == CV_PAYMENT_OP_AUTHORIZE) {
+			cv_gw_authorize_listed(gw, slot, &r);
+			return;
+		}
 		/* Capture or void without a reference: the list named the intent. */
 		if (r.processor_ref[0] != '\0') {
 			memcpy(slot->req.processor_ref, r.processor_ref, sizeof(slot->req.processor_ref));

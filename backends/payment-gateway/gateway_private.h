@@ -66,7 +66,7 @@ struct cv_gw_slot {
 	char idem_header[CV_IDEM_KEY_LEN + 24];
 	char token[CV_GATEWAY_TOKEN_MAX + 1]; /* Authorize: the reader's token; wiped when done. */
 	struct cv_card_summary reader_card;   /* Authorize: what the reader said, or zeros. */
-	struct cv_payment_result verified;    /* Authorize: a replayed answer being verified. */
+	bool keyless;                         /* Settle again without the key (it holds a stored 5xx). */
 	struct cv_gw_body body;
 	struct cv_payment_result result;      /* POSTING: the completion. */
 };

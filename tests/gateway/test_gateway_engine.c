@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: MIT */
+/* The real engine with the gateway as its payment backend against the
+ * processor emulator, through every injected failure: latency past the
+ * timeout, 5xx, connections dropped before and after commit, declines, rate
+ * limits, key expiry, a dead link. After every scenario the invariants are
+ * checked over the emulator's state (gw_harness.c: h_check_invariants). */
+#define _POSIX_C_SOURCE 200809L
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gw_harness.h"
+
+#define SETTLE_MS 15000
+
+static void setup_default(void)
+{
+	struct h_options o;
+	h_options_default(&o);
+	h_setup(&o);
+}
+
+static void teardown(void)
+{
+	h_teardown();
+}
+
+TestSuite(gateway, .init = setup_default, .fini = teardown, .timeout = 60);
+
+static char *auth_key(const struct h_vend *v, int attempt, char out[CV_IDEM_KEY_LEN])
+{
+	snprintf(out, CV_IDEM_KEY_LEN, "cv1.%s.auth.%d", v->vend_id, attempt);
+	return out;
+}
+
+static void vend_ok(const char *token)
+{
+	uint32_t n = h_select(0, token);
+	cr_assert(h_run_settled(SETTLE_MS));
+	cr_assert_eq(h_vend(n)->state, CV_VEND_STATE_CAPTURED, "ended %s", cv_vend_state_str(h_vend(n)->state));
+}
+
+Test(gateway, clean_vend_one_intent_captured_at_price)
+{
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(SETTLE_MS));
+	struct h_vend *v = h_vend(n);
+	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED);
+	json_t *state = emu_state(&h.emu);
+	cr_assert_eq(json_object_size(json_object_get(state, "intents")), 1);
+	cr_assert_eq(h_intents_for(state, v->vend_id, "succeeded"), 1);
+	const char *id;
+	json_t *pi;
+	json_object_foreach(json_object_get(state, "intents"), id, pi)
+	{
+		cr_assert_eq(json_integer_value(json_object_get(pi, "amount_received")), H_PRICE);
+		cr_assert_str_eq(json_string_value(json_object_get(pi, "payment_method")), "pm_card_visa");
+	}
+	char key[CV_IDEM_KEY_LEN];
+	cr_assert_eq(h_idem_entries(state, auth_key(v, 1, key), "/v1/payment_intents"), 1);
+	json_decref(state);
+	struct cv_vend_info info;
+	cr_assert_eq(cv_machine_vend_info(h.m, n, &info), CV_OK);
+	cr_assert_str_eq(info.card.brand, "VISA");
+	cr_assert_str_eq(info.card.last4, "4242");
+	cr_assert_str_eq(info.card.aid, "A0000000031010"); /* From the reader. */
+	cr_assert_gt(info.capture_before_s, 0);
+	cr_assert_eq(h.reader.collects, 1);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, no_drop_voids_and_captures_nothing)
+{
+	cr_assert_eq(cv_sim_script_fault(h.sim, CV_SIM_FAULT_PRODUCT_WEDGED), CV_OK);
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(SETTLE_MS));
+	struct h_vend *v = h_vend(n);
+	cr_assert_eq(v->state, CV_VEND_STATE_VOIDED, "ended %s", cv_vend_state_str(v->state));
+	json_t *state = emu_state(&h.emu);
+	cr_assert_eq(h_intents_for(state, v->vend_id, "canceled"), 1);
+	cr_assert_eq(h_intents_for(state, v->vend_id, NULL), 1);
+	json_decref(state);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, decline_then_retry_with_a_new_key)
+{
+	uint32_t n = h_select(0, "pm_card_insufficient_funds");
+	cr_assert(h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, SETTLE_MS));
+	struct cv_vend_info info;
+	cr_assert_eq(cv_machine_vend_info(h.m, n, &info), CV_OK);
+	cr_assert_eq(info.decline_reason, CV_DECLINE_INSUFFICIENT);
+	uint32_t again = h_select(0, "pm_card_visa");
+	cr_assert_eq(again, n, "the retry belongs to the same vend");
+	cr_assert(h_run_settled(SETTLE_MS));
+	struct h_vend *v = h_vend(n);
+	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED);
+	json_t *state = emu_state(&h.emu);
+	char key[CV_IDEM_KEY_LEN];
+	cr_assert_eq(h_idem_entries(state, auth_key(v, 1, key), "/v1/payment_intents"), 1);
+	cr_assert_eq(h_idem_entries(state, auth_key(v, 2, key), "/v1/payment_intents"), 1);
+	cr_assert_eq(h_intents_for(state, v->vend_id, "requires_payment_method"), 1);
+	cr_assert_eq(h_intents_for(state, v->vend_id, "succeeded"), 1);
+	json_decref(state);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, hard_decline_walk_away_abandons)
+{
+	uint32_t n = h_select(0, "pm_card_chargeDeclined");
+	cr_assert(h_run_settled(SETTLE_MS));
+	cr_assert_eq(h_vend(n)->state, CV_VEND_STATE_ABANDONED);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, latency_past_the_timeout_is_looked_up_without_a_second_hold)
+{
+	/* Authorize answers after 1.3 s; the engine waits 1 s: unknown, then lookups. */
+	h_teardown();
+	struct h_options o;
+	h_options_default(&o);
+	o.timeouts.payment_ms = 1000;
+	o.timeouts.lookup_ms = 2500;
+	o.timeouts.settle_ms = 2500;
+	h_setup(&o);
+	emu_control(&h.emu, "{\"latency_ms\":1300}");
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(30000));
+	struct h_vend *v = h_vend(n);
+	cr_assert(v->visited[CV_VEND_STATE_AUTH_LOOKUP], "the timeout must be looked up");
+	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED, "ended %s", cv_vend_state_str(v->state));
+	cr_assert_geq(h.log_unknown, 1);
+	json_t *state = emu_state(&h.emu);
+	cr_assert_eq(h_intents_for(state, v->vend_id, NULL), 1, "exactly one hold");
+	json_decref(state);
+	emu_control(&h.emu, "{\"latency_ms\":0}");
+	h_check_invariants(NULL);
+}
+
+Test(gateway, create_5xx_is_unknown_looked_up_and_never_held_twice)
+{
+	emu_fail_next(&h.emu, "/v1/payment_intents", "POST", "500", 1);
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, SETTLE_MS));
+	struct h_vend *v = h_vend(n);
+	cr_assert(v->visited[CV_VEND_STATE_AUTH_LOOKUP]);
+	/* The lookup found nothing: the customer tries again with the same key,
+	 * which Stripe answers with the stored 500; the gateway finds nothing
+	 * under it and says so (not sent), and the next try uses a new key. */
+	for (int tries = 0; tries < CV_AUTH_ATTEMPTS_MAX && v->state == CV_VEND_STATE_AUTH_DECLINED; tries++) {
+		h_select(0, "pm_card_visa");
+		(void)h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, SETTLE_MS);
+	}
+	cr_assert(h_run_settled(SETTLE_MS));
+	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED, "ended %s (%s)", cv_vend_state_str(v->state),
+		     cv_vend_reason_str(v->reason));
+	json_t *state = emu_state(&h.emu);
+	cr_assert_eq(h_intents_for(state, v->vend_id, NULL), 1);
+	json_decref(state);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, create_dropped_after_commit_is_found_by_lookup)
+{
+	emu_fail_next(&h.emu, "/v1/payment_intents", "POST", "drop_after_commit", 1);
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(SETTLE_MS));
+	struct h_vend *v = h_vend(n);
+	cr_assert(v->visited[CV_VEND_STATE_AUTH_LOOKUP], "did it go through? must be looked up");
+	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED, "ended %s", cv_vend_state_str(v->state));
+	json_t *state = emu_state(&h.emu);
+	cr_assert_eq(h_intents_for(state, v->vend_id, NULL), 1, "one hold, found, never a second");
+	json_decref(state);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, create_dropped_before_commit_is_retried_with_the_same_key)
+{
+	emu_fail_next(&h.emu, "/v1/payment_intents", "POST", "drop_before_commit", 1);
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, SETTLE_MS));
+	struct h_vend *v = h_vend(n);
+	cr_assert(v->visited[CV_VEND_STATE_AUTH_LOOKUP]);
+	h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(SETTLE_MS));
+	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED, "ended %s", cv_vend_state_str(v->state));
+	cr_assert_eq(v->auth_attempt, 1, "the first key again: it may still have landed");
+	json_t *state = emu_state(&h.emu);
+	char key[CV_IDEM_KEY_LEN];
+	cr_assert_eq(h_idem_entries(state, auth_key(v, 1, key), "/v1/payment_intents"), 1);
+	cr_assert_eq(h_intents_for(state, v->vend_id, NULL), 1);
+	json_decref(state);
+	h_check_invariants(NULL);
+}
+
+static void capture_fault(const char *mode, int count)
+{
+	emu_fail_next(&h.emu, "/v1/payment_intents/pi_", "POST", mode, count);
+}
+
+Test(gateway, capture_5xx_settles_exactly_once)
+{
+	capture_fault("500", 1);
+	vend_ok("pm_card_visa");
+	cr_assert_geq(h.log_keyless, 1, "the spoilt capture key is settled without it");
+	h_check_invariants(NULL);
+}
+
+Test(gateway, capture_5xx_twice_settles_exactly_once)
+{
+	capture_fault("503", 2);
+	vend_ok("pm_card_visa");
+	h_check_invariants(NULL);
+}
+
+Test(gateway, capture_dropped_after_commit_is_resent_and_replayed)
+{
+	capture_fault("drop_after_commit", 1);
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(SETTLE_MS));
+	struct h_vend *v = h_vend(n);
+	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED);
+	cr_assert_geq(h.log_unknown, 1);
+	json_t *state = emu_state(&h.emu);
+	char key[CV_IDEM_KEY_LEN];
+	snprintf(key, sizeof(key), "cv1.%s.cap", v->vend_id);
+	cr_assert_eq(h_idem_entries(state, key, "/capture"), 1, "one capture key, resent");
+	json_decref(state);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, capture_dropped_before_commit_is_resent)
+{
+	capture_fault("drop_before_commit", 2);
+	vend_ok("pm_card_visa");
+	h_check_invariants(NULL);
+}
+
+Test(gateway, capture_resent_after_the_key_expired_still_captures_once)
+{
+	emu_control(&h.emu, "{\"key_ttl_s\":0.05}");
+	capture_fault("drop_after_commit", 1);
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(SETTLE_MS));
+	cr_assert_eq(h_vend(n)->state, CV_VEND_STATE_CAPTURED);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, capture_rate_limited_is_resent)
+{
+	capture_fault("429", 2);
+	vend_ok("pm_card_visa");
+	h_check_invariants(NULL);
+}
+
+static uint32_t vend_no_drop(void)
+{
+	cr_assert_eq(cv_sim_script_fault(h.sim, CV_SIM_FAULT_PRODUCT_WEDGED), CV_OK);
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(SETTLE_MS));
+	cr_assert_eq(h_vend(n)->state, CV_VEND_STATE_VOIDED, "ended %s", cv_vend_state_str(h_vend(n)->state));
+	return n;
+}
+
+Test(gateway, cancel_dropped_after_commit_is_resent_and_cancelled)
+{
+	emu_fail_next(&h.emu, "/v1/payment_intents/pi_", "POST", "drop_after_commit", 1);
+	vend_no_drop();
+	cr_assert_geq(h.log_unknown, 1);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, cancel_5xx_is_settled_without_the_spoilt_key)
+{
+	emu_fail_next(&h.emu, "/v1/payment_intents/pi_", "POST", "500", 1);
+	vend_no_drop();
+	h_check_invariants(NULL);
+}
+
+Test(gateway, cancel_dropped_before_commit_is_resent)
+{
+	emu_fail_next(&h.emu, "/v1/payment_intents/pi_", "POST", "drop_before_commit", 2);
+	vend_no_drop();
+	h_check_invariants(NULL);
+}
+
+Test(gateway, create_rate_limited_is_a_definite_failure)
+{
+	emu_fail_next(&h.emu, "/v1/payment_intents", "POST", "429", 1);
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, SETTLE_MS));
+	cr_assert_not(h_vend(n)->visited[CV_VEND_STATE_AUTH_LOOKUP], "a 429 is definite: nothing to look up");
+	h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(SETTLE_MS));
+	cr_assert_eq(h_vend(n)->state, CV_VEND_STATE_CAPTURED);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, lookup_failures_end_in_a_void_of_whatever_is_held)
+{
+	/* The create is dropped after commit and every lookup too: past the
+	 * lookup budget the engine voids, and the void finds the hold by key. */
+	emu_fail_next(&h.emu, "/v1/payment_intents", "POST", "drop_after_commit", 1);
+	emu_fail_next(&h.emu, "/v1/payment_intents", "GET", "503", 10);
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(SETTLE_MS));
+	struct h_vend *v = h_vend(n);
+	cr_assert(v->visited[CV_VEND_STATE_AUTH_LOOKUP]);
+	cr_assert_eq(v->state, CV_VEND_STATE_VOIDED, "ended %s", cv_vend_state_str(v->state));
+	emu_control(&h.emu, "{\"reset\":false}");
+	h_check_invariants(NULL);
+}
+
+Test(gateway, customer_walks_away_before_presenting_a_card)
+{
+	h_teardown();
+	struct h_options o;
+	h_options_default(&o);
+	o.timeouts.payment_ms = 800;
+	h_setup(&o);
+	uint32_t n = h_select(0, NULL); /* No card ever. */
+	cr_assert(h_run_settled(SETTLE_MS));
+	cr_assert_eq(h_vend(n)->state, CV_VEND_STATE_ABANDONED);
+	cr_assert_eq(h.reader.aborts, 1, "the reader was told to stop");
+	json_t *state = emu_state(&h.emu);
+	cr_assert_eq(json_object_size(json_object_get(state, "intents")), 0);
+	json_decref(state);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, a_token_that_looks_like_a_pan_never_leaves)
+{
+	uint32_t n = h_select(0, "4242424242424242");
+	cr_assert(h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, SETTLE_MS));
+	json_t *state = emu_state(&h.emu);
+	cr_assert_eq(json_object_size(json_object_get(state, "intents")), 0);
+	cr_assert_eq(json_array_size(json_object_get(state, "idempotency")), 0);
+	json_decref(state);
+	cr_assert_eq(h.link_calls[0], 0, "no request was made");
+	cr_assert_eq(h.reader.refused, 1);
+	h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(SETTLE_MS));
+	cr_assert_eq(h_vend(n)->state, CV_VEND_STATE_CAPTURED);
+	h_check_invariants(NULL);
+}
+
+/* A TCP port nothing listens on (bound, then closed). */
+static int closed_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t len = sizeof(a);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+Test(gateway, failover_only_when_nothing_was_sent)
+{
+	h_teardown();
+	struct emu e;
+	emu_start(&e);
+	char dead[64];
+	snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", closed_port());
+	struct h_options o;
+	h_options_default(&o);
+	o.links[0] = dead;
+	o.links[1] = e.base;
+	o.breaker.open_ms = 60000;
+	h_setup(&o);
+	h.emu = e; /* Stopped by teardown. */
+	for (int i = 0; i < 4; i++)
+		vend_ok("pm_card_visa");
+	cr_assert_geq(h.link_calls[0], 3, "link 0 was tried until its breaker opened");
+	cr_assert_geq(h.link_calls[1], 4 * 2);
+	cr_assert_eq(cv_gateway_link_state(h.gw, 0), CV_BREAKER_OPEN);
+	cr_assert_eq(cv_gateway_link_state(h.gw, 1), CV_BREAKER_CLOSED);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, an_unknown_outcome_is_never_retried_on_the_other_link)
+{
+	struct emu other;
+	emu_start(&other);
+	h_teardown();
+	struct emu first;
+	emu_start(&first);
+	struct h_options o;
+	h_options_default(&o);
+	o.links[0] = first.base;
+	o.links[1] = other.base;
+	h_setup(&o);
+	h.emu = first;
+	/* Link 0: the create is committed but dropped, and the first lookup
+	 * gets no answer either. Everything about that key stays on link 0. */
+	emu_fail_next(&h.emu, "/v1/payment_intents", "POST", "drop_after_commit", 1);
+	emu_fail_next(&h.emu, "/v1/payment_intents", "GET", "drop_before_commit", 1);
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_settled(SETTLE_MS));
+	struct h_vend *v = h_vend(n);
+	cr_assert(v->visited[CV_VEND_STATE_AUTH_LOOKUP]);
+	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED, "ended %s", cv_vend_state_str(v->state));
+	cr_assert_eq(h.link_calls[1], 0, "nothing went over link 1");
+	json_t *state = emu_state(&other);
+	cr_assert_eq(json_object_size(json_object_get(state, "intents")), 0);
+	cr_assert_eq(json_array_size(json_object_get(state, "idempotency")), 0);
+	json_decref(state);
+	h_check_invariants(&other);
+	emu_stop(&other);
+}
