@@ -10,11 +10,13 @@
 #include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "gw_harness.h"
+#include "leak_check.h"
 
 #define SETTLE_MS 15000
 
@@ -28,6 +30,7 @@ static void setup_default(void)
 static void teardown(void)
 {
 	h_teardown();
+	cv_test_leak_check();
 }
 
 TestSuite(gateway, .init = setup_default, .fini = teardown, .timeout = 60);
@@ -417,4 +420,118 @@ Test(gateway, an_unknown_outcome_is_never_retried_on_the_other_link)
 	json_decref(state);
 	h_check_invariants(&other);
 	emu_stop(&other);
+}
+
+/* ---- a seeded day: random customers, random injected faults ---- */
+
+static uint64_t rng_state;
+
+static uint32_t rng(uint32_t n)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return (uint32_t)(z % n);
+}
+
+static void random_fault(void)
+{
+	static const char *const modes[] = {"500", "503", "drop_after_commit", "drop_before_commit", "429"};
+	static const char *const targets[][2] = {
+		{"/v1/payment_intents", "POST"},     /* create (and settlements: same prefix) */
+		{"/v1/payment_intents/pi_", "POST"}, /* capture, cancel */
+		{"/v1/payment_intents", "GET"},      /* lookups, retrieves */
+	};
+	unsigned t = rng(3);
+	const char *mode = modes[rng(5)];
+	if (t == 2 && strcmp(mode, "drop_after_commit") == 0)
+		mode = "drop_before_commit";
+	emu_fail_next(&h.emu, targets[t][0], targets[t][1], mode, 1 + (int)rng(2));
+}
+
+static const char *random_card(void)
+{
+	uint32_t r = rng(100);
+	if (r < 8)
+		return "pm_card_chargeDeclined";
+	if (r < 14)
+		return "pm_card_insufficient_funds";
+	if (r < 20)
+		return "pm_card_mastercard";
+	return "pm_card_visa";
+}
+
+static void service_visit(void)
+{
+	cr_assert_eq(cv_machine_service_enter(h.m), CV_OK);
+	for (uint16_t lane = 0; lane < H_LANES; lane++)
+		(void)cv_machine_lane_clear_quarantine(h.m, lane);
+	cr_assert_eq(cv_machine_service_exit(h.m), CV_OK);
+}
+
+static uint32_t random_select(uint16_t lane, const char *card)
+{
+	for (int i = 0; i < 2000; i++) {
+		h.reader.token = card;
+		uint32_t number = 0;
+		enum cv_status rc = cv_machine_select(h.m, lane, &number);
+		if (rc == CV_OK)
+			return number;
+		if (rc == CV_E_OUT_OF_SERVICE)
+			service_visit();
+		else
+			h_run(5); /* Busy (settlements), or the link is down for now. */
+	}
+	cr_assert_fail("no selection possible");
+	return 0;
+}
+
+Test(gateway, seeded_random_customers_with_random_faults, .timeout = 240)
+{
+	const char *env_seed = getenv("CV_TEST_SEED");
+	uint64_t seed = env_seed != NULL ? strtoull(env_seed, NULL, 10) : 20261124u;
+	const char *env_customers = getenv("CV_GW_CUSTOMERS");
+	unsigned customers = env_customers != NULL ? (unsigned)strtoul(env_customers, NULL, 10) : 300;
+	rng_state = seed;
+	cr_log_info("seed %llu, %u customers (replay: CV_TEST_SEED=%llu)", (unsigned long long)seed, customers,
+		    (unsigned long long)seed);
+	unsigned faults = 0;
+	for (unsigned c = 0; c < customers; c++) {
+		if (rng(100) < 35) {
+			random_fault();
+			faults++;
+		}
+		if (rng(100) < 8)
+			cr_assert_eq(cv_sim_script_fault(h.sim, CV_SIM_FAULT_PRODUCT_WEDGED), CV_OK);
+		uint16_t lane = (uint16_t)rng(H_LANES);
+		uint32_t n = random_select(lane, random_card());
+		for (int tries = 0; tries < 8; tries++) {
+			(void)h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, 20000);
+			struct h_vend *v = h_vend(n);
+			cr_assert_not_null(v);
+			if (v->state != CV_VEND_STATE_AUTH_DECLINED)
+				break;
+			if (rng(100) < 70) {
+				h.reader.token = random_card();
+				cr_assert_eq(cv_machine_select(h.m, lane, NULL), CV_OK);
+			} else {
+				cr_assert_eq(cv_machine_cancel(h.m), CV_OK);
+			}
+		}
+		/* Until it is settled; a wedged item is put right by the operator. */
+		(void)h_run_until_state(n, CV_VEND_STATE_CAPTURED, 20000);
+		if (h_vend(n)->reason == CV_VEND_REASON_NO_DROP)
+			cr_assert_eq(cv_sim_load(h.sim, lane, 0), CV_OK);
+	}
+	cr_assert(h_run_settled(60000), "seed %llu: vends still open", (unsigned long long)seed);
+	struct cv_machine_stats stats;
+	cv_machine_stats(h.m, &stats);
+	cr_log_info("seed %llu: %u vends, %u captured, %u voided, %u abandoned, %u unknown outcomes, %u faults queued",
+		    (unsigned long long)seed, (unsigned)stats.vends_started, (unsigned)stats.vends_captured,
+		    (unsigned)stats.vends_voided, (unsigned)stats.vends_abandoned, (unsigned)stats.unknown_outcomes,
+		    faults);
+	cr_assert_gt(stats.vends_captured, customers / 2);
+	cr_assert_gt(stats.unknown_outcomes, 0);
+	h_check_invariants(NULL);
 }

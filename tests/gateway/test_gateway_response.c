@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "gateway_response.h"
+#include "leak_check.h"
+
+TestSuite(gateway_response, .fini = cv_test_leak_check);
 
 #define CHARGE_HELD                                                                                         \
 	"{\"amount\":150,\"amount_captured\":0,\"amount_refunded\":0,\"authorization_code\":\"641368\","      \
