@@ -535,3 +535,44 @@ Test(gateway, seeded_random_customers_with_random_faults, .timeout = 240)
 	cr_assert_gt(stats.unknown_outcomes, 0);
 	h_check_invariants(NULL);
 }
+
+Test(gateway, all_links_down_refuses_at_once_and_stops_card_sales)
+{
+	h_teardown();
+	char dead[64];
+	snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", closed_port());
+	struct h_options o;
+	h_options_default(&o);
+	o.links[0] = dead;
+	o.breaker.open_ms = 300;
+	h_setup(&o);
+	/* Each attempt is refused by the dead link (nothing sent: a definite
+	 * failure) until the breaker opens. */
+	uint32_t n = h_select(0, "pm_card_visa");
+	for (int i = 0; i < 2; i++) {
+		cr_assert(h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, SETTLE_MS));
+		h_select(0, "pm_card_visa");
+	}
+	cr_assert(h_run_settled(SETTLE_MS));
+	cr_assert_eq(h_vend(n)->state, CV_VEND_STATE_ABANDONED);
+	cr_assert_eq(cv_gateway_link_state(h.gw, 0), CV_BREAKER_OPEN);
+	cr_assert_eq(cv_gateway_payment_ops.health(h.gw), CV_E_IO);
+	h_run(20);
+	uint32_t number = 0;
+	cr_assert_eq(cv_machine_select(h.m, 0, &number), CV_E_PAYMENT_UNAVAILABLE, "no card sale without a link");
+	/* While open, a request is refused at once, without a transfer. */
+	struct cv_payment_request req;
+	memset(&req, 0, sizeof(req));
+	req.op = CV_PAYMENT_OP_LOOKUP;
+	strcpy(req.vend_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	strcpy(req.idempotency_key, "cv1.ABCDEFGHIJKLMNOPQRSTUVWXYZ.auth.1");
+	strcpy(req.auth_key, req.idempotency_key);
+	req.timeout_ms = 1000;
+	cr_assert_eq(cv_gateway_payment_ops.lookup(h.gw, &req), CV_E_IO);
+	/* Half-open after 300 ms: a probe goes out, fails, and it opens again. */
+	unsigned calls = h.link_calls[0];
+	h_run(700);
+	cr_assert_eq(h.link_calls[0], calls, "only probes while open");
+	cr_assert_neq(cv_gateway_link_state(h.gw, 0), CV_BREAKER_CLOSED);
+	h_check_invariants(NULL); /* No processor here: the engine's side only (nothing captured). */
+}
