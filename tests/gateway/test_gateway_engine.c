@@ -576,3 +576,82 @@ Test(gateway, all_links_down_refuses_at_once_and_stops_card_sales)
 	cr_assert_neq(cv_gateway_link_state(h.gw, 0), CV_BREAKER_CLOSED);
 	h_check_invariants(NULL); /* No processor here: the engine's side only (nothing captured). */
 }
+
+/* ---- creation and misuse, no processor needed ---- */
+
+static enum cv_status collect_never(void *reader_ctx, struct cv_gateway *gateway, uint32_t op_id,
+				    const struct cv_money *amount)
+{
+	(void)reader_ctx;
+	(void)gateway;
+	(void)op_id;
+	(void)amount;
+	return CV_OK;
+}
+
+static struct cv_gateway_config config_ok(void)
+{
+	struct cv_gateway_config c;
+	memset(&c, 0, sizeof(c));
+	c.links[0] = "http://127.0.0.1:9";
+	c.api_key = "sk_test_x";
+	c.collect = collect_never;
+	return c;
+}
+
+Test(gateway_config, bad_configurations_are_refused, .fini = cv_test_leak_check)
+{
+	struct cv_gateway *gw = (struct cv_gateway *)0x1;
+	struct cv_gateway_config c = config_ok();
+	cr_assert_eq(cv_gateway_new(NULL, &gw), CV_E_INVAL);
+	cr_assert_eq(cv_gateway_new(&c, NULL), CV_E_INVAL);
+	const char *bad_links[] = {"ftp://127.0.0.1", "127.0.0.1:80", "http://a b", "http://x/?q=1", ""};
+	for (unsigned i = 0; i < sizeof(bad_links) / sizeof(bad_links[0]); i++) {
+		c = config_ok();
+		c.links[0] = bad_links[i];
+		cr_assert_eq(cv_gateway_new(&c, &gw), CV_E_INVAL, "link '%s'", bad_links[i]);
+		cr_assert_null(gw);
+	}
+	c = config_ok();
+	c.links[0] = NULL;
+	cr_assert_eq(cv_gateway_new(&c, &gw), CV_E_INVAL);
+	c = config_ok();
+	c.api_key = "sk_test\r\nX-Injected: 1";
+	cr_assert_eq(cv_gateway_new(&c, &gw), CV_E_INVAL);
+	c = config_ok();
+	c.api_key = NULL;
+	cr_assert_eq(cv_gateway_new(&c, &gw), CV_E_INVAL);
+	c = config_ok();
+	c.collect = NULL;
+	cr_assert_eq(cv_gateway_new(&c, &gw), CV_E_INVAL);
+	c = config_ok();
+	c.breaker.failures_to_open = 101;
+	cr_assert_eq(cv_gateway_new(&c, &gw), CV_E_INVAL);
+	cv_gateway_free(NULL);
+}
+
+Test(gateway_config, unopened_and_unknown_operations, .fini = cv_test_leak_check)
+{
+	struct cv_gateway_config c = config_ok();
+	c.links[1] = "http://127.0.0.1:10/";
+	struct cv_gateway *gw = NULL;
+	cr_assert_eq(cv_gateway_new(&c, &gw), CV_OK);
+	cr_assert_eq(cv_gateway_link_state(gw, 0), CV_BREAKER_CLOSED);
+	cr_assert_eq(cv_gateway_link_state(gw, 1), CV_BREAKER_CLOSED);
+	cr_assert_eq(cv_gateway_link_state(gw, 2), CV_BREAKER_OPEN);
+	cr_assert_eq(cv_gateway_payment_ops.health(gw), CV_OK);
+	cr_assert_eq(cv_gateway_payment_ops.caps(gw),
+		     CV_PAYMENT_CAP_VOID | CV_PAYMENT_CAP_LOOKUP | CV_PAYMENT_CAP_ABORT_COLLECT);
+	struct cv_payment_request req;
+	memset(&req, 0, sizeof(req));
+	req.op = CV_PAYMENT_OP_LOOKUP;
+	cr_assert_eq(cv_gateway_payment_ops.lookup(gw, &req), CV_E_STATE, "not opened by a machine");
+	cr_assert_eq(cv_gateway_card_token(gw, 5, "pm_card_visa", NULL), CV_E_NOT_FOUND);
+	cr_assert_eq(cv_gateway_card_failed(gw, 5, CV_PAY_CANCELLED), CV_E_NOT_FOUND);
+	cr_assert_eq(cv_gateway_card_failed(gw, 5, CV_PAY_OK), CV_E_INVAL);
+	cr_assert_eq(cv_gateway_timeout_ms(gw, 1000), -1, "nothing due");
+	struct pollfd fds[CV_GATEWAY_POLLFDS_MAX];
+	cr_assert_eq(cv_gateway_pollfds(gw, fds, CV_GATEWAY_POLLFDS_MAX), 0);
+	cv_gateway_process(gw, 1000, NULL, 0);
+	cv_gateway_free(gw);
+}
