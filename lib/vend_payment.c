@@ -206,7 +206,6 @@ static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, const str
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_DECLINED);
 		return;
 	case CV_PAY_NOT_FOUND:
-	case CV_PAY_CANCELLED:
 		/* After a restart nobody retries with the same key, and a request
 		 * lost just before the power went may still arrive: look again
 		 * later (an orphan check), and void when the budget is spent. */
@@ -214,6 +213,14 @@ static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, const str
 			break;
 		/* Not there now, but the lost request may still arrive. */
 		v->reuse_auth_key = true;
+		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
+		return;
+	case CV_PAY_CANCELLED:
+		/* The hold existed and is gone: that key is spent. A resend could
+		 * only replay its old approval for a hold that no longer exists,
+		 * so a retry takes a new key. */
+		if (v->recovered)
+			break;
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
 		return;
 	default:

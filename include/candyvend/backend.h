@@ -200,7 +200,12 @@ struct cv_payment_ops {
 	enum cv_status (*capture)(void *ctx, const struct cv_payment_request *request);
 	/** @brief Releases a hold; ::CV_PAY_NOT_FOUND if there is none. Required. */
 	enum cv_status (*void_auth)(void *ctx, const struct cv_payment_request *request);
-	/** @brief Reports what became of the authorization keyed request->auth_key. Required. */
+	/** @brief Reports what became of the authorization keyed request->auth_key:
+	 *  ::CV_PAY_OK only while the hold still stands, ::CV_PAY_CANCELLED if it
+	 *  was released or expired (the key is then spent), ::CV_PAY_NOT_FOUND if
+	 *  the processor never saw it. An authorize resent with a known key must
+	 *  likewise answer ::CV_PAY_OK only if that hold still stands, not replay
+	 *  an old approval. Required. */
 	enum cv_status (*lookup)(void *ctx, const struct cv_payment_request *request);
 	/** @brief Stops collecting a card for operation @p op_id (customer cancel). Optional. */
 	enum cv_status (*abort_collect)(void *ctx, uint32_t op_id);

@@ -199,6 +199,20 @@ Test(vend_flow, unknown_then_not_found_retries_with_the_same_key)
 	cr_assert_eq(rig_pay_count_authorize(), 3);
 }
 
+/* A lookup that finds the hold cancelled (released, expired) means the key
+ * is spent: resending it could only replay an approval for a dead hold. */
+Test(vend_flow, unknown_then_cancelled_retries_with_a_new_key)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_UNKNOWN);
+	rig_pay(CV_PAY_CANCELLED);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_DECLINED);
+	rig_select(0);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_AUTHORIZE);
+	cr_assert(strstr(rig_last_payment()->idempotency_key, ".auth.2") != NULL,
+		  "got %s", rig_last_payment()->idempotency_key);
+}
+
 Test(vend_flow, lookup_that_stays_unknown_ends_in_a_void_without_dispensing)
 {
 	uint32_t n = rig_select(0);
