@@ -30,15 +30,12 @@ static enum cv_status cv_ram_storage_append(void *ctx, uint64_t seq, const void 
 static enum cv_status cv_ram_storage_sync(void *ctx, uint64_t seq)
 {
 	struct cv_ram_storage *s = ctx;
-	struct cv_event ev = {.type = CV_EVENT_STORAGE_SYNCED};
 	s->sync_count++;
 	if (seq > s->synced_seq)
 		s->synced_seq = seq;
-	ev.u.storage.seq = s->synced_seq;
-	ev.u.storage.status = CV_OK;
-	enum cv_status rc = cv_machine_post(s->machine, &ev);
-	return rc == CV_OK ? CV_PENDING : rc;
+	return cv_storage_post_synced(s->machine, s->synced_seq);
 }
+
 
 static enum cv_status cv_ram_storage_read(void *ctx, uint64_t offset, void *buf, size_t size,
 					  size_t *length_out)

@@ -267,6 +267,18 @@ struct cv_storage_ops {
 	/* Version 1 ends here. */
 };
 
+/**
+ * @brief Completes a sync for a storage whose appends are durable at once
+ * (RAM, memory-mapped flash): posts ::CV_EVENT_STORAGE_SYNCED for @p seq
+ * with ::CV_OK.
+ * @param machine The machine the storage was opened for.
+ * @param seq Every record up to this one is durable.
+ * @return ::CV_PENDING (the completion is queued; return it from sync()),
+ *         or ::CV_E_FULL if the engine's queue is full (ask again later).
+ * @since 0.1
+ */
+enum cv_status cv_storage_post_synced(struct cv_machine *machine, uint64_t seq);
+
 /** @brief Size of a version-1 storage table. */
 #define CV_STORAGE_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_storage_ops, trim)
 

@@ -530,6 +530,7 @@ PROTOTYPES = {
     "cv_machine_free": (CORE, None, [HANDLE]),
     "cv_machine_step": (CORE, c_enum, [HANDLE, c_uint64]),
     "cv_machine_post": (CORE, c_enum, [HANDLE, _P(cv_event)]),
+    "cv_storage_post_synced": (CORE, c_enum, [HANDLE, c_uint64]),
     "cv_machine_select": (CORE, c_enum, [HANDLE, c_uint16, _P(c_uint32)]),
     "cv_machine_cancel": (CORE, c_enum, [HANDLE]),
     "cv_machine_display": (CORE, c_enum, [HANDLE, _P(cv_display)]),
