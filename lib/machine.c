@@ -313,15 +313,6 @@ CV_EXPORT enum cv_status cv_machine_post(struct cv_machine *m, const struct cv_e
 	return cv_event_queue_push(&m->queue, &admitted);
 }
 
-CV_EXPORT enum cv_status cv_storage_post_synced(struct cv_machine *machine, uint64_t seq)
-{
-	struct cv_event ev = {.type = CV_EVENT_STORAGE_SYNCED};
-	ev.u.storage.seq = seq;
-	ev.u.storage.status = CV_OK;
-	enum cv_status rc = cv_machine_post(machine, &ev);
-	return rc == CV_OK ? CV_PENDING : rc;
-}
-
 static void cv_machine_handle_event(struct cv_machine *m, const struct cv_input_event *ev)
 {
 	struct cv_vend *v;
