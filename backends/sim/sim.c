@@ -351,4 +351,5 @@ CV_SIM_EXPORT void cv_sim_truth(const struct cv_sim *sim, struct cv_sim_truth *o
 	cv_sim_mechanics_truth(sim, out);
 	cv_sim_payment_truth(sim, out);
 	cv_sim_links_truth(sim, out);
+	cv_sim_offline_truth(sim, out);
 }

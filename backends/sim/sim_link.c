@@ -31,9 +31,11 @@ void cv_sim_links_init(struct cv_sim *sim)
 	}
 }
 
-/* Outages begin and end; half-open breakers send their probe. */
+/* Outages begin and end; half-open breakers send their probe; payments
+ * the reader approved offline go out once a link works. */
 void cv_sim_links_advance(struct cv_sim *sim)
 {
+	bool usable = false;
 	for (unsigned i = 0; i < sim->config.link_count; i++) {
 		struct cv_sim_link *link = &sim->links[i];
 		/* The common case, every step: no outage due, breaker closed. */
@@ -47,6 +49,19 @@ void cv_sim_links_advance(struct cv_sim *sim)
 		if (cv_breaker_take_probe(&link->breaker, sim->now_ms))
 			cv_breaker_record(&link->breaker, sim->now_ms, !link->down);
 	}
+	for (unsigned i = 0; i < sim->config.link_count && sim->stored_count > 0; i++)
+		usable |= !sim->links[i].down && sim->links[i].breaker.state == CV_BREAKER_CLOSED;
+	if (usable)
+		cv_sim_offline_forward(sim);
+}
+
+CV_SIM_EXPORT enum cv_status cv_sim_set_link(struct cv_sim *sim, unsigned link, bool up)
+{
+	if (sim == NULL || link >= sim->config.link_count)
+		return CV_E_INVAL;
+	sim->links[link].down = !up;
+	sim->links[link].next_change_ms = UINT64_MAX;
+	return CV_OK;
 }
 
 static struct cv_sim_pin *cv_sim_pin_find(struct cv_sim *sim, const char *key)

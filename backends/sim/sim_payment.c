@@ -327,6 +327,7 @@ static enum cv_status cv_sim_pay_authorize(void *ctx, const struct cv_payment_re
 		.op_id = request->op_id,
 		.fault = fault,
 		.timeout_ms = request->timeout_ms,
+		.offline_allowed = request->offline_allowed,
 		.auth_index = (size_t)slot,
 		.entry_index = (size_t)(entry - sim->sched),
 	};
@@ -354,6 +355,30 @@ static void cv_sim_collect_finish(struct cv_sim *sim, struct cv_payment_result r
 	cv_sim_pay_schedule(sim, entry, result, latency_ms, sim->collect.timeout_ms);
 }
 
+/* No link: the reader decides on its own. A card its offline checks refuse
+ * (the declining test cards) is declined as "offline refused"; any other is
+ * approved and stored, to be forwarded later. */
+static void cv_sim_present_offline(struct cv_sim *sim, struct cv_sim_auth *auth,
+				   const struct cv_sim_card_info *info, struct cv_payment_result base,
+				   uint32_t latency)
+{
+	struct cv_payment_request request;
+	memset(&request, 0, sizeof(request));
+	request.op_id = base.op_id;
+	struct cv_payment_result result;
+	if (info->outcome == CV_SIM_OUTCOME_DECLINE) {
+		result = base;
+		result.result = CV_PAY_DECLINED;
+		result.decline_reason = CV_DECLINE_OFFLINE_REFUSED;
+	} else {
+		cv_sim_auth_decide(sim, auth, info, true);
+		cv_sim_offline_store(sim, auth);
+		result = cv_sim_auth_answer(auth, &request);
+		result.offline_approved = true;
+	}
+	cv_sim_collect_finish(sim, result, latency, false);
+}
+
 CV_SIM_EXPORT enum cv_status cv_sim_present_card(struct cv_sim *sim, enum cv_sim_card card)
 {
 	if (sim == NULL)
@@ -378,6 +403,11 @@ CV_SIM_EXPORT enum cv_status cv_sim_present_card(struct cv_sim *sim, enum cv_sim
 	char key[CV_IDEM_KEY_LEN];
 	memcpy(key, auth->key, sizeof(key));
 	int link = cv_sim_link_pick(sim, key);
+	if (link < 0 && fault == CV_SIM_FAULT_NONE && sim->collect.offline_allowed &&
+	    cv_sim_offline_can_approve(sim)) {
+		cv_sim_present_offline(sim, auth, info, base, latency);
+		return CV_OK;
+	}
 	if (fault == CV_SIM_FAULT_AUTH_NOT_SENT || link < 0) {
 		struct cv_payment_result result = base;
 		result.result = CV_PAY_NOT_SENT;
@@ -439,6 +469,16 @@ static enum cv_status cv_sim_pay_abort_collect(void *ctx, uint32_t op_id)
 
 /* ---- Capture, void, lookup ----------------------------------------------- */
 
+/* Whether the request is about a payment the reader approved offline and
+ * still holds: those are settled at the reader, with no link. */
+static bool cv_sim_pay_is_stored(struct cv_sim *sim, const struct cv_payment_request *request)
+{
+	if (sim->stored_count == 0)
+		return false;
+	const struct cv_sim_auth *auth = cv_sim_auth_find(sim, request->auth_key);
+	return auth != NULL && auth->stored;
+}
+
 static struct cv_payment_result cv_sim_capture_apply(struct cv_sim *sim,
 						     const struct cv_payment_request *request)
 {
@@ -463,8 +503,10 @@ static struct cv_payment_result cv_sim_capture_apply(struct cv_sim *sim,
 	cv_sim_auth_settle(sim, auth, CV_SIM_AUTH_CAPTURED);
 	auth->captured = request->amount;
 	cv_sim_str_copy(auth->capture_key, sizeof(auth->capture_key), request->idempotency_key);
-	sim->captures++;
-	sim->captured_minor += request->amount.amount_minor;
+	if (!auth->stored) { /* A stored payment reaches the processor when forwarded. */
+		sim->captures++;
+		sim->captured_minor += request->amount.amount_minor;
+	}
 	result.amount = request->amount;
 	return result;
 }
@@ -477,6 +519,11 @@ static enum cv_status cv_sim_pay_capture(void *ctx, const struct cv_payment_requ
 		return rc;
 	int fault = cv_sim_fault_pop(sim, CV_SIM_KIND_CAPTURE);
 	bool unknown = cv_sim_rng_chance(sim, sim->config.settle_unknown_permille);
+	if (cv_sim_pay_is_stored(sim, request)) {
+		/* Settled at the reader, which forwards the captured amount later. */
+		cv_sim_pay_answer(sim, request, cv_sim_capture_apply(sim, request));
+		return CV_PENDING;
+	}
 	int link = cv_sim_link_pick(sim, request->idempotency_key);
 	if (link < 0)
 		return cv_sim_pay_not_sent(sim, request);
@@ -506,7 +553,10 @@ static struct cv_payment_result cv_sim_void_apply(struct cv_sim *sim,
 	result.amount = auth->amount;
 	if (auth->state == CV_SIM_AUTH_HELD) {
 		cv_sim_auth_settle(sim, auth, CV_SIM_AUTH_VOIDED);
-		sim->voids++;
+		if (auth->stored)
+			cv_sim_offline_drop(sim, auth); /* deleted at the reader, never sent */
+		else
+			sim->voids++;
 	}
 	/* Already voided: the same answer again (voids are idempotent). */
 	return result;
@@ -520,6 +570,10 @@ static enum cv_status cv_sim_pay_void(void *ctx, const struct cv_payment_request
 		return rc;
 	int fault = cv_sim_fault_pop(sim, CV_SIM_KIND_VOID);
 	bool unknown = cv_sim_rng_chance(sim, sim->config.settle_unknown_permille);
+	if (cv_sim_pay_is_stored(sim, request)) {
+		cv_sim_pay_answer(sim, request, cv_sim_void_apply(sim, request));
+		return CV_PENDING;
+	}
 	int link = cv_sim_link_pick(sim, request->idempotency_key);
 	if (link < 0)
 		return cv_sim_pay_not_sent(sim, request);
@@ -558,8 +612,9 @@ static enum cv_status cv_sim_pay_lookup(void *ctx, const struct cv_payment_reque
 
 static uint32_t cv_sim_pay_caps(void *ctx)
 {
-	(void)ctx;
-	return CV_PAYMENT_CAP_VOID | CV_PAYMENT_CAP_LOOKUP | CV_PAYMENT_CAP_ABORT_COLLECT;
+	const struct cv_sim *sim = ctx;
+	uint32_t caps = CV_PAYMENT_CAP_VOID | CV_PAYMENT_CAP_LOOKUP | CV_PAYMENT_CAP_ABORT_COLLECT;
+	return sim->config.offline_capable ? caps | CV_PAYMENT_CAP_OFFLINE : caps;
 }
 
 static enum cv_status cv_sim_pay_open(void *ctx, struct cv_machine *machine)
@@ -585,6 +640,7 @@ CV_SIM_EXPORT const struct cv_payment_ops cv_sim_payment_ops = {
 	.lookup = cv_sim_pay_lookup,
 	.abort_collect = cv_sim_pay_abort_collect,
 	.health = cv_sim_pay_health,
+	.offline_status = cv_sim_pay_offline_status,
 };
 
 /* In flight: the collection under way and every authorize answer not yet

@@ -28,6 +28,8 @@
 /* How long the processor remembers a settled key (a real one: 24 h). */
 #define CV_SIM_KEY_TTL_MS (5u * 60u * 1000u)
 #define CV_SIM_AUTH_BUCKETS 512
+/* Offline approvals the reader can hold before it must forward them. */
+#define CV_SIM_STORED_MAX 32
 /* Scripted faults pending per kind (sim.h promises 16). */
 #define CV_SIM_FAULT_QUEUE_MAX 16
 /* No fault scripted for this operation. */
@@ -144,6 +146,8 @@ struct cv_sim_auth {
 	struct cv_card_summary card;
 	char capture_key[CV_IDEM_KEY_LEN];     /* key of the capture that settled it */
 	struct cv_money captured;
+	bool stored;                           /* approved offline, not yet forwarded */
+	uint64_t stored_ms;                    /* when the reader approved it offline */
 };
 
 /* The authorization waiting for a card at the reader. */
@@ -152,6 +156,7 @@ struct cv_sim_collect {
 	uint32_t op_id;
 	int fault;            /* scripted AUTH fault taken by this authorize */
 	uint32_t timeout_ms;
+	bool offline_allowed; /* the engine's policy lets the reader approve it offline */
 	size_t auth_index;    /* reserved processor slot */
 	size_t entry_index;   /* reserved (parked) scheduler entry for the answer */
 };
@@ -191,6 +196,9 @@ struct cv_sim {
 	uint32_t link_refusals;
 	uint32_t unknown_failovers;
 	uint32_t pin_overflows;
+	uint16_t stored[CV_SIM_STORED_MAX]; /* auths approved offline, not yet forwarded */
+	size_t stored_count;
+	uint32_t offline_approvals;
 
 	/* Dispenser and drop sensor. */
 	struct cv_sim_lane lanes[CV_LANES_MAX];
@@ -239,6 +247,14 @@ long cv_sim_auth_reserve(struct cv_sim *sim);
 void cv_sim_auth_register(struct cv_sim *sim, size_t index);
 void cv_sim_auth_release(struct cv_sim *sim, size_t index);
 void cv_sim_auth_settle(struct cv_sim *sim, struct cv_sim_auth *auth, enum cv_sim_auth_state state);
+
+/* Store and forward (sim_offline.c). */
+bool cv_sim_offline_can_approve(const struct cv_sim *sim);
+void cv_sim_offline_store(struct cv_sim *sim, struct cv_sim_auth *auth);
+void cv_sim_offline_drop(struct cv_sim *sim, const struct cv_sim_auth *auth);
+void cv_sim_offline_forward(struct cv_sim *sim);
+enum cv_status cv_sim_pay_offline_status(void *ctx, struct cv_offline_status *out);
+void cv_sim_offline_truth(const struct cv_sim *sim, struct cv_sim_truth *out);
 
 /* Payment links (sim_link.c): -1 from pick = sent nowhere (NOT_SENT). */
 void cv_sim_links_init(struct cv_sim *sim);

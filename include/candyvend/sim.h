@@ -113,6 +113,9 @@ struct cv_sim_config {
 					    Each has a circuit breaker (cv_breaker defaults). */
 	uint32_t link_outage_every_ms; /**< Mean time between outages of each link (0: none). */
 	uint32_t link_outage_ms;       /**< Mean length of an outage (≥ 1 when outages are on). */
+	bool offline_capable;          /**< The reader approves offline when no link works and the request
+					    allows it (store and forward, up to 32 payments, forwarded once a
+					    link works); declines cards its offline checks refuse. */
 };
 
 /** @brief What really happened, as opposed to what the engine believes. */
@@ -135,6 +138,10 @@ struct cv_sim_truth {
 	uint32_t unknown_failovers;    /**< Operations with an unknown outcome resent over another link (must be 0). */
 	uint32_t pin_overflows;        /**< Unknown outcomes the link table could not remember (must be 0). */
 	uint32_t breaker_opens;        /**< Times a link's breaker opened. */
+	uint32_t offline_approvals;    /**< Cards the reader approved offline. */
+	uint32_t offline_unsent;       /**< Offline payments the reader still holds, not forwarded. */
+	int64_t offline_unsent_captured_minor; /**< Money captured locally in them: the processor has
+					    not got it yet (it is not in captured_minor). */
 };
 
 /**
@@ -198,6 +205,18 @@ bool cv_sim_is_collecting(const struct cv_sim *sim);
  * @since 0.1
  */
 void cv_sim_set_auto_card(struct cv_sim *sim, bool enabled);
+
+/**
+ * @brief Takes a payment link down or brings it back, by hand: from then on
+ * that link has no random outages (for tests of failover and offline).
+ * @param sim The sim.
+ * @param link Link index, below cv_sim_config::link_count.
+ * @param up false to cut the link, true to restore it.
+ * @retval CV_OK done.
+ * @retval CV_E_INVAL NULL @p sim or no such link.
+ * @since 0.1
+ */
+enum cv_status cv_sim_set_link(struct cv_sim *sim, unsigned link, bool up);
 
 /**
  * @brief Scripts a fault for the next operation of its kind (FIFO per kind).

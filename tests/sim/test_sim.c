@@ -49,6 +49,7 @@ struct sim_run {
 	unsigned violations;
 	char first_violation[256];
 	unsigned unavailable;          /* Customers turned away: card payments unavailable. */
+	struct cv_offline_policy offline;
 };
 
 static struct sim_run run;
@@ -59,6 +60,7 @@ static struct {
 	uint32_t breaker_opens;
 	uint32_t unavailable;
 	uint32_t unknown_outcomes;
+	uint32_t offline_approvals;
 } totals;
 
 static uint64_t sim_random(void)
@@ -153,10 +155,14 @@ static void sim_check_invariants(void)
 	/* Captured money = price of verified drops (some still settling). */
 	if (st.captured_minor + pending_capture + capture_failed != st.dispensed_value_minor)
 		sim_violation("captured + settling + failed captures != value of verified drops");
-	/* The processor never holds more captured money than the engine may have asked for. */
-	if (truth.captured_minor < st.captured_minor ||
-	    truth.captured_minor > st.captured_minor + pending_capture)
+	/* The processor (with what the reader holds offline, to forward) never
+	 * has more captured money than the engine may have asked for. */
+	int64_t settled = truth.captured_minor + truth.offline_unsent_captured_minor;
+	if (settled < st.captured_minor || settled > st.captured_minor + pending_capture)
 		sim_violation("processor's captured money disagrees with the engine");
+	/* The operator's offline limits hold at every moment. */
+	if (truth.offline_unsent > run.offline.max_count)
+		sim_violation("the reader holds more unsent offline approvals than policy allows");
 	/* On sensor lanes every verified drop needs a sensor report behind it:
 	 * the engine's own flag is not evidence. */
 	int32_t verified = 0;
@@ -229,6 +235,7 @@ static void sim_start(uint64_t seed, unsigned customers)
 	sc.link_count = 2;
 	sc.link_outage_every_ms = 240000;
 	sc.link_outage_ms = 20000;
+	sc.offline_capable = true;
 	cr_assert_eq(cv_sim_new(&sc, &run.sim), CV_OK);
 	cv_sim_set_auto_card(run.sim, true);
 
@@ -242,6 +249,11 @@ static void sim_start(uint64_t seed, unsigned customers)
 	c.lanes = run.lanes;
 	c.lane_count = SIM_LANES;
 	c.timeouts.retry_cap_ms = 60000;
+	/* Offline up to 2.50 a vend (the dearer lanes stop selling while both
+	 * links are down), 4 unsent at once, 8.00 in all, 10 minutes old. */
+	run.offline = (struct cv_offline_policy){.enabled = true, .max_amount_minor = 250, .max_count = 4,
+						 .max_total_minor = 800, .max_age_s = 600};
+	c.offline = run.offline;
 	cv_sim_attach(run.sim, &c);
 	c.storage = &cv_ram_storage_ops;
 	c.storage_ctx = &run.storage;
@@ -324,8 +336,8 @@ static void sim_check_end(unsigned customers)
 	for (uint32_t n = 1; n < run.vend_count_max && run.vends[n].seen; n++)
 		if (!cv_vend_state_is_terminal(run.vends[n].state))
 			sim_violation("a vend's last state is not terminal");
-	if (truth.captured_minor != st.captured_minor)
-		sim_violation("processor captured != engine captured");
+	if (truth.captured_minor + truth.offline_unsent_captured_minor != st.captured_minor)
+		sim_violation("processor captured (and unsent offline) != engine captured");
 	if (truth.holds_open != st.vends_void_failed)
 		sim_violation("holds left open at the processor");
 	if (truth.unknown_failovers != 0)
@@ -336,6 +348,9 @@ static void sim_check_end(unsigned customers)
 	totals.breaker_opens += truth.breaker_opens;
 	totals.unavailable += run.unavailable;
 	totals.unknown_outcomes += st.unknown_outcomes;
+	totals.offline_approvals += truth.offline_approvals;
+	if (st.offline_approvals > truth.offline_approvals)
+		sim_violation("the engine counted offline approvals the reader never gave");
 	printf("sim seed %" PRIu64 ": %u customers, %u vends: %u captured (%" PRId64
 	       " minor), %u voided, %u abandoned, %u capture failed, %u void failed, %u declines, "
 	       "%u unknown outcomes, %u respins; physical drops %u (missed %u, false %u); "
@@ -345,8 +360,9 @@ static void sim_check_end(unsigned customers)
 	       st.unknown_outcomes, st.respins, truth.items_dropped, truth.missed_drops, truth.false_drops,
 	       st.journal_records, run.violations);
 	printf("sim seed %" PRIu64 ": links: %u failovers, %u sends refused by a down link, %u breaker opens, "
-	       "%u customers turned away (card payments unavailable)\n",
-	       run.seed, truth.failovers, truth.link_refusals, truth.breaker_opens, run.unavailable);
+	       "%u offline approvals, %u customers turned away (card payments unavailable)\n",
+	       run.seed, truth.failovers, truth.link_refusals, truth.breaker_opens, truth.offline_approvals,
+	       run.unavailable);
 }
 
 static uint64_t sim_env(const char *name, uint64_t fallback)
@@ -389,6 +405,7 @@ Test(sim, random_customers_keep_every_invariant, .timeout = 900)
 		cr_assert_gt(totals.unknown_outcomes, 0, "no unknown payment outcome was simulated");
 		cr_assert_gt(totals.failovers, 0, "no operation failed over to the second link");
 		cr_assert_gt(totals.breaker_opens, 0, "no link breaker ever opened");
+		cr_assert_gt(totals.offline_approvals, 0, "no card was approved offline");
 	}
 }
 

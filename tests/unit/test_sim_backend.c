@@ -880,3 +880,89 @@ Test(sim_payment, nothing_is_posted_while_no_machine_has_the_sim_open)
 	cr_assert_eq(events[0].u.payment.op_id, 7);
 	cv_sim_free(sim);
 }
+
+/* Store and forward: with the link cut, an allowed authorization is
+ * approved by the reader itself, settled there, and reaches the processor
+ * only once the link is back. */
+static struct cv_sim *sim_offline(void)
+{
+	struct cv_sim_config config;
+	cv_sim_config_default(&config);
+	config.offline_capable = true;
+	struct cv_sim *sim = sim_open(&config);
+	cr_assert(cv_sim_payment_ops.caps(sim) & CV_PAYMENT_CAP_OFFLINE);
+	cr_assert_eq(cv_sim_set_link(sim, 0, false), CV_OK);
+	cr_assert_eq(cv_sim_set_link(sim, 1, false), CV_E_INVAL, "only one link configured");
+	return sim;
+}
+
+static struct cv_payment_result offline_authorize(struct cv_sim *sim, uint32_t op_id, bool allowed)
+{
+	struct cv_payment_request auth = pay_request(CV_PAYMENT_OP_AUTHORIZE, op_id, "k.auth", "k.auth", 150);
+	auth.offline_allowed = allowed;
+	cr_assert_eq(cv_sim_payment_ops.authorize(sim, &auth), CV_PENDING);
+	cr_assert_eq(cv_sim_present_card(sim, CV_SIM_CARD_APPROVED), CV_OK);
+	cv_sim_step(sim, 10000);
+	cr_assert_eq(event_count, 1);
+	event_count = 0;
+	return events[0].u.payment;
+}
+
+Test(sim_payment, offline_approval_is_stored_settled_locally_and_forwarded)
+{
+	struct cv_sim *sim = sim_offline();
+	struct cv_payment_result r = offline_authorize(sim, 1, true);
+	cr_assert_eq(r.result, CV_PAY_OK);
+	cr_assert(r.offline_approved);
+	cr_assert_str_eq(r.card.auth_code, "Y1", "offline approval code");
+	struct cv_offline_status status;
+	cr_assert_eq(cv_sim_payment_ops.offline_status(sim, &status), CV_OK);
+	cr_assert_eq(status.unsent_count, 1);
+	cr_assert_eq(status.unsent_total_minor, 150);
+
+	struct cv_payment_request cap = pay_request(CV_PAYMENT_OP_CAPTURE, 2, "k.cap", "k.auth", 150);
+	cr_assert_eq(cv_sim_payment_ops.capture(sim, &cap), CV_PENDING);
+	cv_sim_step(sim, 20000);
+	cr_assert_eq(events[0].u.payment.result, CV_PAY_OK, "captured at the reader, no link needed");
+	struct cv_sim_truth truth;
+	cv_sim_truth(sim, &truth);
+	cr_assert_eq(truth.captured_minor, 0, "the processor has nothing yet");
+	cr_assert_eq(truth.offline_unsent_captured_minor, 150);
+
+	cr_assert_eq(cv_sim_set_link(sim, 0, true), CV_OK);
+	cv_sim_step(sim, 30000);
+	cv_sim_truth(sim, &truth);
+	cr_assert_eq(truth.captured_minor, 150, "forwarded once the link is back");
+	cr_assert_eq(truth.offline_unsent, 0);
+	cr_assert_eq(truth.offline_approvals, 1);
+	cv_sim_free(sim);
+}
+
+Test(sim_payment, offline_not_allowed_is_not_sent)
+{
+	struct cv_sim *sim = sim_offline();
+	struct cv_payment_result r = offline_authorize(sim, 1, false);
+	cr_assert_eq(r.result, CV_PAY_NOT_SENT, "the reader never approves what policy did not allow");
+	struct cv_sim_truth truth;
+	cv_sim_truth(sim, &truth);
+	cr_assert_eq(truth.offline_approvals, 0);
+	cv_sim_free(sim);
+}
+
+Test(sim_payment, a_voided_offline_payment_is_never_forwarded)
+{
+	struct cv_sim *sim = sim_offline();
+	cr_assert(offline_authorize(sim, 1, true).offline_approved);
+	struct cv_payment_request v = pay_request(CV_PAYMENT_OP_VOID, 2, "k.void", "k.auth", 150);
+	cr_assert_eq(cv_sim_payment_ops.void_auth(sim, &v), CV_PENDING);
+	cv_sim_step(sim, 20000);
+	cr_assert_eq(events[0].u.payment.result, CV_PAY_OK);
+	cr_assert_eq(cv_sim_set_link(sim, 0, true), CV_OK);
+	cv_sim_step(sim, 30000);
+	struct cv_sim_truth truth;
+	cv_sim_truth(sim, &truth);
+	cr_assert_eq(truth.captured_minor, 0);
+	cr_assert_eq(truth.voids, 0, "deleted at the reader: the processor never saw it");
+	cr_assert_eq(truth.holds_open, 0);
+	cv_sim_free(sim);
+}

@@ -446,6 +446,7 @@ class cv_sim_config(Structure):
         ("link_count", c_uint8),
         ("link_outage_every_ms", c_uint32),
         ("link_outage_ms", c_uint32),
+        ("offline_capable", c_bool),
     ]
 
 
@@ -455,7 +456,9 @@ class cv_sim_truth(Structure):
         "holds_open")] + [("held_minor", c_int64), ("captured_minor", c_int64)] + [
         (name, c_uint32) for name in (
             "captures", "voids", "motor_running", "auth_in_flight", "failovers",
-            "link_refusals", "unknown_failovers", "pin_overflows", "breaker_opens")]
+            "link_refusals", "unknown_failovers", "pin_overflows", "breaker_opens",
+            "offline_approvals", "offline_unsent")] + [
+        ("offline_unsent_captured_minor", c_int64)]
 
 
 class cv_posix_storage_config(Structure):
@@ -558,6 +561,7 @@ PROTOTYPES = {
     "cv_sim_present_card": (SIM, c_enum, [HANDLE, c_enum]),
     "cv_sim_is_collecting": (SIM, c_bool, [HANDLE]),
     "cv_sim_set_auto_card": (SIM, None, [HANDLE, c_bool]),
+    "cv_sim_set_link": (SIM, c_enum, [HANDLE, c_uint, c_bool]),
     "cv_sim_script_fault": (SIM, c_enum, [HANDLE, c_enum]),
     "cv_sim_set_sensor_fault": (SIM, None, [HANDLE, c_bool]),
     "cv_sim_load": (SIM, c_enum, [HANDLE, c_uint16, c_uint16]),

@@ -38,6 +38,10 @@ class Sim:
                 setattr(config, name, u32(value, name))
             elif name == "link_count":
                 config.link_count = check_int(value, name, 0, 255)
+            elif name == "offline_capable":
+                if not isinstance(value, bool):
+                    raise TypeError("offline_capable must be a bool")
+                config.offline_capable = value
             else:
                 raise TypeError("Sim() got an unknown setting %r" % name)
         self.config = config
@@ -123,6 +127,11 @@ class Sim:
         """Blocks or heals the drop sensor (the machine hears of it on its next step)."""
         lib.sim_set_sensor_fault(self._posting("cv_sim_set_sensor_fault"),
                                  check_bool(faulted, "faulted"))
+
+    def set_link(self, link, up):
+        """Cuts (up=False) or restores a payment link by hand; no random outages on it after."""
+        check(lib.sim_set_link(self.handle, check_int(link, "link", 0, 255), check_bool(up, "up")),
+              "cv_sim_set_link")
 
     def load(self, lane, added):
         """An operator physically puts items into a lane (mirror of a refill)."""
