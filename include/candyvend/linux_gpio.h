@@ -56,6 +56,7 @@ extern "C" {
  *
  * Thread safety: like the machine, one ::cv_gpio serves one thread.
  * @{
+  * @since 0.1
  */
 
 /** @brief Most lanes a GPIO configuration can hold (the machine's limit). */
@@ -119,6 +120,7 @@ struct cv_gpio;
  * @brief Fills a configuration with the defaults: no chip, no lanes, no beam,
  * consumer "candyvend", the default timings.
  * @param config The configuration to fill.
+  * @since 0.1
  */
 void cv_gpio_config_default(struct cv_gpio_config *config);
 
@@ -133,6 +135,7 @@ void cv_gpio_config_default(struct cv_gpio_config *config);
  * @param error Receives the line and the message on error; may be NULL.
  * @retval CV_OK on success.
  * @retval CV_E_INVAL on any error in the text.
+  * @since 0.1
  */
 enum cv_status cv_gpio_config_parse(const char *text, size_t length, struct cv_gpio_config *out,
 				    struct cv_gpio_error *error);
@@ -145,6 +148,7 @@ enum cv_status cv_gpio_config_parse(const char *text, size_t length, struct cv_g
  * @retval CV_OK on success.
  * @retval CV_E_IO if the file cannot be read.
  * @retval CV_E_INVAL on an error in the text, or a file over 64 KiB.
+  * @since 0.1
  */
 enum cv_status cv_gpio_config_load(const char *path, struct cv_gpio_config *out,
 				   struct cv_gpio_error *error);
@@ -156,6 +160,7 @@ enum cv_status cv_gpio_config_load(const char *path, struct cv_gpio_config *out,
  * @param error Receives the message on error; may be NULL.
  * @retval CV_OK if it is usable.
  * @retval CV_E_INVAL otherwise.
+  * @since 0.1
  */
 enum cv_status cv_gpio_config_check(const struct cv_gpio_config *config, struct cv_gpio_error *error);
 
@@ -173,6 +178,7 @@ enum cv_status cv_gpio_config_check(const struct cv_gpio_config *config, struct 
  * @retval CV_E_BUSY if a line is held by another consumer.
  * @retval CV_E_IO on another GPIO error.
  * @retval CV_E_NOMEM on allocation failure.
+  * @since 0.1
  */
 enum cv_status cv_gpio_open(const struct cv_gpio_config *config, struct cv_gpio **out,
 			    struct cv_gpio_error *error);
@@ -181,6 +187,7 @@ enum cv_status cv_gpio_open(const struct cv_gpio_config *config, struct cv_gpio 
  * @brief Turns every motor off, releases the lines and closes the chip.
  * Call it after the machine using it was deinitialized.
  * @param gpio The backend, or NULL.
+  * @since 0.1
  */
 void cv_gpio_close(struct cv_gpio *gpio);
 
@@ -189,6 +196,7 @@ void cv_gpio_close(struct cv_gpio *gpio);
  * sensor members (and their ctx) become this backend's.
  * @param gpio The backend.
  * @param config The configuration to complete.
+  * @since 0.1
  */
 void cv_gpio_attach(struct cv_gpio *gpio, struct cv_machine_config *config);
 
@@ -199,6 +207,7 @@ void cv_gpio_attach(struct cv_gpio *gpio, struct cv_machine_config *config);
  * @param capacity Entries in @p fds.
  * @return How many descriptors the backend has (lane count + 1); only the
  *         first @p capacity are written.
+  * @since 0.1
  */
 size_t cv_gpio_pollfds(struct cv_gpio *gpio, struct pollfd *fds, size_t capacity);
 
@@ -209,6 +218,7 @@ size_t cv_gpio_pollfds(struct cv_gpio *gpio, struct pollfd *fds, size_t capacity
  * @param now_ms Monotonic time in ms.
  * @return Milliseconds to wait (0: call cv_gpio_process() now), or -1 if
  *         nothing is timed (poll's "forever").
+  * @since 0.1
  */
 int cv_gpio_timeout_ms(struct cv_gpio *gpio, uint64_t now_ms);
 
@@ -219,6 +229,7 @@ int cv_gpio_timeout_ms(struct cv_gpio *gpio, uint64_t now_ms);
  * Never blocks. Call it before cv_machine_step() with the same time.
  * @param gpio The backend.
  * @param now_ms Monotonic time in ms; must never decrease.
+  * @since 0.1
  */
 void cv_gpio_process(struct cv_gpio *gpio, uint64_t now_ms);
 
@@ -230,6 +241,7 @@ void cv_gpio_process(struct cv_gpio *gpio, uint64_t now_ms);
  * @param gpio The backend.
  * @param lane Lane index.
  * @return Quarter turns, or 0 for a lane that does not exist.
+  * @since 0.1
  */
 uint8_t cv_gpio_lane_quarter_turns_min(const struct cv_gpio *gpio, uint16_t lane);
 
@@ -251,6 +263,7 @@ struct cv_gpio_stats {
  * @brief Reads the counters.
  * @param gpio The backend.
  * @param out Receives them.
+  * @since 0.1
  */
 void cv_gpio_stats(const struct cv_gpio *gpio, struct cv_gpio_stats *out);
 

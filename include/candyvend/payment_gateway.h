@@ -102,6 +102,7 @@ struct cv_gateway;
  * @param amount The amount to authorize (for the reader's display).
  * @return ::CV_OK if collection started; any error refuses the authorization
  *         (the engine sees ::CV_PAY_NOT_SENT).
+  * @since 0.1
  */
 typedef enum cv_status (*cv_gateway_collect_fn)(void *reader_ctx, struct cv_gateway *gateway, uint32_t op_id,
 						const struct cv_money *amount);
@@ -113,6 +114,7 @@ typedef enum cv_status (*cv_gateway_collect_fn)(void *reader_ctx, struct cv_gate
  * @param reader_ctx The configuration's `reader_ctx`.
  * @param gateway The gateway.
  * @param op_id The authorization's operation id.
+  * @since 0.1
  */
 typedef void (*cv_gateway_abort_fn)(void *reader_ctx, struct cv_gateway *gateway, uint32_t op_id);
 
@@ -122,6 +124,7 @@ typedef void (*cv_gateway_abort_fn)(void *reader_ctx, struct cv_gateway *gateway
  * @param log_ctx The configuration's `log_ctx`.
  * @param level Severity.
  * @param message The line; valid only during the call.
+  * @since 0.1
  */
 typedef void (*cv_gateway_log_fn)(void *log_ctx, enum cv_log_level level, const char *message);
 
@@ -161,6 +164,7 @@ struct cv_gateway_config {
  * any link's breaker is closed, else ::CV_E_IO. A method returns ::CV_E_BUSY
  * when all ::CV_GATEWAY_SLOTS are in use, and ::CV_E_IO (the engine's
  * "not sent") when no link may be used.
+  * @since 0.1
  */
 extern const struct cv_payment_ops cv_gateway_payment_ops;
 
@@ -173,6 +177,7 @@ extern const struct cv_payment_ops cv_gateway_payment_ops;
  * @retval CV_E_INVAL a NULL argument, no links[0], a URL too long or not
  *         http(s), no api_key, no collect, or a bad breaker policy.
  * @retval CV_E_NOMEM allocation or libcurl setup failed.
+  * @since 0.1
  */
 enum cv_status cv_gateway_new(const struct cv_gateway_config *config, struct cv_gateway **out);
 
@@ -180,6 +185,7 @@ enum cv_status cv_gateway_new(const struct cv_gateway_config *config, struct cv_
  * @brief Stops every transfer, wipes the API key and frees the gateway.
  * Operations still running get no completion (close the machine first).
  * @param gateway The gateway, or NULL.
+  * @since 0.1
  */
 void cv_gateway_free(struct cv_gateway *gateway);
 
@@ -189,6 +195,7 @@ void cv_gateway_free(struct cv_gateway *gateway);
  * @param fds Filled with up to @p cap entries (fd, events; revents zeroed).
  * @param cap Capacity of @p fds; ::CV_GATEWAY_POLLFDS_MAX is always enough.
  * @return Entries filled.
+  * @since 0.1
  */
 size_t cv_gateway_pollfds(struct cv_gateway *gateway, struct pollfd *fds, size_t cap);
 
@@ -198,6 +205,7 @@ size_t cv_gateway_pollfds(struct cv_gateway *gateway, struct pollfd *fds, size_t
  * @param gateway The gateway.
  * @param now_ms Monotonic time, the clock given to cv_machine_step().
  * @return Milliseconds (0 = call it now), or -1 if nothing is due.
+  * @since 0.1
  */
 int cv_gateway_timeout_ms(struct cv_gateway *gateway, uint64_t now_ms);
 
@@ -212,6 +220,7 @@ int cv_gateway_timeout_ms(struct cv_gateway *gateway, uint64_t now_ms);
  * @param fds The entries from cv_gateway_pollfds() with `revents` set by
  *        poll(), or NULL.
  * @param n Number of entries in @p fds.
+  * @since 0.1
  */
 void cv_gateway_process(struct cv_gateway *gateway, uint64_t now_ms, const struct pollfd *fds, size_t n);
 
@@ -229,6 +238,7 @@ void cv_gateway_process(struct cv_gateway *gateway, uint64_t now_ms, const struc
  * @retval CV_E_INVAL the token was refused; the authorization completes
  *         ::CV_PAY_READER_FAULT.
  * @retval CV_E_NOT_FOUND no card collection with this @p op_id.
+  * @since 0.1
  */
 enum cv_status cv_gateway_card_token(struct cv_gateway *gateway, uint32_t op_id, const char *token,
 				     const struct cv_card_summary *card);
@@ -243,6 +253,7 @@ enum cv_status cv_gateway_card_token(struct cv_gateway *gateway, uint32_t op_id,
  * @retval CV_OK done.
  * @retval CV_E_INVAL another @p result.
  * @retval CV_E_NOT_FOUND no card collection with this @p op_id.
+  * @since 0.1
  */
 enum cv_status cv_gateway_card_failed(struct cv_gateway *gateway, uint32_t op_id, enum cv_pay_result result);
 
@@ -252,6 +263,7 @@ enum cv_status cv_gateway_card_failed(struct cv_gateway *gateway, uint32_t op_id
  * @param index Link index, 0 to ::CV_GATEWAY_LINKS_MAX - 1.
  * @return The state at the gateway's last known time; ::CV_BREAKER_OPEN
  *         for a link that is not configured.
+  * @since 0.1
  */
 enum cv_breaker_state cv_gateway_link_state(struct cv_gateway *gateway, unsigned index);
 
