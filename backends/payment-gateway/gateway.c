@@ -127,19 +127,29 @@ static const char *cv_gw_pin_key(const struct cv_payment_request *req)
 
 /* Whether a result says what became of the key's request (so its pin can
  * go): not for unknown, not sent (this attempt sent nothing), rate limited
- * or conflict (refused before running: the earlier send may still run). */
-static bool cv_gw_result_settles_key(enum cv_pay_result result)
+ * or conflict (refused before running: the earlier send may still run).
+ * Nor for a lookup that found nothing: the lost request may still arrive,
+ * and the engine then resends that very key. */
+static bool cv_gw_result_settles_key(enum cv_payment_op op, enum cv_pay_result result)
 {
 	switch (result) {
+	case CV_PAY_NOT_FOUND:
+		return op != CV_PAYMENT_OP_LOOKUP;
 	case CV_PAY_OK:
 	case CV_PAY_DECLINED:
-	case CV_PAY_NOT_FOUND:
 	case CV_PAY_INVALID:
 	case CV_PAY_EXPIRED:
 		return true;
 	default:
 		return false;
 	}
+}
+
+enum cv_pay_result cv_gw_unsent_result(const struct cv_gw_slot *slot)
+{
+	if (slot->call == CV_GW_CALL_RETRIEVE || (slot->req.op == CV_PAYMENT_OP_AUTHORIZE && slot->pinned))
+		return CV_PAY_UNKNOWN;
+	return CV_PAY_NOT_SENT;
 }
 
 /* ---- requests ---- */
@@ -357,7 +367,7 @@ void cv_gw_complete(struct cv_gateway *gw, struct cv_gw_slot *slot, const struct
 	if (slot->req.op == CV_PAYMENT_OP_AUTHORIZE && slot->result.result == CV_PAY_OK)
 		cv_gw_merge_card(&slot->result.card, &slot->reader_card);
 	cv_gw_wipe(slot->token, sizeof(slot->token));
-	if (cv_gw_result_settles_key(slot->result.result))
+	if (cv_gw_result_settles_key(slot->req.op, slot->result.result))
 		cv_gw_pin_clear(gw, cv_gw_pin_key(&slot->req));
 	slot->state = CV_GW_SLOT_POSTING;
 	cv_gw_logf(gw, slot->result.result == CV_PAY_OK ? CV_LOG_INFO : CV_LOG_WARN, "gateway: op %u %s -> %s%s%s",
@@ -391,9 +401,7 @@ static void cv_gw_on_not_sent(struct cv_gateway *gw, struct cv_gw_slot *slot)
 			   slot->link);
 		return;
 	}
-	/* A create already answered (replayed) and only its check failed: the
-	 * hold may exist, so the outcome is unknown, never "not sent". */
-	cv_gw_complete_code(gw, slot, slot->call == CV_GW_CALL_RETRIEVE ? CV_PAY_UNKNOWN : CV_PAY_NOT_SENT);
+	cv_gw_complete_code(gw, slot, cv_gw_unsent_result(slot));
 }
 
 /* The next call of a two-step operation, on the same link; if it can't
@@ -453,19 +461,32 @@ static void cv_gw_settle_retrieved(struct cv_gateway *gw, struct cv_gw_slot *slo
 	cv_gw_complete_code(gw, slot, r->result == CV_PAY_NOT_FOUND ? CV_PAY_NOT_FOUND : CV_PAY_UNKNOWN);
 }
 
-/* An authorization answered by a replayed 5xx: that request ended long ago,
- * with a 5xx. Whatever it left is listed under its key: a hold, a decline,
- * or nothing (then the key is spent and nothing is held: a definite failure,
- * and the engine's next attempt uses a new key). */
-static void cv_gw_authorize_listed(struct cv_gateway *gw, struct cv_gw_slot *slot, struct cv_payment_result *r)
+/* An authorization's second look: the intent retrieved after a replayed
+ * 200, or listed under the key after a replayed 5xx or an idempotency error
+ * (the key already ran). Only an answer that describes the intent is
+ * definite: held, declined or cancelled. An empty list says the key created
+ * nothing (it is spent and nothing is held: a definite failure, and the
+ * engine's next attempt uses a new key). Anything else (rate limited,
+ * refused, not found by id, unreadable) leaves the outcome unknown. */
+static void cv_gw_authorize_checked(struct cv_gateway *gw, struct cv_gw_slot *slot, struct cv_payment_result *r)
 {
-	if (r->result == CV_PAY_NOT_FOUND) {
-		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u: key holds a stored 5xx and nothing was created",
-			   (unsigned)slot->req.op_id);
+	switch (r->result) {
+	case CV_PAY_OK:
+	case CV_PAY_DECLINED:
+	case CV_PAY_CANCELLED:
+		cv_gw_complete(gw, slot, r);
+		return;
+	case CV_PAY_NOT_FOUND:
+		if (slot->call != CV_GW_CALL_LIST)
+			break;
+		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u: the key created nothing", (unsigned)slot->req.op_id);
+		cv_gw_pin_clear(gw, cv_gw_pin_key(&slot->req));
 		cv_gw_complete_code(gw, slot, CV_PAY_NOT_SENT);
 		return;
+	default:
+		break;
 	}
-	cv_gw_complete(gw, slot, r);
+	cv_gw_complete_code(gw, slot, CV_PAY_UNKNOWN);
 }
 
 static void cv_gw_on_answer(struct cv_gateway *gw, struct cv_gw_slot *slot, long http_status)
@@ -493,7 +514,8 @@ static void cv_gw_on_answer(struct cv_gateway *gw, struct cv_gw_slot *slot, long
 			cv_gw_next_call(gw, slot, CV_GW_CALL_RETRIEVE, CV_PAY_UNKNOWN);
 			return;
 		}
-		if (server_error && slot->body.replayed) {
+		if ((server_error && slot->body.replayed) || intent == CV_GW_INTENT_KEY_IN_USE) {
+			/* The key's request ran before: what it left is listed under it. */
 			cv_gw_next_call(gw, slot, CV_GW_CALL_LIST, CV_PAY_UNKNOWN);
 			return;
 		}
@@ -510,12 +532,16 @@ static void cv_gw_on_answer(struct cv_gateway *gw, struct cv_gw_slot *slot, long
 			cv_gw_settle_retrieved(gw, slot, intent, &r);
 			return;
 		}
+		if (slot->req.op == CV_PAYMENT_OP_AUTHORIZE) {
+			cv_gw_authorize_checked(gw, slot, &r);
+			return;
+		}
 		break;
 	case CV_GW_CALL_LIST:
 		if (slot->req.op == CV_PAYMENT_OP_LOOKUP)
 			break;
 		if (slot->req.op == CV_PAYMENT_OP_AUTHORIZE) {
-			cv_gw_authorize_listed(gw, slot, &r);
+			cv_gw_authorize_checked(gw, slot, &r);
 			return;
 		}
 		/* Capture or void without a reference: the list named the intent. */
@@ -647,6 +673,13 @@ static enum cv_status cv_gw_start(void *ctx, const struct cv_payment_request *re
 	if (!cv_gw_pick_link(gw, slot, &link)) {
 		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u: no usable link%s", (unsigned)req->op_id,
 			   slot->pinned ? " (pinned)" : "");
+		if (cv_gw_unsent_result(slot) == CV_PAY_UNKNOWN) {
+			/* An authorization whose key's earlier send has an unknown
+			 * outcome: "not sent" would let the engine take a new key
+			 * while the first hold may stand. */
+			cv_gw_complete_code(gw, slot, CV_PAY_UNKNOWN);
+			return CV_PENDING;
+		}
 		cv_gw_slot_release(slot);
 		return CV_E_IO;
 	}

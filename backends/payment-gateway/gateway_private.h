@@ -131,6 +131,10 @@ void cv_gw_complete_code(struct cv_gateway *gw, struct cv_gw_slot *slot, enum cv
 /* Starts HTTP call @p call for a slot on a usable link; false if none is usable
  * or the time is up (nothing was started). */
 bool cv_gw_call_start(struct cv_gateway *gw, struct cv_gw_slot *slot, enum cv_gw_call call);
+/* What an operation that sent nothing now reports: CV_PAY_NOT_SENT, or
+ * CV_PAY_UNKNOWN when an earlier send may have decided it (an authorization
+ * whose key is pinned or was already answered once, a retrieve). */
+enum cv_pay_result cv_gw_unsent_result(const struct cv_gw_slot *slot);
 /* The COLLECTING slot of authorization @p op_id, or NULL. */
 struct cv_gw_slot *cv_gw_collecting(struct cv_gateway *gw, uint32_t op_id);
 /* Zeroes memory the compiler must not skip (keys, tokens). */

@@ -46,7 +46,9 @@ CV_GW_EXPORT enum cv_status cv_gateway_card_token(struct cv_gateway *gateway, ui
 		slot->reader_card = *card;
 	cv_gw_post_card_read(gw, op_id);
 	if (!cv_gw_call_start(gw, slot, CV_GW_CALL_CREATE))
-		cv_gw_complete_code(gw, slot, CV_PAY_NOT_SENT); /* No link or no time left: nothing sent. */
+		/* No link or no time left: nothing sent now (unknown if the key's
+		 * earlier send is). */
+		cv_gw_complete_code(gw, slot, cv_gw_unsent_result(slot));
 	return CV_OK;
 }
 

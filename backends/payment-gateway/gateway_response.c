@@ -311,12 +311,20 @@ static enum cv_gw_intent cv_gw_decode_error(enum cv_gw_call call, long http_stat
 		return state;
 	}
 	case 400:
-		if (code != NULL && strcmp(code, "payment_intent_unexpected_state") == 0 &&
-		    (type == NULL || strcmp(type, "idempotency_error") != 0))
-			return cv_gw_unexpected_state(call, error, out);
 		out->result = CV_PAY_INVALID;
+		/* The key already ran with other parameters: that request may
+		 * hold money, so the caller must not take this as "nothing ran". */
+		if (type != NULL && strcmp(type, "idempotency_error") == 0)
+			return CV_GW_INTENT_KEY_IN_USE;
+		if (code != NULL && strcmp(code, "payment_intent_unexpected_state") == 0)
+			return cv_gw_unexpected_state(call, error, out);
 		return CV_GW_INTENT_NONE;
 	case 404:
+		/* Only the processor's own "no such object" says the intent is
+		 * not there; a 404 from a proxy or a wrong path says nothing (a
+		 * void taken as NOT_FOUND would count as done). */
+		if (code == NULL || strcmp(code, "resource_missing") != 0)
+			break;
 		out->result = call == CV_GW_CALL_CAPTURE || call == CV_GW_CALL_CANCEL || call == CV_GW_CALL_RETRIEVE
 				      ? CV_PAY_NOT_FOUND
 				      : CV_PAY_INVALID;
@@ -334,8 +342,9 @@ static enum cv_gw_intent cv_gw_decode_error(enum cv_gw_call call, long http_stat
 		break;
 	}
 	/* Other 4xx: refused before it ran. 5xx: Stripe stores 500s, the outcome
-	 * is not known. 1xx, 3xx: not an answer this client asked for. */
-	out->result = http_status >= 400 && http_status < 500 ? CV_PAY_INVALID : CV_PAY_UNKNOWN;
+	 * is not known. 1xx, 3xx: not an answer this client asked for. A 404
+	 * without the processor's error: unknown. */
+	out->result = http_status >= 400 && http_status < 500 && http_status != 404 ? CV_PAY_INVALID : CV_PAY_UNKNOWN;
 	return CV_GW_INTENT_NONE;
 }
 

@@ -29,6 +29,8 @@ enum cv_gw_intent {
 	CV_GW_INTENT_CANCELED = 3,                /* Released (or expired). */
 	CV_GW_INTENT_SUCCEEDED = 4,               /* Captured. */
 	CV_GW_INTENT_OTHER = 5,                   /* Processing, requires_action, ...; or fields missing. */
+	CV_GW_INTENT_KEY_IN_USE = 6,              /* No intent: 400 idempotency_error, the key already
+						   * ran with other parameters (and may hold money). */
 };
 
 /* Decodes the answer to @p call: HTTP @p http_status (100..599) and @p length

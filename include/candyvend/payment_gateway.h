@@ -63,8 +63,10 @@ extern "C" {
  * connect failure): a definite outcome. An operation whose outcome is unknown
  * on a link (sent, no complete answer; or a 5xx) pins its key to that link:
  * every later request with that key, and every lookup of that
- * authorization, goes over that link only until a definite answer comes.
- * Half-open links are probed from cv_gateway_process().
+ * authorization, goes over that link only until a definite answer comes
+ * (a lookup that finds nothing keeps the pin). An authorization with a
+ * pinned key that can't be sent completes ::CV_PAY_UNKNOWN, never "not
+ * sent". Half-open links are probed from cv_gateway_process().
  *
  * Thread safety: a gateway is used from the thread that runs its machine,
  * like the machine itself. Every function here must be called from that

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.op = CV_PAYMENT_OP_CAPTURE;
 	enum cv_gw_intent intent = cv_gw_response_decode(call, status, (const char *)data + 2, size - 2, &r);
 	assert(r.op_id == 7 && r.op == CV_PAYMENT_OP_CAPTURE);
-	assert((unsigned)intent <= CV_GW_INTENT_OTHER);
+	assert((unsigned)intent <= CV_GW_INTENT_KEY_IN_USE);
 	assert((unsigned)r.result <= CV_PAY_READER_FAULT);
 	assert((unsigned)r.decline_reason <= CV_DECLINE_OFFLINE_REFUSED);
 	assert(r.result == CV_PAY_DECLINED || r.decline_reason == CV_DECLINE_NONE);

@@ -422,6 +422,134 @@ Test(gateway, an_unknown_outcome_is_never_retried_on_the_other_link)
 	emu_stop(&other);
 }
 
+/* ---- a hold that lands after the engine stopped waiting ---- */
+
+static void setup_short_payment(const char *link0, const char *link1)
+{
+	h_teardown();
+	struct h_options o;
+	h_options_default(&o);
+	o.timeouts.payment_ms = 1000;
+	o.links[0] = link0;
+	o.links[1] = link1;
+	h_setup(&o);
+}
+
+/* The create reaches emulator @p e but runs only after the gateway gave up
+ * on it (unknown outcome), and the lookup, answered at once, finds nothing:
+ * the vend waits in AUTH_DECLINED keeping its key while the hold lands. */
+static uint32_t late_hold(const struct emu *e, const char *token)
+{
+	emu_control(e, "{\"latency_ms\":1500}");
+	uint32_t n = h_select(0, token);
+	for (int i = 0; i < 1000 && h.link_calls[0] == 0; i++)
+		h_run(2);
+	h_run(150); /* The emulator has read its latency for the create. */
+	emu_control(e, "{\"latency_ms\":0}");
+	cr_assert(h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, SETTLE_MS));
+	struct h_vend *v = h_vend(n);
+	cr_assert(v->visited[CV_VEND_STATE_AUTH_LOOKUP]);
+	h_run(1200); /* The hold lands. */
+	json_t *state = emu_state(e);
+	cr_assert_eq(h_intents_for(state, v->vend_id, "requires_capture"), 1, "the late create held");
+	json_decref(state);
+	return n;
+}
+
+/* The customer tries again with @p token; runs until the vend is declined again or finished. */
+static void retry_once(uint32_t n, const char *token)
+{
+	h_select(0, token);
+	h_run(20); /* The vend leaves AUTH_DECLINED. */
+	(void)h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, SETTLE_MS);
+}
+
+/* The customer tries again (with @p token) until the vend leaves AUTH_DECLINED. */
+static void retry_until_settled(uint32_t n, const char *token)
+{
+	struct h_vend *v = h_vend(n);
+	for (int tries = 0; tries < CV_AUTH_ATTEMPTS_MAX && v->state == CV_VEND_STATE_AUTH_DECLINED; tries++)
+		retry_once(n, token);
+	cr_assert(h_run_settled(SETTLE_MS));
+}
+
+Test(gateway, a_key_reused_with_another_card_finds_its_late_hold)
+{
+	/* The resent key carries another token: the processor answers 400
+	 * idempotency_error, which says the key already ran. Its hold must be
+	 * found, not taken for a definite failure (a new key: a second hold). */
+	setup_short_payment(NULL, NULL);
+	uint32_t n = late_hold(&h.emu, "pm_card_visa");
+	retry_until_settled(n, "pm_card_mastercard");
+	struct h_vend *v = h_vend(n);
+	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED, "ended %s", cv_vend_state_str(v->state));
+	json_t *state = emu_state(&h.emu);
+	cr_assert_eq(h_intents_for(state, v->vend_id, NULL), 1, "one hold, never a second");
+	json_decref(state);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, a_replayed_create_whose_check_is_rate_limited_stays_unknown)
+{
+	/* The resent key is answered from the store (200); retrieving the
+	 * intent is rate limited. That says nothing about the hold. */
+	setup_short_payment(NULL, NULL);
+	uint32_t n = late_hold(&h.emu, "pm_card_visa");
+	emu_fail_next(&h.emu, "/v1/payment_intents/pi_", "GET", "429", 1);
+	retry_until_settled(n, "pm_card_visa");
+	struct h_vend *v = h_vend(n);
+	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED, "ended %s", cv_vend_state_str(v->state));
+	json_t *state = emu_state(&h.emu);
+	cr_assert_eq(h_intents_for(state, v->vend_id, NULL), 1, "one hold, never a second");
+	json_decref(state);
+	h_check_invariants(NULL);
+}
+
+Test(gateway, a_stored_5xx_whose_list_is_rate_limited_stays_unknown)
+{
+	emu_fail_next(&h.emu, "/v1/payment_intents", "POST", "500", 1);
+	uint32_t n = h_select(0, "pm_card_visa");
+	cr_assert(h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, SETTLE_MS));
+	struct h_vend *v = h_vend(n);
+	/* The same key again: the stored 500, then the list under the key is
+	 * rate limited. Unknown: looked up, not a definite failure. */
+	emu_fail_next(&h.emu, "/v1/payment_intents", "GET", "429", 1);
+	v->visited[CV_VEND_STATE_AUTH_LOOKUP] = false;
+	retry_once(n, "pm_card_visa");
+	cr_assert(v->visited[CV_VEND_STATE_AUTH_LOOKUP], "a list that was refused proves nothing");
+	cr_assert_eq(v->auth_attempt, 1, "the key is kept");
+	retry_until_settled(n, "pm_card_visa");
+	h_check_invariants(NULL);
+}
+
+Test(gateway, a_key_looked_up_and_not_found_stays_pinned_and_unknown)
+{
+	/* Link 0's create lands late; the lookup finds nothing yet; then link 0
+	 * dies. The resent key must neither move to link 1 nor come back as a
+	 * definite "not sent" (the engine would take a new key while the first
+	 * hold may stand). */
+	struct emu other;
+	emu_start(&other);
+	h_teardown();
+	struct emu first;
+	emu_start(&first);
+	setup_short_payment(first.base, other.base);
+	h.emu = first;
+	uint32_t n = late_hold(&h.emu, "pm_card_visa");
+	struct h_vend *v = h_vend(n);
+	char key[CV_IDEM_KEY_LEN];
+	auth_key(v, 1, key);
+	emu_stop(&h.emu); /* Link 0 refuses connections from now on. */
+	retry_until_settled(n, "pm_card_visa");
+	cr_assert_neq(v->state, CV_VEND_STATE_CAPTURED, "no sale while the first hold is in doubt");
+	json_t *state = emu_state(&other);
+	cr_assert_eq(h_idem_entries(state, key, NULL), 0, "the unknown key never went over link 1");
+	cr_assert_eq(h_intents_for(state, v->vend_id, NULL), 0, "no second hold");
+	json_decref(state);
+	h_check_invariants(&other);
+	emu_stop(&other);
+}
+
 /* ---- a seeded day: random customers, random injected faults ---- */
 
 static uint64_t rng_state;

@@ -61,6 +61,10 @@ static const char UNEXPECTED_FMT[] =
 	"\"amount_received\":%d,\"currency\":\"usd\",\"id\":\"pi_ee040c44d0e2882bb4669500\",\"latest_charge\":null,"
 	"\"object\":\"payment_intent\",\"status\":\"%s\"},\"type\":\"invalid_request_error\"}}";
 
+/* Any call on an unknown id, 404 (Stripe's shape). */
+static const char MISSING[] = "{\"error\":{\"code\":\"resource_missing\",\"message\":\"No such payment_intent: 'pi_x'\","
+			      "\"param\":\"intent\",\"type\":\"invalid_request_error\"}}";
+
 static const char LIST_EMPTY[] = "{\"data\":[],\"has_more\":false,\"object\":\"list\",\"url\":\"/v1/payment_intents\"}";
 
 static struct cv_payment_result decode(enum cv_gw_call call, long status, const char *body)
@@ -187,9 +191,40 @@ Test(gateway_response, status_classes)
 		cr_assert_eq(decode(CV_GW_CALL_CREATE, s, "{\"error\":{\"type\":\"api_error\"}}").result, CV_PAY_UNKNOWN);
 	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 503, NULL).result, CV_PAY_UNKNOWN);
 	cr_assert_eq(decode(CV_GW_CALL_CREATE, 302, "").result, CV_PAY_UNKNOWN);
-	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 404, "{}").result, CV_PAY_NOT_FOUND);
-	cr_assert_eq(decode(CV_GW_CALL_CANCEL, 404, "{}").result, CV_PAY_NOT_FOUND);
-	cr_assert_eq(decode(CV_GW_CALL_CREATE, 404, "{}").result, CV_PAY_INVALID);
+	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 404, MISSING).result, CV_PAY_NOT_FOUND);
+	cr_assert_eq(decode(CV_GW_CALL_CANCEL, 404, MISSING).result, CV_PAY_NOT_FOUND);
+	cr_assert_eq(decode(CV_GW_CALL_RETRIEVE, 404, MISSING).result, CV_PAY_NOT_FOUND);
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 404, MISSING).result, CV_PAY_INVALID);
+}
+
+Test(gateway_response, a_404_not_from_the_processor_is_unknown)
+{
+	/* A proxy, a captive portal or a wrong base path answers 404 without
+	 * the processor's error: nothing says the intent is gone. A void taken
+	 * as NOT_FOUND would count as done and leave the hold standing. */
+	const char *bodies[] = {"", "{}", "<html>Not Found</html>", "{\"error\":{\"type\":\"invalid_request_error\"}}",
+				"{\"error\":{\"code\":\"route_missing\"}}"};
+	const enum cv_gw_call calls[] = {CV_GW_CALL_CAPTURE, CV_GW_CALL_CANCEL, CV_GW_CALL_RETRIEVE};
+	for (unsigned i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+		for (unsigned c = 0; c < 3; c++)
+			cr_assert_eq(decode(calls[c], 404, bodies[i]).result, CV_PAY_UNKNOWN, "body %u call %u", i, c);
+}
+
+Test(gateway_response, a_key_used_with_other_parameters_is_told_apart)
+{
+	/* 400 idempotency_error on a create: the key already ran (its request
+	 * may hold money). The gateway must be able to tell it from a plain
+	 * 400, which ran nothing. */
+	struct cv_payment_result r;
+	memset(&r, 0, sizeof(r));
+	const char *reused = "{\"error\":{\"type\":\"idempotency_error\",\"message\":\"Keys for idempotent requests\"}}";
+	enum cv_gw_intent seen = cv_gw_response_decode(CV_GW_CALL_CREATE, 400, reused, strlen(reused), &r);
+	cr_assert_eq(seen, CV_GW_INTENT_KEY_IN_USE);
+	cr_assert_eq(r.result, CV_PAY_INVALID);
+	const char *plain = "{\"error\":{\"type\":\"invalid_request_error\",\"code\":\"parameter_invalid\"}}";
+	seen = cv_gw_response_decode(CV_GW_CALL_CREATE, 400, plain, strlen(plain), &r);
+	cr_assert_eq(seen, CV_GW_INTENT_NONE);
+	cr_assert_eq(r.result, CV_PAY_INVALID);
 }
 
 Test(gateway_response, unreadable_success_is_unknown_never_ok)
