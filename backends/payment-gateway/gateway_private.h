@@ -119,27 +119,6 @@ struct cv_gateway {
 	bool curl_global;               /* curl_global_init() succeeded for this gateway. */
 };
 
-/* ---- gateway.c ---- */
-
-/* Logs one line through the configured sink (printf-style; never secrets). */
-void cv_gw_logf(struct cv_gateway *gw, enum cv_log_level level, const char *format, ...)
-	__attribute__((format(printf, 3, 4)));
-/* Finishes an operation with @p result (its op_id and op are set here) and posts it. */
-void cv_gw_complete(struct cv_gateway *gw, struct cv_gw_slot *slot, const struct cv_payment_result *result);
-/* Finishes an operation with a bare result code. */
-void cv_gw_complete_code(struct cv_gateway *gw, struct cv_gw_slot *slot, enum cv_pay_result code);
-/* Starts HTTP call @p call for a slot on a usable link; false if none is usable
- * or the time is up (nothing was started). */
-bool cv_gw_call_start(struct cv_gateway *gw, struct cv_gw_slot *slot, enum cv_gw_call call);
-/* What an operation that sent nothing now reports: CV_PAY_NOT_SENT, or
- * CV_PAY_UNKNOWN when an earlier send may have decided it (an authorization
- * whose key is pinned or was already answered once, a retrieve). */
-enum cv_pay_result cv_gw_unsent_result(const struct cv_gw_slot *slot);
-/* The COLLECTING slot of authorization @p op_id, or NULL. */
-struct cv_gw_slot *cv_gw_collecting(struct cv_gateway *gw, uint32_t op_id);
-/* Zeroes memory the compiler must not skip (keys, tokens). */
-void cv_gw_wipe(void *p, size_t n);
-
 /* ---- gateway_http.c: libcurl multi inside the application's loop. ---- */
 
 /* How a transfer ended, as far as the transport can tell. */
@@ -167,7 +146,64 @@ int cv_gw_http_timeout_ms(const struct cv_gateway *gw);
 /* The sockets to poll. */
 size_t cv_gw_http_pollfds(const struct cv_gateway *gw, struct pollfd *fds, size_t cap);
 
-/* gateway.c: a transfer finished (removed from the multi handle already). */
+/* ---- gateway.c: creation, the payment ops, request slots. ---- */
+
+/* Logs one line through the configured sink (printf-style; never secrets). */
+void cv_gw_logf(struct cv_gateway *gw, enum cv_log_level level, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Zeroes memory the compiler must not skip (keys, tokens). */
+void cv_gw_wipe(void *p, size_t n);
+/* Frees a slot for the next operation, wiping its token and form; keeps its
+ * easy handle and body buffer. */
+void cv_gw_slot_release(struct cv_gw_slot *slot);
+
+/* ---- gateway_request.c: building and starting HTTP calls. ---- */
+
+/* The call's name for logs ("create", "capture", ...). */
+const char *cv_gw_call_name(enum cv_gw_call call);
+/* Whether the call is a POST (it carries the Idempotency-Key). */
+bool cv_gw_call_is_post(enum cv_gw_call call);
+/* The link a call may go over now: the pinned one if its breaker allows,
+ * else the first not yet tried whose breaker is closed; false if none. */
+bool cv_gw_pick_link(struct cv_gateway *gw, struct cv_gw_slot *slot, unsigned *link);
+/* Starts HTTP call @p call for a slot on a usable link; false if none is usable
+ * or the time is up (nothing was started). */
+bool cv_gw_call_start(struct cv_gateway *gw, struct cv_gw_slot *slot, enum cv_gw_call call);
+
+/* ---- gateway_answer.c: what an answer means; completions. ---- */
+
+/* Finishes an operation with @p result (its op_id and op are set here) and posts it. */
+void cv_gw_complete(struct cv_gateway *gw, struct cv_gw_slot *slot, const struct cv_payment_result *result);
+/* Finishes an operation with a bare result code. */
+void cv_gw_complete_code(struct cv_gateway *gw, struct cv_gw_slot *slot, enum cv_pay_result code);
+/* Posts a POSTING slot's completion; kept for later if the engine's queue is full. */
+void cv_gw_post(struct cv_gateway *gw, struct cv_gw_slot *slot);
+/* What an operation that sent nothing now reports: CV_PAY_NOT_SENT, or
+ * CV_PAY_UNKNOWN when an earlier send may have decided it (an authorization
+ * whose key is pinned or was already answered once, a retrieve). */
+enum cv_pay_result cv_gw_unsent_result(const struct cv_gw_slot *slot);
+/* A transfer finished (removed from the multi handle already). */
 void cv_gw_transfer_done(struct cv_gateway *gw, CURL *easy, enum cv_gw_transport transport, long http_status);
+
+/* ---- gateway_pin.c: keys pinned to a link after an unknown outcome. ---- */
+
+/* The pin of the request's key (a lookup's: its authorization's), or NULL. */
+const struct cv_gw_pin *cv_gw_pin_find(struct cv_gateway *gw, const struct cv_payment_request *req);
+/* Pins the request's key to @p link (the oldest pin is evicted if full). */
+void cv_gw_pin_set(struct cv_gateway *gw, const struct cv_payment_request *req, unsigned link);
+/* Forgets the request's key's pin, if any. */
+void cv_gw_pin_clear(struct cv_gateway *gw, const struct cv_payment_request *req);
+/* Forgets the pin if @p result says what became of the key's request. */
+void cv_gw_pin_settle(struct cv_gateway *gw, const struct cv_payment_request *req, enum cv_pay_result result);
+
+/* ---- gateway_loop.c: the application's loop. ---- */
+
+/* A link's probe finished: its breaker learns whether the link answered. */
+void cv_gw_probe_done(struct cv_gateway *gw, struct cv_gw_link *link, enum cv_gw_transport transport);
+
+/* ---- gateway_reader.c: the reader glue. ---- */
+
+/* The COLLECTING slot of authorization @p op_id, or NULL. */
+struct cv_gw_slot *cv_gw_collecting(struct cv_gateway *gw, uint32_t op_id);
 
 #endif

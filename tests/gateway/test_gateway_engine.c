@@ -456,6 +456,17 @@ static uint32_t late_hold(const struct emu *e, const char *token)
 	return n;
 }
 
+/* Vend @p n ended captured, on the only intent it ever made. */
+static void captured_on_one_hold(uint32_t n)
+{
+	struct h_vend *v = h_vend(n);
+	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED, "ended %s", cv_vend_state_str(v->state));
+	json_t *state = emu_state(&h.emu);
+	cr_assert_eq(h_intents_for(state, v->vend_id, NULL), 1, "one hold, never a second");
+	json_decref(state);
+	h_check_invariants(NULL);
+}
+
 /* The customer tries again with @p token; runs until the vend is declined again or finished. */
 static void retry_once(uint32_t n, const char *token)
 {
@@ -481,12 +492,7 @@ Test(gateway, a_key_reused_with_another_card_finds_its_late_hold)
 	setup_short_payment(NULL, NULL);
 	uint32_t n = late_hold(&h.emu, "pm_card_visa");
 	retry_until_settled(n, "pm_card_mastercard");
-	struct h_vend *v = h_vend(n);
-	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED, "ended %s", cv_vend_state_str(v->state));
-	json_t *state = emu_state(&h.emu);
-	cr_assert_eq(h_intents_for(state, v->vend_id, NULL), 1, "one hold, never a second");
-	json_decref(state);
-	h_check_invariants(NULL);
+	captured_on_one_hold(n);
 }
 
 Test(gateway, a_replayed_create_whose_check_is_rate_limited_stays_unknown)
@@ -497,12 +503,7 @@ Test(gateway, a_replayed_create_whose_check_is_rate_limited_stays_unknown)
 	uint32_t n = late_hold(&h.emu, "pm_card_visa");
 	emu_fail_next(&h.emu, "/v1/payment_intents/pi_", "GET", "429", 1);
 	retry_until_settled(n, "pm_card_visa");
-	struct h_vend *v = h_vend(n);
-	cr_assert_eq(v->state, CV_VEND_STATE_CAPTURED, "ended %s", cv_vend_state_str(v->state));
-	json_t *state = emu_state(&h.emu);
-	cr_assert_eq(h_intents_for(state, v->vend_id, NULL), 1, "one hold, never a second");
-	json_decref(state);
-	h_check_invariants(NULL);
+	captured_on_one_hold(n);
 }
 
 Test(gateway, a_stored_5xx_whose_list_is_rate_limited_stays_unknown)
