@@ -13,7 +13,7 @@ Libraries load from CANDYVEND_LIB_DIR (directories, os.pathsep-separated) or
 the installed sonames. See docs/python.md.
 """
 from ._clib import lib as _lib
-from .enums import (AlertKind, BreakerState, CardEntry, DeclineReason, EventType,
+from .enums import (AlertKind, BreakerState, CardEntry, DeclineReason, EventType, GpioActive,
                     LaneAvailability, LogLevel, Msg, PaymentOp, PayResult, ReceiptStatus,
                     RecoveryAction, SimCard, SimFault, Status, VendReason, VendState, VerifyMode)
 from .errors import (BusyError, CandyvendError, ClosedError, CorruptError, DeadlineError,

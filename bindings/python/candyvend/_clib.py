@@ -11,11 +11,17 @@ Libraries are found, in this order:
      libcandyvend-sim.so(.0) and libcandyvend-posix.so(.0) (a build tree's
      lib dirs may also be given, separated by os.pathsep);
   2. the installed sonames libcandyvend.so.0, ... through the dynamic loader.
+
+libcandyvend-gateway and libcandyvend-gpio are optional (Meson features
+-Dgateway, -Dgpio): they are loaded the same way when present, and when one
+is not, lib.missing says why and its functions are simply not declared on
+`lib` (candyvend.gpio then refuses to import).
 """
 import ctypes
 import os
 from ctypes import (CFUNCTYPE, POINTER, Structure, Union, c_bool, c_char, c_char_p, c_int,
-                    c_int64, c_size_t, c_uint, c_uint8, c_uint16, c_uint32, c_uint64, c_void_p)
+                    c_int64, c_short, c_size_t, c_uint, c_uint8, c_uint16, c_uint32, c_uint64,
+                    c_void_p)
 
 SOVERSION = "0"
 
@@ -58,6 +64,22 @@ CV_SIM_FAULT_COUNT = 12
 CV_POSIX_STORAGE_SEGMENT_MAX = 4096
 CV_POSIX_STORAGE_SEGMENT_SIZE_MIN = 4096
 CV_POSIX_STORAGE_SEGMENT_SIZE_DEFAULT = 4 * 1024 * 1024
+# payment_gateway.h
+CV_GATEWAY_LINKS_MAX = 2
+CV_GATEWAY_SLOTS = 8
+CV_GATEWAY_TOKEN_MAX = 64
+CV_GATEWAY_PINS_MAX = 16
+CV_GATEWAY_POLLFDS_MAX = 32
+CV_GATEWAY_URL_MAX = 200
+# linux_gpio.h
+CV_GPIO_LANES_MAX = CV_LANES_MAX
+CV_GPIO_CHIP_NAME_LEN = 64
+CV_GPIO_CONSUMER_LEN = 32
+CV_GPIO_OFFSET_MAX = 65535
+CV_GPIO_PULSES_PER_TURN_MAX = 16
+CV_GPIO_ERROR_LEN = 160
+CV_GPIO_EVENTS_PER_PROCESS = 64
+CV_GPIO_OUTBOX_MAX = 16
 
 # Every C enum is an int-sized integer in the ABI (values fit in int).
 c_enum = c_int
@@ -465,6 +487,74 @@ class cv_posix_storage_config(Structure):
     _fields_ = [("directory", c_char_p), ("segment_size_bytes", c_uint64)]
 
 
+# ---------------------------------------------------------------- system structs
+class pollfd(Structure):
+    """struct pollfd of <poll.h> (the gateway's and the GPIO backend's loop
+    integration); checked against the compiler like the library's own."""
+    _fields_ = [("fd", c_int), ("events", c_short), ("revents", c_short)]
+
+
+# Structs of system headers that library prototypes use, by their C name.
+SYSTEM_STRUCTS = {"pollfd": pollfd}
+
+
+# ---------------------------------------------------------------- payment_gateway.h
+cv_gateway_collect_fn = CFUNCTYPE(c_enum, c_void_p, c_void_p, c_uint32, POINTER(cv_money))
+cv_gateway_abort_fn = CFUNCTYPE(None, c_void_p, c_void_p, c_uint32)
+cv_gateway_log_fn = CFUNCTYPE(None, c_void_p, c_enum, c_char_p)
+
+
+class cv_gateway_config(Structure):
+    _fields_ = [
+        ("links", c_char_p * CV_GATEWAY_LINKS_MAX),
+        ("api_key", c_char_p),
+        ("breaker", cv_breaker_policy),
+        ("connect_timeout_ms", c_uint32),
+        ("collect", cv_gateway_collect_fn),
+        ("abort_collect", cv_gateway_abort_fn),
+        ("reader_ctx", c_void_p),
+        ("log", cv_gateway_log_fn),
+        ("log_ctx", c_void_p),
+    ]
+
+
+# ---------------------------------------------------------------- linux_gpio.h
+class cv_gpio_lane_config(Structure):
+    _fields_ = [
+        ("label", c_char * CV_LANE_LABEL_LEN),
+        ("motor_offset", c_uint32),
+        ("motor_active", c_enum),
+        ("index_offset", c_uint32),
+        ("index_active", c_enum),
+        ("pulses_per_turn", c_uint8),
+    ]
+
+
+class cv_gpio_config(Structure):
+    _fields_ = [
+        ("chip", c_char * CV_GPIO_CHIP_NAME_LEN),
+        ("consumer", c_char * CV_GPIO_CONSUMER_LEN),
+        ("lane_count", c_uint16),
+        ("lanes", cv_gpio_lane_config * CV_GPIO_LANES_MAX),
+        ("beam_offset", c_uint32),
+        ("beam_active", c_enum),
+        ("beam_debounce_ms", c_uint32),
+        ("beam_stuck_ms", c_uint32),
+        ("index_debounce_ms", c_uint32),
+        ("motor_timeout_ms", c_uint32),
+    ]
+
+
+class cv_gpio_error(Structure):
+    _fields_ = [("line", c_uint), ("message", c_char * CV_GPIO_ERROR_LEN)]
+
+
+class cv_gpio_stats(Structure):
+    _fields_ = [(name, c_uint32) for name in (
+        "events_read", "pulses_ignored", "index_pulses", "beam_breaks", "drops_posted",
+        "movements_done", "jams", "posts_deferred", "posts_lost", "io_errors")]
+
+
 # Every struct mirrored here, by its C name (the layout test walks this).
 STRUCTS = {cls.__name__: cls for cls in (
     cv_money, cv_alert, cv_display, cv_lane_config, cv_lane_info, cv_menu_item,
@@ -473,7 +563,8 @@ STRUCTS = {cls.__name__: cls for cls in (
     cv_recovery, cv_lane_change, cv_event, cv_timeouts, cv_offline_policy, cv_machine_stats,
     cv_dispense_request, cv_offline_status, cv_platform_ops, cv_dispenser_ops, cv_sensor_ops,
     cv_payment_ops, cv_storage_ops, cv_machine_config, cv_ram_storage, cv_breaker_policy,
-    cv_breaker, cv_sim_config, cv_sim_truth, cv_posix_storage_config)}
+    cv_breaker, cv_sim_config, cv_sim_truth, cv_posix_storage_config,
+    cv_gateway_config, cv_gpio_lane_config, cv_gpio_config, cv_gpio_error, cv_gpio_stats)}
 
 # ---------------------------------------------------------------- prototypes
 # name: (library, restype, [argtypes]). Handles are c_void_p; a `char *`
@@ -481,6 +572,15 @@ STRUCTS = {cls.__name__: cls for cls in (
 _P = POINTER
 HANDLE = c_void_p
 CORE, SIM, POSIX = "candyvend", "candyvend-sim", "candyvend-posix"
+GATEWAY, GPIO = "candyvend-gateway", "candyvend-gpio"
+
+# Libraries built only when their Meson feature is on:
+# name -> (Meson option, header, the structs that header defines).
+OPTIONAL = {
+    GATEWAY: ("gateway", "payment_gateway.h", ("cv_gateway_config",)),
+    GPIO: ("gpio", "linux_gpio.h", ("cv_gpio_lane_config", "cv_gpio_config", "cv_gpio_error",
+                                     "cv_gpio_stats")),
+}
 
 PROTOTYPES = {
     # status.h
@@ -575,6 +675,29 @@ PROTOTYPES = {
     "cv_posix_storage_sync_count": (POSIX, c_uint64, [HANDLE]),
     "cv_posix_storage_length": (POSIX, c_uint64, [HANDLE]),
     "cv_posix_storage_segment_count": (POSIX, c_uint32, [HANDLE]),
+    # payment_gateway.h
+    "cv_gateway_new": (GATEWAY, c_enum, [_P(cv_gateway_config), _P(HANDLE)]),
+    "cv_gateway_free": (GATEWAY, None, [HANDLE]),
+    "cv_gateway_pollfds": (GATEWAY, c_size_t, [HANDLE, _P(pollfd), c_size_t]),
+    "cv_gateway_timeout_ms": (GATEWAY, c_int, [HANDLE, c_uint64]),
+    "cv_gateway_process": (GATEWAY, None, [HANDLE, c_uint64, _P(pollfd), c_size_t]),
+    "cv_gateway_card_token": (GATEWAY, c_enum, [HANDLE, c_uint32, c_char_p, _P(cv_card_summary)]),
+    "cv_gateway_card_failed": (GATEWAY, c_enum, [HANDLE, c_uint32, c_enum]),
+    "cv_gateway_link_state": (GATEWAY, c_enum, [HANDLE, c_uint]),
+    # linux_gpio.h
+    "cv_gpio_config_default": (GPIO, None, [_P(cv_gpio_config)]),
+    "cv_gpio_config_parse": (GPIO, c_enum, [c_char_p, c_size_t, _P(cv_gpio_config),
+                                            _P(cv_gpio_error)]),
+    "cv_gpio_config_load": (GPIO, c_enum, [c_char_p, _P(cv_gpio_config), _P(cv_gpio_error)]),
+    "cv_gpio_config_check": (GPIO, c_enum, [_P(cv_gpio_config), _P(cv_gpio_error)]),
+    "cv_gpio_open": (GPIO, c_enum, [_P(cv_gpio_config), _P(HANDLE), _P(cv_gpio_error)]),
+    "cv_gpio_close": (GPIO, None, [HANDLE]),
+    "cv_gpio_attach": (GPIO, None, [HANDLE, _P(cv_machine_config)]),
+    "cv_gpio_pollfds": (GPIO, c_size_t, [HANDLE, _P(pollfd), c_size_t]),
+    "cv_gpio_timeout_ms": (GPIO, c_int, [HANDLE, c_uint64]),
+    "cv_gpio_process": (GPIO, None, [HANDLE, c_uint64]),
+    "cv_gpio_lane_quarter_turns_min": (GPIO, c_uint8, [HANDLE, c_uint16]),
+    "cv_gpio_stats": (GPIO, None, [HANDLE, _P(cv_gpio_stats)]),
 }
 
 # Exported data: the backend tables. name: (library, type).
@@ -585,6 +708,9 @@ DATA = {
     "cv_sim_sensor_ops": (SIM, cv_sensor_ops),
     "cv_sim_payment_ops": (SIM, cv_payment_ops),
     "cv_posix_storage_ops": (POSIX, cv_storage_ops),
+    "cv_gateway_payment_ops": (GATEWAY, cv_payment_ops),
+    "cv_gpio_dispenser_ops": (GPIO, cv_dispenser_ops),
+    "cv_gpio_sensor_ops": (GPIO, cv_sensor_ops),
 }
 
 # Functions whose handle arguments must never be NULL: the wrappers check
@@ -615,14 +741,25 @@ def _load(name):
 
 
 class _Libraries:
-    """The loaded libraries, with every prototype declared on them."""
+    """The loaded libraries, with every prototype declared on them.
+
+    libs: name -> CDLL of every library loaded; missing: name -> why an
+    optional library is not (its functions and data are then not declared)."""
 
     def __init__(self):
         self.libs = {}
+        self.missing = {}
         for name in (CORE, SIM, POSIX):
             self.libs[name] = _load(name)
+        for name in OPTIONAL:
+            try:
+                self.libs[name] = _load(name)
+            except ImportError as exc:
+                self.missing[name] = str(exc)
         self.functions = {}
         for fname, (lib, restype, argtypes) in PROTOTYPES.items():
+            if lib not in self.libs:
+                continue
             fn = getattr(self.libs[lib], fname)
             fn.restype = restype
             fn.argtypes = argtypes
@@ -630,9 +767,15 @@ class _Libraries:
             setattr(self, fname[3:], fn)  # cv_machine_step -> lib.machine_step
         self.data = {}
         for dname, (lib, ctype) in DATA.items():
+            if lib not in self.libs:
+                continue
             value = ctype.in_dll(self.libs[lib], dname)
             self.data[dname] = value
             setattr(self, dname[3:], value)
+
+    def has(self, name):
+        """Whether library `name` ("candyvend-gpio", ...) is loaded."""
+        return name in self.libs
 
 
 lib = _Libraries()

@@ -4,8 +4,8 @@ bad input from ever reaching C (ctypes would silently wrap 70000 to a uint16).""
 import ctypes
 
 from . import _clib
-from .enums import (AlertKind, CardEntry, DeclineReason, EventType, LaneAvailability, Msg,
-                    PaymentOp, PayResult, ReceiptStatus, RecoveryAction, Status, VendReason,
+from .enums import (AlertKind, CardEntry, DeclineReason, EventType, GpioActive, LaneAvailability,
+                    Msg, PaymentOp, PayResult, ReceiptStatus, RecoveryAction, Status, VendReason,
                     VendState, VerifyMode)
 
 # (C struct name, field) -> IntEnum for the fields that hold an enum.
@@ -28,6 +28,9 @@ _ENUM_FIELDS = {
     ("cv_recovery", "action"): RecoveryAction,
     ("cv_recovery", "found_state"): VendState,
     ("cv_event", "type"): EventType,
+    ("cv_gpio_lane_config", "motor_active"): GpioActive,
+    ("cv_gpio_lane_config", "index_active"): GpioActive,
+    ("cv_gpio_config", "beam_active"): GpioActive,
 }
 
 

@@ -244,6 +244,12 @@ class SimFault(IntEnum):
 
 
 # C enum name -> (Python enum, prefix of its C constants), for the declaration check.
+class GpioActive(IntEnum):
+    """enum cv_gpio_active (linux_gpio.h): which level of a GPIO line is "on"."""
+    HIGH = 0
+    LOW = 1
+
+
 C_ENUMS = {
     "cv_status": (Status, "CV_"),
     "cv_alert_kind": (AlertKind, "CV_ALERT_"),
@@ -263,4 +269,5 @@ C_ENUMS = {
     "cv_breaker_state": (BreakerState, "CV_BREAKER_"),
     "cv_sim_card": (SimCard, "CV_SIM_CARD_"),
     "cv_sim_fault": (SimFault, "CV_SIM_FAULT_"),
+    "cv_gpio_active": (GpioActive, "CV_GPIO_ACTIVE_"),
 }
