@@ -79,6 +79,7 @@ struct cv_vend {
 	uint8_t auth_tries;          /* Times the customer was asked to pay (bounded). */
 	enum cv_decline_reason decline_reason; /* Of the last decline, for the operator. */
 	bool reuse_auth_key;         /* The last failure may not be final: retry with the same key. */
+	bool resending_auth_key;     /* The authorization in flight resends such a key. */
 	uint8_t respins;
 	bool drop_verified;
 	bool cancel_requested;

@@ -443,6 +443,7 @@ void cv_vend_retry_auth(struct cv_machine *m, struct cv_vend *v)
 	 * still land: resending its key can only ever give one hold. */
 	if (!v->reuse_auth_key)
 		v->auth_attempt++;
+	v->resending_auth_key = v->reuse_auth_key;
 	v->reuse_auth_key = false;
 	v->auth_tries++;
 	v->cancel_requested = false;

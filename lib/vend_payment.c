@@ -190,6 +190,13 @@ static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, const 
 	case CV_PAY_CONFLICT: /* The same key is still running: its outcome is not known yet. */
 		cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_LOOKUP, CV_VEND_REASON_NONE);
 		break;
+	case CV_PAY_NOT_SENT:
+	case CV_PAY_RATE_LIMITED:
+		/* Nothing happened this time, so a key resent because its first
+		 * request may still land keeps that duty: the next try resends it. */
+		v->reuse_auth_key = v->resending_auth_key;
+		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
+		break;
 	default:
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
 		break;

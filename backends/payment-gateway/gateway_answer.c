@@ -156,8 +156,10 @@ static void cv_gw_settle_retrieved(struct cv_gateway *gw, struct cv_gw_slot *slo
  * 200, or listed under the key after a replayed 5xx or an idempotency error
  * (the key already ran). Only an answer that describes the intent is
  * definite: held, declined or cancelled. An empty list says the key created
- * nothing (it is spent and nothing is held: a definite failure, and the
- * engine's next attempt uses a new key). Anything else (rate limited,
+ * nothing and never will (the processor keeps its stored answer): a
+ * definite failure reported as INVALID, not NOT_SENT, because the request
+ * did go out; the engine's next attempt then uses a new key (after a
+ * NOT_SENT it would resend a key that may still land, and this one can't). Anything else (rate limited,
  * refused, not found by id, unreadable) leaves the outcome unknown. */
 static void cv_gw_authorize_checked(struct cv_gateway *gw, struct cv_gw_slot *slot, struct cv_payment_result *r)
 {
@@ -172,7 +174,7 @@ static void cv_gw_authorize_checked(struct cv_gateway *gw, struct cv_gw_slot *sl
 			break;
 		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u: the key created nothing", (unsigned)slot->req.op_id);
 		cv_gw_pin_clear(gw, &slot->req);
-		cv_gw_complete_code(gw, slot, CV_PAY_NOT_SENT);
+		cv_gw_complete_code(gw, slot, CV_PAY_INVALID);
 		return;
 	default:
 		break;

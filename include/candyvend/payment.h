@@ -70,7 +70,8 @@ enum cv_pay_result {
 	CV_PAY_CANCELLED = 2,  /**< Cancelled at the reader before any hold. */
 	CV_PAY_NOT_SENT = 3,   /**< Never reached the processor. */
 	CV_PAY_NOT_FOUND = 4,  /**< (Lookup, void) the processor has no such authorization. */
-	CV_PAY_INVALID = 5,    /**< The processor rejected the request as malformed. */
+	CV_PAY_INVALID = 5,    /**< The processor refused the request for good: malformed, or its idempotency
+				    key is spent (it already ran and created nothing). Nothing happened. */
 	CV_PAY_UNKNOWN = 6,    /**< Outcome unknown; never treat as success or failure. */
 	CV_PAY_RATE_LIMITED = 7, /**< Refused for now (too many requests); nothing happened, retry later. */
 	CV_PAY_EXPIRED = 8,    /**< The hold expired before the capture; nothing was captured. */

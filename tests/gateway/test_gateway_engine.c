@@ -154,7 +154,8 @@ Test(gateway, create_5xx_is_unknown_looked_up_and_never_held_twice)
 	cr_assert(v->visited[CV_VEND_STATE_AUTH_LOOKUP]);
 	/* The lookup found nothing: the customer tries again with the same key,
 	 * which Stripe answers with the stored 500; the gateway finds nothing
-	 * under it and says so (not sent), and the next try uses a new key. */
+	 * under it and says the key is spent (invalid), and the next try uses a
+	 * new key. */
 	for (int tries = 0; tries < CV_AUTH_ATTEMPTS_MAX && v->state == CV_VEND_STATE_AUTH_DECLINED; tries++) {
 		h_select(0, "pm_card_visa");
 		(void)h_run_until_state(n, CV_VEND_STATE_AUTH_DECLINED, SETTLE_MS);

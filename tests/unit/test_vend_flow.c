@@ -199,6 +199,22 @@ Test(vend_flow, unknown_then_not_found_retries_with_the_same_key)
 	cr_assert_eq(rig_pay_count_authorize(), 3);
 }
 
+/* A resent key whose first request may still land keeps that duty when
+ * the resend itself never left the machine: no second key, no second hold. */
+Test(vend_flow, a_resent_key_that_was_not_sent_is_resent_again)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_UNKNOWN);
+	rig_pay(CV_PAY_NOT_FOUND);
+	rig_select(0);
+	cr_assert_str_eq(rig_last_payment()->idempotency_key, rig.payments[0].idempotency_key);
+	rig_pay(CV_PAY_NOT_SENT);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_DECLINED);
+	rig_select(0);
+	cr_assert_str_eq(rig_last_payment()->idempotency_key, rig.payments[0].idempotency_key,
+			 "a not-sent resend does not free the key");
+}
+
 /* A lookup that finds the hold cancelled (released, expired) means the key
  * is spent: resending it could only replay an approval for a dead hold. */
 Test(vend_flow, unknown_then_cancelled_retries_with_a_new_key)
