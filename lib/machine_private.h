@@ -85,7 +85,9 @@ struct cv_vend {
 	bool cancel_requested;
 	bool sensor_armed;
 	bool unwatched;              /* A movement ran with no sensor armed: its cycle is the proof. */
-	bool recovered;              /* Found open in the journal on restart: never dispensed again. */
+	bool recovered;              /* No customer waits for it (found open on restart, or an orphan
+				      * check): never dispensed again. */
+	bool orphan_check;           /* Left by its customer with a key that may still land. */
 	bool offline_allowed;        /* The last authorize told the reader it may approve offline. */
 	struct cv_card_summary card;
 	bool offline_approved;       /* The reader approved offline (store and forward). */
@@ -281,6 +283,7 @@ void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, stru
 struct cv_vend *cv_vend_find_op(struct cv_machine *m, uint32_t op_id, enum cv_vend_op op);
 enum cv_status cv_vend_cancel(struct cv_machine *m, struct cv_vend *v);
 void cv_vend_retry_auth(struct cv_machine *m, struct cv_vend *v);
+void cv_vend_leave(struct cv_machine *m, struct cv_vend *v, enum cv_vend_reason reason);
 uint64_t cv_vend_backoff_ms(struct cv_machine *m, uint16_t attempts);
 
 /* card_number.c: whether text holds what could be a card number (a

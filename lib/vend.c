@@ -131,6 +131,17 @@ static enum cv_msg cv_vend_final_msg(const struct cv_vend *v)
 	}
 }
 
+/* The customer's part is over; settlement goes on without them. */
+static void cv_vend_show_final(struct cv_machine *m, const struct cv_vend *v)
+{
+	m->session = NULL;
+	enum cv_msg msg = cv_vend_final_msg(v);
+	if (msg == CV_MSG_CHOOSE_PRODUCT)
+		cv_machine_show(m, msg, CV_DISPLAY_NO_LANE, 0, false);
+	else
+		cv_machine_show(m, msg, v->lane, v->price_minor, true);
+}
+
 static void cv_vend_show(struct cv_machine *m, struct cv_vend *v)
 {
 	if (m->session != v)
@@ -153,13 +164,7 @@ static void cv_vend_show(struct cv_machine *m, struct cv_vend *v)
 		msg = CV_MSG_DISPENSING;
 		break;
 	default:
-		/* The customer's part is over; settlement goes on without them. */
-		m->session = NULL;
-		msg = cv_vend_final_msg(v);
-		if (msg == CV_MSG_CHOOSE_PRODUCT)
-			cv_machine_show(m, msg, CV_DISPLAY_NO_LANE, 0, false);
-		else
-			cv_machine_show(m, msg, v->lane, v->price_minor, true);
+		cv_vend_show_final(m, v);
 		return;
 	}
 	cv_machine_show(m, msg, v->lane, v->price_minor, false);
@@ -363,7 +368,7 @@ static bool cv_vend_advance_once(struct cv_machine *m, struct cv_vend *v)
 	case CV_VEND_STATE_AUTH_DECLINED:
 		if (m->now_ms < v->session_deadline_ms)
 			return false;
-		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_SESSION_TIMEOUT);
+		cv_vend_leave(m, v, CV_VEND_REASON_SESSION_TIMEOUT);
 		return true;
 	case CV_VEND_STATE_AUTHORIZED:
 		cv_vend_set_state(m, v, CV_VEND_STATE_DISPENSING, CV_VEND_REASON_NONE);
@@ -414,7 +419,7 @@ enum cv_status cv_vend_cancel(struct cv_machine *m, struct cv_vend *v)
 	switch (v->state) {
 	case CV_VEND_STATE_SELECTED:
 	case CV_VEND_STATE_AUTH_DECLINED:
-		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_CUSTOMER_CANCEL);
+		cv_vend_leave(m, v, CV_VEND_REASON_CUSTOMER_CANCEL);
 		return CV_OK;
 	case CV_VEND_STATE_AUTH_PENDING:
 		if (!v->op_started) {
@@ -434,6 +439,27 @@ enum cv_status cv_vend_cancel(struct cv_machine *m, struct cv_vend *v)
 	default:
 		return CV_E_STATE;
 	}
+}
+
+/* The customer is done with a vend that holds no money. If its key may
+ * still land (an unknown outcome a lookup could not find), the vend stays
+ * open in the background, as after a restart: looked up again, never
+ * dispensed, and voided at the end of the lookup budget, so a hold that
+ * shows up late is released (payments.md: background lookup, void if
+ * found). Otherwise it is abandoned. */
+void cv_vend_leave(struct cv_machine *m, struct cv_vend *v, enum cv_vend_reason reason)
+{
+	if (!v->reuse_auth_key) {
+		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, reason);
+		return;
+	}
+	v->reuse_auth_key = false;
+	v->recovered = true;
+	v->orphan_check = true;
+	v->reason = reason;
+	if (m->session == v)
+		cv_vend_show_final(m, v);
+	cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_LOOKUP, reason);
 }
 
 void cv_vend_retry_auth(struct cv_machine *m, struct cv_vend *v)

@@ -130,6 +130,13 @@ bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v)
 	return true;
 }
 
+/* Why a vend no customer waits for ends: a restart, or (an orphan check)
+ * the reason its customer left, which it keeps. */
+static enum cv_vend_reason cv_vend_background_reason(const struct cv_vend *v)
+{
+	return v->orphan_check ? CV_VEND_REASON_NONE : CV_VEND_REASON_POWER_LOSS;
+}
+
 static void cv_vend_auth_held(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
 {
 	v->card = r->card;
@@ -139,8 +146,8 @@ static void cv_vend_auth_held(struct cv_machine *m, struct cv_vend *v, const str
 	bool enough = r->amount.amount_minor >= v->price_minor &&
 		      strcmp(r->amount.currency, m->config.currency) == 0;
 	if (v->recovered)
-		/* Found held after a restart: never dispense, release it. */
-		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_POWER_LOSS);
+		/* Found held with no customer waiting: never dispense, release it. */
+		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, cv_vend_background_reason(v));
 	else if (r->offline_approved && !v->offline_allowed)
 		/* The reader took a risk the operator did not allow: no candy on it. */
 		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_OFFLINE_POLICY);
@@ -158,15 +165,15 @@ static void cv_vend_auth_failed(struct cv_machine *m, struct cv_vend *v, enum cv
 {
 	if (v->recovered) {
 		/* Nothing held, and no customer left to try again. */
-		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_POWER_LOSS);
+		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, cv_vend_background_reason(v));
 		return;
 	}
 	if (v->cancel_requested) {
-		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_CUSTOMER_CANCEL);
+		cv_vend_leave(m, v, CV_VEND_REASON_CUSTOMER_CANCEL);
 		return;
 	}
 	if (v->auth_tries >= CV_AUTH_ATTEMPTS_MAX) {
-		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, reason);
+		cv_vend_leave(m, v, reason);
 		return;
 	}
 	v->session_deadline_ms = m->now_ms + m->config.timeouts.session_ms;

@@ -584,3 +584,51 @@ Test(vend_flow, a_reader_fault_is_a_definite_failure_the_customer_may_retry)
 	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_DECLINED);
 	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_PAYMENT_FAILED);
 }
+
+/* The customer walks away while a key may still land (an unknown outcome
+ * the lookup could not find): the vend is not abandoned but checked in the
+ * background, and a hold that shows up late is voided, never dispensed. */
+static uint32_t walk_away_with_a_key_that_may_land(void)
+{
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_UNKNOWN);
+	rig_pay(CV_PAY_NOT_FOUND);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_DECLINED);
+	rig_step(rig.config.timeouts.session_ms);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_LOOKUP, "looked up in the background, not abandoned");
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_LOOKUP);
+	cr_assert_str_eq(rig_last_payment()->auth_key, rig.payments[0].idempotency_key);
+	return n;
+}
+
+Test(vend_flow, a_key_that_may_land_is_checked_after_the_customer_leaves)
+{
+	uint32_t n = walk_away_with_a_key_that_may_land();
+	cr_assert_eq(rig_msg(), CV_MSG_CHOOSE_PRODUCT, "the next customer is welcome");
+	/* The late request landed: the background lookup finds the hold. */
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_SESSION_TIMEOUT, "keeps why the customer left");
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_VOID);
+	uint32_t next = rig_select(1);
+	cr_assert_neq(next, n, "a new customer buys while the old vend settles");
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_AUTHORIZE);
+	cr_assert_eq(rig.motor_count, 0, "the late hold is never dispensed");
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
+}
+
+Test(vend_flow, a_key_that_never_lands_is_voided_at_the_end_of_the_lookup_budget)
+{
+	uint32_t n = walk_away_with_a_key_that_may_land();
+	for (unsigned i = 0; i < rig.config.lookup_attempts_max; i++) {
+		cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_LOOKUP);
+		rig_pay(CV_PAY_NOT_FOUND);
+		if (i + 1 < rig.config.lookup_attempts_max)
+			rig_step(rig.config.timeouts.retry_cap_ms);
+	}
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING, "whatever may exist is released");
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_VOID);
+	rig_pay(CV_PAY_NOT_FOUND);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOIDED);
+	cr_assert_eq(rig.motor_count, 0);
+}
