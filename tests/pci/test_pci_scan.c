@@ -37,7 +37,7 @@
 #include "luhn_scan.h"
 #include "sim_visit.h"
 
-#define PCI_LANES 6
+#define PCI_LANES SIM_VISIT_LANES
 #define PCI_TICK_MS 50
 #define PCI_CUSTOMERS_DEFAULT 2000u
 #define PCI_SEED_DEFAULT 20260407u
@@ -467,21 +467,7 @@ static void pci_remove_directory(void)
 
 static void pci_planogram(void)
 {
-	static const char *const names[PCI_LANES] = {"Gummy Bears", "Sour Worms", "Choco Bar",
-						     "Mint Strips", "Jelly Beans", "Toffee"};
-	for (unsigned i = 0; i < PCI_LANES; i++) {
-		struct cv_lane_config *lane = &day.lanes[i];
-		cv_lane_config_default(lane);
-		snprintf(lane->label, sizeof(lane->label), "%c%u", 'A' + i / 3, i % 3 + 1);
-		snprintf(lane->product_id, sizeof(lane->product_id), "SKU-%u", 100 + i);
-		snprintf(lane->product_name, sizeof(lane->product_name), "%s", names[i]);
-		lane->price_minor = 125 + 25 * (int64_t)i;
-		lane->capacity = 12;
-		lane->count = 8;
-		lane->low_stock_threshold = 2;
-	}
-	day.lanes[3].verify_mode = CV_VERIFY_MODE_OFF;
-	day.lanes[4].verify_mode = CV_VERIFY_MODE_OPTIONAL;
+	sim_visit_planogram(day.lanes);
 }
 
 /* A configuration on the sim's machine, its platform given a log sink, the

@@ -16,7 +16,7 @@
 #include "leak_check.h"
 #include "sim_visit.h"
 
-#define SIM_LANES 6
+#define SIM_LANES SIM_VISIT_LANES
 #define SIM_TICK_MS 50
 #define SIM_VENDS_MAX 200000
 #define SIM_DRAIN_MS (6ull * 3600 * 1000)
@@ -188,21 +188,7 @@ static void sim_tick(void)
 
 static void sim_planogram(void)
 {
-	static const char *const names[SIM_LANES] = {"Gummy Bears", "Sour Worms", "Choco Bar",
-						     "Mint Strips", "Jelly Beans", "Toffee"};
-	for (unsigned i = 0; i < SIM_LANES; i++) {
-		struct cv_lane_config *l = &run.lanes[i];
-		cv_lane_config_default(l);
-		snprintf(l->label, sizeof(l->label), "%c%u", 'A' + i / 3, i % 3 + 1);
-		snprintf(l->product_id, sizeof(l->product_id), "SKU-%u", 100 + i);
-		snprintf(l->product_name, sizeof(l->product_name), "%s", names[i]);
-		l->price_minor = 125 + 25 * (int64_t)i;
-		l->capacity = 12;
-		l->count = 8;
-		l->low_stock_threshold = 2;
-	}
-	run.lanes[3].verify_mode = CV_VERIFY_MODE_OFF;
-	run.lanes[4].verify_mode = CV_VERIFY_MODE_OPTIONAL;
+	sim_visit_planogram(run.lanes);
 }
 
 static void sim_start(uint64_t seed, unsigned customers)
@@ -249,9 +235,9 @@ static void sim_start(uint64_t seed, unsigned customers)
 	c.lanes = run.lanes;
 	c.lane_count = SIM_LANES;
 	c.timeouts.retry_cap_ms = 60000;
-	/* Offline up to 2.50 a vend (the dearer lanes stop selling while both
-	 * links are down), 4 unsent at once, 8.00 in all, 10 minutes old. */
-	run.offline = (struct cv_offline_policy){.enabled = true, .max_amount_minor = 250, .max_count = 4,
+	/* Offline up to 2.00 a vend (the two dearest lanes stop selling while
+	 * both links are down), 4 unsent at once, 8.00 in all, 10 minutes old. */
+	run.offline = (struct cv_offline_policy){.enabled = true, .max_amount_minor = 200, .max_count = 4,
 						 .max_total_minor = 800, .max_age_s = 600};
 	c.offline = run.offline;
 	cv_sim_attach(run.sim, &c);

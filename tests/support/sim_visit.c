@@ -2,6 +2,7 @@
 #include "sim_visit.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 
 void sim_visit_service(struct cv_machine *m, struct cv_sim *sim, int32_t *refilled)
 {
@@ -36,4 +37,23 @@ bool sim_visit_pick_lane(const struct cv_machine *m, uint32_t (*pick)(uint32_t n
 		return false;
 	*lane = available[pick(n)];
 	return true;
+}
+
+void sim_visit_planogram(struct cv_lane_config lanes[SIM_VISIT_LANES])
+{
+	static const char *const names[SIM_VISIT_LANES] = {"Gummy Bears", "Sour Worms", "Choco Bar",
+							   "Mint Strips", "Jelly Beans", "Toffee"};
+	for (unsigned i = 0; i < SIM_VISIT_LANES; i++) {
+		struct cv_lane_config *l = &lanes[i];
+		cv_lane_config_default(l);
+		snprintf(l->label, sizeof(l->label), "%c%u", 'A' + i / 3, i % 3 + 1);
+		snprintf(l->product_id, sizeof(l->product_id), "SKU-%u", 100 + i);
+		snprintf(l->product_name, sizeof(l->product_name), "%s", names[i]);
+		l->price_minor = 125 + 25 * (int64_t)i;
+		l->capacity = 12;
+		l->count = 8;
+		l->low_stock_threshold = 2;
+	}
+	lanes[3].verify_mode = CV_VERIFY_MODE_OFF;
+	lanes[4].verify_mode = CV_VERIFY_MODE_OPTIONAL;
 }

@@ -9,6 +9,12 @@
 #include <candyvend/candyvend.h>
 #include <candyvend/sim.h>
 
+/* The simulation tests' planogram: six lanes A1..B3 of candy priced 1.25
+ * to 2.50, 8 of 12 in stock; lane 3 needs no drop sensor and lane 4 uses it
+ * only if it works (the verify modes other tests rarely reach). */
+#define SIM_VISIT_LANES 6
+void sim_visit_planogram(struct cv_lane_config lanes[SIM_VISIT_LANES]);
+
 /* An operator's visit: each of the machine's lanes is topped up to capacity
  * in the sim and counted full in the engine (missed and false drops made the
  * two drift apart), quarantines are cleared. refilled[lane] grows by the
