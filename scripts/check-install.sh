@@ -44,6 +44,22 @@ LD_LIBRARY_PATH=$libdir "$outside/backend-example/backend-example" | tail -n 1 |
 # The POSIX storage's own pkg-config file resolves too.
 pkg-config --exists --print-errors candyvend-posix
 
+# The Linux GPIO controller, where the GPIO backends were built (libgpiod
+# found): out of tree with the gpio, sim and posix pkg-config files.
+if pkg-config --exists candyvend-gpio; then
+	cp -r examples/linux-gpio "$outside/linux-gpio"
+	rm -f "$outside/linux-gpio/meson.build"
+	cc -std=c11 -Wall -Wextra -Wpedantic -Werror -Wconversion -Wno-sign-conversion \
+		"$outside/linux-gpio"/*.c $(pkg-config --cflags --libs candyvend-gpio candyvend-sim candyvend-posix) \
+		-o "$outside/linux-gpio/candyvend-gpio"
+	LD_LIBRARY_PATH=$libdir "$outside/linux-gpio/candyvend-gpio" --check-config "$outside/linux-gpio/candyvend-gpio.conf" |
+		tail -n 1 | sed "s/^/linux-gpio: /"
+else
+	echo "out of tree: linux-gpio SKIPPED: candyvend-gpio not installed (libgpiod-dev missing)"
+fi
+pkg-config --exists candyvend-gateway && echo "candyvend-gateway.pc resolves" ||
+	echo "candyvend-gateway SKIPPED: not installed (libcurl or jansson missing)"
+
 # Only the public API may be exported.
 private=$(nm -D --defined-only "$libdir"/libcandyvend*.so |
 	awk '$2 ~ /^[TDRB]$/ && $3 !~ /^cv_/ {print $3}')
