@@ -191,18 +191,9 @@ static const char *const pci_card_last4[CV_SIM_CARD_COUNT] = {
 	[CV_SIM_CARD_SLOW] = "8431",
 };
 
-static uint64_t pci_random(void)
-{
-	/* splitmix64: the customers' choices, separate from the sim's faults. */
-	uint64_t z = (day.rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uint32_t pci_below(uint32_t n)
 {
-	return (uint32_t)(pci_random() % n);
+	return (uint32_t)(sim_visit_random(&day.rng) % n);
 }
 
 static uint64_t pci_env(const char *name, uint64_t fallback)
@@ -540,7 +531,7 @@ static void pci_arm_power_cut(void)
 {
 	unsigned from_now = 2 + pci_below(6);
 	crash_storage_arm(&day.crash, crash_storage_op_count(&day.crash) + from_now, CRASH_TEAR,
-			  pci_random());
+			  sim_visit_random(&day.rng));
 }
 
 static void pci_restart(void)

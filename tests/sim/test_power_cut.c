@@ -363,10 +363,7 @@ static uint64_t cut_rng_state;
 
 static uint32_t cut_random(uint32_t bound)
 {
-	uint64_t z = (cut_rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return (uint32_t)((z ^ (z >> 31)) % bound);
+	return (uint32_t)(sim_visit_random(&cut_rng_state) % bound);
 }
 
 /* A service visit, with no cut armed, and durable before anyone goes on:
@@ -426,14 +423,7 @@ static void cut_random_run(void)
 	struct cv_sim_config sc;
 	cv_sim_config_default(&sc);
 	sc.seed = seed;
-	sc.decline_permille = 80;
-	sc.unknown_permille = 40;
-	sc.lookup_unknown_permille = 150;
-	sc.settle_unknown_permille = 80;
-	sc.jam_permille = 20;
-	sc.stuck_permille = 60;
-	sc.missed_drop_permille = 20;
-	sc.false_drop_permille = 5;
+	sim_visit_fault_rates(&sc);
 	cut_world(&sc, (size_t)customers * 2048 + 65536, customers * 3 + 4096);
 	cv_sim_set_auto_card(run.sim, true);
 	cr_assert_eq(cut_machine_start(), CV_OK);

@@ -63,18 +63,9 @@ static struct {
 	uint32_t offline_approvals;
 } totals;
 
-static uint64_t sim_random(void)
-{
-	/* splitmix64: the customers' choices, separate from the sim's faults. */
-	uint64_t z = (run.rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static unsigned sim_below(unsigned n)
 {
-	return (unsigned)(sim_random() % n);
+	return (unsigned)(sim_visit_random(&run.rng) % n);
 }
 
 static void sim_violation(const char *what)
@@ -208,14 +199,7 @@ static void sim_start(uint64_t seed, unsigned customers)
 	sc.lane_count = SIM_LANES;
 	for (unsigned i = 0; i < SIM_LANES; i++)
 		sc.stock[i] = run.lanes[i].count;
-	sc.decline_permille = 80;
-	sc.unknown_permille = 40;
-	sc.lookup_unknown_permille = 150;
-	sc.settle_unknown_permille = 80;
-	sc.jam_permille = 20;
-	sc.stuck_permille = 60;
-	sc.missed_drop_permille = 20;
-	sc.false_drop_permille = 5;
+	sim_visit_fault_rates(&sc);
 	/* Two network paths that each drop out for ~20 s every ~4 min: failover,
 	 * breakers, and now and then both down at once (card sales stop). */
 	sc.link_count = 2;

@@ -57,3 +57,23 @@ void sim_visit_planogram(struct cv_lane_config lanes[SIM_VISIT_LANES])
 	lanes[3].verify_mode = CV_VERIFY_MODE_OFF;
 	lanes[4].verify_mode = CV_VERIFY_MODE_OPTIONAL;
 }
+
+void sim_visit_fault_rates(struct cv_sim_config *config)
+{
+	config->decline_permille = 80;
+	config->unknown_permille = 40;
+	config->lookup_unknown_permille = 150;
+	config->settle_unknown_permille = 80;
+	config->jam_permille = 20;
+	config->stuck_permille = 60;
+	config->missed_drop_permille = 20;
+	config->false_drop_permille = 5;
+}
+
+uint64_t sim_visit_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}

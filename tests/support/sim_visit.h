@@ -13,6 +13,14 @@
  * to 2.50, 8 of 12 in stock; lane 3 needs no drop sensor and lane 4 uses it
  * only if it works (the verify modes other tests rarely reach). */
 #define SIM_VISIT_LANES 6
+
+/* The fault rates the seeded runs use: declines, unknown outcomes of every
+ * payment operation, jams, stuck products, missed and false drops. */
+void sim_visit_fault_rates(struct cv_sim_config *config);
+
+/* splitmix64 over *state: the customers' choices, kept apart from the sim's
+ * own dice so that a seed replays. */
+uint64_t sim_visit_random(uint64_t *state);
 void sim_visit_planogram(struct cv_lane_config lanes[SIM_VISIT_LANES]);
 
 /* An operator's visit: each of the machine's lanes is topped up to capacity
