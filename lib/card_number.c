@@ -2,14 +2,25 @@
 /* Recognizes what could be a card number in text a backend hands over, so
  * that it never reaches the journal, an event or a receipt (PCI DSS 3.3 /
  * 3.4). The test is the one card-data scanners use: a run of 13 to 19
- * digits, possibly grouped by single spaces or dashes, that passes the Luhn
- * check. Inside a longer run every 13..19-digit window counts, so a number
- * can't hide in a longer one. False alarms (a number that merely looks like
- * a card number) only blank a display field or a reference. */
+ * digits that passes the Luhn check. Digit groups count as one run when
+ * anything but letters separates them: one space or dash as printed on a
+ * card, but also dots, slashes, underscores, several spaces, NUL bytes, or
+ * a mix ("4242.4242/4242__4242"), because an auditor's scanner reading the
+ * bytes joins them the same way. Inside a longer run every 13..19-digit
+ * window counts, so a number can't hide in a longer one. False alarms (a
+ * number that merely looks like a card number) only blank a display field
+ * or a reference. */
 #include "machine_private.h"
 
 #define CV_PAN_MIN 13
 #define CV_PAN_MAX 19
+
+/* The last digits of the current run, oldest first: enough for the longest
+ * window that ends at the newest digit. */
+struct cv_digit_run {
+	uint8_t digits[CV_PAN_MAX];
+	size_t count;
+};
 
 static bool cv_luhn_valid(const uint8_t *digits, size_t count)
 {
@@ -26,36 +37,40 @@ static bool cv_luhn_valid(const uint8_t *digits, size_t count)
 	return sum % 10 == 0;
 }
 
-/* Any Luhn-valid window of 13..19 digits in @p run. */
-static bool cv_run_has_card_number(const uint8_t *run, size_t count)
+/* Adds a digit to the run; true if a Luhn-valid window ends at it. Every
+ * window of a run ends at one of its digits, so checking at each digit
+ * covers all of them, however long the run grows. */
+static bool cv_digit_run_push(struct cv_digit_run *run, uint8_t digit)
 {
-	for (size_t start = 0; start + CV_PAN_MIN <= count; start++)
-		for (size_t len = CV_PAN_MIN; len <= CV_PAN_MAX && start + len <= count; len++)
-			if (cv_luhn_valid(run + start, len))
-				return true;
+	if (run->count == CV_PAN_MAX) {
+		memmove(run->digits, run->digits + 1, CV_PAN_MAX - 1);
+		run->count--;
+	}
+	run->digits[run->count++] = digit;
+	for (size_t len = CV_PAN_MIN; len <= run->count; len++)
+		if (cv_luhn_valid(run->digits + run->count - len, len))
+			return true;
 	return false;
 }
 
+static bool cv_is_ascii_letter(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Every byte of text[0..size) counts, NULs included: a caller passing a
+ * whole fixed-size field also has the bytes after its terminator checked. */
 bool cv_text_has_card_number(const char *text, size_t size)
 {
-	/* A run longer than the buffer can't exist; 64 covers every field. */
-	uint8_t run[64];
-	size_t count = 0;
+	struct cv_digit_run run = {.count = 0};
 	for (size_t i = 0; i < size; i++) {
 		char c = text[i];
 		if (c >= '0' && c <= '9') {
-			if (count < sizeof(run))
-				run[count++] = (uint8_t)(c - '0');
-			continue;
+			if (cv_digit_run_push(&run, (uint8_t)(c - '0')))
+				return true;
+		} else if (cv_is_ascii_letter(c)) {
+			run.count = 0; /* Only a letter ends a run; anything else joins. */
 		}
-		/* One space or dash between digits groups them ("4242 4242 ..."). */
-		bool separator = (c == ' ' || c == '-') && count > 0 && i + 1 < size &&
-				 text[i + 1] >= '0' && text[i + 1] <= '9';
-		if (separator)
-			continue;
-		if (cv_run_has_card_number(run, count))
-			return true;
-		count = 0;
 	}
-	return cv_run_has_card_number(run, count);
+	return false;
 }

@@ -2,12 +2,23 @@
 /* Admission of input events: backends are trusted to follow the contract,
  * but what they hand over is checked before the engine acts on it. A
  * malformed completion is refused (the wait it answers then times out, which
- * the engine already treats as an unknown outcome); card fields that could
- * carry more than a brand, last 4, auth code, AID and label are blanked, and
- * every byte after a field's terminator is zeroed (whole arrays are copied
- * into events), so a reader that misbehaves can't put cardholder data into
- * the journal, events or receipts. */
+ * the engine already treats as an unknown outcome). Every text field the
+ * engine keeps passes one gate, cv_text_field_admit(): every byte after its
+ * terminator is zeroed (whole arrays are copied into events), and a field
+ * that is not of its shape (a brand, last 4, auth code, AID, label) or in
+ * which digits could join into a card number is blanked. Numbers the engine
+ * keeps are range-checked too, so a reader that misbehaves can't put
+ * cardholder data into the journal, events or receipts. */
 #include "machine_private.h"
+
+/* The capture deadlines kept, in Unix seconds: 2000-01-01 to 2200-01-01
+ * (or 0, none given). Nothing else is a deadline a processor could set,
+ * and none of these has the 13 digits of a card number. */
+#define CV_CAPTURE_BEFORE_MIN_S INT64_C(946684800)
+#define CV_CAPTURE_BEFORE_MAX_S INT64_C(7258118400)
+
+/* Whether a text field has its expected shape (never if unterminated). */
+typedef bool (*cv_text_shape_fn)(const char *s, size_t size);
 
 static bool cv_is_upper(char c)
 {
@@ -32,8 +43,10 @@ static bool cv_brand_ok(const char *s, size_t size)
 }
 
 /* Last 4: exactly four digits, or empty. */
-static bool cv_last4_ok(const char *s)
+static bool cv_last4_ok(const char *s, size_t size)
 {
+	if (!cv_str_is_terminated(s, size))
+		return false;
 	if (s[0] == '\0')
 		return true;
 	for (unsigned i = 0; i < 4; i++)
@@ -68,8 +81,7 @@ static bool cv_printable_ok(const char *s, size_t size)
 
 /* AID: 5 to 16 bytes as upper-case hex (ISO 7816-5), or empty. Its first
  * nibble is the registration category (A international, D national, F
- * proprietary), so an all-decimal "AID" is a number, not an AID; and no
- * card number may hide among its digits. */
+ * proprietary), so an all-decimal "AID" is a number, not an AID. */
 static bool cv_aid_ok(const char *s, size_t size)
 {
 	size_t n = 0;
@@ -79,7 +91,7 @@ static bool cv_aid_ok(const char *s, size_t size)
 	if (n == 0)
 		return n < size;
 	bool registered = s[0] == 'A' || s[0] == 'D' || s[0] == 'F';
-	return n < size && n >= 10 && n % 2 == 0 && registered && !cv_text_has_card_number(s, n);
+	return n < size && n >= 10 && n % 2 == 0 && registered;
 }
 
 /* Application label: printable, no digits, so that no card number can ride
@@ -96,7 +108,7 @@ static bool cv_app_label_ok(const char *s, size_t size)
 }
 
 /* Zeroes everything after the first NUL of a fixed buffer (or all of it
- * if it has none: the checks below then blank it). */
+ * if it has none: the shape checks then blank it). */
 static void cv_field_zero_tail(char *s, size_t size)
 {
 	const char *end = memchr(s, '\0', size);
@@ -104,25 +116,34 @@ static void cv_field_zero_tail(char *s, size_t size)
 		memset(s + (end - s), 0, size - (size_t)(end - s));
 }
 
+/* The one gate for every text field a backend hands over: the tail after
+ * the terminator is zeroed, and a field not of its shape, or whose digits
+ * could be a card number however they are separated, is blanked. The whole
+ * buffer is checked, so the NULs of the tail count as separators. */
+static void cv_text_field_admit(char *s, size_t size, cv_text_shape_fn shape_ok)
+{
+	cv_field_zero_tail(s, size);
+	if (!shape_ok(s, size) || cv_text_has_card_number(s, size))
+		memset(s, 0, size);
+}
+
 static void cv_card_sanitize(struct cv_card_summary *card)
 {
-	cv_field_zero_tail(card->brand, sizeof(card->brand));
-	cv_field_zero_tail(card->last4, sizeof(card->last4));
-	cv_field_zero_tail(card->auth_code, sizeof(card->auth_code));
-	cv_field_zero_tail(card->aid, sizeof(card->aid));
-	cv_field_zero_tail(card->app_label, sizeof(card->app_label));
-	if (!cv_brand_ok(card->brand, sizeof(card->brand)))
-		memset(card->brand, 0, sizeof(card->brand));
-	if (!cv_str_is_terminated(card->last4, sizeof(card->last4)) || !cv_last4_ok(card->last4))
-		memset(card->last4, 0, sizeof(card->last4));
-	if (!cv_auth_code_ok(card->auth_code, sizeof(card->auth_code)))
-		memset(card->auth_code, 0, sizeof(card->auth_code));
-	if (!cv_aid_ok(card->aid, sizeof(card->aid)))
-		memset(card->aid, 0, sizeof(card->aid));
-	if (!cv_app_label_ok(card->app_label, sizeof(card->app_label)))
-		memset(card->app_label, 0, sizeof(card->app_label));
+	cv_text_field_admit(card->brand, sizeof(card->brand), cv_brand_ok);
+	cv_text_field_admit(card->last4, sizeof(card->last4), cv_last4_ok);
+	cv_text_field_admit(card->auth_code, sizeof(card->auth_code), cv_auth_code_ok);
+	cv_text_field_admit(card->aid, sizeof(card->aid), cv_aid_ok);
+	cv_text_field_admit(card->app_label, sizeof(card->app_label), cv_app_label_ok);
 	if ((unsigned)card->entry > CV_CARD_ENTRY_MOBILE_WALLET)
 		card->entry = CV_CARD_ENTRY_UNKNOWN;
+}
+
+/* A deadline out of range is no deadline: like an unknown decline reason,
+ * it is replaced by the neutral value and the money answer stands. */
+static int64_t cv_capture_before_admit(int64_t seconds)
+{
+	bool plausible = seconds >= CV_CAPTURE_BEFORE_MIN_S && seconds <= CV_CAPTURE_BEFORE_MAX_S;
+	return plausible ? seconds : 0;
 }
 
 static enum cv_status cv_payment_result_admit(struct cv_payment_result *r)
@@ -134,14 +155,13 @@ static enum cv_status cv_payment_result_admit(struct cv_payment_result *r)
 	/* A cut reference would name another hold: refuse rather than guess. */
 	if (!cv_printable_ok(r->processor_ref, sizeof(r->processor_ref)))
 		return CV_E_INVAL;
-	cv_field_zero_tail(r->processor_ref, sizeof(r->processor_ref));
 	/* A reference that could be a card number is dropped: settlements then
 	 * name the hold by its authorization key, which every request carries. */
-	if (cv_text_has_card_number(r->processor_ref, strlen(r->processor_ref)))
-		memset(r->processor_ref, 0, sizeof(r->processor_ref));
+	cv_text_field_admit(r->processor_ref, sizeof(r->processor_ref), cv_printable_ok);
 	if (!cv_str_is_terminated(r->amount.currency, sizeof(r->amount.currency)))
 		return CV_E_INVAL;
 	cv_card_sanitize(&r->card);
+	r->capture_before_s = cv_capture_before_admit(r->capture_before_s);
 	return CV_OK;
 }
 

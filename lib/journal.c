@@ -14,6 +14,7 @@ void cv_journal_writer_init(struct cv_journal_writer *w)
 {
 	w->length = 0;
 	w->overflow = false;
+	w->tagged = true;
 }
 
 /* Room for @p length more bytes, or the writer overflows (sticky). */
@@ -24,8 +25,16 @@ static bool cv_journal_reserve(struct cv_journal_writer *w, size_t length)
 	return !w->overflow;
 }
 
+/* Format 3: the letter before every field. */
+static void cv_journal_put_tag(struct cv_journal_writer *w)
+{
+	if (w->tagged && cv_journal_reserve(w, 1))
+		w->bytes[w->length++] = CV_JOURNAL_FIELD_TAG;
+}
+
 void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t length)
 {
+	cv_journal_put_tag(w);
 	if (!cv_journal_reserve(w, length))
 		return;
 	memcpy(w->bytes + w->length, bytes, length);
@@ -37,6 +46,7 @@ void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t
  * copy (one store once inlined) replaces the byte loop. */
 static inline void cv_journal_put_le(struct cv_journal_writer *w, uint64_t value, unsigned size)
 {
+	cv_journal_put_tag(w);
 	if (!cv_journal_reserve(w, size))
 		return;
 	uint8_t *dst = w->bytes + w->length;
@@ -75,6 +85,7 @@ void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size)
 	size_t length = 0;
 	while (length < size && length < 255 && s[length] != '\0')
 		length++;
+	cv_journal_put_tag(w);
 	if (!cv_journal_reserve(w, 1 + length))
 		return;
 	w->bytes[w->length] = (uint8_t)length;
@@ -134,9 +145,10 @@ uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type typ
 	uint32_t length = (uint32_t)(CV_JOURNAL_HEADER_SIZE + body + CV_JOURNAL_TRAILER_SIZE);
 
 	cv_journal_writer_init(&header);
+	header.tagged = false; /* The frame has a fixed layout of its own. */
 	cv_journal_put_u32(&header, length);
 	cv_journal_put_u16(&header, (uint16_t)type);
-	cv_journal_put_u16(&header, m->sealed ? CV_JOURNAL_FLAG_SEALED : 0);
+	cv_journal_put_u16(&header, (uint16_t)(CV_JOURNAL_FLAG_TAGGED | (m->sealed ? CV_JOURNAL_FLAG_SEALED : 0)));
 	cv_journal_put_u32(&header, m->epoch);
 	cv_journal_put_u64(&header, seq);
 	memcpy(record, header.bytes, CV_JOURNAL_HEADER_SIZE);

@@ -92,9 +92,12 @@ static enum cv_status cv_journal_open_payload(const uint8_t *key, const uint8_t 
 					      uint8_t *plain)
 {
 	uint16_t flags = (uint16_t)cv_le_get(buf + 6, 2);
-	if (flags == 0)
+	if ((flags & ~(CV_JOURNAL_FLAG_SEALED | CV_JOURNAL_FLAG_TAGGED)) != 0)
+		return CV_E_CORRUPT;
+	r->tagged = (flags & CV_JOURNAL_FLAG_TAGGED) != 0;
+	if ((flags & CV_JOURNAL_FLAG_SEALED) == 0)
 		return key == NULL ? CV_OK : CV_E_CORRUPT;
-	if (flags != CV_JOURNAL_FLAG_SEALED || key == NULL)
+	if (key == NULL)
 		return CV_E_CORRUPT;
 #ifdef CV_HAVE_CRYPTO
 	size_t length = 0;
@@ -164,9 +167,10 @@ void cv_journal_reader_init(struct cv_journal_reader *r, const struct cv_journal
 	r->length = record->payload_length;
 	r->pos = 0;
 	r->bad = false;
+	r->tagged = record->tagged;
 }
 
-void cv_journal_get_bytes(struct cv_journal_reader *r, void *out, size_t length)
+static void cv_journal_take(struct cv_journal_reader *r, void *out, size_t length)
 {
 	if (r->bad || length > r->length - r->pos) {
 		r->bad = true;
@@ -175,6 +179,22 @@ void cv_journal_get_bytes(struct cv_journal_reader *r, void *out, size_t length)
 	}
 	memcpy(out, r->bytes + r->pos, length);
 	r->pos += length;
+}
+
+/* Format 3: the letter every field follows, checked. */
+static void cv_journal_take_tag(struct cv_journal_reader *r)
+{
+	uint8_t tag = CV_JOURNAL_FIELD_TAG;
+	if (r->tagged)
+		cv_journal_take(r, &tag, 1);
+	if (tag != CV_JOURNAL_FIELD_TAG)
+		r->bad = true;
+}
+
+void cv_journal_get_bytes(struct cv_journal_reader *r, void *out, size_t length)
+{
+	cv_journal_take_tag(r);
+	cv_journal_take(r, out, length);
 }
 
 static uint64_t cv_journal_get_le(struct cv_journal_reader *r, unsigned size)
@@ -211,7 +231,7 @@ void cv_journal_get_str(struct cv_journal_reader *r, char *out, size_t size)
 		r->bad = true;
 		length = 0;
 	}
-	cv_journal_get_bytes(r, out, length);
+	cv_journal_take(r, out, length);
 	out[r->bad ? 0 : length] = '\0';
 }
 

@@ -12,14 +12,21 @@
 
 /* Sizes of the record frame (docs/journal-format.md). Every payload encoder
  * stays below CV_JOURNAL_PAYLOAD_MAX. */
-#define CV_JOURNAL_PAYLOAD_MAX 200
+#define CV_JOURNAL_PAYLOAD_MAX 232
 #define CV_JOURNAL_HEADER_SIZE 20
 #define CV_JOURNAL_TRAILER_SIZE 4
 #define CV_JOURNAL_RECORD_MIN (CV_JOURNAL_HEADER_SIZE + CV_JOURNAL_TRAILER_SIZE)
 /* A sealed payload carries a 24-byte nonce and a 16-byte tag more. */
 #define CV_JOURNAL_SEAL_OVERHEAD_MAX 40
-/* Header flag of a sealed record; the only flag there is. */
+/* Header flags: a sealed record, and (format 3) a record whose payload
+ * fields each follow CV_JOURNAL_FIELD_TAG. */
 #define CV_JOURNAL_FLAG_SEALED 0x0001u
+#define CV_JOURNAL_FLAG_TAGGED 0x0002u
+/* A letter before every field keeps digits of neighbouring fields (a
+ * reference ending in digits, the last four, an authorization code) from
+ * reading as one long number to a scanner that looks for card numbers in
+ * the raw bytes: no digit run can span two fields. */
+#define CV_JOURNAL_FIELD_TAG 'F'
 #define CV_JOURNAL_RECORD_MAX (CV_JOURNAL_RECORD_MIN + CV_JOURNAL_PAYLOAD_MAX + CV_JOURNAL_SEAL_OVERHEAD_MAX)
 
 /* One record as read back; payload points into the reader's buffer and is
@@ -31,6 +38,7 @@ struct cv_journal_record {
 	uint64_t seq;
 	const uint8_t *payload;
 	size_t payload_length;
+	bool tagged;            /* Format 3: every field follows CV_JOURNAL_FIELD_TAG. */
 };
 
 /* What a scan found. */
@@ -68,6 +76,7 @@ struct cv_journal_reader {
 	size_t length;
 	size_t pos;
 	bool bad;
+	bool tagged;
 };
 
 void cv_journal_reader_init(struct cv_journal_reader *r, const struct cv_journal_record *record);

@@ -73,7 +73,7 @@ enum cv_status cv_lane_availability_status(enum cv_lane_availability availabilit
 }
 
 /* Journals a lane's mutable state so the journal alone can rebuild the
- * inventory (the recovery issue replays it). */
+ * inventory (recovery replays it). */
 void cv_lane_journal(struct cv_machine *m, uint16_t index)
 {
 	const struct cv_lane *lane = &m->lanes[index];

@@ -175,6 +175,29 @@ close_storage:
 	return rc;
 }
 
+/* Reads every backend's capabilities, once, now that the backends are open:
+ * the engine acts on these copies for the machine's life. Refuses what
+ * they rule out. */
+static enum cv_status cv_machine_read_caps(struct cv_machine *m)
+{
+	const struct cv_machine_config *c = &m->config;
+	if (CV_OPS_HAS(struct cv_payment_ops, c->payment, caps))
+		m->payment_caps = c->payment->caps(c->payment_ctx);
+	if (CV_OPS_HAS(struct cv_dispenser_ops, c->dispenser, caps))
+		m->dispenser_caps = c->dispenser->caps(c->dispenser_ctx);
+	if (CV_OPS_HAS(struct cv_storage_ops, c->storage, caps))
+		m->storage_caps = c->storage->caps(c->storage_ctx);
+	/* A method that can't void must be able to give money back. */
+	if ((m->payment_caps & CV_PAYMENT_CAP_SINGLE_MESSAGE) != 0 &&
+	    !CV_OPS_HAS(struct cv_payment_ops, c->payment, refund))
+		return CV_E_INVAL;
+	/* A journal a power cut can lose takes every hold and capture the
+	 * machine still owes with it: only when the configuration says so. */
+	if ((m->storage_caps & CV_STORAGE_CAP_DURABLE) == 0 && !c->accept_volatile_journal)
+		return CV_E_NOTSUP;
+	return CV_OK;
+}
+
 static void cv_machine_journal_header(struct cv_machine *m)
 {
 	struct cv_journal_writer w;
@@ -225,10 +248,16 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 	m->display.msg = CV_MSG_OUT_OF_SERVICE;
 
 	rc = cv_machine_open_backends(m);
-	if (rc != CV_OK)
+	if (rc != CV_OK) {
+		cv_machine_wipe_key(m);
 		return rc;
-	if (CV_OPS_HAS(struct cv_payment_ops, config->payment, caps))
-		m->payment_caps = config->payment->caps(config->payment_ctx);
+	}
+	rc = cv_machine_read_caps(m);
+	if (rc != CV_OK) {
+		cv_machine_close_backends(m);
+		cv_machine_wipe_key(m);
+		return rc;
+	}
 	/* Operation ids start at random, so that a completion addressed to a
 	 * previous life can't be taken for one of this life's operations. */
 	m->next_op_id = cv_machine_random_u32(m);
@@ -436,7 +465,7 @@ CV_EXPORT enum cv_status cv_machine_select(struct cv_machine *m, uint16_t lane, 
 		return CV_E_BUSY;
 	if (m->journal_fault) {
 		/* Its first record could not be written: it never starts. */
-		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_JOURNAL_FAULT);
+		cv_vend_fire(m, v, CV_VEND_T_LEAVE, CV_VEND_REASON_JOURNAL_FAULT);
 		return CV_E_STATE;
 	}
 	if (vend_number_out != NULL)

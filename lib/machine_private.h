@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "journal_read.h"
+#include "vend_table.h"
 /* Rounds of "handle events, advance vends, flush journal" in one step. A
  * round only repeats while it made progress, so this bounds the work of a
  * step without ever stalling a vend (the next step carries on). */
@@ -78,16 +79,12 @@ struct cv_vend {
 	uint8_t auth_attempt;        /* Ordinal of the authorization key: cv1.<id>.auth.<n>. */
 	uint8_t auth_tries;          /* Times the customer was asked to pay (bounded). */
 	enum cv_decline_reason decline_reason; /* Of the last decline, for the operator. */
-	bool reuse_auth_key;         /* The last failure may not be final: retry with the same key. */
-	bool resending_auth_key;     /* The authorization in flight resends such a key. */
+	uint8_t key;                 /* enum cv_vend_key: may an earlier request of the key still land? */
+	uint8_t owner;               /* enum cv_vend_owner: only a CUSTOMER vend is dispensed. */
 	uint8_t respins;
 	bool drop_verified;
-	bool cancel_requested;
 	bool sensor_armed;
 	bool unwatched;              /* A movement ran with no sensor armed: its cycle is the proof. */
-	bool recovered;              /* No customer waits for it (found open on restart, or an orphan
-				      * check): never dispensed again. */
-	bool orphan_check;           /* Left by its customer with a key that may still land. */
 	bool offline_allowed;        /* The last authorize told the reader it may approve offline. */
 	struct cv_card_summary card;
 	bool offline_approved;       /* The reader approved offline (store and forward). */
@@ -147,7 +144,10 @@ struct cv_machine {
 	/* Sensor and service. */
 	bool sensor_faulted;
 	bool in_service;
-	uint32_t payment_caps;        /* CV_PAYMENT_CAP_*, read once the backend is open. */
+	/* Capabilities (CV_*_CAP_*), read once when the backends are open. */
+	uint32_t payment_caps;
+	uint32_t dispenser_caps;
+	uint32_t storage_caps;
 	bool payment_link_down;       /* The payment backend's health() said unreachable. */
 	bool link_down_alert_active;
 	bool stalled_alert_active;
@@ -214,10 +214,13 @@ enum cv_journal_record_type {
 
 /* The file header record's payload: magic and format version. */
 #define CV_JOURNAL_MAGIC "CVJL"
-#define CV_JOURNAL_FORMAT_VERSION 2
+#define CV_JOURNAL_FORMAT_VERSION 3
+/* The oldest format still read (2: no field tags, no key policy). */
+#define CV_JOURNAL_FORMAT_OLDEST 2
 
 /* VEND_STATE flags. */
-#define CV_JOURNAL_VEND_OFFLINE 0x1u /* Approved offline by the reader (store and forward). */
+#define CV_JOURNAL_VEND_OFFLINE 0x1u  /* Approved offline by the reader (store and forward). */
+#define CV_JOURNAL_VEND_MAY_LAND 0x2u /* Format 3: the key may still land (CV_VEND_KEY_MAY_LAND). */
 
 /* checkpoint.c: writes a checkpoint every checkpoint_records records and,
  * once it is durable, tells the storage and trims what it makes obsolete. */
@@ -236,6 +239,7 @@ struct cv_journal_writer {
 	uint8_t bytes[CV_JOURNAL_PAYLOAD_MAX];
 	size_t length;
 	bool overflow;
+	bool tagged; /* Every field follows CV_JOURNAL_FIELD_TAG (payloads; not the frame). */
 };
 
 void cv_journal_writer_init(struct cv_journal_writer *w);
@@ -273,8 +277,11 @@ void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN]);
 struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane);
 void cv_vend_journal_begin(struct cv_machine *m, const struct cv_vend *v);
 uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v);
-void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_state state,
-		       enum cv_vend_reason reason);
+/* Takes the table's edge for (state, trigger): the vend's new state and
+ * sub-states, journaled and reported. A trigger the table has no edge for,
+ * or whose edge refuses the vend's sub-states, is a bug in the engine. */
+void cv_vend_fire(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger trigger,
+		  enum cv_vend_reason reason);
 bool cv_vend_advance(struct cv_machine *m, struct cv_vend *v);
 bool cv_vend_awaits_durability(const struct cv_machine *m, const struct cv_vend *v);
 void cv_vend_op_clear(struct cv_vend *v);

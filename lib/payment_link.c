@@ -54,7 +54,7 @@ static int64_t cv_payment_wall_s(const struct cv_machine *m)
 
 /* A settlement is stalled once it has used its send budget without a
  * definite answer, or when a capture comes within a day of the processor's
- * capture deadline (payments.md: alert at capture_before - 24 h). The wall
+ * capture deadline (docs/payments.md: alert a day before capture_before). The wall
  * clock is read only when a deadline needs it. */
 static bool cv_vend_settlement_stalled(const struct cv_machine *m, const struct cv_vend *v)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Recovery on restart: the journal is read back (replay), then every vend it
- * left open is resolved as the payments reference's table says:
+ * left open is resolved by the rules of docs/payments.md (after a power cut):
  *
  *   SELECTED, AUTH_DECLINED      nothing can be held       → abandoned
  *   AUTH_PENDING, AUTH_LOOKUP    a hold may exist          → look up, void if held
@@ -39,8 +39,9 @@ static bool cv_replay_header(struct cv_replay *rp, struct cv_journal_reader *r)
 	if (!cv_journal_reader_done(r) || memcmp(magic, CV_JOURNAL_MAGIC, 4) != 0)
 		return cv_replay_fail(rp, CV_E_CORRUPT);
 	/* Version 1 (before the offline flag, AID and capture deadline) was
-	 * never released: only this version is read. */
-	if (version != CV_JOURNAL_FORMAT_VERSION)
+	 * never released. A version 2 journal is read and continued in version
+	 * 3 records: each record's frame says whether its fields are tagged. */
+	if (version < CV_JOURNAL_FORMAT_OLDEST || version > CV_JOURNAL_FORMAT_VERSION)
 		return cv_replay_fail(rp, CV_E_VERSION);
 	rp->header_seen = true;
 	return true;
@@ -117,6 +118,9 @@ static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader 
 	v->capture_before_s = (int64_t)cv_journal_get_u64(r);
 	v->card.entry = (enum cv_card_entry)entry;
 	v->offline_approved = (flags & CV_JOURNAL_VEND_OFFLINE) != 0;
+	/* Format 2 did not journal the key policy: its keys read FRESH. */
+	bool may_land = (flags & CV_JOURNAL_VEND_MAY_LAND) != 0 && !CV_MUTATED(CV_MUTANT_RECOVERY_FORGETS_KEY);
+	v->key = may_land ? CV_VEND_KEY_MAY_LAND : CV_VEND_KEY_FRESH;
 	if (!cv_journal_reader_done(r) || state > CV_VEND_STATE_VOID_FAILED || entry > CV_CARD_ENTRY_MOBILE_WALLET ||
 	    reason > CV_VEND_REASON_OFFLINE_POLICY || v->lane >= CV_LANES_MAX)
 		return cv_replay_fail(rp, CV_E_CORRUPT);
@@ -359,6 +363,9 @@ static enum cv_recovery_action cv_recovery_action_for(const struct cv_vend *v)
 	case CV_VEND_STATE_AUTH_PENDING:
 	case CV_VEND_STATE_AUTH_LOOKUP:
 		return CV_RECOVERY_LOOKUP_THEN_VOID;
+	case CV_VEND_STATE_AUTH_DECLINED:
+		/* A key that may still land is checked as any unknown outcome. */
+		return v->key == CV_VEND_KEY_MAY_LAND ? CV_RECOVERY_LOOKUP_THEN_VOID : CV_RECOVERY_DISCARDED;
 	case CV_VEND_STATE_AUTHORIZED:
 		return CV_RECOVERY_VOID;
 	case CV_VEND_STATE_DISPENSING:
@@ -374,33 +381,37 @@ static enum cv_recovery_action cv_recovery_action_for(const struct cv_vend *v)
 	}
 }
 
-/* Puts one open vend of the previous life on its way to a terminal state. */
+/* Puts one open vend of the previous life on its way to a terminal state,
+ * through the table's edges for a vend no customer waits for. */
 static void cv_recovery_resolve_vend(struct cv_machine *m, struct cv_vend *v)
 {
 	enum cv_recovery_action action = cv_recovery_action_for(v);
-	v->recovered = true;
+	v->owner = CV_VEND_OWNER_RECOVERED;
 	cv_recovery_report(m, v, action, 0);
-	switch (action) {
-	case CV_RECOVERY_LOOKUP_THEN_VOID:
-		cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_LOOKUP, CV_VEND_REASON_POWER_LOSS);
+	switch (v->state) {
+	case CV_VEND_STATE_SELECTED:
+	case CV_VEND_STATE_AUTH_DECLINED:
+		cv_vend_leave(m, v, CV_VEND_REASON_POWER_LOSS); /* The orphan check if the key may land. */
 		break;
-	case CV_RECOVERY_VOID:
-		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_POWER_LOSS);
+	case CV_VEND_STATE_AUTH_PENDING:
+		cv_vend_fire(m, v, CV_VEND_T_AUTH_UNKNOWN, CV_VEND_REASON_POWER_LOSS);
 		break;
-	case CV_RECOVERY_VOID_UNVERIFIED:
+	case CV_VEND_STATE_AUTHORIZED:
+		cv_vend_fire(m, v, CV_VEND_T_RELEASE, CV_VEND_REASON_POWER_LOSS);
+		break;
+	case CV_VEND_STATE_DISPENSING:
+	case CV_VEND_STATE_VERIFYING:
+		if (action == CV_RECOVERY_CAPTURE_PROVEN) {
+			cv_vend_delivered(m, v); /* CAPTURE_PENDING first, then the item leaves the count. */
+			break;
+		}
 		cv_machine_raise_alert(m, CV_ALERT_UNVERIFIED_VEND, v->lane, true);
-		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_POWER_LOSS);
-		break;
-	case CV_RECOVERY_CAPTURE_PROVEN:
-		cv_vend_delivered(m, v); /* CAPTURE_PENDING first, then the item leaves the count. */
-		break;
-	case CV_RECOVERY_CAPTURE_RESEND:
-	case CV_RECOVERY_VOID_RESEND:
-		/* Same state, same keys, fresh retry budget; the reason stays. */
-		cv_vend_set_state(m, v, v->state, CV_VEND_REASON_NONE);
+		cv_vend_fire(m, v, CV_VEND_T_NOT_DELIVERED, CV_VEND_REASON_POWER_LOSS);
 		break;
 	default:
-		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_POWER_LOSS);
+		/* AUTH_LOOKUP, CAPTURE_PENDING, VOID_PENDING: the same side effect
+		 * again, same key, fresh retry budget; the reason stays. */
+		cv_vend_fire(m, v, CV_VEND_T_RESUME, CV_VEND_REASON_NONE);
 		break;
 	}
 }

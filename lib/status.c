@@ -9,22 +9,20 @@ struct cv_status_entry {
 	const char *text;
 };
 
-/* Indexed by the enum value; the values are dense from zero. */
+/* Indexed by the enum value. The values have gaps (codes removed, never
+ * reused): a gap's entry is all NULL and counts as unknown. */
 static const struct cv_status_entry cv_status_table[] = {
 	[CV_OK] = {"CV_OK", "success"},
 	[CV_PENDING] = {"CV_PENDING", "operation started; completion follows"},
 	[CV_E_INVAL] = {"CV_E_INVAL", "invalid argument"},
 	[CV_E_NOMEM] = {"CV_E_NOMEM", "out of memory"},
 	[CV_E_BUSY] = {"CV_E_BUSY", "busy with another operation"},
-	[CV_E_TIMEOUT] = {"CV_E_TIMEOUT", "timed out"},
 	[CV_E_IO] = {"CV_E_IO", "I/O error"},
-	[CV_E_NOTSUP] = {"CV_E_NOTSUP", "operation not supported by the backend"},
+	[CV_E_NOTSUP] = {"CV_E_NOTSUP", "not supported by this build or backend"},
 	[CV_E_VERSION] = {"CV_E_VERSION", "backend table version too old"},
 	[CV_E_FULL] = {"CV_E_FULL", "no room left"},
 	[CV_E_CORRUPT] = {"CV_E_CORRUPT", "stored data is corrupt"},
 	[CV_E_JAM] = {"CV_E_JAM", "dispense motor jammed"},
-	[CV_E_NO_DROP] = {"CV_E_NO_DROP", "no product drop detected"},
-	[CV_E_DECLINED] = {"CV_E_DECLINED", "payment declined"},
 	[CV_E_STATE] = {"CV_E_STATE", "not allowed in the current state"},
 	[CV_E_NOT_FOUND] = {"CV_E_NOT_FOUND", "not found"},
 	[CV_E_SOLD_OUT] = {"CV_E_SOLD_OUT", "lane is sold out"},
@@ -40,7 +38,7 @@ static const struct cv_status_entry cv_status_table[] = {
 static const struct cv_status_entry *cv_status_entry_find(enum cv_status status)
 {
 	unsigned index = (unsigned)status;
-	if (index >= CV_ARRAY_COUNT(cv_status_table))
+	if (index >= CV_ARRAY_COUNT(cv_status_table) || cv_status_table[index].name == NULL)
 		return NULL;
 	return &cv_status_table[index];
 }

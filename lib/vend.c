@@ -56,11 +56,12 @@ struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane)
 	cv_str_copy(v->product_name, sizeof(v->product_name), config->product_name);
 	v->auth_attempt = 1;
 	v->auth_tries = 1;
+	v->state = (enum cv_vend_state)CV_VEND_STATE_START;
 	m->session = v;
 	cv_stats_count_begin(&m->stats);
 
 	cv_vend_journal_begin(m, v);
-	cv_vend_set_state(m, v, CV_VEND_STATE_SELECTED, CV_VEND_REASON_NONE);
+	cv_vend_fire(m, v, CV_VEND_T_SELECT, CV_VEND_REASON_NONE);
 	return v;
 }
 
@@ -104,7 +105,8 @@ uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v)
 	cv_journal_put_str(&w, v->card.aid, sizeof(v->card.aid));
 	cv_journal_put_str(&w, v->card.app_label, sizeof(v->card.app_label));
 	cv_journal_put_u8(&w, (uint8_t)v->card.entry);
-	cv_journal_put_u8(&w, v->offline_approved ? CV_JOURNAL_VEND_OFFLINE : 0);
+	cv_journal_put_u8(&w, (uint8_t)((v->offline_approved ? CV_JOURNAL_VEND_OFFLINE : 0) |
+					(v->key == CV_VEND_KEY_MAY_LAND ? CV_JOURNAL_VEND_MAY_LAND : 0)));
 	cv_journal_put_u64(&w, (uint64_t)v->capture_before_s);
 	return cv_journal_append(m, CV_JOURNAL_VEND_STATE, &w);
 }
@@ -228,10 +230,57 @@ static void cv_vend_finish(struct cv_machine *m, struct cv_vend *v)
 	v->in_use = false;
 }
 
-void cv_vend_set_state(struct cv_machine *m, struct cv_vend *v, enum cv_vend_state state,
-		       enum cv_vend_reason reason)
+#ifdef CV_MODEL_HOOKS
+/* Defined by the model check (tests/model): which rows it took, and the
+ * edges the table refused, which it reports instead of aborting. */
+void cv_model_edge_taken(unsigned row);
+void cv_model_edge_refused(unsigned from, unsigned trigger, unsigned key, unsigned owner);
+#endif
+
+/* The edge for the vend's state and the trigger; NULL if the table has
+ * none, which is a bug in the engine. */
+static const struct cv_vend_edge *cv_vend_edge_take(struct cv_machine *m, const struct cv_vend *v,
+						    enum cv_vend_trigger trigger)
 {
+	const struct cv_vend_edge *edge = cv_vend_edge_find((unsigned)v->state, trigger);
+	bool allowed = edge != NULL && cv_vend_edge_allows(edge, (enum cv_vend_key)v->key,
+							   (enum cv_vend_owner)v->owner);
+#ifdef CV_MODEL_HOOKS
+	if (!allowed)
+		cv_model_edge_refused((unsigned)v->state, trigger, v->key, v->owner);
+	else
+		cv_model_edge_taken((unsigned)(edge - cv_vend_edges));
+	/* The model check goes on, so that it sees what a refused edge would do. */
+	(void)m;
+	return edge;
+#else
+	if (!allowed) {
+		cv_machine_log(m, CV_LOG_ERROR, "vend transition outside the state table refused");
+		CV_ASSERT(0 && "vend transition outside the state table");
+		return NULL;
+	}
+	return edge;
+#endif
+}
+
+void cv_vend_fire(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger trigger,
+		  enum cv_vend_reason reason)
+{
+	const struct cv_vend_edge *edge = cv_vend_edge_take(m, v, trigger);
+	if (edge == NULL)
+		return;
+	if (edge->key_after != CV_VEND_KEEP)
+		v->key = edge->key_after;
+	if (edge->owner_after != CV_VEND_KEEP)
+		v->owner = edge->owner_after;
+	if (!edge->journaled)
+		return; /* A change of owner only: nothing a restart needs. */
 	enum cv_vend_state from = v->state;
+	enum cv_vend_state state = (enum cv_vend_state)edge->to;
+	/* The sensor watches only while the vend dispenses: a drop after it
+	 * left (voided for a journal fault, say) is nobody's. */
+	if (state != CV_VEND_STATE_DISPENSING && state != CV_VEND_STATE_VERIFYING)
+		cv_vend_sensor_release(m, v);
 	v->state = state;
 	if (reason != CV_VEND_REASON_NONE)
 		v->reason = reason;
@@ -309,8 +358,9 @@ static bool cv_vend_may_start(const struct cv_machine *m, const struct cv_vend *
 }
 
 /* With the journal broken nothing new may start: a vend that has not sent
- * its authorization is abandoned, one that holds money but has not turned
- * the motor is voided. Returns true if it moved the vend. */
+ * its authorization is left (to the orphan check if its key may land), one
+ * that holds money but has not turned the motor is voided. Returns true if
+ * it moved the vend. */
 static bool cv_vend_stop_for_journal_fault(struct cv_machine *m, struct cv_vend *v)
 {
 	switch (v->state) {
@@ -326,9 +376,14 @@ static bool cv_vend_stop_for_journal_fault(struct cv_machine *m, struct cv_vend 
 	default:
 		return false;
 	}
-	bool held = v->state == CV_VEND_STATE_AUTHORIZED || v->state == CV_VEND_STATE_DISPENSING;
-	cv_vend_set_state(m, v, held ? CV_VEND_STATE_VOID_PENDING : CV_VEND_STATE_ABANDONED,
-			  CV_VEND_REASON_JOURNAL_FAULT);
+	if (v->state == CV_VEND_STATE_AUTHORIZED)
+		cv_vend_fire(m, v, CV_VEND_T_RELEASE, CV_VEND_REASON_JOURNAL_FAULT);
+	else if (v->state == CV_VEND_STATE_DISPENSING)
+		cv_vend_fire(m, v, CV_VEND_T_NOT_DELIVERED, CV_VEND_REASON_JOURNAL_FAULT);
+	else if (CV_MUTATED(CV_MUTANT_JOURNAL_FAULT_ABANDONS))
+		cv_vend_fire(m, v, CV_VEND_T_LEAVE, CV_VEND_REASON_JOURNAL_FAULT);
+	else
+		cv_vend_leave(m, v, CV_VEND_REASON_JOURNAL_FAULT);
 	return true;
 }
 
@@ -363,7 +418,7 @@ static bool cv_vend_advance_once(struct cv_machine *m, struct cv_vend *v)
 	}
 	switch (v->state) {
 	case CV_VEND_STATE_SELECTED:
-		cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_PENDING, CV_VEND_REASON_NONE);
+		cv_vend_fire(m, v, CV_VEND_T_PAY, CV_VEND_REASON_NONE);
 		return true;
 	case CV_VEND_STATE_AUTH_DECLINED:
 		if (m->now_ms < v->session_deadline_ms)
@@ -371,9 +426,15 @@ static bool cv_vend_advance_once(struct cv_machine *m, struct cv_vend *v)
 		cv_vend_leave(m, v, CV_VEND_REASON_SESSION_TIMEOUT);
 		return true;
 	case CV_VEND_STATE_AUTHORIZED:
-		cv_vend_set_state(m, v, CV_VEND_STATE_DISPENSING, CV_VEND_REASON_NONE);
+		cv_vend_fire(m, v, CV_VEND_T_DISPENSE, CV_VEND_REASON_NONE);
 		return true;
 	case CV_VEND_STATE_DISPENSING:
+		/* The item fell while this movement's record waited for its
+		 * sync: no motor may turn again for it. */
+		if (v->drop_verified && !v->op_started && !CV_MUTATED(CV_MUTANT_MOTOR_AFTER_DROP)) {
+			cv_vend_delivered(m, v);
+			return true;
+		}
 		if (cv_vend_may_start(m, v))
 			return cv_vend_motor_start(m, v);
 		if (v->op_started && m->now_ms >= v->op_deadline_ms) {
@@ -423,18 +484,23 @@ enum cv_status cv_vend_cancel(struct cv_machine *m, struct cv_vend *v)
 		return CV_OK;
 	case CV_VEND_STATE_AUTH_PENDING:
 		if (!v->op_started) {
-			cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_CUSTOMER_CANCEL);
+			if (CV_MUTATED(CV_MUTANT_CANCEL_UNSENT_ABANDONS))
+				cv_vend_fire(m, v, CV_VEND_T_LEAVE, CV_VEND_REASON_CUSTOMER_CANCEL);
+			else
+				cv_vend_leave(m, v, CV_VEND_REASON_CUSTOMER_CANCEL);
 			return CV_OK;
 		}
 		/* A hold may be on its way: wait for the answer, then void it if need be. */
-		v->cancel_requested = true;
+		if (v->owner == CV_VEND_OWNER_CUSTOMER)
+			cv_vend_fire(m, v, CV_VEND_T_CANCEL_REQUEST, CV_VEND_REASON_NONE);
 		cv_vend_abort_collect(m, v);
 		return CV_OK;
 	case CV_VEND_STATE_AUTH_LOOKUP:
-		v->cancel_requested = true;
+		if (v->owner == CV_VEND_OWNER_CUSTOMER)
+			cv_vend_fire(m, v, CV_VEND_T_CANCEL_REQUEST, CV_VEND_REASON_NONE);
 		return CV_OK;
 	case CV_VEND_STATE_AUTHORIZED:
-		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_CUSTOMER_CANCEL);
+		cv_vend_fire(m, v, CV_VEND_T_RELEASE, CV_VEND_REASON_CUSTOMER_CANCEL);
 		return CV_OK;
 	default:
 		return CV_E_STATE;
@@ -445,21 +511,18 @@ enum cv_status cv_vend_cancel(struct cv_machine *m, struct cv_vend *v)
  * still land (an unknown outcome a lookup could not find), the vend stays
  * open in the background, as after a restart: looked up again, never
  * dispensed, and voided at the end of the lookup budget, so a hold that
- * shows up late is released (payments.md: background lookup, void if
+ * shows up late is released (docs/payments.md: background lookup, void if
  * found). Otherwise it is abandoned. */
 void cv_vend_leave(struct cv_machine *m, struct cv_vend *v, enum cv_vend_reason reason)
 {
-	if (!v->reuse_auth_key) {
-		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, reason);
+	if (v->key != CV_VEND_KEY_MAY_LAND) {
+		cv_vend_fire(m, v, CV_VEND_T_LEAVE, reason);
 		return;
 	}
-	v->reuse_auth_key = false;
-	v->recovered = true;
-	v->orphan_check = true;
 	v->reason = reason;
 	if (m->session == v)
 		cv_vend_show_final(m, v);
-	cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_LOOKUP, reason);
+	cv_vend_fire(m, v, CV_VEND_T_ORPHAN, reason);
 }
 
 void cv_vend_retry_auth(struct cv_machine *m, struct cv_vend *v)
@@ -467,12 +530,9 @@ void cv_vend_retry_auth(struct cv_machine *m, struct cv_vend *v)
 	/* A new key only after a definite failure (a decline). After an unknown
 	 * outcome that a lookup could not find, the first authorization may
 	 * still land: resending its key can only ever give one hold. */
-	if (!v->reuse_auth_key)
+	if (v->key == CV_VEND_KEY_FRESH)
 		v->auth_attempt++;
-	v->resending_auth_key = v->reuse_auth_key;
-	v->reuse_auth_key = false;
 	v->auth_tries++;
-	v->cancel_requested = false;
 	v->reason = CV_VEND_REASON_NONE;
-	cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_PENDING, CV_VEND_REASON_NONE);
+	cv_vend_fire(m, v, CV_VEND_T_RETRY, CV_VEND_REASON_NONE);
 }

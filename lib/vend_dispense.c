@@ -18,7 +18,7 @@ static void cv_vend_dispense_failed(struct cv_machine *m, struct cv_vend *v, enu
 	cv_vend_sensor_release(m, v);
 	if (reason != CV_VEND_REASON_SENSOR_FAULT)
 		cv_lane_record_failure(m, v->lane);
-	cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, reason);
+	cv_vend_fire(m, v, CV_VEND_T_NOT_DELIVERED, reason);
 }
 
 /* The drop is proven: capture, and take the item from inventory. The
@@ -29,7 +29,7 @@ void cv_vend_delivered(struct cv_machine *m, struct cv_vend *v)
 {
 	v->drop_verified = true;
 	cv_vend_sensor_release(m, v);
-	cv_vend_set_state(m, v, CV_VEND_STATE_CAPTURE_PENDING, CV_VEND_REASON_NONE);
+	cv_vend_fire(m, v, CV_VEND_T_DROP_VERIFIED, CV_VEND_REASON_NONE);
 	cv_lane_take_item(m, v->lane);
 }
 
@@ -39,14 +39,26 @@ static bool cv_vend_sensor_needed(const struct cv_machine *m, const struct cv_ve
 }
 
 /* Whether a completed motor cycle alone proves delivery: always on a lane
- * without sensor; on an OPTIONAL lane when the sensor is faulted now or did
- * not watch one of this vend's movements (a drop it never saw is no proof
- * of no drop, and a re-spin could then vend twice). */
+ * without sensor; on an OPTIONAL lane only when one of this vend's
+ * movements ran with no sensor watching it (a drop it never saw is no
+ * proof of no drop, and a re-spin could then vend twice). A sensor that
+ * watched a movement and then failed excuses nothing: it saw no drop while
+ * it worked, and it can't see one now, so the vend is not delivered. */
 static bool cv_vend_motor_proves_drop(const struct cv_machine *m, const struct cv_vend *v)
 {
 	enum cv_verify_mode mode = m->lanes[v->lane].config.verify_mode;
-	return mode == CV_VERIFY_MODE_OFF ||
-	       (mode == CV_VERIFY_MODE_OPTIONAL && (m->sensor_faulted || v->unwatched));
+	bool excused = v->unwatched || (CV_MUTATED(CV_MUTANT_SENSOR_FAULT_PROVES) && m->sensor_faulted);
+	return mode == CV_VERIFY_MODE_OFF || (mode == CV_VERIFY_MODE_OPTIONAL && excused);
+}
+
+/* A re-spin moves by the lane's partial step only where the dispenser can
+ * stop short of a turn; otherwise it is a whole turn. */
+static uint8_t cv_vend_movement_quarter_turns(const struct cv_machine *m, const struct cv_vend *v)
+{
+	const struct cv_lane_config *lane = &m->lanes[v->lane].config;
+	if (v->respins == 0)
+		return lane->vend_quarter_turns;
+	return (m->dispenser_caps & CV_DISPENSER_CAP_PARTIAL_TURN) != 0 ? lane->respin_quarter_turns : 4;
 }
 
 static void cv_vend_sensor_fault(struct cv_machine *m)
@@ -74,6 +86,8 @@ static void cv_vend_sensor_arm(struct cv_machine *m, struct cv_vend *v)
 bool cv_vend_motor_start(struct cv_machine *m, struct cv_vend *v)
 {
 	const struct cv_lane_config *lane = &m->lanes[v->lane].config;
+	/* Never for a vend whose item fell, nor for one no customer waits for. */
+	CV_ASSERT(CV_MUTANT != 0 || (!v->drop_verified && v->owner == CV_VEND_OWNER_CUSTOMER));
 	cv_vend_sensor_arm(m, v); /* A failure marks the sensor faulted. */
 	if (m->sensor_faulted && lane->verify_mode == CV_VERIFY_MODE_REQUIRED) {
 		/* Never turn a motor whose result nobody can verify. */
@@ -85,7 +99,7 @@ bool cv_vend_motor_start(struct cv_machine *m, struct cv_vend *v)
 	struct cv_dispense_request req = {
 		.op_id = cv_machine_new_op_id(m),
 		.lane = v->lane,
-		.quarter_turns = v->respins == 0 ? lane->vend_quarter_turns : lane->respin_quarter_turns,
+		.quarter_turns = cv_vend_movement_quarter_turns(m, v),
 		.timeout_ms = m->config.timeouts.motor_ms,
 	};
 	v->op = CV_VEND_OP_MOTOR;
@@ -119,7 +133,7 @@ void cv_vend_motor_done(struct cv_machine *m, struct cv_vend *v, enum cv_status 
 		return;
 	}
 	cv_lane_set_jam(m, v->lane, false);
-	cv_vend_set_state(m, v, CV_VEND_STATE_VERIFYING, CV_VEND_REASON_NONE);
+	cv_vend_fire(m, v, CV_VEND_T_MOTOR_HOME, CV_VEND_REASON_NONE);
 	v->op_deadline_ms = cv_deadline(m->now_ms, m->config.timeouts.verify_ms);
 }
 
@@ -155,7 +169,7 @@ bool cv_vend_verify_tick(struct cv_machine *m, struct cv_vend *v)
 		return false;
 	if (v->respins < lane->respin_count_max) {
 		v->respins++;
-		cv_vend_set_state(m, v, CV_VEND_STATE_DISPENSING, CV_VEND_REASON_NONE);
+		cv_vend_fire(m, v, CV_VEND_T_RESPIN, CV_VEND_REASON_NONE);
 		return true;
 	}
 	cv_vend_dispense_failed(m, v, CV_VEND_REASON_NO_DROP);

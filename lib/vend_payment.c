@@ -38,8 +38,12 @@ static enum cv_status cv_vend_payment_send(struct cv_machine *m, struct cv_payme
 		return ops->capture(ctx, req);
 	case CV_PAYMENT_OP_REFUND:
 		return ops->refund(ctx, req); /* Init checked it exists. */
-	default:
+	case CV_PAYMENT_OP_VOID:
 		return ops->void_auth(ctx, req);
+	default:
+		/* Never a void by default: an op nobody knows is a bug, refused. */
+		CV_ASSERT(0 && "payment request with an unknown op");
+		return CV_E_INVAL;
 	}
 }
 
@@ -90,6 +94,7 @@ static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, 
 		cv_vend_key(v, "ref", 1, req->idempotency_key);
 		req->timeout_ms = t->settle_ms;
 		break;
+	case CV_PAYMENT_OP_VOID:
 	default:
 		cv_vend_key(v, "void", 0, req->idempotency_key);
 		req->timeout_ms = t->settle_ms;
@@ -102,7 +107,7 @@ bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v)
 	/* A single-message authorization already took the money: the verified
 	 * drop needs no capture. */
 	if (v->state == CV_VEND_STATE_CAPTURE_PENDING && cv_vend_single_message(m)) {
-		cv_vend_set_state(m, v, CV_VEND_STATE_CAPTURED, CV_VEND_REASON_NONE);
+		cv_vend_fire(m, v, CV_VEND_T_SETTLED, CV_VEND_REASON_NONE);
 		return true;
 	}
 	struct cv_payment_request req;
@@ -130,11 +135,28 @@ bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v)
 	return true;
 }
 
+static bool cv_vend_in_background(const struct cv_vend *v)
+{
+	return v->owner == CV_VEND_OWNER_ORPHAN_CHECK || v->owner == CV_VEND_OWNER_RECOVERED;
+}
+
 /* Why a vend no customer waits for ends: a restart, or (an orphan check)
  * the reason its customer left, which it keeps. */
 static enum cv_vend_reason cv_vend_background_reason(const struct cv_vend *v)
 {
-	return v->orphan_check ? CV_VEND_REASON_NONE : CV_VEND_REASON_POWER_LOSS;
+	return v->owner == CV_VEND_OWNER_ORPHAN_CHECK ? CV_VEND_REASON_NONE : CV_VEND_REASON_POWER_LOSS;
+}
+
+/* Whether the customer will be asked to pay again: not cancelled, tries left. */
+static bool cv_vend_customer_retries(const struct cv_vend *v)
+{
+	return v->owner == CV_VEND_OWNER_CUSTOMER && v->auth_tries < CV_AUTH_ATTEMPTS_MAX;
+}
+
+/* Why the customer's part ends: their cancel wins over the failure. */
+static enum cv_vend_reason cv_vend_customer_reason(const struct cv_vend *v, enum cv_vend_reason reason)
+{
+	return v->owner == CV_VEND_OWNER_CANCELLING ? CV_VEND_REASON_CUSTOMER_CANCEL : reason;
 }
 
 static void cv_vend_auth_held(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
@@ -145,39 +167,52 @@ static void cv_vend_auth_held(struct cv_machine *m, struct cv_vend *v, const str
 	v->capture_before_s = r->capture_before_s;
 	bool enough = r->amount.amount_minor >= v->price_minor &&
 		      strcmp(r->amount.currency, m->config.currency) == 0;
-	if (v->recovered)
+	if (cv_vend_in_background(v))
 		/* Found held with no customer waiting: never dispense, release it. */
-		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, cv_vend_background_reason(v));
+		cv_vend_fire(m, v, CV_VEND_T_AUTH_RELEASE, cv_vend_background_reason(v));
 	else if (r->offline_approved && !v->offline_allowed)
 		/* The reader took a risk the operator did not allow: no candy on it. */
-		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_OFFLINE_POLICY);
+		cv_vend_fire(m, v, CV_VEND_T_AUTH_RELEASE, CV_VEND_REASON_OFFLINE_POLICY);
 	else if (!enough)
-		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_SHORT_AUTHORIZATION);
-	else if (v->cancel_requested)
-		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_CUSTOMER_CANCEL);
+		cv_vend_fire(m, v, CV_VEND_T_AUTH_RELEASE, CV_VEND_REASON_SHORT_AUTHORIZATION);
+	else if (v->owner == CV_VEND_OWNER_CANCELLING)
+		cv_vend_fire(m, v, CV_VEND_T_AUTH_RELEASE, CV_VEND_REASON_CUSTOMER_CANCEL);
 	else
-		cv_vend_set_state(m, v, CV_VEND_STATE_AUTHORIZED, CV_VEND_REASON_NONE);
+		cv_vend_fire(m, v, CV_VEND_T_AUTH_HELD, CV_VEND_REASON_NONE);
 }
 
-/* A definite failure: nothing is held, so the customer may try again with a
- * new key, unless they cancelled or used up their attempts. */
+/* A definite failure: the key is spent and nothing is held, so the
+ * customer may try again with a new key, unless they cancelled, used up
+ * their tries, or left long ago. */
 static void cv_vend_auth_failed(struct cv_machine *m, struct cv_vend *v, enum cv_vend_reason reason)
 {
-	if (v->recovered) {
-		/* Nothing held, and no customer left to try again. */
-		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, cv_vend_background_reason(v));
+	if (cv_vend_in_background(v)) {
+		cv_vend_fire(m, v, CV_VEND_T_AUTH_GONE, cv_vend_background_reason(v));
 		return;
 	}
-	if (v->cancel_requested) {
-		cv_vend_leave(m, v, CV_VEND_REASON_CUSTOMER_CANCEL);
-		return;
-	}
-	if (v->auth_tries >= CV_AUTH_ATTEMPTS_MAX) {
-		cv_vend_leave(m, v, reason);
+	if (!cv_vend_customer_retries(v)) {
+		cv_vend_fire(m, v, CV_VEND_T_AUTH_GONE, cv_vend_customer_reason(v, reason));
 		return;
 	}
 	v->session_deadline_ms = m->now_ms + m->config.timeouts.session_ms;
-	cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_DECLINED, reason);
+	cv_vend_fire(m, v, CV_VEND_T_AUTH_FAILED, reason);
+}
+
+/* Nothing left the machine this time (not sent, rate limited, the reader
+ * failed or stopped collecting), so the key keeps whatever duty it had: a
+ * resent key whose first request may land is resent again, or checked in
+ * the background once the customer is gone. */
+static void cv_vend_auth_not_sent(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger trigger,
+				  enum cv_vend_reason reason)
+{
+	if (trigger == CV_VEND_T_AUTH_NOT_SENT && cv_vend_customer_retries(v)) {
+		v->session_deadline_ms = m->now_ms + m->config.timeouts.session_ms;
+		cv_vend_fire(m, v, CV_VEND_T_AUTH_NOT_SENT, reason);
+	} else if (CV_MUTATED(CV_MUTANT_LAST_TRY_ABANDONS) && trigger == CV_VEND_T_AUTH_NOT_SENT) {
+		cv_vend_fire(m, v, CV_VEND_T_LEAVE, cv_vend_customer_reason(v, reason));
+	} else {
+		cv_vend_leave(m, v, cv_vend_customer_reason(v, reason));
+	}
 }
 
 static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
@@ -191,23 +226,41 @@ static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, const 
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_DECLINED);
 		break;
 	case CV_PAY_CANCELLED:
-		cv_vend_set_state(m, v, CV_VEND_STATE_ABANDONED, CV_VEND_REASON_CUSTOMER_CANCEL);
+		/* The customer stopped at the reader: this request sent nothing. */
+		if (CV_MUTATED(CV_MUTANT_READER_CANCEL_ABANDONS))
+			cv_vend_fire(m, v, CV_VEND_T_LEAVE, CV_VEND_REASON_CUSTOMER_CANCEL);
+		else
+			cv_vend_auth_not_sent(m, v, CV_VEND_T_LEAVE, CV_VEND_REASON_CUSTOMER_CANCEL);
 		break;
 	case CV_PAY_UNKNOWN:
 	case CV_PAY_CONFLICT: /* The same key is still running: its outcome is not known yet. */
-		cv_vend_set_state(m, v, CV_VEND_STATE_AUTH_LOOKUP, CV_VEND_REASON_NONE);
+		cv_vend_fire(m, v, CV_VEND_T_AUTH_UNKNOWN, CV_VEND_REASON_NONE);
 		break;
+	case CV_PAY_READER_FAULT:
+		if (CV_MUTATED(CV_MUTANT_RESEND_FAULT_NEW_KEY)) {
+			cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
+			break;
+		}
+		/* fall through */
 	case CV_PAY_NOT_SENT:
 	case CV_PAY_RATE_LIMITED:
-		/* Nothing happened this time, so a key resent because its first
-		 * request may still land keeps that duty: the next try resends it. */
-		v->reuse_auth_key = v->resending_auth_key;
-		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
+		cv_vend_auth_not_sent(m, v, CV_VEND_T_AUTH_NOT_SENT, CV_VEND_REASON_PAYMENT_FAILED);
 		break;
-	default:
+	default: /* Refused for good (invalid, expired...): the key is spent. */
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
 		break;
 	}
+}
+
+/* Still unknown: look again later; past the budget, void whatever may
+ * exist so that a doubtful hold never turns into a charge. */
+static void cv_vend_lookup_again(struct cv_machine *m, struct cv_vend *v)
+{
+	if (v->attempts >= m->config.lookup_attempts_max) {
+		cv_vend_fire(m, v, CV_VEND_T_LOOKUP_SPENT, CV_VEND_REASON_PAYMENT_UNKNOWN);
+		return;
+	}
+	v->next_attempt_ms = cv_deadline(m->now_ms, cv_vend_backoff_ms(m, v->attempts));
 }
 
 static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
@@ -220,55 +273,42 @@ static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, const str
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_DECLINED);
 		return;
 	case CV_PAY_NOT_FOUND:
-		/* After a restart nobody retries with the same key, and a request
-		 * lost just before the power went may still arrive: look again
-		 * later (an orphan check), and void when the budget is spent. */
-		if (v->recovered)
+		/* Not there now, but the lost request may still arrive. In the
+		 * background nobody resends the key: look again, and void when
+		 * the budget is spent. */
+		if (cv_vend_in_background(v))
 			break;
-		/* Not there now, but the lost request may still arrive. */
-		v->reuse_auth_key = true;
-		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
+		if (!cv_vend_customer_retries(v)) {
+			cv_vend_leave(m, v, cv_vend_customer_reason(v, CV_VEND_REASON_PAYMENT_FAILED));
+			return;
+		}
+		v->session_deadline_ms = m->now_ms + m->config.timeouts.session_ms;
+		cv_vend_fire(m, v, CV_VEND_T_AUTH_NOT_FOUND, CV_VEND_REASON_PAYMENT_FAILED);
 		return;
 	case CV_PAY_CANCELLED:
 		/* The hold existed and is gone: that key is spent. A resend could
 		 * only replay its old approval for a hold that no longer exists,
 		 * so a retry takes a new key. */
-		if (v->recovered)
+		if (cv_vend_in_background(v))
 			break;
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
 		return;
 	default:
 		break;
 	}
-	/* Still unknown: look again later; past the budget, void whatever may
-	 * exist so that a doubtful hold never turns into a charge. */
-	if (v->attempts >= m->config.lookup_attempts_max) {
-		cv_vend_set_state(m, v, CV_VEND_STATE_VOID_PENDING, CV_VEND_REASON_PAYMENT_UNKNOWN);
-		return;
-	}
-	v->next_attempt_ms = cv_deadline(m->now_ms, cv_vend_backoff_ms(m, v->attempts));
-}
-
-/* A settlement that failed for good. A void keeps the reason it was sent
- * for (no drop, cancel, ...); a capture records why it failed. */
-static void cv_vend_settle_failed(struct cv_machine *m, struct cv_vend *v, enum cv_vend_state failed,
-				  enum cv_vend_reason reason)
-{
-	cv_vend_set_state(m, v, failed, v->reason == CV_VEND_REASON_NONE ? reason : CV_VEND_REASON_NONE);
+	cv_vend_lookup_again(m, v);
 }
 
 static void cv_vend_on_settle(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
 {
 	bool capture = v->state == CV_VEND_STATE_CAPTURE_PENDING;
-	enum cv_vend_state done = capture ? CV_VEND_STATE_CAPTURED : CV_VEND_STATE_VOIDED;
-	enum cv_vend_state failed = capture ? CV_VEND_STATE_CAPTURE_FAILED : CV_VEND_STATE_VOID_FAILED;
 	switch (r->result) {
 	case CV_PAY_OK:
-		cv_vend_set_state(m, v, done, CV_VEND_REASON_NONE);
+		cv_vend_fire(m, v, CV_VEND_T_SETTLED, CV_VEND_REASON_NONE);
 		return;
 	case CV_PAY_NOT_FOUND:
 		/* Nothing to void is as good as voided; nothing to capture is a loss. */
-		cv_vend_set_state(m, v, capture ? failed : done, CV_VEND_REASON_NONE);
+		cv_vend_fire(m, v, capture ? CV_VEND_T_SETTLE_FAILED : CV_VEND_T_SETTLED, CV_VEND_REASON_NONE);
 		return;
 	case CV_PAY_UNKNOWN:
 	case CV_PAY_NOT_SENT:
@@ -276,7 +316,10 @@ static void cv_vend_on_settle(struct cv_machine *m, struct cv_vend *v, const str
 	case CV_PAY_CONFLICT:
 		break; /* Not done, or not known to be: the same key again later. */
 	default:
-		cv_vend_settle_failed(m, v, failed, CV_VEND_REASON_PAYMENT_FAILED);
+		/* Failed for good. A void keeps the reason it was sent for (no
+		 * drop, cancel, ...); a capture records why it failed. */
+		cv_vend_fire(m, v, CV_VEND_T_SETTLE_FAILED,
+			     v->reason == CV_VEND_REASON_NONE ? CV_VEND_REASON_PAYMENT_FAILED : CV_VEND_REASON_NONE);
 		return;
 	}
 	/* Obligations are never dropped: resent with the same key, at most

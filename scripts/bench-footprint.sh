@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Footprint of the Cortex-M3 build (issue 5, item 5), from arm-none-eabi-size
+# Footprint of the Cortex-M3 build, from arm-none-eabi-size
 # and the firmware's link map. Prints `bench:` lines; no timing involved.
 #   scripts/bench-footprint.sh [BUILD_DIR]   (default: build-mcu; built if needed)
 #

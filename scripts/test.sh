@@ -27,6 +27,9 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
 meson test -C "$build" --print-errorlogs --num-processes 2 || status=$?
 
+# The model check's mutants: every planted bug must be caught by its ledger.
+scripts/mutants.sh "$build" || status=$?
+
 scripts/check-install.sh || status=$?
 
 # The gateway's response decoder under libFuzzer (clang), a bounded run.

@@ -43,11 +43,12 @@ void cv_gpio_lane_tick(struct cv_gpio *gpio, struct cv_gpio_lane *lane)
 static uint32_t cv_gpio_dispenser_caps(void *ctx)
 {
 	const struct cv_gpio *gpio = ctx;
-	uint32_t caps = CV_DISPENSER_CAP_HOME_SWITCH | CV_DISPENSER_CAP_PARTIAL_TURN;
+	/* Any number of quarter turns only if every lane counts a pulse per
+	 * quarter turn; otherwise the engine re-spins whole turns. */
 	for (uint16_t i = 0; i < gpio->config.lane_count; i++)
 		if (cv_gpio_lane_quarter_turns_min(gpio, i) != 1)
-			caps &= ~CV_DISPENSER_CAP_PARTIAL_TURN;
-	return caps;
+			return 0;
+	return CV_DISPENSER_CAP_PARTIAL_TURN;
 }
 
 static enum cv_status cv_gpio_dispenser_open(void *ctx, struct cv_machine *machine)

@@ -16,7 +16,7 @@ static enum cv_status cv_mcu_dispenser_open(void *ctx, struct cv_machine *machin
 static uint32_t cv_mcu_dispenser_caps(void *ctx)
 {
 	(void)ctx;
-	return CV_DISPENSER_CAP_HOME_SWITCH | CV_DISPENSER_CAP_PARTIAL_TURN;
+	return CV_DISPENSER_CAP_PARTIAL_TURN; /* One index pulse per quarter turn. */
 }
 
 static void cv_mcu_dispenser_motor(struct cv_mcu_dispenser *d, uint16_t lane, bool on)

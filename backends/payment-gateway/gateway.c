@@ -169,12 +169,6 @@ static enum cv_status cv_gw_start(void *ctx, const struct cv_payment_request *re
 	return CV_PENDING;
 }
 
-static uint32_t cv_gw_caps(void *ctx)
-{
-	(void)ctx;
-	return CV_PAYMENT_CAP_VOID | CV_PAYMENT_CAP_LOOKUP | CV_PAYMENT_CAP_ABORT_COLLECT;
-}
-
 static enum cv_status cv_gw_open(void *ctx, struct cv_machine *machine)
 {
 	struct cv_gateway *gw = ctx;
@@ -228,7 +222,7 @@ CV_GW_EXPORT const struct cv_payment_ops cv_gateway_payment_ops = {
 	.abi_version = CV_BACKEND_ABI_VERSION,
 	.struct_size = sizeof(struct cv_payment_ops),
 	.name = "gateway",
-	.caps = cv_gw_caps,
+	.caps = NULL, /* No capability flag applies: dual-message, no refund, no offline. */
 	.open = cv_gw_open,
 	.close = cv_gw_close,
 	.authorize = cv_gw_start,

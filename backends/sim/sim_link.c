@@ -5,8 +5,8 @@
  * and fails over to the next one only when nothing was sent (a definite
  * NOT_SENT). Once an operation's outcome is unknown, its key is pinned to
  * the link that carried it: resends and the lookup go over that link only,
- * until an answer settles it (payments.md: never fail over while a result
- * is unknown). */
+ * until an answer settles it (docs/payments.md: never fail over while an
+ * outcome is unknown). */
 #include <string.h>
 
 #include "sim_private.h"

@@ -202,7 +202,7 @@ static enum cv_status cv_sim_disp_stop(void *ctx, uint16_t lane)
 static uint32_t cv_sim_disp_caps(void *ctx)
 {
 	(void)ctx;
-	return CV_DISPENSER_CAP_HOME_SWITCH | CV_DISPENSER_CAP_PARTIAL_TURN;
+	return CV_DISPENSER_CAP_PARTIAL_TURN; /* Any number of quarter turns. */
 }
 
 static enum cv_status cv_sim_disp_open(void *ctx, struct cv_machine *machine)

@@ -613,8 +613,7 @@ static enum cv_status cv_sim_pay_lookup(void *ctx, const struct cv_payment_reque
 static uint32_t cv_sim_pay_caps(void *ctx)
 {
 	const struct cv_sim *sim = ctx;
-	uint32_t caps = CV_PAYMENT_CAP_VOID | CV_PAYMENT_CAP_LOOKUP | CV_PAYMENT_CAP_ABORT_COLLECT;
-	return sim->config.offline_capable ? caps | CV_PAYMENT_CAP_OFFLINE : caps;
+	return sim->config.offline_capable ? CV_PAYMENT_CAP_OFFLINE : 0;
 }
 
 static enum cv_status cv_sim_pay_open(void *ctx, struct cv_machine *machine)

@@ -26,7 +26,7 @@ static void bench_board_post(struct bench_board *board, const struct cv_event *e
 static uint32_t bench_dispenser_caps(void *ctx)
 {
 	(void)ctx;
-	return CV_DISPENSER_CAP_HOME_SWITCH | CV_DISPENSER_CAP_PARTIAL_TURN;
+	return CV_DISPENSER_CAP_PARTIAL_TURN; /* The motor is timed per quarter turn. */
 }
 
 static enum cv_status bench_dispenser_open(void *ctx, struct cv_machine *machine)

@@ -68,6 +68,7 @@ int main(void)
 	config.payment_ctx = sim;
 	config.storage = &cv_ram_storage_ops;
 	config.storage_ctx = &storage;
+	config.accept_volatile_journal = true; /* A bench demo on a RAM journal. */
 	config.on_event = on_event;
 
 	struct cv_machine *machine = NULL;

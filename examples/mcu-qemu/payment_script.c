@@ -13,12 +13,6 @@ static enum cv_status cv_script_open(void *ctx, struct cv_machine *machine)
 	return CV_OK;
 }
 
-static uint32_t cv_script_caps(void *ctx)
-{
-	(void)ctx;
-	return CV_PAYMENT_CAP_VOID | CV_PAYMENT_CAP_LOOKUP;
-}
-
 static struct cv_script_hold *cv_script_find(struct cv_script_payment *p, const char *auth_key)
 {
 	for (uint32_t i = 0; i < p->hold_count; i++)
@@ -122,7 +116,6 @@ const struct cv_payment_ops cv_script_payment_ops = {
 	.abi_version = CV_BACKEND_ABI_VERSION,
 	.struct_size = sizeof(struct cv_payment_ops),
 	.name = "script",
-	.caps = cv_script_caps,
 	.open = cv_script_open,
 	.authorize = cv_script_authorize,
 	.capture = cv_script_capture,

@@ -115,6 +115,7 @@ static enum cv_status sm_rig_init_machine(struct sm_rig *rig)
 	cv_sim_attach(rig->sim, &config);
 	config.storage = &cv_ram_storage_ops;
 	config.storage_ctx = &rig->storage;
+	config.accept_volatile_journal = true; /* A demo: the RAM journal dies with the process. */
 	config.on_event = sm_rig_on_event;
 	config.user_data = rig;
 

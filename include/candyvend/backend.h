@@ -29,6 +29,11 @@ struct cv_machine;
  * `abi_version` 0 or smaller than its version-1 size (CV_*_OPS_V1_SIZE) is
  * refused with ::CV_E_VERSION.
  *
+ * Capabilities: the `caps()` member of a table, where there is one, is
+ * called once, when every backend is open, inside cv_machine_init(); the
+ * engine keeps that answer for the machine's life (NULL counts as 0). A
+ * backend whose capabilities change must be opened by a new machine.
+ *
  * Completions: a method that returns an error must not have posted a
  * completion for that operation. A post that answers ::CV_E_FULL must be
  * retried later (the engine's queue was full); a completion that is never
@@ -105,9 +110,16 @@ struct cv_platform_ops {
 /** @brief Size of a version-1 platform table; smaller tables are refused. */
 #define CV_PLATFORM_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_platform_ops, log)
 
-/** @brief Dispenser capability: the motor reports reaching its home position. */
-#define CV_DISPENSER_CAP_HOME_SWITCH 0x1u
-/** @brief Dispenser capability: movements smaller than a full turn are possible. */
+/**
+ * @brief Dispenser capability: every lane can make a movement of any whole
+ * number of quarter turns, also fewer than four.
+ *
+ * With it, each re-spin after a missing drop moves the lane's
+ * cv_lane_config::respin_quarter_turns; without it, each re-spin is one
+ * whole turn (4 quarter turns) whatever that setting says. A normal vend
+ * always moves cv_lane_config::vend_quarter_turns. (Bit 0x1 is unused: it
+ * was a home-switch flag the engine had no use for.)
+ */
 #define CV_DISPENSER_CAP_PARTIAL_TURN 0x2u
 
 /** @brief One motor movement. */
@@ -123,7 +135,7 @@ struct cv_dispenser_ops {
 	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
 	uint32_t struct_size;   /**< sizeof(struct cv_dispenser_ops). */
 	const char *name;       /**< Short name for logs. */
-	/** @brief Capability bitmask (CV_DISPENSER_CAP_*); optional, 0 if NULL. */
+	/** @brief Capability bitmask (CV_DISPENSER_CAP_*); optional, 0 if NULL. Called once, after open. */
 	uint32_t (*caps)(void *ctx);
 	/** @brief Prepares the device; the backend keeps @p machine to post events. Required. */
 	enum cv_status (*open)(void *ctx, struct cv_machine *machine);
@@ -159,18 +171,13 @@ struct cv_sensor_ops {
 /** @brief Size of a version-1 sensor table. */
 #define CV_SENSOR_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_sensor_ops, disarm)
 
-/** @brief Payment capability: an authorization can be voided (not single-message). */
-#define CV_PAYMENT_CAP_VOID 0x1u
-/** @brief Payment capability: lookup of an authorization by its idempotency key. */
-#define CV_PAYMENT_CAP_LOOKUP 0x2u
-/** @brief Payment capability: the card collection can be aborted. */
-#define CV_PAYMENT_CAP_ABORT_COLLECT 0x4u
+/* Payment capability bits 0x1, 0x2, 0x4 and 0x10 are unused: void_auth and
+ * lookup are required members, abort_collect and refund are used when
+ * present, so flags for them promised nothing. */
 /** @brief Payment capability: single-message only (Interac, eftpos): the
  *  authorization itself takes the money, nothing can be voided. The engine
  *  then sends no capture and refunds instead of voiding. */
 #define CV_PAYMENT_CAP_SINGLE_MESSAGE 0x8u
-/** @brief Payment capability: refunds of captured payments. */
-#define CV_PAYMENT_CAP_REFUND 0x10u
 /** @brief Payment capability: the reader can approve offline (store and forward). */
 #define CV_PAYMENT_CAP_OFFLINE 0x20u
 
@@ -186,7 +193,7 @@ struct cv_payment_ops {
 	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
 	uint32_t struct_size;   /**< sizeof(struct cv_payment_ops). */
 	const char *name;       /**< Short name for logs. */
-	/** @brief Capability bitmask (CV_PAYMENT_CAP_*); optional, 0 if NULL. */
+	/** @brief Capability bitmask (CV_PAYMENT_CAP_*); optional, 0 if NULL. Called once, after open. */
 	uint32_t (*caps)(void *ctx);
 	/** @brief Connects; the backend keeps @p machine to post events. Required. */
 	enum cv_status (*open)(void *ctx, struct cv_machine *machine);
@@ -224,7 +231,12 @@ struct cv_payment_ops {
 /** @brief Size of a version-1 payment table. */
 #define CV_PAYMENT_OPS_V1_SIZE CV_OPS_SIZE_TO(struct cv_payment_ops, offline_status)
 
-/** @brief Storage capability: data survives power loss once synced. */
+/**
+ * @brief Storage capability: every record survives power loss once its sync
+ * has completed. cv_machine_init() refuses a storage without it with
+ * ::CV_E_NOTSUP unless cv_machine_config::accept_volatile_journal is set
+ * (tests, simulations, demos: the RAM storage does not declare it).
+ */
 #define CV_STORAGE_CAP_DURABLE 0x1u
 
 /** @brief Storage backend: the append-only journal. */
@@ -232,7 +244,7 @@ struct cv_storage_ops {
 	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
 	uint32_t struct_size;   /**< sizeof(struct cv_storage_ops). */
 	const char *name;       /**< Short name for logs. */
-	/** @brief Capability bitmask (CV_STORAGE_CAP_*); optional, 0 if NULL. */
+	/** @brief Capability bitmask (CV_STORAGE_CAP_*); optional, 0 if NULL. Called once, after open. */
 	uint32_t (*caps)(void *ctx);
 	/** @brief Opens the journal; the backend keeps @p machine to post events. Required. */
 	enum cv_status (*open)(void *ctx, struct cv_machine *machine);

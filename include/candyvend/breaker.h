@@ -68,8 +68,8 @@ struct cv_breaker {
 };
 
 /**
- * @brief Fills @p policy with the defaults from the payments reference:
- * open after 5 failures in 60 s, probe after 30 s, close after 2 good probes.
+ * @brief Fills @p policy with the defaults (docs/payments.md): open after
+ * 5 failures in 60 s, probe after 30 s, close after 2 good probes.
  * @param policy Filled.
  * @since 0.1
  */

@@ -85,7 +85,9 @@ struct cv_lane_config {
 	enum cv_verify_mode verify_mode; /**< Drop verification policy. */
 	uint8_t vend_quarter_turns;   /**< Motor movement of a normal vend in quarter turns (1..16; 4 = one turn). */
 	uint8_t respin_count_max;     /**< Extra movements after no drop, 0..::CV_RESPIN_MAX. */
-	uint8_t respin_quarter_turns; /**< Size of each extra movement in quarter turns (1..16). */
+	uint8_t respin_quarter_turns; /**< Size of each extra movement in quarter turns (1..16), if the
+				       dispenser declares ::CV_DISPENSER_CAP_PARTIAL_TURN; else each
+				       extra movement is one whole turn. */
 	uint8_t quarantine_after_failures; /**< Consecutive failed vends that quarantine the lane (1..255). */
 };
 

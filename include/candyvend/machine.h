@@ -135,11 +135,17 @@ struct cv_machine_config {
 						    read-only queries only. May be NULL (then none);
 						    there is no QR-on-screen default (see @ref receipt). */
 	void *deliver_receipt_ctx;             /**< Passed to @ref deliver_receipt. */
+	bool accept_volatile_journal; /**< Sell on a storage that does not declare
+					   ::CV_STORAGE_CAP_DURABLE (false by default: cv_machine_init()
+					   refuses it with ::CV_E_NOTSUP). Only for tests, simulations and
+					   demos, e.g. on the RAM storage: a power cut loses the journal, and
+					   with it every hold and capture the machine still owed. @since 0.1 */
 };
 
 /**
  * @brief Fills a configuration with defaults: no lanes, no backends, currency
- * "USD", machine id "cv-machine", the default timeouts and retry limits.
+ * "USD", machine id "cv-machine", the default timeouts and retry limits, and
+ * a durable journal required (accept_volatile_journal false).
  * @param config The configuration to fill.
  * @since 0.1
  */
@@ -188,8 +194,12 @@ size_t cv_machine_size(void);
 /**
  * @brief Creates a machine in caller-provided memory and opens its backends.
  *
- * Validates the whole configuration first; on any error nothing is opened
- * and @p out is untouched. If the storage already holds a journal (a
+ * Validates the whole configuration first; on any error there nothing is
+ * opened. It then opens the backends and reads each one's capabilities
+ * (caps()) once, for the machine's life; what they rule out (a storage
+ * that is not durable, a single-message terminal without refunds) is
+ * refused then, and the backends are closed again. On any error @p out is
+ * untouched. If the storage already holds a journal (a
  * previous life), it is read back first: lane stock, prices and service
  * state come from it, a torn tail is cut off, and every vend it left open is
  * resolved: nothing is ever dispensed after a restart; a hold is voided
@@ -205,12 +215,17 @@ size_t cv_machine_size(void);
  * @param config The configuration (copied).
  * @param out Receives the machine (which lives inside @p memory).
  * @retval CV_OK on success.
- * @retval CV_E_INVAL on a bad configuration (bad lane, duplicate label, missing backend, zero timeout).
+ * @retval CV_E_INVAL on a bad configuration (bad lane, duplicate label, missing backend, zero timeout),
+ *         or a payment backend that declares ::CV_PAYMENT_CAP_SINGLE_MESSAGE without a refund
+ *         member (checked when the backends are open; they are closed again).
  * @retval CV_E_NOMEM if @p size is too small or @p memory misaligned.
  * @retval CV_E_VERSION if a backend table is too old or too small, or the
  *         journal was written in a newer format.
  * @retval CV_E_NOTSUP if a journal key is given but this build cannot seal
- *         (see cv_machine_sealing_available()).
+ *         (see cv_machine_sealing_available()), or if the storage does not
+ *         declare ::CV_STORAGE_CAP_DURABLE and
+ *         cv_machine_config::accept_volatile_journal is false (checked when
+ *         the backends are open; they are closed again).
  * @retval CV_E_FULL, CV_E_IO if the journal cannot take the start records
  *         (the backends are closed again).
  * @retval CV_E_CORRUPT if the journal is damaged anywhere but its tail, does

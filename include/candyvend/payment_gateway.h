@@ -160,9 +160,9 @@ struct cv_gateway_config {
 /**
  * @brief The payment backend table; its ctx is a ::cv_gateway.
  *
- * Capabilities: ::CV_PAYMENT_CAP_VOID, ::CV_PAYMENT_CAP_LOOKUP and
- * ::CV_PAYMENT_CAP_ABORT_COLLECT. No refunds (the processor API used has
- * none). Idempotency keys are sent as given. health() answers ::CV_OK while
+ * Capabilities: none (caps is NULL): holds are captured or voided, never
+ * single-message; no refunds (the processor API used has none); no offline
+ * approvals. abort_collect is implemented. Idempotency keys are sent as given. health() answers ::CV_OK while
  * any link's breaker is closed, else ::CV_E_IO. A method returns ::CV_E_BUSY
  * when all ::CV_GATEWAY_SLOTS are in use, and ::CV_E_IO (the engine's
  * "not sent") when no link may be used.

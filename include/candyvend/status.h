@@ -19,6 +19,13 @@ extern "C" {
  * asynchronous operation was started and its completion arrives later as an
  * event. A function that fails changes nothing.
  *
+ * Every code listed is returned by some function or backend; a code is never
+ * renumbered, so the values are stable (applications log and compare them,
+ * bindings mirror them). Values 5, 12 and 13 are unused: they were codes
+ * nothing returned (a timeout, a missing drop and a decline are outcomes of
+ * a vend, reported in its events, never a function's result), and are not
+ * reused. cv_status_name() answers "CV_E_UNKNOWN" for them.
+ *
  * Thread safety: cv_status_str() and cv_status_name() keep no state and may be
  * called from any thread or interrupt; their strings are static, never freed.
  * @since 0.1
@@ -32,15 +39,13 @@ enum cv_status {
 	CV_E_INVAL = 2,       /**< An argument is out of range or malformed. */
 	CV_E_NOMEM = 3,       /**< Not enough memory (allocator or caller buffer). */
 	CV_E_BUSY = 4,        /**< Another customer session or operation is in progress. */
-	CV_E_TIMEOUT = 5,     /**< A wait ran past its configured timeout. */
 	CV_E_IO = 6,          /**< A storage or device I/O error. */
-	CV_E_NOTSUP = 7,      /**< The backend does not implement this optional operation. */
+	CV_E_NOTSUP = 7,      /**< This build or a backend lacks what the call needs: an optional
+				   operation, sealing, a durable storage. */
 	CV_E_VERSION = 8,     /**< A backend table is older or smaller than this library needs. */
 	CV_E_FULL = 9,        /**< A bounded queue, table or journal is full. */
 	CV_E_CORRUPT = 10,    /**< Stored data failed its integrity check. */
 	CV_E_JAM = 11,        /**< The dispense motor jammed or did not return home. */
-	CV_E_NO_DROP = 12,    /**< The drop sensor did not see the product fall. */
-	CV_E_DECLINED = 13,   /**< The payment was declined. */
 	CV_E_STATE = 14,      /**< The operation is not allowed in the current state. */
 	CV_E_NOT_FOUND = 15,  /**< No such lane, vend or record. */
 	CV_E_SOLD_OUT = 16,   /**< The lane has no stock. */

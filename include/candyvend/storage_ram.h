@@ -25,6 +25,9 @@ extern "C" {
  * checkpoints runs for ever in a bounded buffer. When the buffer is full
  * anyway, append() answers ::CV_E_FULL and the engine stops selling.
  *
+ * It does not declare ::CV_STORAGE_CAP_DURABLE (a power cut loses it all),
+ * so a machine on it needs cv_machine_config::accept_volatile_journal.
+ *
  * Ownership: the struct cv_ram_storage and its buffer belong to the caller
  * and must outlive the machine; a new machine may open the same storage
  * (a restart reads the journal back). Thread safety: the machine's thread only.

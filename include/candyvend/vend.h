@@ -20,13 +20,51 @@ extern "C" {
  * @defgroup vend Vends
  * @brief One customer purchase from selection to settlement.
  *
+ * Every allowed transition, as the engine's state table has it (each
+ * trigger, the sub-states it requires and the duty it leaves are in
+ * docs/vend-state-machine.md):
+ * (BEGIN vend table: printed from lib/vend_table.c by scripts/vend-diagram.sh)
  * ```
- * SELECTED → AUTH_PENDING → AUTHORIZED → DISPENSING → VERIFYING
- *          → CAPTURE_PENDING → CAPTURED                 (verified drop)
- *          → VOID_PENDING → VOIDED                      (no drop, cancel, doubt)
- * AUTH_PENDING → AUTH_DECLINED → (retry) AUTH_PENDING, or ABANDONED
- * AUTH_PENDING → AUTH_LOOKUP (outcome unknown) → AUTHORIZED | AUTH_DECLINED | VOID_PENDING
+ * START           --SELECT        --> SELECTED
+ * SELECTED        --PAY           --> AUTH_PENDING
+ * SELECTED        --LEAVE         --> ABANDONED
+ * AUTH_PENDING    --CANCEL_REQUEST--> AUTH_PENDING
+ * AUTH_PENDING    --AUTH_HELD     --> AUTHORIZED
+ * AUTH_PENDING    --AUTH_RELEASE  --> VOID_PENDING
+ * AUTH_PENDING    --AUTH_FAILED   --> AUTH_DECLINED
+ * AUTH_PENDING    --AUTH_GONE     --> ABANDONED
+ * AUTH_PENDING    --AUTH_NOT_SENT --> AUTH_DECLINED
+ * AUTH_PENDING    --AUTH_UNKNOWN  --> AUTH_LOOKUP
+ * AUTH_PENDING    --LEAVE         --> ABANDONED
+ * AUTH_PENDING    --ORPHAN        --> AUTH_LOOKUP
+ * AUTH_LOOKUP     --CANCEL_REQUEST--> AUTH_LOOKUP
+ * AUTH_LOOKUP     --AUTH_HELD     --> AUTHORIZED
+ * AUTH_LOOKUP     --AUTH_RELEASE  --> VOID_PENDING
+ * AUTH_LOOKUP     --AUTH_FAILED   --> AUTH_DECLINED
+ * AUTH_LOOKUP     --AUTH_NOT_FOUND--> AUTH_DECLINED
+ * AUTH_LOOKUP     --LOOKUP_SPENT  --> VOID_PENDING
+ * AUTH_LOOKUP     --AUTH_GONE     --> ABANDONED
+ * AUTH_LOOKUP     --ORPHAN        --> AUTH_LOOKUP
+ * AUTH_LOOKUP     --RESUME        --> AUTH_LOOKUP
+ * AUTH_DECLINED   --RETRY         --> AUTH_PENDING
+ * AUTH_DECLINED   --LEAVE         --> ABANDONED
+ * AUTH_DECLINED   --ORPHAN        --> AUTH_LOOKUP
+ * AUTHORIZED      --DISPENSE      --> DISPENSING
+ * AUTHORIZED      --RELEASE       --> VOID_PENDING
+ * DISPENSING      --MOTOR_HOME    --> VERIFYING
+ * DISPENSING      --DROP_VERIFIED --> CAPTURE_PENDING
+ * DISPENSING      --NOT_DELIVERED --> VOID_PENDING
+ * VERIFYING       --RESPIN        --> DISPENSING
+ * VERIFYING       --DROP_VERIFIED --> CAPTURE_PENDING
+ * VERIFYING       --NOT_DELIVERED --> VOID_PENDING
+ * CAPTURE_PENDING --SETTLED       --> CAPTURED
+ * CAPTURE_PENDING --SETTLE_FAILED --> CAPTURE_FAILED
+ * CAPTURE_PENDING --RESUME        --> CAPTURE_PENDING
+ * VOID_PENDING    --SETTLED       --> VOIDED
+ * VOID_PENDING    --SETTLE_FAILED --> VOID_FAILED
+ * VOID_PENDING    --RESUME        --> VOID_PENDING
  * ```
+ * (END vend table)
  * A vend never reaches DISPENSING without a held authorization and never
  * reaches CAPTURE_PENDING without a verified drop.
  *

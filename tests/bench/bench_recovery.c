@@ -58,6 +58,7 @@ static enum cv_status bench_open(const struct cv_storage_ops *storage)
 	cv_sim_attach(b.sim, &c);
 	c.storage = storage;
 	c.storage_ctx = &b.ram;
+	c.accept_volatile_journal = true; /* RAM variants. */
 	c.on_event = bench_on_event;
 	return cv_machine_init(b.memory, cv_machine_size(), &c, &b.m);
 }

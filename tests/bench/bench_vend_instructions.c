@@ -66,6 +66,7 @@ static void bench_setup(struct bench *b, unsigned vends, bool sealed)
 	cv_sim_attach(b->sim, &c);
 	c.storage = &cv_ram_storage_ops;
 	c.storage_ctx = &b->storage;
+	c.accept_volatile_journal = true;
 	c.on_event = bench_on_event;
 	c.user_data = b;
 	c.journal_key = sealed ? bench_key : NULL;

@@ -308,17 +308,10 @@ static enum cv_status payment_void(void *ctx, const struct cv_payment_request *r
 	return payment_settle(req, false);
 }
 
-static uint32_t payment_caps(void *ctx)
-{
-	(void)ctx;
-	return CV_PAYMENT_CAP_VOID | CV_PAYMENT_CAP_LOOKUP;
-}
-
 static const struct cv_payment_ops payment_ops = {
 	.abi_version = CV_BACKEND_ABI_VERSION,
 	.struct_size = sizeof(struct cv_payment_ops),
 	.name = "crash",
-	.caps = payment_caps,
 	.open = backend_open,
 	.authorize = payment_authorize,
 	.capture = payment_capture,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Crash test with real kills (issue 3, point 6b): a child process
+ * Crash test with real kills: a child process
  * (kill_child.c) vends in a loop on the POSIX journal and is SIGKILLed at a
  * random moment, CV_KILLS times (default 1000); then one last child recovers,
  * settles every open vend and exits. The invariants are then checked on what
@@ -311,6 +311,7 @@ static enum cv_status scan_journal(const struct cv_storage_ops *ops, void *ctx, 
 			.seq = le_get(buf + 12, 8),
 			.payload = buf + CV_JOURNAL_HEADER_SIZE,
 			.payload_length = length - CV_JOURNAL_RECORD_MIN,
+			.tagged = (le_get(buf + 6, 2) & CV_JOURNAL_FLAG_TAGGED) != 0,
 		};
 		if (record.seq != out->last_seq + 1) {
 			out->bad_offset = offset;

@@ -309,6 +309,7 @@ static void h_machine_new(const struct h_options *o)
 	cv_ram_storage_init(&h.storage, h.journal, H_JOURNAL_SIZE);
 	h.config.storage = &cv_ram_storage_ops;
 	h.config.storage_ctx = &h.storage;
+	h.config.accept_volatile_journal = true;
 	h.config.on_event = h_on_event;
 	h.config.user_data = &h;
 	h.config.timeouts = o->timeouts;

@@ -86,6 +86,7 @@ void gh_start(void)
 	cv_gpio_attach(gh.gpio, &config); /* dispenser and sensor */
 	config.storage = &cv_ram_storage_ops;
 	config.storage_ctx = &gh.storage;
+	config.accept_volatile_journal = true;
 	config.on_event = gh_on_event;
 	size_t size = (cv_machine_size() + CV_MACHINE_ALIGN - 1) / CV_MACHINE_ALIGN * CV_MACHINE_ALIGN;
 	gh.memory = aligned_alloc(CV_MACHINE_ALIGN, size);

@@ -79,7 +79,7 @@ Test(gpio_backend, lines_requested_and_released)
 	cr_assert(fake_gpiod_is_event_line(GH_CHIP, 28));
 	cr_assert(fake_gpiod_is_event_line(GH_CHIP, 22));
 	cr_assert_eq(fake_gpiod_requested_lines(), 5);
-	cr_assert_eq(cv_gpio_dispenser_ops.caps(gh.gpio), CV_DISPENSER_CAP_HOME_SWITCH);
+	cr_assert_eq(cv_gpio_dispenser_ops.caps(gh.gpio), 0, "a lane can't measure a quarter turn");
 	cv_machine_deinit(gh.m);
 	gh.m = NULL;
 	cv_gpio_close(gh.gpio);
@@ -150,6 +150,21 @@ Test(gpio_backend, dispenser_refusals)
 	cr_assert_eq(cv_gpio_dispenser_ops.stop(gh.gpio, 0), CV_OK);
 	cr_assert_not(gh_motor_on(0));
 	cr_assert_eq(cv_gpio_sensor_ops.arm(gh.gpio, 5, 9), CV_E_NOT_FOUND);
+}
+
+/* The engine re-spins a lane's respin_quarter_turns only with PARTIAL_TURN,
+ * which holds only when every lane counts a pulse per quarter turn. */
+Test(gpio_backend, partial_turns_declared_only_when_every_lane_counts_quarter_turns)
+{
+	struct cv_gpio_error error;
+	cr_assert_eq(try_open("chip = gpiochip0\nbeam = 22\nlane A1 motor=17 index=27 pulses_per_turn=4\n"
+			      "lane A2 motor=18 index=28 pulses_per_turn=8\n", &error), CV_OK, "%s", error.message);
+	cr_assert_eq(cv_gpio_dispenser_ops.caps(gh.gpio), CV_DISPENSER_CAP_PARTIAL_TURN);
+	cv_gpio_close(gh.gpio);
+	gh.gpio = NULL;
+	cr_assert_eq(try_open("chip = gpiochip0\nbeam = 22\nlane A1 motor=17 index=27 pulses_per_turn=4\n"
+			      "lane A2 motor=18 index=28 pulses_per_turn=2\n", &error), CV_OK, "%s", error.message);
+	cr_assert_eq(cv_gpio_dispenser_ops.caps(gh.gpio), 0, "lane A2 moves in half turns only");
 }
 
 Test(gpio_backend, close_turns_a_running_motor_off)

@@ -23,18 +23,31 @@ static void hits_keep(void *user_data, const struct luhn_hit *hit)
 	seen->count++;
 }
 
-static struct hits_seen scan(const void *bytes, size_t length)
+static struct hits_seen scan_joined(const void *bytes, size_t length, enum luhn_join join)
 {
 	struct hits_seen seen;
 	memset(&seen, 0, sizeof(seen));
-	size_t returned = luhn_scan(bytes, length, hits_keep, &seen);
+	size_t returned = luhn_scan_join(bytes, length, join, hits_keep, &seen);
 	cr_assert_eq(returned, seen.count, "luhn_scan's count disagrees with its callbacks");
+	return seen;
+}
+
+static struct hits_seen scan(const void *bytes, size_t length)
+{
+	struct hits_seen seen = scan_joined(bytes, length, LUHN_JOIN_GROUPED);
+	cr_assert_eq(luhn_scan(bytes, length, NULL, NULL), seen.count, "luhn_scan is the grouped rule");
 	return seen;
 }
 
 static struct hits_seen scan_text(const char *text)
 {
 	return scan(text, strlen(text));
+}
+
+/* With the auditor's rule: any bytes but letters join digits. */
+static struct hits_seen scan_separated(const void *bytes, size_t length)
+{
+	return scan_joined(bytes, length, LUHN_JOIN_SEPARATED);
 }
 
 /* Public test PANs: Visa, Mastercard, Amex (15), Discover, UnionPay (19). */
@@ -242,12 +255,59 @@ Test(luhn_scan, two_separators_or_other_punctuation_break_a_run)
 	cr_assert_eq(scan(spaced, n).count, 0);
 }
 
+Test(luhn_scan, any_run_of_non_alphanumeric_bytes_joins_digits_under_the_auditor_rule)
+{
+	static const char *const joined[] = {
+		"4242.4242.4242.4242", "4242/4242/4242/4242", "4242_4242_4242_4242",
+		"4242  4242   4242 4242", "4242\t4242\n4242\r\n4242", "4242 -./_:4242#~4242()4242",
+		"4242\x80\xff" "4242\x01\x7f" "4242\x1f" "4242",
+	};
+	for (size_t i = 0; i < sizeof(joined) / sizeof(joined[0]); i++) {
+		char text[64];
+		int length = snprintf(text, sizeof(text), "pan=%s;", joined[i]);
+		struct hits_seen seen = scan_separated(text, (size_t)length);
+		cr_assert_eq(seen.count, 1, "%s: %zu hits", joined[i], seen.count);
+		cr_assert_str_eq(seen.hits[0].digits, "4242424242424242");
+		cr_assert_eq(seen.hits[0].offset, 4);
+		cr_assert_eq(seen.hits[0].span_bytes, strlen(joined[i]));
+		cr_assert(seen.hits[0].grouped);
+		cr_assert_eq(scan(text, (size_t)length).count, 0, "%s: not a group by luhn_scan", joined[i]);
+	}
+}
+
+Test(luhn_scan, digits_of_nul_padded_fields_side_by_side_join_under_the_auditor_rule)
+{
+	/* A reference ending in digits, then a last 4 and an auth code: each
+	 * field harmless alone, one PAN as a run of bytes. */
+	unsigned char record[64];
+	memset(record, 0, sizeof(record));
+	memcpy(record, "ch_4242424", 10);
+	memcpy(record + 24, "2424", 4);
+	memcpy(record + 29, "24242", 5);
+	struct hits_seen seen = scan_separated(record, sizeof(record));
+	cr_assert_eq(seen.count, 1);
+	cr_assert_str_eq(seen.hits[0].digits, "4242424242424242");
+	cr_assert_eq(seen.hits[0].offset, 3);
+	cr_assert(seen.hits[0].wide);
+	cr_assert_not(seen.hits[0].grouped);
+	cr_assert_eq(scan(record, sizeof(record)).count, 0, "more than 3 NULs: apart for luhn_scan");
+}
+
+Test(luhn_scan, letters_end_a_run_under_the_auditor_rule)
+{
+	static const char text[] = "4242a4242B4242z4242 4242.4242.x4242.4242";
+	cr_assert_eq(scan_separated(text, sizeof(text) - 1).count, 0);
+	static const char luhn_invalid[] = "3782.8224.6310.006";
+	cr_assert_eq(scan_separated(luhn_invalid, sizeof(luhn_invalid) - 1).count, 0);
+}
+
 Test(luhn_scan, real_emv_aids_are_not_taken_for_card_numbers)
 {
 	/* What the reader may legitimately report in the AID field. */
 	const char *aids = "A0000000031010 A0000000041010 A0000000043060 A000000025010801 "
 			   "A0000001523010 A0000000651010 A000000333010101 A0000002771010";
 	cr_assert_eq(scan_text(aids).count, 0);
+	cr_assert_eq(scan_separated(aids, strlen(aids)).count, 0, "each begins with a letter");
 }
 
 Test(luhn_scan, an_empty_buffer_and_a_null_callback_are_fine)

@@ -10,17 +10,23 @@ import pytest
 
 import candyvend
 from candyvend import (CandyvendError, ClosedError, EventType, InvalidArgumentError, LaneConfig,
-                       Machine, MisuseError, NotFoundError, RamStorage, Sim, SimCard, SimFault,
-                       SoldOutError, StateError, Status, VendState, _clib)
+                       Machine, MisuseError, NotFoundError, NotSupportedError, PosixStorage,
+                       RamStorage, Sim, SimCard, SimFault, SoldOutError, StateError, Status,
+                       VendState, _clib)
 from conftest import PLANOGRAM, make_machine
 
 
 def test_library_version_and_status_text():
     assert candyvend.version() == "0.1.0"
     assert candyvend.status_text(Status.E_SOLD_OUT) == "lane is sold out"
-    error = candyvend.error_for(Status.E_DECLINED, "cv_x")
-    assert str(error) == "cv_x: payment declined (CV_E_DECLINED)"
+    error = candyvend.error_for(Status.E_JAM, "cv_x")
+    assert str(error) == "cv_x: dispense motor jammed (CV_E_JAM)"
     assert candyvend.error_for(999).status == 999  # unknown codes still readable
+    # 5, 12 and 13 were removed (nothing returned them) and are never reused.
+    for gap in (5, 12, 13):
+        assert gap not in Status._value2member_map_
+        assert candyvend.status_text(gap) == "unknown status"
+        assert type(candyvend.error_for(gap)) is CandyvendError
 
 
 @pytest.mark.parametrize("lane, error", [
@@ -117,6 +123,22 @@ def test_storage_cannot_close_under_a_machine(sim, tmp_path):
     storage.close()
     with pytest.raises(ClosedError):
         make_machine(sim, storage)
+
+
+def test_only_a_ram_journal_is_accepted_as_volatile(sim, tmp_path):
+    # RAM does not survive a power cut: the bindings accept it as volatile
+    # (the rig's default storage); a POSIX journal must be durable.
+    with make_machine(sim) as m:
+        assert m._config.accept_volatile_journal
+    with PosixStorage(tmp_path) as storage:
+        with make_machine(sim, storage) as m:
+            assert not m._config.accept_volatile_journal
+            m.buy("A1")
+    with pytest.raises(TypeError):
+        make_machine(sim, accept_volatile_journal=1)
+    with pytest.raises(NotSupportedError) as info:
+        make_machine(sim, accept_volatile_journal=False)
+    assert info.value.status == Status.E_NOTSUP
 
 
 def test_a_listener_exception_surfaces_after_the_c_call(machine):

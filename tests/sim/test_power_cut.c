@@ -109,6 +109,7 @@ static enum cv_status cut_machine_start(void)
 	cv_sim_attach(run.sim, &c);
 	c.storage = &crash_storage_ops;
 	c.storage_ctx = &run.cs;
+	c.accept_volatile_journal = true; /* RAM under the crash wrapper. */
 	c.on_event = cut_on_event;
 	c.journal_key = cut_key;
 	return cv_machine_init(run.memory, cv_machine_size(), &c, &run.m);

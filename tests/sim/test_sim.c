@@ -227,6 +227,7 @@ static void sim_start(uint64_t seed, unsigned customers)
 	cv_sim_attach(run.sim, &c);
 	c.storage = &cv_ram_storage_ops;
 	c.storage_ctx = &run.storage;
+	c.accept_volatile_journal = true;
 	c.on_event = sim_on_event;
 	run.memory = aligned_alloc(CV_MACHINE_ALIGN, (cv_machine_size() + 15) / 16 * 16);
 	cr_assert_eq(cv_machine_init(run.memory, cv_machine_size(), &c, &run.m), CV_OK);

@@ -42,6 +42,16 @@ static bool crash_storage_op_cuts(struct crash_storage *cs)
 	return cs->op_count == cs->cut_at_op;
 }
 
+/* What a synced record survives is the inner storage's business: its
+ * capabilities (durable or not) are passed on. */
+static uint32_t crash_storage_caps(void *ctx)
+{
+	const struct crash_storage *cs = ctx;
+	if (!CV_OPS_HAS(struct cv_storage_ops, cs->inner_ops, caps))
+		return 0;
+	return cs->inner_ops->caps(cs->inner_ctx);
+}
+
 static enum cv_status crash_storage_open(void *ctx, struct cv_machine *machine)
 {
 	struct crash_storage *cs = ctx;
@@ -167,6 +177,7 @@ const struct cv_storage_ops crash_storage_ops = {
 	.abi_version = CV_BACKEND_ABI_VERSION,
 	.struct_size = sizeof(struct cv_storage_ops),
 	.name = "crash",
+	.caps = crash_storage_caps,
 	.open = crash_storage_open,
 	.close = crash_storage_close,
 	.append = crash_storage_append,

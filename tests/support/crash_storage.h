@@ -60,7 +60,9 @@ struct crash_storage {
  * usual); read and truncate go straight to the inner storage (the engine
  * only reads back at open, when nothing is pending). Once the power is cut,
  * every method but close answers CV_E_IO and nothing reaches the inner
- * storage; close is passed on, as it only releases the inner storage. */
+ * storage; close is passed on, as it only releases the inner storage. caps
+ * are the inner storage's (a RAM one is not durable: the machine's
+ * configuration must accept a volatile journal). */
 extern const struct cv_storage_ops crash_storage_ops;
 
 /* Wraps an inner storage, which must implement read and truncate. */

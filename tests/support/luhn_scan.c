@@ -13,6 +13,7 @@
 
 struct luhn_scanner {
 	const unsigned char *bytes;
+	enum luhn_join join;
 	luhn_hit_fn on_hit;
 	void *user_data;
 	size_t hit_count;
@@ -60,10 +61,10 @@ static void luhn_report(struct luhn_scanner *scanner, size_t start, size_t digit
 		hit.digits[i] = scanner->ring_digit[(start + i) % LUHN_SCAN_DIGITS_MAX];
 	for (size_t i = 0; i < hit.span_bytes; i++) {
 		unsigned char byte = scanner->bytes[hit.offset + i];
-		if (byte == ' ' || byte == '-')
-			hit.grouped = true;
 		if (byte == '\0')
 			hit.wide = true;
+		else if (byte < '0' || byte > '9')
+			hit.grouped = true;
 	}
 	scanner->hit_count++;
 	if (scanner->on_hit != NULL)
@@ -114,12 +115,15 @@ static void luhn_run_append(struct luhn_scanner *scanner, char digit, size_t off
 		luhn_judge_start(scanner, scanner->next_start++);
 }
 
-/* A byte that is not a digit: it may still join the run to the next digit. */
-static void luhn_gap_byte(struct luhn_scanner *scanner, unsigned char byte)
+static bool luhn_is_letter(unsigned char byte)
 {
-	if (!scanner->in_run)
-		return;
-	scanner->gap_length++;
+	return (byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z');
+}
+
+/* LUHN_JOIN_GROUPED: whether the gap, now ending with @p byte, can still
+ * join the run to a next digit. */
+static bool luhn_gap_joins_grouped(struct luhn_scanner *scanner, unsigned char byte)
+{
 	bool joins = scanner->gap_length <= LUHN_GAP_BYTES_MAX;
 	if (byte == ' ' || byte == '-') {
 		joins = joins && !scanner->gap_has_separator;
@@ -127,15 +131,33 @@ static void luhn_gap_byte(struct luhn_scanner *scanner, unsigned char byte)
 	} else if (byte != '\0') {
 		joins = false;
 	}
+	return joins;
+}
+
+/* A byte that is not a digit: it may still join the run to the next digit. */
+static void luhn_gap_byte(struct luhn_scanner *scanner, unsigned char byte)
+{
+	if (!scanner->in_run)
+		return;
+	scanner->gap_length++;
+	bool joins = scanner->join == LUHN_JOIN_SEPARATED ? !luhn_is_letter(byte)
+							  : luhn_gap_joins_grouped(scanner, byte);
 	if (!joins)
 		luhn_run_end(scanner);
 }
 
 size_t luhn_scan(const void *bytes, size_t length, luhn_hit_fn on_hit, void *user_data)
 {
+	return luhn_scan_join(bytes, length, LUHN_JOIN_GROUPED, on_hit, user_data);
+}
+
+size_t luhn_scan_join(const void *bytes, size_t length, enum luhn_join join, luhn_hit_fn on_hit,
+		      void *user_data)
+{
 	struct luhn_scanner scanner;
 	memset(&scanner, 0, sizeof(scanner));
 	scanner.bytes = bytes;
+	scanner.join = join;
 	scanner.on_hit = on_hit;
 	scanner.user_data = user_data;
 	for (size_t i = 0; i < length; i++) {

@@ -15,6 +15,11 @@
  * found wherever they sit. Packed BCD (EMV tag 5A) is not looked for: it
  * has no digit bytes, and random binary looks like BCD too often.
  *
+ * luhn_scan_join() can apply an auditor's wider rule instead: any number
+ * of bytes that are neither digits nor ASCII letters join two digits, NUL
+ * and bytes above 0x7f included ("4242.4242/4242__4242", digits of two
+ * NUL-padded fields side by side). Only a letter ends a run.
+ *
  * Longer runs: a run of more than 19 digits is not a card number as a
  * whole, but a PAN can sit inside it (a number glued to a timestamp, a
  * field written without a separator). Like real scanners, this one checks
@@ -39,8 +44,14 @@ struct luhn_hit {
 	size_t span_bytes;        /* Bytes from its first digit to its last, both included. */
 	unsigned digit_count;     /* 13..19. */
 	char digits[LUHN_SCAN_DIGITS_MAX + 1]; /* The digits, NUL-terminated. */
-	bool grouped;             /* A space or dash lies between its digits. */
+	bool grouped;             /* A separator other than NUL lies between its digits. */
 	bool wide;                /* NUL bytes lie between its digits (UTF-16/32). */
+};
+
+/* Which bytes join two digits into one run. */
+enum luhn_join {
+	LUHN_JOIN_GROUPED,    /* One space or dash, UTF-16/32 NULs: luhn_scan(). */
+	LUHN_JOIN_SEPARATED,  /* Any bytes but letters (the auditor's rule). */
 };
 
 /* Called for every hit, in order of offset. */
@@ -53,6 +64,10 @@ bool luhn_is_valid(const char *digits, size_t count);
 /* Scans length bytes; calls on_hit (which may be NULL) for every hit and
  * returns how many there were. */
 size_t luhn_scan(const void *bytes, size_t length, luhn_hit_fn on_hit, void *user_data);
+
+/* The same, with the join rule chosen. */
+size_t luhn_scan_join(const void *bytes, size_t length, enum luhn_join join, luhn_hit_fn on_hit,
+		      void *user_data);
 
 /* Describes a hit for a failure message: "offset 120: 4242424242424242
  * (16 digits, grouped)". Always NUL-terminates when size > 0. */

@@ -34,10 +34,18 @@ struct rig {
 	unsigned disarm_count;
 	unsigned abort_count;
 	unsigned stop_count;
-	/* Set by a side-effect call if the journal was not fully synced then. */
+	/* Set when a side effect (authorize, capture, void, refund, motor start,
+	 * sensor arm) started before the record of its vend's state was
+	 * durable, as the engine's rule has it (a lookup needs none; with the
+	 * journal broken a void may go once what could be written is settled).
+	 * The test fails there unless write_ahead_excuse says why it provokes
+	 * that on purpose. */
 	bool write_ahead_violated;
+	char write_ahead_why[256];      /* The first one. */
+	const char *write_ahead_excuse;
 	/* What the fakes answer when called (CV_PENDING unless a test changes it). */
 	uint32_t payment_caps;   /* What the fake payment backend declares. */
+	uint32_t dispenser_caps; /* What the fake dispenser declares (PARTIAL_TURN unless a test changes it). */
 	enum cv_status authorize_rc;
 	enum cv_status start_rc;
 	enum cv_status arm_rc;
@@ -59,10 +67,16 @@ extern struct rig rig;
 /* Fills rig.config and rig.lanes with defaults: 4 lanes A1..A4, price 150
  * USD, capacity 10, count 5, low stock at 2. Change them, then rig_start(). */
 void rig_setup(void);
+/* rig.config with the journal watched for the write-ahead rule, for a
+ * test that makes its machine itself; rig_start() uses it. */
+struct cv_machine_config rig_config(void);
 /* Initializes the machine; returns cv_machine_init's status. */
 enum cv_status rig_start(void);
 /* Criterion .fini: deinitializes, frees, and fails on leaks under LSan. */
 void rig_teardown(void);
+
+/* The first side effect that broke the write-ahead rule, or NULL. */
+const char *rig_write_ahead_violation(void);
 
 /* A restart: the machine is thrown away and a new one opens the same RAM
  * journal; the logs of requests and events start empty again. */

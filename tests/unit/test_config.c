@@ -204,7 +204,8 @@ Test(config, memory_must_be_large_and_aligned_enough)
 Test(config, new_and_free_round_trip)
 {
 	struct cv_machine *m = NULL;
-	cr_assert_eq(cv_machine_new(&rig.config, &m), CV_OK);
+	struct cv_machine_config config = rig_config();
+	cr_assert_eq(cv_machine_new(&config, &m), CV_OK);
 	cr_assert_not_null(m);
 	cr_assert_eq(cv_machine_step(m, 0), CV_OK);
 	struct cv_display d;
@@ -225,6 +226,175 @@ Test(config, new_and_free_round_trip)
 	rig.config.lane_count = 0;
 	cr_assert_eq(cv_machine_new(&rig.config, &out), CV_E_INVAL);
 	cr_assert_eq((void *)out, (void *)&sentinel);
+}
+
+/* ---- Capabilities: read once, after open ---------------------------------- */
+
+/* The rig's storage (RAM underneath), dispenser and payment behind wrappers
+ * that count opens, closes and caps() calls. */
+static struct {
+	struct cv_storage_ops storage;
+	struct cv_dispenser_ops dispenser;
+	struct cv_payment_ops payment;
+	const struct cv_dispenser_ops *inner_dispenser;
+	const struct cv_payment_ops *inner_payment;
+	uint32_t storage_caps;     /* What the storage declares. */
+	unsigned opens;            /* Of the three wrapped backends, this life. */
+	unsigned storage_closes;
+	unsigned caps_calls;
+	unsigned caps_before_open; /* Calls while one of the three was not open yet. */
+} wrap;
+
+static void wrap_count_caps(void)
+{
+	wrap.caps_calls++;
+	if (wrap.opens < 3)
+		wrap.caps_before_open++;
+}
+
+static uint32_t wrap_storage_caps(void *ctx)
+{
+	(void)ctx;
+	wrap_count_caps();
+	return wrap.storage_caps;
+}
+
+static enum cv_status wrap_storage_open(void *ctx, struct cv_machine *machine)
+{
+	wrap.opens++;
+	return cv_ram_storage_ops.open(ctx, machine);
+}
+
+static void wrap_storage_close(void *ctx)
+{
+	(void)ctx;
+	wrap.opens = 0; /* Closed last: a new life opens all three again. */
+	wrap.storage_closes++;
+}
+
+static uint32_t wrap_dispenser_caps(void *ctx)
+{
+	(void)ctx;
+	wrap_count_caps();
+	return CV_DISPENSER_CAP_PARTIAL_TURN;
+}
+
+static enum cv_status wrap_dispenser_open(void *ctx, struct cv_machine *machine)
+{
+	wrap.opens++;
+	return wrap.inner_dispenser->open(ctx, machine);
+}
+
+static uint32_t wrap_payment_caps(void *ctx)
+{
+	wrap_count_caps();
+	return CV_OPS_HAS(struct cv_payment_ops, wrap.inner_payment, caps) ? wrap.inner_payment->caps(ctx) : 0;
+}
+
+static enum cv_status wrap_payment_open(void *ctx, struct cv_machine *machine)
+{
+	wrap.opens++;
+	return wrap.inner_payment->open(ctx, machine);
+}
+
+/* Puts the wrappers in rig.config; the storage declares @p storage_caps. */
+static void wrap_backends(uint32_t storage_caps)
+{
+	memset(&wrap, 0, sizeof(wrap));
+	wrap.storage = cv_ram_storage_ops;
+	wrap.storage.caps = wrap_storage_caps;
+	wrap.storage.open = wrap_storage_open;
+	wrap.storage.close = wrap_storage_close;
+	wrap.storage_caps = storage_caps;
+	rig.config.storage = &wrap.storage;
+	wrap.inner_dispenser = rig.config.dispenser;
+	wrap.dispenser = *rig.config.dispenser;
+	wrap.dispenser.caps = wrap_dispenser_caps;
+	wrap.dispenser.open = wrap_dispenser_open;
+	rig.config.dispenser = &wrap.dispenser;
+	wrap.inner_payment = rig.config.payment;
+	wrap.payment = *rig.config.payment;
+	wrap.payment.caps = wrap_payment_caps;
+	wrap.payment.open = wrap_payment_open;
+	rig.config.payment = &wrap.payment;
+}
+
+Test(config, caps_are_read_once_per_life_after_every_backend_is_open)
+{
+	wrap_backends(CV_STORAGE_CAP_DURABLE);
+	rig.config.accept_volatile_journal = false;
+	cr_assert_eq(rig_start(), CV_OK);
+	cr_assert_eq(wrap.caps_calls, 3, "one call per table that has caps");
+	cr_assert_eq(wrap.caps_before_open, 0, "caps() before the backends were open");
+	for (unsigned i = 0; i < 10; i++)
+		rig_step(1000);
+	struct cv_lane_info info;
+	cr_assert_eq(cv_machine_lane_info(rig.m, 0, &info), CV_OK);
+	cr_assert_eq(wrap.caps_calls, 3, "caps() asked again while running");
+	cr_assert_eq(rig_reboot(), CV_OK);
+	cr_assert_eq(wrap.caps_calls, 6, "a new life asks once more");
+	cr_assert_eq(wrap.caps_before_open, 0);
+}
+
+Test(config, a_storage_that_declares_durable_needs_no_acceptance)
+{
+	struct cv_machine_config defaults;
+	cv_machine_config_default(&defaults);
+	cr_assert_not(defaults.accept_volatile_journal, "a durable journal is the default");
+	wrap_backends(CV_STORAGE_CAP_DURABLE);
+	rig.config.accept_volatile_journal = false;
+	cr_assert_eq(rig_start(), CV_OK);
+	cr_assert_eq(wrap.storage_closes, 0);
+}
+
+Test(config, the_ram_storage_is_not_durable)
+{
+	cr_assert(CV_OPS_HAS(struct cv_storage_ops, &cv_ram_storage_ops, caps));
+	cr_assert_eq(cv_ram_storage_ops.caps(&rig.storage) & CV_STORAGE_CAP_DURABLE, 0);
+	/* Accepted as volatile, it runs. */
+	rig.config.accept_volatile_journal = true;
+	cr_assert_eq(rig_start(), CV_OK);
+	rig_vend_ok(0);
+}
+
+Test(config, a_volatile_journal_is_refused_unless_accepted)
+{
+	wrap_backends(0);
+	rig.config.accept_volatile_journal = false;
+	size_t size = (cv_machine_size() + CV_MACHINE_ALIGN - 1) / CV_MACHINE_ALIGN * CV_MACHINE_ALIGN;
+	void *memory = aligned_alloc(CV_MACHINE_ALIGN, size);
+	cr_assert_not_null(memory);
+	static int sentinel;
+	struct cv_machine *out = (struct cv_machine *)(void *)&sentinel;
+	enum cv_status rc = cv_machine_init(memory, size, &rig.config, &out);
+	free(memory);
+	cr_assert_eq(rc, CV_E_NOTSUP, "got %s", cv_status_name(rc));
+	cr_assert_eq((void *)out, (void *)&sentinel, "out was written on failure");
+	cr_assert_eq(wrap.caps_calls, 3, "refused on what caps() said once the backends were open");
+	cr_assert_eq(wrap.storage_closes, 1, "the backends are closed again");
+	cr_assert_eq(rig.storage.length, 0, "something was journaled");
+	cr_assert_eq(rig.event_count, 0, "an event was emitted");
+	/* The same storage, accepted as volatile. */
+	rig.config.accept_volatile_journal = true;
+	cr_assert_eq(rig_start(), CV_OK);
+	rig_vend_ok(0);
+}
+
+Test(config, a_storage_without_caps_or_the_plain_ram_storage_is_refused)
+{
+	static struct cv_storage_ops no_caps;
+	no_caps = cv_ram_storage_ops;
+	no_caps.caps = NULL;
+	rig.config.storage = &no_caps;
+	rig.config.accept_volatile_journal = false;
+	cr_assert_eq(rig_start(), CV_E_NOTSUP, "no caps: not durable");
+	cr_assert_null(rig.m);
+	rig.config.storage = &cv_ram_storage_ops;
+	cr_assert_eq(rig_start(), CV_E_NOTSUP);
+	cr_assert_null(rig.m);
+	cr_assert_eq(rig.storage.length, 0);
+	rig.config.accept_volatile_journal = true;
+	cr_assert_eq(rig_start(), CV_OK);
 }
 
 /* ---- A started machine ---------------------------------------------------- */
@@ -396,7 +566,6 @@ Test(engine, journal_full_after_authorization_never_dispenses_and_ends_out_of_se
 	rig_step(rig.config.timeouts.motor_ms);
 	rig_step(rig.config.timeouts.session_ms);
 	cr_assert_eq(rig.motor_count, 0);
-	cr_assert_not(rig.write_ahead_violated);
 	cr_assert_eq(cv_machine_select(rig.m, 1, NULL), CV_E_STATE);
 	cr_assert_eq(rig_msg(), CV_MSG_OUT_OF_SERVICE, "display stays \"%s\"", cv_msg_text(rig_msg()));
 }
@@ -418,7 +587,6 @@ Test(engine, a_full_journal_always_ends_out_of_service)
 		cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 1,
 			     "size %zu: journal fault alert raised %u times", size,
 			     rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true));
-		cr_assert_not(rig.write_ahead_violated, "size %zu", size);
 		cr_assert_leq(rig.storage.length, size);
 		enum cv_status rc = cv_machine_select(rig.m, 0, NULL);
 		enum cv_msg msg = rig_msg();
@@ -504,7 +672,7 @@ Test(engine, journal_records_are_framed_checksummed_and_free_of_card_numbers)
 		cr_assert_leq(rlen, length - offset, "record %llu runs past the end", (unsigned long long)expected_seq);
 		cr_assert(type >= 1 && type <= 8, "record %llu: type %u", (unsigned long long)seq, type);
 		cr_assert_eq(type == 8, seq == 1, "the file header is the first record and only the first");
-		cr_assert_eq(flags, 0);
+		cr_assert_eq(flags, 0x2, "format 3: fields tagged, not sealed");
 		if (epoch == 0)
 			epoch = rec_epoch;
 		cr_assert_neq(rec_epoch, 0);

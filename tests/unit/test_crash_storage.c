@@ -16,7 +16,9 @@
 #define FRAME_TRAILER_SIZE 4
 #define FRAME_MIN (FRAME_HEADER_SIZE + FRAME_TRAILER_SIZE)
 #define RECORD_TYPE_VEND_STATE 3
-#define VEND_STATE_OFFSET (FRAME_HEADER_SIZE + 16 + 4) /* After the uuid and the number. */
+/* After the uuid and the number, each behind its tag letter (format 3),
+ * and the state's own tag. */
+#define VEND_STATE_OFFSET (FRAME_HEADER_SIZE + 1 + 16 + 1 + 4 + 1)
 #define RECORDS_MAX 512
 
 struct record_view {

@@ -83,7 +83,6 @@ Test(dispense, no_drop_respins_then_voids_without_touching_stock)
 	cr_assert_eq(s.captured_minor, 0);
 	for (unsigned i = 0; i < rig.payment_count; i++)
 		cr_assert_neq(rig.payments[i].op, CV_PAYMENT_OP_CAPTURE, "captured without a drop");
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, drop_after_the_second_respin_is_captured)
@@ -111,7 +110,6 @@ Test(dispense, drop_after_the_second_respin_is_captured)
 	cr_assert_eq(rig.motor_count, 3, "no re-spin after the drop");
 	cr_assert_eq(rig_lane(0).config.count, 4);
 	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_CHARGED);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, drop_during_the_movement_is_captured_once_the_motor_reports)
@@ -130,7 +128,6 @@ Test(dispense, drop_during_the_movement_is_captured_once_the_motor_reports)
 	rig_pay(CV_PAY_OK);
 	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
 	cr_assert_eq(rig_stats().drops_verified, 1, "one drop counted once");
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, motor_jam_raises_the_alert_once_and_voids)
@@ -157,7 +154,6 @@ Test(dispense, motor_jam_raises_the_alert_once_and_voids)
 	cr_assert_eq(rig_alerts(CV_ALERT_MOTOR_JAM, 0, true), 1, "alert raised twice for one condition");
 	cr_assert_eq(rig_alerts(CV_ALERT_MOTOR_JAM, 0, false), 0);
 	cr_assert_eq(rig_lane(0).consecutive_failures, 2);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, jam_after_the_drop_was_seen_still_captures)
@@ -175,7 +171,6 @@ Test(dispense, jam_after_the_drop_was_seen_still_captures)
 	rig_pay(CV_PAY_OK);
 	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
 	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_CHARGED);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, motor_timeout_stops_the_motor_and_voids)
@@ -203,7 +198,6 @@ Test(dispense, motor_timeout_stops_the_motor_and_voids)
 	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
 	void_ok(n);
 	cr_assert_eq(rig_lane(0).config.count, 5);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, repeated_failures_quarantine_the_lane)
@@ -229,7 +223,6 @@ Test(dispense, repeated_failures_quarantine_the_lane)
 	/* Other lanes still sell. */
 	rig_step(rig.config.timeouts.message_ms);
 	rig_vend_ok(1);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, a_verified_vend_resets_the_failure_count)
@@ -299,7 +292,6 @@ Test(dispense, verify_off_lane_never_arms_and_captures_after_the_motor)
 	cr_assert_eq(rig.arm_count, 0);
 	cr_assert_eq(rig.disarm_count, 0);
 	cr_assert_eq(rig_lane(2).config.count, 4);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, sensor_fault_blocks_required_lanes_but_optional_lanes_sell)
@@ -332,7 +324,6 @@ Test(dispense, sensor_fault_blocks_required_lanes_but_optional_lanes_sell)
 	rig_sensor(false);
 	cr_assert_eq(rig_alerts(CV_ALERT_DETECTOR_FAULT, CV_ALERT_NO_LANE, false), 1);
 	cr_assert_eq(rig_lane(0).availability, CV_LANE_AVAILABLE);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, sensor_fault_while_verifying_voids_without_respin_or_lane_failure)
@@ -353,7 +344,6 @@ Test(dispense, sensor_fault_while_verifying_voids_without_respin_or_lane_failure
 	cr_assert_eq(rig_msg(), CV_MSG_NOT_DISPENSED);
 	void_ok(n);
 	cr_assert_eq(rig_lane(0).config.count, 5);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, dispenser_refusing_to_start_voids)
@@ -370,7 +360,6 @@ Test(dispense, dispenser_refusing_to_start_voids)
 	void_ok(n);
 	cr_assert_eq(rig_lane(0).config.count, 5);
 	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_NOT_CHARGED);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, sensor_arm_failure_on_a_required_lane_never_turns_the_motor)
@@ -387,7 +376,6 @@ Test(dispense, sensor_arm_failure_on_a_required_lane_never_turns_the_motor)
 	cr_assert_eq(rig_lane(0).consecutive_failures, 0);
 	void_ok(n);
 	cr_assert_eq(rig_lane(0).config.count, 5);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, unknown_capture_is_resent_with_the_same_key)
@@ -416,7 +404,6 @@ Test(dispense, unknown_capture_is_resent_with_the_same_key)
 	cr_assert_eq(s.captured_minor, 150);
 	cr_assert_eq(s.unknown_outcomes, 1);
 	cr_assert_eq(rig_lane(0).config.count, 4, "one item taken, whatever the retries");
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, invalid_capture_fails_for_good)
@@ -438,7 +425,6 @@ Test(dispense, invalid_capture_fails_for_good)
 	cr_assert_eq(s.captured_minor, 0);
 	cr_assert_eq(s.dispensed_value_minor, 150);
 	cr_assert_eq(rig_lane(0).config.count, 4, "the product did leave the machine");
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, void_that_stays_unknown_is_never_dropped)
@@ -473,7 +459,6 @@ Test(dispense, void_that_stays_unknown_is_never_dropped)
 	cr_assert_eq(rig_stats().vends_voided, 1);
 	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_NOT_CHARGED);
 	cr_assert_eq(rig_lane(0).config.count, 5);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 /* The rig's wall clock starts at 1767268800 s. */
@@ -516,7 +501,6 @@ Test(dispense, void_not_found_counts_as_voided)
 	cr_assert_eq(rig_stats().vends_voided, 1);
 	cr_assert_eq(rig_alerts(CV_ALERT_SETTLEMENT_FAILED, 0, true), 0);
 	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_NOT_CHARGED);
-	cr_assert_not(rig.write_ahead_violated);
 }
 
 Test(dispense, a_movement_that_reaches_home_clears_the_jam_alert)

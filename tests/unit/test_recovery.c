@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Restarts: the journal is read back and every vend left open is resolved
- * as the payments reference's recovery table says, visibly. */
+ * as docs/payments.md ("After a power cut") says, visibly. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -236,8 +236,9 @@ Test(recovery, corruption_before_the_tail_refuses_to_start)
 Test(recovery, a_journal_from_a_newer_format_is_refused)
 {
 	rig_vend_ok(0);
-	/* Rewrite the header's version (bytes 20+4..) and its CRC. */
-	rig.journal[24] = 9;
+	/* Rewrite the header's version (payload at 20: tag, "CVJL", tag,
+	 * version) and its CRC. */
+	rig.journal[26] = 9;
 	uint32_t length = rig.journal[0];
 	uint32_t crc = cv_crc32c(0, rig.journal, length - 4);
 	for (unsigned i = 0; i < 4; i++)

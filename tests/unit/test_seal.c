@@ -72,7 +72,7 @@ Test(seal, every_record_is_sealed_and_unreadable_without_the_key)
 	rig_vend_ok(0);
 	rig_step(rig.config.timeouts.flush_ms);
 	for (unsigned i = 0; i < record_count(); i++)
-		cr_assert_eq(rig.journal[record_at(i) + 6], CV_JOURNAL_FLAG_SEALED, "record %u is not sealed", i);
+		cr_assert(rig.journal[record_at(i) + 6] & CV_JOURNAL_FLAG_SEALED, "record %u is not sealed", i);
 	cr_assert_not(contains("4242", 4), "the card's last four are readable");
 	cr_assert_not(contains("USD", 3), "the currency is readable");
 	cr_assert_not(contains("CVJL", 4), "the file header is readable");

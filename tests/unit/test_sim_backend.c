@@ -192,10 +192,8 @@ Test(sim_config, defaults_and_validation)
 	config.lane_count = CV_LANES_MAX;
 	config.jam_permille = 1000;
 	cr_assert_eq(cv_sim_new(&config, &sim), CV_OK);
-	cr_assert_eq(cv_sim_dispenser_ops.caps(sim),
-		     CV_DISPENSER_CAP_HOME_SWITCH | CV_DISPENSER_CAP_PARTIAL_TURN);
-	cr_assert_eq(cv_sim_payment_ops.caps(sim), CV_PAYMENT_CAP_VOID | CV_PAYMENT_CAP_LOOKUP |
-							   CV_PAYMENT_CAP_ABORT_COLLECT);
+	cr_assert_eq(cv_sim_dispenser_ops.caps(sim), CV_DISPENSER_CAP_PARTIAL_TURN);
+	cr_assert_eq(cv_sim_payment_ops.caps(sim), 0, "dual-message, online only");
 	cr_assert_eq(cv_sim_script_fault(sim, (enum cv_sim_fault)CV_SIM_FAULT_COUNT), CV_E_INVAL);
 	for (int i = 0; i < 16; i++)
 		cr_assert_eq(cv_sim_script_fault(sim, CV_SIM_FAULT_MOTOR_JAM), CV_OK);

@@ -18,16 +18,24 @@ static const char *format(int64_t amount, const char *currency)
 	return buf;
 }
 
+/* Every code of enum cv_status; 5, 12 and 13 were removed and stay unused. */
+static const enum cv_status every_status[] = {
+	CV_OK, CV_PENDING, CV_E_INVAL, CV_E_NOMEM, CV_E_BUSY, CV_E_IO, CV_E_NOTSUP, CV_E_VERSION,
+	CV_E_FULL, CV_E_CORRUPT, CV_E_JAM, CV_E_STATE, CV_E_NOT_FOUND, CV_E_SOLD_OUT,
+	CV_E_OUT_OF_SERVICE, CV_E_NOT_PRICED, CV_E_SENSOR, CV_E_MISUSE, CV_E_PAYMENT_UNAVAILABLE,
+};
+
 Test(status, every_code_has_text_and_name)
 {
-	for (int s = CV_OK; s <= CV_E_MISUSE; s++) {
-		const char *text = cv_status_str((enum cv_status)s);
-		const char *name = cv_status_name((enum cv_status)s);
+	for (size_t i = 0; i < sizeof(every_status) / sizeof(every_status[0]); i++) {
+		enum cv_status s = every_status[i];
+		const char *text = cv_status_str(s);
+		const char *name = cv_status_name(s);
 		cr_assert_not_null(text);
 		cr_assert_neq(strlen(text), 0);
-		cr_assert_null(strstr(text, "unknown"), "status %d has no text", s);
+		cr_assert_null(strstr(text, "unknown"), "status %d has no text", (int)s);
 		cr_assert_eq(strncmp(name, "CV_", 3), 0);
-		cr_assert_str_neq(name, "CV_E_UNKNOWN", "status %d has no name", s);
+		cr_assert_str_neq(name, "CV_E_UNKNOWN", "status %d has no name", (int)s);
 	}
 }
 
@@ -42,7 +50,7 @@ Test(status, names_match_enum)
 
 Test(status, out_of_range_values)
 {
-	int bad[] = {-1, CV_E_PAYMENT_UNAVAILABLE + 1, 1000, INT_MIN, INT_MAX};
+	int bad[] = {-1, 5, 12, 13, CV_E_PAYMENT_UNAVAILABLE + 1, 1000, INT_MIN, INT_MAX};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_str_eq(cv_status_name((enum cv_status)bad[i]), "CV_E_UNKNOWN");
 		cr_assert_not_null(strstr(cv_status_str((enum cv_status)bad[i]), "unknown"));

@@ -16,11 +16,11 @@ from ._clib import lib as _lib
 from .enums import (AlertKind, BreakerState, CardEntry, DeclineReason, EventType, GpioActive,
                     LaneAvailability, LogLevel, Msg, PaymentOp, PayResult, ReceiptStatus,
                     RecoveryAction, SimCard, SimFault, Status, VendReason, VendState, VerifyMode)
-from .errors import (BusyError, CandyvendError, ClosedError, CorruptError, DeadlineError,
-                     DeclinedError, FullError, InvalidArgumentError, JamError, MisuseError,
-                     NoDropError, NoMemoryError, NotFoundError, NotPricedError, NotSupportedError,
-                     OutOfServiceError, PaymentUnavailableError, SensorError, SoldOutError,
-                     StateError, StorageIOError, VersionError, error_for)
+from .errors import (BusyError, CandyvendError, ClosedError, CorruptError, FullError,
+                     InvalidArgumentError, JamError, MisuseError, NoMemoryError, NotFoundError,
+                     NotPricedError, NotSupportedError, OutOfServiceError,
+                     PaymentUnavailableError, SensorError, SoldOutError, StateError,
+                     StorageIOError, VersionError, error_for)
 from .machine import Event, Lane, LaneConfig, Machine, ServiceMode, Vend
 from .receipt import Receipt
 from .sim import Sim

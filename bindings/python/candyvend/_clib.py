@@ -416,6 +416,7 @@ class cv_machine_config(Structure):
         ("user_data", c_void_p),
         ("deliver_receipt", cv_receipt_deliver_fn),
         ("deliver_receipt_ctx", c_void_p),
+        ("accept_volatile_journal", c_bool),
     ]
 
 

@@ -5,21 +5,18 @@ from enum import IntEnum
 
 
 class Status(IntEnum):
-    """enum cv_status."""
+    """enum cv_status (5, 12 and 13 are unused: removed, never reused)."""
     OK = 0
     PENDING = 1
     E_INVAL = 2
     E_NOMEM = 3
     E_BUSY = 4
-    E_TIMEOUT = 5
     E_IO = 6
     E_NOTSUP = 7
     E_VERSION = 8
     E_FULL = 9
     E_CORRUPT = 10
     E_JAM = 11
-    E_NO_DROP = 12
-    E_DECLINED = 13
     E_STATE = 14
     E_NOT_FOUND = 15
     E_SOLD_OUT = 16

@@ -37,10 +37,6 @@ class BusyError(CandyvendError):
     """CV_E_BUSY."""
 
 
-class DeadlineError(CandyvendError, TimeoutError):
-    """CV_E_TIMEOUT."""
-
-
 class StorageIOError(CandyvendError, OSError):
     """CV_E_IO."""
 
@@ -63,14 +59,6 @@ class CorruptError(CandyvendError):
 
 class JamError(CandyvendError):
     """CV_E_JAM."""
-
-
-class NoDropError(CandyvendError):
-    """CV_E_NO_DROP."""
-
-
-class DeclinedError(CandyvendError):
-    """CV_E_DECLINED."""
 
 
 class StateError(CandyvendError):
@@ -116,15 +104,12 @@ _BY_STATUS = {
     Status.E_INVAL: InvalidArgumentError,
     Status.E_NOMEM: NoMemoryError,
     Status.E_BUSY: BusyError,
-    Status.E_TIMEOUT: DeadlineError,
     Status.E_IO: StorageIOError,
     Status.E_NOTSUP: NotSupportedError,
     Status.E_VERSION: VersionError,
     Status.E_FULL: FullError,
     Status.E_CORRUPT: CorruptError,
     Status.E_JAM: JamError,
-    Status.E_NO_DROP: NoDropError,
-    Status.E_DECLINED: DeclinedError,
     Status.E_STATE: StateError,
     Status.E_NOT_FOUND: NotFoundError,
     Status.E_SOLD_OUT: SoldOutError,

@@ -250,7 +250,8 @@ class Machine:
     def __init__(self, lanes, *, sim=None, storage=None, machine_id="py-machine",
                  currency="USD", merchant_name="", merchant_location="", timeouts=None,
                  checkpoint_records=None, lookup_attempts_max=None, settle_attempts_max=None,
-                 journal_key=None, backends=None, deliver_receipt=None, tick_ms=50):
+                 journal_key=None, backends=None, deliver_receipt=None, tick_ms=50,
+                 accept_volatile_journal=None):
         self._handle = ctypes.c_void_p()
         self._users_of = []
         lanes = list(lanes)
@@ -260,6 +261,9 @@ class Machine:
         self._lanes = (cv_lane_config * len(lanes))(*[lane.to_c() for lane in lanes])
         self.sim = sim
         self.storage = storage if storage is not None else RamStorage()
+        if accept_volatile_journal is not None and not isinstance(accept_volatile_journal, bool):
+            raise TypeError("accept_volatile_journal must be None, True or False")
+        self._accept_volatile = accept_volatile_journal
         self.tick_ms = check_int(tick_ms, "tick_ms", 1, 1 << 32)
         self.now_ms = 0
         self._queue = collections.deque()
@@ -300,8 +304,7 @@ class Machine:
             for kind, (ops, ctx) in backends.items():
                 setattr(c, kind, ops)
                 setattr(c, kind + "_ctx", ctx)
-        ops, ctx = self.storage._ops_and_ctx()
-        c.storage, c.storage_ctx = ops, ctx
+        self._set_storage(c)
         # The CFUNCTYPE objects live as long as this Machine: C keeps their
         # addresses. They hold the Machine only weakly, so dropping the last
         # reference frees the C machine at once (no cycle left to the GC).
@@ -312,6 +315,17 @@ class Machine:
             c.deliver_receipt = self._deliver_c
         self._config = c
         self._open("cv_machine_new")
+
+    def _set_storage(self, c):
+        """Puts self.storage in the configuration. A RamStorage is volatile
+        (it does not declare CV_STORAGE_CAP_DURABLE), so it is accepted
+        unless accept_volatile_journal=False was given; any other storage
+        only with accept_volatile_journal=True."""
+        c.storage, c.storage_ctx = self.storage._ops_and_ctx()
+        accept = self._accept_volatile
+        if accept is None:
+            accept = isinstance(self.storage, RamStorage)
+        c.accept_volatile_journal = accept
 
     # ------------------------------------------------------------ lifetime
     def _open(self, function):
@@ -612,7 +626,7 @@ class Machine:
             if not isinstance(storage, (RamStorage, PosixStorage)):
                 raise TypeError("storage must be a RamStorage or PosixStorage")
             self.storage = storage
-        self._config.storage, self._config.storage_ctx = self.storage._ops_and_ctx()
+        self._set_storage(self._config)
         self._queue.clear()
         self.history.clear()
         self._open("cv_machine_new")
