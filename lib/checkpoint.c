@@ -12,9 +12,9 @@ static void cv_checkpoint_write(struct cv_machine *m)
 	uint64_t offset = m->journal_end;
 	uint64_t seq = m->last_seq + 1;
 	struct cv_journal_writer w;
+	struct cv_rec_checkpoint_begin begin = {.next_vend_number = m->next_vend_number, .stats = m->stats};
 	cv_journal_writer_init(&w);
-	cv_journal_put_u32(&w, m->next_vend_number);
-	cv_stats_put(&w, &m->stats);
+	cv_rec_checkpoint_begin_put(&w, &begin);
 	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_BEGIN, &w);
 	/* Vends before lanes: replaying a vend's CAPTURE_PENDING takes an item,
 	 * and the lane's absolute count written after it must have the last word. */
@@ -37,7 +37,7 @@ static void cv_checkpoint_write(struct cv_machine *m)
 			cv_machine_journal_alert(m, CV_ALERT_MOTOR_JAM, i, true);
 	}
 	cv_journal_writer_init(&w);
-	cv_journal_put_u64(&w, seq);
+	cv_rec_checkpoint_end_put(&w, seq);
 	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_END, &w);
 	if (m->journal_fault)
 		return;

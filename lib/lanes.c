@@ -77,34 +77,26 @@ enum cv_status cv_lane_availability_status(enum cv_lane_availability availabilit
 void cv_lane_journal(struct cv_machine *m, uint16_t index)
 {
 	const struct cv_lane *lane = &m->lanes[index];
+	struct cv_rec_lane_state rec = {
+		.lane = index,
+		.count = lane->config.count,
+		.price_minor = lane->config.price_minor,
+		.enabled = lane->enabled,
+		.quarantined = lane->quarantined,
+		.consecutive_failures = lane->consecutive_failures,
+	};
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);
-	cv_journal_put_u16(&w, index);
-	cv_journal_put_u16(&w, lane->config.count);
-	cv_journal_put_u64(&w, (uint64_t)lane->config.price_minor);
-	cv_journal_put_u8(&w, lane->enabled);
-	cv_journal_put_u8(&w, lane->quarantined);
-	cv_journal_put_u8(&w, lane->consecutive_failures);
+	cv_rec_lane_state_put(&w, &rec);
 	cv_journal_append(m, CV_JOURNAL_LANE_STATE, &w);
 }
 
 void cv_lane_journal_config(struct cv_machine *m, uint16_t lane, const struct cv_lane_config *c)
 {
+	struct cv_rec_lane_config rec = {.lane = lane, .config = *c};
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);
-	cv_journal_put_u16(&w, lane);
-	cv_journal_put_str(&w, c->label, sizeof(c->label));
-	cv_journal_put_str(&w, c->product_id, sizeof(c->product_id));
-	cv_journal_put_str(&w, c->product_name, sizeof(c->product_name));
-	cv_journal_put_u64(&w, (uint64_t)c->price_minor);
-	cv_journal_put_u16(&w, c->capacity);
-	cv_journal_put_u16(&w, c->count);
-	cv_journal_put_u16(&w, c->low_stock_threshold);
-	cv_journal_put_u8(&w, (uint8_t)c->verify_mode);
-	cv_journal_put_u8(&w, c->vend_quarter_turns);
-	cv_journal_put_u8(&w, c->respin_count_max);
-	cv_journal_put_u8(&w, c->respin_quarter_turns);
-	cv_journal_put_u8(&w, c->quarantine_after_failures);
+	cv_rec_lane_config_put(&w, &rec);
 	cv_journal_append(m, CV_JOURNAL_LANE_CONFIG, &w);
 }
 

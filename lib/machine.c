@@ -89,11 +89,10 @@ void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64
 
 void cv_machine_journal_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active)
 {
+	struct cv_rec_alert rec = {.kind = (uint8_t)kind, .lane = lane, .active = active};
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);
-	cv_journal_put_u8(&w, (uint8_t)kind);
-	cv_journal_put_u16(&w, lane);
-	cv_journal_put_u8(&w, active);
+	cv_rec_alert_put(&w, &rec);
 	cv_journal_append(m, CV_JOURNAL_ALERT, &w);
 }
 
@@ -201,9 +200,10 @@ static enum cv_status cv_machine_read_caps(struct cv_machine *m)
 static void cv_machine_journal_header(struct cv_machine *m)
 {
 	struct cv_journal_writer w;
+	struct cv_rec_header rec = {.version = CV_JOURNAL_FORMAT_VERSION};
+	memcpy(rec.magic, CV_JOURNAL_MAGIC, sizeof(rec.magic));
 	cv_journal_writer_init(&w);
-	cv_journal_put_bytes(&w, CV_JOURNAL_MAGIC, 4);
-	cv_journal_put_u16(&w, CV_JOURNAL_FORMAT_VERSION);
+	cv_rec_header_put(&w, &rec);
 	cv_journal_append(m, CV_JOURNAL_FILE_HEADER, &w);
 }
 
@@ -212,10 +212,11 @@ static void cv_machine_journal_start(struct cv_machine *m, bool fresh)
 	if (fresh)
 		cv_machine_journal_header(m);
 	struct cv_journal_writer w;
+	struct cv_rec_machine_start rec = {.lane_count = m->config.lane_count};
+	memcpy(rec.machine_id, m->config.machine_id, sizeof(rec.machine_id));
+	memcpy(rec.currency, m->config.currency, sizeof(rec.currency));
 	cv_journal_writer_init(&w);
-	cv_journal_put_str(&w, m->config.machine_id, sizeof(m->config.machine_id));
-	cv_journal_put_str(&w, m->config.currency, sizeof(m->config.currency));
-	cv_journal_put_u16(&w, m->config.lane_count);
+	cv_rec_machine_start_put(&w, &rec);
 	cv_journal_append(m, CV_JOURNAL_MACHINE_START, &w);
 	for (uint16_t i = 0; i < m->config.lane_count; i++)
 		cv_lane_journal(m, i);

@@ -9,6 +9,7 @@
 #include <candyvend/machine.h>
 
 #include "internal.h"
+#include "journal_codec.h"
 #include "journal_read.h"
 #include "vend_table.h"
 /* Rounds of "handle events, advance vends, flush journal" in one step. A
@@ -198,30 +199,6 @@ void cv_lane_journal(struct cv_machine *m, uint16_t index);
 void cv_lane_journal_config(struct cv_machine *m, uint16_t lane, const struct cv_lane_config *c);
 void cv_lane_changed(struct cv_machine *m, uint16_t index);
 
-/* journal.c: framed records; see docs/journal-format.md. */
-enum cv_journal_record_type {
-	CV_JOURNAL_MACHINE_START = 1,
-	CV_JOURNAL_VEND_BEGIN = 2,
-	CV_JOURNAL_VEND_STATE = 3,
-	CV_JOURNAL_LANE_STATE = 4,
-	CV_JOURNAL_LANE_CONFIG = 5,
-	CV_JOURNAL_SERVICE = 6,
-	CV_JOURNAL_ALERT = 7,
-	CV_JOURNAL_FILE_HEADER = 8,
-	CV_JOURNAL_CHECKPOINT_BEGIN = 9,
-	CV_JOURNAL_CHECKPOINT_END = 10,
-};
-
-/* The file header record's payload: magic and format version. */
-#define CV_JOURNAL_MAGIC "CVJL"
-#define CV_JOURNAL_FORMAT_VERSION 3
-/* The oldest format still read (2: no field tags, no key policy). */
-#define CV_JOURNAL_FORMAT_OLDEST 2
-
-/* VEND_STATE flags. */
-#define CV_JOURNAL_VEND_OFFLINE 0x1u  /* Approved offline by the reader (store and forward). */
-#define CV_JOURNAL_VEND_MAY_LAND 0x2u /* Format 3: the key may still land (CV_VEND_KEY_MAY_LAND). */
-
 /* checkpoint.c: writes a checkpoint every checkpoint_records records and,
  * once it is durable, tells the storage and trims what it makes obsolete. */
 void cv_checkpoint_tick(struct cv_machine *m);
@@ -234,21 +211,6 @@ struct cv_recovery_summary {
 enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summary *out);
 void cv_recovery_resolve(struct cv_machine *m, const struct cv_recovery_summary *summary);
 
-/* Little-endian fixed-width payload writer; overflow is sticky and checked once. */
-struct cv_journal_writer {
-	uint8_t bytes[CV_JOURNAL_PAYLOAD_MAX];
-	size_t length;
-	bool overflow;
-	bool tagged; /* Every field follows CV_JOURNAL_FIELD_TAG (payloads; not the frame). */
-};
-
-void cv_journal_writer_init(struct cv_journal_writer *w);
-void cv_journal_put_u8(struct cv_journal_writer *w, uint8_t value);
-void cv_journal_put_u16(struct cv_journal_writer *w, uint16_t value);
-void cv_journal_put_u32(struct cv_journal_writer *w, uint32_t value);
-void cv_journal_put_u64(struct cv_journal_writer *w, uint64_t value);
-void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t length);
-void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size);
 /* wait_seq of a transition whose record could not be written: never durable. */
 #define CV_SEQ_UNWRITTEN UINT64_MAX
 
@@ -264,8 +226,6 @@ bool cv_journal_settled(const struct cv_machine *m);
 /* stats.c: the running totals, counted from vend transitions. */
 void cv_stats_count_begin(struct cv_machine_stats *s);
 void cv_stats_count_transition(struct cv_machine_stats *s, enum cv_vend_state from, const struct cv_vend *v);
-void cv_stats_put(struct cv_journal_writer *w, const struct cv_machine_stats *s);
-void cv_stats_get(struct cv_journal_reader *r, struct cv_machine_stats *s);
 
 /* crc32c.c */
 uint32_t cv_crc32c(uint32_t crc, const void *data, size_t length);

@@ -7,7 +7,7 @@ static void cv_machine_journal_service(struct cv_machine *m, bool entering)
 {
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);
-	cv_journal_put_u8(&w, entering);
+	cv_rec_service_put(&w, entering);
 	cv_journal_append(m, CV_JOURNAL_SERVICE, &w);
 }
 

@@ -1,16 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Recovery on restart: the journal is read back (replay), then every vend it
- * left open is resolved by the rules of docs/payments.md (after a power cut):
- *
- *   SELECTED, AUTH_DECLINED      nothing can be held       → abandoned
- *   AUTH_PENDING, AUTH_LOOKUP    a hold may exist          → look up, void if held
- *   AUTHORIZED                   held, motor never started → void
- *   DISPENSING, VERIFYING        drop recorded as seen      → capture (proven)
- *                                no recorded proof of drop  → void + incident
- *   CAPTURE_PENDING              drop was verified         → resend capture, same key
- *   VOID_PENDING                 void was due              → resend void, same key
- *
- * Nothing is ever dispensed after a restart. */
+ * left open is put on its way to a terminal state through the state table's
+ * edges for a RECOVERED vend (the rules of docs/payments.md, after a power
+ * cut; the table of what is done for each state found is in
+ * docs/vend-state-machine.md, "After a power cut"). A hold that may exist
+ * is looked up and voided, a verified drop is captured, a settlement that
+ * was due is resent with the same key, and a key that may still land goes
+ * to the orphan check. Nothing is ever dispensed after a restart. */
 #include "machine_private.h"
 
 struct cv_replay {
@@ -33,15 +29,13 @@ static bool cv_replay_fail(struct cv_replay *rp, enum cv_status status)
 
 static bool cv_replay_header(struct cv_replay *rp, struct cv_journal_reader *r)
 {
-	char magic[4];
-	cv_journal_get_bytes(r, magic, sizeof(magic));
-	uint16_t version = cv_journal_get_u16(r);
-	if (!cv_journal_reader_done(r) || memcmp(magic, CV_JOURNAL_MAGIC, 4) != 0)
+	struct cv_rec_header rec;
+	if (!cv_rec_header_get(r, &rec))
 		return cv_replay_fail(rp, CV_E_CORRUPT);
 	/* Version 1 (before the offline flag, AID and capture deadline) was
 	 * never released. A version 2 journal is read and continued in version
 	 * 3 records: each record's frame says whether its fields are tagged. */
-	if (version < CV_JOURNAL_FORMAT_OLDEST || version > CV_JOURNAL_FORMAT_VERSION)
+	if (rec.version < CV_JOURNAL_FORMAT_OLDEST || rec.version > CV_JOURNAL_FORMAT_VERSION)
 		return cv_replay_fail(rp, CV_E_VERSION);
 	rp->header_seen = true;
 	return true;
@@ -60,11 +54,11 @@ static struct cv_vend *cv_replay_find_vend(struct cv_machine *m, uint32_t number
 static bool cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	struct cv_machine *m = rp->m;
-	uint8_t uuid[16];
-	cv_journal_get_bytes(r, uuid, sizeof(uuid));
-	uint32_t number = cv_journal_get_u32(r);
+	struct cv_rec_vend_begin rec;
+	if (!cv_rec_vend_begin_get(r, &rec))
+		return cv_replay_fail(rp, CV_E_CORRUPT);
 	/* A checkpoint repeats the begin of every vend still open. */
-	if (cv_replay_find_vend(m, number, uuid) != NULL)
+	if (cv_replay_find_vend(m, rec.number, rec.uuid) != NULL)
 		return true;
 	struct cv_vend *v = NULL;
 	for (unsigned i = 0; i < CV_VENDS_MAX && v == NULL; i++)
@@ -73,14 +67,10 @@ static bool cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader 
 	if (v == NULL)
 		return cv_replay_fail(rp, CV_E_CORRUPT); /* More open vends than the engine allows. */
 	memset(v, 0, sizeof(*v));
-	memcpy(v->uuid, uuid, sizeof(uuid));
-	v->number = number;
-	v->lane = cv_journal_get_u16(r);
-	v->price_minor = (int64_t)cv_journal_get_u64(r);
-	char currency[CV_CURRENCY_LEN];
-	cv_journal_get_str(r, currency, sizeof(currency));
-	if (!cv_journal_reader_done(r) || v->lane >= CV_LANES_MAX)
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+	memcpy(v->uuid, rec.uuid, sizeof(v->uuid));
+	v->number = rec.number;
+	v->lane = rec.lane;
+	v->price_minor = rec.price_minor;
 	v->in_use = true;
 	v->state = CV_VEND_STATE_SELECTED;
 	v->auth_attempt = 1;
@@ -94,47 +84,35 @@ static bool cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader 
 
 static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader *r)
 {
-	uint8_t uuid[16];
-	cv_journal_get_bytes(r, uuid, sizeof(uuid));
-	uint32_t number = cv_journal_get_u32(r);
-	struct cv_vend *v = cv_replay_find_vend(rp->m, number, uuid);
+	struct cv_rec_vend_state rec;
+	if (!cv_rec_vend_state_get(r, &rec))
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	struct cv_vend *v = cv_replay_find_vend(rp->m, rec.number, rec.uuid);
 	if (v == NULL)
 		return cv_replay_fail(rp, CV_E_CORRUPT); /* A state for a vend that never began. */
-	uint8_t state = cv_journal_get_u8(r);
-	uint8_t reason = cv_journal_get_u8(r);
-	v->lane = cv_journal_get_u16(r);
-	v->price_minor = (int64_t)cv_journal_get_u64(r);
-	v->auth_attempt = cv_journal_get_u8(r);
-	v->respins = cv_journal_get_u8(r);
-	v->drop_verified = cv_journal_get_u8(r) != 0;
-	cv_journal_get_str(r, v->processor_ref, sizeof(v->processor_ref));
-	cv_journal_get_str(r, v->card.brand, sizeof(v->card.brand));
-	cv_journal_get_str(r, v->card.last4, sizeof(v->card.last4));
-	cv_journal_get_str(r, v->card.auth_code, sizeof(v->card.auth_code));
-	cv_journal_get_str(r, v->card.aid, sizeof(v->card.aid));
-	cv_journal_get_str(r, v->card.app_label, sizeof(v->card.app_label));
-	uint8_t entry = cv_journal_get_u8(r);
-	uint8_t flags = cv_journal_get_u8(r);
-	v->capture_before_s = (int64_t)cv_journal_get_u64(r);
-	v->card.entry = (enum cv_card_entry)entry;
-	v->offline_approved = (flags & CV_JOURNAL_VEND_OFFLINE) != 0;
+	v->lane = rec.lane;
+	v->price_minor = rec.price_minor;
+	v->auth_attempt = rec.auth_attempt;
+	v->respins = rec.respins;
+	v->drop_verified = rec.drop_verified;
+	memcpy(v->processor_ref, rec.processor_ref, sizeof(v->processor_ref));
+	v->card = rec.card;
+	v->capture_before_s = rec.capture_before_s;
+	v->offline_approved = (rec.flags & CV_JOURNAL_VEND_OFFLINE) != 0;
 	/* Format 2 did not journal the key policy: its keys read FRESH. */
-	bool may_land = (flags & CV_JOURNAL_VEND_MAY_LAND) != 0 && !CV_MUTATED(CV_MUTANT_RECOVERY_FORGETS_KEY);
+	bool may_land = (rec.flags & CV_JOURNAL_VEND_MAY_LAND) != 0 && !CV_MUTATED(CV_MUTANT_RECOVERY_FORGETS_KEY);
 	v->key = may_land ? CV_VEND_KEY_MAY_LAND : CV_VEND_KEY_FRESH;
-	if (!cv_journal_reader_done(r) || state > CV_VEND_STATE_VOID_FAILED || entry > CV_CARD_ENTRY_MOBILE_WALLET ||
-	    reason > CV_VEND_REASON_OFFLINE_POLICY || v->lane >= CV_LANES_MAX)
-		return cv_replay_fail(rp, CV_E_CORRUPT);
 	/* Entering CAPTURE_PENDING is the verified drop: one item left the
 	 * lane, whether or not the LANE_STATE written after it survived. */
-	if (state == CV_VEND_STATE_CAPTURE_PENDING && v->state != CV_VEND_STATE_CAPTURE_PENDING &&
+	if (rec.state == CV_VEND_STATE_CAPTURE_PENDING && v->state != CV_VEND_STATE_CAPTURE_PENDING &&
 	    v->lane < rp->m->config.lane_count) {
 		struct cv_lane *lane = &rp->m->lanes[v->lane];
 		if (lane->config.count > 0)
 			lane->config.count--;
 	}
 	enum cv_vend_state from = v->state;
-	v->state = (enum cv_vend_state)state;
-	v->reason = (enum cv_vend_reason)reason;
+	v->state = (enum cv_vend_state)rec.state;
+	v->reason = (enum cv_vend_reason)rec.reason;
 	if (!rp->in_checkpoint)
 		cv_stats_count_transition(&rp->m->stats, from, v);
 	if (cv_vend_state_is_terminal(v->state))
@@ -144,97 +122,86 @@ static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader 
 
 static bool cv_replay_lane_state(struct cv_replay *rp, struct cv_journal_reader *r)
 {
-	uint16_t index = cv_journal_get_u16(r);
-	uint16_t count = cv_journal_get_u16(r);
-	int64_t price = (int64_t)cv_journal_get_u64(r);
-	uint8_t enabled = cv_journal_get_u8(r);
-	uint8_t quarantined = cv_journal_get_u8(r);
-	uint8_t failures = cv_journal_get_u8(r);
-	if (!cv_journal_reader_done(r) || price < 0 || price > CV_PRICE_MAX)
+	struct cv_rec_lane_state rec;
+	if (!cv_rec_lane_state_get(r, &rec))
 		return cv_replay_fail(rp, CV_E_CORRUPT);
 	/* A lane the planogram no longer has: its history no longer matters. */
-	if (index >= rp->m->config.lane_count)
+	if (rec.lane >= rp->m->config.lane_count)
 		return true;
-	struct cv_lane *lane = &rp->m->lanes[index];
+	struct cv_lane *lane = &rp->m->lanes[rec.lane];
 	/* The integrator may have lowered the capacity since: what was counted
 	 * then can't exceed what fits now. */
-	lane->config.count = count < lane->config.capacity ? count : lane->config.capacity;
-	lane->config.price_minor = price;
-	lane->enabled = enabled != 0;
-	lane->quarantined = quarantined != 0;
-	lane->consecutive_failures = failures;
+	lane->config.count = rec.count < lane->config.capacity ? rec.count : lane->config.capacity;
+	lane->config.price_minor = rec.price_minor;
+	lane->enabled = rec.enabled;
+	lane->quarantined = rec.quarantined;
+	lane->consecutive_failures = rec.consecutive_failures;
 	return true;
 }
 
 static bool cv_replay_lane_config(struct cv_replay *rp, struct cv_journal_reader *r)
 {
-	struct cv_lane_config c;
-	memset(&c, 0, sizeof(c));
-	uint16_t index = cv_journal_get_u16(r);
-	cv_journal_get_str(r, c.label, sizeof(c.label));
-	cv_journal_get_str(r, c.product_id, sizeof(c.product_id));
-	cv_journal_get_str(r, c.product_name, sizeof(c.product_name));
-	c.price_minor = (int64_t)cv_journal_get_u64(r);
-	c.capacity = cv_journal_get_u16(r);
-	c.count = cv_journal_get_u16(r);
-	c.low_stock_threshold = cv_journal_get_u16(r);
-	c.verify_mode = (enum cv_verify_mode)cv_journal_get_u8(r);
-	c.vend_quarter_turns = cv_journal_get_u8(r);
-	c.respin_count_max = cv_journal_get_u8(r);
-	c.respin_quarter_turns = cv_journal_get_u8(r);
-	c.quarantine_after_failures = cv_journal_get_u8(r);
-	if (!cv_journal_reader_done(r) || cv_lane_config_validate(&c) != CV_OK)
+	struct cv_rec_lane_config rec;
+	if (!cv_rec_lane_config_get(r, &rec))
 		return cv_replay_fail(rp, CV_E_CORRUPT);
-	if (index < rp->m->config.lane_count)
-		rp->m->lanes[index].config = c;
+	if (rec.lane < rp->m->config.lane_count)
+		rp->m->lanes[rec.lane].config = rec.config;
 	return true;
 }
 
 /* Stock and jam alerts stay raised across a restart, so they are not raised twice. */
 static bool cv_replay_alert(struct cv_replay *rp, struct cv_journal_reader *r)
 {
-	uint8_t kind = cv_journal_get_u8(r);
-	uint16_t index = cv_journal_get_u16(r);
-	bool active = cv_journal_get_u8(r) != 0;
-	if (!cv_journal_reader_done(r))
+	struct cv_rec_alert rec;
+	if (!cv_rec_alert_get(r, &rec))
 		return cv_replay_fail(rp, CV_E_CORRUPT);
-	if (index >= rp->m->config.lane_count)
+	if (rec.lane >= rp->m->config.lane_count)
 		return true;
-	struct cv_lane *lane = &rp->m->lanes[index];
-	if (kind == CV_ALERT_SOLD_OUT)
-		lane->sold_out_alert_active = active;
-	else if (kind == CV_ALERT_LOW_STOCK)
-		lane->low_alert_active = active;
-	else if (kind == CV_ALERT_MOTOR_JAM)
-		lane->jam_alert_active = active;
+	struct cv_lane *lane = &rp->m->lanes[rec.lane];
+	if (rec.kind == CV_ALERT_SOLD_OUT)
+		lane->sold_out_alert_active = rec.active;
+	else if (rec.kind == CV_ALERT_LOW_STOCK)
+		lane->low_alert_active = rec.active;
+	else if (rec.kind == CV_ALERT_MOTOR_JAM)
+		lane->jam_alert_active = rec.active;
 	return true;
 }
 
 static bool cv_replay_checkpoint_begin(struct cv_replay *rp, struct cv_journal_reader *r)
 {
-	uint32_t next_vend_number = cv_journal_get_u32(r);
-	struct cv_machine_stats stats;
-	memset(&stats, 0, sizeof(stats));
-	cv_stats_get(r, &stats);
-	if (!cv_journal_reader_done(r))
+	struct cv_rec_checkpoint_begin rec;
+	if (!cv_rec_checkpoint_begin_get(r, &rec))
 		return cv_replay_fail(rp, CV_E_CORRUPT);
 	/* The snapshot is the totals up to here; what follows counts on. */
-	rp->m->stats = stats;
+	rp->m->stats = rec.stats;
 	rp->in_checkpoint = true;
-	if (next_vend_number > rp->m->next_vend_number)
-		rp->m->next_vend_number = next_vend_number;
+	if (rec.next_vend_number > rp->m->next_vend_number)
+		rp->m->next_vend_number = rec.next_vend_number;
 	return true;
 }
 
 static bool cv_replay_checkpoint_end(struct cv_replay *rp, struct cv_journal_reader *r)
 {
-	uint64_t begin_seq = cv_journal_get_u64(r);
-	if (!cv_journal_reader_done(r))
+	uint64_t begin_seq = 0;
+	if (!cv_rec_checkpoint_end_get(r, &begin_seq))
 		return cv_replay_fail(rp, CV_E_CORRUPT);
 	if (begin_seq == rp->checkpoint_begin_seq)
 		rp->checkpoint_end_seen = true;
 	rp->in_checkpoint = false;
 	return true;
+}
+
+/* Read to be sure they are whole; a restart begins afresh with the door closed. */
+static bool cv_replay_machine_start(struct cv_replay *rp, struct cv_journal_reader *r)
+{
+	struct cv_rec_machine_start rec;
+	return cv_rec_machine_start_get(r, &rec) || cv_replay_fail(rp, CV_E_CORRUPT);
+}
+
+static bool cv_replay_service(struct cv_replay *rp, struct cv_journal_reader *r)
+{
+	bool entered = false;
+	return cv_rec_service_get(r, &entered) || cv_replay_fail(rp, CV_E_CORRUPT);
 }
 
 static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
@@ -270,8 +237,9 @@ static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
 	case CV_JOURNAL_CHECKPOINT_END:
 		return cv_replay_checkpoint_end(rp, &r);
 	case CV_JOURNAL_MACHINE_START:
+		return cv_replay_machine_start(rp, &r);
 	case CV_JOURNAL_SERVICE:
-		return true; /* A restart begins with the door closed. */
+		return cv_replay_service(rp, &r);
 	default:
 		return cv_replay_fail(rp, CV_E_CORRUPT);
 	}

@@ -58,37 +58,3 @@ void cv_stats_count_transition(struct cv_machine_stats *s, enum cv_vend_state fr
 	if (cv_vend_state_is_terminal(v->state))
 		cv_stats_count_outcome(s, v);
 }
-
-void cv_stats_put(struct cv_journal_writer *w, const struct cv_machine_stats *s)
-{
-	cv_journal_put_u32(w, s->vends_started);
-	cv_journal_put_u32(w, s->vends_captured);
-	cv_journal_put_u32(w, s->vends_voided);
-	cv_journal_put_u32(w, s->vends_abandoned);
-	cv_journal_put_u32(w, s->vends_capture_failed);
-	cv_journal_put_u32(w, s->vends_void_failed);
-	cv_journal_put_u32(w, s->declines);
-	cv_journal_put_u32(w, s->unknown_outcomes);
-	cv_journal_put_u32(w, s->respins);
-	cv_journal_put_u32(w, s->drops_verified);
-	cv_journal_put_u64(w, (uint64_t)s->captured_minor);
-	cv_journal_put_u64(w, (uint64_t)s->dispensed_value_minor);
-	cv_journal_put_u32(w, s->offline_approvals);
-}
-
-void cv_stats_get(struct cv_journal_reader *r, struct cv_machine_stats *s)
-{
-	s->vends_started = cv_journal_get_u32(r);
-	s->vends_captured = cv_journal_get_u32(r);
-	s->vends_voided = cv_journal_get_u32(r);
-	s->vends_abandoned = cv_journal_get_u32(r);
-	s->vends_capture_failed = cv_journal_get_u32(r);
-	s->vends_void_failed = cv_journal_get_u32(r);
-	s->declines = cv_journal_get_u32(r);
-	s->unknown_outcomes = cv_journal_get_u32(r);
-	s->respins = cv_journal_get_u32(r);
-	s->drops_verified = cv_journal_get_u32(r);
-	s->captured_minor = (int64_t)cv_journal_get_u64(r);
-	s->dispensed_value_minor = (int64_t)cv_journal_get_u64(r);
-	s->offline_approvals = cv_journal_get_u32(r);
-}

@@ -24,13 +24,12 @@ void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN])
 
 void cv_vend_journal_begin(struct cv_machine *m, const struct cv_vend *v)
 {
+	struct cv_rec_vend_begin rec = {.number = v->number, .lane = v->lane, .price_minor = v->price_minor};
+	memcpy(rec.uuid, v->uuid, sizeof(rec.uuid));
+	memcpy(rec.currency, m->config.currency, sizeof(rec.currency));
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);
-	cv_journal_put_bytes(&w, v->uuid, sizeof(v->uuid));
-	cv_journal_put_u32(&w, v->number);
-	cv_journal_put_u16(&w, v->lane);
-	cv_journal_put_u64(&w, (uint64_t)v->price_minor);
-	cv_journal_put_str(&w, m->config.currency, sizeof(m->config.currency));
+	cv_rec_vend_begin_put(&w, &rec);
 	cv_journal_append(m, CV_JOURNAL_VEND_BEGIN, &w);
 }
 
@@ -87,27 +86,25 @@ void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, stru
  * operation with the same key and the same frozen parameters. */
 uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v)
 {
+	struct cv_rec_vend_state rec = {
+		.number = v->number,
+		.state = (uint8_t)v->state,
+		.reason = (uint8_t)v->reason,
+		.lane = v->lane,
+		.price_minor = v->price_minor,
+		.auth_attempt = v->auth_attempt,
+		.respins = v->respins,
+		.drop_verified = v->drop_verified,
+		.card = v->card,
+		.flags = (uint8_t)((v->offline_approved ? CV_JOURNAL_VEND_OFFLINE : 0) |
+				   (v->key == CV_VEND_KEY_MAY_LAND ? CV_JOURNAL_VEND_MAY_LAND : 0)),
+		.capture_before_s = v->capture_before_s,
+	};
+	memcpy(rec.uuid, v->uuid, sizeof(rec.uuid));
+	memcpy(rec.processor_ref, v->processor_ref, sizeof(rec.processor_ref));
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);
-	cv_journal_put_bytes(&w, v->uuid, sizeof(v->uuid));
-	cv_journal_put_u32(&w, v->number);
-	cv_journal_put_u8(&w, (uint8_t)v->state);
-	cv_journal_put_u8(&w, (uint8_t)v->reason);
-	cv_journal_put_u16(&w, v->lane);
-	cv_journal_put_u64(&w, (uint64_t)v->price_minor);
-	cv_journal_put_u8(&w, v->auth_attempt);
-	cv_journal_put_u8(&w, v->respins);
-	cv_journal_put_u8(&w, v->drop_verified);
-	cv_journal_put_str(&w, v->processor_ref, sizeof(v->processor_ref));
-	cv_journal_put_str(&w, v->card.brand, sizeof(v->card.brand));
-	cv_journal_put_str(&w, v->card.last4, sizeof(v->card.last4));
-	cv_journal_put_str(&w, v->card.auth_code, sizeof(v->card.auth_code));
-	cv_journal_put_str(&w, v->card.aid, sizeof(v->card.aid));
-	cv_journal_put_str(&w, v->card.app_label, sizeof(v->card.app_label));
-	cv_journal_put_u8(&w, (uint8_t)v->card.entry);
-	cv_journal_put_u8(&w, (uint8_t)((v->offline_approved ? CV_JOURNAL_VEND_OFFLINE : 0) |
-					(v->key == CV_VEND_KEY_MAY_LAND ? CV_JOURNAL_VEND_MAY_LAND : 0)));
-	cv_journal_put_u64(&w, (uint64_t)v->capture_before_s);
+	cv_rec_vend_state_put(&w, &rec);
 	return cv_journal_append(m, CV_JOURNAL_VEND_STATE, &w);
 }
 

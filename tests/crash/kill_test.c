@@ -90,6 +90,7 @@
 #include <candyvend/storage_posix.h>
 
 #include "crash_common.h"
+#include "crash_records.h"
 #include "crash_util.h"
 #include "file_processor.h"
 #include "journal_read.h"
@@ -326,8 +327,6 @@ static enum cv_status scan_journal(const struct cv_storage_ops *ops, void *ctx, 
 }
 
 /* Checkpoint records (being added to the format): tolerated, not interpreted. */
-#define JOURNAL_CHECKPOINT_BEGIN 9
-#define JOURNAL_CHECKPOINT_END 10
 
 static bool journal_record(void *arg, const struct cv_journal_record *record)
 {
@@ -347,7 +346,6 @@ static bool journal_record(void *arg, const struct cv_journal_record *record)
 	int pending = w.pending_decrement;
 	w.pending_decrement = -1;
 
-	uint8_t uuid[16];
 	char id[CV_VEND_ID_LEN];
 	struct vend *v;
 	switch (record->type) {
@@ -359,17 +357,15 @@ static bool journal_record(void *arg, const struct cv_journal_record *record)
 		w.machine_starts++;
 		break;
 	case CV_JOURNAL_VEND_BEGIN: {
-		cv_journal_get_bytes(&r, uuid, sizeof(uuid));
-		uint32_t number = cv_journal_get_u32(&r);
-		uint16_t lane = cv_journal_get_u16(&r);
-		int64_t price = (int64_t)cv_journal_get_u64(&r);
-		char currency[CV_CURRENCY_LEN];
-		cv_journal_get_str(&r, currency, sizeof(currency));
-		if (!cv_journal_reader_done(&r) || lane >= CRASH_LANES) {
+		struct crash_vend_begin begin;
+		if (!crash_read_vend_begin(record, &begin) || begin.lane >= CRASH_LANES) {
 			fail(CK_JOURNAL, "seq %" PRIu64 ": bad VEND_BEGIN", record->seq);
 			break;
 		}
-		cv_vend_id_encode(uuid, id);
+		uint32_t number = begin.number;
+		uint16_t lane = begin.lane;
+		int64_t price = begin.price;
+		cv_vend_id_encode(begin.uuid, id);
 		v = vend_find(id);
 		if (v != NULL) {
 			/* A checkpoint repeats the begin of a vend still open; anything else is a reused id. */
@@ -388,27 +384,16 @@ static bool journal_record(void *arg, const struct cv_journal_record *record)
 		break;
 	}
 	case CV_JOURNAL_VEND_STATE: {
-		cv_journal_get_bytes(&r, uuid, sizeof(uuid));
-		(void)cv_journal_get_u32(&r);
-		uint8_t state = cv_journal_get_u8(&r);
-		(void)cv_journal_get_u8(&r); /* reason */
-		uint16_t lane = cv_journal_get_u16(&r);
-		(void)cv_journal_get_u64(&r); /* price */
-		uint8_t attempt = cv_journal_get_u8(&r);
-		(void)cv_journal_get_u8(&r); /* respins */
-		bool verified = cv_journal_get_u8(&r) != 0;
-		char s[64];
-		/* processor ref, brand, last 4, auth code, AID, application label */
-		for (unsigned i = 0; i < 6; i++)
-			cv_journal_get_str(&r, s, sizeof(s));
-		(void)cv_journal_get_u8(&r);  /* entry mode */
-		(void)cv_journal_get_u8(&r);  /* flags */
-		(void)cv_journal_get_u64(&r); /* capture deadline */
-		if (!cv_journal_reader_done(&r) || state > CV_VEND_STATE_VOID_FAILED) {
+		struct crash_vend_state vs;
+		if (!crash_read_vend_state(record, &vs) || vs.state > CV_VEND_STATE_VOID_FAILED) {
 			fail(CK_JOURNAL, "seq %" PRIu64 ": bad VEND_STATE", record->seq);
 			break;
 		}
-		cv_vend_id_encode(uuid, id);
+		uint8_t state = vs.state;
+		uint16_t lane = vs.lane;
+		uint8_t attempt = vs.attempt;
+		bool verified = vs.verified;
+		cv_vend_id_encode(vs.uuid, id);
 		v = vend_find(id);
 		if (v == NULL) {
 			fail(CK_JOURNAL, "seq %" PRIu64 ": state of vend %s that never began", record->seq, id);
@@ -471,8 +456,8 @@ static bool journal_record(void *arg, const struct cv_journal_record *record)
 	case CV_JOURNAL_LANE_CONFIG:
 	case CV_JOURNAL_SERVICE:
 	case CV_JOURNAL_ALERT:
-	case JOURNAL_CHECKPOINT_BEGIN:
-	case JOURNAL_CHECKPOINT_END:
+	case CV_JOURNAL_CHECKPOINT_BEGIN:
+	case CV_JOURNAL_CHECKPOINT_END:
 		break;
 	default:
 		fail(CK_JOURNAL, "seq %" PRIu64 ": unknown record type %u", record->seq, (unsigned)record->type);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "journal_codec.h"
 #include "rig.h"
 
 /* ---- Refusals at init: the rig is set up but not started ---------------- */
@@ -670,8 +671,9 @@ Test(engine, journal_records_are_framed_checksummed_and_free_of_card_numbers)
 		uint64_t seq = le(r + 12, 8);
 		cr_assert_geq(rlen, 24, "record %llu: length %u", (unsigned long long)expected_seq, rlen);
 		cr_assert_leq(rlen, length - offset, "record %llu runs past the end", (unsigned long long)expected_seq);
-		cr_assert(type >= 1 && type <= 8, "record %llu: type %u", (unsigned long long)seq, type);
-		cr_assert_eq(type == 8, seq == 1, "the file header is the first record and only the first");
+		cr_assert(type >= CV_JOURNAL_MACHINE_START && type <= CV_JOURNAL_FILE_HEADER, "record %llu: type %u",
+			  (unsigned long long)seq, type);
+		cr_assert_eq(type == CV_JOURNAL_FILE_HEADER, seq == 1, "the file header is the first record and only the first");
 		cr_assert_eq(flags, 0x2, "format 3: fields tagged, not sealed");
 		if (epoch == 0)
 			epoch = rec_epoch;

@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "crash_storage.h"
+#include "journal_codec.h"
 #include "rig.h"
 
 /* The record frame of docs/journal-format.md. */
 #define FRAME_HEADER_SIZE 20
 #define FRAME_TRAILER_SIZE 4
 #define FRAME_MIN (FRAME_HEADER_SIZE + FRAME_TRAILER_SIZE)
-#define RECORD_TYPE_VEND_STATE 3
 /* After the uuid and the number, each behind its tag letter (format 3),
  * and the state's own tag. */
 #define VEND_STATE_OFFSET (FRAME_HEADER_SIZE + 1 + 16 + 1 + 4 + 1)
@@ -134,7 +134,7 @@ static bool disk_has_vend_state(const struct journal_view *view, enum cv_vend_st
 {
 	for (unsigned i = 0; i < view->count; i++) {
 		const struct record_view *r = &view->records[i];
-		if (r->type == RECORD_TYPE_VEND_STATE && r->length > VEND_STATE_OFFSET + FRAME_TRAILER_SIZE &&
+		if (r->type == CV_JOURNAL_VEND_STATE && r->length > VEND_STATE_OFFSET + FRAME_TRAILER_SIZE &&
 		    rig.journal[r->offset + VEND_STATE_OFFSET] == state)
 			return true;
 	}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* The journal's records: their types, and one encoder and one decoder per
+ * record type (docs/journal-format.md). The engine writes every record
+ * through these, checkpoints included, and recovery reads them back through
+ * these; nothing else lays out a payload. Internal to the library. */
+#ifndef CANDYVEND_JOURNAL_CODEC_H
+#define CANDYVEND_JOURNAL_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <candyvend/lane.h>
+#include <candyvend/machine.h>
+#include <candyvend/payment.h>
+
+#include "journal_read.h"
+
+enum cv_journal_record_type {
+	CV_JOURNAL_MACHINE_START = 1,
+	CV_JOURNAL_VEND_BEGIN = 2,
+	CV_JOURNAL_VEND_STATE = 3,
+	CV_JOURNAL_LANE_STATE = 4,
+	CV_JOURNAL_LANE_CONFIG = 5,
+	CV_JOURNAL_SERVICE = 6,
+	CV_JOURNAL_ALERT = 7,
+	CV_JOURNAL_FILE_HEADER = 8,
+	CV_JOURNAL_CHECKPOINT_BEGIN = 9,
+	CV_JOURNAL_CHECKPOINT_END = 10,
+};
+
+/* The file header record's payload: magic and format version. */
+#define CV_JOURNAL_MAGIC "CVJL"
+#define CV_JOURNAL_FORMAT_VERSION 3
+/* The oldest format still read (2: no field tags, no key policy). */
+#define CV_JOURNAL_FORMAT_OLDEST 2
+
+/* VEND_STATE flags. */
+#define CV_JOURNAL_VEND_OFFLINE 0x1u  /* Approved offline by the reader (store and forward). */
+#define CV_JOURNAL_VEND_MAY_LAND 0x2u /* Format 3: the key may still land (CV_VEND_KEY_MAY_LAND). */
+
+/* Little-endian fixed-width payload writer; overflow is sticky and checked once. */
+struct cv_journal_writer {
+	uint8_t bytes[CV_JOURNAL_PAYLOAD_MAX];
+	size_t length;
+	bool overflow;
+	bool tagged; /* Every field follows CV_JOURNAL_FIELD_TAG (payloads; not the frame). */
+};
+
+void cv_journal_writer_init(struct cv_journal_writer *w);
+void cv_journal_put_u8(struct cv_journal_writer *w, uint8_t value);
+void cv_journal_put_u16(struct cv_journal_writer *w, uint16_t value);
+void cv_journal_put_u32(struct cv_journal_writer *w, uint32_t value);
+void cv_journal_put_u64(struct cv_journal_writer *w, uint64_t value);
+void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t length);
+void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size);
+
+struct cv_rec_header {
+	char magic[4];
+	uint16_t version;
+};
+
+struct cv_rec_machine_start {
+	char machine_id[CV_MACHINE_ID_LEN];
+	char currency[CV_CURRENCY_LEN];
+	uint16_t lane_count;
+};
+
+struct cv_rec_vend_begin {
+	uint8_t uuid[16];
+	uint32_t number;
+	uint16_t lane;
+	int64_t price_minor;
+	char currency[CV_CURRENCY_LEN];
+};
+
+/* Everything recovery needs to resend an operation with the same key and
+ * the same frozen parameters, and to honour the key's duty. */
+struct cv_rec_vend_state {
+	uint8_t uuid[16];
+	uint32_t number;
+	uint8_t state;         /* enum cv_vend_state */
+	uint8_t reason;        /* enum cv_vend_reason */
+	uint16_t lane;
+	int64_t price_minor;
+	uint8_t auth_attempt;
+	uint8_t respins;
+	bool drop_verified;
+	char processor_ref[CV_PROCESSOR_REF_LEN];
+	struct cv_card_summary card;
+	uint8_t flags;         /* CV_JOURNAL_VEND_* */
+	int64_t capture_before_s;
+};
+
+struct cv_rec_lane_state {
+	uint16_t lane;
+	uint16_t count;
+	int64_t price_minor;
+	bool enabled;
+	bool quarantined;
+	uint8_t consecutive_failures;
+};
+
+struct cv_rec_lane_config {
+	uint16_t lane;
+	struct cv_lane_config config; /* Only the planogram fields are journaled. */
+};
+
+struct cv_rec_alert {
+	uint8_t kind;  /* enum cv_alert_kind */
+	uint16_t lane;
+	bool active;
+};
+
+struct cv_rec_checkpoint_begin {
+	uint32_t next_vend_number;
+	struct cv_machine_stats stats; /* All but journal_records, which is the sequence number. */
+};
+
+/* Each encoder appends the record's payload to a fresh writer. Each decoder
+ * reads a whole payload and answers false if it does not have exactly the
+ * record's fields, or one of them is out of its range; it never reads past
+ * the payload. */
+void cv_rec_header_put(struct cv_journal_writer *w, const struct cv_rec_header *rec);
+bool cv_rec_header_get(struct cv_journal_reader *r, struct cv_rec_header *rec);
+void cv_rec_machine_start_put(struct cv_journal_writer *w, const struct cv_rec_machine_start *rec);
+bool cv_rec_machine_start_get(struct cv_journal_reader *r, struct cv_rec_machine_start *rec);
+void cv_rec_vend_begin_put(struct cv_journal_writer *w, const struct cv_rec_vend_begin *rec);
+bool cv_rec_vend_begin_get(struct cv_journal_reader *r, struct cv_rec_vend_begin *rec);
+void cv_rec_vend_state_put(struct cv_journal_writer *w, const struct cv_rec_vend_state *rec);
+bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_rec_vend_state *rec);
+void cv_rec_lane_state_put(struct cv_journal_writer *w, const struct cv_rec_lane_state *rec);
+bool cv_rec_lane_state_get(struct cv_journal_reader *r, struct cv_rec_lane_state *rec);
+void cv_rec_lane_config_put(struct cv_journal_writer *w, const struct cv_rec_lane_config *rec);
+bool cv_rec_lane_config_get(struct cv_journal_reader *r, struct cv_rec_lane_config *rec);
+void cv_rec_service_put(struct cv_journal_writer *w, bool entered);
+bool cv_rec_service_get(struct cv_journal_reader *r, bool *entered);
+void cv_rec_alert_put(struct cv_journal_writer *w, const struct cv_rec_alert *rec);
+bool cv_rec_alert_get(struct cv_journal_reader *r, struct cv_rec_alert *rec);
+void cv_rec_checkpoint_begin_put(struct cv_journal_writer *w, const struct cv_rec_checkpoint_begin *rec);
+bool cv_rec_checkpoint_begin_get(struct cv_journal_reader *r, struct cv_rec_checkpoint_begin *rec);
+void cv_rec_checkpoint_end_put(struct cv_journal_writer *w, uint64_t begin_seq);
+bool cv_rec_checkpoint_end_get(struct cv_journal_reader *r, uint64_t *begin_seq);
+
+#endif
