@@ -311,6 +311,32 @@ void rig_pay_amount(enum cv_pay_result result, int64_t amount_minor)
 	rig_step(0);
 }
 
+void rig_approve(const struct cv_card_summary *card, const char *processor_ref, int64_t capture_before_s)
+{
+	const struct cv_payment_request *req = rig_last_payment();
+	cr_assert_not_null(req, "no payment request to answer");
+	cr_assert_eq(req->op, CV_PAYMENT_OP_AUTHORIZE);
+	struct cv_event ev = {.type = CV_EVENT_PAYMENT_RESULT};
+	struct cv_payment_result *r = &ev.u.payment;
+	r->op_id = req->op_id;
+	r->op = req->op;
+	r->result = CV_PAY_OK;
+	r->amount = req->amount;
+	r->capture_before_s = capture_before_s;
+	snprintf(r->processor_ref, sizeof(r->processor_ref), "%s", processor_ref);
+	r->card = *card;
+	cr_assert_eq(cv_machine_post(rig.m, &ev), CV_OK);
+	rig_step(0);
+}
+
+void rig_start_on_held_storage(struct held_storage *hs)
+{
+	held_storage_init(hs, true);
+	rig.config.storage = &held_storage_ops;
+	rig.config.storage_ctx = hs;
+	cr_assert_eq(rig_start(), CV_OK);
+}
+
 void rig_pay(enum cv_pay_result result)
 {
 	const struct cv_payment_request *req = rig_last_payment();

@@ -10,6 +10,8 @@
 
 #include <candyvend/candyvend.h>
 
+#include "held_storage.h"
+
 #define RIG_LANES 4
 #define RIG_LOG_MAX 512
 #define RIG_REQUESTS_MAX 256
@@ -88,6 +90,13 @@ void rig_step(uint64_t advance_ms);
 /* Last requests; NULL if none. */
 const struct cv_payment_request *rig_last_payment(void);
 const struct cv_dispense_request *rig_last_motor(void);
+
+/* Answers the last authorize as approved for the amount asked, with this
+ * card, reference and capture deadline (0: none). */
+void rig_approve(const struct cv_card_summary *card, const char *processor_ref, int64_t capture_before_s);
+/* Starts the machine on a held storage (syncs at once until the test says
+ * otherwise: hs->immediate = false). */
+void rig_start_on_held_storage(struct held_storage *hs);
 
 /* Completes the last payment request with a result (amount = requested). */
 void rig_pay(enum cv_pay_result result);

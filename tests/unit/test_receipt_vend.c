@@ -43,24 +43,6 @@ static void start(void)
 
 TestSuite(receipt_vend, .init = start, .fini = rig_teardown);
 
-/* Answers the last authorize as approved, with the given card. */
-static void pay_with_card(const struct cv_card_summary *card)
-{
-	const struct cv_payment_request *req = rig_last_payment();
-	cr_assert_not_null(req);
-	cr_assert_eq(req->op, CV_PAYMENT_OP_AUTHORIZE);
-	struct cv_event ev = {.type = CV_EVENT_PAYMENT_RESULT};
-	struct cv_payment_result *r = &ev.u.payment;
-	r->op_id = req->op_id;
-	r->op = req->op;
-	r->result = CV_PAY_OK;
-	r->amount = req->amount;
-	strcpy(r->processor_ref, "pi_rig_card");
-	r->card = *card;
-	cr_assert_eq(cv_machine_post(rig.m, &ev), CV_OK);
-	rig_step(0);
-}
-
 static struct cv_card_summary chip_card(void)
 {
 	struct cv_card_summary card;
@@ -87,7 +69,7 @@ static struct cv_vend *open_vend(uint32_t number)
 static uint32_t vend_to_capture(const struct cv_card_summary *card)
 {
 	uint32_t n = rig_select(0);
-	pay_with_card(card);
+	rig_approve(card, "pi_rig_card", 0);
 	rig_motor(CV_OK);
 	rig_drop();
 	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURE_PENDING);
@@ -192,7 +174,7 @@ Test(receipt_vend, offline_flag_and_deadline_survive_a_restart)
 {
 	struct cv_card_summary card = chip_card();
 	uint32_t n = rig_select(0);
-	pay_with_card(&card);
+	rig_approve(&card, "pi_rig_card", 0);
 	struct cv_vend *v = open_vend(n);
 	v->offline_approved = true;
 	v->capture_before_s = INT64_C(1767700800);

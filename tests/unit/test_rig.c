@@ -84,10 +84,7 @@ Test(rig, a_motor_start_while_its_record_waits_for_a_slow_sync_is_caught)
 	static struct held_storage hs;
 	rig_teardown();
 	rig_setup();
-	held_storage_init(&hs, true);
-	rig.config.storage = &held_storage_ops;
-	rig.config.storage_ctx = &hs;
-	cr_assert_eq(rig_start(), CV_OK);
+	rig_start_on_held_storage(&hs);
 	uint32_t n = rig_select(0);
 	rig_pay(CV_PAY_OK);
 	rig_motor(CV_OK);

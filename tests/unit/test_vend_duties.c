@@ -105,10 +105,7 @@ Test(vend_duties, a_power_cut_while_the_key_may_land_keeps_the_orphan_check)
 Test(vend_duties, no_motor_starts_after_a_verified_drop_while_the_respin_waits_for_its_sync)
 {
 	static struct held_storage hs;
-	held_storage_init(&hs, true);
-	rig.config.storage = &held_storage_ops;
-	rig.config.storage_ctx = &hs;
-	cr_assert_eq(rig_start(), CV_OK);
+	rig_start_on_held_storage(&hs);
 	uint32_t n = rig_select(0);
 	rig_pay(CV_PAY_OK);
 	rig_motor(CV_OK);
@@ -163,10 +160,7 @@ Test(vend_duties, an_unwatched_movement_on_an_optional_lane_is_proven_by_its_cyc
 Test(vend_duties, a_vend_stopped_by_a_journal_fault_disarms_the_sensor)
 {
 	static struct held_storage hs;
-	held_storage_init(&hs, true);
-	rig.config.storage = &held_storage_ops;
-	rig.config.storage_ctx = &hs;
-	cr_assert_eq(rig_start(), CV_OK);
+	rig_start_on_held_storage(&hs);
 	uint32_t n = rig_select(0);
 	rig_pay(CV_PAY_OK);
 	rig_motor(CV_OK);
