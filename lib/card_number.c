@@ -22,24 +22,11 @@ struct cv_digit_run {
 	size_t count;
 };
 
-static bool cv_luhn_valid(const uint8_t *digits, size_t count)
-{
-	unsigned sum = 0;
-	for (size_t i = 0; i < count; i++) {
-		unsigned d = digits[count - 1 - i];
-		if (i % 2 == 1) {
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
-		sum += d;
-	}
-	return sum % 10 == 0;
-}
-
-/* Adds a digit to the run; true if a Luhn-valid window ends at it. Every
- * window of a run ends at one of its digits, so checking at each digit
- * covers all of them, however long the run grows. */
+/* Adds a digit to the run; true if a Luhn-valid window of 13..19 digits
+ * ends at it. Every window of a run ends at one of its digits, so checking
+ * at each digit covers all of them, however long the run grows. The
+ * windows ending here share their digits' Luhn weights (counted from the
+ * end), so one pass from the newest digit back sums them all. */
 static bool cv_digit_run_push(struct cv_digit_run *run, uint8_t digit)
 {
 	if (run->count == CV_PAN_MAX) {
@@ -47,9 +34,20 @@ static bool cv_digit_run_push(struct cv_digit_run *run, uint8_t digit)
 		run->count--;
 	}
 	run->digits[run->count++] = digit;
-	for (size_t len = CV_PAN_MIN; len <= run->count; len++)
-		if (cv_luhn_valid(run->digits + run->count - len, len))
+	if (run->count < CV_PAN_MIN)
+		return false;
+	unsigned sum = 0;
+	for (size_t i = 0; i < run->count; i++) {
+		unsigned d = run->digits[run->count - 1 - i];
+		if (i % 2 == 1) {
+			d *= 2;
+			if (d > 9)
+				d -= 9;
+		}
+		sum += d;
+		if (i + 1 >= CV_PAN_MIN && sum % 10 == 0)
 			return true;
+	}
 	return false;
 }
 

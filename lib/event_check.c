@@ -109,21 +109,27 @@ static bool cv_app_label_ok(const char *s, size_t size)
 
 /* Zeroes everything after the first NUL of a fixed buffer (or all of it
  * if it has none: the shape checks then blank it). */
-static void cv_field_zero_tail(char *s, size_t size)
+/* Zeroes every byte after the terminator; returns the text's length
+ * (size if there is no terminator). */
+static size_t cv_field_zero_tail(char *s, size_t size)
 {
 	const char *end = memchr(s, '\0', size);
-	if (end != NULL)
-		memset(s + (end - s), 0, size - (size_t)(end - s));
+	if (end == NULL)
+		return size;
+	size_t length = (size_t)(end - s);
+	memset(s + length, 0, size - length);
+	return length;
 }
 
 /* The one gate for every text field a backend hands over: the tail after
  * the terminator is zeroed, and a field not of its shape, or whose digits
- * could be a card number however they are separated, is blanked. The whole
- * buffer is checked, so the NULs of the tail count as separators. */
+ * could be a card number however they are separated, is blanked. Once the
+ * tail is zeroed it holds no digit, so checking the text checks the whole
+ * buffer. */
 static void cv_text_field_admit(char *s, size_t size, cv_text_shape_fn shape_ok)
 {
-	cv_field_zero_tail(s, size);
-	if (!shape_ok(s, size) || cv_text_has_card_number(s, size))
+	size_t length = cv_field_zero_tail(s, size);
+	if (!shape_ok(s, size) || cv_text_has_card_number(s, length))
 		memset(s, 0, size);
 }
 

@@ -25,20 +25,26 @@ static bool cv_journal_reserve(struct cv_journal_writer *w, size_t length)
 	return !w->overflow;
 }
 
-/* Format 3: the letter before every field. */
-static void cv_journal_put_tag(struct cv_journal_writer *w)
+/* Room for a field of @p length bytes and, in format 3, the letter before
+ * it; the letter is written, and the field's bytes start at the pointer
+ * returned (NULL once the writer overflowed). */
+static inline uint8_t *cv_journal_field(struct cv_journal_writer *w, size_t length)
 {
-	if (w->tagged && cv_journal_reserve(w, 1))
-		w->bytes[w->length++] = CV_JOURNAL_FIELD_TAG;
+	size_t tag = w->tagged ? 1 : 0;
+	if (!cv_journal_reserve(w, tag + length))
+		return NULL;
+	uint8_t *dst = w->bytes + w->length;
+	if (tag)
+		*dst++ = CV_JOURNAL_FIELD_TAG;
+	w->length += tag + length;
+	return dst;
 }
 
 void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t length)
 {
-	cv_journal_put_tag(w);
-	if (!cv_journal_reserve(w, length))
-		return;
-	memcpy(w->bytes + w->length, bytes, length);
-	w->length += length;
+	uint8_t *dst = cv_journal_field(w, length);
+	if (dst != NULL)
+		memcpy(dst, bytes, length);
 }
 
 /* Every field of every record goes through here: on a little-endian CPU
@@ -46,17 +52,15 @@ void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t
  * copy (one store once inlined) replaces the byte loop. */
 static inline void cv_journal_put_le(struct cv_journal_writer *w, uint64_t value, unsigned size)
 {
-	cv_journal_put_tag(w);
-	if (!cv_journal_reserve(w, size))
+	uint8_t *dst = cv_journal_field(w, size);
+	if (dst == NULL)
 		return;
-	uint8_t *dst = w->bytes + w->length;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	memcpy(dst, &value, size);
 #else
 	for (unsigned i = 0; i < size; i++)
 		dst[i] = (uint8_t)(value >> (8 * i));
 #endif
-	w->length += size;
 }
 
 void cv_journal_put_u8(struct cv_journal_writer *w, uint8_t value)
@@ -82,15 +86,17 @@ void cv_journal_put_u64(struct cv_journal_writer *w, uint64_t value)
 /* Strings are stored as u8 length + bytes, without the NUL. */
 void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size)
 {
+	/* Journal strings are short: plain loops beat library calls. */
+	size_t limit = size < 255 ? size : 255;
 	size_t length = 0;
-	while (length < size && length < 255 && s[length] != '\0')
+	while (length < limit && s[length] != '\0')
 		length++;
-	cv_journal_put_tag(w);
-	if (!cv_journal_reserve(w, 1 + length))
+	uint8_t *dst = cv_journal_field(w, 1 + length);
+	if (dst == NULL)
 		return;
-	w->bytes[w->length] = (uint8_t)length;
-	memcpy(w->bytes + w->length + 1, s, length);
-	w->length += 1 + length;
+	dst[0] = (uint8_t)length;
+	for (size_t i = 0; i < length; i++)
+		dst[1 + i] = (uint8_t)s[i];
 }
 
 static void cv_journal_fail(struct cv_machine *m, enum cv_status rc)

@@ -26,8 +26,6 @@
 
 const struct cv_vend_edge cv_vend_edges[] = {
 	/* from, trigger, to, keys, owners, key after, owner after, journaled, duty, when */
-	{CV_VEND_STATE_START, T(SELECT), S(SELECTED), FRESH, C, KEEP, KEEP, 1, D(AUTHORIZE),
-	 "cv_machine_select()"},
 	{S(SELECTED), T(PAY), S(AUTH_PENDING), FRESH, C, KEEP, KEEP, 1, D(AUTHORIZE),
 	 "authorize .auth.1 once the intent is durable"},
 	{S(SELECTED), T(LEAVE), S(ABANDONED), FRESH, C | R, KEEP, KEEP, 1, D(NONE),
@@ -60,23 +58,23 @@ const struct cv_vend_edge cv_vend_edges[] = {
 	 "the lookup finds a hold nobody may use"},
 	{S(AUTH_LOOKUP), T(AUTH_FAILED), S(AUTH_DECLINED), ANY_KEY, C, K_FRESH, KEEP, 1, D(ANSWER),
 	 "the lookup finds a decline or a released hold: the key is spent"},
+	{S(AUTH_LOOKUP), T(AUTH_GONE), S(ABANDONED), ANY_KEY, ANYONE, K_FRESH, KEEP, 1, D(NONE),
+	 "the lookup finds a decline and nobody retries"},
 	{S(AUTH_LOOKUP), T(AUTH_NOT_FOUND), S(AUTH_DECLINED), ANY_KEY, C, K_MAY_LAND, KEEP, 1, D(ANSWER),
 	 "the lookup finds nothing: a retry resends the same key"},
 	{S(AUTH_LOOKUP), T(LOOKUP_SPENT), S(VOID_PENDING), ANY_KEY, ANYONE, KEEP, KEEP, 1, D(VOID),
 	 "still unknown after lookup_attempts_max: void whatever may exist"},
-	{S(AUTH_LOOKUP), T(AUTH_GONE), S(ABANDONED), ANY_KEY, ANYONE, K_FRESH, KEEP, 1, D(NONE),
-	 "the lookup finds a decline and nobody retries"},
 	{S(AUTH_LOOKUP), T(ORPHAN), S(AUTH_LOOKUP), MAY_LAND, C | X, KEEP, CV_VEND_OWNER_ORPHAN_CHECK, 1,
 	 D(LOOKUP), "nothing found and the customer leaves"},
 	{S(AUTH_LOOKUP), T(RESUME), S(AUTH_LOOKUP), ANY_KEY, R, KEEP, KEEP, 1, D(LOOKUP),
 	 "restart: look up again"},
 
-	{S(AUTH_DECLINED), T(RETRY), S(AUTH_PENDING), ANY_KEY, C, KEEP, KEEP, 1, D(AUTHORIZE),
-	 "the same lane again: .auth.n+1, or .auth.n while it may land"},
 	{S(AUTH_DECLINED), T(LEAVE), S(ABANDONED), FRESH, C | R, KEEP, KEEP, 1, D(NONE),
 	 "another lane, cancel, walk away, journal fault, restart"},
 	{S(AUTH_DECLINED), T(ORPHAN), S(AUTH_LOOKUP), MAY_LAND, C | R, KEEP, CV_VEND_OWNER_ORPHAN_CHECK, 1,
 	 D(LOOKUP), "the same while the key may land: orphan check"},
+	{S(AUTH_DECLINED), T(RETRY), S(AUTH_PENDING), ANY_KEY, C, KEEP, KEEP, 1, D(AUTHORIZE),
+	 "the same lane again: .auth.n+1, or .auth.n while it may land"},
 
 	{S(AUTHORIZED), T(DISPENSE), S(DISPENSING), ANY_KEY, C, KEEP, KEEP, 1, D(MOTOR),
 	 "turn the motor once its intent is durable"},
@@ -110,15 +108,29 @@ const struct cv_vend_edge cv_vend_edges[] = {
 	 "definite failure: the hold expires at the issuer"},
 	{S(VOID_PENDING), T(RESUME), S(VOID_PENDING), ANY_KEY, R, KEEP, KEEP, 1, D(VOID),
 	 "restart: void again, same key"},
+
+	{CV_VEND_STATE_START, T(SELECT), S(SELECTED), FRESH, C, KEEP, KEEP, 1, D(AUTHORIZE),
+	 "cv_machine_select()"},
 };
 
 const unsigned cv_vend_edge_count = sizeof(cv_vend_edges) / sizeof(cv_vend_edges[0]);
 
+/* The rows are sorted by (from, trigger) (tests/model/vend_diagram.c checks
+ * it): a binary search, since every transition of every vend looks here. */
 const struct cv_vend_edge *cv_vend_edge_find(unsigned from, enum cv_vend_trigger trigger)
 {
-	for (unsigned i = 0; i < cv_vend_edge_count; i++)
-		if (cv_vend_edges[i].from == from && cv_vend_edges[i].trigger == trigger)
-			return &cv_vend_edges[i];
+	unsigned key = from << 8 | (unsigned)trigger;
+	unsigned lo = 0, hi = cv_vend_edge_count;
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		unsigned at = (unsigned)cv_vend_edges[mid].from << 8 | cv_vend_edges[mid].trigger;
+		if (at == key)
+			return &cv_vend_edges[mid];
+		if (at < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

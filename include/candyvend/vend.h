@@ -25,7 +25,6 @@ extern "C" {
  * docs/vend-state-machine.md):
  * (BEGIN vend table: printed from lib/vend_table.c by scripts/vend-diagram.sh)
  * ```
- * START           --SELECT        --> SELECTED
  * SELECTED        --PAY           --> AUTH_PENDING
  * SELECTED        --LEAVE         --> ABANDONED
  * AUTH_PENDING    --CANCEL_REQUEST--> AUTH_PENDING
@@ -41,14 +40,14 @@ extern "C" {
  * AUTH_LOOKUP     --AUTH_HELD     --> AUTHORIZED
  * AUTH_LOOKUP     --AUTH_RELEASE  --> VOID_PENDING
  * AUTH_LOOKUP     --AUTH_FAILED   --> AUTH_DECLINED
+ * AUTH_LOOKUP     --AUTH_GONE     --> ABANDONED
  * AUTH_LOOKUP     --AUTH_NOT_FOUND--> AUTH_DECLINED
  * AUTH_LOOKUP     --LOOKUP_SPENT  --> VOID_PENDING
- * AUTH_LOOKUP     --AUTH_GONE     --> ABANDONED
  * AUTH_LOOKUP     --ORPHAN        --> AUTH_LOOKUP
  * AUTH_LOOKUP     --RESUME        --> AUTH_LOOKUP
- * AUTH_DECLINED   --RETRY         --> AUTH_PENDING
  * AUTH_DECLINED   --LEAVE         --> ABANDONED
  * AUTH_DECLINED   --ORPHAN        --> AUTH_LOOKUP
+ * AUTH_DECLINED   --RETRY         --> AUTH_PENDING
  * AUTHORIZED      --DISPENSE      --> DISPENSING
  * AUTHORIZED      --RELEASE       --> VOID_PENDING
  * DISPENSING      --MOTOR_HOME    --> VERIFYING
@@ -63,6 +62,7 @@ extern "C" {
  * VOID_PENDING    --SETTLED       --> VOIDED
  * VOID_PENDING    --SETTLE_FAILED --> VOID_FAILED
  * VOID_PENDING    --RESUME        --> VOID_PENDING
+ * START           --SELECT        --> SELECTED
  * ```
  * (END vend table)
  * A vend never reaches DISPENSING without a held authorization and never

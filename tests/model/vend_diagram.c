@@ -172,6 +172,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	bool write = strcmp(argv[1], "--write") == 0;
+	/* cv_vend_edge_find() searches by halves: one row per (from, trigger), in order. */
+	for (unsigned i = 1; i < cv_vend_edge_count; i++) {
+		const struct cv_vend_edge *a = &cv_vend_edges[i - 1], *b = &cv_vend_edges[i];
+		if (a->from > b->from || (a->from == b->from && a->trigger >= b->trigger)) {
+			fprintf(stderr, "vend-diagram: rows %u and %u of lib/vend_table.c are out of order or the same edge\n",
+				i - 1, i);
+			return 1;
+		}
+	}
+	for (unsigned i = 0; i < cv_vend_edge_count; i++)
+		if (cv_vend_edge_find(cv_vend_edges[i].from, (enum cv_vend_trigger)cv_vend_edges[i].trigger) !=
+		    &cv_vend_edges[i]) {
+			fprintf(stderr, "vend-diagram: the lookup misses row %u\n", i);
+			return 1;
+		}
 	static struct text doc, header;
 	doc_block(&doc);
 	header_block(&header);
