@@ -375,6 +375,8 @@ static bool cv_vend_stop_for_journal_fault(struct cv_machine *m, struct cv_vend 
 	}
 	if (v->state == CV_VEND_STATE_AUTHORIZED)
 		cv_vend_fire(m, v, CV_VEND_T_RELEASE, CV_VEND_REASON_JOURNAL_FAULT);
+	else if (v->state == CV_VEND_STATE_DISPENSING && v->drop_verified)
+		cv_vend_delivered(m, v); /* It fell before the re-spin could start: not a void. */
 	else if (v->state == CV_VEND_STATE_DISPENSING)
 		cv_vend_fire(m, v, CV_VEND_T_NOT_DELIVERED, CV_VEND_REASON_JOURNAL_FAULT);
 	else if (CV_MUTATED(CV_MUTANT_JOURNAL_FAULT_ABANDONS))

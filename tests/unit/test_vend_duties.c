@@ -172,3 +172,27 @@ Test(vend_duties, a_vend_stopped_by_a_journal_fault_disarms_the_sensor)
 	cr_assert_not(rig.sensor_armed, "the sensor still watches for a vend that is being voided");
 	cr_assert_eq(rig.motor_count, 1);
 }
+
+/* Found by the model check: the drop arrives while the re-spin's record
+ * waits for its sync, and that sync fails in the same step. The item fell:
+ * the vend is delivered (its capture waits for a journal that works), not
+ * voided with the item gone and the stock still counting it. */
+Test(vend_duties, a_drop_seen_as_the_journal_fails_is_a_delivery_not_a_void)
+{
+	static struct held_storage hs;
+	rig_start_on_held_storage(&hs);
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	hs.immediate = false;
+	rig_step(rig.config.timeouts.verify_ms); /* the re-spin waits for its record's sync */
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_DISPENSING);
+	struct cv_event drop = {.type = CV_EVENT_DROP_DETECTED};
+	drop.u.drop.op_id = rig.sensor_op_id;
+	cr_assert_eq(cv_machine_post(rig.m, &drop), CV_OK);
+	held_storage_complete(&hs, CV_E_IO); /* queued behind the drop */
+	rig_step(0);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURE_PENDING, "got %s", cv_vend_state_str(rig_state(n)));
+	cr_assert_eq(rig.motor_count, 1, "no re-spin");
+	cr_assert_eq(rig_lane(0).config.count, 4, "the item that fell is counted out");
+}
