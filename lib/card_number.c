@@ -66,7 +66,7 @@ bool cv_text_has_card_number(const char *text, size_t size)
 		if (c >= '0' && c <= '9') {
 			if (cv_digit_run_push(&run, (uint8_t)(c - '0')))
 				return true;
-		} else if (cv_is_ascii_letter(c)) {
+		} else if (cv_is_ascii_letter(c) || (CV_MUTATED(CV_MUTANT_PAN_SEPARATORS) && c != ' ' && c != '-')) {
 			run.count = 0; /* Only a letter ends a run; anything else joins. */
 		}
 	}

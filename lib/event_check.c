@@ -148,7 +148,8 @@ static void cv_card_sanitize(struct cv_card_summary *card)
  * it is replaced by the neutral value and the money answer stands. */
 static int64_t cv_capture_before_admit(int64_t seconds)
 {
-	bool plausible = seconds >= CV_CAPTURE_BEFORE_MIN_S && seconds <= CV_CAPTURE_BEFORE_MAX_S;
+	bool plausible = (seconds >= CV_CAPTURE_BEFORE_MIN_S && seconds <= CV_CAPTURE_BEFORE_MAX_S) ||
+			 CV_MUTATED(CV_MUTANT_DEADLINE_UNCHECKED);
 	return plausible ? seconds : 0;
 }
 

@@ -37,7 +37,10 @@ enum cv_mutant {
 	CV_MUTANT_LAST_TRY_ABANDONS = 6,        /* The last try ending not sent abandons the key. */
 	CV_MUTANT_MOTOR_AFTER_DROP = 7,         /* A re-spin starts although the drop was seen. */
 	CV_MUTANT_SENSOR_FAULT_PROVES = 8,      /* A sensor fault proves a drop it watched for and missed. */
-	CV_MUTANT_COUNT = 9
+	CV_MUTANT_PAN_SEPARATORS = 9,           /* Only one space or dash joins the digit groups of a card number. */
+	CV_MUTANT_DEADLINE_UNCHECKED = 10,      /* A capture deadline is kept whatever number it is. */
+	CV_MUTANT_FIELDS_UNTAGGED = 11,         /* Journal fields without tag letters: digits join across fields. */
+	CV_MUTANT_COUNT = 12
 };
 
 #define CV_ARRAY_COUNT(a) (sizeof(a) / sizeof((a)[0]))

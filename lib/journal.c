@@ -14,7 +14,7 @@ void cv_journal_writer_init(struct cv_journal_writer *w)
 {
 	w->length = 0;
 	w->overflow = false;
-	w->tagged = true;
+	w->tagged = !CV_MUTATED(CV_MUTANT_FIELDS_UNTAGGED);
 }
 
 /* Room for @p length more bytes, or the writer overflows (sticky). */
@@ -154,7 +154,8 @@ uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type typ
 	header.tagged = false; /* The frame has a fixed layout of its own. */
 	cv_journal_put_u32(&header, length);
 	cv_journal_put_u16(&header, (uint16_t)type);
-	cv_journal_put_u16(&header, (uint16_t)(CV_JOURNAL_FLAG_TAGGED | (m->sealed ? CV_JOURNAL_FLAG_SEALED : 0)));
+	uint16_t flags = (uint16_t)((w->tagged ? CV_JOURNAL_FLAG_TAGGED : 0) | (m->sealed ? CV_JOURNAL_FLAG_SEALED : 0));
+	cv_journal_put_u16(&header, flags);
 	cv_journal_put_u32(&header, m->epoch);
 	cv_journal_put_u64(&header, seq);
 	memcpy(record, header.bytes, CV_JOURNAL_HEADER_SIZE);

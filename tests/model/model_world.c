@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "luhn_scan.h"
+
 struct model_world W;
 
 void model_violation(const char *fmt, ...)
@@ -250,10 +252,22 @@ static const struct cv_payment_ops model_payment = {
 	.health = model_health,
 };
 
+/* A capture deadline is 0 or a Unix time; any other number (a card
+ * number, say) must never reach an event, a log or the journal. */
+static void model_check_deadline(const struct cv_event *event)
+{
+	int64_t t = event->u.vend.capture_before_s;
+	if (t != 0 && (t < INT64_C(946684800) || t > INT64_C(7258118400)))
+		model_violation("vend %u: an event carries %lld as its capture deadline", event->u.vend.vend_number,
+				(long long)t);
+}
+
 static void model_on_event(struct cv_machine *machine, const struct cv_event *event, void *user_data)
 {
 	(void)machine;
 	(void)user_data;
+	if (event->type == CV_EVENT_VEND_STATE)
+		model_check_deadline(event);
 	if (event->type != CV_EVENT_ALERT || !event->u.alert.active)
 		return;
 	if (event->u.alert.kind == CV_ALERT_UNVERIFIED_VEND)
@@ -262,9 +276,10 @@ static void model_on_event(struct cv_machine *machine, const struct cv_event *ev
 		W.journal_broken = true;
 }
 
-void model_world_setup(bool immediate_sync, enum cv_verify_mode mode)
+void model_world_setup(bool immediate_sync, enum cv_verify_mode mode, bool hostile)
 {
 	memset(&W, 0, sizeof(W));
+	W.hostile = hostile;
 	held_storage_init(&W.storage, immediate_sync);
 	cv_lane_config_default(&W.lane);
 	strcpy(W.lane.label, "A1");
@@ -377,6 +392,27 @@ static void model_authorized(struct model_vend *v, unsigned key, enum cv_pay_res
 	}
 }
 
+/* What an approval carries. A hostile world sends, by turns, a card number
+ * whose digit groups are joined by dots in the reference, and a reference
+ * ending in digits followed by a last 4 and a numeric auth code that are
+ * legal alone but read as one card number where nothing separates them
+ * ("4242424" "2424" "24242": the test card 4242 4242 4242 4242);
+ * and always a card number as the capture deadline. */
+static void model_fill_answer(struct cv_payment_result *p, unsigned vend)
+{
+	if (!W.hostile) {
+		strcpy(p->processor_ref, "pi_model");
+		strcpy(p->card.brand, "VISA");
+		strcpy(p->card.last4, "4242");
+		return;
+	}
+	/* No brand: nothing but a length byte between the reference and the last 4. */
+	strcpy(p->processor_ref, vend % 2 == 0 ? "ch_4242424" : "ref.4242.4242.4242.4242");
+	strcpy(p->card.last4, "2424");
+	strcpy(p->card.auth_code, "24242");
+	p->capture_before_s = INT64_C(4242424242424242);
+}
+
 void model_answer_payment(unsigned r, enum cv_pay_result result, bool short_amount)
 {
 	struct model_req req = W.reqs[r];
@@ -399,9 +435,7 @@ void model_answer_payment(unsigned r, enum cv_pay_result result, bool short_amou
 	if (result == CV_PAY_DECLINED)
 		p->decline_reason = CV_DECLINE_GENERIC;
 	cv_money_make(amount, "USD", &p->amount);
-	strcpy(p->processor_ref, "pi_model");
-	strcpy(p->card.brand, "VISA");
-	strcpy(p->card.last4, "4242");
+	model_fill_answer(p, req.vend);
 	if (cv_machine_post(W.m, &ev) != CV_OK)
 		model_violation("a payment result was refused by the engine");
 }
@@ -535,8 +569,18 @@ static void model_check_books(void)
 				W.unverified_alerts);
 }
 
+static void model_on_card_number(void *user_data, const struct luhn_hit *hit)
+{
+	(void)user_data;
+	char text[96];
+	luhn_hit_describe(hit, text, sizeof(text));
+	model_violation("a card number in the journal's bytes, as an auditor reads them: %s", text);
+}
+
 void model_check_quiescent(void)
 {
+	if (W.hostile)
+		luhn_scan_join(W.storage.buf, W.storage.length, LUHN_JOIN_SEPARATED, model_on_card_number, NULL);
 	if (W.m == NULL)
 		return;
 	bool restarted = false;

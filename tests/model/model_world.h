@@ -86,13 +86,15 @@ struct model_world {
 	bool defer_step;         /* The next input comes before the engine's next step. */
 	unsigned unverified_alerts;
 	bool journal_broken;     /* This life raised the journal fault alert. */
+	bool hostile;            /* Approvals carry what a rogue reader could send (model_world.c). */
 	char violation[MODEL_VIOLATION_LEN];
 };
 
 extern struct model_world W;
 
-/* Fills W for a first start; storage syncs at once or when told. */
-void model_world_setup(bool immediate_sync, enum cv_verify_mode mode);
+/* Fills W for a first start; storage syncs at once or when told. A hostile
+ * world's approvals carry card-like data the engine must never keep. */
+void model_world_setup(bool immediate_sync, enum cv_verify_mode mode, bool hostile);
 /* Starts (or restarts, on the same storage) the machine; false if it does not boot. */
 bool model_world_boot(void);
 /* Records the first broken rule. */
