@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* LeakSanitizer reports a leak but lets a Criterion test pass; this turns a
- * leak into a failure. Use as a suite's .fini (a no-op without ASan). */
+/* LeakSanitizer reports a leak but lets a Criterion test pass; this aborts
+ * the teardown instead. Use as (part of) a suite's .fini (a no-op without
+ * ASan). Criterion reports an abort in a .fini only as a warning ("crashed
+ * during its setup or teardown") and counts the test as passed, so
+ * scripts/test-summary.sh fails the test run on that warning. */
 #ifndef CANDYVEND_TEST_LEAK_CHECK_H
 #define CANDYVEND_TEST_LEAK_CHECK_H
 
