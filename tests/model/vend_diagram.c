@@ -3,6 +3,8 @@
  * the places that show it: a block of docs/vend-state-machine.md (mermaid
  * diagram and the table of edges) and the sketch in include/candyvend/vend.h.
  *
+ *   vend-diagram --print              the document's block, on stdout (the build
+ *                                     makes it, as vend-table.md)
  *   vend-diagram --check DOC HEADER   exit 1 if a committed copy differs
  *   vend-diagram --write DOC HEADER   rewrite the blocks in place
  *
@@ -165,30 +167,41 @@ static int block_sync(const char *path, const char *begin, const char *end, cons
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* cv_vend_edge_find() searches by halves: one row per (from, trigger), in order. */
+static bool table_sorted(void)
 {
-	if (argc != 4 || (strcmp(argv[1], "--check") != 0 && strcmp(argv[1], "--write") != 0)) {
-		fprintf(stderr, "usage: vend-diagram --check|--write DOC.md HEADER.h\n");
-		return 2;
-	}
-	bool write = strcmp(argv[1], "--write") == 0;
-	/* cv_vend_edge_find() searches by halves: one row per (from, trigger), in order. */
 	for (unsigned i = 1; i < cv_vend_edge_count; i++) {
 		const struct cv_vend_edge *a = &cv_vend_edges[i - 1], *b = &cv_vend_edges[i];
 		if (a->from > b->from || (a->from == b->from && a->trigger >= b->trigger)) {
 			fprintf(stderr, "vend-diagram: rows %u and %u of lib/vend_table.c are out of order or the same edge\n",
 				i - 1, i);
-			return 1;
+			return false;
 		}
 	}
 	for (unsigned i = 0; i < cv_vend_edge_count; i++)
 		if (cv_vend_edge_find(cv_vend_edges[i].from, (enum cv_vend_trigger)cv_vend_edges[i].trigger) !=
 		    &cv_vend_edges[i]) {
 			fprintf(stderr, "vend-diagram: the lookup misses row %u\n", i);
-			return 1;
+			return false;
 		}
+	return true;
+}
+
+int main(int argc, char **argv)
+{
 	static struct text doc, header;
+	if (!table_sorted())
+		return 1;
 	doc_block(&doc);
+	if (argc == 2 && strcmp(argv[1], "--print") == 0) {
+		fwrite(doc.s, 1, doc.n, stdout);
+		return 0;
+	}
+	if (argc != 4 || (strcmp(argv[1], "--check") != 0 && strcmp(argv[1], "--write") != 0)) {
+		fprintf(stderr, "usage: vend-diagram --print | --check|--write DOC.md HEADER.h\n");
+		return 2;
+	}
+	bool write = strcmp(argv[1], "--write") == 0;
 	header_block(&header);
 	int differs = block_sync(argv[2], "<!-- BEGIN vend table", "<!-- END vend table", &doc, write);
 	differs |= block_sync(argv[3], "(BEGIN vend table", "(END vend table", &header, write);
