@@ -100,18 +100,26 @@ Test(vend_duties, a_power_cut_while_the_key_may_land_keeps_the_orphan_check)
 	expect_orphan_check(n);
 }
 
+/* A vend whose first movement saw no drop: its re-spin is journaled but
+ * waits for a sync the storage has not answered. Returns its number. */
+static uint32_t respin_waiting_for_its_sync(struct held_storage *hs)
+{
+	rig_start_on_held_storage(hs);
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	rig_motor(CV_OK);
+	hs->immediate = false;
+	rig_step(rig.config.timeouts.verify_ms); /* nothing fell in time: re-spin */
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_DISPENSING);
+	return n;
+}
+
 /* A re-spin whose record waits for a slow sync while the drop arrives: the
  * item fell, so the motor must not turn again (a second item for one charge). */
 Test(vend_duties, no_motor_starts_after_a_verified_drop_while_the_respin_waits_for_its_sync)
 {
 	static struct held_storage hs;
-	rig_start_on_held_storage(&hs);
-	uint32_t n = rig_select(0);
-	rig_pay(CV_PAY_OK);
-	rig_motor(CV_OK);
-	hs.immediate = false;
-	rig_step(rig.config.timeouts.verify_ms); /* nothing fell: re-spin, its record not yet durable */
-	cr_assert_eq(rig_state(n), CV_VEND_STATE_DISPENSING);
+	uint32_t n = respin_waiting_for_its_sync(&hs);
 	cr_assert_eq(rig.motor_count, 1);
 	rig_drop(); /* the first item fell late */
 	held_storage_complete(&hs, CV_OK);
@@ -180,13 +188,7 @@ Test(vend_duties, a_vend_stopped_by_a_journal_fault_disarms_the_sensor)
 Test(vend_duties, a_drop_seen_as_the_journal_fails_is_a_delivery_not_a_void)
 {
 	static struct held_storage hs;
-	rig_start_on_held_storage(&hs);
-	uint32_t n = rig_select(0);
-	rig_pay(CV_PAY_OK);
-	rig_motor(CV_OK);
-	hs.immediate = false;
-	rig_step(rig.config.timeouts.verify_ms); /* the re-spin waits for its record's sync */
-	cr_assert_eq(rig_state(n), CV_VEND_STATE_DISPENSING);
+	uint32_t n = respin_waiting_for_its_sync(&hs);
 	struct cv_event drop = {.type = CV_EVENT_DROP_DETECTED};
 	drop.u.drop.op_id = rig.sensor_op_id;
 	cr_assert_eq(cv_machine_post(rig.m, &drop), CV_OK);
