@@ -344,6 +344,7 @@ static uint64_t state_hash(void)
 	for (unsigned v = 0; v < W.vend_count; v++) {
 		const struct model_vend *mv = &W.vends[v];
 		hash_bytes(&hs, mv->keys, sizeof(mv->keys));
+		hash_bytes(&hs, mv->held_amount, sizeof(mv->held_amount));
 		hash_bytes(&hs, mv->void_refused, sizeof(mv->void_refused));
 		uint8_t fields[] = {mv->drop_seen, mv->unwatched, mv->customer_left, mv->motor_started,
 				    (uint8_t)(mv->life == W.life)};

@@ -425,8 +425,8 @@ void model_answer_payment(unsigned r, enum cv_pay_result result, bool short_amou
 		model_settle(v, req.key, req.op, result);
 	if (req.op != CV_PAYMENT_OP_AUTHORIZE && req.op != CV_PAYMENT_OP_LOOKUP)
 		amount = MODEL_PRICE;
-	else if (result == CV_PAY_OK && req.op == CV_PAYMENT_OP_LOOKUP)
-		amount = v->held_amount[req.key];
+	else if (result == CV_PAY_OK)
+		amount = v->held_amount[req.key]; /* The hold that stands, a replay's included. */
 	struct cv_event ev = {.type = CV_EVENT_PAYMENT_RESULT};
 	struct cv_payment_result *p = &ev.u.payment;
 	p->op_id = req.op_id;
