@@ -72,6 +72,8 @@ void cv_rec_vend_state_put(struct cv_journal_writer *w, const struct cv_rec_vend
 	cv_journal_put_u8(w, (uint8_t)rec->card.entry);
 	cv_journal_put_u8(w, rec->flags);
 	cv_journal_put_u64(w, (uint64_t)rec->capture_before_s);
+	if (w->tagged)
+		cv_journal_put_u64(w, (uint64_t)rec->held_minor);
 }
 
 bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_rec_vend_state *rec)
@@ -95,7 +97,8 @@ bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_rec_vend_state
 	rec->card.entry = (enum cv_card_entry)entry;
 	rec->flags = cv_journal_get_u8(r);
 	rec->capture_before_s = (int64_t)cv_journal_get_u64(r);
-	return cv_journal_reader_done(r) && rec->state <= CV_VEND_STATE_VOID_FAILED &&
+	rec->held_minor = r->tagged ? (int64_t)cv_journal_get_u64(r) : 0;
+	return cv_journal_reader_done(r) && rec->held_minor >= 0 && rec->state <= CV_VEND_STATE_VOID_FAILED &&
 	       rec->reason <= CV_VEND_REASON_OFFLINE_POLICY && entry <= CV_CARD_ENTRY_MOBILE_WALLET &&
 	       rec->lane < CV_LANES_MAX;
 }

@@ -90,6 +90,7 @@ struct cv_rec_vend_state {
 	struct cv_card_summary card;
 	uint8_t flags;         /* CV_JOURNAL_VEND_* */
 	int64_t capture_before_s;
+	int64_t held_minor;    /* Format 3: the amount approved (0 in format 2). */
 };
 
 struct cv_rec_lane_state {

@@ -90,6 +90,8 @@ struct cv_vend {
 	struct cv_card_summary card;
 	bool offline_approved;       /* The reader approved offline (store and forward). */
 	int64_t capture_before_s;    /* The processor's capture deadline (Unix s), 0 if none. */
+	int64_t held_minor;          /* What the processor approved, in the machine's currency (0: nothing
+				      * yet): a single-message refund gives back exactly this. */
 	/* Frozen at selection, for the receipt, whatever service changes later. */
 	char lane_label[CV_LANE_LABEL_LEN];
 	char product_id[CV_PRODUCT_ID_LEN];

@@ -98,6 +98,7 @@ static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader 
 	memcpy(v->processor_ref, rec.processor_ref, sizeof(v->processor_ref));
 	v->card = rec.card;
 	v->capture_before_s = rec.capture_before_s;
+	v->held_minor = rec.held_minor;
 	v->offline_approved = (rec.flags & CV_JOURNAL_VEND_OFFLINE) != 0;
 	/* Format 2 did not journal the key policy: its keys read FRESH. */
 	bool may_land = (rec.flags & CV_JOURNAL_VEND_MAY_LAND) != 0 && !CV_MUTATED(CV_MUTANT_RECOVERY_FORGETS_KEY);

@@ -99,6 +99,7 @@ uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v)
 		.flags = (uint8_t)((v->offline_approved ? CV_JOURNAL_VEND_OFFLINE : 0) |
 				   (v->key == CV_VEND_KEY_MAY_LAND ? CV_JOURNAL_VEND_MAY_LAND : 0)),
 		.capture_before_s = v->capture_before_s,
+		.held_minor = v->held_minor,
 	};
 	memcpy(rec.uuid, v->uuid, sizeof(rec.uuid));
 	memcpy(rec.processor_ref, v->processor_ref, sizeof(rec.processor_ref));

@@ -93,6 +93,10 @@ static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, 
 	case CV_PAYMENT_OP_REFUND:
 		cv_vend_key(v, "ref", 1, req->idempotency_key);
 		req->timeout_ms = t->settle_ms;
+		/* Exactly what was taken (the price, if the amount is not known:
+		 * a format 2 journal, or an approval in another currency). */
+		if (v->held_minor > 0)
+			req->amount.amount_minor = v->held_minor;
 		break;
 	case CV_PAYMENT_OP_VOID:
 	default:
@@ -165,8 +169,13 @@ static void cv_vend_auth_held(struct cv_machine *m, struct cv_vend *v, const str
 	cv_str_copy(v->processor_ref, sizeof(v->processor_ref), r->processor_ref);
 	v->offline_approved = r->offline_approved;
 	v->capture_before_s = r->capture_before_s;
-	bool enough = r->amount.amount_minor >= v->price_minor &&
-		      strcmp(r->amount.currency, m->config.currency) == 0;
+	bool ours = strcmp(r->amount.currency, m->config.currency) == 0;
+	v->held_minor = ours ? r->amount.amount_minor : 0;
+	/* A hold above the price is captured for the price, and the rest is
+	 * released; a single-message method took the whole amount already, so
+	 * only the exact price is a sale. */
+	bool enough = ours && (cv_vend_single_message(m) ? v->held_minor == v->price_minor
+							  : v->held_minor >= v->price_minor);
 	if (cv_vend_in_background(v))
 		/* Found held with no customer waiting: never dispense, release it. */
 		cv_vend_fire(m, v, CV_VEND_T_AUTH_RELEASE, cv_vend_background_reason(v));

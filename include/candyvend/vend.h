@@ -110,7 +110,7 @@ enum cv_vend_reason {
 	CV_VEND_REASON_SENSOR_FAULT = 8,    /**< The sensor failed and the lane requires it. */
 	CV_VEND_REASON_SESSION_TIMEOUT = 9, /**< The customer walked away after a decline. */
 	CV_VEND_REASON_PAYMENT_FAILED = 10, /**< A definite payment failure other than a decline. */
-	CV_VEND_REASON_SHORT_AUTHORIZATION = 11, /**< The hold was smaller than the price. */
+	CV_VEND_REASON_SHORT_AUTHORIZATION = 11, /**< The hold was smaller than the price (single-message: not exactly the price). */
 	CV_VEND_REASON_DISPENSER_ERROR = 12, /**< The dispenser refused to start. */
 	CV_VEND_REASON_JOURNAL_FAULT = 13,  /**< The journal failed: nothing more may start without a record. */
 	CV_VEND_REASON_POWER_LOSS = 14,     /**< Interrupted by a restart; resolved from the journal. */

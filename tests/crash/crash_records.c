@@ -33,5 +33,6 @@ bool crash_read_vend_state(const struct cv_journal_record *record, struct crash_
 	out->entry = cv_journal_get_u8(&r);
 	out->flags = cv_journal_get_u8(&r);
 	out->capture_before = (int64_t)cv_journal_get_u64(&r);
+	out->held = record->tagged ? (int64_t)cv_journal_get_u64(&r) : 0;
 	return cv_journal_reader_done(&r);
 }

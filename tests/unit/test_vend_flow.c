@@ -526,6 +526,34 @@ Test(vend_flow, a_failed_single_message_vend_is_refunded_not_voided)
 	cr_assert_eq(rig_last_receipt()->status, CV_RECEIPT_NOT_CHARGED);
 }
 
+/* The money of a single-message method is taken at authorization: an
+ * approval for more than the price is not a sale of this item (nothing
+ * would give the rest back), and a refund gives back exactly what was
+ * taken, not the price. Found by review. */
+Test(vend_flow, a_single_message_approval_above_the_price_is_refunded_in_full)
+{
+	restart_single_message();
+	uint32_t n = rig_select(0);
+	rig_pay_amount(CV_PAY_OK, 200);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING, "got %s", cv_vend_state_str(rig_state(n)));
+	cr_assert_eq(rig.motor_count, 0, "no candy on an approval that is not the price");
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_REFUND);
+	cr_assert_eq(rig_last_payment()->amount.amount_minor, 200, "refund what was taken");
+}
+
+Test(vend_flow, a_short_single_message_approval_is_refunded_for_what_was_taken_across_a_restart)
+{
+	restart_single_message();
+	uint32_t n = rig_select(0);
+	rig_pay_amount(CV_PAY_OK, 120);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_VOID_PENDING);
+	cr_assert_eq(rig_vend(n).reason, CV_VEND_REASON_SHORT_AUTHORIZATION);
+	cr_assert_eq(rig_reboot(), CV_OK);
+	rig_step(0);
+	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_REFUND);
+	cr_assert_eq(rig_last_payment()->amount.amount_minor, 120, "the amount taken is journaled");
+}
+
 Test(vend_flow, a_single_message_backend_without_refund_is_refused)
 {
 	rig_teardown();
