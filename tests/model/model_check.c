@@ -5,8 +5,9 @@
  * walk-away (time passing); every payment result for authorize, lookup,
  * capture and void, and lost answers; a key in limbo landing late; motor
  * done, jam, error, lost (timeout); drops while the sensor watches (early,
- * late, false); sensor faults; syncs completing or failing; power cuts with
- * a restart on the same storage; service mode between vends; a journal
+ * late, false); sensor faults; syncs completing or failing; power cuts
+ * (losing what no sync confirmed, or keeping it all) with a restart on the
+ * same storage; service mode between vends; a journal
  * write failing; two inputs arriving before one step; and, in one
  * configuration, a hostile reader whose approvals carry card numbers (dots
  * between the digit groups, digits split across neighbouring fields, a card
@@ -49,6 +50,7 @@ enum input_kind {
 	IN_SYNC_OK,
 	IN_SYNC_FAIL,
 	IN_CUT,
+	IN_CUT_KEEP,     /* A power cut after the disk wrote what no sync had confirmed yet. */
 	IN_SERVICE,
 	IN_APPEND_FAILS, /* The next journal write fails. */
 	IN_DEFER,        /* The next input comes before the engine steps: two inputs in one step. */
@@ -168,6 +170,8 @@ static unsigned inputs_enabled(struct input *out)
 		out[n++] = (struct input){.kind = IN_SYNC_FAIL};
 	}
 	out[n++] = (struct input){.kind = IN_CUT};
+	if (W.storage.length > W.storage.durable_length)
+		out[n++] = (struct input){.kind = IN_CUT_KEEP};
 	out[n++] = (struct input){.kind = IN_SERVICE};
 	if (!W.storage.fail_next_append)
 		out[n++] = (struct input){.kind = IN_APPEND_FAILS};
@@ -241,7 +245,8 @@ static void input_apply(const struct input *in)
 		held_storage_complete(&W.storage, CV_E_IO);
 		break;
 	case IN_CUT:
-		model_power_cut();
+	case IN_CUT_KEEP:
+		model_power_cut(in->kind == IN_CUT_KEEP);
 		return;
 	case IN_APPEND_FAILS:
 		W.storage.fail_next_append = true;
@@ -270,7 +275,8 @@ static void input_print(const struct input *in, FILE *f)
 {
 	static const char *const names[] = {"select",      "cancel",    "tick 11 ms", "tick 1001 ms", "answer",
 					    "lose answer", "motor",     "key lands",  "drop seen",    "sensor fault",
-					    "sensor ok",   "sync done", "sync fails", "power cut",    "service toggle",
+					    "sensor ok",   "sync done", "sync fails", "power cut",
+					    "power cut keeping unsynced records", "service toggle",
 					    "the next journal write fails", "the next input comes before a step"};
 	fprintf(f, "%s", names[in->kind]);
 	if (in->kind == IN_PAY)

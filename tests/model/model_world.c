@@ -465,14 +465,17 @@ void model_key_lands(unsigned v, unsigned key)
 	W.vends[v].held_amount[key] = MODEL_PRICE;
 }
 
-void model_power_cut(void)
+void model_power_cut(bool keep_unsynced)
 {
 	while (W.req_count > 0)
 		model_lose_request(0);
 	W.sensor_armed = false;
 	W.defer_step = false;
 	W.storage.fail_next_append = false; /* The write it was for never came. */
-	held_storage_cut(&W.storage);
+	if (keep_unsynced)
+		held_storage_cut_keeping_all(&W.storage);
+	else
+		held_storage_cut(&W.storage);
 	W.life++;
 	W.session_vend = -1;
 	W.journal_broken = false;
@@ -523,7 +526,7 @@ static bool model_quiet_round(bool *restarted)
 		/* A broken journal stops the machine; what it could not record
 		 * is the next life's to settle (the operator restarts it). */
 		*restarted = true;
-		model_power_cut();
+		model_power_cut(false);
 		return W.m != NULL;
 	} else if (cv_machine_open_vends(W.m) > 0) {
 		W.now_ms += 1001;

@@ -118,7 +118,7 @@ void model_key_lands(unsigned v, unsigned key);
 /* A power cut: unsynced records are gone, answers in flight are lost (an
  * authorization in flight may still land), the motor stops; then the
  * machine boots again on the same storage. */
-void model_power_cut(void);
+void model_power_cut(bool keep_unsynced);
 
 /* The checks once no input comes any more: every vend ends, every hold is
  * captured or voided, every key that may land was voided, money and stock

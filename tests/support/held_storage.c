@@ -87,6 +87,13 @@ void held_storage_cut(struct held_storage *hs)
 	hs->requested_seq = 0;
 }
 
+void held_storage_cut_keeping_all(struct held_storage *hs)
+{
+	hs->durable_length = hs->length;
+	hs->durable_seq = hs->last_seq;
+	hs->requested_seq = 0;
+}
+
 static enum cv_status held_read(void *ctx, uint64_t offset, void *buf, size_t size, size_t *length_out)
 {
 	struct held_storage *hs = ctx;

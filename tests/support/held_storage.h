@@ -41,5 +41,8 @@ bool held_storage_sync_waiting(const struct held_storage *hs);
 void held_storage_complete(struct held_storage *hs, enum cv_status status);
 /* A power cut: whatever was not durable is gone, the sync request with it. */
 void held_storage_cut(struct held_storage *hs);
+/* A power cut after the disk happened to write everything appended, though
+ * no sync had said so: all of it survives. */
+void held_storage_cut_keeping_all(struct held_storage *hs);
 
 #endif
