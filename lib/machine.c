@@ -184,15 +184,16 @@ static enum cv_status cv_machine_read_caps(struct cv_machine *m)
 		m->payment_caps = c->payment->caps(c->payment_ctx);
 	if (CV_OPS_HAS(struct cv_dispenser_ops, c->dispenser, caps))
 		m->dispenser_caps = c->dispenser->caps(c->dispenser_ctx);
+	uint32_t storage_caps = 0;
 	if (CV_OPS_HAS(struct cv_storage_ops, c->storage, caps))
-		m->storage_caps = c->storage->caps(c->storage_ctx);
+		storage_caps = c->storage->caps(c->storage_ctx);
 	/* A method that can't void must be able to give money back. */
 	if ((m->payment_caps & CV_PAYMENT_CAP_SINGLE_MESSAGE) != 0 &&
 	    !CV_OPS_HAS(struct cv_payment_ops, c->payment, refund))
 		return CV_E_INVAL;
 	/* A journal a power cut can lose takes every hold and capture the
 	 * machine still owes with it: only when the configuration says so. */
-	if ((m->storage_caps & CV_STORAGE_CAP_DURABLE) == 0 && !c->accept_volatile_journal)
+	if ((storage_caps & CV_STORAGE_CAP_DURABLE) == 0 && !c->accept_volatile_journal)
 		return CV_E_NOTSUP;
 	return CV_OK;
 }

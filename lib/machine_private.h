@@ -150,7 +150,6 @@ struct cv_machine {
 	/* Capabilities (CV_*_CAP_*), read once when the backends are open. */
 	uint32_t payment_caps;
 	uint32_t dispenser_caps;
-	uint32_t storage_caps;
 	bool payment_link_down;       /* The payment backend's health() said unreachable. */
 	bool link_down_alert_active;
 	bool stalled_alert_active;

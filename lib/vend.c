@@ -376,8 +376,6 @@ static bool cv_vend_stop_for_journal_fault(struct cv_machine *m, struct cv_vend 
 	}
 	if (v->state == CV_VEND_STATE_AUTHORIZED)
 		cv_vend_fire(m, v, CV_VEND_T_RELEASE, CV_VEND_REASON_JOURNAL_FAULT);
-	else if (v->state == CV_VEND_STATE_DISPENSING && v->drop_verified)
-		cv_vend_delivered(m, v); /* It fell before the re-spin could start: not a void. */
 	else if (v->state == CV_VEND_STATE_DISPENSING)
 		cv_vend_fire(m, v, CV_VEND_T_NOT_DELIVERED, CV_VEND_REASON_JOURNAL_FAULT);
 	else if (CV_MUTATED(CV_MUTANT_JOURNAL_FAULT_ABANDONS))
@@ -405,6 +403,13 @@ bool cv_vend_awaits_durability(const struct cv_machine *m, const struct cv_vend 
 
 static bool cv_vend_advance_once(struct cv_machine *m, struct cv_vend *v)
 {
+	/* The item fell while this movement's record waited for its sync (or
+	 * as the journal failed): delivered, and no motor turns again for it. */
+	if (v->state == CV_VEND_STATE_DISPENSING && v->drop_verified && !v->op_started &&
+	    !CV_MUTATED(CV_MUTANT_MOTOR_AFTER_DROP)) {
+		cv_vend_delivered(m, v);
+		return true;
+	}
 	if (m->journal_fault && cv_vend_stop_for_journal_fault(m, v))
 		return true;
 	if (cv_vend_is_payment_state(v->state)) {
@@ -429,12 +434,6 @@ static bool cv_vend_advance_once(struct cv_machine *m, struct cv_vend *v)
 		cv_vend_fire(m, v, CV_VEND_T_DISPENSE, CV_VEND_REASON_NONE);
 		return true;
 	case CV_VEND_STATE_DISPENSING:
-		/* The item fell while this movement's record waited for its
-		 * sync: no motor may turn again for it. */
-		if (v->drop_verified && !v->op_started && !CV_MUTATED(CV_MUTANT_MOTOR_AFTER_DROP)) {
-			cv_vend_delivered(m, v);
-			return true;
-		}
 		if (cv_vend_may_start(m, v))
 			return cv_vend_motor_start(m, v);
 		if (v->op_started && m->now_ms >= v->op_deadline_ms) {

@@ -98,7 +98,6 @@ static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, 
 		if (v->held_minor > 0)
 			req->amount.amount_minor = v->held_minor;
 		break;
-	case CV_PAYMENT_OP_VOID:
 	default:
 		cv_vend_key(v, "void", 0, req->idempotency_key);
 		req->timeout_ms = t->settle_ms;
