@@ -250,23 +250,65 @@ static bool cv_gw_policy(const struct cv_breaker_policy *given, struct cv_breake
 	return cv_breaker_init(&check, out) == CV_OK;
 }
 
-static bool cv_gw_url_valid(const char *url)
+/* Whether @p host (@p n characters) is a loopback address: 127.0.0.0/8 as
+ * four decimal octets, [::1], or "localhost" (which libcurl resolves to
+ * loopback itself, without asking DNS). */
+static bool cv_gw_host_is_loopback(const char *host, size_t n)
+{
+	if ((n == 9 && strncmp(host, "localhost", 9) == 0) || (n == 5 && strncmp(host, "[::1]", 5) == 0))
+		return true;
+	unsigned octets = 0;
+	size_t i = 0;
+	while (i < n) {
+		unsigned value = 0;
+		size_t digits = 0;
+		for (; i < n && host[i] >= '0' && host[i] <= '9' && digits < 4; i++, digits++)
+			value = value * 10 + (unsigned)(host[i] - '0');
+		if (digits == 0 || digits > 3 || value > 255 || (octets == 0 && value != 127))
+			return false;
+		octets++;
+		if (i < n && (host[i] != '.' || i + 1 == n))
+			return false;
+		if (i < n)
+			i++;
+	}
+	return octets == 4;
+}
+
+/* Checks a link's URL; on refusal *why says what is wrong. Plain http goes
+ * to a loopback host only: the API key and card tokens never cross a
+ * network in clear text. */
+static bool cv_gw_url_valid(const char *url, bool *https, const char **why)
 {
 	size_t n = strlen(url);
+	*why = "must be 1 to 200 printable characters without spaces, '?' or '#'";
 	if (n == 0 || n > CV_GATEWAY_URL_MAX)
-		return false;
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (url[i] <= ' ' || url[i] > '~' || url[i] == '?' || url[i] == '#')
 			return false;
-	return true;
+	*https = strncmp(url, "https://", 8) == 0;
+	*why = "must start with https:// (or http:// to a loopback address)";
+	if (!*https && strncmp(url, "http://", 7) != 0)
+		return false;
+	const char *host = url + (*https ? 8 : 7);
+	size_t authority = strcspn(host, "/");
+	*why = "must not carry user information ('@')";
+	if (memchr(host, '@', authority) != NULL)
+		return false;
+	size_t host_len = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
+	*why = "has no host";
+	if (host_len == 0 || host_len > authority)
+		return false;
+	*why = "plain http:// is allowed only to a loopback address (127.0.0.0/8, [::1], localhost): use https://";
+	return *https || cv_gw_host_is_loopback(host, host_len);
 }
 
 static enum cv_status cv_gw_link_init(struct cv_gateway *gw, unsigned index, const char *url,
 				      const struct cv_breaker_policy *policy)
 {
 	struct cv_gw_link *link = &gw->links[index];
+	link->https = strncmp(url, "https://", 8) == 0;
 	size_t n = strlen(url);
 	while (n > 0 && url[n - 1] == '/')
 		n--;
@@ -283,17 +325,50 @@ static enum cv_status cv_gw_link_init(struct cv_gateway *gw, unsigned index, con
 	return CV_OK;
 }
 
+/* Says why a configuration is refused, through the configured log sink. */
+static enum cv_status cv_gw_refuse(const struct cv_gateway_config *config, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static enum cv_status cv_gw_refuse(const struct cv_gateway_config *config, const char *format, ...)
+{
+	if (config->log == NULL)
+		return CV_E_INVAL;
+	char line[256];
+	va_list ap;
+	va_start(ap, format);
+	vsnprintf(line, sizeof(line), format, ap);
+	va_end(ap);
+	config->log(config->log_ctx, CV_LOG_ERROR, line);
+	return CV_E_INVAL;
+}
+
 static enum cv_status cv_gw_check_config(const struct cv_gateway_config *config, struct cv_breaker_policy *policy)
 {
-	if (config->links[0] == NULL || config->api_key == NULL || config->api_key[0] == '\0' ||
-	    config->collect == NULL || !cv_gw_policy(&config->breaker, policy))
-		return CV_E_INVAL;
-	for (unsigned i = 0; i < CV_GATEWAY_LINKS_MAX; i++)
-		if (config->links[i] != NULL && !cv_gw_url_valid(config->links[i]))
-			return CV_E_INVAL;
+	if (config->links[0] == NULL)
+		return cv_gw_refuse(config, "gateway: links[0] is required");
+	if (config->api_key == NULL || config->api_key[0] == '\0')
+		return cv_gw_refuse(config, "gateway: api_key is required");
+	if (config->collect == NULL)
+		return cv_gw_refuse(config, "gateway: collect (the reader) is required");
+	if (!cv_gw_policy(&config->breaker, policy))
+		return cv_gw_refuse(config, "gateway: the breaker policy is out of range");
+	for (unsigned i = 0; i < CV_GATEWAY_LINKS_MAX; i++) {
+		bool https = false;
+		const char *why = NULL;
+		/* The URL itself is not logged: it may be long or carry user information. */
+		if (config->links[i] != NULL && !cv_gw_url_valid(config->links[i], &https, &why))
+			return cv_gw_refuse(config, "gateway: links[%u] %s", i, why);
+	}
 	for (const char *p = config->api_key; *p != '\0'; p++)
 		if (*p <= ' ' || *p > '~')
-			return CV_E_INVAL; /* It goes into a header line. */
+			return cv_gw_refuse(config, "gateway: api_key must be printable ASCII without spaces");
+	if (config->ca_file != NULL) {
+		FILE *f = strlen(config->ca_file) <= CV_GATEWAY_CA_FILE_MAX ? fopen(config->ca_file, "r") : NULL;
+		if (f == NULL)
+			return cv_gw_refuse(config, "gateway: ca_file is not a readable file of at most %u characters",
+					    (unsigned)CV_GATEWAY_CA_FILE_MAX);
+		fclose(f);
+	}
 	return CV_OK;
 }
 
@@ -327,7 +402,8 @@ CV_GW_EXPORT enum cv_status cv_gateway_new(const struct cv_gateway_config *confi
 	struct cv_gateway *gw = calloc(1, sizeof(*gw));
 	if (gw == NULL)
 		return CV_E_NOMEM;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	bool wiping = false;
+	if (cv_gw_mem_init(&wiping) != CV_OK) {
 		free(gw);
 		return CV_E_NOMEM;
 	}
@@ -339,6 +415,11 @@ CV_GW_EXPORT enum cv_status cv_gateway_new(const struct cv_gateway_config *confi
 	gw->log_ctx = config->log_ctx;
 	gw->connect_timeout_ms =
 		config->connect_timeout_ms != 0 ? config->connect_timeout_ms : CV_GW_CONNECT_TIMEOUT_DEFAULT_MS;
+	if (config->ca_file != NULL)
+		memcpy(gw->ca_file, config->ca_file, strlen(config->ca_file) + 1);
+	if (!wiping)
+		cv_gw_logf(gw, CV_LOG_WARN, "gateway: libcurl was initialized before the gateway: its buffers "
+					    "(request headers with the API key) are freed without wiping");
 	rc = cv_gw_alloc(gw, config->api_key);
 	for (unsigned i = 0; rc == CV_OK && i < CV_GATEWAY_LINKS_MAX; i++)
 		if (config->links[i] != NULL)

@@ -187,10 +187,16 @@ static void cv_gw_on_answer(struct cv_gateway *gw, struct cv_gw_slot *slot, long
 	struct cv_payment_result r;
 	memset(&r, 0, sizeof(r));
 	enum cv_gw_intent intent = CV_GW_INTENT_NONE;
-	if (slot->body.overflow)
+	/* An answer too long to read, or one that names another idempotency
+	 * key, answers some other request: no answer. */
+	if (slot->body.overflow || slot->body.key_mismatch)
 		r.result = CV_PAY_UNKNOWN;
 	else
-		intent = cv_gw_response_decode(slot->call, http_status, slot->body.data, slot->body.length, &r);
+		intent = cv_gw_response_decode(slot->call, &slot->req, http_status, slot->body.data, slot->body.length,
+					       &r);
+	if (intent == CV_GW_INTENT_FOREIGN || slot->body.key_mismatch)
+		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u %s link %u: the answer is not about this request",
+			   (unsigned)slot->req.op_id, cv_gw_call_name(slot->call), slot->link);
 	bool server_error = http_status >= 500 && http_status < 600;
 	cv_gw_logf(gw, CV_LOG_DEBUG, "gateway: op %u %s link %u HTTP %ld%s", (unsigned)slot->req.op_id,
 		   cv_gw_call_name(slot->call), slot->link, http_status, slot->body.replayed ? " (replayed)" : "");
@@ -205,9 +211,11 @@ static void cv_gw_on_answer(struct cv_gateway *gw, struct cv_gw_slot *slot, long
 	}
 	switch (slot->call) {
 	case CV_GW_CALL_CREATE:
-		if (r.result == CV_PAY_OK && slot->body.replayed) {
-			/* A stored answer from an earlier send: the intent may have
-			 * changed since. Ask for its state now. */
+		if (r.result == CV_PAY_OK && (slot->body.replayed || slot->pinned)) {
+			/* A stored answer from an earlier send (said so, or the key
+			 * was sent before with no answer, and a proxy may have
+			 * stripped the header): the intent may have changed since.
+			 * Ask for its state now. */
 			memcpy(slot->req.processor_ref, r.processor_ref, sizeof(slot->req.processor_ref));
 			cv_gw_next_call(gw, slot, CV_GW_CALL_RETRIEVE, CV_PAY_UNKNOWN);
 			return;

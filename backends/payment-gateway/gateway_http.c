@@ -76,21 +76,46 @@ static size_t cv_gw_on_body(char *data, size_t size, size_t count, void *userp)
 	return n;
 }
 
+/* Whether header line @p data (@p n bytes) is @p name (with its colon); if
+ * so, *value and *value_len give its value without surrounding blanks. */
+static bool cv_gw_header_is(const char *data, size_t n, const char *name, const char **value, size_t *value_len)
+{
+	size_t name_len = strlen(name);
+	if (n <= name_len || strncasecmp(data, name, name_len) != 0)
+		return false;
+	size_t i = name_len;
+	while (i < n && (data[i] == ' ' || data[i] == '\t'))
+		i++;
+	size_t end = n;
+	while (end > i && (data[end - 1] == '\r' || data[end - 1] == '\n' || data[end - 1] == ' ' ||
+			   data[end - 1] == '\t'))
+		end--;
+	*value = data + i;
+	*value_len = end - i;
+	return true;
+}
+
 static size_t cv_gw_on_header(char *data, size_t size, size_t count, void *userp)
 {
 	struct cv_gw_body *body = userp;
 	size_t n = size * count;
-	static const char name[] = "Idempotent-Replayed:";
-	size_t name_len = sizeof(name) - 1;
+	const char *value = NULL;
+	size_t len = 0;
 	/* A new response (a 100 Continue first, say) starts again. */
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		body->replayed = false;
-	if (n > name_len && strncasecmp(data, name, name_len) == 0) {
-		size_t i = name_len;
-		while (i < n && (data[i] == ' ' || data[i] == '\t'))
-			i++;
-		body->replayed = n - i >= 4 && strncasecmp(data + i, "true", 4) == 0;
+		body->key_mismatch = false;
 	}
+	/* Any "Idempotent-Replayed" but a plain "false" counts: a proxy that
+	 * repeats or rewrites the header must not make a replay look fresh. */
+	if (cv_gw_header_is(data, n, "Idempotent-Replayed:", &value, &len) &&
+	    !(len == 5 && strncasecmp(value, "false", 5) == 0))
+		body->replayed = true;
+	/* The processor echoes the key it answered; another key is another
+	 * request's answer. */
+	if (cv_gw_header_is(data, n, "Idempotency-Key:", &value, &len) &&
+	    (body->expect_key == NULL || len != strlen(body->expect_key) || memcmp(value, body->expect_key, len) != 0))
+		body->key_mismatch = true;
 	return n;
 }
 
@@ -126,13 +151,17 @@ void cv_gw_http_fini(struct cv_gateway *gw)
 	gw->multi = NULL;
 }
 
-void cv_gw_http_common(struct cv_gateway *gw, CURL *easy, struct cv_gw_body *body, uint64_t timeout_ms)
+void cv_gw_http_common(struct cv_gateway *gw, CURL *easy, const struct cv_gw_link *link, struct cv_gw_body *body,
+		       uint64_t timeout_ms)
 {
 	body->length = 0;
 	body->overflow = false;
 	body->replayed = false;
+	body->key_mismatch = false;
+	body->expect_key = NULL;
 	curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* The link's own scheme only: plain http was allowed for a loopback link alone. */
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, link->https ? "https" : "http");
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	/* One connection per request. libcurl resends a request by itself when a
@@ -145,6 +174,8 @@ void cv_gw_http_common(struct cv_gateway *gw, CURL *easy, struct cv_gw_body *bod
 	/* TLS: certificates and host names are always verified (PCI DSS 4.2.1). */
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (gw->ca_file[0] != '\0')
+		curl_easy_setopt(easy, CURLOPT_CAINFO, gw->ca_file);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, cv_gw_on_body);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, body);
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, cv_gw_on_header);
@@ -163,8 +194,11 @@ void cv_gw_http_remove(struct cv_gateway *gw, CURL *easy)
 }
 
 /* What the transport says about a finished transfer. A request counts as
- * not sent only when libcurl never connected or wrote no request bytes; a
- * partial send counts as sent. */
+ * not sent only when libcurl wrote none of its bytes (CURLINFO_REQUEST_SIZE
+ * is what it wrote: 0 when it never connected, failed the TLS handshake or
+ * failed its first write). Once a byte may have left, whatever went wrong
+ * after (an answer that is not HTTP, a reset, a timeout) leaves the outcome
+ * unknown. */
 static enum cv_gw_transport cv_gw_classify(CURL *easy, CURLcode code, long *http_status)
 {
 	*http_status = 0;
@@ -174,10 +208,7 @@ static enum cv_gw_transport cv_gw_classify(CURL *easy, CURLcode code, long *http
 	if (code == CURLE_WRITE_ERROR && *http_status > 0)
 		return CV_GW_TRANSPORT_ANSWERED; /* Answer too long: the caller sees the overflow. */
 	*http_status = 0;
-	if (code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY ||
-	    code == CURLE_COULDNT_CONNECT || code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT)
-		return CV_GW_TRANSPORT_NOT_SENT;
-	long sent = 0;
+	long sent = -1;
 	if (curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent == 0)
 		return CV_GW_TRANSPORT_NOT_SENT;
 	return CV_GW_TRANSPORT_UNKNOWN;

@@ -23,7 +23,7 @@ static void cv_gw_probe_start(struct cv_gateway *gw, struct cv_gw_link *link)
 {
 	CURL *easy = link->probe;
 	curl_easy_reset(easy);
-	cv_gw_http_common(gw, easy, &link->probe_body, CV_GW_PROBE_TIMEOUT_MS);
+	cv_gw_http_common(gw, easy, link, &link->probe_body, CV_GW_PROBE_TIMEOUT_MS);
 	curl_easy_setopt(easy, CURLOPT_URL, link->probe_url);
 	memset(link->probe_headers, 0, sizeof(link->probe_headers));
 	link->probe_headers[0].data = gw->auth_header;

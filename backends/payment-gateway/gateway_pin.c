@@ -6,7 +6,8 @@
 
 #include "gateway_private.h"
 
-/* The key that ties an operation to a link: a lookup follows its authorization. */
+/* The key an operation's own unknown outcome pins: a lookup sends no key of
+ * its own, so it stands for its authorization. */
 static const char *cv_gw_pin_key(const struct cv_payment_request *req)
 {
 	return req->op == CV_PAYMENT_OP_LOOKUP ? req->auth_key : req->idempotency_key;
@@ -74,9 +75,22 @@ void cv_gw_pin_settle(struct cv_gateway *gw, const struct cv_payment_request *re
 {
 	if (cv_gw_result_settles_key(req->op, result))
 		cv_gw_pin_clear(gw, req);
+	/* A capture or void done says what the authorization became too. */
+	if (result == CV_PAY_OK && (req->op == CV_PAYMENT_OP_CAPTURE || req->op == CV_PAYMENT_OP_VOID)) {
+		struct cv_gw_pin *auth = cv_gw_pin_lookup(gw, req->auth_key);
+		if (auth != NULL)
+			memset(auth, 0, sizeof(*auth));
+	}
 }
 
 const struct cv_gw_pin *cv_gw_pin_find(struct cv_gateway *gw, const struct cv_payment_request *req)
 {
-	return cv_gw_pin_lookup(gw, cv_gw_pin_key(req));
+	const struct cv_gw_pin *own = cv_gw_pin_lookup(gw, cv_gw_pin_key(req));
+	if (own != NULL || req->op == CV_PAYMENT_OP_AUTHORIZE)
+		return own;
+	/* Every request about an authorization whose outcome is unknown (a
+	 * capture or void that finds its intent by the authorization's key, or
+	 * settles a hold such a key made) goes where that authorization went:
+	 * on another path the hold may not have landed yet. */
+	return cv_gw_pin_lookup(gw, req->auth_key);
 }

@@ -47,7 +47,9 @@ struct cv_gw_body {
 	char *data;      /* CV_GW_BODY_MAX bytes, or NULL to discard (probes). */
 	size_t length;
 	bool overflow;   /* The answer was longer than the buffer. */
-	bool replayed;   /* Header "Idempotent-Replayed: true" seen. */
+	bool replayed;   /* Header "Idempotent-Replayed" seen with any value but "false". */
+	const char *expect_key; /* The Idempotency-Key sent, or NULL. */
+	bool key_mismatch;      /* The answer named another Idempotency-Key. */
 };
 
 /* One operation of the engine, from the method call to the posted completion. */
@@ -74,6 +76,7 @@ struct cv_gw_slot {
 /* One network path to the processor. */
 struct cv_gw_link {
 	bool configured;
+	bool https;                     /* Else plain http, to a loopback host only. */
 	char url[CV_GATEWAY_URL_MAX + 1];
 	struct cv_breaker breaker;
 	CURL *probe;                    /* CURLOPT_PRIVATE = this link. */
@@ -104,6 +107,7 @@ struct cv_gateway {
 	cv_gateway_log_fn log;
 	void *log_ctx;
 	uint32_t connect_timeout_ms;
+	char ca_file[CV_GATEWAY_CA_FILE_MAX + 1]; /* Empty: the system's store. */
 	char *auth_header;              /* "Authorization: Bearer <key>"; wiped at free. */
 	size_t auth_header_size;
 	struct cv_machine *machine;     /* Set by open(), cleared by close(). */
@@ -132,8 +136,10 @@ enum cv_gw_transport {
 enum cv_status cv_gw_http_init(struct cv_gateway *gw);
 /* Removes every transfer and frees the multi handle. */
 void cv_gw_http_fini(struct cv_gateway *gw);
-/* Sets the options every transfer shares (timeouts, no proxy, body sink). */
-void cv_gw_http_common(struct cv_gateway *gw, CURL *easy, struct cv_gw_body *body, uint64_t timeout_ms);
+/* Sets the options every transfer over @p link shares (its scheme, TLS
+ * checks, timeouts, no proxy, body sink). */
+void cv_gw_http_common(struct cv_gateway *gw, CURL *easy, const struct cv_gw_link *link, struct cv_gw_body *body,
+		       uint64_t timeout_ms);
 /* Starts a transfer whose options are set: CV_OK or CV_E_IO. */
 enum cv_status cv_gw_http_add(struct cv_gateway *gw, CURL *easy);
 /* Stops a transfer; it gets no completion. */
@@ -187,7 +193,8 @@ void cv_gw_transfer_done(struct cv_gateway *gw, CURL *easy, enum cv_gw_transport
 
 /* ---- gateway_pin.c: keys pinned to a link after an unknown outcome. ---- */
 
-/* The pin of the request's key (a lookup's: its authorization's), or NULL. */
+/* The pin that decides the request's link: its own key's (a lookup's: its
+ * authorization's), else, for a capture or void, its authorization's; or NULL. */
 const struct cv_gw_pin *cv_gw_pin_find(struct cv_gateway *gw, const struct cv_payment_request *req);
 /* Pins the request's key to @p link (the oldest pin is evicted if full). */
 void cv_gw_pin_set(struct cv_gateway *gw, const struct cv_payment_request *req, unsigned link);
@@ -200,6 +207,15 @@ void cv_gw_pin_settle(struct cv_gateway *gw, const struct cv_payment_request *re
 
 /* A link's probe finished: its breaker learns whether the link answered. */
 void cv_gw_probe_done(struct cv_gateway *gw, struct cv_gw_link *link, enum cv_gw_transport transport);
+
+/* ---- gateway_mem.c: libcurl's memory, wiped when freed. ---- */
+
+/* curl_global_init() with the gateway's allocator; *wiping tells whether
+ * libcurl took it (false: someone initialized libcurl first). CV_OK or
+ * CV_E_NOMEM. Balance with curl_global_cleanup(). */
+enum cv_status cv_gw_mem_init(bool *wiping);
+/* Where a wiped block goes: free(). Tests put a checker in between. */
+extern void (*cv_gw_mem_release)(void *block);
 
 /* ---- gateway_reader.c: the reader glue. ---- */
 

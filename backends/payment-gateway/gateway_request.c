@@ -158,7 +158,9 @@ bool cv_gw_call_start(struct cv_gateway *gw, struct cv_gw_slot *slot, enum cv_gw
 	}
 	CURL *easy = slot->easy;
 	curl_easy_reset(easy);
-	cv_gw_http_common(gw, easy, &slot->body, slot->deadline_ms - gw->now_ms);
+	cv_gw_http_common(gw, easy, &gw->links[link], &slot->body, slot->deadline_ms - gw->now_ms);
+	if (cv_gw_call_is_post(call) && !slot->keyless)
+		slot->body.expect_key = slot->req.idempotency_key;
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, (void *)slot);
 	curl_easy_setopt(easy, CURLOPT_URL, slot->url);
 	cv_gw_headers(gw, slot, call);

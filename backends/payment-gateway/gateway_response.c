@@ -187,22 +187,61 @@ static bool cv_gw_intent_head(const json_t *intent, const char **status, struct 
 	return true;
 }
 
+/* Whether the amounts of an intent fit its status: a hold holds something
+ * and has taken nothing, a capture took something and holds nothing, a
+ * declined or cancelled intent neither holds nor took anything. A processor
+ * (or anyone on the way) that says otherwise contradicts itself. */
+static bool cv_gw_amounts_fit(const char *status, int64_t capturable, int64_t received)
+{
+	if (strcmp(status, "requires_capture") == 0)
+		return capturable > 0 && received == 0;
+	if (strcmp(status, "succeeded") == 0)
+		return received > 0 && capturable == 0;
+	if (strcmp(status, "canceled") == 0 || strcmp(status, "requires_payment_method") == 0)
+		return capturable == 0 && received == 0;
+	return true; /* Not settled yet: read as unknown anyway. */
+}
+
+/* Whether an intent answers @p req: the request's vend, amount and currency,
+ * the request's intent (for a call by reference), and amounts that fit its
+ * status. Anything else is someone else's answer (a stale or misrouted
+ * one), or a contradiction: no answer at all. */
+static bool cv_gw_intent_bound(const json_t *intent, enum cv_gw_call call, const struct cv_payment_request *req,
+			       const char *status, const struct cv_payment_result *head)
+{
+	int64_t amount = 0;
+	int64_t capturable = 0;
+	int64_t received = 0;
+	if (!cv_gw_integer(intent, "amount", 1, INT64_MAX, &amount) ||
+	    !cv_gw_integer(intent, "amount_capturable", 0, amount, &capturable) ||
+	    !cv_gw_integer(intent, "amount_received", 0, amount, &received) ||
+	    !cv_gw_amounts_fit(status, capturable, received))
+		return false;
+	if (req == NULL)
+		return true;
+	const char *vend_id = cv_gw_string(json_object_get(intent, "metadata"), "vend_id");
+	if (vend_id == NULL || strcmp(vend_id, req->vend_id) != 0 || amount != req->amount.amount_minor ||
+	    strcmp(head->amount.currency, req->amount.currency) != 0)
+		return false;
+	bool by_reference = call == CV_GW_CALL_CAPTURE || call == CV_GW_CALL_CANCEL || call == CV_GW_CALL_RETRIEVE;
+	return !by_reference || strcmp(head->processor_ref, req->processor_ref) == 0;
+}
+
 /* What an intent's current state says about its authorization: held (OK),
  * declined, cancelled, captured (OK, with the amount received), or still
- * running (UNKNOWN). */
-static enum cv_gw_intent cv_gw_intent_state(const json_t *intent, struct cv_payment_result *out)
+ * running (UNKNOWN); and whether it is the request's intent at all. */
+static enum cv_gw_intent cv_gw_intent_state(const json_t *intent, enum cv_gw_call call,
+					    const struct cv_payment_request *req, struct cv_payment_result *out)
 {
 	const char *status = NULL;
-	if (!cv_gw_intent_head(intent, &status, out)) {
-		out->result = CV_PAY_UNKNOWN;
+	out->result = CV_PAY_UNKNOWN;
+	if (!cv_gw_intent_head(intent, &status, out))
 		return CV_GW_INTENT_NONE;
-	}
+	if (!cv_gw_intent_bound(intent, call, req, status, out))
+		return CV_GW_INTENT_FOREIGN;
 	int64_t amount = 0;
 	if (strcmp(status, "requires_capture") == 0) {
-		if (!cv_gw_integer(intent, "amount_capturable", 0, INT64_MAX, &amount)) {
-			out->result = CV_PAY_UNKNOWN;
-			return CV_GW_INTENT_OTHER;
-		}
+		(void)cv_gw_integer(intent, "amount_capturable", 0, INT64_MAX, &amount);
 		out->result = CV_PAY_OK;
 		out->amount.amount_minor = amount;
 		cv_gw_charge(intent, out);
@@ -219,119 +258,162 @@ static enum cv_gw_intent cv_gw_intent_state(const json_t *intent, struct cv_paym
 		return CV_GW_INTENT_CANCELED;
 	}
 	if (strcmp(status, "succeeded") == 0) {
-		if (!cv_gw_integer(intent, "amount_received", 0, INT64_MAX, &amount)) {
-			out->result = CV_PAY_UNKNOWN;
-			return CV_GW_INTENT_OTHER;
-		}
+		(void)cv_gw_integer(intent, "amount_received", 0, INT64_MAX, &amount);
 		out->result = CV_PAY_OK;
 		out->amount.amount_minor = amount;
 		cv_gw_charge(intent, out);
 		return CV_GW_INTENT_SUCCEEDED;
 	}
-	out->result = CV_PAY_UNKNOWN; /* processing, requires_action, ...: not settled yet. */
-	return CV_GW_INTENT_OTHER;
+	return CV_GW_INTENT_OTHER; /* processing, requires_action, ...: not settled yet. */
 }
 
-static enum cv_gw_intent cv_gw_decode_2xx(enum cv_gw_call call, const json_t *root, struct cv_payment_result *out)
+/* A list under the authorization's key: every intent in it must be the
+ * request's. A hold among them is the answer (two holds under one key: no
+ * answer); otherwise the newest (first) says what became of the key. */
+static enum cv_gw_intent cv_gw_decode_list(const json_t *root, const struct cv_payment_request *req,
+					   struct cv_payment_result *out)
+{
+	const json_t *data = json_object_get(root, "data");
+	const char *object = cv_gw_string(root, "object");
+	out->result = CV_PAY_UNKNOWN;
+	if (!json_is_array(data) || object == NULL || strcmp(object, "list") != 0)
+		return CV_GW_INTENT_NONE;
+	if (json_array_size(data) == 0) {
+		out->result = CV_PAY_NOT_FOUND;
+		return CV_GW_INTENT_NONE;
+	}
+	const json_t *pick = json_array_get(data, 0);
+	unsigned held = 0;
+	size_t i;
+	const json_t *intent;
+	json_array_foreach(data, i, intent)
+	{
+		struct cv_payment_result seen;
+		memset(&seen, 0, sizeof(seen));
+		enum cv_gw_intent state = cv_gw_intent_state(intent, CV_GW_CALL_LIST, req, &seen);
+		if (state == CV_GW_INTENT_NONE || state == CV_GW_INTENT_FOREIGN)
+			return state;
+		if (state == CV_GW_INTENT_REQUIRES_CAPTURE) {
+			held++;
+			pick = intent;
+		}
+	}
+	if (held > 1)
+		return CV_GW_INTENT_OTHER;
+	return cv_gw_intent_state(pick, CV_GW_CALL_LIST, req, out);
+}
+
+static enum cv_gw_intent cv_gw_decode_2xx(enum cv_gw_call call, const struct cv_payment_request *req,
+					  const json_t *root, struct cv_payment_result *out)
 {
 	if (call == CV_GW_CALL_PROBE) {
 		out->result = CV_PAY_OK;
 		return CV_GW_INTENT_NONE;
 	}
-	if (call == CV_GW_CALL_LIST) {
-		const json_t *data = json_object_get(root, "data");
-		const char *object = cv_gw_string(root, "object");
-		if (!json_is_array(data) || object == NULL || strcmp(object, "list") != 0) {
-			out->result = CV_PAY_UNKNOWN;
-			return CV_GW_INTENT_NONE;
-		}
-		if (json_array_size(data) == 0) {
-			out->result = CV_PAY_NOT_FOUND;
-			return CV_GW_INTENT_NONE;
-		}
-		return cv_gw_intent_state(json_array_get(data, 0), out);
-	}
-	enum cv_gw_intent state = cv_gw_intent_state(root, out);
-	/* A capture must have left the intent captured, a cancel cancelled. */
-	if (call == CV_GW_CALL_CAPTURE && state != CV_GW_INTENT_SUCCEEDED)
+	if (call == CV_GW_CALL_LIST)
+		return cv_gw_decode_list(root, req, out);
+	enum cv_gw_intent state = cv_gw_intent_state(root, call, req, out);
+	/* A capture must have left the intent captured for the amount asked,
+	 * a cancel cancelled. */
+	if (call == CV_GW_CALL_CAPTURE &&
+	    (state != CV_GW_INTENT_SUCCEEDED || req == NULL || out->amount.amount_minor != req->amount.amount_minor))
 		out->result = CV_PAY_UNKNOWN;
-	if (call == CV_GW_CALL_CANCEL) {
-		if (state == CV_GW_INTENT_CANCELED)
-			out->result = CV_PAY_OK;
-		else
-			out->result = CV_PAY_UNKNOWN;
-	}
+	if (call == CV_GW_CALL_CANCEL)
+		out->result = state == CV_GW_INTENT_CANCELED ? CV_PAY_OK : CV_PAY_UNKNOWN;
 	return state;
 }
 
-/* 400 payment_intent_unexpected_state: the intent in the error body says what
- * already happened. A capture finds it captured (done: OK) or cancelled
- * (the hold is gone: EXPIRED); a cancel finds it cancelled (done: OK) or
- * captured (can't be undone: INVALID). */
-static enum cv_gw_intent cv_gw_unexpected_state(enum cv_gw_call call, const json_t *error,
-						struct cv_payment_result *out)
+/* 400 payment_intent_unexpected_state: the request's intent, in the error
+ * body, says what already happened. A capture finds it captured for the
+ * amount asked (done: OK), cancelled (the hold is gone: EXPIRED) or declined
+ * (nothing to capture: INVALID); a cancel finds it cancelled (done: OK) or
+ * captured (can't be undone: INVALID).
+ * Another intent, or a state the request could have changed after all (a
+ * hold), says nothing: unknown. */
+static enum cv_gw_intent cv_gw_unexpected_state(enum cv_gw_call call, const struct cv_payment_request *req,
+						const json_t *error, struct cv_payment_result *out)
 {
 	struct cv_payment_result seen;
 	memset(&seen, 0, sizeof(seen));
-	enum cv_gw_intent state = cv_gw_intent_state(json_object_get(error, "payment_intent"), &seen);
-	out->result = CV_PAY_INVALID;
-	if (state == CV_GW_INTENT_NONE)
+	enum cv_gw_intent state = cv_gw_intent_state(json_object_get(error, "payment_intent"), call, req, &seen);
+	out->result = CV_PAY_UNKNOWN;
+	bool capture = call == CV_GW_CALL_CAPTURE;
+	if (capture && state == CV_GW_INTENT_SUCCEEDED && req != NULL &&
+	    seen.amount.amount_minor == req->amount.amount_minor)
+		out->result = CV_PAY_OK;
+	else if (capture && state == CV_GW_INTENT_CANCELED)
+		out->result = CV_PAY_EXPIRED;
+	else if (capture && state == CV_GW_INTENT_REQUIRES_PAYMENT_METHOD)
+		out->result = CV_PAY_INVALID; /* Declined: there never was a hold to capture. */
+	else if (call == CV_GW_CALL_CANCEL && state == CV_GW_INTENT_CANCELED)
+		out->result = CV_PAY_OK;
+	else if (call == CV_GW_CALL_CANCEL && state == CV_GW_INTENT_SUCCEEDED)
+		out->result = CV_PAY_INVALID;
+	if (out->result == CV_PAY_UNKNOWN)
 		return state;
 	memcpy(out->processor_ref, seen.processor_ref, sizeof(out->processor_ref));
-	out->amount.amount_minor = 0;
-	memcpy(out->amount.currency, seen.amount.currency, sizeof(out->amount.currency));
-	if (call == CV_GW_CALL_CAPTURE && state == CV_GW_INTENT_SUCCEEDED) {
-		out->result = CV_PAY_OK;
-		out->amount = seen.amount;
-	} else if (call == CV_GW_CALL_CAPTURE && state == CV_GW_INTENT_CANCELED) {
-		out->result = CV_PAY_EXPIRED;
-	} else if (call == CV_GW_CALL_CANCEL && state == CV_GW_INTENT_CANCELED) {
-		out->result = CV_PAY_OK;
-	}
+	out->amount = seen.amount;
+	if (out->result != CV_PAY_OK || !capture)
+		out->amount.amount_minor = 0;
 	return state;
 }
 
-static enum cv_gw_intent cv_gw_decode_error(enum cv_gw_call call, long http_status, const json_t *root,
-					    struct cv_payment_result *out)
+/* 402 on a create: a decline, if the declined intent it carries is the
+ * request's and holds nothing. A decline that carries a hold, another
+ * vend's intent or none contradicts itself: unknown. */
+static enum cv_gw_intent cv_gw_decline_answer(enum cv_gw_call call, const struct cv_payment_request *req,
+					      const json_t *error, const char *type, struct cv_payment_result *out)
+{
+	struct cv_payment_result seen;
+	memset(&seen, 0, sizeof(seen));
+	enum cv_gw_intent state = cv_gw_intent_state(json_object_get(error, "payment_intent"), call, req, &seen);
+	out->result = CV_PAY_UNKNOWN;
+	if (call != CV_GW_CALL_CREATE || strcmp(type, "card_error") != 0 ||
+	    state != CV_GW_INTENT_REQUIRES_PAYMENT_METHOD)
+		return state == CV_GW_INTENT_NONE ? CV_GW_INTENT_NONE : CV_GW_INTENT_FOREIGN;
+	out->result = CV_PAY_DECLINED;
+	const char *decline_code = cv_gw_string(error, "decline_code");
+	out->decline_reason = cv_gw_decline(decline_code != NULL ? decline_code : cv_gw_string(error, "code"));
+	memcpy(out->processor_ref, seen.processor_ref, sizeof(out->processor_ref));
+	return state;
+}
+
+/* A 4xx or 5xx. Only the processor's own error object (an "error" with a
+ * "type") makes a 4xx definite: a proxy, a load balancer or a wrong path
+ * answers without one, possibly after forwarding the request. */
+static enum cv_gw_intent cv_gw_decode_error(enum cv_gw_call call, const struct cv_payment_request *req,
+					    long http_status, const json_t *root, struct cv_payment_result *out)
 {
 	const json_t *error = json_object_get(root, "error");
 	const char *type = cv_gw_string(error, "type");
 	const char *code = cv_gw_string(error, "code");
+	out->result = CV_PAY_UNKNOWN;
+	if (type == NULL || http_status >= 500)
+		return CV_GW_INTENT_NONE; /* 5xx: Stripe stores them, the outcome is not known. */
 	switch (http_status) {
-	case 402: {
-		out->result = CV_PAY_DECLINED;
-		const char *decline_code = cv_gw_string(error, "decline_code");
-		out->decline_reason = cv_gw_decline(decline_code != NULL ? decline_code : code);
-		/* The declined intent, for the record; its fields are optional here. */
-		struct cv_payment_result seen;
-		memset(&seen, 0, sizeof(seen));
-		enum cv_gw_intent state = cv_gw_intent_state(json_object_get(error, "payment_intent"), &seen);
-		if (state != CV_GW_INTENT_NONE)
-			memcpy(out->processor_ref, seen.processor_ref, sizeof(out->processor_ref));
-		return state;
-	}
+	case 402:
+		return cv_gw_decline_answer(call, req, error, type, out);
 	case 400:
-		out->result = CV_PAY_INVALID;
 		/* The key already ran with other parameters: that request may
 		 * hold money, so the caller must not take this as "nothing ran". */
-		if (type != NULL && strcmp(type, "idempotency_error") == 0)
+		if (strcmp(type, "idempotency_error") == 0) {
+			out->result = CV_PAY_INVALID;
 			return CV_GW_INTENT_KEY_IN_USE;
+		}
 		if (code != NULL && strcmp(code, "payment_intent_unexpected_state") == 0)
-			return cv_gw_unexpected_state(call, error, out);
+			return cv_gw_unexpected_state(call, req, error, out);
+		out->result = CV_PAY_INVALID; /* Refused before it ran. */
 		return CV_GW_INTENT_NONE;
 	case 404:
-		/* Only the processor's own "no such object" says the intent is
-		 * not there; a 404 from a proxy or a wrong path says nothing (a
-		 * void taken as NOT_FOUND would count as done). */
+		/* Only "no such object" says the intent is not there. */
 		if (code == NULL || strcmp(code, "resource_missing") != 0)
-			break;
+			return CV_GW_INTENT_NONE;
 		out->result = call == CV_GW_CALL_CAPTURE || call == CV_GW_CALL_CANCEL || call == CV_GW_CALL_RETRIEVE
 				      ? CV_PAY_NOT_FOUND
 				      : CV_PAY_INVALID;
 		return CV_GW_INTENT_NONE;
 	case 408:
-		out->result = CV_PAY_NOT_SENT; /* The processor gave up before reading it: nothing ran. */
-		return CV_GW_INTENT_NONE;
+		return CV_GW_INTENT_NONE; /* The request may have been forwarded before the timeout. */
 	case 409:
 		out->result = CV_PAY_CONFLICT;
 		return CV_GW_INTENT_NONE;
@@ -339,17 +421,13 @@ static enum cv_gw_intent cv_gw_decode_error(enum cv_gw_call call, long http_stat
 		out->result = CV_PAY_RATE_LIMITED;
 		return CV_GW_INTENT_NONE;
 	default:
-		break;
+		out->result = http_status >= 400 ? CV_PAY_INVALID : CV_PAY_UNKNOWN;
+		return CV_GW_INTENT_NONE;
 	}
-	/* Other 4xx: refused before it ran. 5xx: Stripe stores 500s, the outcome
-	 * is not known. 1xx, 3xx: not an answer this client asked for. A 404
-	 * without the processor's error: unknown. */
-	out->result = http_status >= 400 && http_status < 500 && http_status != 404 ? CV_PAY_INVALID : CV_PAY_UNKNOWN;
-	return CV_GW_INTENT_NONE;
 }
 
-enum cv_gw_intent cv_gw_response_decode(enum cv_gw_call call, long http_status, const char *body, size_t length,
-					struct cv_payment_result *out)
+enum cv_gw_intent cv_gw_response_decode(enum cv_gw_call call, const struct cv_payment_request *req, long http_status,
+					const char *body, size_t length, struct cv_payment_result *out)
 {
 	uint32_t op_id = out->op_id;
 	enum cv_payment_op op = out->op;
@@ -367,9 +445,9 @@ enum cv_gw_intent cv_gw_response_decode(enum cv_gw_call call, long http_status, 
 	enum cv_gw_intent state = CV_GW_INTENT_NONE;
 	if (success) {
 		if (json_is_object(root) || call == CV_GW_CALL_PROBE)
-			state = cv_gw_decode_2xx(call, root, out);
+			state = cv_gw_decode_2xx(call, req, root, out);
 	} else if (http_status >= 400 && http_status < 600) {
-		state = cv_gw_decode_error(call, http_status, root, out);
+		state = cv_gw_decode_error(call, req, http_status, root, out);
 	}
 	json_decref(root);
 	/* Never a half-filled success or decline reason on anything else. */

@@ -31,18 +31,26 @@ enum cv_gw_intent {
 	CV_GW_INTENT_OTHER = 5,                   /* Processing, requires_action, ...; or fields missing. */
 	CV_GW_INTENT_KEY_IN_USE = 6,              /* No intent: 400 idempotency_error, the key already
 						   * ran with other parameters (and may hold money). */
+	CV_GW_INTENT_FOREIGN = 7,                 /* Not the request's intent (another vend, amount,
+						   * currency or id), or amounts that contradict its
+						   * status: no answer. */
 };
 
-/* Decodes the answer to @p call: HTTP @p http_status (100..599) and @p length
- * bytes of @p body (need not be NUL-terminated). Fills every member of @p out
- * but op_id and op. Pure: no I/O, no globals. A 2xx body that can't be read
- * (not JSON, missing or malformed fields, an id that is not [A-Za-z0-9_])
- * gives CV_PAY_UNKNOWN. For CV_GW_CALL_LIST, an empty list is
- * CV_PAY_NOT_FOUND and otherwise the newest intent decides. Returns the
+/* Decodes the answer to @p call, made for @p req (NULL only for a probe):
+ * HTTP @p http_status (100..599) and @p length bytes of @p body (need not be
+ * NUL-terminated). Fills every member of @p out but op_id and op. Pure: no
+ * I/O, no globals. Every intent in the answer must be the request's (its
+ * vend id, amount and currency; for a call by reference its id) with
+ * amounts that fit its status, or the outcome is CV_PAY_UNKNOWN; so is a 2xx
+ * body that can't be read (not JSON, missing or malformed fields, an id that
+ * is not [A-Za-z0-9_]), a 4xx without the processor's error object, a
+ * decline that carries a hold, and an "unexpected state" that is the
+ * expected one. For CV_GW_CALL_LIST, an empty list is CV_PAY_NOT_FOUND,
+ * otherwise the one hold in it, or the newest intent, decides. Returns the
  * state of the intent the answer described (for logs and for the caller's
  * next step). */
-enum cv_gw_intent cv_gw_response_decode(enum cv_gw_call call, long http_status, const char *body, size_t length,
-					struct cv_payment_result *out);
+enum cv_gw_intent cv_gw_response_decode(enum cv_gw_call call, const struct cv_payment_request *req, long http_status,
+					const char *body, size_t length, struct cv_payment_result *out);
 
 /* Whether @p text is an acceptable processor id: 1..CV_PROCESSOR_REF_LEN-1
  * characters of [A-Za-z0-9_]. */

@@ -87,6 +87,8 @@ extern "C" {
 #define CV_GATEWAY_POLLFDS_MAX 32
 /** @brief Longest base URL, in characters. */
 #define CV_GATEWAY_URL_MAX 200
+/** @brief Longest path of cv_gateway_config::ca_file. */
+#define CV_GATEWAY_CA_FILE_MAX 255
 
 /** @struct cv_gateway
  * @brief Opaque gateway. */
@@ -155,6 +157,11 @@ struct cv_gateway_config {
 	cv_gateway_log_fn log;
 	/** @brief Passed to @ref log. */
 	void *log_ctx;
+	/** @brief A PEM file of the certificate authorities to trust for https
+	 *  links instead of the system's (at most ::CV_GATEWAY_CA_FILE_MAX
+	 *  characters, checked readable at creation). Optional (NULL: the
+	 *  system's store). */
+	const char *ca_file;
 };
 
 /**

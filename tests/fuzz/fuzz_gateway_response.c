@@ -30,9 +30,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&r, 0xa5, sizeof(r));
 	r.op_id = 7;
 	r.op = CV_PAYMENT_OP_CAPTURE;
-	enum cv_gw_intent intent = cv_gw_response_decode(call, status, (const char *)data + 2, size - 2, &r);
+	/* The request the answer is checked against (NULL for a probe). */
+	static const struct cv_payment_request req = {
+		.vend_id = "v-1",
+		.idempotency_key = "cv1.v-1.cap",
+		.auth_key = "cv1.v-1.auth.1",
+		.processor_ref = "pi_1",
+		.amount = {.amount_minor = 150, .currency = "USD"},
+	};
+	enum cv_gw_intent intent = cv_gw_response_decode(call, call == CV_GW_CALL_PROBE ? NULL : &req, status,
+							 (const char *)data + 2, size - 2, &r);
 	assert(r.op_id == 7 && r.op == CV_PAYMENT_OP_CAPTURE);
-	assert((unsigned)intent <= CV_GW_INTENT_KEY_IN_USE);
+	assert((unsigned)intent <= CV_GW_INTENT_FOREIGN);
 	assert((unsigned)r.result <= CV_PAY_READER_FAULT);
 	assert((unsigned)r.decline_reason <= CV_DECLINE_OFFLINE_REFUSED);
 	assert(r.result == CV_PAY_DECLINED || r.decline_reason == CV_DECLINE_NONE);
@@ -46,6 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(r.processor_ref[0] == '\0' || cv_gw_id_valid(r.processor_ref));
 	if (r.result == CV_PAY_OK && call != CV_GW_CALL_PROBE && call != CV_GW_CALL_CANCEL)
 		assert(cv_gw_id_valid(r.processor_ref) && r.amount.amount_minor >= 0 && strlen(r.amount.currency) == 3);
+	/* Bound to the request: a success names its currency, never more than its amount, and (by reference) its intent. */
+	if (r.result == CV_PAY_OK && call != CV_GW_CALL_PROBE) {
+		assert(strcmp(r.amount.currency, "USD") == 0 && r.amount.amount_minor <= 150);
+		if (call == CV_GW_CALL_CAPTURE || call == CV_GW_CALL_CANCEL || call == CV_GW_CALL_RETRIEVE)
+			assert(strcmp(r.processor_ref, "pi_1") == 0);
+		if (call == CV_GW_CALL_CAPTURE)
+			assert(r.amount.amount_minor == 150);
+	}
 	if (r.result == CV_PAY_UNKNOWN)
 		assert(r.processor_ref[0] == '\0' && r.amount.amount_minor == 0 && r.card.last4[0] == '\0');
 	assert(r.card.last4[0] == '\0' || strlen(r.card.last4) == 4);

@@ -34,9 +34,14 @@ uint64_t h_now_ms(void)
 
 void emu_start(struct emu *e)
 {
-	const char *path = getenv("CV_EMULATOR");
-	if (path == NULL)
-		path = "tests/fixtures/processor_emulator.py";
+	emu_start_as(e, &(struct emu_launch){.script_env = "CV_EMULATOR"});
+}
+
+void emu_start_as(struct emu *e, const struct emu_launch *how)
+{
+	const char *env = how->script_env != NULL ? how->script_env : "CV_EMULATOR";
+	const char *path = getenv(env);
+	cr_assert_not_null(path, "%s is not set (run through meson test)", env);
 	int fds[2];
 	cr_assert_eq(pipe(fds), 0);
 	pid_t pid = fork();
@@ -53,7 +58,11 @@ void emu_start(struct emu *e)
 		}
 		close(fds[0]);
 		close(fds[1]);
-		execl("/usr/bin/python3", "python3", path, "0", (char *)NULL);
+		if (how->tls_cert != NULL)
+			execl("/usr/bin/python3", "python3", path, "--tls-cert", how->tls_cert, "--tls-key", how->tls_key,
+			      "0", (char *)NULL);
+		else
+			execl("/usr/bin/python3", "python3", path, "0", (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -78,7 +87,7 @@ void emu_start(struct emu *e)
 		emu_stop(e);
 		cr_assert_fail("the emulator printed no port line: '%s'", line);
 	}
-	snprintf(e->base, sizeof(e->base), "http://127.0.0.1:%d", e->port);
+	snprintf(e->base, sizeof(e->base), "%s://127.0.0.1:%d", how->tls_cert != NULL ? "https" : "http", e->port);
 }
 
 void emu_stop(struct emu *e)
@@ -313,6 +322,10 @@ static void h_machine_new(const struct h_options *o)
 	h.config.on_event = h_on_event;
 	h.config.user_data = &h;
 	h.config.timeouts = o->timeouts;
+	if (o->lookup_attempts_max != 0)
+		h.config.lookup_attempts_max = o->lookup_attempts_max;
+	if (o->settle_attempts_max != 0)
+		h.config.settle_attempts_max = o->settle_attempts_max;
 	enum cv_status rc = cv_machine_new(&h.config, &h.m);
 	cr_assert_eq(rc, CV_OK, "cv_machine_new: %s", cv_status_str(rc));
 }
@@ -324,7 +337,7 @@ void h_setup(const struct h_options *o)
 	struct cv_gateway_config gc;
 	memset(&gc, 0, sizeof(gc));
 	if (o->links[0] == NULL) {
-		emu_start(&h.emu);
+		emu_start_as(&h.emu, &o->processor);
 		gc.links[0] = h.emu.base;
 	} else {
 		gc.links[0] = o->links[0];
@@ -333,6 +346,7 @@ void h_setup(const struct h_options *o)
 	gc.api_key = "sk_test_gateway_harness";
 	gc.breaker = o->breaker;
 	gc.connect_timeout_ms = 500;
+	gc.ca_file = o->ca_file;
 	gc.collect = h_collect;
 	gc.abort_collect = h_abort;
 	gc.reader_ctx = &h.reader;

@@ -19,15 +19,25 @@
 #define H_LANES 2
 #define H_PRICE 150
 
-/* A running emulator. */
+/* A running emulator (or the hostile processor in front of one). */
 struct emu {
 	pid_t pid;
 	int port;
-	char base[64];   /* "http://127.0.0.1:PORT" */
+	char base[64];   /* "http://127.0.0.1:PORT" or "https://..." */
 };
 
-/* Starts one (asserts). */
+/* How to start one: the script named by environment variable @p script_env
+ * ("CV_EMULATOR", "CV_HOSTILE"), served over TLS if @p tls_cert is set. */
+struct emu_launch {
+	const char *script_env;
+	const char *tls_cert;
+	const char *tls_key;
+};
+
+/* Starts the honest emulator over plain HTTP (asserts). */
 void emu_start(struct emu *e);
+/* Starts one as @p how says (asserts). */
+void emu_start_as(struct emu *e, const struct emu_launch *how);
 /* SIGTERM, wait, SIGKILL if needed. */
 void emu_stop(struct emu *e);
 /* POST /_control with a JSON body (printf-style); asserts 200. */
@@ -62,6 +72,10 @@ struct h_reader {
 
 struct h_options {
 	const char *links[CV_GATEWAY_LINKS_MAX]; /* NULL: links[0] = the emulator. */
+	struct emu_launch processor;             /* Which processor links[0] starts (zeros: the emulator). */
+	const char *ca_file;                     /* The gateway's CA bundle (NULL: the system's). */
+	uint8_t lookup_attempts_max;             /* 0: the engine's default. */
+	uint16_t settle_attempts_max;            /* 0: the engine's default. */
 	struct cv_timeouts timeouts;             /* Zeros: the harness's short defaults. */
 	struct cv_breaker_policy breaker;
 	uint64_t seed;

@@ -59,7 +59,8 @@ static const char UNEXPECTED_FMT[] =
 	"{\"error\":{\"code\":\"payment_intent_unexpected_state\",\"message\":\"This PaymentIntent could not be "
 	"canceled because it has a status of %s.\",\"payment_intent\":{\"amount\":150,\"amount_capturable\":0,"
 	"\"amount_received\":%d,\"currency\":\"usd\",\"id\":\"pi_ee040c44d0e2882bb4669500\",\"latest_charge\":null,"
-	"\"object\":\"payment_intent\",\"status\":\"%s\"},\"type\":\"invalid_request_error\"}}";
+	"\"metadata\":{\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"status\":\"%s\"},"
+	"\"type\":\"invalid_request_error\"}}";
 
 /* Any call on an unknown id, 404 (Stripe's shape). */
 static const char MISSING[] = "{\"error\":{\"code\":\"resource_missing\",\"message\":\"No such payment_intent: 'pi_x'\","
@@ -67,13 +68,22 @@ static const char MISSING[] = "{\"error\":{\"code\":\"resource_missing\",\"messa
 
 static const char LIST_EMPTY[] = "{\"data\":[],\"has_more\":false,\"object\":\"list\",\"url\":\"/v1/payment_intents\"}";
 
+/* The request every fixture answers: vend v-1, 1.50 USD, its intent. */
+static const struct cv_payment_request REQ = {
+	.vend_id = "v-1",
+	.idempotency_key = "cv1.v-1.auth.1",
+	.auth_key = "cv1.v-1.auth.1",
+	.processor_ref = "pi_ee040c44d0e2882bb4669500",
+	.amount = {.amount_minor = 150, .currency = "USD"},
+};
+
 static struct cv_payment_result decode(enum cv_gw_call call, long status, const char *body)
 {
 	struct cv_payment_result r;
 	memset(&r, 0x5a, sizeof(r));
 	r.op_id = 77;
 	r.op = CV_PAYMENT_OP_LOOKUP;
-	cv_gw_response_decode(call, status, body, body != NULL ? strlen(body) : 0, &r);
+	cv_gw_response_decode(call, &REQ, status, body, body != NULL ? strlen(body) : 0, &r);
 	cr_assert_eq(r.op_id, 77, "op_id must be left alone");
 	cr_assert_eq(r.op, CV_PAYMENT_OP_LOOKUP, "op must be left alone");
 	return r;
@@ -99,6 +109,15 @@ static char *unexpected(const char *status, int received)
 	char *out = malloc(1024);
 	cr_assert_not_null(out);
 	snprintf(out, 1024, UNEXPECTED_FMT, status, received, status);
+	return out;
+}
+
+/* CREATED after a cancel: nothing capturable any more. */
+static char *cancelled_intent(void)
+{
+	char *status = replace(CREATED, "\"status\":\"requires_capture\"", "\"status\":\"canceled\"");
+	char *out = replace(status, "\"amount_capturable\":150", "\"amount_capturable\":0");
+	free(status);
 	return out;
 }
 
@@ -169,10 +188,10 @@ Test(gateway_response, declines_map_their_reason)
 	cr_assert_eq(decode(CV_GW_CALL_CREATE, 402, expired).decline_reason, CV_DECLINE_EXPIRED_CARD);
 	char *generic = replace(DECLINED, "\"decline_code\":\"insufficient_funds\"", "\"decline_code\":\"stolen_card\"");
 	cr_assert_eq(decode(CV_GW_CALL_CREATE, 402, generic).decline_reason, CV_DECLINE_GENERIC);
-	/* A 402 is a decline whatever its body says. */
+	/* A 402 is a decline only with the declined intent in it. */
 	r = decode(CV_GW_CALL_CREATE, 402, "not json");
-	cr_assert_eq(r.result, CV_PAY_DECLINED);
-	cr_assert_eq(r.decline_reason, CV_DECLINE_GENERIC);
+	cr_assert_eq(r.result, CV_PAY_UNKNOWN);
+	cr_assert_eq(r.decline_reason, CV_DECLINE_NONE);
 	free(expired);
 	free(generic);
 }
@@ -183,10 +202,14 @@ Test(gateway_response, status_classes)
 		     CV_PAY_INVALID);
 	cr_assert_eq(decode(CV_GW_CALL_CREATE, 400, "{\"error\":{\"type\":\"invalid_request_error\"}}").result,
 		     CV_PAY_INVALID);
-	cr_assert_eq(decode(CV_GW_CALL_CREATE, 401, "").result, CV_PAY_INVALID);
-	cr_assert_eq(decode(CV_GW_CALL_CREATE, 409, "{}").result, CV_PAY_CONFLICT);
-	cr_assert_eq(decode(CV_GW_CALL_CREATE, 429, "{}").result, CV_PAY_RATE_LIMITED);
-	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 429, NULL).result, CV_PAY_RATE_LIMITED);
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 401, "{\"error\":{\"type\":\"invalid_request_error\"}}").result,
+		     CV_PAY_INVALID);
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 409, "{\"error\":{\"type\":\"idempotency_error\"}}").result,
+		     CV_PAY_CONFLICT);
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 429, "{\"error\":{\"type\":\"invalid_request_error\",\"code\":"
+						    "\"rate_limit\"}}")
+			     .result,
+		     CV_PAY_RATE_LIMITED);
 	for (long s = 500; s <= 504; s++)
 		cr_assert_eq(decode(CV_GW_CALL_CREATE, s, "{\"error\":{\"type\":\"api_error\"}}").result, CV_PAY_UNKNOWN);
 	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 503, NULL).result, CV_PAY_UNKNOWN);
@@ -195,6 +218,23 @@ Test(gateway_response, status_classes)
 	cr_assert_eq(decode(CV_GW_CALL_CANCEL, 404, MISSING).result, CV_PAY_NOT_FOUND);
 	cr_assert_eq(decode(CV_GW_CALL_RETRIEVE, 404, MISSING).result, CV_PAY_NOT_FOUND);
 	cr_assert_eq(decode(CV_GW_CALL_CREATE, 404, MISSING).result, CV_PAY_INVALID);
+}
+
+Test(gateway_response, a_4xx_without_the_processors_error_is_unknown)
+{
+	/* A proxy or load balancer answers after it may have forwarded the
+	 * request (408 above all); only the processor's own error object says
+	 * the request was refused, or limited, before it ran. */
+	const char *bodies[] = {NULL, "", "{}", "<html><h1>408 Request Timeout</h1></html>", "{\"error\":{}}",
+				"{\"error\":\"busy\"}"};
+	const long statuses[] = {400, 401, 403, 408, 409, 413, 429, 499};
+	for (unsigned b = 0; b < sizeof(bodies) / sizeof(bodies[0]); b++)
+		for (unsigned i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+			cr_assert_eq(decode(CV_GW_CALL_CREATE, statuses[i], bodies[b]).result, CV_PAY_UNKNOWN,
+				     "HTTP %ld, body %u", statuses[i], b);
+	/* Even with the processor's error, a 408 may have run. */
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 408, "{\"error\":{\"type\":\"invalid_request_error\"}}").result,
+		     CV_PAY_UNKNOWN);
 }
 
 Test(gateway_response, a_404_not_from_the_processor_is_unknown)
@@ -218,11 +258,11 @@ Test(gateway_response, a_key_used_with_other_parameters_is_told_apart)
 	struct cv_payment_result r;
 	memset(&r, 0, sizeof(r));
 	const char *reused = "{\"error\":{\"type\":\"idempotency_error\",\"message\":\"Keys for idempotent requests\"}}";
-	enum cv_gw_intent seen = cv_gw_response_decode(CV_GW_CALL_CREATE, 400, reused, strlen(reused), &r);
+	enum cv_gw_intent seen = cv_gw_response_decode(CV_GW_CALL_CREATE, &REQ, 400, reused, strlen(reused), &r);
 	cr_assert_eq(seen, CV_GW_INTENT_KEY_IN_USE);
 	cr_assert_eq(r.result, CV_PAY_INVALID);
 	const char *plain = "{\"error\":{\"type\":\"invalid_request_error\",\"code\":\"parameter_invalid\"}}";
-	seen = cv_gw_response_decode(CV_GW_CALL_CREATE, 400, plain, strlen(plain), &r);
+	seen = cv_gw_response_decode(CV_GW_CALL_CREATE, &REQ, 400, plain, strlen(plain), &r);
 	cr_assert_eq(seen, CV_GW_INTENT_NONE);
 	cr_assert_eq(r.result, CV_PAY_INVALID);
 }
@@ -272,7 +312,7 @@ Test(gateway_response, capture_ok_and_already_captured_or_cancelled)
 	char *canceled = unexpected("canceled", 0);
 	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 400, canceled).result, CV_PAY_EXPIRED);
 	char *declined = unexpected("requires_payment_method", 0);
-	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 400, declined).result, CV_PAY_INVALID);
+	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 400, declined).result, CV_PAY_INVALID, "nothing to capture");
 	free(succeeded);
 	free(canceled);
 	free(declined);
@@ -280,7 +320,7 @@ Test(gateway_response, capture_ok_and_already_captured_or_cancelled)
 
 Test(gateway_response, cancel_ok_already_cancelled_or_captured)
 {
-	char *cancelled = replace(CREATED, "\"status\":\"requires_capture\"", "\"status\":\"canceled\"");
+	char *cancelled = cancelled_intent();
 	cr_assert_eq(decode(CV_GW_CALL_CANCEL, 200, cancelled).result, CV_PAY_OK);
 	char *already = unexpected("canceled", 0);
 	cr_assert_eq(decode(CV_GW_CALL_CANCEL, 400, already).result, CV_PAY_OK);
@@ -307,8 +347,8 @@ Test(gateway_response, list_finds_held_declined_cancelled_or_nothing)
 	r = decode(CV_GW_CALL_LIST, 200, declined);
 	cr_assert_eq(r.result, CV_PAY_DECLINED);
 	cr_assert_eq(r.decline_reason, CV_DECLINE_INSUFFICIENT);
-	char *cancelled_intent = replace(CREATED, "\"status\":\"requires_capture\"", "\"status\":\"canceled\"");
-	char *cancelled = list_of(cancelled_intent);
+	char *cancelled_one = cancelled_intent();
+	char *cancelled = list_of(cancelled_one);
 	cr_assert_eq(decode(CV_GW_CALL_LIST, 200, cancelled).result, CV_PAY_CANCELLED);
 	char *captured = list_of(CAPTURED);
 	r = decode(CV_GW_CALL_LIST, 200, captured);
@@ -319,7 +359,7 @@ Test(gateway_response, list_finds_held_declined_cancelled_or_nothing)
 	free(held);
 	free(declined_intent);
 	free(declined);
-	free(cancelled_intent);
+	free(cancelled_one);
 	free(cancelled);
 	free(captured);
 }
@@ -332,7 +372,7 @@ Test(gateway_response, body_without_nul_terminator)
 	memset(buf + sizeof(CREATED) - 1, 'x', 9);
 	struct cv_payment_result r;
 	memset(&r, 0, sizeof(r));
-	cv_gw_response_decode(CV_GW_CALL_CREATE, 200, buf, sizeof(CREATED) - 1, &r);
+	cv_gw_response_decode(CV_GW_CALL_CREATE, &REQ, 200, buf, sizeof(CREATED) - 1, &r);
 	cr_assert_eq(r.result, CV_PAY_OK);
 }
 
@@ -356,4 +396,110 @@ Test(gateway_response, tokens_that_could_be_card_numbers_are_refused)
 	cr_assert(cv_gw_id_valid("pi_ABC123"));
 	cr_assert_not(cv_gw_id_valid("pi_1?x=1"));
 	cr_assert_not(cv_gw_id_valid(""));
+}
+
+/* ---- every answer bound to its request ---- */
+
+Test(gateway_response, an_intent_of_another_vend_amount_currency_or_id_is_no_answer)
+{
+	const char *swaps[][2] = {
+		{"\"vend_id\":\"v-1\"", "\"vend_id\":\"v-2\""},
+		{"\"metadata\":{\"vend_id\":\"v-1\"}", "\"metadata\":{}"},
+		{"\"amount\":150,", "\"amount\":200,"},
+		{"\"currency\":\"usd\",\"description\"", "\"currency\":\"eur\",\"description\""},
+	};
+	for (unsigned i = 0; i < sizeof(swaps) / sizeof(swaps[0]); i++) {
+		char *created = replace(CREATED, swaps[i][0], swaps[i][1]);
+		cr_assert_eq(decode(CV_GW_CALL_CREATE, 200, created).result, CV_PAY_UNKNOWN, "create, swap %u", i);
+		char *listed = list_of(created);
+		cr_assert_eq(decode(CV_GW_CALL_LIST, 200, listed).result, CV_PAY_UNKNOWN, "list, swap %u", i);
+		char *captured = replace(CAPTURED, swaps[i][0], swaps[i][1]);
+		cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 200, captured).result, CV_PAY_UNKNOWN, "capture, swap %u", i);
+		free(created);
+		free(listed);
+		free(captured);
+	}
+	/* Another intent answering a call made by reference. */
+	char *other = replace(CAPTURED, "pi_ee040c44d0e2882bb4669500", "pi_aaaa");
+	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 200, other).result, CV_PAY_UNKNOWN);
+	cr_assert_eq(decode(CV_GW_CALL_RETRIEVE, 200, other).result, CV_PAY_UNKNOWN);
+	char *already = unexpected("succeeded", 150);
+	char *already_other = replace(already, "pi_ee040c44d0e2882bb4669500", "pi_aaaa");
+	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 400, already_other).result, CV_PAY_UNKNOWN);
+	char *gone = unexpected("canceled", 0);
+	char *gone_other = replace(gone, "\"vend_id\":\"v-1\"", "\"vend_id\":\"v-9\"");
+	cr_assert_eq(decode(CV_GW_CALL_CANCEL, 400, gone_other).result, CV_PAY_UNKNOWN);
+	/* Captured, but not for the amount asked. */
+	char *less = replace(CAPTURED, "\"amount_received\":150", "\"amount_received\":100");
+	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 200, less).result, CV_PAY_UNKNOWN);
+	free(other);
+	free(already);
+	free(already_other);
+	free(gone);
+	free(gone_other);
+	free(less);
+}
+
+Test(gateway_response, a_list_led_by_another_vends_intent_is_no_answer)
+{
+	char *foreign = replace(CAPTURED, "\"vend_id\":\"v-1\"", "\"vend_id\":\"v-2\"");
+	size_t n = strlen(foreign) + strlen(CREATED) + 64;
+	char *both = malloc(n);
+	cr_assert_not_null(both);
+	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"object\":\"list\"}", foreign, CREATED);
+	cr_assert_eq(decode(CV_GW_CALL_LIST, 200, both).result, CV_PAY_UNKNOWN);
+	/* Two intents of this vend's key: the hold among them is the answer. */
+	char *gone = cancelled_intent();
+	char *gone_other_id = replace(gone, "pi_ee040c44d0e2882bb4669500", "pi_bbbb");
+	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"object\":\"list\"}", gone_other_id, CREATED);
+	struct cv_payment_result r = decode(CV_GW_CALL_LIST, 200, both);
+	cr_assert_eq(r.result, CV_PAY_OK);
+	cr_assert_str_eq(r.processor_ref, "pi_ee040c44d0e2882bb4669500");
+	/* Two holds under one key: no single answer. */
+	char *held_other_id = replace(CREATED, "pi_ee040c44d0e2882bb4669500", "pi_cccc");
+	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"object\":\"list\"}", held_other_id, CREATED);
+	cr_assert_eq(decode(CV_GW_CALL_LIST, 200, both).result, CV_PAY_UNKNOWN);
+	free(foreign);
+	free(both);
+	free(gone);
+	free(gone_other_id);
+	free(held_other_id);
+}
+
+Test(gateway_response, answers_that_contradict_themselves_are_unknown)
+{
+	/* A decline carrying a hold, or no intent at all. */
+	char *held_decline = replace(DECLINED, "\"amount_capturable\":0", "\"amount_capturable\":150");
+	char *held_decline2 = replace(held_decline, "\"status\":\"requires_payment_method\"",
+				      "\"status\":\"requires_capture\"");
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 402, held_decline2).result, CV_PAY_UNKNOWN);
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 402,
+			    "{\"error\":{\"type\":\"card_error\",\"code\":\"card_declined\"}}")
+			     .result,
+		     CV_PAY_UNKNOWN);
+	/* "Unexpected state" while in the state the request expects. */
+	char *held = unexpected("requires_capture", 0);
+	char *held_fit = replace(held, "\"amount_capturable\":0", "\"amount_capturable\":150");
+	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 400, held_fit).result, CV_PAY_UNKNOWN);
+	cr_assert_eq(decode(CV_GW_CALL_CANCEL, 400, held_fit).result, CV_PAY_UNKNOWN);
+	char *declined = unexpected("requires_payment_method", 0);
+	cr_assert_eq(decode(CV_GW_CALL_CANCEL, 400, declined).result, CV_PAY_UNKNOWN, "cancellable: not unexpected");
+	/* Amounts that do not fit the status. */
+	char *over = replace(CREATED, "\"amount_capturable\":150", "\"amount_capturable\":250");
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 200, over).result, CV_PAY_UNKNOWN);
+	char *nothing_held = replace(CREATED, "\"amount_capturable\":150", "\"amount_capturable\":0");
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 200, nothing_held).result, CV_PAY_UNKNOWN);
+	char *free_capture = replace(CAPTURED, "\"amount_received\":150", "\"amount_received\":0");
+	cr_assert_eq(decode(CV_GW_CALL_RETRIEVE, 200, free_capture).result, CV_PAY_UNKNOWN);
+	char *held_cancel = replace(CREATED, "\"status\":\"requires_capture\"", "\"status\":\"canceled\"");
+	cr_assert_eq(decode(CV_GW_CALL_CANCEL, 200, held_cancel).result, CV_PAY_UNKNOWN);
+	free(held_decline);
+	free(held_decline2);
+	free(held);
+	free(held_fit);
+	free(declined);
+	free(over);
+	free(nothing_held);
+	free(free_capture);
+	free(held_cancel);
 }
