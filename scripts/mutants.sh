@@ -4,7 +4,8 @@
 # dropping a duty that an outside review found) and expects its ledger to
 # catch every one (exit status 1, a VIOLATION line). A mutant the check
 # misses, or one caught only by the state table's guards (exit status 3),
-# fails this script.
+# fails this script. Then the same for the gateway (enum cv_gw_mutant): the
+# seeded hostile-processor test, built with each planted bug, must fail.
 #   scripts/mutants.sh [BUILD_DIR]     (default: build-test)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,4 +33,36 @@ for n in $(seq 1 "$count"); do
 	fi
 done
 echo "mutants: $caught of $count caught"
-[ "$caught" -eq "$count" ]
+total=$count
+
+# The gateway's planted bugs (enum cv_gw_mutant in gateway_response.h): the
+# seeded hostile-processor search must fail on each.
+gw_header="$root/backends/payment-gateway/gateway_response.h"
+if [ -f "$build/tests/gateway/test-gateway-hostile" ]; then
+	gw_count=$(grep -c '^	CV_GW_MUTANT_[A-Z0-9_]* = [0-9]*,' "$gw_header")
+	gw_targets=()
+	for n in $(seq 1 "$gw_count"); do
+		gw_targets+=("tests/gateway/test-gateway-hostile-mutant-$n")
+	done
+	meson compile -C "$build" "${gw_targets[@]}" >/dev/null
+	for n in $(seq 1 "$gw_count"); do
+		name=$(grep "CV_GW_MUTANT_[A-Z0-9_]* = $n," "$gw_header" | sed 's/.*CV_GW_MUTANT_\([A-Z0-9_]*\).*/\1/')
+		start=$(date +%s%N)
+		status=0
+		out=$(CV_EMULATOR="$root/tests/fixtures/processor_emulator.py" \
+			CV_HOSTILE="$root/tests/fixtures/hostile_processor.py" \
+			"$build/tests/gateway/test-gateway-hostile-mutant-$n" --filter 'hostile/seeded*' 2>&1) || status=$?
+		ms=$((($(date +%s%N) - start) / 1000000))
+		total=$((total + 1))
+		if [ "$status" -ne 0 ] && grep -q 'Failing: [1-9]' <<<"$out"; then
+			caught=$((caught + 1))
+			printf 'gateway mutant %d %-20s caught in %d ms: %s\n' "$n" "$name" "$ms" \
+				"$(grep -m1 -E '^\[----\] +[A-Za-z]' <<<"$out" | sed 's/^\[----\] *//')"
+		else
+			printf 'gateway mutant %d %-20s NOT caught (exit %d)\n' "$n" "$name" "$status"
+			tail -3 <<<"$out"
+		fi
+	done
+	echo "mutants: $caught of $total caught (gateway included)"
+fi
+[ "$caught" -eq "$total" ]

@@ -217,7 +217,7 @@ static bool cv_gw_intent_bound(const json_t *intent, enum cv_gw_call call, const
 	    !cv_gw_integer(intent, "amount_received", 0, amount, &received) ||
 	    !cv_gw_amounts_fit(status, capturable, received))
 		return false;
-	if (req == NULL)
+	if (req == NULL || CV_GW_MUTATED(CV_GW_MUTANT_UNBOUND_ANSWER))
 		return true;
 	const char *vend_id = cv_gw_string(json_object_get(intent, "metadata"), "vend_id");
 	if (vend_id == NULL || strcmp(vend_id, req->vend_id) != 0 || amount != req->amount.amount_minor ||
@@ -388,6 +388,10 @@ static enum cv_gw_intent cv_gw_decode_error(enum cv_gw_call call, const struct c
 	const char *type = cv_gw_string(error, "type");
 	const char *code = cv_gw_string(error, "code");
 	out->result = CV_PAY_UNKNOWN;
+	if (CV_GW_MUTATED(CV_GW_MUTANT_PROXY_408_UNSENT) && http_status == 408) {
+		out->result = CV_PAY_NOT_SENT;
+		return CV_GW_INTENT_NONE;
+	}
 	if (type == NULL || http_status >= 500)
 		return CV_GW_INTENT_NONE; /* 5xx: Stripe stores them, the outcome is not known. */
 	switch (http_status) {

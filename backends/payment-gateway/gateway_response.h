@@ -11,6 +11,19 @@
 #include <candyvend/payment.h>
 #include <candyvend/payment_gateway.h>
 
+/* Test only: a build with -DCV_GW_MUTANT=n puts back gateway bug n, so that
+ * the hostile-processor search (tests/gateway, scripts/mutants.sh) can show
+ * that it catches it. Release and test builds have no mutant. */
+#ifndef CV_GW_MUTANT
+#define CV_GW_MUTANT 0
+#endif
+#define CV_GW_MUTATED(n) (CV_GW_MUTANT == (n))
+enum cv_gw_mutant {
+	CV_GW_MUTANT_UNBOUND_ANSWER = 1,  /* An intent is taken without checking it is the request's. */
+	CV_GW_MUTANT_PROXY_408_UNSENT = 2, /* A 408 (a proxy may have forwarded) counts as not sent. */
+	CV_GW_MUTANT_COUNT = 3
+};
+
 /* The HTTP calls the gateway makes. */
 enum cv_gw_call {
 	CV_GW_CALL_CREATE = 0,   /* POST /v1/payment_intents */

@@ -20,6 +20,9 @@
 
 struct harness h;
 
+/* The CA the test's own requests trust (an https emulator), or NULL. */
+static const char *h_ca_file;
+
 #define H_JOURNAL_SIZE (8u << 20)
 #define H_EMULATOR_START_MS 10000
 
@@ -40,6 +43,8 @@ void emu_start(struct emu *e)
 void emu_start_as(struct emu *e, const struct emu_launch *how)
 {
 	const char *env = how->script_env != NULL ? how->script_env : "CV_EMULATOR";
+	if (how->tls_ca != NULL)
+		h_ca_file = how->tls_ca;
 	const char *path = getenv(env);
 	cr_assert_not_null(path, "%s is not set (run through meson test)", env);
 	int fds[2];
@@ -139,6 +144,8 @@ static long h_http(const struct emu *e, const char *method, const char *path, co
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_buf_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	if (h_ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h_ca_file);
 	if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body);

@@ -32,6 +32,7 @@ struct emu_launch {
 	const char *script_env;
 	const char *tls_cert;
 	const char *tls_key;
+	const char *tls_ca;      /* The CA the harness's own requests trust. */
 };
 
 /* Starts the honest emulator over plain HTTP (asserts). */
