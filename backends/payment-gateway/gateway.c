@@ -29,16 +29,25 @@ void cv_gw_wipe(void *p, size_t n)
 		b[i] = 0;
 }
 
+/* Formats one line into a sink (nothing if there is none). */
+static void cv_gw_vlog(cv_gateway_log_fn log, void *log_ctx, enum cv_log_level level, const char *format, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void cv_gw_vlog(cv_gateway_log_fn log, void *log_ctx, enum cv_log_level level, const char *format, va_list ap)
+{
+	if (log == NULL)
+		return;
+	char line[256];
+	vsnprintf(line, sizeof(line), format, ap);
+	log(log_ctx, level, line);
+}
+
 void cv_gw_logf(struct cv_gateway *gw, enum cv_log_level level, const char *format, ...)
 {
-	if (gw->log == NULL)
-		return;
-	char line[192];
 	va_list ap;
 	va_start(ap, format);
-	vsnprintf(line, sizeof(line), format, ap);
+	cv_gw_vlog(gw->log, gw->log_ctx, level, format, ap);
 	va_end(ap);
-	gw->log(gw->log_ctx, level, line);
 }
 
 /* A NUL-terminated key of 1..size-1 characters from [A-Za-z0-9._-]: it goes
@@ -331,14 +340,10 @@ static enum cv_status cv_gw_refuse(const struct cv_gateway_config *config, const
 
 static enum cv_status cv_gw_refuse(const struct cv_gateway_config *config, const char *format, ...)
 {
-	if (config->log == NULL)
-		return CV_E_INVAL;
-	char line[256];
 	va_list ap;
 	va_start(ap, format);
-	vsnprintf(line, sizeof(line), format, ap);
+	cv_gw_vlog(config->log, config->log_ctx, CV_LOG_ERROR, format, ap);
 	va_end(ap);
-	config->log(config->log_ctx, CV_LOG_ERROR, line);
 	return CV_E_INVAL;
 }
 

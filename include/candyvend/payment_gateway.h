@@ -135,7 +135,8 @@ typedef void (*cv_gateway_log_fn)(void *log_ctx, enum cv_log_level level, const 
 /** @brief How a gateway reaches its processor and its reader. */
 struct cv_gateway_config {
 	/** @brief Base URLs, e.g. "https://api.example.com" or "http://127.0.0.1:8080"
-	 *  (at most ::CV_GATEWAY_URL_MAX characters, no trailing slash needed).
+	 *  (at most ::CV_GATEWAY_URL_MAX characters, no trailing slash needed;
+	 *  plain http only to 127.0.0.0/8, [::1] or localhost).
 	 *  links[0] is required; links[1] (optional, NULL) is a second network
 	 *  path to the same processor. Copied at creation. */
 	const char *links[CV_GATEWAY_LINKS_MAX];
@@ -179,12 +180,16 @@ extern const struct cv_payment_ops cv_gateway_payment_ops;
 
 /**
  * @brief Creates a gateway (allocates; initializes libcurl's global state
- * the first time).
+ * the first time, with an allocator that wipes every buffer libcurl frees:
+ * create the gateway before anything else in the process uses libcurl, or
+ * libcurl keeps the allocator it has and the gateway logs a warning).
  * @param config The configuration; strings are copied.
  * @param out Receives the gateway; free it with cv_gateway_free().
  * @retval CV_OK created.
- * @retval CV_E_INVAL a NULL argument, no links[0], a URL too long or not
- *         http(s), no api_key, no collect, or a bad breaker policy.
+ * @retval CV_E_INVAL a NULL argument, no links[0], a URL too long, not
+ *         https (plain http is allowed to a loopback address only) or with
+ *         user information, no api_key, no collect, a bad breaker policy, or
+ *         an unreadable ca_file; the reason goes to the log sink.
  * @retval CV_E_NOMEM allocation or libcurl setup failed.
   * @since 0.1
  */

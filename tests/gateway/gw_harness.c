@@ -208,6 +208,16 @@ static enum cv_status h_collect(void *reader_ctx, struct cv_gateway *gateway, ui
 	return CV_OK;
 }
 
+enum cv_status h_collect_never(void *reader_ctx, struct cv_gateway *gateway, uint32_t op_id,
+			       const struct cv_money *amount)
+{
+	(void)reader_ctx;
+	(void)gateway;
+	(void)op_id;
+	(void)amount;
+	return CV_OK;
+}
+
 static void h_abort(void *reader_ctx, struct cv_gateway *gateway, uint32_t op_id)
 {
 	(void)gateway;

@@ -103,6 +103,10 @@ struct harness {
 
 extern struct harness h;
 
+/* A reader that never presents a card (for gateways no machine drives). */
+enum cv_status h_collect_never(void *reader_ctx, struct cv_gateway *gateway, uint32_t op_id,
+			       const struct cv_money *amount);
+
 /* Fills defaults; starts the emulator unless links are given. */
 void h_options_default(struct h_options *o);
 /* Emulator (if o->links[0] is NULL), gateway, sim, machine. */

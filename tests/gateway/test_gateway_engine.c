@@ -726,23 +726,13 @@ Test(gateway, all_links_down_refuses_at_once_and_stops_card_sales)
 
 /* ---- creation and misuse, no processor needed ---- */
 
-static enum cv_status collect_never(void *reader_ctx, struct cv_gateway *gateway, uint32_t op_id,
-				    const struct cv_money *amount)
-{
-	(void)reader_ctx;
-	(void)gateway;
-	(void)op_id;
-	(void)amount;
-	return CV_OK;
-}
-
 static struct cv_gateway_config config_ok(void)
 {
 	struct cv_gateway_config c;
 	memset(&c, 0, sizeof(c));
 	c.links[0] = "http://127.0.0.1:9";
 	c.api_key = "sk_test_x";
-	c.collect = collect_never;
+	c.collect = h_collect_never;
 	return c;
 }
 

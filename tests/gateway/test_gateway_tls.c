@@ -119,26 +119,23 @@ static void remember_log(void *ctx, enum cv_log_level level, const char *message
 	snprintf(said, sizeof(said), "%s", message);
 }
 
-static enum cv_status collect_never(void *reader_ctx, struct cv_gateway *gateway, uint32_t op_id,
-				    const struct cv_money *amount)
-{
-	(void)reader_ctx;
-	(void)gateway;
-	(void)op_id;
-	(void)amount;
-	return CV_OK;
-}
-
-static enum cv_status try_link(const char *url)
+/* A configuration that would do, its log remembered in said[]. */
+static struct cv_gateway_config config_logged(void)
 {
 	struct cv_gateway_config c;
 	memset(&c, 0, sizeof(c));
 	c.links[0] = "https://api.processor.example";
-	c.links[1] = url;
 	c.api_key = "sk_test_x";
-	c.collect = collect_never;
+	c.collect = h_collect_never;
 	c.log = remember_log;
 	said[0] = '\0';
+	return c;
+}
+
+static enum cv_status try_link(const char *url)
+{
+	struct cv_gateway_config c = config_logged();
+	c.links[1] = url;
 	struct cv_gateway *gw = NULL;
 	enum cv_status rc = cv_gateway_new(&c, &gw);
 	cv_gateway_free(gw);
@@ -169,12 +166,7 @@ Test(transport, plain_http_is_refused_for_anything_but_loopback, .fini = cv_test
 
 Test(transport, an_unreadable_ca_file_is_refused_with_a_message, .fini = cv_test_leak_check)
 {
-	struct cv_gateway_config c;
-	memset(&c, 0, sizeof(c));
-	c.links[0] = "https://api.processor.example";
-	c.api_key = "sk_test_x";
-	c.collect = collect_never;
-	c.log = remember_log;
+	struct cv_gateway_config c = config_logged();
 	c.ca_file = "/nonexistent/ca.pem";
 	struct cv_gateway *gw = NULL;
 	cr_assert_eq(cv_gateway_new(&c, &gw), CV_E_INVAL);
@@ -227,13 +219,7 @@ Test(transport, every_buffer_libcurl_frees_is_wiped_first, .fini = teardown)
 Test(transport, libcurl_initialized_first_is_reported, .fini = cv_test_leak_check)
 {
 	cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
-	struct cv_gateway_config c;
-	memset(&c, 0, sizeof(c));
-	c.links[0] = "https://api.processor.example";
-	c.api_key = "sk_test_x";
-	c.collect = collect_never;
-	c.log = remember_log;
-	said[0] = '\0';
+	struct cv_gateway_config c = config_logged();
 	struct cv_gateway *gw = NULL;
 	cr_assert_eq(cv_gateway_new(&c, &gw), CV_OK);
 	cr_assert(strstr(said, "without wiping") != NULL, "'%s'", said);
