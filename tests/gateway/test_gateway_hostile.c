@@ -38,7 +38,7 @@ static void teardown(void)
 	cv_test_leak_check();
 }
 
-TestSuite(hostile, .init = setup_hostile, .fini = teardown, .timeout = 90);
+TestSuite(hostile, .init = setup_hostile, .fini = teardown, .timeout = 300);
 
 /* The next request of @p kind is answered as @p mode says (@p how: which mismatch, or NULL). */
 static void lie_next(const char *kind, const char *mode, const char *how)
@@ -302,7 +302,7 @@ static unsigned describe(json_t *counts, char *line, size_t size)
 	return n;
 }
 
-Test(hostile, seeded_customers_against_a_processor_that_lies, .timeout = 300)
+Test(hostile, seeded_customers_against_a_processor_that_lies)
 {
 	const char *env_seed = getenv("CV_TEST_SEED");
 	uint64_t seed = env_seed != NULL ? strtoull(env_seed, NULL, 10) : 20261202u;

@@ -71,6 +71,7 @@ CV_GATEWAY_TOKEN_MAX = 64
 CV_GATEWAY_PINS_MAX = 16
 CV_GATEWAY_POLLFDS_MAX = 32
 CV_GATEWAY_URL_MAX = 200
+CV_GATEWAY_CA_FILE_MAX = 255
 # linux_gpio.h
 CV_GPIO_LANES_MAX = CV_LANES_MAX
 CV_GPIO_CHIP_NAME_LEN = 64
@@ -516,6 +517,7 @@ class cv_gateway_config(Structure):
         ("reader_ctx", c_void_p),
         ("log", cv_gateway_log_fn),
         ("log_ctx", c_void_p),
+        ("ca_file", c_char_p),
     ]
 
 
