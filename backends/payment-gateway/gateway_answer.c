@@ -54,6 +54,12 @@ void cv_gw_complete(struct cv_gateway *gw, struct cv_gw_slot *slot, const struct
 	if (slot->req.op == CV_PAYMENT_OP_AUTHORIZE && slot->result.result == CV_PAY_OK)
 		cv_gw_merge_card(&slot->result.card, &slot->reader_card);
 	cv_gw_wipe(slot->token, sizeof(slot->token));
+	/* An authorization that went out and ends without a definite answer
+	 * (however it got there: a failed second look, a conflict) stays on
+	 * the link it went over. */
+	if (slot->req.op == CV_PAYMENT_OP_AUTHORIZE && slot->sent &&
+	    (slot->result.result == CV_PAY_UNKNOWN || slot->result.result == CV_PAY_CONFLICT))
+		cv_gw_pin_set(gw, &slot->req, slot->link);
 	cv_gw_pin_settle(gw, &slot->req, slot->result.result);
 	slot->state = CV_GW_SLOT_POSTING;
 	cv_gw_logf(gw, slot->result.result == CV_PAY_OK ? CV_LOG_INFO : CV_LOG_WARN, "gateway: op %u %s -> %s%s%s",
@@ -127,6 +133,11 @@ static void cv_gw_settle_retrieved(struct cv_gateway *gw, struct cv_gw_slot *slo
 {
 	bool capture = slot->req.op == CV_PAYMENT_OP_CAPTURE;
 	if (intent == CV_GW_INTENT_SUCCEEDED) {
+		if (capture && r->amount.amount_minor != slot->req.amount.amount_minor) {
+			/* Captured, but not for the amount this capture asks. */
+			cv_gw_complete_code(gw, slot, CV_PAY_UNKNOWN);
+			return;
+		}
 		if (!capture) {
 			cv_gw_logf(gw, CV_LOG_ERROR, "gateway: op %u: void found intent %s captured",
 				   (unsigned)slot->req.op_id, r->processor_ref);
@@ -155,7 +166,7 @@ static void cv_gw_settle_retrieved(struct cv_gateway *gw, struct cv_gw_slot *slo
 /* An authorization's second look: the intent retrieved after a replayed
  * 200, or listed under the key after a replayed 5xx or an idempotency error
  * (the key already ran). Only an answer that describes the intent is
- * definite: held, declined or cancelled. An empty list says the key created
+ * definite: held, declined, or cancelled (the key is spent). An empty list says the key created
  * nothing and never will (the processor keeps its stored answer): a
  * definite failure reported as INVALID, not NOT_SENT, because the request
  * did go out; the engine's next attempt then uses a new key (after a
@@ -166,8 +177,16 @@ static void cv_gw_authorize_checked(struct cv_gateway *gw, struct cv_gw_slot *sl
 	switch (r->result) {
 	case CV_PAY_OK:
 	case CV_PAY_DECLINED:
-	case CV_PAY_CANCELLED:
 		cv_gw_complete(gw, slot, r);
+		return;
+	case CV_PAY_CANCELLED:
+		/* The key's hold existed and is gone (cancelled or expired): the
+		 * key is spent, its resends only replay a stale approval. Not the
+		 * authorization's CANCELLED, which says the customer stopped at
+		 * the reader and nothing was sent. */
+		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u: the key's intent %s is cancelled", (unsigned)slot->req.op_id,
+			   r->processor_ref);
+		cv_gw_complete_code(gw, slot, CV_PAY_INVALID);
 		return;
 	case CV_PAY_NOT_FOUND:
 		if (slot->call != CV_GW_CALL_LIST)
@@ -228,7 +247,9 @@ static void cv_gw_on_answer(struct cv_gateway *gw, struct cv_gw_slot *slot, long
 		break;
 	case CV_GW_CALL_CAPTURE:
 	case CV_GW_CALL_CANCEL:
-		if (server_error) {
+		/* A stored 5xx, or the key already ran with other parameters:
+		 * the intent's own state says what happened. */
+		if (server_error || intent == CV_GW_INTENT_KEY_IN_USE) {
 			cv_gw_settle_5xx(gw, slot);
 			return;
 		}

@@ -174,8 +174,12 @@ void cv_gw_http_common(struct cv_gateway *gw, CURL *easy, const struct cv_gw_lin
 	/* TLS: certificates and host names are always verified (PCI DSS 4.2.1). */
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (gw->ca_file[0] != '\0')
+	if (gw->ca_file[0] != '\0') {
+		/* Instead of the system's store, not beside it (Debian's libcurl
+		 * also reads a CA directory unless told not to). */
 		curl_easy_setopt(easy, CURLOPT_CAINFO, gw->ca_file);
+		curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, cv_gw_on_body);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, body);
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, cv_gw_on_header);
@@ -194,11 +198,13 @@ void cv_gw_http_remove(struct cv_gateway *gw, CURL *easy)
 }
 
 /* What the transport says about a finished transfer. A request counts as
- * not sent only when libcurl wrote none of its bytes (CURLINFO_REQUEST_SIZE
- * is what it wrote: 0 when it never connected, failed the TLS handshake or
- * failed its first write). Once a byte may have left, whatever went wrong
- * after (an answer that is not HTTP, a reset, a timeout) leaves the outcome
- * unknown. */
+ * not sent only when no byte of it can have left: libcurl wrote none
+ * (CURLINFO_REQUEST_SIZE is 0) and the connection never got as far as
+ * sending (no TCP connection, or for https no finished TLS handshake, which
+ * comes before the request). A connection that was up and wrote "nothing"
+ * may still have sent the rest later. Once a byte may have left, whatever
+ * went wrong after (an answer that is not HTTP, a reset, a timeout) leaves
+ * the outcome unknown. */
 static enum cv_gw_transport cv_gw_classify(CURL *easy, CURLcode code, long *http_status)
 {
 	*http_status = 0;
@@ -208,8 +214,19 @@ static enum cv_gw_transport cv_gw_classify(CURL *easy, CURLcode code, long *http
 	if (code == CURLE_WRITE_ERROR && *http_status > 0)
 		return CV_GW_TRANSPORT_ANSWERED; /* Answer too long: the caller sees the overflow. */
 	*http_status = 0;
+	if (CV_GW_MUTATED(CV_GW_MUTANT_GARBAGE_UNSENT) && code == CURLE_UNSUPPORTED_PROTOCOL)
+		return CV_GW_TRANSPORT_NOT_SENT;
 	long sent = -1;
-	if (curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent == 0)
+	curl_off_t connected = -1;
+	curl_off_t handshaken = -1;
+	const char *scheme = NULL;
+	if (curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent) != CURLE_OK || sent != 0 ||
+	    curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected) != CURLE_OK ||
+	    curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &handshaken) != CURLE_OK ||
+	    curl_easy_getinfo(easy, CURLINFO_SCHEME, &scheme) != CURLE_OK)
+		return CV_GW_TRANSPORT_UNKNOWN;
+	bool https = scheme != NULL && strcasecmp(scheme, "https") == 0;
+	if (connected == 0 || (https && handshaken == 0))
 		return CV_GW_TRANSPORT_NOT_SENT;
 	return CV_GW_TRANSPORT_UNKNOWN;
 }

@@ -59,6 +59,7 @@ struct cv_gw_slot {
 	enum cv_gw_call call;           /* The HTTP call running or last run. */
 	unsigned link;                  /* Link of the call running. */
 	bool pinned;                    /* Its key is pinned to that link: never fail over. */
+	bool sent;                      /* A call was started (link is where it went). */
 	uint8_t tried;                  /* Bit per link: this call found nothing sent there. */
 	uint64_t deadline_ms;           /* Answer by then (the request's timeout, less a margin). */
 	CURL *easy;                     /* Reused across calls; CURLOPT_PRIVATE = this slot. */

@@ -75,7 +75,8 @@ static bool cv_gw_form_authorize(struct cv_gw_slot *slot)
 	       cv_gw_form_raw(f, size, &n, "&currency=") && cv_gw_form_put(f, size, &n, currency) &&
 	       cv_gw_form_raw(f, size, &n, "&payment_method=") && cv_gw_form_put(f, size, &n, slot->token) &&
 	       cv_gw_form_raw(f, size, &n, "&capture_method=manual&confirm=true&metadata%5Bvend_id%5D=") &&
-	       cv_gw_form_put(f, size, &n, slot->req.vend_id);
+	       cv_gw_form_put(f, size, &n, slot->req.vend_id) && cv_gw_form_raw(f, size, &n, "&metadata%5Bauth_key%5D=") &&
+	       cv_gw_form_put(f, size, &n, slot->req.auth_key);
 }
 
 /* URL and body of @p call; false if they don't fit. */
@@ -122,7 +123,11 @@ static void cv_gw_headers(struct cv_gateway *gw, struct cv_gw_slot *slot, enum c
 	struct curl_slist *h = slot->headers;
 	memset(h, 0, sizeof(slot->headers));
 	h[0].data = gw->auth_header;
-	if (cv_gw_call_is_post(call) && !slot->keyless) {
+	if (!cv_gw_call_is_post(call)) {
+		/* A look at the intent now: no cache on the way may answer it. */
+		h[1].data = (char *)"Cache-Control: no-cache";
+		h[0].next = &h[1];
+	} else if (!slot->keyless) {
 		snprintf(slot->idem_header, sizeof(slot->idem_header), "Idempotency-Key: %s", slot->req.idempotency_key);
 		h[1].data = slot->idem_header;
 		h[0].next = &h[1];
@@ -173,6 +178,7 @@ bool cv_gw_call_start(struct cv_gateway *gw, struct cv_gw_slot *slot, enum cv_gw
 		return false;
 	slot->call = call;
 	slot->link = link;
+	slot->sent = true;
 	slot->state = CV_GW_SLOT_SENDING;
 	cv_gw_logf(gw, CV_LOG_DEBUG, "gateway: op %u %s link %u%s", (unsigned)slot->req.op_id, cv_gw_call_name(call),
 		   link, slot->pinned ? " (pinned)" : "");

@@ -202,10 +202,12 @@ static bool cv_gw_amounts_fit(const char *status, int64_t capturable, int64_t re
 	return true; /* Not settled yet: read as unknown anyway. */
 }
 
-/* Whether an intent answers @p req: the request's vend, amount and currency,
- * the request's intent (for a call by reference), and amounts that fit its
- * status. Anything else is someone else's answer (a stale or misrouted
- * one), or a contradiction: no answer at all. */
+/* Whether an intent answers @p req: the request's vend and authorization
+ * key (the gateway puts both into the intent's metadata when it creates
+ * it: the key tells the attempts of one vend apart), its amount and
+ * currency, the request's intent (for a call by reference), and amounts
+ * that fit its status. Anything else is someone else's answer (a stale or
+ * misrouted one), or a contradiction: no answer at all. */
 static bool cv_gw_intent_bound(const json_t *intent, enum cv_gw_call call, const struct cv_payment_request *req,
 			       const char *status, const struct cv_payment_result *head)
 {
@@ -219,8 +221,11 @@ static bool cv_gw_intent_bound(const json_t *intent, enum cv_gw_call call, const
 		return false;
 	if (req == NULL || CV_GW_MUTATED(CV_GW_MUTANT_UNBOUND_ANSWER))
 		return true;
-	const char *vend_id = cv_gw_string(json_object_get(intent, "metadata"), "vend_id");
-	if (vend_id == NULL || strcmp(vend_id, req->vend_id) != 0 || amount != req->amount.amount_minor ||
+	const json_t *metadata = json_object_get(intent, "metadata");
+	const char *vend_id = cv_gw_string(metadata, "vend_id");
+	const char *auth_key = cv_gw_string(metadata, "auth_key");
+	if (vend_id == NULL || strcmp(vend_id, req->vend_id) != 0 || auth_key == NULL ||
+	    strcmp(auth_key, req->auth_key) != 0 || amount != req->amount.amount_minor ||
 	    strcmp(head->amount.currency, req->amount.currency) != 0)
 		return false;
 	bool by_reference = call == CV_GW_CALL_CAPTURE || call == CV_GW_CALL_CANCEL || call == CV_GW_CALL_RETRIEVE;
@@ -267,23 +272,33 @@ static enum cv_gw_intent cv_gw_intent_state(const json_t *intent, enum cv_gw_cal
 	return CV_GW_INTENT_OTHER; /* processing, requires_action, ...: not settled yet. */
 }
 
-/* A list under the authorization's key: every intent in it must be the
- * request's. A hold among them is the answer (two holds under one key: no
- * answer); otherwise the newest (first) says what became of the key. */
+/* Whether an intent still holds or has taken money. */
+static bool cv_gw_intent_live(enum cv_gw_intent state)
+{
+	return state == CV_GW_INTENT_REQUIRES_CAPTURE || state == CV_GW_INTENT_SUCCEEDED;
+}
+
+/* A list under the authorization's key: it must name that key (an empty
+ * list names nothing else), and every intent in it must be the request's.
+ * The one intent that holds or took money is the answer (two: no answer);
+ * if none does, the newest (first) says what became of the key. */
 static enum cv_gw_intent cv_gw_decode_list(const json_t *root, const struct cv_payment_request *req,
 					   struct cv_payment_result *out)
 {
 	const json_t *data = json_object_get(root, "data");
 	const char *object = cv_gw_string(root, "object");
+	const char *key = cv_gw_string(root, "idempotency_key");
 	out->result = CV_PAY_UNKNOWN;
 	if (!json_is_array(data) || object == NULL || strcmp(object, "list") != 0)
 		return CV_GW_INTENT_NONE;
+	if (req != NULL && (key == NULL || strcmp(key, req->auth_key) != 0))
+		return CV_GW_INTENT_FOREIGN;
 	if (json_array_size(data) == 0) {
 		out->result = CV_PAY_NOT_FOUND;
 		return CV_GW_INTENT_NONE;
 	}
 	const json_t *pick = json_array_get(data, 0);
-	unsigned held = 0;
+	unsigned live = 0;
 	size_t i;
 	const json_t *intent;
 	json_array_foreach(data, i, intent)
@@ -293,12 +308,12 @@ static enum cv_gw_intent cv_gw_decode_list(const json_t *root, const struct cv_p
 		enum cv_gw_intent state = cv_gw_intent_state(intent, CV_GW_CALL_LIST, req, &seen);
 		if (state == CV_GW_INTENT_NONE || state == CV_GW_INTENT_FOREIGN)
 			return state;
-		if (state == CV_GW_INTENT_REQUIRES_CAPTURE) {
-			held++;
+		if (cv_gw_intent_live(state)) {
+			live++;
 			pick = intent;
 		}
 	}
-	if (held > 1)
+	if (live > 1)
 		return CV_GW_INTENT_OTHER;
 	return cv_gw_intent_state(pick, CV_GW_CALL_LIST, req, out);
 }
@@ -313,8 +328,11 @@ static enum cv_gw_intent cv_gw_decode_2xx(enum cv_gw_call call, const struct cv_
 	if (call == CV_GW_CALL_LIST)
 		return cv_gw_decode_list(root, req, out);
 	enum cv_gw_intent state = cv_gw_intent_state(root, call, req, out);
-	/* A capture must have left the intent captured for the amount asked,
-	 * a cancel cancelled. */
+	/* A create (confirmed, manual capture) must have left a hold; a
+	 * capture, the intent captured for the amount asked; a cancel, the
+	 * intent cancelled. */
+	if (call == CV_GW_CALL_CREATE && state != CV_GW_INTENT_REQUIRES_CAPTURE)
+		out->result = CV_PAY_UNKNOWN;
 	if (call == CV_GW_CALL_CAPTURE &&
 	    (state != CV_GW_INTENT_SUCCEEDED || req == NULL || out->amount.amount_minor != req->amount.amount_minor))
 		out->result = CV_PAY_UNKNOWN;

@@ -21,7 +21,9 @@
 enum cv_gw_mutant {
 	CV_GW_MUTANT_UNBOUND_ANSWER = 1,  /* An intent is taken without checking it is the request's. */
 	CV_GW_MUTANT_PROXY_408_UNSENT = 2, /* A 408 (a proxy may have forwarded) counts as not sent. */
-	CV_GW_MUTANT_COUNT = 3
+	CV_GW_MUTANT_GARBAGE_UNSENT = 3,   /* An answer that is not HTTP (libcurl: unsupported protocol)
+					    * counts as not sent. */
+	CV_GW_MUTANT_COUNT = 4
 };
 
 /* The HTTP calls the gateway makes. */

@@ -29,7 +29,7 @@ static const char CREATED[] =
 	"\"cancellation_reason\":null,\"capture_method\":\"manual\",\"confirmation_method\":\"automatic\","
 	"\"created\":1795555581,\"currency\":\"usd\",\"description\":null,\"id\":\"pi_ee040c44d0e2882bb4669500\","
 	"\"last_payment_error\":null,\"latest_charge\":" CHARGE_HELD ",\"livemode\":false,\"metadata\":"
-	"{\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"payment_method\":\"pm_card_visa\","
+	"{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"payment_method\":\"pm_card_visa\","
 	"\"payment_method_types\":[\"card_present\"],\"status\":\"requires_capture\"}";
 
 /* POST /v1/payment_intents with pm_card_insufficient_funds, 402. */
@@ -41,7 +41,7 @@ static const char DECLINED[] =
 	"\"usd\",\"description\":null,\"id\":\"pi_cbdaa7691543f0d4ffd9c0aa\",\"last_payment_error\":{\"charge\":"
 	"\"ch_24e57649145d012c355a69b7\",\"code\":\"card_declined\",\"decline_code\":\"insufficient_funds\","
 	"\"message\":\"Your card has insufficient funds.\",\"type\":\"card_error\"},\"latest_charge\":null,"
-	"\"livemode\":false,\"metadata\":{\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"payment_method\":"
+	"\"livemode\":false,\"metadata\":{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"payment_method\":"
 	"\"pm_card_insufficient_funds\",\"payment_method_types\":[\"card_present\"],\"status\":"
 	"\"requires_payment_method\"},\"type\":\"card_error\"}}";
 
@@ -51,7 +51,7 @@ static const char CAPTURED[] =
 	"\"cancellation_reason\":null,\"capture_method\":\"manual\",\"confirmation_method\":\"automatic\","
 	"\"created\":1795555581,\"currency\":\"usd\",\"description\":null,\"id\":\"pi_ee040c44d0e2882bb4669500\","
 	"\"last_payment_error\":null,\"latest_charge\":" CHARGE_HELD ",\"livemode\":false,\"metadata\":"
-	"{\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"payment_method\":\"pm_card_visa\","
+	"{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"payment_method\":\"pm_card_visa\","
 	"\"payment_method_types\":[\"card_present\"],\"status\":\"succeeded\"}";
 
 /* POST .../cancel on a captured intent, 400 (the intent's status is filled in). */
@@ -59,14 +59,15 @@ static const char UNEXPECTED_FMT[] =
 	"{\"error\":{\"code\":\"payment_intent_unexpected_state\",\"message\":\"This PaymentIntent could not be "
 	"canceled because it has a status of %s.\",\"payment_intent\":{\"amount\":150,\"amount_capturable\":0,"
 	"\"amount_received\":%d,\"currency\":\"usd\",\"id\":\"pi_ee040c44d0e2882bb4669500\",\"latest_charge\":null,"
-	"\"metadata\":{\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"status\":\"%s\"},"
+	"\"metadata\":{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"status\":\"%s\"},"
 	"\"type\":\"invalid_request_error\"}}";
 
 /* Any call on an unknown id, 404 (Stripe's shape). */
 static const char MISSING[] = "{\"error\":{\"code\":\"resource_missing\",\"message\":\"No such payment_intent: 'pi_x'\","
 			      "\"param\":\"intent\",\"type\":\"invalid_request_error\"}}";
 
-static const char LIST_EMPTY[] = "{\"data\":[],\"has_more\":false,\"object\":\"list\",\"url\":\"/v1/payment_intents\"}";
+static const char LIST_EMPTY[] = "{\"data\":[],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":"
+				  "\"list\",\"url\":\"/v1/payment_intents\"}";
 
 /* The request every fixture answers: vend v-1, 1.50 USD, its intent. */
 static const struct cv_payment_request REQ = {
@@ -123,10 +124,11 @@ static char *cancelled_intent(void)
 
 static char *list_of(const char *intent)
 {
-	size_t n = strlen(intent) + 64;
+	size_t n = strlen(intent) + 128;
 	char *out = malloc(n);
 	cr_assert_not_null(out);
-	snprintf(out, n, "{\"data\":[%s],\"has_more\":false,\"object\":\"list\"}", intent);
+	snprintf(out, n, "{\"data\":[%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}",
+		 intent);
 	return out;
 }
 
@@ -404,7 +406,8 @@ Test(gateway_response, an_intent_of_another_vend_amount_currency_or_id_is_no_ans
 {
 	const char *swaps[][2] = {
 		{"\"vend_id\":\"v-1\"", "\"vend_id\":\"v-2\""},
-		{"\"metadata\":{\"vend_id\":\"v-1\"}", "\"metadata\":{}"},
+		{"\"metadata\":{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"}", "\"metadata\":{}"},
+		{"\"auth_key\":\"cv1.v-1.auth.1\"", "\"auth_key\":\"cv1.v-1.auth.2\""}, /* Another attempt. */
 		{"\"amount\":150,", "\"amount\":200,"},
 		{"\"currency\":\"usd\",\"description\"", "\"currency\":\"eur\",\"description\""},
 	};
@@ -443,21 +446,21 @@ Test(gateway_response, an_intent_of_another_vend_amount_currency_or_id_is_no_ans
 Test(gateway_response, a_list_led_by_another_vends_intent_is_no_answer)
 {
 	char *foreign = replace(CAPTURED, "\"vend_id\":\"v-1\"", "\"vend_id\":\"v-2\"");
-	size_t n = strlen(foreign) + strlen(CREATED) + 64;
+	size_t n = strlen(foreign) + strlen(CREATED) + 128;
 	char *both = malloc(n);
 	cr_assert_not_null(both);
-	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"object\":\"list\"}", foreign, CREATED);
+	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}", foreign, CREATED);
 	cr_assert_eq(decode(CV_GW_CALL_LIST, 200, both).result, CV_PAY_UNKNOWN);
 	/* Two intents of this vend's key: the hold among them is the answer. */
 	char *gone = cancelled_intent();
 	char *gone_other_id = replace(gone, "pi_ee040c44d0e2882bb4669500", "pi_bbbb");
-	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"object\":\"list\"}", gone_other_id, CREATED);
+	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}", gone_other_id, CREATED);
 	struct cv_payment_result r = decode(CV_GW_CALL_LIST, 200, both);
 	cr_assert_eq(r.result, CV_PAY_OK);
 	cr_assert_str_eq(r.processor_ref, "pi_ee040c44d0e2882bb4669500");
 	/* Two holds under one key: no single answer. */
 	char *held_other_id = replace(CREATED, "pi_ee040c44d0e2882bb4669500", "pi_cccc");
-	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"object\":\"list\"}", held_other_id, CREATED);
+	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}", held_other_id, CREATED);
 	cr_assert_eq(decode(CV_GW_CALL_LIST, 200, both).result, CV_PAY_UNKNOWN);
 	free(foreign);
 	free(both);
@@ -502,4 +505,32 @@ Test(gateway_response, answers_that_contradict_themselves_are_unknown)
 	free(nothing_held);
 	free(free_capture);
 	free(held_cancel);
+}
+
+Test(gateway_response, a_list_names_its_key_and_only_a_hold_answers_a_create)
+{
+	/* An empty list names nothing but its key: another key's, or none, is no answer. */
+	char *other_key = replace(LIST_EMPTY, "cv1.v-1.auth.1", "cv1.v-1.auth.2");
+	cr_assert_eq(decode(CV_GW_CALL_LIST, 200, other_key).result, CV_PAY_UNKNOWN);
+	char *no_key = replace(LIST_EMPTY, "\"idempotency_key\":\"cv1.v-1.auth.1\",", "");
+	cr_assert_eq(decode(CV_GW_CALL_LIST, 200, no_key).result, CV_PAY_UNKNOWN);
+	/* A cancelled intent newer than a captured one: the capture answers. */
+	char *gone = cancelled_intent();
+	char *gone_newer = replace(gone, "pi_ee040c44d0e2882bb4669500", "pi_dddd");
+	size_t n = strlen(gone_newer) + strlen(CAPTURED) + 128;
+	char *both = malloc(n);
+	cr_assert_not_null(both);
+	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}",
+		 gone_newer, CAPTURED);
+	struct cv_payment_result r = decode(CV_GW_CALL_LIST, 200, both);
+	cr_assert_eq(r.result, CV_PAY_OK);
+	cr_assert_str_eq(r.processor_ref, "pi_ee040c44d0e2882bb4669500");
+	/* A create (confirmed, manual capture) answered 200 with anything but a hold. */
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 200, gone).result, CV_PAY_UNKNOWN);
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 200, CAPTURED).result, CV_PAY_UNKNOWN);
+	free(other_key);
+	free(no_key);
+	free(gone);
+	free(gone_newer);
+	free(both);
 }
