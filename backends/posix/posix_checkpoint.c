@@ -105,7 +105,7 @@ enum cv_status cv_posix_checkpoint_load(const struct cv_posix_storage *s, uint64
 	return cv_posix_checkpoint_decode(buf, offset, seq);
 }
 
-static enum cv_status cv_posix_checkpoint_write_tmp(const struct cv_posix_storage *s, uint64_t offset, uint64_t seq)
+static enum cv_status cv_posix_checkpoint_write_tmp(struct cv_posix_storage *s, uint64_t offset, uint64_t seq)
 {
 	uint8_t buf[CV_POSIX_CHECKPOINT_SIZE];
 	cv_posix_checkpoint_encode(buf, offset, seq);
@@ -115,30 +115,25 @@ static enum cv_status cv_posix_checkpoint_write_tmp(const struct cv_posix_storag
 			    CV_POSIX_CHECKPOINT_MODE);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
-		return CV_E_IO;
-	enum cv_status rc = cv_posix_write_all(fd, buf, sizeof(buf));
-	if (rc == CV_OK) {
-		int sync_rc;
-		do
-			sync_rc = fdatasync(fd);
-		while (sync_rc != 0 && errno == EINTR);
-		rc = sync_rc == 0 ? CV_OK : CV_E_IO;
-	}
+		return cv_posix_failed(s, errno);
+	enum cv_status rc = cv_posix_write_all(s, fd, buf, sizeof(buf));
+	if (rc == CV_OK)
+		rc = cv_posix_fdatasync(s, fd);
 	cv_posix_close_fd(&fd);
 	return rc;
 }
 
-enum cv_status cv_posix_checkpoint_store(const struct cv_posix_storage *s, uint64_t offset, uint64_t seq)
+enum cv_status cv_posix_checkpoint_store(struct cv_posix_storage *s, uint64_t offset, uint64_t seq)
 {
 	enum cv_status rc = cv_posix_checkpoint_write_tmp(s, offset, seq);
 	if (rc == CV_OK && renameat(s->dir_fd, CV_POSIX_CHECKPOINT_TMP, s->dir_fd, CV_POSIX_CHECKPOINT_NAME) != 0)
-		rc = CV_E_IO;
+		rc = cv_posix_failed(s, errno);
 	if (rc != CV_OK) {
 		cv_posix_checkpoint_remove_tmp(s);
 		return rc;
 	}
 	/* The rename is only durable once the directory is. */
-	return cv_posix_sync_directory(s->dir_fd);
+	return cv_posix_sync_directory(s);
 }
 
 void cv_posix_checkpoint_remove_tmp(const struct cv_posix_storage *s)

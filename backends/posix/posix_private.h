@@ -36,9 +36,12 @@ struct cv_posix_storage {
 	uint32_t segment_count;
 	uint64_t length;         /* Logical length: end of the last segment. */
 	uint64_t fdatasync_count;
-	/* Set when the files may no longer match what is known of them (a cut
-	 * that failed) or durability is in doubt (a failed fdatasync): every
-	 * later append and sync then fails. */
+	/* Set by any failed write, fdatasync, rename, directory sync or cut:
+	 * the files may no longer match what is known of them, and after a
+	 * failed fdatasync the kernel may have dropped the dirty pages, so a
+	 * later fdatasync could succeed with nothing behind it. Every later
+	 * append, sync, truncate, checkpoint and trim then fails, until the
+	 * storage is closed and opened again (which reads only what is on disk). */
 	bool broken;
 	/* The checkpoint the file `checkpoint` holds, as far as this storage
 	 * knows it durable: the limit of trim(). */
@@ -57,21 +60,28 @@ static inline uint64_t cv_posix_first_start(const struct cv_posix_storage *s)
 
 /* posix_segment.c: files and the directory. Every function answers a status
  * (CV_OK or CV_E_IO unless told) and retries on EINTR. */
+/* Marks the storage broken after a failed durable operation and says why:
+ * CV_E_FULL when the disk is full (ENOSPC, EDQUOT), else CV_E_IO. */
+enum cv_status cv_posix_failed(struct cv_posix_storage *s, int err);
 void cv_posix_segment_name(char name[CV_POSIX_SEGMENT_NAME_SIZE], uint64_t start);
 bool cv_posix_segment_parse(const char *name, uint64_t *start);
 enum cv_status cv_posix_open_directory(const char *path, int *fd_out);
-enum cv_status cv_posix_sync_directory(int dir_fd);
+/* fsync of the directory; a failure breaks the storage. */
+enum cv_status cv_posix_sync_directory(struct cv_posix_storage *s);
 /* Lists, sizes and checks the segments of dir_fd into s->segments. */
 enum cv_status cv_posix_scan(struct cv_posix_storage *s);
 /* Opens segment index of s with flags (O_CLOEXEC added). */
 enum cv_status cv_posix_segment_open(const struct cv_posix_storage *s, uint32_t index, int flags,
 				     int *fd_out);
 /* Creates an empty segment starting at s->length, makes its name durable
- * and returns its fd (O_WRONLY | O_APPEND); on failure nothing is left behind. */
+ * and returns its fd (O_WRONLY | O_APPEND); a failure breaks the storage
+ * (the name may or may not be on disk). */
 enum cv_status cv_posix_segment_create(struct cv_posix_storage *s, int *fd_out);
-enum cv_status cv_posix_write_all(int fd, const void *buf, size_t length);
+/* Writes all of buf; a failure breaks the storage (CV_E_FULL: disk full). */
+enum cv_status cv_posix_write_all(struct cv_posix_storage *s, int fd, const void *buf, size_t length);
 /* Reads exactly length bytes at offset; a short file is CV_E_IO. */
 enum cv_status cv_posix_pread_all(int fd, void *buf, size_t length, uint64_t offset);
+/* fdatasync, counted; a failure breaks the storage. */
 enum cv_status cv_posix_fdatasync(struct cv_posix_storage *s, int fd);
 void cv_posix_close_fd(int *fd);
 
@@ -81,8 +91,9 @@ void cv_posix_close_fd(int *fd);
  * wrote whole) or CV_E_IO. */
 enum cv_status cv_posix_checkpoint_load(const struct cv_posix_storage *s, uint64_t *offset, uint64_t *seq);
 /* Writes the tmp file, fdatasyncs it, renames it over `checkpoint` and
- * fsyncs the directory; on failure the tmp file is removed (best effort). */
-enum cv_status cv_posix_checkpoint_store(const struct cv_posix_storage *s, uint64_t offset, uint64_t seq);
+ * fsyncs the directory; on failure the tmp file is removed (best effort)
+ * and the storage is broken. */
+enum cv_status cv_posix_checkpoint_store(struct cv_posix_storage *s, uint64_t offset, uint64_t seq);
 /* Removes a tmp file a crash left behind, if any. */
 void cv_posix_checkpoint_remove_tmp(const struct cv_posix_storage *s);
 

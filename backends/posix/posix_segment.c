@@ -71,13 +71,19 @@ enum cv_status cv_posix_open_directory(const char *path, int *fd_out)
 	return CV_OK;
 }
 
-enum cv_status cv_posix_sync_directory(int dir_fd)
+enum cv_status cv_posix_failed(struct cv_posix_storage *s, int err)
+{
+	s->broken = true;
+	return err == ENOSPC || err == EDQUOT ? CV_E_FULL : CV_E_IO;
+}
+
+enum cv_status cv_posix_sync_directory(struct cv_posix_storage *s)
 {
 	int rc;
 	do
-		rc = fsync(dir_fd);
+		rc = fsync(s->dir_fd);
 	while (rc != 0 && errno == EINTR);
-	return rc == 0 ? CV_OK : CV_E_IO;
+	return rc == 0 ? CV_OK : cv_posix_failed(s, errno);
 }
 
 enum cv_status cv_posix_fdatasync(struct cv_posix_storage *s, int fd)
@@ -87,7 +93,7 @@ enum cv_status cv_posix_fdatasync(struct cv_posix_storage *s, int fd)
 	do
 		rc = fdatasync(fd);
 	while (rc != 0 && errno == EINTR);
-	return rc == 0 ? CV_OK : CV_E_IO;
+	return rc == 0 ? CV_OK : cv_posix_failed(s, errno);
 }
 
 static int cv_posix_segment_compare(const void *a, const void *b)
@@ -189,18 +195,19 @@ enum cv_status cv_posix_segment_create(struct cv_posix_storage *s, int *fd_out)
 			    CV_POSIX_FILE_MODE);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
-		return CV_E_IO;
+		return cv_posix_failed(s, errno);
 	/* The name must be durable before anything in the file counts. */
-	if (cv_posix_sync_directory(s->dir_fd) != CV_OK) {
+	enum cv_status rc = cv_posix_sync_directory(s);
+	if (rc != CV_OK) {
 		close(fd);
 		unlinkat(s->dir_fd, name, 0);
-		return CV_E_IO;
+		return rc;
 	}
 	*fd_out = fd;
 	return CV_OK;
 }
 
-enum cv_status cv_posix_write_all(int fd, const void *buf, size_t length)
+enum cv_status cv_posix_write_all(struct cv_posix_storage *s, int fd, const void *buf, size_t length)
 {
 	const uint8_t *p = buf;
 	size_t done = 0;
@@ -208,8 +215,10 @@ enum cv_status cv_posix_write_all(int fd, const void *buf, size_t length)
 		ssize_t n = write(fd, p + done, length - done);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return CV_E_IO;
+		if (n < 0)
+			return cv_posix_failed(s, errno);
+		if (n == 0)
+			return cv_posix_failed(s, EIO);
 		done += (size_t)n;
 	}
 	return CV_OK;

@@ -19,9 +19,9 @@ static struct cv_posix_segment *cv_posix_last(struct cv_posix_storage *s)
 	return s->segment_count > 0 ? &s->segments[s->segment_count - 1] : NULL;
 }
 
-/* Cuts the current segment's file back to what counts. If that fails the
- * file holds bytes nobody accounts for, and O_APPEND would write after
- * them: nothing more may be appended. */
+/* Cuts the current segment's file back to what counts after a failed
+ * write (the storage is broken already: this only keeps the file tidy for
+ * the next open, which reads what is on disk anyway). */
 static void cv_posix_cut_partial(struct cv_posix_storage *s)
 {
 	struct cv_posix_segment *seg = cv_posix_last(s);
@@ -29,8 +29,6 @@ static void cv_posix_cut_partial(struct cv_posix_storage *s)
 	do
 		rc = ftruncate(s->write_fd, (off_t)seg->size);
 	while (rc != 0 && errno == EINTR);
-	if (rc != 0)
-		s->broken = true;
 	seg->dirty = true;
 }
 
@@ -47,8 +45,9 @@ static enum cv_status cv_posix_make_room(struct cv_posix_storage *s, size_t leng
 	 * must be whole on disk first: after a power cut a short segment with a
 	 * successor would be a gap, and a gap reads as corruption. */
 	if (s->write_fd >= 0 && s->segment_count > 0 && s->segments[s->segment_count - 1].dirty) {
-		if (cv_posix_fdatasync(s, s->write_fd) != CV_OK)
-			return CV_E_IO;
+		enum cv_status synced = cv_posix_fdatasync(s, s->write_fd);
+		if (synced != CV_OK)
+			return synced;
 		s->segments[s->segment_count - 1].dirty = false;
 	}
 	int fd = -1;
@@ -73,9 +72,10 @@ static enum cv_status cv_posix_storage_append(void *ctx, uint64_t seq, const voi
 	if (rc != CV_OK)
 		return rc;
 	struct cv_posix_segment *seg = cv_posix_last(s);
-	if (cv_posix_write_all(s->write_fd, record, length) != CV_OK) {
+	rc = cv_posix_write_all(s, s->write_fd, record, length);
+	if (rc != CV_OK) {
 		cv_posix_cut_partial(s);
-		return CV_E_IO;
+		return rc;
 	}
 	seg->size += length;
 	seg->dirty = true;
@@ -99,15 +99,16 @@ static enum cv_status cv_posix_sync_segment(struct cv_posix_storage *s, uint32_t
 
 /* After a failed fdatasync the kernel may have marked the lost pages clean,
  * so a later fdatasync could succeed without the data: durability stays in
- * doubt for good. */
+ * doubt for good (the storage is broken). */
 static enum cv_status cv_posix_sync_dirty(struct cv_posix_storage *s)
 {
 	for (uint32_t i = 0; i < s->segment_count; i++) {
 		if (!s->segments[i].dirty)
 			continue;
-		if (cv_posix_sync_segment(s, i) != CV_OK) {
+		enum cv_status rc = cv_posix_sync_segment(s, i);
+		if (rc != CV_OK) {
 			s->broken = true;
-			return CV_E_IO;
+			return rc;
 		}
 		s->segments[i].dirty = false;
 	}
@@ -215,7 +216,7 @@ static enum cv_status cv_posix_delete_from(struct cv_posix_storage *s, uint64_t 
 		s->length = s->segments[index].start;
 		deleted = true;
 	}
-	return deleted ? cv_posix_sync_directory(s->dir_fd) : CV_OK;
+	return deleted ? cv_posix_sync_directory(s) : CV_OK;
 }
 
 /* Cuts the last segment so that the journal ends at length, and makes the
@@ -348,7 +349,7 @@ static enum cv_status cv_posix_storage_trim(void *ctx, uint64_t offset)
 			s->read_index -= removed;
 		/* An unlink that a crash undoes only brings back a contiguous
 		 * prefix; the directory is synced so that it rarely does. */
-		enum cv_status sync_rc = cv_posix_sync_directory(s->dir_fd);
+		enum cv_status sync_rc = cv_posix_sync_directory(s);
 		if (rc == CV_OK)
 			rc = sync_rc;
 	}
@@ -434,7 +435,7 @@ static enum cv_status cv_posix_open_files(struct cv_posix_storage *s, const char
 	if (rc == CV_OK)
 		rc = cv_posix_sync_dirty(s);
 	if (rc == CV_OK)
-		rc = cv_posix_sync_directory(s->dir_fd);
+		rc = cv_posix_sync_directory(s);
 	return rc;
 }
 

@@ -445,7 +445,7 @@ static void limit_file_size(rlim_t bytes)
 	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
 }
 
-Test(posix, a_failed_or_short_write_leaves_no_partial_record)
+Test(posix, a_failed_write_leaves_no_partial_record_and_is_final_until_reopened)
 {
 	cr_assert_neq(signal(SIGXFSZ, SIG_IGN), SIG_ERR);
 	struct rlimit saved;
@@ -458,13 +458,20 @@ Test(posix, a_failed_or_short_write_leaves_no_partial_record)
 	cr_assert_eq(ops->append(store, 11, rec, sizeof(rec)), CV_E_IO);
 	cr_assert_eq(cv_posix_storage_length(store), 10 * RECORD_SIZE);
 	cr_assert_eq(segment_file_size(0), 10 * RECORD_SIZE, "the half record was cut off");
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &saved), 0);
+	/* The disk would take it now, but a failed write is final: nothing
+	 * more is appended or called durable until the storage is reopened. */
+	cr_assert_eq(ops->append(store, 11, rec, sizeof(rec)), CV_E_IO);
+	cr_assert_eq(ops->sync(store, 10), CV_E_IO);
+	reopen_store();
+	expect_records(10);
 
 	limit_file_size(10 * RECORD_SIZE); /* No byte at all. */
 	cr_assert_eq(ops->append(store, 11, rec, sizeof(rec)), CV_E_IO);
 	cr_assert_eq(cv_posix_storage_length(store), 10 * RECORD_SIZE);
 	cr_assert_eq(segment_file_size(0), 10 * RECORD_SIZE);
-
 	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &saved), 0);
+	reopen_store();
 	append_records(10, 5);
 	sync_and_expect(15);
 	expect_records(15);
