@@ -17,6 +17,7 @@ struct cv_replay {
 	uint64_t checkpoint_begin_seq; /* Of the checkpoint read from, if any. */
 	bool in_checkpoint;            /* Between a BEGIN and its END: copies, not events. */
 	bool checkpoint_end_seen;      /* Its END: it was whole when remembered. */
+	uint64_t checkpoint_end_seq;   /* That END's own sequence number. */
 	uint32_t epoch_max;
 };
 
@@ -181,21 +182,27 @@ static bool cv_replay_checkpoint_begin(struct cv_replay *rp, struct cv_journal_r
 	return true;
 }
 
-static bool cv_replay_checkpoint_end(struct cv_replay *rp, struct cv_journal_reader *r)
+static bool cv_replay_checkpoint_end(struct cv_replay *rp, struct cv_journal_reader *r, uint64_t seq)
 {
 	uint64_t begin_seq = 0;
 	if (!cv_rec_checkpoint_end_get(r, &begin_seq))
 		return cv_replay_fail(rp, CV_E_CORRUPT);
-	if (begin_seq == rp->checkpoint_begin_seq)
+	if (begin_seq == rp->checkpoint_begin_seq) {
 		rp->checkpoint_end_seen = true;
+		rp->checkpoint_end_seq = seq;
+	}
 	rp->in_checkpoint = false;
 	return true;
 }
 
-/* Read to be sure they are whole; a restart begins afresh with the door closed. */
+/* Read to be sure they are whole; a restart begins afresh with the door
+ * closed. Every life begins with one, so a checkpoint still open here was
+ * cut in half by a power cut (its BEGIN durable, its END not): its copies
+ * are over, and what follows are events that count. */
 static bool cv_replay_machine_start(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	struct cv_rec_machine_start rec;
+	rp->in_checkpoint = false;
 	return cv_rec_machine_start_get(r, &rec) || cv_replay_fail(rp, CV_E_CORRUPT);
 }
 
@@ -236,7 +243,7 @@ static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
 	case CV_JOURNAL_CHECKPOINT_BEGIN:
 		return cv_replay_checkpoint_begin(rp, &r);
 	case CV_JOURNAL_CHECKPOINT_END:
-		return cv_replay_checkpoint_end(rp, &r);
+		return cv_replay_checkpoint_end(rp, &r, record->seq);
 	case CV_JOURNAL_MACHINE_START:
 		return cv_replay_machine_start(rp, &r);
 	case CV_JOURNAL_SERVICE:
@@ -307,8 +314,11 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 	if (!out->fresh)
 		m->next_vend_number += CV_VENDS_MAX;
 	m->last_seq = m->durable_seq = m->sync_requested_seq = scan.last_seq;
-	/* The next checkpoint comes checkpoint_records after this life starts. */
-	m->checkpoint_written_seq = scan.last_seq;
+	/* The next checkpoint comes checkpoint_records after the last durable
+	 * one (or the journal's start), whatever the restarts in between: a
+	 * machine switched off before each interval ends still checkpoints
+	 * and trims. */
+	m->checkpoint_written_seq = m->has_checkpoint ? rp.checkpoint_end_seq : 0;
 	return CV_OK;
 }
 

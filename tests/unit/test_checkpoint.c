@@ -4,6 +4,7 @@
  * previous one trimmed; the state a restart rebuilds from a checkpoint is
  * the state the machine had. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "machine_private.h"
@@ -292,4 +293,97 @@ Test(checkpoint, a_checkpoint_the_storage_cannot_read_is_an_error_not_a_fresh_st
 	cv_machine_deinit(rig.m);
 	rig.m = NULL;
 	cr_assert_eq(rig_start(), CV_E_IO);
+}
+
+/* ---- across restarts ---- */
+
+/* Refills a lane that ran out, in a service visit. */
+static void keep_stocked(uint16_t lane)
+{
+	if (rig_lane(lane).config.count > 0)
+		return;
+	cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+	cr_assert_eq(cv_machine_lane_refill(rig.m, lane, 10), CV_OK);
+	cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+}
+
+/* Records in the journal bytes [from, rig.storage.length). */
+static unsigned count_records_from(size_t from)
+{
+	unsigned n = 0;
+	for (size_t at = from; at < rig.storage.length; n++)
+		at += (size_t)rig.journal[at] | (size_t)rig.journal[at + 1] << 8;
+	return n;
+}
+
+Test(checkpoint, a_machine_switched_off_every_few_customers_still_checkpoints_and_trims, .timeout = 120)
+{
+	/* 15 customers a life write fewer records than checkpoint_records:
+	 * counted from each start, no checkpoint would ever come, nothing
+	 * would be trimmed, and the 64 KiB journal would fill in a few lives
+	 * (100 lives write some 150 KiB). Counted from the last durable
+	 * checkpoint, the journal holds from the previous checkpoint on (at
+	 * most two intervals, and the checkpoint being written), and an open
+	 * reads from the last one (at most one interval and that checkpoint),
+	 * however many lives there were. */
+	const unsigned interval = rig.config.checkpoint_records;
+	const unsigned checkpoint_max = 2 + CV_VENDS_MAX * 2 + RIG_LANES * 5; /* BEGIN, END, vends, lanes, alerts. */
+	unsigned held_max = 0;
+	unsigned open_max = 0;
+	unsigned trims = 0;
+	uint64_t base_before = 0;
+	for (unsigned life = 0; life < 100; life++) {
+		for (unsigned k = 0; k < 15; k++) {
+			uint16_t lane = (uint16_t)(k % RIG_LANES);
+			keep_stocked(lane);
+			cr_assert_eq(rig_state(rig_vend_ok(lane)), CV_VEND_STATE_CAPTURED, "life %u, customer %u", life, k);
+		}
+		rig_step(rig.config.timeouts.flush_ms);
+		trims += rig.storage.base > base_before;
+		base_before = rig.storage.base;
+		size_t from = rig.storage.has_checkpoint ? (size_t)(rig.storage.checkpoint_offset - rig.storage.base) : 0;
+		unsigned held = count_records_from(0);
+		unsigned opened = count_records_from(from);
+		held_max = held > held_max ? held : held_max;
+		open_max = opened > open_max ? opened : open_max;
+		enum cv_status rc = rig_reboot();
+		cr_assert_eq(rc, CV_OK, "life %u: %s", life + 1, cv_status_name(rc));
+		rig_step(0);
+	}
+	printf("bench: checkpoint_lives_journal_records_max %u records\nbench: checkpoint_lives_open_records_max %u "
+	       "records\nbench: checkpoint_lives_trims %u count\n",
+	       held_max, open_max, trims);
+	cr_assert_gt(trims, 10, "the journal is trimmed as it goes");
+	cr_assert_leq(held_max, 2 * interval + 2 * checkpoint_max, "the journal held %u records", held_max);
+	cr_assert_leq(open_max, interval + 2 * checkpoint_max, "an open read %u records", open_max);
+}
+
+Test(checkpoint, a_half_checkpoint_changes_nothing_replay_counts)
+{
+	/* A checkpoint whose BEGIN (and a copy or two) reached the disk but
+	 * not its END, as a power cut leaves it; then a new life sells. Later
+	 * restarts must count that life's sales in the running totals. */
+	rig_vend_ok(0);
+	struct cv_journal_writer w;
+	struct cv_rec_checkpoint_begin begin = {.next_vend_number = rig.m->next_vend_number, .stats = rig.m->stats};
+	cv_journal_writer_init(&w);
+	cv_rec_checkpoint_begin_put(&w, &begin);
+	cv_journal_append(rig.m, CV_JOURNAL_CHECKPOINT_BEGIN, &w);
+	cv_lane_journal(rig.m, 0);
+	cv_journal_flush_now(rig.m);
+	rig_step(0);
+	cr_assert_eq(rig_reboot(), CV_OK);
+	rig_step(0);
+	struct cv_machine_stats before = rig_stats();
+	cr_assert_eq(before.vends_captured, 1);
+	rig_vend_ok(1);
+	rig_vend_ok(2);
+	rig_step(rig.config.timeouts.flush_ms);
+	cr_assert_eq(rig_reboot(), CV_OK);
+	rig_step(0);
+	struct cv_machine_stats after = rig_stats();
+	cr_assert_eq(after.vends_captured, 3, "the life after the half checkpoint counts: %u captured",
+		     after.vends_captured);
+	cr_assert_eq(after.captured_minor, 3 * 150);
+	cr_assert_eq(after.drops_verified, 3);
 }
