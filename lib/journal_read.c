@@ -43,7 +43,8 @@ static bool cv_journal_record_sound(const uint8_t *buf, size_t got, uint32_t len
 }
 
 /* Bytes from offset to the end of the journal, and whether all of them
- * from `zeros_from` on are zero (a file system's zero fill). */
+ * from `zeros_from` on are zero (a file system's zero fill); UINT64_MAX:
+ * only the length, read to the end. */
 static enum cv_status cv_journal_tail_shape(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
 					    uint64_t zeros_from, uint64_t *left, bool *zeros)
 {
@@ -58,16 +59,40 @@ static enum cv_status cv_journal_tail_shape(const struct cv_storage_ops *ops, vo
 		for (size_t i = 0; i < got && *zeros; i++)
 			*zeros = *left + i < zeros_from || chunk[i] == 0;
 		*left += got;
-		if (got < sizeof(chunk) || (!*zeros && *left > CV_JOURNAL_RECORD_MAX))
+		/* Past one record of non-zero bytes the shape is known, unless
+		 * the caller wants the length to the end (zeros_from: none). */
+		if (got < sizeof(chunk) || (!*zeros && *left > CV_JOURNAL_RECORD_MAX && zeros_from != UINT64_MAX))
 			return CV_OK;
 	}
 }
 
-/* A bad record at offset is a torn tail only if nothing that could have
- * been durable lies behind it: the record runs to the end of the journal,
- * or only zero fill follows where it claims to end. A record whose length
- * field itself is garbage is torn only if the rest fits one record, or is
- * zero fill beyond that. Anything else is corruption. */
+/* Whether the bad record at offset was never (wholly) written: its end
+ * (where its length field says, or where the shortest record would end if
+ * that field is garbage) reads as zero fill. A power cut can leave any
+ * subset of the unsynced writes on disk, so an unsynced record may be a
+ * hole, or a prefix of itself and then zeros, with later unsynced records
+ * whole behind it. A record that reached the disk and rotted ends in its
+ * CRC, non-zero but for one chance in 256. */
+static enum cv_status cv_journal_unwritten(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
+					   uint32_t claimed, bool *unwritten)
+{
+	bool sane = claimed >= CV_JOURNAL_RECORD_MIN && claimed <= CV_JOURNAL_RECORD_MAX;
+	uint64_t end = sane ? claimed : CV_JOURNAL_RECORD_MIN;
+	uint8_t last = 0xff;
+	size_t got = 0;
+	enum cv_status rc = cv_journal_read_at(ops, ctx, offset + end - 1, &last, 1, &got);
+	*unwritten = rc == CV_OK && got == 1 && last == 0;
+	return rc;
+}
+
+/* A bad record at offset is a torn tail if nothing that could have been
+ * durable lies behind it: the record runs to the end of the journal, or
+ * only zero fill follows where it claims to end (a record whose length
+ * field itself is garbage: the rest fits one record, or is zero fill beyond
+ * that), or it was never wholly written. Every synced record comes before
+ * every unsynced one, and a sync makes all that came before it durable, so
+ * whatever follows a record that never reached the disk was never synced
+ * either: all of it is the torn tail. Anything else is corruption. */
 static enum cv_status cv_journal_classify_bad(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
 					      uint32_t claimed, struct cv_journal_scan *out)
 {
@@ -75,10 +100,13 @@ static enum cv_status cv_journal_classify_bad(const struct cv_storage_ops *ops, 
 	uint64_t zeros_from = sane ? claimed : CV_JOURNAL_RECORD_MAX;
 	uint64_t left = 0;
 	bool zeros = false;
-	enum cv_status rc = cv_journal_tail_shape(ops, ctx, offset, zeros_from, &left, &zeros);
+	bool unwritten = false;
+	enum cv_status rc = cv_journal_unwritten(ops, ctx, offset, claimed, &unwritten);
+	if (rc == CV_OK)
+		rc = cv_journal_tail_shape(ops, ctx, offset, unwritten ? UINT64_MAX : zeros_from, &left, &zeros);
 	if (rc != CV_OK)
 		return rc;
-	if (left > zeros_from && !zeros) {
+	if (!unwritten && left > zeros_from && !zeros) {
 		out->bad_offset = offset;
 		return CV_E_CORRUPT;
 	}

@@ -13,15 +13,54 @@ static uint64_t crash_storage_random(struct crash_storage *cs)
 	return z ^ (z >> 31);
 }
 
+/* Writes `length` zero bytes to the inner storage: where a lost record was,
+ * when a later one reached the disk. */
+static void crash_storage_zeros(struct crash_storage *cs, uint64_t seq, size_t length)
+{
+	static const uint8_t zeros[CRASH_STORAGE_RECORD_MAX];
+	if (length > 0)
+		(void)cs->inner_ops->append(cs->inner_ctx, seq, zeros, length);
+}
+
+/* Each unsynced record on its own: kept whole, lost (zeros if anything after
+ * it reached the disk, nothing at the end) or torn (a random prefix of it,
+ * zeros for the rest); or, CRASH_PREFIX, the oldest few kept whole. */
+static void crash_storage_keep_subset(struct crash_storage *cs)
+{
+	enum { KEEP, LOSE, TEAR };
+	unsigned fate[CRASH_STORAGE_PENDING_MAX];
+	size_t prefix[CRASH_STORAGE_PENDING_MAX];
+	unsigned written_end = 0; /* One past the last record any byte of which is written. */
+	unsigned prefix_end = cs->mode == CRASH_PREFIX ? (unsigned)(crash_storage_random(cs) % (cs->pending_count + 1)) : 0;
+	for (unsigned i = 0; i < cs->pending_count; i++) {
+		fate[i] = cs->mode == CRASH_PREFIX ? (i < prefix_end ? KEEP : LOSE) : (unsigned)(crash_storage_random(cs) % 3);
+		prefix[i] = fate[i] == TEAR ? (size_t)(crash_storage_random(cs) % cs->pending[i].length) : 0;
+		if (fate[i] == KEEP || (fate[i] == TEAR && prefix[i] > 0))
+			written_end = i + 1;
+	}
+	for (unsigned i = 0; i < written_end; i++) {
+		const struct crash_record *r = &cs->pending[i];
+		size_t kept = fate[i] == KEEP ? r->length : prefix[i];
+		if (kept > 0)
+			(void)cs->inner_ops->append(cs->inner_ctx, r->seq, r->bytes, kept);
+		if (i + 1 < written_end)
+			crash_storage_zeros(cs, r->seq, r->length - kept);
+		cs->last_cut.kept_count += fate[i] == KEEP;
+	}
+	cs->last_cut.lost_count = cs->pending_count - cs->last_cut.kept_count;
+}
+
 /* The power goes out during operation `op` (0: between operations): the
  * unsynced records are lost, except that a tear writes a prefix of the
  * newest one, shorter than the whole of it, as a disk halfway through it
- * would. */
+ * would; CRASH_SUBSET decides for each on its own. */
 static void crash_storage_power_off(struct crash_storage *cs, unsigned op, enum crash_mode mode)
 {
 	memset(&cs->last_cut, 0, sizeof(cs->last_cut));
 	cs->last_cut.op = op;
 	cs->last_cut.lost_count = cs->pending_count;
+	if (mode == CRASH_SUBSET || mode == CRASH_PREFIX)
+		crash_storage_keep_subset(cs);
 	if (mode == CRASH_TEAR && cs->pending_count > 0) {
 		const struct crash_record *newest = &cs->pending[cs->pending_count - 1];
 		size_t torn_length = (size_t)(crash_storage_random(cs) % newest->length);

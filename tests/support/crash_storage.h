@@ -2,7 +2,8 @@
 /* A crash-simulating storage for tests, after SQLite's test6.c: appends stay
  * in memory until a sync writes them to the wrapped ("inner") storage, so
  * only synced records are "on disk". A simulated power cut loses every
- * unsynced record, or tears the last one at a random byte. The inner
+ * unsynced record, or tears the last one at a random byte, or keeps, loses
+ * or tears each of them independently. The inner
  * storage (say a RAM storage whose buffer the test keeps) is the disk that
  * survives: after a cut the test throws the machine away, calls
  * crash_storage_reset() and opens a new machine over the same wrapper. */
@@ -22,14 +23,20 @@
 
 /* What a power cut does to the records appended since the last sync. */
 enum crash_mode {
-	CRASH_DROP, /* All of them are lost. */
-	CRASH_TEAR, /* All are lost but a random prefix of the last one, which is written. */
+	CRASH_DROP,   /* All of them are lost. */
+	CRASH_TEAR,   /* All are lost but a random prefix of the last one, which is written. */
+	CRASH_SUBSET, /* Each is kept, lost or torn (a random prefix kept) on its own, as a
+		       * disk's write-back can leave any subset of its unsynced pages: a
+		       * lost record before a kept one leaves zeros where it was. */
+	CRASH_PREFIX, /* The oldest k of them are kept whole (k random, 0..all), the rest lost:
+		       * a disk that wrote back in order and stopped part way. */
 };
 
 /* What the last cut did, for assertions and failure messages. */
 struct crash_cut {
 	unsigned op;         /* The operation it happened in (0: between operations). */
-	unsigned lost_count; /* Unsynced records lost, the torn one included. */
+	unsigned lost_count; /* Unsynced records lost, the torn one included (CRASH_SUBSET: lost or torn). */
+	unsigned kept_count; /* CRASH_SUBSET: unsynced records that reached the disk whole. */
 	uint64_t torn_seq;   /* Sequence number of the torn record (0: none). */
 	size_t torn_length;  /* Bytes of it written to the inner storage. */
 };

@@ -204,7 +204,7 @@ Test(journal_read, a_bad_record_with_records_after_it_is_corruption_not_a_tail)
 	cr_assert_eq(r.records, 0);
 }
 
-Test(journal_read, a_zero_filled_tail_of_any_length_is_a_torn_tail)
+Test(journal_read, a_zero_filled_tail_of_any_length_is_a_torn_tail_even_with_bytes_behind_it)
 {
 	rig_vend_ok(0);
 	size_t end = rig.storage.length;
@@ -213,9 +213,38 @@ Test(journal_read, a_zero_filled_tail_of_any_length_is_a_torn_tail)
 	struct cv_journal_scan r = scan(CV_OK);
 	cr_assert_eq(r.valid_length, end);
 	cr_assert_eq(r.torn_bytes, 4096);
-	rig.journal[end + 4000] = 1; /* Something that is not fill. */
+	/* Bytes behind the hole: unsynced writes that reached the disk while
+	 * an earlier one did not (any subset of the write-back may land). A
+	 * sync makes everything before it durable, so they were never synced:
+	 * the torn tail runs from the hole to the end. */
+	rig.journal[end + 4000] = 1;
+	r = scan(CV_OK);
+	cr_assert_eq(r.valid_length, end);
+	cr_assert_eq(r.torn_bytes, 4096);
+	/* Garbage that is not fill, with bytes behind it: it was written, so
+	 * it may have been durable; it is corruption. */
+	memset(rig.journal + end, 0x55, 64);
 	r = scan(CV_E_CORRUPT);
 	cr_assert_eq(r.bad_offset, end);
+}
+
+Test(journal_read, a_record_lost_or_torn_before_a_sound_one_is_a_torn_tail)
+{
+	rig_vend_ok(0);
+	uint64_t offsets[512];
+	unsigned n = record_offsets(offsets, 512);
+	size_t lost = offsets[n - 3];
+	size_t lost_length = offsets[n - 2] - lost;
+	/* The third-to-last record torn after 10 bytes (zeros for the rest),
+	 * the two behind it whole: everything from it on is the tail. */
+	memset(rig.journal + lost + 10, 0, lost_length - 10);
+	struct cv_journal_scan r = scan(CV_OK);
+	cr_assert_eq(r.valid_length, lost);
+	cr_assert_eq(r.torn_bytes, rig.storage.length - lost);
+	/* Lost whole (zeros where it was). */
+	memset(rig.journal + lost, 0, lost_length);
+	r = scan(CV_OK);
+	cr_assert_eq(r.valid_length, lost);
 }
 
 Test(journal_read, crc32c_gives_the_standard_check_value)
