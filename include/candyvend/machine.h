@@ -116,7 +116,8 @@ struct cv_machine_config {
 					    (XChaCha20-Poly1305), or NULL for plain records. Copied at init and
 					    wiped at deinit; the caller wipes its own copy. Needs the crypto module. */
 	uint32_t checkpoint_records;   /**< Journal records between checkpoints (0: none; else 256..10^6, default 4096).
-					    Needs a storage with checkpoint_set; opening then reads only from the last one. */
+					    Needs a storage with checkpoint_set; opening then reads only from the last one.
+					    Counted from the last durable checkpoint, across restarts. */
 	const struct cv_platform_ops *platform;   /**< Required. */
 	void *platform_ctx;                       /**< Passed to platform calls. */
 	const struct cv_dispenser_ops *dispenser; /**< Required. */

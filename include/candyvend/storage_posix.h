@@ -35,8 +35,19 @@ extern "C" {
  * new segment is created with `O_CREAT | O_EXCL` and the directory is synced
  * with fsync() before the segment is written to, so its name is durable
  * before anything in it counts. A failed or short write answers ::CV_E_IO
- * and the partial bytes are cut off again, so the journal never holds half a
- * record that was reported as failed.
+ * (::CV_E_FULL if the disk is full: ENOSPC or EDQUOT) and the partial bytes
+ * are cut off again, so the journal never holds half a record that was
+ * reported as failed.
+ *
+ * ## Failures are final
+ *
+ * Once any write, fdatasync(), fsync() of the directory, rename, cut, or
+ * creation of a segment has failed, the storage is broken: every later
+ * append(), sync(), truncate(), checkpoint_set() and trim() answers
+ * ::CV_E_IO, until it is closed and opened again, which reads only what is on
+ * disk. After a failed fdatasync() the kernel may have dropped the dirty
+ * pages and a later one would succeed without them; after any other failure
+ * the files may no longer be what the storage thinks they are.
  *
  * ## Durability
  *
@@ -44,9 +55,7 @@ extern "C" {
  * (normally only the current one, two when a segment was started since the
  * last sync), then posts ::CV_EVENT_STORAGE_SYNCED before it returns
  * ::CV_PENDING. If fdatasync() fails, sync() answers ::CV_E_IO without
- * posting, and every later append() and sync() answers ::CV_E_IO too: after
- * a failed fdatasync() the kernel may have dropped the dirty data, so a retry
- * that succeeds would prove nothing. If the completion cannot be queued
+ * posting, and the storage is broken (see above). If the completion cannot be queued
  * (::CV_E_FULL from cv_machine_post()), sync() answers ::CV_E_BUSY; the data
  * is durable all the same and the engine asks again.
  *
