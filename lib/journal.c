@@ -99,13 +99,26 @@ void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size)
 		dst[1 + i] = (uint8_t)s[i];
 }
 
+/* What the operator reads in the log when the journal fails. */
+static const char *cv_journal_fault_message(enum cv_status rc)
+{
+	switch (rc) {
+	case CV_E_FULL:
+		return "journal: storage full, sales stopped (CV_E_FULL)";
+	case CV_E_IO:
+		return "journal: storage I/O error, sales stopped (CV_E_IO)";
+	default:
+		return cv_status_str(rc);
+	}
+}
+
 static void cv_journal_fail(struct cv_machine *m, enum cv_status rc)
 {
 	if (m->journal_fault)
 		return;
 	m->journal_fault = true;
 	m->journal_error = rc;
-	cv_machine_log(m, CV_LOG_ERROR, cv_status_str(rc));
+	cv_machine_log(m, CV_LOG_ERROR, cv_journal_fault_message(rc));
 	/* No record of the alert itself: the journal is what failed. */
 	cv_machine_raise_alert(m, CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true);
 }

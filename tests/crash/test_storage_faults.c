@@ -197,6 +197,10 @@ struct fault_world {
 	uint64_t now_ms;
 	unsigned alerts_journal;  /* CV_ALERT_JOURNAL_FAULT raised. */
 	unsigned shift;           /* Moves every segment boundary by fw_step() bytes a step. */
+	struct cv_platform_ops platform; /* The sim's, its log kept here too. */
+	const struct cv_platform_ops *sim_platform;
+	void *sim_platform_ctx;
+	char last_error[128];     /* The machine's last CV_LOG_ERROR line. */
 	enum cv_status start_rc;  /* The first life's cv_machine_new(). */
 };
 
@@ -208,6 +212,16 @@ static void fw_on_event(struct cv_machine *m, const struct cv_event *e, void *us
 	(void)user_data;
 	if (e->type == CV_EVENT_ALERT && e->u.alert.kind == CV_ALERT_JOURNAL_FAULT && e->u.alert.active)
 		w.alerts_journal++;
+}
+
+/* The machine's log: the last error line is kept, then the sim's log has it. */
+static void fw_log(void *ctx, enum cv_log_level level, const char *message)
+{
+	(void)ctx;
+	if (level == CV_LOG_ERROR)
+		snprintf(w.last_error, sizeof(w.last_error), "%s", message);
+	if (CV_OPS_HAS(struct cv_platform_ops, w.sim_platform, log))
+		w.sim_platform->log(w.sim_platform_ctx, level, message);
 }
 
 static void fw_make_dir(void)
@@ -265,6 +279,11 @@ static enum cv_status fw_start(void)
 	c.lane_count = FW_LANES;
 	c.checkpoint_records = 256; /* Checkpoints, renames and trims inside the scenario. */
 	cv_sim_attach(w.sim, &c);
+	w.sim_platform = c.platform;
+	w.sim_platform_ctx = c.platform_ctx;
+	w.platform = *c.platform;
+	w.platform.log = fw_log;
+	c.platform = &w.platform;
 	c.storage = &cv_posix_storage_ops;
 	c.storage_ctx = w.storage;
 	c.on_event = fw_on_event;
@@ -402,6 +421,31 @@ static unsigned fw_count_calls(unsigned shift)
 	cr_assert_eq(truth.captures, FW_CUSTOMERS, "every customer bought when nothing failed");
 	fw_teardown();
 	return calls;
+}
+
+Test(storage_faults, a_full_disk_stops_sales_with_a_clear_error)
+{
+	fw_world(0, 0, 0);
+	cr_assert_eq(w.start_rc, CV_OK);
+	uint32_t vend = 0;
+	cr_assert_eq(cv_machine_select(w.m, 0, &vend), CV_OK);
+	fw_tick();
+	fault_fs_arm_next("write", ENOSPC); /* The next record finds the disk full. */
+	for (unsigned i = 0; i < 200 && w.alerts_journal == 0; i++) {
+		if (cv_sim_is_collecting(w.sim))
+			cv_sim_present_card(w.sim, CV_SIM_CARD_APPROVED);
+		fw_tick();
+	}
+	cr_assert_str_eq(fault_fs_failed_call(), "write");
+	cr_assert_eq(w.alerts_journal, 1, "the journal fault alert is raised");
+	cr_assert_str_eq(w.last_error, "journal: storage full, sales stopped (CV_E_FULL)");
+	for (unsigned i = 0; i < 200; i++)
+		fw_tick();
+	uint32_t next = 0;
+	cr_assert_neq(cv_machine_select(w.m, 1, &next), CV_OK, "no sale on a full disk");
+	fw_restart_and_settle("full disk");
+	fw_check("full disk");
+	fw_teardown();
 }
 
 static void fw_every_call(int err, const char *err_name, unsigned sizes)

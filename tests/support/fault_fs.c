@@ -73,6 +73,7 @@ static struct {
 	unsigned calls;
 	unsigned armed;
 	int err;
+	const char *armed_name; /* The next call of this name fails (fault_fs_arm_next). */
 	const char *failed;
 	struct ff_file files[FF_FILES_MAX];
 	unsigned file_count;
@@ -92,7 +93,9 @@ static bool ff_hit(const char *name)
 	if (!ff.active)
 		return false;
 	ff.calls++;
-	if (ff.calls != ff.armed)
+	if (ff.armed_name != NULL && strcmp(ff.armed_name, name) == 0)
+		ff.armed_name = NULL;
+	else if (ff.calls != ff.armed)
 		return false;
 	ff.failed = name;
 	errno = ff.err;
@@ -357,6 +360,12 @@ void fault_fs_begin(const char *dir)
 void fault_fs_arm(unsigned n, int err)
 {
 	ff.armed = n;
+	ff.err = err;
+}
+
+void fault_fs_arm_next(const char *call, int err)
+{
+	ff.armed_name = call;
 	ff.err = err;
 }
 

@@ -29,6 +29,9 @@ void fault_fs_begin(const char *dir);
 /* The @p n-th counted call from the beginning fails with @p err (0: none). */
 void fault_fs_arm(unsigned n, int err);
 
+/* The next call named @p call ("write", "fdatasync", ...) fails with @p err. */
+void fault_fs_arm_next(const char *call, int err);
+
 /* Calls counted since fault_fs_begin(). */
 unsigned fault_fs_calls(void);
 
