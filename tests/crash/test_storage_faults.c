@@ -44,6 +44,17 @@ static char dt_dir[512];
 static struct cv_posix_storage *dt_store;
 static const struct cv_storage_ops *dt_ops = &cv_posix_storage_ops;
 
+/* Opens the storage on dt_dir, its completions going to the rig's machine. */
+static void dt_open(void)
+{
+	struct cv_posix_storage_config sc;
+	cv_posix_storage_config_default(&sc);
+	sc.directory = dt_dir;
+	sc.segment_size_bytes = DT_SEGMENT;
+	cr_assert_eq(cv_posix_storage_open(&sc, &dt_store), CV_OK);
+	cr_assert_eq(dt_ops->open(dt_store, rig.m), CV_OK);
+}
+
 /* A storage on an empty directory watched by the fault file system; its
  * completions go to the rig's machine (never stepped: they just queue). */
 static void dt_setup(void)
@@ -54,23 +65,13 @@ static void dt_setup(void)
 	snprintf(dt_dir, sizeof(dt_dir), "%s/storage-alone-XXXXXX", base != NULL ? base : ".");
 	cr_assert_not_null(mkdtemp(dt_dir));
 	fault_fs_begin(dt_dir);
-	struct cv_posix_storage_config sc;
-	cv_posix_storage_config_default(&sc);
-	sc.directory = dt_dir;
-	sc.segment_size_bytes = DT_SEGMENT;
-	cr_assert_eq(cv_posix_storage_open(&sc, &dt_store), CV_OK);
-	cr_assert_eq(dt_ops->open(dt_store, rig.m), CV_OK);
+	dt_open();
 }
 
 static void dt_reopen(void)
 {
 	cv_posix_storage_close(dt_store);
-	struct cv_posix_storage_config sc;
-	cv_posix_storage_config_default(&sc);
-	sc.directory = dt_dir;
-	sc.segment_size_bytes = DT_SEGMENT;
-	cr_assert_eq(cv_posix_storage_open(&sc, &dt_store), CV_OK);
-	cr_assert_eq(dt_ops->open(dt_store, rig.m), CV_OK);
+	dt_open();
 }
 
 static void dt_teardown(void)

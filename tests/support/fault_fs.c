@@ -255,28 +255,28 @@ ssize_t __wrap_pread64(int fd, void *buf, size_t count, off_t offset)
 	return ff_hit("pread") ? -1 : __real_pread64(fd, buf, count, offset);
 }
 
-int __wrap_fdatasync(int fd)
+/* fdatasync or fsync: counted, failed if armed (losing what it would have
+ * made durable), else done and what it made durable recorded. */
+static int ff_sync_call(const char *name, int (*real)(int), int fd)
 {
-	if (ff_hit("fdatasync")) {
+	if (ff_hit(name)) {
 		ff_sync_failed(fd);
 		return -1;
 	}
-	int rc = __real_fdatasync(fd);
+	int rc = real(fd);
 	if (rc == 0)
 		ff_synced(fd);
 	return rc;
 }
 
+int __wrap_fdatasync(int fd)
+{
+	return ff_sync_call("fdatasync", __real_fdatasync, fd);
+}
+
 int __wrap_fsync(int fd)
 {
-	if (ff_hit("fsync")) {
-		ff_sync_failed(fd);
-		return -1;
-	}
-	int rc = __real_fsync(fd);
-	if (rc == 0)
-		ff_synced(fd);
-	return rc;
+	return ff_sync_call("fsync", __real_fsync, fd);
 }
 
 int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
