@@ -58,7 +58,9 @@ static void cv_checkpoint_commit(struct cv_machine *m)
 	m->checkpoint_pending = false;
 	enum cv_status rc = ops->checkpoint_set(ctx, m->pending_checkpoint_offset, m->pending_checkpoint_seq);
 	if (rc != CV_OK) {
-		/* Not fatal: the journal is whole, opening just reads more of it. */
+		/* The journal is whole, opening just reads more of it; a storage
+		 * that broke on it (the POSIX one does) fails the next append,
+		 * and that stops sales. */
 		cv_machine_log(m, CV_LOG_WARN, "storage could not remember a checkpoint");
 		return;
 	}

@@ -66,23 +66,47 @@ static enum cv_status cv_journal_tail_shape(const struct cv_storage_ops *ops, vo
 	}
 }
 
-/* Whether the bad record at offset was never (wholly) written: its end
- * (where its length field says, or where the shortest record would end if
- * that field is garbage) reads as zero fill. A power cut can leave any
- * subset of the unsynced writes on disk, so an unsynced record may be a
- * hole, or a prefix of itself and then zeros, with later unsynced records
- * whole behind it. A record that reached the disk and rotted ends in its
- * CRC, non-zero but for one chance in 256. */
-static enum cv_status cv_journal_unwritten(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
-					   uint32_t claimed, bool *unwritten)
+/* What the bytes of a bad record at offset say of it: *whole is the length
+ * with which its CRC matches (its length field alone was damaged: it was
+ * written whole), or 0; *unwritten whether it was never wholly written: its
+ * length field is zero (a hole), or no length makes its CRC match and the
+ * byte where it claims to end (or where the shortest record would, if that
+ * field is garbage) reads as zero fill. A length field zeroed in part only
+ * (a page boundary through it) can't be told from a damaged one: it reads
+ * as corruption. A power cut can leave any subset of the unsynced writes on disk, so
+ * an unsynced record may be a hole, or a prefix of itself and then zeros,
+ * with later unsynced records whole behind it. A record that reached the
+ * disk and rotted in its body ends in its CRC, non-zero but for one chance
+ * in 256. */
+static enum cv_status cv_journal_bad_shape(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
+					   uint32_t claimed, uint32_t *whole, bool *unwritten)
 {
+	uint8_t buf[CV_JOURNAL_RECORD_MAX];
+	size_t got = 0;
+	*whole = 0;
+	*unwritten = false;
+	enum cv_status rc = cv_journal_read_at(ops, ctx, offset, buf, sizeof(buf), &got);
+	if (rc != CV_OK)
+		return rc;
+	if (claimed == 0) {
+		/* Its length field is zero fill: a hole (a single flipped bit
+		 * never clears a whole field). */
+		*unwritten = true;
+		return CV_OK;
+	}
+	uint8_t field[4];
+	memcpy(field, buf, sizeof(field));
+	for (uint32_t length = CV_JOURNAL_RECORD_MIN; length <= got && *whole == 0; length++) {
+		for (unsigned i = 0; i < 4; i++)
+			buf[i] = (uint8_t)(length >> (8 * i));
+		if (cv_journal_record_sound(buf, got, length))
+			*whole = length;
+	}
+	memcpy(buf, field, sizeof(field));
 	bool sane = claimed >= CV_JOURNAL_RECORD_MIN && claimed <= CV_JOURNAL_RECORD_MAX;
 	uint64_t end = sane ? claimed : CV_JOURNAL_RECORD_MIN;
-	uint8_t last = 0xff;
-	size_t got = 0;
-	enum cv_status rc = cv_journal_read_at(ops, ctx, offset + end - 1, &last, 1, &got);
-	*unwritten = rc == CV_OK && got == 1 && last == 0;
-	return rc;
+	*unwritten = *whole == 0 && end <= got && buf[end - 1] == 0;
+	return CV_OK;
 }
 
 /* A bad record at offset is a torn tail if nothing that could have been
@@ -92,7 +116,9 @@ static enum cv_status cv_journal_unwritten(const struct cv_storage_ops *ops, voi
  * that), or it was never wholly written. Every synced record comes before
  * every unsynced one, and a sync makes all that came before it durable, so
  * whatever follows a record that never reached the disk was never synced
- * either: all of it is the torn tail. Anything else is corruption. */
+ * either: all of it is the torn tail. A record written whole (its CRC
+ * matches with another length) with bytes behind it, and anything else, is
+ * corruption. */
 static enum cv_status cv_journal_classify_bad(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
 					      uint32_t claimed, struct cv_journal_scan *out)
 {
@@ -100,13 +126,15 @@ static enum cv_status cv_journal_classify_bad(const struct cv_storage_ops *ops, 
 	uint64_t zeros_from = sane ? claimed : CV_JOURNAL_RECORD_MAX;
 	uint64_t left = 0;
 	bool zeros = false;
+	uint32_t whole = 0;
 	bool unwritten = false;
-	enum cv_status rc = cv_journal_unwritten(ops, ctx, offset, claimed, &unwritten);
+	enum cv_status rc = cv_journal_bad_shape(ops, ctx, offset, claimed, &whole, &unwritten);
 	if (rc == CV_OK)
-		rc = cv_journal_tail_shape(ops, ctx, offset, unwritten ? UINT64_MAX : zeros_from, &left, &zeros);
+		rc = cv_journal_tail_shape(ops, ctx, offset, unwritten || whole > 0 ? UINT64_MAX : zeros_from, &left,
+					   &zeros);
 	if (rc != CV_OK)
 		return rc;
-	if (!unwritten && left > zeros_from && !zeros) {
+	if ((whole > 0 && left > whole) || (!unwritten && whole == 0 && left > zeros_from && !zeros)) {
 		out->bad_offset = offset;
 		return CV_E_CORRUPT;
 	}

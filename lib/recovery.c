@@ -18,6 +18,7 @@ struct cv_replay {
 	bool in_checkpoint;            /* Between a BEGIN and its END: copies, not events. */
 	bool checkpoint_end_seen;      /* Its END: it was whole when remembered. */
 	uint64_t checkpoint_end_seq;   /* That END's own sequence number. */
+	uint64_t last_end_seq;         /* The newest END read, remembered or not. */
 	uint32_t epoch_max;
 };
 
@@ -191,6 +192,7 @@ static bool cv_replay_checkpoint_end(struct cv_replay *rp, struct cv_journal_rea
 		rp->checkpoint_end_seen = true;
 		rp->checkpoint_end_seq = seq;
 	}
+	rp->last_end_seq = seq;
 	rp->in_checkpoint = false;
 	return true;
 }
@@ -315,10 +317,11 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 		m->next_vend_number += CV_VENDS_MAX;
 	m->last_seq = m->durable_seq = m->sync_requested_seq = scan.last_seq;
 	/* The next checkpoint comes checkpoint_records after the last durable
-	 * one (or the journal's start), whatever the restarts in between: a
-	 * machine switched off before each interval ends still checkpoints
-	 * and trims. */
-	m->checkpoint_written_seq = m->has_checkpoint ? rp.checkpoint_end_seq : 0;
+	 * one, whatever the restarts in between: a machine switched off before
+	 * each interval ends still checkpoints and trims. Without a remembered
+	 * one (a storage that can't remember, or a power cut before it did),
+	 * after the newest whole one read, or the journal's start. */
+	m->checkpoint_written_seq = m->has_checkpoint ? rp.checkpoint_end_seq : rp.last_end_seq;
 	return CV_OK;
 }
 

@@ -43,6 +43,7 @@ struct cv_posix_storage {
 	 * append, sync, truncate, checkpoint and trim then fails, until the
 	 * storage is closed and opened again (which reads only what is on disk). */
 	bool broken;
+	enum cv_status failure;  /* What broke it: CV_E_FULL (disk full) or CV_E_IO. */
 	/* The checkpoint the file `checkpoint` holds, as far as this storage
 	 * knows it durable: the limit of trim(). */
 	bool has_checkpoint;
@@ -50,6 +51,15 @@ struct cv_posix_storage {
 	uint64_t checkpoint_seq;
 	struct cv_machine *machine;
 };
+
+/* Marks the storage broken by a failure of status rc (CV_E_FULL or
+ * CV_E_IO); the first failure's status is the one kept. */
+static inline void cv_posix_break(struct cv_posix_storage *s, enum cv_status rc)
+{
+	if (!s->broken)
+		s->failure = rc == CV_E_FULL ? CV_E_FULL : CV_E_IO;
+	s->broken = true;
+}
 
 /* Where the journal's bytes begin: the first segment's start (above 0 once
  * trimmed), or the end when there is no segment. */

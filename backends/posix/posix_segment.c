@@ -73,8 +73,9 @@ enum cv_status cv_posix_open_directory(const char *path, int *fd_out)
 
 enum cv_status cv_posix_failed(struct cv_posix_storage *s, int err)
 {
-	s->broken = true;
-	return err == ENOSPC || err == EDQUOT ? CV_E_FULL : CV_E_IO;
+	enum cv_status rc = err == ENOSPC || err == EDQUOT ? CV_E_FULL : CV_E_IO;
+	cv_posix_break(s, rc);
+	return rc;
 }
 
 enum cv_status cv_posix_sync_directory(struct cv_posix_storage *s)

@@ -65,7 +65,7 @@ static enum cv_status cv_posix_storage_append(void *ctx, uint64_t seq, const voi
 	struct cv_posix_storage *s = ctx;
 	(void)seq; /* Records carry their own sequence numbers. */
 	if (s->broken)
-		return CV_E_IO;
+		return s->failure; /* The first failure's cause: a full disk stays "full". */
 	if (record == NULL || length == 0 || length > s->segment_size)
 		return CV_E_INVAL;
 	enum cv_status rc = cv_posix_make_room(s, length);
@@ -107,7 +107,7 @@ static enum cv_status cv_posix_sync_dirty(struct cv_posix_storage *s)
 			continue;
 		enum cv_status rc = cv_posix_sync_segment(s, i);
 		if (rc != CV_OK) {
-			s->broken = true;
+			cv_posix_break(s, rc);
 			return rc;
 		}
 		s->segments[i].dirty = false;
@@ -122,9 +122,11 @@ static enum cv_status cv_posix_storage_sync(void *ctx, uint64_t seq)
 		return CV_E_IO;
 	if (s->machine == NULL)
 		return CV_E_STATE;
-	enum cv_status rc = cv_posix_sync_dirty(s);
-	if (rc != CV_OK)
-		return rc;
+	/* Always CV_E_IO: the engine takes CV_E_FULL from a sync for "ask me
+	 * again", and nothing will ever become durable here again. */
+	if (cv_posix_sync_dirty(s) != CV_OK)
+		return CV_E_IO;
+	enum cv_status rc;
 	struct cv_event ev = {.type = CV_EVENT_STORAGE_SYNCED};
 	ev.u.storage.seq = seq;
 	ev.u.storage.status = CV_OK;
@@ -264,7 +266,7 @@ static enum cv_status cv_posix_storage_truncate(void *ctx, uint64_t length)
 	if (rc == CV_OK)
 		rc = cv_posix_cut_last(s, length);
 	if (rc != CV_OK) {
-		s->broken = true;
+		cv_posix_break(s, rc);
 		return rc;
 	}
 	return CV_OK;

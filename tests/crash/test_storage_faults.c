@@ -33,6 +33,8 @@
 #define FW_STOCK 30
 #define FW_TICK_MS 50
 #define FW_CUSTOMERS 8
+#define FW_WARM_CUSTOMERS 48
+#define FW_WINDOW_CUSTOMERS 10
 #define FW_SHIFTS 16
 
 /* ---- the storage alone: a failure is final until it is opened again ---- */
@@ -178,7 +180,9 @@ Test(storage_faults, every_kind_of_failure_is_final_until_reopened, .init = dt_s
 		cr_assert_str_eq(fault_fs_failed_call(), cases[i].call, "case %u", i);
 		cr_assert_eq(rc, cases[i].status, "%s failing with %d: %s", cases[i].call, cases[i].err,
 			     cv_status_name(rc));
-		dt_append(seq, CV_E_IO);
+		/* Appends keep the first failure's cause (a full disk stays full);
+		 * a sync is always CV_E_IO: nothing will become durable again. */
+		dt_append(seq, cases[i].status);
 		cr_assert_eq(dt_ops->sync(dt_store, seq), CV_E_IO, "%s: nothing durable after it", cases[i].call);
 		cr_assert_eq(dt_ops->checkpoint_set(dt_store, 0, 1), CV_E_IO);
 		fault_fs_arm(0, 0);
@@ -278,7 +282,7 @@ static enum cv_status fw_start(void)
 	}
 	c.lanes = w.lanes;
 	c.lane_count = FW_LANES;
-	c.checkpoint_records = 256; /* Checkpoints, renames and trims inside the scenario. */
+	c.checkpoint_records = 256; /* The smallest: checkpoints and trims within 60 customers. */
 	cv_sim_attach(w.sim, &c);
 	w.sim_platform = c.platform;
 	w.sim_platform_ctx = c.platform_ctx;
@@ -334,11 +338,11 @@ static void fw_world(unsigned shift, unsigned fail_call, int err)
 }
 
 /* Customers buy until the machine refuses them (a journal fault stops
- * sales) or all have bought; then the machine runs on a while, so that what
- * it still owes (captures, voids) can go out. */
-static void fw_scenario(void)
+ * sales) or @p customers have bought; then the machine runs on a while, so
+ * that what it still owes (captures, voids) can go out. */
+static void fw_customers(unsigned customers)
 {
-	for (unsigned k = 0; k < FW_CUSTOMERS && w.m != NULL; k++) {
+	for (unsigned k = 0; k < customers && w.m != NULL; k++) {
 		uint32_t vend = 0;
 		if (cv_machine_select(w.m, (uint16_t)(k % FW_LANES), &vend) != CV_OK)
 			break;
@@ -353,6 +357,11 @@ static void fw_scenario(void)
 	}
 	for (unsigned i = 0; i < 200; i++)
 		fw_tick();
+}
+
+static void fw_scenario(void)
+{
+	fw_customers(FW_CUSTOMERS);
 }
 
 /* The power is cut; it comes back and the machine must start and settle. */
@@ -474,6 +483,42 @@ static void fw_every_call(int err, const char *err_name, unsigned sizes)
 	       "machine (journal fault or no start), 0 violations\n",
 	       err_name, runs, sizes, stopped);
 	cr_assert_gt(stopped, runs / 2, "most failures must stop the machine");
+}
+
+Test(storage_faults, every_call_around_a_checkpoint_and_a_trim_failing_then_a_power_cut)
+{
+	/* The journal's second checkpoint (its file written, renamed, the
+	 * directory synced) and the trim behind it (segments unlinked) come
+	 * after some 50 customers: every call from the 48th customer on fails
+	 * in turn. */
+	fw_world(0, 0, 0);
+	cr_assert_eq(w.start_rc, CV_OK);
+	fw_customers(FW_WARM_CUSTOMERS);
+	unsigned from = fault_fs_calls();
+	unsigned renames = fault_fs_renames(), unlinks = fault_fs_unlinks();
+	fw_customers(FW_WINDOW_CUSTOMERS);
+	unsigned to = fault_fs_calls();
+	cr_assert_gt(fault_fs_renames(), renames, "a checkpoint is remembered inside the window");
+	cr_assert_gt(fault_fs_unlinks(), unlinks, "the journal is trimmed inside the window");
+	fw_restart_and_settle("no fault");
+	fw_check("no fault");
+	fw_teardown();
+	unsigned runs = 0;
+	for (unsigned n = from + 1; n <= to; n++) {
+		char what[128];
+		fw_world(0, n, EIO);
+		fw_customers(FW_WARM_CUSTOMERS); /* The same steps as the counting run. */
+		fw_customers(FW_WINDOW_CUSTOMERS);
+		const char *failed = fault_fs_failed_call();
+		snprintf(what, sizeof(what), "EIO on call %u (%s), window %u..%u", n, failed != NULL ? failed : "-",
+			 from + 1, to);
+		cr_assert_not_null(failed, "%s: the armed call never came", what);
+		fw_restart_and_settle(what);
+		fw_check(what);
+		fw_teardown();
+		runs++;
+	}
+	printf("storage faults (EIO around a checkpoint and a trim): %u runs, 0 violations\n", runs);
 }
 
 Test(storage_faults, every_call_failing_with_eio_then_a_power_cut)

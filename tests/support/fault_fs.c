@@ -74,6 +74,8 @@ static struct {
 	unsigned armed;
 	int err;
 	const char *armed_name; /* The next call of this name fails (fault_fs_arm_next). */
+	unsigned renames;       /* Counted renames and unlinks (a scenario's checkpoints and trims). */
+	unsigned unlinks;
 	const char *failed;
 	struct ff_file files[FF_FILES_MAX];
 	unsigned file_count;
@@ -242,7 +244,8 @@ static bool ff_exists(int dirfd, const char *path)
 
 static mode_t ff_mode(int flags, va_list ap)
 {
-	return (flags & (O_CREAT | O_TMPFILE)) != 0 ? (mode_t)va_arg(ap, int) : 0;
+	/* O_TMPFILE includes O_DIRECTORY's bit: test it whole, as glibc does. */
+	return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
 }
 
 ssize_t __wrap_write(int fd, const void *buf, size_t count)
@@ -281,6 +284,7 @@ int __wrap_fsync(int fd)
 
 int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
+	ff.renames += ff.active;
 	return ff_hit("rename") ? -1 : __real_renameat(olddirfd, oldpath, newdirfd, newpath);
 }
 
@@ -319,6 +323,7 @@ int __wrap_ftruncate64(int fd, off_t length)
 
 int __wrap_unlinkat(int dirfd, const char *path, int flags)
 {
+	ff.unlinks += ff.active;
 	return ff_hit("unlink") ? -1 : __real_unlinkat(dirfd, path, flags);
 }
 
@@ -372,6 +377,16 @@ void fault_fs_arm_next(const char *call, int err)
 unsigned fault_fs_calls(void)
 {
 	return ff.calls;
+}
+
+unsigned fault_fs_renames(void)
+{
+	return ff.renames;
+}
+
+unsigned fault_fs_unlinks(void)
+{
+	return ff.unlinks;
 }
 
 const char *fault_fs_failed_call(void)

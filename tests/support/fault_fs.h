@@ -35,6 +35,10 @@ void fault_fs_arm_next(const char *call, int err);
 /* Calls counted since fault_fs_begin(). */
 unsigned fault_fs_calls(void);
 
+/* Renames and unlinks counted since fault_fs_begin() (checkpoints, trims). */
+unsigned fault_fs_renames(void);
+unsigned fault_fs_unlinks(void);
+
 /* The name of the call that failed ("fdatasync", ...), or NULL if none did. */
 const char *fault_fs_failed_call(void);
 

@@ -292,3 +292,46 @@ Test(journal_read, a_bad_record_with_a_sound_one_behind_it_is_corruption)
 	struct cv_journal_scan r = scan(CV_E_CORRUPT);
 	cr_assert_eq(r.bad_offset, offsets[n - 2]);
 }
+
+Test(journal_read, a_flipped_bit_in_a_length_field_is_corruption_not_a_tail)
+{
+	/* A record that reached the disk whole, its length field damaged: with
+	 * the right length its CRC matches, so it was written, and the records
+	 * behind it may have been durable. */
+	rig_vend_ok(0);
+	uint64_t offsets[512];
+	unsigned n = record_offsets(offsets, 512);
+	cr_assert_geq(n, 4);
+	size_t at = offsets[n - 3];
+	for (unsigned bit = 0; bit < 32; bit++) {
+		rig.journal[at + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		struct cv_journal_scan r = scan(CV_E_CORRUPT);
+		cr_assert_eq(r.bad_offset, at, "bit %u", bit);
+		rig.journal[at + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+}
+
+Test(journal_read, a_record_whose_start_never_reached_the_disk_is_a_tail)
+{
+	/* The page holding a record's first bytes lost, the next page (with the
+	 * rest of it and the records behind) written: zeros where it began.
+	 * (Records are shorter than 256 bytes: one lost byte zeroes the whole
+	 * length field. A field zeroed only in part would read as a damaged
+	 * one, corruption.) */
+	rig_vend_ok(0);
+	uint64_t offsets[512];
+	unsigned n = record_offsets(offsets, 512);
+	size_t at = offsets[n - 3];
+	cr_assert_lt(offsets[n - 2] - at, 256);
+	for (size_t k = 1; k < offsets[n - 2] - at; k++) {
+		uint8_t saved[CV_JOURNAL_RECORD_MAX];
+		memcpy(saved, rig.journal + at, k);
+		memset(rig.journal + at, 0, k);
+		struct cv_journal_scan r;
+		enum cv_status rc =
+			cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, NULL, NULL, &r);
+		cr_assert_eq(rc, CV_OK, "the first %zu bytes lost: %s", k, cv_status_name(rc));
+		cr_assert_eq(r.valid_length, at, "the first %zu bytes lost", k);
+		memcpy(rig.journal + at, saved, k);
+	}
+}
