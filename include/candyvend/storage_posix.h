@@ -43,9 +43,12 @@ extern "C" {
  *
  * Once any write, fdatasync(), fsync() of the directory, rename, cut, or
  * creation of a segment has failed, the storage is broken: every later
- * append(), sync(), truncate(), checkpoint_set() and trim() answers
- * ::CV_E_IO, until it is closed and opened again, which reads only what is on
- * disk. After a failed fdatasync() the kernel may have dropped the dirty
+ * append() answers the first failure's status (::CV_E_FULL if the disk was
+ * full, else ::CV_E_IO), and every later sync(), truncate(), checkpoint_set()
+ * and trim() answers ::CV_E_IO, until it is closed and opened again, which
+ * reads what is on disk. (Opened again in the same boot after a failed
+ * fdatasync(), the files may still show data the kernel never wrote: a
+ * restart of the process is not a power cut.) After a failed fdatasync() the kernel may have dropped the dirty
  * pages and a later one would succeed without them; after any other failure
  * the files may no longer be what the storage thinks they are.
  *
