@@ -189,21 +189,34 @@ Test(hostile, an_unexpected_state_carrying_the_expected_state_is_unknown)
 	h_check_invariants(NULL);
 }
 
+/* Two paths: link 0 the hostile processor, link 1 an honest emulator of its
+ * own (another path, which knows nothing of link 0's requests). */
+static struct emu two_links_first;
+
+static void two_links(struct emu *other, struct h_options *o)
+{
+	emu_start(other);
+	h_teardown();
+	hostile_options(o);
+	emu_start_as(&two_links_first, &o->processor);
+	o->links[0] = two_links_first.base;
+	o->links[1] = other->base;
+}
+
+static void setup_two_links(const struct h_options *o)
+{
+	h_setup(o);
+	h.emu = two_links_first; /* Stopped by the teardown. */
+}
+
 Test(hostile, an_answer_that_is_not_http_never_fails_over)
 {
 	/* "Not sent" would send the same key over link 1 too: a second hold
 	 * on another path while the first stands. */
 	struct emu other;
-	emu_start(&other);
-	h_teardown();
 	struct h_options o;
-	hostile_options(&o);
-	emu_start_as(&h.emu, &o.processor);
-	struct emu first = h.emu;
-	o.links[0] = first.base;
-	o.links[1] = other.base;
-	h_setup(&o);
-	h.emu = first;
+	two_links(&other, &o);
+	setup_two_links(&o);
 	lie_next("create", "garbage", NULL);
 	struct h_vend *v = vend_settled("pm_card_visa");
 	cr_assert_eq(told("garbage"), 1);
@@ -223,19 +236,12 @@ Test(hostile, a_void_by_key_follows_the_authorizations_pin)
 	 * must wait for link 0, never ask link 1 (another path, which knows
 	 * nothing yet) and take its empty list for "nothing to void". */
 	struct emu other;
-	emu_start(&other);
-	h_teardown();
 	struct h_options o;
-	hostile_options(&o);
-	emu_start_as(&h.emu, &o.processor);
-	struct emu first = h.emu;
-	o.links[0] = first.base;
-	o.links[1] = other.base;
+	two_links(&other, &o);
 	o.breaker.failures_to_open = 3;
 	o.breaker.open_ms = 1500;
 	o.settle_attempts_max = 40;
-	h_setup(&o);
-	h.emu = first;
+	setup_two_links(&o);
 	lie_next("create", "lost", NULL);
 	emu_control(&h.emu, "{\"hostile_next\":[{\"kind\":\"list\",\"mode\":\"reset\",\"count\":2}]}");
 	uint32_t n = h_select(0, "pm_card_visa");
