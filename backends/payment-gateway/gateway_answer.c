@@ -216,6 +216,17 @@ static void cv_gw_on_answer(struct cv_gateway *gw, struct cv_gw_slot *slot, long
 	if (intent == CV_GW_INTENT_FOREIGN || slot->body.key_mismatch)
 		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u %s link %u: the answer is not about this request",
 			   (unsigned)slot->req.op_id, cv_gw_call_name(slot->call), slot->link);
+	/* An authorization or lookup that finds its intent captured already has
+	 * no hold to sell against: taken for one, it would give a second item
+	 * for one payment and count the money twice. Unknown, for the operator
+	 * (the engine's last resort, a void, then fails and alerts). */
+	if (intent == CV_GW_INTENT_SUCCEEDED &&
+	    (slot->req.op == CV_PAYMENT_OP_AUTHORIZE || slot->req.op == CV_PAYMENT_OP_LOOKUP)) {
+		cv_gw_logf(gw, CV_LOG_ERROR, "gateway: op %u: intent %s is captured already, not a hold",
+			   (unsigned)slot->req.op_id, r.processor_ref);
+		memset(&r, 0, sizeof(r));
+		r.result = CV_PAY_UNKNOWN;
+	}
 	bool server_error = http_status >= 500 && http_status < 600;
 	cv_gw_logf(gw, CV_LOG_DEBUG, "gateway: op %u %s link %u HTTP %ld%s", (unsigned)slot->req.op_id,
 		   cv_gw_call_name(slot->call), slot->link, http_status, slot->body.replayed ? " (replayed)" : "");
@@ -275,10 +286,6 @@ static void cv_gw_on_answer(struct cv_gateway *gw, struct cv_gw_slot *slot, long
 	default:
 		break;
 	}
-	if (intent == CV_GW_INTENT_SUCCEEDED &&
-	    (slot->req.op == CV_PAYMENT_OP_AUTHORIZE || slot->req.op == CV_PAYMENT_OP_LOOKUP))
-		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u: intent %s is already captured", (unsigned)slot->req.op_id,
-			   r.processor_ref);
 	if (slot->req.op == CV_PAYMENT_OP_VOID && intent == CV_GW_INTENT_SUCCEEDED)
 		cv_gw_logf(gw, CV_LOG_ERROR, "gateway: op %u: void found intent %s captured", (unsigned)slot->req.op_id,
 			   r.processor_ref);
