@@ -12,7 +12,8 @@ static void cv_checkpoint_write(struct cv_machine *m)
 	uint64_t offset = m->journal_end;
 	uint64_t seq = m->last_seq + 1;
 	struct cv_journal_writer w;
-	struct cv_rec_checkpoint_begin begin = {.next_vend_number = m->next_vend_number, .stats = m->stats};
+	struct cv_rec_checkpoint_begin begin = {
+		.next_vend_number = m->next_vend_number, .stats = m->stats, .marked = m->marked};
 	cv_journal_writer_init(&w);
 	cv_rec_checkpoint_begin_put(&w, &begin);
 	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_BEGIN, &w);
@@ -56,7 +57,8 @@ static void cv_checkpoint_commit(struct cv_machine *m)
 	const struct cv_storage_ops *ops = m->config.storage;
 	void *ctx = m->config.storage_ctx;
 	m->checkpoint_pending = false;
-	enum cv_status rc = ops->checkpoint_set(ctx, m->pending_checkpoint_offset, m->pending_checkpoint_seq);
+	enum cv_status rc = m->marked ? cv_mark_commit_checkpoint(m, m->pending_checkpoint_offset, m->pending_checkpoint_seq)
+				      : ops->checkpoint_set(ctx, m->pending_checkpoint_offset, m->pending_checkpoint_seq);
 	if (rc != CV_OK) {
 		/* The journal is whole, opening just reads more of it; a storage
 		 * that broke on it (the POSIX one does) fails the next append,
@@ -76,7 +78,7 @@ void cv_checkpoint_tick(struct cv_machine *m)
 {
 	const struct cv_storage_ops *ops = m->config.storage;
 	if (m->journal_fault || m->config.checkpoint_records == 0 ||
-	    !CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_set))
+	    !(m->marked || CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_set)))
 		return;
 	if (m->checkpoint_pending) {
 		if (cv_journal_is_durable(m, m->pending_checkpoint_end_seq))

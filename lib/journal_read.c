@@ -295,3 +295,12 @@ bool cv_journal_reader_done(const struct cv_journal_reader *r)
 {
 	return !r->bad && r->pos == r->length;
 }
+
+bool cv_journal_get_trailing_flag(struct cv_journal_reader *r)
+{
+	if (r->bad || r->pos == r->length)
+		return false;
+	if (cv_journal_get_u8(r) != 1)
+		r->bad = true;
+	return !r->bad;
+}

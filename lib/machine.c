@@ -213,7 +213,7 @@ static void cv_machine_journal_start(struct cv_machine *m, bool fresh)
 	if (fresh)
 		cv_machine_journal_header(m);
 	struct cv_journal_writer w;
-	struct cv_rec_machine_start rec = {.lane_count = m->config.lane_count};
+	struct cv_rec_machine_start rec = {.lane_count = m->config.lane_count, .marked = m->marked};
 	memcpy(rec.machine_id, m->config.machine_id, sizeof(rec.machine_id));
 	memcpy(rec.currency, m->config.currency, sizeof(rec.currency));
 	cv_journal_writer_init(&w);
@@ -265,6 +265,12 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 	m->next_op_id = cv_machine_random_u32(m);
 	struct cv_recovery_summary recovery;
 	rc = cv_recovery_replay(m, &recovery);
+	if (rc != CV_OK) {
+		cv_machine_close_backends(m);
+		cv_machine_wipe_key(m);
+		return rc;
+	}
+	rc = cv_mark_begin_life(m);
 	if (rc != CV_OK) {
 		cv_machine_close_backends(m);
 		cv_machine_wipe_key(m);
@@ -416,6 +422,7 @@ CV_EXPORT enum cv_status cv_machine_step(struct cv_machine *m, uint64_t now_ms)
 		if (!cv_machine_round(m))
 			break;
 	cv_checkpoint_tick(m);
+	cv_mark_tick(m);
 	cv_payment_link_tick(m);
 	cv_machine_show_idle(m);
 	return CV_OK;

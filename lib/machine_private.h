@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "journal_codec.h"
+#include "journal_mark.h"
 #include "journal_read.h"
 #include "vend_table.h"
 /* Rounds of "handle events, advance vends, flush journal" in one step. A
@@ -141,6 +142,11 @@ struct cv_machine {
 	uint64_t pending_checkpoint_offset;
 	uint64_t pending_checkpoint_seq;
 	uint64_t pending_checkpoint_end_seq;
+	/* Marks (journal_mark.c): a sealed journal on a storage that keeps
+	 * tags has its checkpoint authenticated and its reach remembered. */
+	bool marked;
+	struct cv_journal_mark mark;  /* The one the storage holds, if present. */
+	uint64_t mark_refresh_seq;    /* Once this record is durable, the reach is written again (0: no). */
 	bool journal_fault;
 	enum cv_status journal_error; /* What stopped the journal. */
 	bool sync_failed;             /* The storage said a sync failed: nothing will become durable. */

@@ -19,6 +19,7 @@ struct cv_replay {
 	bool checkpoint_end_seen;      /* Its END: it was whole when remembered. */
 	uint64_t checkpoint_end_seq;   /* That END's own sequence number. */
 	uint64_t last_end_seq;         /* The newest END read, remembered or not. */
+	bool marks_promised;           /* A record said the journal keeps marks. */
 	uint32_t epoch_max;
 };
 
@@ -175,6 +176,7 @@ static bool cv_replay_checkpoint_begin(struct cv_replay *rp, struct cv_journal_r
 	struct cv_rec_checkpoint_begin rec;
 	if (!cv_rec_checkpoint_begin_get(r, &rec))
 		return cv_replay_fail(rp, CV_E_CORRUPT);
+	rp->marks_promised |= rec.marked;
 	/* The snapshot is the totals up to here; what follows counts on. */
 	rp->m->stats = rec.stats;
 	rp->in_checkpoint = true;
@@ -205,7 +207,10 @@ static bool cv_replay_machine_start(struct cv_replay *rp, struct cv_journal_read
 {
 	struct cv_rec_machine_start rec;
 	rp->in_checkpoint = false;
-	return cv_rec_machine_start_get(r, &rec) || cv_replay_fail(rp, CV_E_CORRUPT);
+	if (!cv_rec_machine_start_get(r, &rec))
+		return cv_replay_fail(rp, CV_E_CORRUPT);
+	rp->marks_promised |= rec.marked;
+	return true;
 }
 
 static bool cv_replay_service(struct cv_replay *rp, struct cv_journal_reader *r)
@@ -269,7 +274,10 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 	/* From the last checkpoint if the storage remembers one, else from the start. */
 	uint64_t start = 0, first_seq = 1;
 	enum cv_status found = CV_E_NOT_FOUND;
-	if (CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_get))
+	m->marked = cv_mark_supported(m);
+	if (m->marked)
+		found = cv_mark_load(m, &start, &first_seq);
+	else if (CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_get))
 		found = ops->checkpoint_get(m->config.storage_ctx, &start, &first_seq);
 	/* A checkpoint that can't be read is not the same as none: the journal
 	 * before it may be trimmed away. */
@@ -286,12 +294,20 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 	const uint8_t *key = m->sealed ? m->journal_key : NULL;
 	enum cv_status rc = cv_journal_scan(ops, m->config.storage_ctx, start, first_seq, key, cv_replay_record, &rp,
 					    &scan);
+	/* Bytes the storage no longer holds (trimmed away) where reading has to
+	 * begin: what said where the journal begins now is gone. */
+	if (rc == CV_E_NOT_FOUND)
+		rc = CV_E_CORRUPT;
 	if (rc == CV_OK)
 		rc = rp.status;
 	/* A remembered checkpoint was whole and durable: if its END is gone,
 	 * the journal was cut or swapped, not torn by a power cut. */
 	if (rc == CV_OK && m->has_checkpoint && !rp.checkpoint_end_seen)
 		rc = CV_E_CORRUPT;
+	/* A sealed journal's marks: cut short, or its checkpoint file forged,
+	 * put back from an older copy or deleted. */
+	if (rc == CV_OK && m->sealed)
+		rc = cv_mark_check(m, rp.marks_promised, &scan);
 	/* Open vends must name lanes the planogram still has. */
 	for (unsigned i = 0; rc == CV_OK && i < CV_VENDS_MAX; i++)
 		if (m->vends[i].in_use && m->vends[i].lane >= m->config.lane_count)

@@ -61,25 +61,48 @@ static enum cv_status cv_ram_storage_truncate(void *ctx, uint64_t length)
 	return CV_OK;
 }
 
-static enum cv_status cv_ram_storage_checkpoint_set(void *ctx, uint64_t offset, uint64_t seq)
+static enum cv_status cv_ram_storage_checkpoint_set_tagged(void *ctx, uint64_t offset, uint64_t seq,
+							   const void *tag, size_t tag_length)
 {
 	struct cv_ram_storage *s = ctx;
-	if (offset < s->base || offset - s->base > s->length)
+	if (offset < s->base || offset - s->base > s->length || tag_length > sizeof(s->checkpoint_tag) ||
+	    (tag == NULL && tag_length > 0))
 		return CV_E_INVAL;
 	s->checkpoint_offset = offset;
 	s->checkpoint_seq = seq;
 	s->has_checkpoint = 1;
+	if (tag_length > 0)
+		memcpy(s->checkpoint_tag, tag, tag_length);
+	s->checkpoint_tag_length = tag_length;
+	return CV_OK;
+}
+
+static enum cv_status cv_ram_storage_checkpoint_set(void *ctx, uint64_t offset, uint64_t seq)
+{
+	return cv_ram_storage_checkpoint_set_tagged(ctx, offset, seq, NULL, 0);
+}
+
+static enum cv_status cv_ram_storage_checkpoint_get_tagged(void *ctx, uint64_t *offset, uint64_t *seq, void *tag,
+							   size_t tag_size, size_t *tag_length)
+{
+	struct cv_ram_storage *s = ctx;
+	if (!s->has_checkpoint)
+		return CV_E_NOT_FOUND;
+	if (tag_size < s->checkpoint_tag_length)
+		return CV_E_INVAL;
+	*offset = s->checkpoint_offset;
+	*seq = s->checkpoint_seq;
+	if (s->checkpoint_tag_length > 0)
+		memcpy(tag, s->checkpoint_tag, s->checkpoint_tag_length);
+	*tag_length = s->checkpoint_tag_length;
 	return CV_OK;
 }
 
 static enum cv_status cv_ram_storage_checkpoint_get(void *ctx, uint64_t *offset, uint64_t *seq)
 {
-	struct cv_ram_storage *s = ctx;
-	if (!s->has_checkpoint)
-		return CV_E_NOT_FOUND;
-	*offset = s->checkpoint_offset;
-	*seq = s->checkpoint_seq;
-	return CV_OK;
+	size_t tag_length = 0;
+	uint8_t tag[CV_STORAGE_TAG_MAX];
+	return cv_ram_storage_checkpoint_get_tagged(ctx, offset, seq, tag, sizeof(tag), &tag_length);
 }
 
 /* Moves what remains to the front: the buffer is reused for ever. */
@@ -115,6 +138,8 @@ CV_EXPORT const struct cv_storage_ops cv_ram_storage_ops = {
 	.checkpoint_set = cv_ram_storage_checkpoint_set,
 	.checkpoint_get = cv_ram_storage_checkpoint_get,
 	.trim = cv_ram_storage_trim,
+	.checkpoint_set_tagged = cv_ram_storage_checkpoint_set_tagged,
+	.checkpoint_get_tagged = cv_ram_storage_checkpoint_get_tagged,
 };
 
 CV_EXPORT void cv_ram_storage_init(struct cv_ram_storage *storage, void *buf, size_t capacity)

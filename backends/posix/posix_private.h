@@ -97,13 +97,19 @@ void cv_posix_close_fd(int *fd);
 
 /* posix_checkpoint.c: the file `checkpoint`, replaced atomically through
  * `checkpoint.tmp`. */
+struct cv_posix_checkpoint {
+	uint64_t offset;
+	uint64_t seq;
+	uint8_t tag[CV_STORAGE_TAG_MAX];
+	size_t tag_length;        /* 0: set without a tag. */
+};
 /* Reads it: CV_OK, CV_E_NOT_FOUND (no file), CV_E_CORRUPT (not one we
  * wrote whole) or CV_E_IO. */
-enum cv_status cv_posix_checkpoint_load(const struct cv_posix_storage *s, uint64_t *offset, uint64_t *seq);
+enum cv_status cv_posix_checkpoint_load(const struct cv_posix_storage *s, struct cv_posix_checkpoint *cp);
 /* Writes the tmp file, fdatasyncs it, renames it over `checkpoint` and
  * fsyncs the directory; on failure the tmp file is removed (best effort)
  * and the storage is broken. */
-enum cv_status cv_posix_checkpoint_store(struct cv_posix_storage *s, uint64_t offset, uint64_t seq);
+enum cv_status cv_posix_checkpoint_store(struct cv_posix_storage *s, const struct cv_posix_checkpoint *cp);
 /* Removes a tmp file a crash left behind, if any. */
 void cv_posix_checkpoint_remove_tmp(const struct cv_posix_storage *s);
 

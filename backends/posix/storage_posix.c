@@ -32,13 +32,9 @@ static void cv_posix_cut_partial(struct cv_posix_storage *s)
 	seg->dirty = true;
 }
 
-/* Makes sure the current segment can take length more bytes, starting a
- * new one if not. */
-static enum cv_status cv_posix_make_room(struct cv_posix_storage *s, size_t length)
+/* Starts a new segment at the journal's end for the appends to come. */
+static enum cv_status cv_posix_start_segment(struct cv_posix_storage *s)
 {
-	const struct cv_posix_segment *last = cv_posix_last(s);
-	if (s->write_fd >= 0 && last->size <= s->segment_size - length)
-		return CV_OK;
 	if (s->segment_count >= CV_POSIX_STORAGE_SEGMENT_MAX)
 		return CV_E_FULL;
 	/* The next segment's name becomes durable at once, so the current one
@@ -58,6 +54,16 @@ static enum cv_status cv_posix_make_room(struct cv_posix_storage *s, size_t leng
 	s->write_fd = fd;
 	s->segments[s->segment_count++] = (struct cv_posix_segment){.start = s->length};
 	return CV_OK;
+}
+
+/* Makes sure the current segment can take length more bytes, starting a
+ * new one if not. */
+static enum cv_status cv_posix_make_room(struct cv_posix_storage *s, size_t length)
+{
+	const struct cv_posix_segment *last = cv_posix_last(s);
+	if (s->write_fd >= 0 && last->size <= s->segment_size - length)
+		return CV_OK;
+	return cv_posix_start_segment(s);
 }
 
 static enum cv_status cv_posix_storage_append(void *ctx, uint64_t seq, const void *record, size_t length)
@@ -278,14 +284,26 @@ static bool cv_posix_holds(const struct cv_posix_storage *s, uint64_t offset)
 	return offset >= cv_posix_first_start(s) && offset <= s->length;
 }
 
-static enum cv_status cv_posix_storage_checkpoint_set(void *ctx, uint64_t offset, uint64_t seq)
+/* With a tag, what follows goes to a new segment first: a checkpoint's
+ * first record then never shares a segment with the one before it, so
+ * trimming to a checkpoint deletes the one before it, and a mark put back
+ * from an older copy names a checkpoint that is gone. */
+static enum cv_status cv_posix_storage_checkpoint_set_tagged(void *ctx, uint64_t offset, uint64_t seq,
+							     const void *tag, size_t tag_length)
 {
 	struct cv_posix_storage *s = ctx;
 	if (s->broken)
 		return CV_E_IO;
-	if (!cv_posix_holds(s, offset))
+	struct cv_posix_checkpoint cp = {.offset = offset, .seq = seq, .tag_length = tag_length};
+	if (!cv_posix_holds(s, offset) || tag_length > sizeof(cp.tag) || (tag == NULL && tag_length > 0))
 		return CV_E_INVAL;
-	enum cv_status rc = cv_posix_checkpoint_store(s, offset, seq);
+	if (tag_length > 0)
+		memcpy(cp.tag, tag, tag_length);
+	enum cv_status rc = CV_OK;
+	if (tag_length > 0 && s->segment_count > 0 && cv_posix_last(s)->size > 0)
+		rc = cv_posix_start_segment(s);
+	if (rc == CV_OK)
+		rc = cv_posix_checkpoint_store(s, &cp);
 	if (rc != CV_OK)
 		return rc; /* trim() keeps to the checkpoint known durable before. */
 	s->has_checkpoint = true;
@@ -294,20 +312,38 @@ static enum cv_status cv_posix_storage_checkpoint_set(void *ctx, uint64_t offset
 	return CV_OK;
 }
 
-static enum cv_status cv_posix_storage_checkpoint_get(void *ctx, uint64_t *offset, uint64_t *seq)
+static enum cv_status cv_posix_storage_checkpoint_set(void *ctx, uint64_t offset, uint64_t seq)
+{
+	return cv_posix_storage_checkpoint_set_tagged(ctx, offset, seq, NULL, 0);
+}
+
+static enum cv_status cv_posix_storage_checkpoint_get_tagged(void *ctx, uint64_t *offset, uint64_t *seq, void *tag,
+							     size_t tag_size, size_t *tag_length)
 {
 	struct cv_posix_storage *s = ctx;
-	if (offset == NULL || seq == NULL)
+	if (offset == NULL || seq == NULL || tag_length == NULL || (tag == NULL && tag_size > 0))
 		return CV_E_INVAL;
-	uint64_t at = 0, first = 0;
-	enum cv_status rc = cv_posix_checkpoint_load(s, &at, &first);
+	struct cv_posix_checkpoint cp;
+	enum cv_status rc = cv_posix_checkpoint_load(s, &cp);
 	if (rc != CV_OK)
 		return rc;
-	if (!cv_posix_holds(s, at))
+	if (!cv_posix_holds(s, cp.offset))
 		return CV_E_CORRUPT;
-	*offset = at;
-	*seq = first;
+	if (cp.tag_length > tag_size)
+		return CV_E_INVAL;
+	*offset = cp.offset;
+	*seq = cp.seq;
+	if (cp.tag_length > 0)
+		memcpy(tag, cp.tag, cp.tag_length);
+	*tag_length = cp.tag_length;
 	return CV_OK;
+}
+
+static enum cv_status cv_posix_storage_checkpoint_get(void *ctx, uint64_t *offset, uint64_t *seq)
+{
+	uint8_t tag[CV_STORAGE_TAG_MAX];
+	size_t tag_length = 0;
+	return cv_posix_storage_checkpoint_get_tagged(ctx, offset, seq, tag, sizeof(tag), &tag_length);
 }
 
 /* Unlinks the segments wholly below offset, oldest first, so that a crash
@@ -395,6 +431,8 @@ CV_POSIX_EXPORT const struct cv_storage_ops cv_posix_storage_ops = {
 	.checkpoint_set = cv_posix_storage_checkpoint_set,
 	.checkpoint_get = cv_posix_storage_checkpoint_get,
 	.trim = cv_posix_storage_trim,
+	.checkpoint_set_tagged = cv_posix_storage_checkpoint_set_tagged,
+	.checkpoint_get_tagged = cv_posix_storage_checkpoint_get_tagged,
 };
 
 CV_POSIX_EXPORT void cv_posix_storage_config_default(struct cv_posix_storage_config *config)
@@ -409,17 +447,17 @@ CV_POSIX_EXPORT void cv_posix_storage_config_default(struct cv_posix_storage_con
 static enum cv_status cv_posix_open_checkpoint(struct cv_posix_storage *s)
 {
 	cv_posix_checkpoint_remove_tmp(s);
-	uint64_t offset = 0, seq = 0;
-	enum cv_status rc = cv_posix_checkpoint_load(s, &offset, &seq);
+	struct cv_posix_checkpoint cp;
+	enum cv_status rc = cv_posix_checkpoint_load(s, &cp);
 	if (rc == CV_E_NOT_FOUND) /* Trimmed only behind a checkpoint: else the start is lost. */
 		return cv_posix_first_start(s) > 0 ? CV_E_CORRUPT : CV_OK;
 	if (rc != CV_OK)
 		return rc;
-	if (!cv_posix_holds(s, offset))
+	if (!cv_posix_holds(s, cp.offset))
 		return CV_E_CORRUPT;
 	s->has_checkpoint = true;
-	s->checkpoint_offset = offset;
-	s->checkpoint_seq = seq;
+	s->checkpoint_offset = cp.offset;
+	s->checkpoint_seq = cp.seq;
 	return CV_OK;
 }
 

@@ -277,7 +277,29 @@ struct cv_storage_ops {
 	 *  it are no longer possible. Synchronous. Optional. */
 	enum cv_status (*trim)(void *ctx, uint64_t offset);
 	/* Version 1 ends here. */
+	/** @brief Like checkpoint_set(), and keeps @p tag (@p tag_length bytes,
+	 *  at most ::CV_STORAGE_TAG_MAX) with the pair: offset, seq and tag are
+	 *  replaced together, atomically and durably, before it returns. The
+	 *  tag is the engine's and opaque to the storage: for a sealed journal it
+	 *  authenticates the pair and says how far the journal reached (see
+	 *  docs/journal-format.md, "Marks"). A storage that offers it should
+	 *  make reads below an offset given to trim() fail from then on (the RAM
+	 *  storage does; the POSIX one starts a new segment at each tagged
+	 *  checkpoint so that its trims free whole checkpoints): a trimmed
+	 *  checkpoint is how an older mark put back in place is recognised.
+	 *  Synchronous. Optional. */
+	enum cv_status (*checkpoint_set_tagged)(void *ctx, uint64_t offset, uint64_t seq, const void *tag,
+						size_t tag_length);
+	/** @brief Like checkpoint_get(), and copies the tag kept with the pair
+	 *  into @p tag (@p tag_size bytes, ::CV_STORAGE_TAG_MAX is enough);
+	 *  @p tag_length gets its length, 0 for a pair set by checkpoint_set().
+	 *  Synchronous. Optional; the engine uses the two only together. */
+	enum cv_status (*checkpoint_get_tagged)(void *ctx, uint64_t *offset, uint64_t *seq, void *tag,
+						size_t tag_size, size_t *tag_length);
 };
+
+/** @brief The longest tag checkpoint_set_tagged() is given. */
+#define CV_STORAGE_TAG_MAX 64u
 
 /**
  * @brief Completes a sync for a storage whose appends are durable at once

@@ -48,6 +48,8 @@ struct cv_ram_storage {
 	uint64_t synced_seq;       /**< Highest sequence number synced. */
 	uint32_t sync_count;       /**< Sync calls, for tests and benchmarks. */
 	struct cv_machine *machine;/**< Where completions are posted. */
+	uint8_t checkpoint_tag[CV_STORAGE_TAG_MAX]; /**< The tag kept with the checkpoint (sealed journals). */
+	size_t checkpoint_tag_length;/**< Its length (0: set without a tag). */
 };
 
 /** @brief The RAM storage backend table; its ctx is a struct cv_ram_storage. @since 0.1 */

@@ -204,6 +204,24 @@ static enum cv_status crash_storage_checkpoint_get(void *ctx, uint64_t *offset, 
 	return cs->inner_ops->checkpoint_get(cs->inner_ctx, offset, seq);
 }
 
+static enum cv_status crash_storage_checkpoint_set_tagged(void *ctx, uint64_t offset, uint64_t seq, const void *tag,
+							 size_t tag_length)
+{
+	struct crash_storage *cs = ctx;
+	if (cs->dead || !CV_OPS_HAS(struct cv_storage_ops, cs->inner_ops, checkpoint_set_tagged))
+		return cs->dead ? CV_E_IO : CV_E_NOTSUP;
+	return cs->inner_ops->checkpoint_set_tagged(cs->inner_ctx, offset, seq, tag, tag_length);
+}
+
+static enum cv_status crash_storage_checkpoint_get_tagged(void *ctx, uint64_t *offset, uint64_t *seq, void *tag,
+							 size_t tag_size, size_t *tag_length)
+{
+	struct crash_storage *cs = ctx;
+	if (cs->dead || !CV_OPS_HAS(struct cv_storage_ops, cs->inner_ops, checkpoint_get_tagged))
+		return cs->dead ? CV_E_IO : CV_E_NOT_FOUND;
+	return cs->inner_ops->checkpoint_get_tagged(cs->inner_ctx, offset, seq, tag, tag_size, tag_length);
+}
+
 static enum cv_status crash_storage_trim(void *ctx, uint64_t offset)
 {
 	struct crash_storage *cs = ctx;
@@ -226,6 +244,8 @@ const struct cv_storage_ops crash_storage_ops = {
 	.checkpoint_set = crash_storage_checkpoint_set,
 	.checkpoint_get = crash_storage_checkpoint_get,
 	.trim = crash_storage_trim,
+	.checkpoint_set_tagged = crash_storage_checkpoint_set_tagged,
+	.checkpoint_get_tagged = crash_storage_checkpoint_get_tagged,
 };
 
 void crash_storage_init(struct crash_storage *cs, const struct cv_storage_ops *inner_ops, void *inner_ctx)

@@ -62,6 +62,7 @@ CV_DISPLAY_NO_LANE = 0xFFFF
 CV_SIM_CARD_COUNT = 7
 CV_SIM_FAULT_COUNT = 12
 CV_POSIX_STORAGE_SEGMENT_MAX = 4096
+CV_STORAGE_TAG_MAX = 64
 CV_POSIX_STORAGE_SEGMENT_SIZE_MIN = 4096
 CV_POSIX_STORAGE_SEGMENT_SIZE_DEFAULT = 4 * 1024 * 1024
 # payment_gateway.h
@@ -386,6 +387,9 @@ class cv_storage_ops(Structure):
         ("checkpoint_set", CFUNCTYPE(c_enum, c_void_p, c_uint64, c_uint64)),
         ("checkpoint_get", CFUNCTYPE(c_enum, c_void_p, POINTER(c_uint64), POINTER(c_uint64))),
         ("trim", CFUNCTYPE(c_enum, c_void_p, c_uint64)),
+        ("checkpoint_set_tagged", CFUNCTYPE(c_enum, c_void_p, c_uint64, c_uint64, c_void_p, c_size_t)),
+        ("checkpoint_get_tagged", CFUNCTYPE(c_enum, c_void_p, POINTER(c_uint64), POINTER(c_uint64), c_void_p,
+                                            c_size_t, POINTER(c_size_t))),
     ]
 
 
@@ -434,6 +438,8 @@ class cv_ram_storage(Structure):
         ("synced_seq", c_uint64),
         ("sync_count", c_uint32),
         ("machine", c_void_p),
+        ("checkpoint_tag", c_uint8 * CV_STORAGE_TAG_MAX),
+        ("checkpoint_tag_length", c_size_t),
     ]
 
 
