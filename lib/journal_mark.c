@@ -69,7 +69,8 @@ static enum cv_status cv_mark_decode(const struct cv_machine *m, const uint8_t *
 		return CV_E_CORRUPT;
 	uint8_t mac[CV_MARK_MAC];
 	cv_mark_mac(m, mark, tag, mac);
-	if (crypto_verify_32(mac, tag + CV_MARK_BODY) != 0)
+	bool authentic = crypto_verify_32(mac, tag + CV_MARK_BODY) == 0;
+	if (!authentic && !CV_MARK_MUTATED(CV_MARK_MUTANT_MAC_UNCHECKED))
 		return CV_E_CORRUPT;
 	mark->start = tag[1] == CV_MARK_KIND_START;
 	mark->reach = cv_mark_get_u64(tag + 2);
@@ -124,8 +125,11 @@ enum cv_status cv_mark_load(struct cv_machine *m, uint64_t *offset, uint64_t *se
 		return CV_E_CORRUPT;
 	if (length > 0) {
 		rc = cv_mark_decode(m, tag, length, &mark);
-		if (rc != CV_OK)
+		if (rc != CV_OK) {
+			cv_machine_log(m, CV_LOG_ERROR, "journal: its checkpoint file does not authenticate "
+							"with the journal key");
 			return rc;
+		}
 		m->mark = mark;
 		if (mark.start)
 			return CV_E_NOT_FOUND; /* No checkpoint yet: replay reads from the start. */
@@ -166,18 +170,20 @@ static enum cv_status cv_mark_check_spare(struct cv_machine *m)
 enum cv_status cv_mark_check(struct cv_machine *m, bool promised, const struct cv_journal_scan *scan)
 {
 	if (!m->mark.present) {
-		if (!promised)
+		if (!promised || CV_MARK_MUTATED(CV_MARK_MUTANT_PROMISE_IGNORED))
 			return CV_OK;
 		cv_machine_log(m, CV_LOG_ERROR, "journal: it keeps an authenticated checkpoint file, "
 						"which is missing or unauthenticated");
 		return CV_E_CORRUPT;
 	}
-	if (scan->last_seq < m->mark.reach) {
+	if (scan->last_seq < m->mark.reach && !CV_MARK_MUTATED(CV_MARK_MUTANT_REACH_UNCHECKED)) {
 		cv_machine_log(m, CV_LOG_ERROR, "journal: it ends before records its checkpoint file "
 						"says were durable: it was cut");
 		return CV_E_CORRUPT;
 	}
-	return m->mark.spare_seq == 0 ? CV_OK : cv_mark_check_spare(m);
+	if (m->mark.spare_seq == 0 || CV_MARK_MUTATED(CV_MARK_MUTANT_SPARE_UNCHECKED))
+		return CV_OK;
+	return cv_mark_check_spare(m);
 }
 
 enum cv_status cv_mark_begin_life(struct cv_machine *m)

@@ -18,6 +18,22 @@
 
 struct cv_machine;
 
+/* Test only: a build with -DCV_MARK_MUTANT=n puts back bug n, so that the
+ * marks tests (tests/unit/test_marks.c, run by scripts/mutants.sh) can show
+ * that they catch it. Release and test builds have none. */
+#ifndef CV_MARK_MUTANT
+#define CV_MARK_MUTANT 0
+#endif
+#define CV_MARK_MUTATED(n) (CV_MARK_MUTANT == (n))
+enum cv_mark_mutant {
+	CV_MARK_MUTANT_MAC_UNCHECKED = 1,    /* A tag is taken without checking its MAC. */
+	CV_MARK_MUTANT_REACH_UNCHECKED = 2,  /* A journal ending before the reach opens. */
+	CV_MARK_MUTANT_SPARE_UNCHECKED = 3,  /* A mark whose spare is gone opens. */
+	CV_MARK_MUTANT_PROMISE_IGNORED = 4,  /* A journal that keeps marks opens without one. */
+	CV_MARK_MUTANT_POSIX_NO_ROLL = 5,    /* The POSIX storage goes on in the same segment after a mark. */
+	CV_MARK_MUTANT_COUNT = 6
+};
+
 /* The mark the storage holds, as the engine knows it. */
 struct cv_journal_mark {
 	bool present;          /* A tagged mark that authenticated (read or written). */

@@ -296,8 +296,10 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 					    &scan);
 	/* Bytes the storage no longer holds (trimmed away) where reading has to
 	 * begin: what said where the journal begins now is gone. */
-	if (rc == CV_E_NOT_FOUND)
+	if (rc == CV_E_NOT_FOUND) {
+		cv_machine_log(m, CV_LOG_ERROR, "journal: the storage no longer holds the place it opens at");
 		rc = CV_E_CORRUPT;
+	}
 	if (rc == CV_OK)
 		rc = rp.status;
 	/* A remembered checkpoint was whole and durable: if its END is gone,

@@ -5,7 +5,9 @@
 # catch every one (exit status 1, a VIOLATION line). A mutant the check
 # misses, or one caught only by the state table's guards (exit status 3),
 # fails this script. Then the same for the gateway (enum cv_gw_mutant): the
-# seeded hostile-processor test, built with each planted bug, must fail.
+# seeded hostile-processor test, built with each planted bug, must fail;
+# and for the marks of sealed journals (enum cv_mark_mutant): the marks
+# tests, built with each, must fail.
 #   scripts/mutants.sh [BUILD_DIR]     (default: build-test)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -64,5 +66,33 @@ if [ -f "$build/tests/gateway/test-gateway-hostile" ]; then
 		fi
 	done
 	echo "mutants: $caught of $total caught (gateway included)"
+fi
+
+# The marks' planted bugs (enum cv_mark_mutant in lib/journal_mark.h): the
+# marks tests (forged, moved, older and deleted checkpoint files, journals
+# cut short) must fail on each.
+mark_header="$root/lib/journal_mark.h"
+if [ -f "$build/tests/test-marks" ]; then
+	mark_count=$(grep -c '^	CV_MARK_MUTANT_[A-Z0-9_]* = [0-9]*,' "$mark_header")
+	mark_targets=()
+	for n in $(seq 1 "$mark_count"); do
+		mark_targets+=("tests/test-marks-mutant-$n")
+	done
+	meson compile -C "$build" "${mark_targets[@]}" >/dev/null
+	for n in $(seq 1 "$mark_count"); do
+		name=$(grep "CV_MARK_MUTANT_[A-Z0-9_]* = $n," "$mark_header" | sed 's/.*CV_MARK_MUTANT_\([A-Z0-9_]*\).*/\1/')
+		status=0
+		out=$("$build/tests/test-marks-mutant-$n" 2>&1) || status=$?
+		total=$((total + 1))
+		if [ "$status" -ne 0 ] && grep -q 'Failing: [1-9]' <<<"$out"; then
+			caught=$((caught + 1))
+			printf 'marks mutant %d %-18s caught by %s\n' "$n" "$name" \
+				"$(grep -c '^\[FAIL\]' <<<"$out") tests, first $(grep -m1 '^\[FAIL\]' <<<"$out" | sed 's/^\[FAIL\] *//; s/: ([0-9.]*s)$//')"
+		else
+			printf 'marks mutant %d %-18s NOT caught (exit %d)\n' "$n" "$name" "$status"
+			tail -3 <<<"$out"
+		fi
+	done
+	echo "mutants: $caught of $total caught (marks included)"
 fi
 [ "$caught" -eq "$total" ]

@@ -14,6 +14,14 @@
 
 #include "posix_private.h"
 
+/* Test only: the marks mutant CV_MARK_MUTANT_POSIX_NO_ROLL (5, enum
+ * cv_mark_mutant in lib/journal_mark.h) drops the new segment at a mark. */
+#if defined(CV_MARK_MUTANT) && CV_MARK_MUTANT == 5
+#define CV_POSIX_ROLL_AT_MARK false
+#else
+#define CV_POSIX_ROLL_AT_MARK true
+#endif
+
 static struct cv_posix_segment *cv_posix_last(struct cv_posix_storage *s)
 {
 	return s->segment_count > 0 ? &s->segments[s->segment_count - 1] : NULL;
@@ -300,7 +308,7 @@ static enum cv_status cv_posix_storage_checkpoint_set_tagged(void *ctx, uint64_t
 	if (tag_length > 0)
 		memcpy(cp.tag, tag, tag_length);
 	enum cv_status rc = CV_OK;
-	if (tag_length > 0 && s->segment_count > 0 && cv_posix_last(s)->size > 0)
+	if (CV_POSIX_ROLL_AT_MARK && tag_length > 0 && s->segment_count > 0 && cv_posix_last(s)->size > 0)
 		rc = cv_posix_start_segment(s);
 	if (rc == CV_OK)
 		rc = cv_posix_checkpoint_store(s, &cp);
