@@ -87,10 +87,20 @@ extern "C" {
  * before stays the limit of trim(). After a failed fdatasync() of a segment
  * (see Durability) it answers ::CV_E_IO.
  *
- * checkpoint_get() reads `checkpoint` again: ::CV_E_NOT_FOUND if there is
- * none, ::CV_E_CORRUPT if it is not exactly such a file with a matching
- * CRC32C or its offset lies outside the journal, ::CV_E_IO if it cannot be
- * read.
+ * checkpoint_set_tagged() (the engine uses it for sealed journals) writes
+ * the same way a version 2 file (96 bytes: as version 1, then the tag's
+ * length, the tag zero-padded to ::CV_STORAGE_TAG_MAX bytes, and the CRC32C
+ * of the 92 bytes before it). First, if the current segment holds anything,
+ * it starts a new segment: a checkpoint then never shares a segment with the
+ * one before it, so trimming to a checkpoint deletes the one before it, and
+ * a checkpoint file put back from an older copy names a checkpoint that is
+ * gone (docs/journal-format.md, "Marks").
+ *
+ * checkpoint_get() and checkpoint_get_tagged() read `checkpoint` again:
+ * ::CV_E_NOT_FOUND if there is none, ::CV_E_CORRUPT if it is not exactly
+ * such a file (either version) with a matching CRC32C or its offset lies
+ * outside the journal, ::CV_E_IO if it cannot be read. A version 1 file has
+ * no tag (length 0).
  *
  * trim() unlinks, oldest first, every segment that lies wholly before the
  * offset (its start plus its size at most the offset), then fsync()s the
