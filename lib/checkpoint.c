@@ -66,9 +66,12 @@ static void cv_checkpoint_commit(struct cv_machine *m)
 		cv_machine_log(m, CV_LOG_WARN, "storage could not remember a checkpoint");
 		return;
 	}
-	if (m->has_checkpoint && CV_OPS_HAS(struct cv_storage_ops, ops, trim) &&
-	    ops->trim(ctx, m->checkpoint_offset) != CV_OK)
-		cv_machine_log(m, CV_LOG_WARN, "storage could not trim the journal");
+	if (m->has_checkpoint && CV_OPS_HAS(struct cv_storage_ops, ops, trim)) {
+		if (ops->trim(ctx, m->checkpoint_offset) == CV_OK)
+			m->room_trimmed_to = m->checkpoint_offset;
+		else
+			cv_machine_log(m, CV_LOG_WARN, "storage could not trim the journal");
+	}
 	m->has_checkpoint = true;
 	m->checkpoint_offset = m->pending_checkpoint_offset;
 	m->checkpoint_seq = m->pending_checkpoint_seq;
@@ -77,14 +80,15 @@ static void cv_checkpoint_commit(struct cv_machine *m)
 void cv_checkpoint_tick(struct cv_machine *m)
 {
 	const struct cv_storage_ops *ops = m->config.storage;
-	if (m->journal_fault || m->config.checkpoint_records == 0 ||
-	    !(m->marked || CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_set)))
+	if (m->journal_fault)
 		return;
-	if (m->checkpoint_pending) {
-		if (cv_journal_is_durable(m, m->pending_checkpoint_end_seq))
-			cv_checkpoint_commit(m);
+	bool enabled = m->config.checkpoint_records != 0 &&
+		       (m->marked || CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_set));
+	if (enabled && m->checkpoint_pending && cv_journal_is_durable(m, m->pending_checkpoint_end_seq))
+		cv_checkpoint_commit(m);
+	bool room_wants_one = cv_room_tick(m);
+	if (!enabled || m->checkpoint_pending)
 		return;
-	}
-	if (m->last_seq - m->checkpoint_written_seq >= m->config.checkpoint_records)
+	if (m->last_seq - m->checkpoint_written_seq >= m->config.checkpoint_records || room_wants_one)
 		cv_checkpoint_write(m);
 }

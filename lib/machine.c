@@ -138,7 +138,7 @@ void cv_machine_show_idle(struct cv_machine *m)
 	enum cv_msg msg = CV_MSG_CHOOSE_PRODUCT;
 	if (m->in_service)
 		msg = CV_MSG_SERVICE_MODE;
-	else if (m->journal_fault || !cv_machine_any_lane_available(m))
+	else if (m->journal_fault || m->room_low || !cv_machine_any_lane_available(m))
 		msg = CV_MSG_OUT_OF_SERVICE;
 	else if (!cv_machine_any_lane_payable(m))
 		msg = CV_MSG_CARD_UNAVAILABLE;
@@ -432,6 +432,9 @@ static enum cv_status cv_machine_can_sell(const struct cv_machine *m)
 {
 	if (m->in_service || m->journal_fault)
 		return CV_E_STATE;
+	/* The journal's reserve is for what must be written whatever happens. */
+	if (m->room_low)
+		return CV_E_FULL;
 	return CV_OK;
 }
 

@@ -147,6 +147,9 @@ struct cv_machine {
 	bool marked;
 	struct cv_journal_mark mark;  /* The one the storage holds, if present. */
 	uint64_t mark_refresh_seq;    /* Once this record is durable, the reach is written again (0: no). */
+	/* Room (journal_room.c), on a storage that reports it. */
+	bool room_low;                /* Below the reserve: no new vend starts. */
+	uint64_t room_trimmed_to;     /* Where the last trim freed the journal up to (0: unknown). */
 	bool journal_fault;
 	enum cv_status journal_error; /* What stopped the journal. */
 	bool sync_failed;             /* The storage said a sync failed: nothing will become durable. */
@@ -209,6 +212,12 @@ void cv_lane_changed(struct cv_machine *m, uint16_t index);
 /* checkpoint.c: writes a checkpoint every checkpoint_records records and,
  * once it is durable, tells the storage and trims what it makes obsolete. */
 void cv_checkpoint_tick(struct cv_machine *m);
+
+/* journal_room.c: on a storage that reports its room, a reserve kept for
+ * restarts and settlements, early checkpoints, and sales paused when low. */
+/* Looks at the room (pausing or resuming sales); true if a checkpoint now
+ * would free room that is needed. */
+bool cv_room_tick(struct cv_machine *m);
 
 /* recovery.c: what a restart finds in the journal, and what it does. */
 struct cv_recovery_summary {

@@ -119,6 +119,14 @@ static enum cv_status cv_ram_storage_trim(void *ctx, uint64_t offset)
 	return CV_OK;
 }
 
+/* Plain bytes: no per-record overhead. */
+static enum cv_status cv_ram_storage_room(void *ctx, uint64_t *bytes)
+{
+	const struct cv_ram_storage *s = ctx;
+	*bytes = s->capacity - s->length;
+	return CV_OK;
+}
+
 static uint32_t cv_ram_storage_caps(void *ctx)
 {
 	(void)ctx;
@@ -140,6 +148,7 @@ CV_EXPORT const struct cv_storage_ops cv_ram_storage_ops = {
 	.trim = cv_ram_storage_trim,
 	.checkpoint_set_tagged = cv_ram_storage_checkpoint_set_tagged,
 	.checkpoint_get_tagged = cv_ram_storage_checkpoint_get_tagged,
+	.room = cv_ram_storage_room,
 };
 
 CV_EXPORT void cv_ram_storage_init(struct cv_ram_storage *storage, void *buf, size_t capacity)

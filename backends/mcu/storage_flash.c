@@ -8,6 +8,24 @@
 
 #include "storage_flash_layout.h"
 
+enum cv_status cv_flash_program(const struct cv_mcu_flash_storage *s, uint32_t address, const void *data,
+				size_t length)
+{
+	enum cv_status rc = cv_mcu_flash_program(s->flash, address, data, length);
+	if (rc != CV_OK)
+		return rc == CV_E_INVAL ? rc : CV_E_IO;
+	const uint8_t *expected = data;
+	uint8_t back[32]; /* Small: this runs on an MCU's stack. */
+	for (size_t done = 0; done < length;) {
+		size_t n = length - done < sizeof(back) ? length - done : sizeof(back);
+		if (cv_mcu_flash_read(s->flash, address + (uint32_t)done, back, n) != CV_OK ||
+		    memcmp(back, expected + done, n) != 0)
+			return CV_E_IO;
+		done += n;
+	}
+	return CV_OK;
+}
+
 static enum cv_status cv_flash_storage_open(void *ctx, struct cv_machine *machine)
 {
 	struct cv_mcu_flash_storage *s = ctx;
@@ -39,7 +57,7 @@ static enum cv_status cv_flash_block_open(struct cv_mcu_flash_storage *s)
 	h.check = cv_flash_block_check(&h);
 	enum cv_status rc = cv_mcu_flash_erase(s->flash, cv_flash_ring_block(s, index));
 	if (rc == CV_OK)
-		rc = cv_mcu_flash_program(s->flash, cv_flash_ring_address(s, index, 0), &h, sizeof(h));
+		rc = cv_flash_program(s, cv_flash_ring_address(s, index, 0), &h, sizeof(h));
 	if (rc != CV_OK)
 		return CV_E_IO;
 	struct cv_mcu_flash_block_state *b = &s->blocks[index];
@@ -77,9 +95,9 @@ static enum cv_status cv_flash_storage_append(void *ctx, uint64_t seq, const voi
 	/* Header first: a cut before the record leaves a record of 0xFF
 	 * bytes, which the journal's CRC rejects as a torn tail. */
 	uint32_t at = cv_flash_ring_address(s, index, b->write_pos);
-	enum cv_status rc = cv_mcu_flash_program(s->flash, at, &h, sizeof(h));
+	enum cv_status rc = cv_flash_program(s, at, &h, sizeof(h));
 	if (rc == CV_OK)
-		rc = cv_mcu_flash_program(s->flash, at + (uint32_t)sizeof(h), record, length);
+		rc = cv_flash_program(s, at + (uint32_t)sizeof(h), record, length);
 	if (rc != CV_OK) {
 		b->closed = 1; /* Never program over a half-written entry. */
 		return CV_E_IO;
@@ -181,7 +199,7 @@ static enum cv_status cv_flash_storage_trim(void *ctx, uint64_t offset)
 			break;
 		uint32_t state = CV_FLASH_BLOCK_TRIMMED;
 		uint32_t at = cv_flash_ring_address(s, s->head, (uint32_t)offsetof(struct cv_flash_block_header, state));
-		if (cv_mcu_flash_program(s->flash, at, &state, sizeof(state)) != CV_OK)
+		if (cv_flash_program(s, at, &state, sizeof(state)) != CV_OK)
 			return CV_E_IO;
 		b->seq = 0;
 		s->head = (s->head + 1) % s->ring_count;
@@ -189,6 +207,21 @@ static enum cv_status cv_flash_storage_trim(void *ctx, uint64_t offset)
 		s->blocks_trimmed++;
 	}
 	s->trimmed = offset;
+	return CV_OK;
+}
+
+/* Entries of the largest record that still fit: in the current block and
+ * in every free one (trimmed blocks are free: they are erased on reuse). */
+static enum cv_status cv_flash_storage_room(void *ctx, uint64_t *bytes)
+{
+	const struct cv_mcu_flash_storage *s = ctx;
+	const uint32_t entry = cv_flash_align4((uint32_t)sizeof(struct cv_flash_entry_header) + CV_STORAGE_ROOM_RECORD);
+	const uint32_t per_block = (s->flash->block_size - (uint32_t)sizeof(struct cv_flash_block_header)) / entry;
+	uint64_t entries = (uint64_t)(s->ring_count - s->live) * per_block;
+	const struct cv_mcu_flash_block_state *b = s->live ? &s->blocks[cv_flash_live_index(s, s->live - 1)] : NULL;
+	if (b != NULL && !b->closed && b->write_pos < s->flash->block_size)
+		entries += (s->flash->block_size - b->write_pos) / entry;
+	*bytes = entries * CV_STORAGE_ROOM_RECORD;
 	return CV_OK;
 }
 
@@ -205,4 +238,5 @@ const struct cv_storage_ops cv_mcu_flash_storage_ops = {
 	.checkpoint_set = cv_flash_storage_checkpoint_set,
 	.checkpoint_get = cv_flash_storage_checkpoint_get,
 	.trim = cv_flash_storage_trim,
+	.room = cv_flash_storage_room,
 };

@@ -97,6 +97,12 @@ struct cv_flash_entry_walk {
 /* Reads the entry at walk->next; false at the end of the block's entries. */
 bool cv_flash_entry_next(const struct cv_mcu_flash_storage *s, uint32_t index, struct cv_flash_entry_walk *walk);
 
+/* Programs, then reads back what it programmed (storage_flash.c): some parts
+ * report success for a program that did not take, especially once worn, so
+ * a mismatch is CV_E_IO, as a refused program is. */
+enum cv_status cv_flash_program(const struct cv_mcu_flash_storage *s, uint32_t address, const void *data,
+				size_t length);
+
 /* Cuts the journal to @p length (storage_flash_truncate.c). */
 enum cv_status cv_flash_truncate(struct cv_mcu_flash_storage *s, uint64_t length);
 

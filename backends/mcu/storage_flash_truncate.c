@@ -12,7 +12,7 @@ static enum cv_status cv_flash_entry_keep(struct cv_mcu_flash_storage *s, uint32
 	if (walk->kept == kept)
 		return CV_OK;
 	uint32_t at = cv_flash_ring_address(s, index, walk->pos) + (uint32_t)offsetof(struct cv_flash_entry_header, kept);
-	return cv_mcu_flash_program(s->flash, at, &kept, sizeof(kept)) == CV_OK ? CV_OK : CV_E_IO;
+	return cv_flash_program(s, at, &kept, sizeof(kept)) == CV_OK ? CV_OK : CV_E_IO;
 }
 
 /* Drops the newest live block (all of it is past the cut). */
@@ -21,7 +21,7 @@ static enum cv_status cv_flash_drop_tail_block(struct cv_mcu_flash_storage *s)
 	uint32_t index = cv_flash_live_index(s, s->live - 1);
 	uint32_t state = CV_FLASH_BLOCK_TRIMMED;
 	uint32_t at = cv_flash_ring_address(s, index, (uint32_t)offsetof(struct cv_flash_block_header, state));
-	if (cv_mcu_flash_program(s->flash, at, &state, sizeof(state)) != CV_OK)
+	if (cv_flash_program(s, at, &state, sizeof(state)) != CV_OK)
 		return CV_E_IO;
 	/* Its number is given to the next block, so the chain stays unbroken. */
 	s->next_block_seq = s->blocks[index].seq;

@@ -296,7 +296,21 @@ struct cv_storage_ops {
 	 *  Synchronous. Optional; the engine uses the two only together. */
 	enum cv_status (*checkpoint_get_tagged)(void *ctx, uint64_t *offset, uint64_t *seq, void *tag,
 						size_t tag_size, size_t *tag_length);
+	/** @brief How many more bytes of records the journal can take for
+	 *  sure, into @p bytes: a lower bound, with the storage's own overhead
+	 *  for each record counted for records of ::CV_STORAGE_ROOM_RECORD
+	 *  bytes. With it, the engine keeps a reserve for what it must always
+	 *  be able to write (a restart's start records, the settlement of open
+	 *  vends), writes a checkpoint early when the journal nears full so that
+	 *  the trim after it frees room, and pauses sales while the room is
+	 *  below the reserve. Meant for small fixed regions (flash). Synchronous.
+	 *  Optional. */
+	enum cv_status (*room)(void *ctx, uint64_t *bytes);
 };
+
+/** @brief The record size a storage's room() counts its per-record overhead
+ *  for: the largest a journal record can be. */
+#define CV_STORAGE_ROOM_RECORD 296u
 
 /** @brief The longest tag checkpoint_set_tagged() is given. */
 #define CV_STORAGE_TAG_MAX 64u

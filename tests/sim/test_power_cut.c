@@ -7,7 +7,14 @@
  * restarts on what survived, recovers, settles, and the money and inventory
  * invariants are checked against the simulated processor and mechanics,
  * which live on through the cut as the real world would. CUT_DEBUG=1 prints
- * each run's final journal view (vend, lane, last state). */
+ * each run's final journal view (vend, lane, last state).
+ *
+ * The flash variants run the same scenarios on the MCU port's flash journal
+ * (backends/mcu/storage_flash*.c, compiled for the host) over a NOR flash
+ * model (tests/support/nor_flash.c): the power goes out inside an erase or
+ * a program, which then leaves a random part of its work done (weak bits
+ * after an interrupted erase). Each restart mounts the region again, and
+ * every record whose sync completed must read back byte for byte. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,11 +27,22 @@
 #include "crash_storage.h"
 #include "leak_check.h"
 #include "machine_private.h"
+#include "nor_flash.h"
 #include "sim_visit.h"
+#include "storage_flash.h"
 
 #define CUT_LANES 3
 #define CUT_TICK_MS 50
 #define CUT_JOURNAL_SIZE (1u << 16)
+/* The firmware's journal region: 64 KiB in 2 KiB blocks. */
+#define CUT_FLASH_BLOCK 2048u
+#define CUT_FLASH_BLOCKS 32u
+
+/* A record the flash storage took, kept to check what reads back. */
+struct cut_shadow_record {
+	uint16_t length;
+	uint8_t *bytes;
+};
 
 struct cut_vend_view {
 	bool seen;
@@ -53,11 +71,57 @@ struct cut_run {
 	unsigned dispensed_after_restart; /* Must stay 0: never dispense after a restart. */
 	unsigned recoveries;
 	int32_t refilled[CUT_LANES];   /* Items added by (durable) service visits. */
+	/* The flash variants. */
+	bool on_flash;
+	uint8_t *region;
+	struct cv_mcu_flash flash;
+	struct cv_mcu_flash_storage fs;
+	bool flash_armed;
+	struct cut_shadow_record *shadow; /* Per sequence number: what was appended. */
+	uint64_t shadow_capacity;
+	uint64_t synced_seq;              /* Highest seq of a sync that completed. */
+	uint64_t records_checked;         /* Durable records read back and compared. */
 };
 
 static struct cut_run run;
 /* The journal key of the sealed variants, or NULL. */
 static const uint8_t *cut_key;
+/* The variants on the flash journal and the NOR model. */
+static bool cut_on_flash;
+
+/* The flash storage, with what it is given watched: every record appended
+ * is kept by sequence number, and the highest sync it completed noted. */
+static enum cv_status cut_shadow_append(void *ctx, uint64_t seq, const void *record, size_t length)
+{
+	enum cv_status rc = cv_mcu_flash_storage_ops.append(ctx, seq, record, length);
+	if (rc != CV_OK)
+		return rc;
+	cr_assert_lt(seq, run.shadow_capacity, "more records than the shadow holds");
+	struct cut_shadow_record *r = &run.shadow[seq];
+	free(r->bytes);
+	r->bytes = malloc(length);
+	memcpy(r->bytes, record, length);
+	r->length = (uint16_t)length;
+	return CV_OK;
+}
+
+static enum cv_status cut_shadow_sync(void *ctx, uint64_t seq)
+{
+	enum cv_status rc = cv_mcu_flash_storage_ops.sync(ctx, seq);
+	if ((rc == CV_PENDING || rc == CV_OK) && seq > run.synced_seq)
+		run.synced_seq = seq;
+	return rc;
+}
+
+static struct cv_storage_ops cut_shadow_ops;
+
+static const struct cv_storage_ops *cut_flash_storage(void)
+{
+	cut_shadow_ops = cv_mcu_flash_storage_ops;
+	cut_shadow_ops.append = cut_shadow_append;
+	cut_shadow_ops.sync = cut_shadow_sync;
+	return &cut_shadow_ops;
+}
 static const uint8_t cut_sealing_key[CV_JOURNAL_KEY_LEN] = {7, 7, 7, 7, 1, 2, 3, 4};
 
 static void cut_on_event(struct cv_machine *m, const struct cv_event *e, void *user_data)
@@ -114,6 +178,14 @@ static enum cv_status cut_machine_start(void)
 	c.storage = &crash_storage_ops;
 	c.storage_ctx = &run.cs;
 	c.accept_volatile_journal = true; /* RAM under the crash wrapper. */
+	if (run.on_flash) {
+		/* A boot: the region is read back as it is. */
+		enum cv_status rc = cv_mcu_flash_storage_mount(&run.fs, &run.flash);
+		if (rc != CV_OK)
+			return rc;
+		c.storage = cut_flash_storage();
+		c.storage_ctx = &run.fs;
+	}
 	c.on_event = cut_on_event;
 	c.journal_key = cut_key;
 	return cv_machine_init(run.memory, cv_machine_size(), &c, &run.m);
@@ -137,8 +209,44 @@ static void cut_world(const struct cv_sim_config *faults, size_t journal_size, u
 	run.journal = malloc(journal_size);
 	cv_ram_storage_init(&run.ram, run.journal, journal_size);
 	crash_storage_init(&run.cs, &cv_ram_storage_ops, &run.ram);
+	run.on_flash = cut_on_flash;
+	if (run.on_flash) {
+		run.region = malloc(CUT_FLASH_BLOCK * CUT_FLASH_BLOCKS);
+		memset(run.region, 0xff, CUT_FLASH_BLOCK * CUT_FLASH_BLOCKS);
+		cv_mcu_flash_init(&run.flash, run.region, CUT_FLASH_BLOCK, CUT_FLASH_BLOCKS);
+		nor_attach(&run.flash);
+		run.shadow_capacity = (uint64_t)vends_max * 64 + 65536;
+		run.shadow = calloc(run.shadow_capacity, sizeof(*run.shadow));
+	}
 	run.memory = aligned_alloc(CV_MACHINE_ALIGN, (cv_machine_size() + 15) / 16 * 16);
 	run.life = 1;
+}
+
+static bool cut_powered(void)
+{
+	return run.on_flash ? !nor_dead() : !crash_storage_is_dead(&run.cs);
+}
+
+/* Storage operations in this life: appends and syncs, or flash erases and programs. */
+static unsigned cut_op_count(void)
+{
+	return run.on_flash ? nor_stats().ops : crash_storage_op_count(&run.cs);
+}
+
+/* The power will go out during operation cut_op of this life (0 disarms). */
+static void cut_arm(unsigned cut_op, enum crash_mode mode, uint64_t seed)
+{
+	if (run.on_flash) {
+		nor_arm(cut_op, seed);
+		run.flash_armed = cut_op > 0;
+	} else {
+		crash_storage_arm(&run.cs, cut_op, mode, seed);
+	}
+}
+
+static bool cut_armed(void)
+{
+	return run.on_flash ? run.flash_armed : run.cs.cut_at_op != 0;
 }
 
 static void cut_setup(unsigned cut_op, enum crash_mode mode)
@@ -148,10 +256,10 @@ static void cut_setup(unsigned cut_op, enum crash_mode mode)
 	sc.seed = 424242;
 	cut_world(&sc, CUT_JOURNAL_SIZE, 512);
 	if (cut_op > 0)
-		crash_storage_arm(&run.cs, cut_op, mode, 1000u + cut_op);
+		cut_arm(cut_op, mode, 1000u + cut_op);
 	enum cv_status rc = cut_machine_start();
 	if (rc != CV_OK) {
-		cr_assert(crash_storage_is_dead(&run.cs), "start failed without a cut: %s", cv_status_name(rc));
+		cr_assert(!cut_powered(), "start failed without a cut: %s", cv_status_name(rc));
 		run.m = NULL; /* The power went out while it started. */
 	}
 }
@@ -165,12 +273,14 @@ static void cut_teardown(void)
 	free(run.ids);
 	free(run.earlier_ids);
 	free(run.views);
+	if (run.on_flash) {
+		nor_detach();
+		free(run.region);
+		for (uint64_t i = 0; i < run.shadow_capacity; i++)
+			free(run.shadow[i].bytes);
+		free(run.shadow);
+	}
 	memset(&run, 0, sizeof(run));
-}
-
-static bool cut_powered(void)
-{
-	return !crash_storage_is_dead(&run.cs);
 }
 
 static void cut_tick(void)
@@ -236,10 +346,47 @@ static void cut_scenario_once(void)
 
 /* The restart: the dead machine is dropped (its closing sync fails with the
  * storage), the power comes back, a new machine recovers. */
+static bool cut_compare_durable(void *arg, const struct cv_journal_record *record)
+{
+	(void)arg;
+	if (record->seq > run.synced_seq)
+		return true;
+	const struct cut_shadow_record *r = &run.shadow[record->seq];
+	cr_assert_not_null(r->bytes, "record %" PRIu64 " read back was never appended", record->seq);
+	uint8_t bytes[CV_JOURNAL_RECORD_MAX];
+	size_t got = 0;
+	cr_assert_eq(cv_mcu_flash_storage_ops.read(&run.fs, record->offset, bytes, r->length, &got), CV_OK);
+	cr_assert_eq(got, r->length, "record %" PRIu64 " reads back short", record->seq);
+	cr_assert_arr_eq(bytes, r->bytes, r->length, "record %" PRIu64 " reads back changed", record->seq);
+	run.records_checked++;
+	return true;
+}
+
+/* After a cut on flash: the region mounts, and every record whose sync
+ * completed reads back byte for byte, from the remembered checkpoint on
+ * (what is before it may be trimmed). */
+static void cut_check_durable(void)
+{
+	cr_assert_eq(cv_mcu_flash_storage_mount(&run.fs, &run.flash), CV_OK, "the region does not mount");
+	uint64_t start = run.fs.has_checkpoint ? run.fs.checkpoint_offset : 0;
+	uint64_t first = run.fs.has_checkpoint ? run.fs.checkpoint_seq : 1;
+	struct cv_journal_scan scan;
+	enum cv_status rc = cv_journal_scan(&cv_mcu_flash_storage_ops, &run.fs, start, first, cut_key,
+					    cut_compare_durable, NULL, &scan);
+	cr_assert_eq(rc, CV_OK, "the journal does not read back after the cut: %s", cv_status_name(rc));
+	cr_assert_geq(scan.last_seq, run.synced_seq, "records %" PRIu64 "..%" PRIu64 " were durable and are gone",
+		      scan.last_seq + 1, run.synced_seq);
+}
+
 static void cut_restart(void)
 {
 	cv_machine_deinit(run.m);
 	crash_storage_reset(&run.cs);
+	if (run.on_flash) {
+		nor_power_on();
+		run.flash_armed = false;
+		cut_check_durable();
+	}
 	run.life++;
 	memcpy(run.earlier_ids, run.ids, (size_t)run.id_capacity * CV_VEND_ID_LEN);
 	enum cv_status rc = cut_machine_start();
@@ -261,12 +408,21 @@ static void cut_restart_and_settle(void)
 static void cut_check_journal(const char *what)
 {
 	uint64_t start = 0, first_seq = 1;
-	if (run.ram.has_checkpoint) {
+	const struct cv_storage_ops *ops = &cv_ram_storage_ops;
+	void *ctx = &run.ram;
+	if (run.on_flash && run.fs.has_checkpoint) {
+		start = run.fs.checkpoint_offset;
+		first_seq = run.fs.checkpoint_seq;
+	} else if (!run.on_flash && run.ram.has_checkpoint) {
 		start = run.ram.checkpoint_offset;
 		first_seq = run.ram.checkpoint_seq;
 	}
+	if (run.on_flash) {
+		ops = &cv_mcu_flash_storage_ops;
+		ctx = &run.fs;
+	}
 	struct cv_journal_scan scan;
-	cr_assert_eq(cv_journal_scan(&cv_ram_storage_ops, &run.ram, start, first_seq, cut_key, NULL, NULL, &scan), CV_OK,
+	cr_assert_eq(cv_journal_scan(ops, ctx, start, first_seq, cut_key, NULL, NULL, &scan), CV_OK,
 		     "%s: the final journal does not scan", what);
 	cr_assert_eq(scan.torn_bytes, 0, "%s: a torn tail survived the restart", what);
 }
@@ -350,7 +506,7 @@ static unsigned cut_count_ops(void)
 	cut_setup(0, CRASH_DROP);
 	cut_scenario();
 	cr_assert(cut_powered());
-	unsigned ops = crash_storage_op_count(&run.cs);
+	unsigned ops = cut_op_count();
 	cut_restart_and_settle();
 	cut_check_invariants("no cut");
 	cut_teardown();
@@ -359,6 +515,8 @@ static unsigned cut_count_ops(void)
 
 static const char *crash_mode_name(enum crash_mode mode)
 {
+	if (cut_on_flash)
+		return "flash: inside an erase or a program";
 	static const char *const names[] = {"drop unsynced", "tear the newest", "any subset", "an in-order prefix"};
 	return names[mode];
 }
@@ -368,6 +526,8 @@ static void cut_every_operation(enum crash_mode mode)
 	unsigned ops = cut_count_ops();
 	cr_assert_gt(ops, 50, "the scenario is too short to mean much");
 	unsigned recovered_runs = 0;
+	uint64_t records_checked = 0;
+	struct nor_stats flash_cuts = {0};
 	for (unsigned op = 1; op <= ops; op++) {
 		char what[64];
 		snprintf(what, sizeof(what), "%s at operation %u of %u", crash_mode_name(mode), op, ops);
@@ -381,8 +541,18 @@ static void cut_every_operation(enum crash_mode mode)
 		cut_restart();
 		cut_check_invariants(what);
 		recovered_runs += run.recoveries > 0;
+		records_checked += run.records_checked;
+		if (run.on_flash) {
+			flash_cuts.cuts_in_erase += nor_stats().cuts_in_erase;
+			flash_cuts.cuts_in_program += nor_stats().cuts_in_program;
+			flash_cuts.weak_reads += nor_stats().weak_reads;
+		}
 		cut_teardown();
 	}
+	if (cut_on_flash)
+		printf("power cuts (flash): %u inside programs, %u inside erases, %u reads met weak bits, "
+		       "%" PRIu64 " durable records read back and compared\n",
+		       flash_cuts.cuts_in_program, flash_cuts.cuts_in_erase, flash_cuts.weak_reads, records_checked);
 	printf("power cuts (%s): %u cut points, %u restarts found something to recover, 0 violations\n",
 	       crash_mode_name(mode), ops, recovered_runs);
 	cr_assert_gt(recovered_runs, ops / 4, "most cuts should leave something to recover");
@@ -442,7 +612,7 @@ static void cut_random_customer(void)
 {
 	uint16_t lane;
 	if (!sim_visit_pick_lane(run.m, cut_random, &lane)) {
-		crash_storage_arm(&run.cs, 0, CRASH_DROP, 0); /* No cut during the visit. */
+		cut_arm(0, CRASH_DROP, 0); /* No cut during the visit. */
 		cut_service_visit();
 		if (!sim_visit_pick_lane(run.m, cut_random, &lane))
 			return;
@@ -471,6 +641,12 @@ static void cut_random_customer(void)
 	}
 }
 
+/* Journal bytes freed behind checkpoints so far. */
+static uint64_t cut_trimmed(void)
+{
+	return run.on_flash ? run.fs.trimmed : run.ram.base;
+}
+
 static void cut_random_run(void)
 {
 	uint64_t seed = 20261124;
@@ -494,16 +670,15 @@ static void cut_random_run(void)
 	unsigned cuts = 0;
 	for (unsigned c = 0; c < customers; c++) {
 		/* Now and then, the power will go out within the next few operations. */
-		if (cut_random(25) == 0 && run.cs.cut_at_op == 0)
-			crash_storage_arm(&run.cs, crash_storage_op_count(&run.cs) + 1 + cut_random(30),
-					  (enum crash_mode)cut_random(4), seed + c);
+		if (cut_random(25) == 0 && !cut_armed())
+			cut_arm(cut_op_count() + 1 + cut_random(30), (enum crash_mode)cut_random(4), seed + c);
 		cut_random_customer();
 		if (!cut_powered()) {
 			cuts++;
 			cut_restart();
 		}
 	}
-	crash_storage_arm(&run.cs, 0, CRASH_DROP, 0);
+	cut_arm(0, CRASH_DROP, 0);
 	for (unsigned i = 0; i < 20000 && cv_machine_open_vends(run.m) > 0; i++)
 		cut_tick();
 	cr_assert_eq(cv_machine_open_vends(run.m), 0, "seed %" PRIu64 ": a vend never settled", seed);
@@ -517,8 +692,8 @@ static void cut_random_run(void)
 	printf("power cuts (random): seed %" PRIu64 ", %u customers, vend numbers up to %u, %u power cuts, %u recovery "
 	       "decisions, %" PRId64 " minor captured, %" PRIu64 " journal bytes trimmed behind checkpoints, "
 	       "0 violations\n",
-	       seed, customers, run.vends_seen, cuts, run.recoveries, truth.captured_minor, run.ram.base);
-	cr_assert_gt(run.ram.base, 0, "no checkpoint ever let the journal be trimmed");
+	       seed, customers, run.vends_seen, cuts, run.recoveries, truth.captured_minor, cut_trimmed());
+	cr_assert_gt(cut_trimmed(), 0, "no checkpoint ever let the journal be trimmed");
 	cr_assert_gt(cuts, customers / 60, "too few power cuts to mean much");
 	cut_teardown();
 }
@@ -543,4 +718,34 @@ Test(power_cut, at_every_operation_of_a_sealed_journal_the_newest_write_is_torn,
 		cr_skip_test("SKIPPED: built without the crypto module (-Dcrypto=enabled)");
 	cut_key = cut_sealing_key;
 	cut_every_operation(CRASH_TEAR);
+}
+
+/* ---- The MCU port's flash journal on a NOR flash model ------------------ */
+
+Test(power_cut, on_flash_inside_every_erase_and_program, .timeout = 600)
+{
+	cut_key = NULL;
+	cut_on_flash = true;
+	cut_every_operation(CRASH_DROP);
+	cut_on_flash = false;
+}
+
+Test(power_cut, on_flash_inside_every_erase_and_program_of_rounds_with_checkpoints, .timeout = 600)
+{
+	cut_key = NULL;
+	cut_on_flash = true;
+	cut_rounds = 16;
+	cut_stock = 120;
+	cut_every_operation(CRASH_DROP);
+	cut_rounds = 1;
+	cut_stock = 6;
+	cut_on_flash = false;
+}
+
+Test(power_cut, on_flash_random_customers_through_random_power_cuts, .timeout = 600)
+{
+	cut_key = NULL;
+	cut_on_flash = true;
+	cut_random_run();
+	cut_on_flash = false;
 }

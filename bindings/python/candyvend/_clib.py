@@ -63,6 +63,7 @@ CV_SIM_CARD_COUNT = 7
 CV_SIM_FAULT_COUNT = 12
 CV_POSIX_STORAGE_SEGMENT_MAX = 4096
 CV_STORAGE_TAG_MAX = 64
+CV_STORAGE_ROOM_RECORD = 296
 CV_POSIX_STORAGE_SEGMENT_SIZE_MIN = 4096
 CV_POSIX_STORAGE_SEGMENT_SIZE_DEFAULT = 4 * 1024 * 1024
 # payment_gateway.h
@@ -390,6 +391,7 @@ class cv_storage_ops(Structure):
         ("checkpoint_set_tagged", CFUNCTYPE(c_enum, c_void_p, c_uint64, c_uint64, c_void_p, c_size_t)),
         ("checkpoint_get_tagged", CFUNCTYPE(c_enum, c_void_p, POINTER(c_uint64), POINTER(c_uint64), c_void_p,
                                             c_size_t, POINTER(c_size_t))),
+        ("room", CFUNCTYPE(c_enum, c_void_p, POINTER(c_uint64))),
     ]
 
 
