@@ -387,3 +387,80 @@ Test(checkpoint, a_half_checkpoint_changes_nothing_replay_counts)
 	cr_assert_eq(after.captured_minor, 3 * 150);
 	cr_assert_eq(after.drops_verified, 3);
 }
+
+/* ---- room: a storage that says how full it is ---- */
+
+static uint64_t fake_room = UINT64_MAX;
+
+static enum cv_status fake_room_report(void *ctx, uint64_t *bytes)
+{
+	(void)ctx;
+	*bytes = fake_room;
+	return CV_OK;
+}
+
+static void start_on_reported_room(uint64_t records)
+{
+	static struct cv_storage_ops ops;
+	ops = cv_ram_storage_ops;
+	ops.room = fake_room_report;
+	fake_room = records * CV_STORAGE_ROOM_RECORD;
+	rig.config.storage = &ops;
+	cr_assert_eq(rig_reboot(), CV_OK);
+	rig_step(0);
+}
+
+Test(checkpoint, sales_pause_while_the_journal_is_nearly_full_and_the_open_vend_goes_on)
+{
+	start_on_reported_room(1000);
+	uint32_t n = rig_select(0);
+	rig_pay(CV_PAY_OK);
+	/* Below the reserve: no new vend, the one open goes on into it. */
+	fake_room = 5 * CV_STORAGE_ROOM_RECORD;
+	rig_step(0);
+	rig_motor(CV_OK);
+	rig_drop();
+	rig_pay(CV_PAY_OK);
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
+	rig_step(rig.config.timeouts.session_ms);
+	cr_assert_eq(cv_machine_select(rig.m, 1, NULL), CV_E_FULL);
+	cr_assert_eq(rig_msg(), CV_MSG_OUT_OF_SERVICE, "display shows \"%s\"", cv_msg_text(rig_msg()));
+	cr_assert_eq(rig_alerts(CV_ALERT_JOURNAL_FAULT, CV_ALERT_NO_LANE, true), 0, "a pause is not a fault");
+	/* Room again: sales resume. */
+	fake_room = 1000 * CV_STORAGE_ROOM_RECORD;
+	rig_step(0);
+	cr_assert_eq(rig_msg(), CV_MSG_CHOOSE_PRODUCT);
+	rig_vend_ok(1);
+}
+
+static bool journal_holds_20k(void)
+{
+	return rig.storage.length > 20000;
+}
+
+Test(checkpoint, runs_early_when_the_room_runs_short)
+{
+	rig.config.checkpoint_records = 4096;
+	start_on_reported_room(1000);
+	sell_until(journal_holds_20k);
+	cr_assert_eq(count_records_of_type(CV_JOURNAL_CHECKPOINT_BEGIN), 0, "plenty of room: no checkpoint yet");
+	/* Above the reserve, below reserve plus two checkpoints: one now. */
+	fake_room = 40 * CV_STORAGE_ROOM_RECORD;
+	rig_step(0);
+	rig_step(rig.config.timeouts.flush_ms);
+	cr_assert_geq(count_records_of_type(CV_JOURNAL_CHECKPOINT_BEGIN), 1);
+	cr_assert(rig.storage.has_checkpoint, "it was remembered once durable");
+	cr_assert_neq(rig_msg(), CV_MSG_OUT_OF_SERVICE, "still selling");
+	/* The room stays short (this storage's report never changes): once
+	 * the journal holds little more than checkpoints, no more are written,
+	 * rather than one at every step. */
+	for (unsigned i = 0; i < 40; i++)
+		rig_step(rig.config.timeouts.flush_ms);
+	unsigned written = count_records_of_type(CV_JOURNAL_CHECKPOINT_BEGIN);
+	cr_assert_leq(written, 4, "%u checkpoints for nothing", written);
+	uint64_t length = rig.storage.length, base = rig.storage.base;
+	for (unsigned i = 0; i < 40; i++)
+		rig_step(rig.config.timeouts.flush_ms);
+	cr_assert_eq(rig.storage.length, length, "the journal grew on its own");
+	cr_assert_eq(rig.storage.base, base, "checkpoints and trims went on");
+}
