@@ -66,7 +66,9 @@ struct cv_gpio {
 	struct cv_gpio_input beam;
 	bool beam_armed;
 	uint32_t beam_op_id;
-	bool beam_faulted;           /* SENSOR_STATUS faulted was posted. */
+	bool beam_faulted;           /* Blocked for beam_stuck_ms (or armed while blocked) and not clear since. */
+	bool beam_faulted_reported;  /* What the engine accepted last (a new machine: healthy). */
+	bool beam_report_waiting;    /* The engine's full queue refused the latest state. */
 	uint64_t now_ms;             /* Time of the last cv_gpio_process(). */
 	bool clock_started;          /* now_ms came from a cv_gpio_process(). */
 	struct cv_event outbox[CV_GPIO_OUTBOX_MAX];
@@ -96,6 +98,8 @@ int cv_gpio_input_read(struct cv_gpio *gpio, struct cv_gpio_input *input, bool *
 /* gpio_post.c: posts with a small outbox for a full engine queue. */
 void cv_gpio_post(struct cv_gpio *gpio, struct cv_machine *machine, const struct cv_event *event);
 void cv_gpio_outbox_flush(struct cv_gpio *gpio);
+/* Tells the engine the beam's state if it has not accepted it yet. */
+void cv_gpio_beam_report(struct cv_gpio *gpio);
 
 /* gpio_dispenser.c / gpio_sensor.c: what cv_gpio_process() drives. */
 void cv_gpio_lane_on_change(struct cv_gpio *gpio, struct cv_gpio_lane *lane, enum cv_gpio_change change);

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The drop beam: one input over the delivery bin, shared by all lanes. A
  * debounced break while armed is a drop; a beam blocked longer than
- * beam_stuck_ms makes the sensor faulted until it clears. */
+ * beam_stuck_ms makes the sensor faulted until it clears. Arming a blocked
+ * beam is refused: a drop can only be seen as a new break, so a blocked
+ * beam would miss it and the engine would turn the motor again. The engine
+ * counts the refusal as a sensor fault, which the beam clears when it is
+ * released. */
 #include <candyvend/machine.h>
 
 #include "gpio_private.h"
@@ -9,9 +13,7 @@
 static void cv_gpio_beam_post_status(struct cv_gpio *gpio, bool faulted)
 {
 	gpio->beam_faulted = faulted;
-	struct cv_event event = {.type = CV_EVENT_SENSOR_STATUS};
-	event.u.sensor.faulted = faulted;
-	cv_gpio_post(gpio, gpio->sensor_machine, &event);
+	cv_gpio_beam_report(gpio);
 }
 
 void cv_gpio_beam_on_change(struct cv_gpio *gpio, enum cv_gpio_change change)
@@ -52,7 +54,8 @@ static enum cv_status cv_gpio_sensor_open(void *ctx, struct cv_machine *machine)
 	struct cv_gpio *gpio = ctx;
 	gpio->sensor_machine = machine;
 	gpio->beam_armed = false;
-	gpio->beam_faulted = false; /* A new machine starts healthy; a blocked beam faults it again. */
+	/* A new machine starts healthy; a blocked beam faults it again. */
+	gpio->beam_faulted = gpio->beam_faulted_reported = gpio->beam_report_waiting = false;
 	return CV_OK;
 }
 
@@ -68,6 +71,13 @@ static enum cv_status cv_gpio_sensor_arm(void *ctx, uint32_t op_id, uint16_t lan
 	struct cv_gpio *gpio = ctx;
 	if (lane >= gpio->config.lane_count)
 		return CV_E_NOT_FOUND;
+	if (gpio->beam.level) {
+		/* The engine marks itself faulted on this refusal: so does the beam,
+		 * and its release tells the engine it is clear. */
+		gpio->beam_faulted = gpio->beam_faulted_reported = true;
+		gpio->beam_report_waiting = false;
+		return CV_E_IO;
+	}
 	gpio->beam_armed = true; /* One beam: the latest arm wins. */
 	gpio->beam_op_id = op_id;
 	return CV_OK;

@@ -222,3 +222,94 @@ Test(gpio_vend, two_vends_on_two_lanes)
 	cr_assert_eq(fake_gpiod_changes(GH_CHIP, 18), 2);
 	cr_assert_eq(gh_stats().drops_posted, 2);
 }
+
+/* Fills the engine's input queue with posts that change nothing (the
+ * sensor is healthy, and is said to be healthy). */
+static unsigned fill_engine_queue(void)
+{
+	struct cv_event noop = {.type = CV_EVENT_SENSOR_STATUS};
+	unsigned n = 0;
+	while (cv_machine_post(gh.m, &noop) == CV_OK)
+		n++;
+	return n;
+}
+
+/* The backend alone runs (the engine does not step, so its queue stays full). */
+static void run_backend_only(uint64_t ms)
+{
+	for (uint64_t i = 0; i < ms; i++)
+		cv_gpio_process(gh.gpio, ++gh.now_ms);
+}
+
+Test(gpio_vend, beam_states_are_never_lost_while_the_engine_queue_is_full)
+{
+	gh_prepare(gh_config_default); /* stuck_ms 2000 */
+	gh_start();
+	gh_run(10);
+	cr_assert_gt(fill_engine_queue(), 0);
+	/* A storm: twelve times stuck (a fault) and cleared, far more states
+	 * than the outbox holds, while nothing is accepted. */
+	for (unsigned i = 0; i < 12; i++) {
+		gh_drive_beam(true);
+		run_backend_only(2100);
+		gh_drive_beam(false);
+		run_backend_only(50);
+	}
+	/* Then stuck once more, and left stuck. */
+	gh_drive_beam(true);
+	run_backend_only(2100);
+	cr_assert_eq(gh_stats().posts_lost, 0);
+	gh_run(50);
+	cr_assert_eq(gh_alerts(CV_ALERT_DETECTOR_FAULT, true), 1, "the engine learns the beam is stuck");
+	cr_assert_eq(cv_machine_select(gh.m, 0, NULL), CV_E_SENSOR);
+	/* Cleared while the queue is full again: the clear must get through. */
+	cr_assert_gt(fill_engine_queue(), 0);
+	gh_drive_beam(false);
+	run_backend_only(500);
+	gh_run(50);
+	cr_assert_eq(gh_alerts(CV_ALERT_DETECTOR_FAULT, false), 1, "the engine learns the beam is clear");
+	cr_assert_eq(gh_stats().posts_lost, 0);
+	uint32_t vend = gh_select(0);
+	cr_assert_eq(gh_run_vend(vend, 20000), CV_VEND_STATE_CAPTURED);
+}
+
+Test(gpio_vend, a_drop_is_never_lost_while_the_engine_queue_is_full)
+{
+	gh_prepare(gh_config_default);
+	gh.lane_model[0].falls = 1; /* The item falls after the first movement. */
+	gh_start();
+	uint32_t vend = gh_select(0);
+	/* Keep the queue full from the moment the motor runs until well after the drop. */
+	for (uint64_t t = 0; t < 20000 && !gh_motor_on(0); t++)
+		gh_run(1);
+	cr_assert(gh_motor_on(0));
+	for (unsigned i = 0; i < 600; i++) {
+		fill_engine_queue();
+		gh_run(1);
+	}
+	cr_assert_gt(gh_stats().posts_deferred, 0, "the queue was never full for the backend");
+	cr_assert_eq(gh_run_vend(vend, 20000), CV_VEND_STATE_CAPTURED);
+	cr_assert_eq(gh_stats().posts_lost, 0);
+	cr_assert_eq(gh.lane_model[0].movements, 1, "no second turn for an item that fell");
+}
+
+Test(gpio_vend, arming_a_blocked_beam_is_refused_and_the_release_clears_it)
+{
+	gh_prepare(gh_config_default);
+	gh_start();
+	gh_run(10);
+	gh_drive_beam(true);
+	gh_run(100); /* Debounced blocked, far from stuck_ms. */
+	uint32_t vend = gh_select(0);
+	enum cv_vend_state state = gh_run_vend(vend, 20000);
+	cr_assert(state == CV_VEND_STATE_VOIDED || state == CV_VEND_STATE_ABANDONED, "vend ends %s",
+		  cv_vend_state_str(state));
+	cr_assert_eq(gh.vend[vend].reason, CV_VEND_REASON_SENSOR_FAULT);
+	cr_assert_eq(gh.lane_model[0].movements, 0, "the motor turned with the beam blocked");
+	cr_assert_eq(gh_alerts(CV_ALERT_DETECTOR_FAULT, true), 1);
+	gh_drive_beam(false);
+	gh_run(50);
+	cr_assert_eq(gh_alerts(CV_ALERT_DETECTOR_FAULT, false), 1);
+	vend = gh_select(0);
+	cr_assert_eq(gh_run_vend(vend, 20000), CV_VEND_STATE_CAPTURED);
+}
