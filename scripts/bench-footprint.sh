@@ -9,7 +9,7 @@
 #            vend_payment.c vend_dispense.c payment_link.c event_queue.c
 #            event_check.c recovery.c checkpoint.c card_number.c money.c stats.c
 #   lanes:   lanes.c
-#   journal: journal.c journal_read.c crc32c.c
+#   journal: journal.c journal_read.c journal_room.c crc32c.c
 # Not core: names.c and status.c (text for the *_str() helpers), receipt*.c,
 # breaker.c (a helper for payment backends), version.c, storage_ram.c and
 # journal_seal.c (not built for the MCU).
@@ -33,7 +33,7 @@ done
 
 core="machine machine_config machine_query machine_service vend vend_payment vend_dispense
 payment_link event_queue event_check recovery checkpoint card_number money stats lanes
-journal journal_read crc32c"
+journal journal_read journal_room crc32c"
 objects=()
 for name in $core; do
 	obj="$build/libcandyvend-core.a.p/.._.._lib_${name}.c.o"

@@ -84,7 +84,6 @@ static void cv_firmware_configure(struct cv_firmware *fw)
 	fw->config.lanes = fw->lanes;
 	fw->config.lane_count = CV_FIRMWARE_LANES;
 	fw->config.timeouts.session_ms = 5000;
-	fw->config.checkpoint_records = 256;
 	fw->config.platform = &cv_firmware_platform;
 	fw->config.platform_ctx = fw;
 	fw->config.dispenser = &cv_mcu_dispenser_ops;

@@ -73,7 +73,7 @@ extern "C" {
 #define CV_GPIO_ERROR_LEN 160
 /** @brief Most line events read from one line in one cv_gpio_process(). */
 #define CV_GPIO_EVENTS_PER_PROCESS 64u
-/** @brief Completions held back while the engine's queue is full. */
+/** @brief Completions held back while the engine's queue is full: two per vend the engine can run. */
 #define CV_GPIO_OUTBOX_MAX 16u
 
 /** @brief Which physical level means "on" / "active". */
@@ -255,7 +255,7 @@ struct cv_gpio_stats {
 	uint32_t movements_done;    /**< Movements that reached their pulse count. */
 	uint32_t jams;              /**< Movements stopped for lack of an index pulse. */
 	uint32_t posts_deferred;    /**< Posts the engine's full queue made wait. */
-	uint32_t posts_lost;        /**< Posts dropped because the outbox was full too. */
+	uint32_t posts_lost;        /**< Posts dropped because the outbox was full too (0 with the engine's bounds). */
 	uint32_t io_errors;         /**< Failed GPIO calls. */
 };
 
