@@ -6,8 +6,9 @@
 # misses, or one caught only by the state table's guards (exit status 3),
 # fails this script. Then the same for the gateway (enum cv_gw_mutant): the
 # seeded hostile-processor test, built with each planted bug, must fail;
-# and for the marks of sealed journals (enum cv_mark_mutant): the marks
-# tests, built with each, must fail.
+# and for the marks of sealed journals (enum cv_mark_mutant) and the flash
+# journal (enum cv_flash_mutant): their Criterion tests, built with each,
+# must fail.
 #   scripts/mutants.sh [BUILD_DIR]     (default: build-test)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -68,31 +69,40 @@ if [ -f "$build/tests/gateway/test-gateway-hostile" ]; then
 	echo "mutants: $caught of $total caught (gateway included)"
 fi
 
-# The marks' planted bugs (enum cv_mark_mutant in lib/journal_mark.h): the
-# marks tests (forged, moved, older and deleted checkpoint files, journals
-# cut short) must fail on each.
-mark_header="$root/lib/journal_mark.h"
-if [ -f "$build/tests/test-marks" ]; then
-	mark_count=$(grep -c '^	CV_MARK_MUTANT_[A-Z0-9_]* = [0-9]*,' "$mark_header")
-	mark_targets=()
-	for n in $(seq 1 "$mark_count"); do
-		mark_targets+=("tests/test-marks-mutant-$n")
+# Criterion tests built once per planted bug: each build must fail.
+#   criterion_mutants LABEL HEADER ENUM_PREFIX TEST   (TEST: tests/test-NAME)
+# HEADER lists the bugs as "	ENUM_PREFIX_NAME = n,"; the builds are
+# TEST-mutant-n.
+criterion_mutants() {
+	local label="$1" header="$2" prefix="$3" test="$4"
+	[ -f "$build/$test" ] || return 0
+	local count targets=() n name status out
+	count=$(grep -c "^	${prefix}_[A-Z0-9_]* = [0-9]*," "$header")
+	for n in $(seq 1 "$count"); do
+		targets+=("$test-mutant-$n")
 	done
-	meson compile -C "$build" "${mark_targets[@]}" >/dev/null
-	for n in $(seq 1 "$mark_count"); do
-		name=$(grep "CV_MARK_MUTANT_[A-Z0-9_]* = $n," "$mark_header" | sed 's/.*CV_MARK_MUTANT_\([A-Z0-9_]*\).*/\1/')
+	meson compile -C "$build" "${targets[@]}" >/dev/null
+	for n in $(seq 1 "$count"); do
+		name=$(grep "${prefix}_[A-Z0-9_]* = $n," "$header" | sed "s/.*${prefix}_\([A-Z0-9_]*\).*/\1/")
 		status=0
-		out=$("$build/tests/test-marks-mutant-$n" 2>&1) || status=$?
+		out=$("$build/$test-mutant-$n" 2>&1) || status=$?
 		total=$((total + 1))
 		if [ "$status" -ne 0 ] && grep -q 'Failing: [1-9]' <<<"$out"; then
 			caught=$((caught + 1))
-			printf 'marks mutant %d %-18s caught by %s\n' "$n" "$name" \
+			printf '%s mutant %d %-18s caught by %s\n' "$label" "$n" "$name" \
 				"$(grep -c '^\[FAIL\]' <<<"$out") tests, first $(grep -m1 '^\[FAIL\]' <<<"$out" | sed 's/^\[FAIL\] *//; s/: ([0-9.]*s)$//')"
 		else
-			printf 'marks mutant %d %-18s NOT caught (exit %d)\n' "$n" "$name" "$status"
+			printf '%s mutant %d %-18s NOT caught (exit %d)\n' "$label" "$n" "$name" "$status"
 			tail -3 <<<"$out"
 		fi
 	done
-	echo "mutants: $caught of $total caught (marks included)"
-fi
+	echo "mutants: $caught of $total caught ($label included)"
+}
+
+# The marks' planted bugs (lib/journal_mark.h): the marks tests (forged,
+# moved, older and deleted checkpoint files, journals cut short) must fail
+# on each. The flash journal's (backends/mcu/storage_flash_layout.h): its
+# checkpoint-area and worn-part tests must.
+criterion_mutants marks "$root/lib/journal_mark.h" CV_MARK_MUTANT tests/test-marks
+criterion_mutants flash "$root/backends/mcu/storage_flash_layout.h" CV_FLASH_MUTANT tests/test-flash-journal
 [ "$caught" -eq "$total" ]

@@ -8,6 +8,21 @@
 
 #include "storage_flash.h"
 
+/* Test only: a build with -DCV_FLASH_MUTANT=n puts back bug n, so that the
+ * flash journal's tests (tests/unit/test_flash_journal.c, run by
+ * scripts/mutants.sh) can show that they catch it. Firmware and test
+ * builds have none. */
+#ifndef CV_FLASH_MUTANT
+#define CV_FLASH_MUTANT 0
+#endif
+#define CV_FLASH_MUTATED(n) (CV_FLASH_MUTANT == (n))
+enum cv_flash_mutant {
+	CV_FLASH_MUTANT_NO_FALLBACK = 1,     /* A mount takes the newer meta block even with no whole slot. */
+	CV_FLASH_MUTANT_TORN_SLOT_ENDS = 2,  /* A slot whose magic stayed erased ends the slot list. */
+	CV_FLASH_MUTANT_NO_READ_BACK = 3,    /* A program that reported success is not read back. */
+	CV_FLASH_MUTANT_COUNT = 4
+};
+
 #define CV_FLASH_META_BLOCKS 2u
 #define CV_FLASH_BLOCK_MAGIC 0x314a5643u /* "CVJ1" */
 #define CV_FLASH_META_MAGIC 0x314d5643u  /* "CVM1" */

@@ -63,6 +63,8 @@ static enum cv_status cv_flash_meta_scan(const struct cv_mcu_flash_storage *s, u
 			return rc;
 		if (cv_flash_slot_blank(&slot))
 			continue;
+		if (CV_FLASH_MUTATED(CV_FLASH_MUTANT_TORN_SLOT_ENDS) && slot.magic == CV_FLASH_ERASED32)
+			break;
 		out->next_slot = i + 1;
 		if (slot.magic == CV_FLASH_SLOT_MAGIC && slot.check == cv_flash_slot_check(&slot)) {
 			out->found = true;
@@ -95,8 +97,12 @@ enum cv_status cv_flash_meta_mount(struct cv_mcu_flash_storage *s)
 			return rc;
 		if (k == 0)
 			s->meta_next_slot = scan.next_slot;
-		if (!scan.found)
+		if (!scan.found) {
+			/* No whole slot here: the older block's checkpoint stands. */
+			if (CV_FLASH_MUTATED(CV_FLASH_MUTANT_NO_FALLBACK))
+				return CV_OK;
 			continue;
+		}
 		s->meta_block = block;
 		s->meta_generation = generation[block];
 		s->meta_next_slot = scan.next_slot;
