@@ -123,12 +123,13 @@ Test(flash_journal, the_checkpoint_area_survives_a_cut_at_every_operation)
 	       ops_total, in_erase, in_program);
 }
 
-/* A worn part that reports success for a program that did not take: the
- * storage reads back what it programmed and answers CV_E_IO, so a record
- * it called written is one that reads back. */
-Test(flash_journal, a_program_that_did_not_take_is_an_io_error)
+/* A worn part whose programs do not take, and say so (silent: false) or
+ * report success (silent: true): the storage reads back what it programmed
+ * and answers CV_E_IO, so a record it called written is one that reads
+ * back. */
+static void worn_part(bool silent)
 {
-	nor_wear(3, true);
+	nor_wear(3, silent);
 	uint64_t seq = 1, accepted = 0;
 	enum cv_status rc = CV_OK;
 	uint8_t bytes[FJ_RECORD];
@@ -157,4 +158,14 @@ Test(flash_journal, a_program_that_did_not_take_is_an_io_error)
 		cr_assert_eq(got, sizeof(back), "record %llu reads back short", (unsigned long long)s);
 		cr_assert_arr_eq(back, bytes, sizeof(back), "record %llu reads back changed", (unsigned long long)s);
 	}
+}
+
+Test(flash_journal, a_program_that_did_not_take_is_an_io_error)
+{
+	worn_part(true);
+}
+
+Test(flash_journal, a_program_that_failed_is_an_io_error)
+{
+	worn_part(false);
 }
