@@ -28,6 +28,7 @@ struct cv_posix_segment {
 
 struct cv_posix_storage {
 	int dir_fd;
+	int lock_fd;             /* The file `lock`, flock()ed while open (posix_lock.c). */
 	int write_fd;            /* The last segment, O_WRONLY | O_APPEND; -1 if none. */
 	int read_fd;             /* Segment read_index, opened for read(); -1 if none. */
 	uint32_t read_index;
@@ -94,6 +95,13 @@ enum cv_status cv_posix_pread_all(int fd, void *buf, size_t length, uint64_t off
 /* fdatasync, counted; a failure breaks the storage. */
 enum cv_status cv_posix_fdatasync(struct cv_posix_storage *s, int fd);
 void cv_posix_close_fd(int *fd);
+
+/* posix_lock.c: one journal, one writer. Takes the directory's lock:
+ * CV_OK, CV_E_BUSY (another storage holds it: why names the directory and
+ * the holder's PID) or CV_E_IO. */
+enum cv_status cv_posix_lock(struct cv_posix_storage *s, const char *directory, char *why, size_t why_size);
+/* Writes a message into why (why_size bytes, NUL included), if why is not NULL. */
+void cv_posix_why(char *why, size_t why_size, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
 /* posix_checkpoint.c: the file `checkpoint`, replaced atomically through
  * `checkpoint.tmp`. */

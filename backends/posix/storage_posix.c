@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -471,9 +473,12 @@ static enum cv_status cv_posix_open_checkpoint(struct cv_posix_storage *s)
 
 /* Whatever was found may not be durable yet (its writer may have crashed
  * before syncing): the engine must not act on records that could vanish. */
-static enum cv_status cv_posix_open_files(struct cv_posix_storage *s, const char *directory)
+static enum cv_status cv_posix_open_files(struct cv_posix_storage *s, const char *directory, char *why,
+					  size_t why_size)
 {
 	enum cv_status rc = cv_posix_open_directory(directory, &s->dir_fd);
+	if (rc == CV_OK)
+		rc = cv_posix_lock(s, directory, why, why_size);
 	if (rc == CV_OK)
 		rc = cv_posix_scan(s);
 	if (rc == CV_OK)
@@ -487,30 +492,58 @@ static enum cv_status cv_posix_open_files(struct cv_posix_storage *s, const char
 	return rc;
 }
 
-CV_POSIX_EXPORT enum cv_status cv_posix_storage_open(const struct cv_posix_storage_config *config,
-						     struct cv_posix_storage **out)
+void cv_posix_why(char *why, size_t why_size, const char *format, ...)
 {
+	if (why == NULL || why_size == 0)
+		return;
+	va_list args;
+	va_start(args, format);
+	vsnprintf(why, why_size, format, args);
+	va_end(args);
+}
+
+CV_POSIX_EXPORT enum cv_status cv_posix_storage_open_with_error(const struct cv_posix_storage_config *config,
+								struct cv_posix_storage **out, char *error,
+								size_t error_size)
+{
+	cv_posix_why(error, error_size, "%s", "");
 	if (out == NULL)
 		return CV_E_INVAL;
 	*out = NULL;
-	if (config == NULL || config->directory == NULL ||
-	    config->segment_size_bytes < CV_POSIX_STORAGE_SEGMENT_SIZE_MIN)
+	if (config == NULL || config->directory == NULL) {
+		cv_posix_why(error, error_size, "no journal folder given");
 		return CV_E_INVAL;
+	}
+	if (config->segment_size_bytes < CV_POSIX_STORAGE_SEGMENT_SIZE_MIN) {
+		cv_posix_why(error, error_size, "segment_size_bytes %llu is below the minimum %u",
+			     (unsigned long long)config->segment_size_bytes, CV_POSIX_STORAGE_SEGMENT_SIZE_MIN);
+		return CV_E_INVAL;
+	}
 	struct cv_posix_storage *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return CV_E_NOMEM;
 	s->dir_fd = -1;
+	s->lock_fd = -1;
 	s->write_fd = -1;
 	s->read_fd = -1;
 	s->segment_size = config->segment_size_bytes;
 	s->segments = calloc(CV_POSIX_STORAGE_SEGMENT_MAX, sizeof(s->segments[0]));
-	enum cv_status rc = s->segments != NULL ? cv_posix_open_files(s, config->directory) : CV_E_NOMEM;
+	enum cv_status rc =
+		s->segments != NULL ? cv_posix_open_files(s, config->directory, error, error_size) : CV_E_NOMEM;
 	if (rc != CV_OK) {
+		if (error != NULL && error_size > 0 && error[0] == '\0')
+			cv_posix_why(error, error_size, "journal folder %s: %s", config->directory, cv_status_str(rc));
 		cv_posix_storage_close(s);
 		return rc;
 	}
 	*out = s;
 	return CV_OK;
+}
+
+CV_POSIX_EXPORT enum cv_status cv_posix_storage_open(const struct cv_posix_storage_config *config,
+						     struct cv_posix_storage **out)
+{
+	return cv_posix_storage_open_with_error(config, out, NULL, 0);
 }
 
 CV_POSIX_EXPORT void cv_posix_storage_close(struct cv_posix_storage *storage)
@@ -519,6 +552,7 @@ CV_POSIX_EXPORT void cv_posix_storage_close(struct cv_posix_storage *storage)
 		return;
 	cv_posix_close_fd(&storage->read_fd);
 	cv_posix_close_fd(&storage->write_fd);
+	cv_posix_close_fd(&storage->lock_fd); /* Frees the lock. */
 	cv_posix_close_fd(&storage->dir_fd);
 	free(storage->segments);
 	free(storage);

@@ -24,8 +24,10 @@ extern "C" {
  * offset of the segment's first byte. The logical journal is the
  * concatenation of the segments in order of their offsets; once trimmed
  * (see below) it begins above offset 0. The file `checkpoint` remembers the
- * last checkpoint; `checkpoint.tmp` is its replacement being written. Other
- * files in the directory are ignored.
+ * last checkpoint; `checkpoint.tmp` is its replacement being written. The
+ * file `lock` is flock()ed while a storage has the directory open (one
+ * journal, one writer: see cv_posix_storage_open_with_error()); it holds
+ * the holder's PID. Other files in the directory are ignored.
  *
  * ## Writing
  *
@@ -199,11 +201,37 @@ void cv_posix_storage_config_default(struct cv_posix_storage_config *config);
  * not a regular file, or the checkpoint file is malformed, fails its CRC32C
  * or points outside the segments.
  * @retval CV_E_FULL More than ::CV_POSIX_STORAGE_SEGMENT_MAX segments.
+ * @retval CV_E_BUSY Another open storage (in this process or another) holds
+ * the directory: one journal, one writer (see
+ * cv_posix_storage_open_with_error() for a message naming the holder).
  * @retval CV_E_NOMEM Allocation failed.
  * @since 0.1
  */
 enum cv_status cv_posix_storage_open(const struct cv_posix_storage_config *config,
 				     struct cv_posix_storage **out);
+
+/**
+ * @brief cv_posix_storage_open(), and on failure a message that says what is
+ * wrong in @p error: the folder, and for ::CV_E_BUSY the PID of the process
+ * that holds it where it can be read.
+ *
+ * One journal, one writer: an open storage holds an exclusive lock on the
+ * file `lock` in its directory (flock(), freed by cv_posix_storage_close()
+ * or when the holder dies). A second storage on the same directory, in
+ * this process or another, is refused with ::CV_E_BUSY.
+ * @param config The settings; not kept.
+ * @param out Receives the storage on success (NULL otherwise).
+ * @param error Receives a NUL-terminated message (empty on success); may be NULL.
+ * @param error_size Its size in bytes (::CV_POSIX_STORAGE_ERROR_LEN is enough).
+ * @return As cv_posix_storage_open(), and ::CV_E_BUSY when another storage
+ * holds the directory.
+ * @since 0.1
+ */
+enum cv_status cv_posix_storage_open_with_error(const struct cv_posix_storage_config *config,
+						struct cv_posix_storage **out, char *error, size_t error_size);
+
+/** @brief A size for cv_posix_storage_open_with_error()'s message with room for a long path. */
+#define CV_POSIX_STORAGE_ERROR_LEN 512
 
 /**
  * @brief Closes the files of a storage and frees it. Unsynced data is not

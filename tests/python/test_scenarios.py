@@ -4,6 +4,7 @@ quarantine, a decline and a retry, power cuts and recovery, a refill, a
 price change. Every scenario ends with the books checked against the
 simulated processor and mechanics (conftest.books_balance)."""
 import json
+import os
 import random
 
 import pytest
@@ -287,3 +288,16 @@ def test_seeded_runs_replay_identically():
                 machine.settle()
                 return [(r.vend_id, r.status) for r in machine.receipts()], tuple(sim.truth().stock)
     assert run() == run()
+
+
+def test_one_journal_folder_has_one_writer(tmp_path):
+    from candyvend import BusyError
+    first = PosixStorage(tmp_path)
+    try:
+        with pytest.raises(BusyError) as refused:
+            PosixStorage(tmp_path)
+        message = str(refused.value)
+        assert str(tmp_path) in message and "process %d" % os.getpid() in message, message
+    finally:
+        first.close()
+    PosixStorage(tmp_path).close()  # free again once closed

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <candyvend/storage_posix.h>
@@ -82,6 +83,14 @@ static void reopen_store(void)
 	cv_posix_storage_close(store);
 	store = NULL;
 	open_store();
+}
+
+/* One journal, one writer: the test's own storage closes before another
+ * opener tries the folder. */
+static void let_go_of_the_folder(void)
+{
+	cv_posix_storage_close(store);
+	store = NULL;
 }
 
 static void path_of(char *path, size_t size, const char *name)
@@ -369,6 +378,7 @@ Test(posix, a_segment_name_that_is_no_file_is_corrupt)
 	char path[512];
 	path_of(path, sizeof(path), "journal-0000000000000000.cvj");
 	cr_assert_eq(mkdir(path, 0700), 0);
+	let_go_of_the_folder();
 	struct cv_posix_storage *other = NULL;
 	cr_assert_eq(open_store_sized(SEGMENT_SIZE, &other), CV_E_CORRUPT);
 	cr_assert_eq(rmdir(path), 0);
@@ -597,6 +607,14 @@ Test(posix, a_checkpoint_outside_the_journal_is_invalid)
 	expect_checkpoint(4 * RECORD_SIZE, 5);
 }
 
+/* The good checkpoint file back, and the test's storage open on it again. */
+static void open_store_after_damage(const uint8_t *good, size_t length)
+{
+	write_file(CHECKPOINT_FILE, good, length, O_TRUNC);
+	if (store == NULL)
+		open_store();
+}
+
 Test(posix, a_damaged_checkpoint_file_is_corrupt)
 {
 	append_records(0, 30);
@@ -608,16 +626,25 @@ Test(posix, a_damaged_checkpoint_file_is_corrupt)
 	uint64_t offset, seq;
 	struct cv_posix_storage *other = (struct cv_posix_storage *)&other;
 
-	/* Each byte flipped in turn: the magic, the version, the values or the CRC. */
-	for (size_t i = 0; i < length; i++) {
-		uint8_t bad[64];
-		memcpy(bad, good, length);
-		bad[i] ^= 0x10;
-		write_file(CHECKPOINT_FILE, bad, length, O_TRUNC);
-		cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT, "byte %zu", i);
-		cr_assert_eq(open_store_sized(SEGMENT_SIZE, &other), CV_E_CORRUPT, "byte %zu", i);
-		cr_assert_null(other);
+	/* Each byte flipped in turn: the magic, the version, the values or the
+	 * CRC; seen by checkpoint_get(), then by another opener. */
+	for (int opener = 0; opener < 2; opener++) {
+		if (opener)
+			let_go_of_the_folder();
+		for (size_t i = 0; i < length; i++) {
+			uint8_t bad[64];
+			memcpy(bad, good, length);
+			bad[i] ^= 0x10;
+			write_file(CHECKPOINT_FILE, bad, length, O_TRUNC);
+			if (!opener) {
+				cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT, "byte %zu", i);
+				continue;
+			}
+			cr_assert_eq(open_store_sized(SEGMENT_SIZE, &other), CV_E_CORRUPT, "byte %zu", i);
+			cr_assert_null(other);
+		}
 	}
+	open_store_after_damage(good, length);
 	/* Too short, too long, empty. */
 	write_file(CHECKPOINT_FILE, good, length - 1, O_TRUNC);
 	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT);
@@ -625,9 +652,10 @@ Test(posix, a_damaged_checkpoint_file_is_corrupt)
 	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT);
 	write_file(CHECKPOINT_FILE, good, 0, O_TRUNC);
 	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT);
+	let_go_of_the_folder();
 	cr_assert_eq(open_store_sized(SEGMENT_SIZE, &other), CV_E_CORRUPT);
 
-	write_file(CHECKPOINT_FILE, good, length, O_TRUNC);
+	open_store_after_damage(good, length);
 	expect_checkpoint(25 * RECORD_SIZE, 26);
 	reopen_store();
 	expect_checkpoint(25 * RECORD_SIZE, 26);
@@ -684,6 +712,7 @@ Test(posix, a_checkpoint_pointing_past_the_segments_is_corrupt)
 	cr_assert_eq(read(fd, saved, sizeof(saved)), (ssize_t)sizeof(saved));
 	close(fd);
 	cr_assert_eq(unlink(path), 0);
+	let_go_of_the_folder();
 	struct cv_posix_storage *other = (struct cv_posix_storage *)&other;
 	cr_assert_eq(open_store_sized(SEGMENT_SIZE, &other), CV_E_CORRUPT);
 	cr_assert_null(other);
@@ -700,6 +729,7 @@ Test(posix, a_checkpoint_pointing_past_the_segments_is_corrupt)
 	write_file(CHECKPOINT_FILE, far, length, O_TRUNC);
 	uint64_t offset, seq;
 	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_E_CORRUPT);
+	let_go_of_the_folder();
 	cr_assert_eq(open_store_sized(SEGMENT_SIZE, &other), CV_E_CORRUPT);
 }
 
@@ -1128,4 +1158,65 @@ Test(posix_engine, checkpoints_trim_the_files_and_a_restart_reads_from_them)
 		cr_assert_eq(rig_lane(i).config.count, before[i].config.count, "lane %u count", i);
 	cr_assert_gt(rig_vend_ok(0), next);
 	cr_assert_lt(count_segment_files(NULL), seen_count);
+}
+
+/* ---- One journal, one writer -------------------------------------------- */
+
+static enum cv_status open_second(char *why, size_t why_size, struct cv_posix_storage **out)
+{
+	struct cv_posix_storage_config config;
+	cv_posix_storage_config_default(&config);
+	config.directory = dir;
+	return cv_posix_storage_open_with_error(&config, out, why, why_size);
+}
+
+Test(posix, a_second_storage_on_the_same_folder_in_this_process_is_refused)
+{
+	struct cv_posix_storage *second = NULL;
+	char why[CV_POSIX_STORAGE_ERROR_LEN];
+	cr_assert_eq(open_second(why, sizeof(why), &second), CV_E_BUSY);
+	cr_assert_null(second);
+	char pid[32];
+	snprintf(pid, sizeof(pid), "process %ld", (long)getpid());
+	cr_assert(strstr(why, dir) != NULL && strstr(why, pid) != NULL, "the message names the folder and %s: %s",
+		  pid, why);
+	/* Closed, the folder is free again. */
+	cv_posix_storage_close(store);
+	store = NULL;
+	cr_assert_eq(open_second(why, sizeof(why), &store), CV_OK);
+	cr_assert_str_empty(why);
+	cr_assert_eq(ops->open(store, rig.m), CV_OK);
+}
+
+Test(posix, a_folder_held_by_another_process_is_refused_until_it_dies)
+{
+	cv_posix_storage_close(store);
+	store = NULL;
+	int ready[2];
+	cr_assert_eq(pipe(ready), 0);
+	pid_t child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		struct cv_posix_storage *held = NULL;
+		char byte = open_second(NULL, 0, &held) == CV_OK ? 'y' : 'n';
+		(void)!write(ready[1], &byte, 1);
+		for (;;)
+			pause(); /* Holds the folder until killed. */
+	}
+	char byte = 0;
+	cr_assert_eq(read(ready[0], &byte, 1), 1);
+	cr_assert_eq(byte, 'y', "the child could not open the folder");
+	char why[CV_POSIX_STORAGE_ERROR_LEN];
+	struct cv_posix_storage *mine = NULL;
+	cr_assert_eq(open_second(why, sizeof(why), &mine), CV_E_BUSY);
+	char pid[32];
+	snprintf(pid, sizeof(pid), "process %ld", (long)child);
+	cr_assert(strstr(why, pid) != NULL, "the message names the holder, %s: %s", pid, why);
+	/* SIGKILL: no cleanup runs, the kernel frees the lock. */
+	kill(child, SIGKILL);
+	cr_assert_eq(waitpid(child, NULL, 0), child);
+	close(ready[0]);
+	close(ready[1]);
+	cr_assert_eq(open_second(why, sizeof(why), &store), CV_OK, "after the holder died: %s", why);
+	cr_assert_eq(ops->open(store, rig.m), CV_OK);
 }

@@ -62,6 +62,7 @@ CV_DISPLAY_NO_LANE = 0xFFFF
 CV_SIM_CARD_COUNT = 7
 CV_SIM_FAULT_COUNT = 12
 CV_POSIX_STORAGE_SEGMENT_MAX = 4096
+CV_POSIX_STORAGE_ERROR_LEN = 512
 CV_STORAGE_TAG_MAX = 64
 CV_STORAGE_ROOM_RECORD = 296
 CV_POSIX_STORAGE_SEGMENT_SIZE_MIN = 4096
@@ -682,6 +683,8 @@ PROTOTYPES = {
     # storage_posix.h
     "cv_posix_storage_config_default": (POSIX, None, [_P(cv_posix_storage_config)]),
     "cv_posix_storage_open": (POSIX, c_enum, [_P(cv_posix_storage_config), _P(HANDLE)]),
+    "cv_posix_storage_open_with_error": (POSIX, c_enum, [_P(cv_posix_storage_config), _P(HANDLE), _P(c_char),
+                                                         c_size_t]),
     "cv_posix_storage_close": (POSIX, None, [HANDLE]),
     "cv_posix_storage_sync_count": (POSIX, c_uint64, [HANDLE]),
     "cv_posix_storage_length": (POSIX, c_uint64, [HANDLE]),

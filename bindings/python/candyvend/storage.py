@@ -5,7 +5,7 @@ import ctypes
 import os
 import struct
 
-from ._clib import cv_posix_storage_config, cv_ram_storage, lib
+from ._clib import CV_POSIX_STORAGE_ERROR_LEN, cv_posix_storage_config, cv_ram_storage, lib
 from ._values import check_int
 from .enums import Status
 from .errors import ClosedError, StateError, check
@@ -136,8 +136,10 @@ class PosixStorage(_Storage):
             config.segment_size_bytes = check_int(segment_size_bytes, "segment_size_bytes", 0,
                                                   (1 << 64) - 1)
         self._handle = ctypes.c_void_p()
-        check(lib.posix_storage_open(ctypes.byref(config), ctypes.byref(self._handle)),
-              "cv_posix_storage_open", self.directory)
+        why = ctypes.create_string_buffer(CV_POSIX_STORAGE_ERROR_LEN)
+        status = lib.posix_storage_open_with_error(ctypes.byref(config), ctypes.byref(self._handle), why,
+                                                   len(why))
+        check(status, "cv_posix_storage_open", why.value.decode(errors="replace") or self.directory)
 
     @property
     def handle(self):
