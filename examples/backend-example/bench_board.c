@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The bench board's dispenser and drop sensor backends (see bench_board.h). */
+#include <assert.h>
 #include <string.h>
 
 #include "bench_board.h"
@@ -11,14 +12,28 @@ void bench_board_init(struct bench_board *board, const uint16_t *stock, uint16_t
 		board->stock[i] = stock[i];
 }
 
-/* Posts a completion; one the engine's queue can't take now is kept and
- * posted again on the next poll (the backend contract: retry CV_E_FULL). */
+/* Posts a completion; one the engine's queue can't take now waits, behind
+ * any that wait already, and is posted again on the next poll (the backend
+ * contract: retry CV_E_FULL; a completion must never be dropped). */
 static void bench_board_post(struct bench_board *board, const struct cv_event *event)
 {
-	if (cv_machine_post(board->machine, event) == CV_E_FULL) {
-		board->retry = *event;
-		board->retry_pending = true;
-	}
+	if (board->waiting_count == 0 && cv_machine_post(board->machine, event) != CV_E_FULL)
+		return;
+	/* One motor and one beam: a movement's done and its drop. The engine
+	 * starts the next movement only once it has both (the customer's vend
+	 * is the only one that dispenses), so the room can't run out. */
+	assert(board->waiting_count < BENCH_BOARD_WAITING_MAX);
+	board->waiting[board->waiting_count++] = *event;
+}
+
+/* Posts what waits, in order, until the queue is full again. */
+static void bench_board_post_waiting(struct bench_board *board)
+{
+	unsigned sent = 0;
+	while (sent < board->waiting_count && cv_machine_post(board->machine, &board->waiting[sent]) != CV_E_FULL)
+		sent++;
+	memmove(board->waiting, board->waiting + sent, (board->waiting_count - sent) * sizeof(board->waiting[0]));
+	board->waiting_count -= sent;
 }
 
 /* ---- Dispenser --------------------------------------------------------- */
@@ -121,10 +136,7 @@ const struct cv_sensor_ops bench_board_sensor_ops = {
 void bench_board_poll(struct bench_board *board, uint64_t now_ms)
 {
 	board->now_ms = now_ms;
-	if (board->retry_pending) {
-		board->retry_pending = false;
-		bench_board_post(board, &board->retry);
-	}
+	bench_board_post_waiting(board);
 	/* Home switch: the movement is complete; the front item leaves the lane. */
 	if (board->motor_running && now_ms >= board->motor_done_ms) {
 		board->motor_running = false;

@@ -19,6 +19,8 @@
 /* Milliseconds one quarter turn takes, and how long an item falls. */
 #define BENCH_BOARD_QUARTER_TURN_MS 200u
 #define BENCH_BOARD_FALL_MS 80u
+/* Completions that can wait for the engine's queue at once (see below). */
+#define BENCH_BOARD_WAITING_MAX 2u
 
 /* The backend's own state: the ctx of both tables. The core never looks
  * inside; the application owns the memory (static on an MCU). */
@@ -35,9 +37,11 @@ struct bench_board {
 	uint32_t beam_op_id;
 	bool item_falling;
 	uint64_t item_lands_ms;
-	/* A completion cv_machine_post() refused with CV_E_FULL, kept to retry. */
-	bool retry_pending;
-	struct cv_event retry;
+	/* Completions cv_machine_post() refused with CV_E_FULL, kept in order to
+	 * retry: never dropped. One motor and one beam: a movement's done and
+	 * its drop are all that can wait at once. */
+	struct cv_event waiting[BENCH_BOARD_WAITING_MAX];
+	unsigned waiting_count;
 	/* What the hardware did, for the example's checks. */
 	uint16_t stock[CV_LANES_MAX];
 	uint32_t items_dropped;
