@@ -27,6 +27,13 @@ struct bench {
 	uint32_t captured;
 };
 
+/* Every way out says why: a benchmark that stops in silence rots unseen. */
+static void bench_fail(const char *what, enum cv_status rc)
+{
+	fprintf(stderr, "bench-recovery: %s: %s\n", what, cv_status_name(rc));
+	exit(1);
+}
+
 static struct bench b;
 
 /* A year of history is kept: the storage never trims. */
@@ -80,8 +87,9 @@ static void bench_setup(unsigned vends)
 		b.lanes[i].capacity = 1000;
 		b.lanes[i].count = 1000;
 	}
-	if (cv_sim_new(&sc, &b.sim) != CV_OK)
-		exit(1);
+	enum cv_status rc = cv_sim_new(&sc, &b.sim);
+	if (rc != CV_OK)
+		bench_fail("the simulated machine", rc);
 	cv_sim_set_auto_card(b.sim, true);
 	size_t size = (size_t)vends * 1200 + (1u << 20);
 	uint8_t *buf = malloc(size);
@@ -100,8 +108,9 @@ static void bench_setup(unsigned vends)
 /* A refill visit whenever a lane runs low, as an operator's route would. */
 static void bench_refill(void)
 {
-	if (cv_machine_service_enter(b.m) != CV_OK)
-		exit(1);
+	enum cv_status rc = cv_machine_service_enter(b.m);
+	if (rc != CV_OK)
+		bench_fail("service mode for a refill", rc);
 	for (uint16_t i = 0; i < BENCH_LANES; i++) {
 		struct cv_lane_info lane;
 		cv_machine_lane_info(b.m, i, &lane);
@@ -113,21 +122,33 @@ static void bench_refill(void)
 
 static void bench_year(unsigned vends)
 {
-	if (bench_open(&keep_everything) != CV_OK)
-		exit(1);
+	enum cv_status rc = bench_open(&keep_everything);
+	if (rc != CV_OK)
+		bench_fail("opening the machine", rc);
 	for (unsigned i = 0; i < vends; i++) {
 		if (i % 500 == 0)
 			bench_refill();
+		/* A second between customers: the simulated processor remembers
+		 * an idempotency key for 5 minutes and holds 1,024, so customers
+		 * faster than that would fill it. */
+		b.now_ms += 1000;
+		cv_sim_step(b.sim, b.now_ms);
+		cv_machine_step(b.m, b.now_ms);
 		uint32_t target = b.captured + 1;
-		if (cv_machine_select(b.m, (uint16_t)(i % BENCH_LANES), NULL) != CV_OK)
-			exit(1);
+		rc = cv_machine_select(b.m, (uint16_t)(i % BENCH_LANES), NULL);
+		if (rc != CV_OK) {
+			fprintf(stderr, "bench-recovery: vend %u of %u: ", i + 1, vends);
+			bench_fail("select", rc);
+		}
 		for (unsigned t = 0; t < 1000 && b.captured < target; t++) {
 			b.now_ms++;
 			cv_sim_step(b.sim, b.now_ms);
 			cv_machine_step(b.m, b.now_ms);
 		}
-		if (b.captured < target)
-			exit(1);
+		if (b.captured < target) {
+			fprintf(stderr, "bench-recovery: vend %u of %u: ", i + 1, vends);
+			bench_fail("never captured", CV_E_STATE);
+		}
 	}
 	b.now_ms += 2000;
 	cv_sim_step(b.sim, b.now_ms);
@@ -149,10 +170,8 @@ static double bench_open_ms(const struct cv_storage_ops *storage)
 		double start = bench_now_ms();
 		enum cv_status rc = bench_open(storage);
 		t[r] = bench_now_ms() - start;
-		if (rc != CV_OK) {
-			fprintf(stderr, "bench-recovery: open failed: %s\n", cv_status_name(rc));
-			exit(1);
-		}
+		if (rc != CV_OK)
+			bench_fail("open", rc);
 		cv_machine_deinit(b.m);
 	}
 	qsort(t, BENCH_ROUNDS, sizeof(t[0]), bench_compare);

@@ -33,6 +33,13 @@ static void bench_on_event(struct cv_machine *m, const struct cv_event *e, void 
 
 static const uint8_t bench_key[CV_JOURNAL_KEY_LEN] = {9, 8, 7, 6, 5, 4, 3, 2, 1};
 
+/* Every way out says why: a benchmark that stops in silence rots unseen. */
+static void bench_fail(const char *what, enum cv_status rc)
+{
+	fprintf(stderr, "bench-vend-instructions: %s: %s\n", what, cv_status_name(rc));
+	exit(1);
+}
+
 static void bench_setup(struct bench *b, unsigned vends, bool sealed)
 {
 	struct cv_sim_config sc;
@@ -43,8 +50,9 @@ static void bench_setup(struct bench *b, unsigned vends, bool sealed)
 	sc.payment_latency_ms = 1;
 	sc.motor_ms = 1;
 	sc.drop_delay_ms = 1;
-	if (cv_sim_new(&sc, &b->sim) != CV_OK)
-		exit(1);
+	enum cv_status rc = cv_sim_new(&sc, &b->sim);
+	if (rc != CV_OK)
+		bench_fail("the simulated machine", rc);
 	cv_sim_set_auto_card(b->sim, true);
 
 	static struct cv_lane_config lanes[BENCH_LANES];
@@ -71,23 +79,25 @@ static void bench_setup(struct bench *b, unsigned vends, bool sealed)
 	c.user_data = b;
 	c.journal_key = sealed ? bench_key : NULL;
 	b->memory = aligned_alloc(CV_MACHINE_ALIGN, (cv_machine_size() + 15) / 16 * 16);
-	if (cv_machine_init(b->memory, cv_machine_size(), &c, &b->m) != CV_OK)
-		exit(1);
+	rc = cv_machine_init(b->memory, cv_machine_size(), &c, &b->m);
+	if (rc != CV_OK)
+		bench_fail("cv_machine_init", rc);
 }
 
 /* One vend from selection to capture; time moves 1 ms per step. */
 static void bench_one_vend(struct bench *b, uint16_t lane)
 {
 	uint32_t target = b->captured + 1;
-	if (cv_machine_select(b->m, lane, NULL) != CV_OK)
-		exit(1);
+	enum cv_status rc = cv_machine_select(b->m, lane, NULL);
+	if (rc != CV_OK)
+		bench_fail("select", rc);
 	for (unsigned i = 0; i < 1000 && b->captured < target; i++) {
 		b->now_ms++;
 		cv_sim_step(b->sim, b->now_ms);
 		cv_machine_step(b->m, b->now_ms);
 	}
 	if (b->captured < target)
-		exit(1);
+		bench_fail("a vend never captured", CV_E_STATE);
 }
 
 /* Not static, not inlined: callgrind toggles collection on this name. */
