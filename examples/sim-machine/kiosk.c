@@ -318,18 +318,43 @@ static bool sm_split(char *line, char **words, unsigned *count_out)
 	return true;
 }
 
-/* Reads one line; a line longer than the buffer is consumed and rejected. */
-static bool sm_read_line(char *line, size_t size, bool *too_long)
+/* What sm_read_line() found in a line. */
+struct sm_line_check {
+	bool too_long;  /* Longer than the buffer: the rest was consumed. */
+	int bad_byte;   /* The first byte that is no printable ASCII (-1: none). */
+};
+
+/* Only printable ASCII and blanks reach the commands, and so the screen:
+ * a NUL, an escape sequence or a control byte would be echoed back in a
+ * message, and could drive the terminal. */
+static bool sm_line_byte_ok(int c)
 {
-	if (fgets(line, (int)size, stdin) == NULL)
-		return false;
-	*too_long = strchr(line, '\n') == NULL && !feof(stdin);
-	if (*too_long) {
-		int c;
-		while ((c = getchar()) != '\n' && c != EOF)
-			continue;
+	return (c >= 0x20 && c <= 0x7e) || c == '\t' || c == '\r';
+}
+
+/* Reads one line byte by byte, so a NUL byte is a byte like another and
+ * never takes the next line with it; what does not fit is consumed. False
+ * at the end of input. */
+static bool sm_read_line(char *line, size_t size, struct sm_line_check *check)
+{
+	size_t length = 0;
+	int c = EOF;
+	bool any = false;
+	check->too_long = false;
+	check->bad_byte = -1;
+	while ((c = getchar()) != EOF) {
+		any = true;
+		if (c == '\n')
+			break;
+		if (check->bad_byte < 0 && !sm_line_byte_ok(c))
+			check->bad_byte = c;
+		if (length + 1 < size)
+			line[length++] = (char)c;
+		else
+			check->too_long = true;
 	}
-	return true;
+	line[length] = '\0';
+	return any;
 }
 
 /* Something awaits the customer: the reader, a decline, or the vend is over. */
@@ -349,13 +374,16 @@ static void sm_prompt(const struct sm_kiosk *kiosk)
 static void sm_kiosk_loop(struct sm_kiosk *kiosk)
 {
 	char line[SM_LINE_MAX];
-	bool too_long = false;
+	struct sm_line_check check;
 	sm_prompt(kiosk);
-	while (!kiosk->quit && sm_read_line(line, sizeof(line), &too_long)) {
+	while (!kiosk->quit && sm_read_line(line, sizeof(line), &check)) {
 		char *words[SM_WORDS_MAX];
 		unsigned word_count = 0;
-		if (too_long)
+		if (check.too_long)
 			printf("line too long (type help)\n");
+		else if (check.bad_byte >= 0)
+			printf("line refused: byte 0x%02x is not a printable ASCII character (type help)\n",
+			       (unsigned)check.bad_byte);
 		else if (sm_split(line, words, &word_count) && word_count > 0)
 			sm_execute(kiosk, words, word_count);
 		if (!kiosk->quit) {

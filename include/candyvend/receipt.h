@@ -127,7 +127,7 @@ enum cv_status cv_receipt_render(const struct cv_receipt *receipt, unsigned widt
  * Schema "cv.receipt.v1", keys always present and always in this order:
  * `schema`, `vend_id`, `status` ("captured", "voided" or "capture_failed"),
  * `merchant_name`, `merchant_location`, `machine_id`, `time` (ISO 8601 UTC,
- * "2026-01-01T12:00:00.000Z"), `time_ms`, `lane`, `lane_label`, `product_id`,
+ * "2026-01-01T12:00:00.000Z"), `lane`, `lane_label`, `product_id`,
  * `product_name`, `amount_minor` (integer minor units), `currency`, `card`
  * (an object: `brand`, `last4`, `entry` ("contactless", "chip",
  * "mobile_wallet"), `auth_code`, `aid`, `app_label`) and `offline_pending`.

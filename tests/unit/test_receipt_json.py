@@ -7,6 +7,7 @@ in the schema's order and the values the C side was given.
 """
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -139,3 +140,20 @@ def test_offline_and_digits_masked():
     assert r["card"]["brand"] == "VISA ****"
     assert r["card"]["app_label"] == "CARD ******"
     assert r["card"]["entry"] == "chip"
+
+
+def test_the_header_documents_exactly_these_keys_in_this_order():
+    """include/candyvend/receipt.h lists the schema's keys: it must say what the code writes."""
+    header = os.environ.get("CV_RECEIPT_HEADER")
+    if not header:
+        pytest.fail("CV_RECEIPT_HEADER is not set (run through meson test)")
+    text = open(header, encoding="utf-8").read()
+    doc = text[text.index("Schema \"cv.receipt.v1\""):text.index("@param receipt The receipt.", text.index("Schema"))]
+    doc = " ".join(line.strip().lstrip("*").strip() for line in doc.splitlines())
+    card_at = doc.index("`card`")
+    top = [k for k in re.findall(r"`([a-z_0-9]+)`", doc[:card_at])] + ["card"]
+    tail = re.findall(r"`([a-z_0-9]+)`", doc[card_at:])
+    card = tail[1:1 + len(CARD_KEYS)]
+    rest = [k for k in tail[1 + len(CARD_KEYS):] if k != "null"]
+    assert top + rest[:1] == KEYS, (top + rest[:1], KEYS)
+    assert card == CARD_KEYS, card
