@@ -294,3 +294,28 @@ def test_the_sim_is_not_stepped_into_a_freed_machine(sim, machine):
     machine.restart()
     machine.settle()
     assert sim.truth().holds_open == 0
+
+
+def test_restart_after_the_sim_was_closed_raises_instead_of_reading_freed_memory():
+    sim = Sim(stock=[lane.count for lane in PLANOGRAM], seed=1)
+    machine = make_machine(sim)
+    machine.power_cut()
+    sim.close()  # allowed: no machine is open
+    with pytest.raises(ClosedError) as refused:
+        machine.restart()
+    assert "Sim" in str(refused.value)
+    machine.close()
+
+
+def test_one_ram_storage_serves_one_open_machine():
+    storage = RamStorage(1 << 20)
+    with Sim(stock=[lane.count for lane in PLANOGRAM], seed=2) as sim_a, \
+            Sim(stock=[lane.count for lane in PLANOGRAM], seed=3) as sim_b:
+        first = make_machine(sim_a, storage)
+        with pytest.raises(MisuseError) as refused:
+            make_machine(sim_b, storage)
+        assert "one machine per storage" in str(refused.value)
+        first.buy("A1")  # the first machine is unharmed
+        first.close()
+        second = make_machine(sim_b, storage)  # free again
+        second.close()

@@ -329,6 +329,13 @@ class Machine:
 
     # ------------------------------------------------------------ lifetime
     def _open(self, function):
+        # The C side keeps pointers to both: a closed Sim is freed memory, and
+        # a storage posts its completions to the one machine that opened it.
+        if self.sim is not None and self.sim.closed:
+            raise ClosedError("the Sim this machine uses", function)
+        if self.storage._users:
+            raise MisuseError(Status.E_MISUSE, function,
+                              "this storage already serves an open machine (one machine per storage)")
         handle = ctypes.c_void_p()
         rc = lib.machine_new(ctypes.byref(self._config), ctypes.byref(handle))
         self._raise_pending()
