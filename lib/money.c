@@ -2,6 +2,8 @@
 /* Currency codes and integer-only formatting of amounts. */
 #include <candyvend/money.h>
 
+#include <stdbool.h>
+
 #include "internal.h"
 
 /* "-" + 20 digits of UINT64_MAX + "." + " " + code + NUL, rounded up. */
@@ -12,14 +14,47 @@ struct cv_currency_digits {
 	unsigned digits;
 };
 
-/* ISO 4217 currencies whose minor unit is not the usual 2 decimals. */
+/* The ISO 4217 currencies the library accepts: every active code with a
+ * minor unit (List One, 2025; funds and precious metals without one, such
+ * as XAU or XDR, are left out, and so are withdrawn codes such as HRK, ANG
+ * or ZWL), three letters each, sorted for a binary search. */
+static const char cv_currency_codes[] =
+	"AEDAFNALLAMDAOAARSAUDAWGAZNBAMBBDBDTBGNBHDBIFBMDBNDBOBBOVBRL"
+	"BSDBTNBWPBYNBZDCADCDFCHECHFCHWCLFCLPCNYCOPCOUCRCCUPCVECZKDJF"
+	"DKKDOPDZDEGPERNETBEURFJDFKPGBPGELGHSGIPGMDGNFGTQGYDHKDHNLHTG"
+	"HUFIDRILSINRIQDIRRISKJMDJODJPYKESKGSKHRKMFKPWKRWKWDKYDKZTLAK"
+	"LBPLKRLRDLSLLYDMADMDLMGAMKDMMKMNTMOPMRUMURMVRMWKMXNMXVMYRMZN"
+	"NADNGNNIONOKNPRNZDOMRPABPENPGKPHPPKRPLNPYGQARRONRSDRUBRWFSAR"
+	"SBDSCRSDGSEKSGDSHPSLESOSSRDSSPSTNSVCSYPSZLTHBTJSTMTTNDTOPTRY"
+	"TTDTWDTZSUAHUGXUSDUSNUYIUYUUYWUZSVEDVESVNDVUVWSTXAFXCDXCGXOF"
+	"XPFYERZARZMWZWG";
+
+#define CV_CURRENCY_COUNT ((sizeof(cv_currency_codes) - 1) / 3)
+
+/* Those whose minor unit is not the usual 2 decimals. */
 static const struct cv_currency_digits cv_currency_exceptions[] = {
 	{"BIF", 0}, {"CLP", 0}, {"DJF", 0}, {"GNF", 0}, {"ISK", 0}, {"JPY", 0},
 	{"KMF", 0}, {"KRW", 0}, {"PYG", 0}, {"RWF", 0}, {"UGX", 0}, {"UYI", 0},
 	{"VND", 0}, {"VUV", 0}, {"XAF", 0}, {"XOF", 0}, {"XPF", 0},
 	{"BHD", 3}, {"IQD", 3}, {"JOD", 3}, {"KWD", 3}, {"LYD", 3}, {"OMR", 3},
-	{"TND", 3},
+	{"TND", 3}, {"CLF", 4}, {"UYW", 4},
 };
+
+static bool cv_currency_known(const char *currency)
+{
+	size_t low = 0, high = CV_CURRENCY_COUNT;
+	while (low < high) {
+		size_t mid = low + (high - low) / 2;
+		int order = memcmp(currency, cv_currency_codes + 3 * mid, 3);
+		if (order == 0)
+			return true;
+		if (order < 0)
+			high = mid;
+		else
+			low = mid + 1;
+	}
+	return false;
+}
 
 CV_EXPORT int cv_currency_is_valid(const char *currency)
 {
@@ -29,7 +64,7 @@ CV_EXPORT int cv_currency_is_valid(const char *currency)
 		if (currency[i] < 'A' || currency[i] > 'Z')
 			return 0;
 	}
-	return currency[CV_CURRENCY_LEN - 1] == '\0';
+	return currency[CV_CURRENCY_LEN - 1] == '\0' && cv_currency_known(currency);
 }
 
 CV_EXPORT unsigned cv_currency_minor_digits(const char *currency)

@@ -117,8 +117,10 @@ static void cv_receipt_put_field(struct cv_text *text, size_t width, const char 
 	cv_text_put_line(text, &line);
 }
 
-/* For values that must survive whole (the vend id is the key to any refund):
- * on the label line if it fits, else on lines of their own, split at the width. */
+/* For values that must survive whole (the vend id is the key to any refund,
+ * the amount is what was charged): on the label line if it fits, else on
+ * lines of their own, split after the last blank that fits (so an amount's
+ * number stays on one line), else at the width. */
 static void cv_receipt_put_whole(struct cv_text *text, size_t width, const char *label,
 				 const char *value)
 {
@@ -131,10 +133,19 @@ static void cv_receipt_put_whole(struct cv_text *text, size_t width, const char 
 	cv_line_start(&line, width);
 	cv_line_put(&line, label, width);
 	cv_text_put_line(text, &line);
-	for (size_t done = 0; done < length; done += width) {
+	for (size_t done = 0; done < length;) {
+		size_t take = length - done < width ? length - done : width, skip = 0;
+		for (size_t i = take; take < length - done && i > 1; i--) {
+			if (value[done + i - 1] == ' ') {
+				take = i - 1;
+				skip = 1;
+				break;
+			}
+		}
 		cv_line_start(&line, width);
-		cv_line_put(&line, value + done, width);
+		cv_line_put(&line, value + done, take);
 		cv_text_put_line(text, &line);
+		done += take + skip;
 	}
 }
 
@@ -224,7 +235,8 @@ static void cv_receipt_put_all(struct cv_text *text, size_t width, const struct 
 	cv_receipt_put_field(text, width, "Product", receipt->product_name);
 	/* Cannot fail: the currency was validated and the buffer is over 32. */
 	cv_money_format(&receipt->amount, value, sizeof(value));
-	cv_receipt_put_field(text, width, "Amount", value);
+	/* Never cut short: an amount too wide for the label's line gets its own. */
+	cv_receipt_put_whole(text, width, "Amount", value);
 	cv_receipt_put_card(text, width, &receipt->card);
 	cv_receipt_put_whole(text, width, "Vend id", receipt->vend_id);
 	cv_receipt_put_rule(text, width);

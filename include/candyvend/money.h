@@ -39,17 +39,22 @@ struct cv_money {
 };
 
 /**
- * @brief Checks that a currency code is three upper-case ASCII letters.
+ * @brief Checks that a currency code is one the library knows: an active
+ * ISO 4217 code with a minor unit (three upper-case letters; funds and
+ * metals without a minor unit, such as XAU, and withdrawn codes, such as
+ * HRK, are refused). Every call that takes a currency refuses the others.
  * @param currency A NUL-terminated string, or NULL.
- * @return 1 if well formed, 0 otherwise.
+ * @return 1 if known, 0 otherwise.
  * @since 0.1
  */
 int cv_currency_is_valid(const char *currency);
 
 /**
- * @brief Number of minor-unit digits of a currency (2 for USD, 0 for JPY, 3 for KWD).
- * @param currency A valid ISO 4217 code; codes the library does not know use 2.
- * @return The number of decimals, 0 to 3.
+ * @brief Number of minor-unit digits of a currency, as ISO 4217 has it (2
+ * for USD, 0 for JPY, 3 for KWD, 4 for CLF and UYW).
+ * @param currency A code cv_currency_is_valid() accepts (2 for any other,
+ * which no other call accepts).
+ * @return The number of decimals, 0 to 4.
  * @since 0.1
  */
 unsigned cv_currency_minor_digits(const char *currency);

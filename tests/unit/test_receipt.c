@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <candyvend/candyvend.h>
@@ -562,4 +563,35 @@ Test(receipt_json, json_max_always_suffices)
 	size_t length = 0;
 	cr_assert_eq(cv_receipt_render_json(&r, json, sizeof(json), &length), CV_OK);
 	cr_assert_gt(length, 1500, "not the worst case: %zu", length);
+}
+
+/* An amount is never cut mid-number: the widest one, at the narrowest
+ * width, in every minor unit, is printed whole (on its own line if it
+ * must). */
+Test(receipt, the_widest_amount_is_never_cut)
+{
+	static const char *const currencies[] = {"USD", "JPY", "KWD", "CLF"};
+	static const int64_t amounts[] = {CV_PRICE_MAX, INT64_MAX, INT64_MIN};
+	for (size_t c = 0; c < sizeof(currencies) / sizeof(currencies[0]); c++) {
+		for (size_t a = 0; a < sizeof(amounts) / sizeof(amounts[0]); a++) {
+			struct cv_receipt r = sample();
+			strcpy(r.amount.currency, currencies[c]);
+			r.amount.amount_minor = amounts[a];
+			char whole[40];
+			cr_assert_eq(cv_money_format(&r.amount, whole, sizeof(whole)), CV_OK);
+			char number[40];
+			snprintf(number, sizeof(number), "%.*s", (int)(strchr(whole, ' ') - whole), whole);
+			for (unsigned width = 24; width <= 40; width++) {
+				const char *s = render(&r, width);
+				assert_lines_fit(s, width);
+				/* The number whole, then its currency code after a blank or
+				 * on the next line. */
+				const char *at = strstr(s, number);
+				cr_assert_not_null(at, "width %u: \"%s\" not whole in\n%s", width, whole, s);
+				const char *after = at + strlen(number);
+				cr_assert((after[0] == ' ' || after[0] == '\n') && strncmp(after + 1, currencies[c], 3) == 0,
+					  "width %u:\n%s", width, s);
+			}
+		}
+	}
 }

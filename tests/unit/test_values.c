@@ -146,11 +146,35 @@ Test(currency, validation)
 	cr_assert_eq(cv_currency_is_valid("[SD"), 0);
 }
 
+Test(currency, only_known_iso_4217_codes_with_a_minor_unit)
+{
+	const char *known[] = {"AED", "CHF", "CLF", "EUR", "GBP", "UYW", "XCG", "ZWG", "SLE", "VED"};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		cr_assert_eq(cv_currency_is_valid(known[i]), 1, "%s", known[i]);
+	/* Unknown, withdrawn, or without a minor unit (precious metals, funds). */
+	const char *refused[] = {"ZZZ", "ABC", "HRK", "ANG", "ZWL", "XAU", "XDR", "XXX", "XTS", "AAA", "ZZY"};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		cr_assert_eq(cv_currency_is_valid(refused[i]), 0, "%s", refused[i]);
+	struct cv_money money;
+	char buf[32];
+	cr_assert_eq(cv_money_make(150, "ZZZ", &money), CV_E_INVAL, "an unknown code is refused, not printed with two");
+	memcpy(money.currency, "ZZZ", 4);
+	cr_assert_eq(cv_money_format(&money, buf, sizeof(buf)), CV_E_INVAL);
+}
+
+Test(currency, four_decimal_units)
+{
+	cr_assert_eq(cv_currency_minor_digits("CLF"), 4);
+	cr_assert_eq(cv_currency_minor_digits("UYW"), 4);
+	cr_assert_str_eq(format(12345, "CLF"), "1.2345 CLF");
+	cr_assert_str_eq(format(5, "UYW"), "0.0005 UYW");
+}
+
 Test(currency, minor_digits)
 {
 	const char *zero[] = {"JPY", "KRW", "VND", "CLP", "ISK", "XAF", "XOF"};
 	const char *three[] = {"BHD", "KWD", "OMR", "JOD", "TND", "LYD", "IQD"};
-	const char *two[] = {"USD", "EUR", "GBP", "CHF", "ZZZ"};
+	const char *two[] = {"USD", "EUR", "GBP", "CHF", "UYU"};
 	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
 		cr_assert_eq(cv_currency_minor_digits(zero[i]), 0, "%s", zero[i]);
 	for (size_t i = 0; i < sizeof(three) / sizeof(three[0]); i++)
