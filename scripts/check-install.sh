@@ -2,7 +2,10 @@
 # `meson install` into a prefix, then build and run a consumer of the
 # installed library through pkg-config alone (shared, then static), then the
 # examples out of tree (examples/sim-machine, examples/backend-example) with
-# nothing but their sources and `pkg-config candyvend-sim`.
+# nothing but their sources and `pkg-config candyvend-sim`, then the C and
+# Python programs of docs/getting-started.md, taken from the markdown itself
+# so that the guide cannot drift. Every program starts without
+# LD_LIBRARY_PATH: the .pc files carry the run path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +23,7 @@ export PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name candyvend.pc | head -n 
 flags=$(pkg-config --cflags --libs candyvend)
 echo "pkg-config --cflags --libs candyvend: $flags"
 cc -std=c11 -Wall -Wextra -Werror tests/install/consumer.c $flags -o "$build/consumer-shared"
-LD_LIBRARY_PATH=$(pkg-config --variable=libdir candyvend) "$build/consumer-shared" | sed "s/^/shared: /"
+env -u LD_LIBRARY_PATH "$build/consumer-shared" | sed "s/^/shared: /"
 cc -std=c11 -Wall -Wextra -Werror tests/install/consumer.c $(pkg-config --cflags candyvend) \
 	"$(pkg-config --variable=libdir candyvend)/libcandyvend.a" -o "$build/consumer-static"
 "$build/consumer-static" | sed "s/^/static: /"
@@ -38,9 +41,24 @@ for example in sim-machine backend-example; do
 		"$outside/$example"/*.c $(pkg-config --cflags --libs candyvend-sim) -o "$outside/$example/$example"
 	echo "out of tree: $example built with pkg-config candyvend-sim"
 done
-LD_LIBRARY_PATH=$libdir "$outside/sim-machine/sim-machine" demo --customers 30 --seed 3 --quiet |
+env -u LD_LIBRARY_PATH "$outside/sim-machine/sim-machine" demo --customers 30 --seed 3 --quiet |
 	tail -n 1 | sed "s/^/sim-machine: /"
-LD_LIBRARY_PATH=$libdir "$outside/backend-example/backend-example" | tail -n 1 | sed "s/^/backend-example: /"
+env -u LD_LIBRARY_PATH "$outside/backend-example/backend-example" | tail -n 1 | sed "s/^/backend-example: /"
+
+# docs/getting-started.md: its ```c and ```python blocks, as a reader would
+# copy them, built and run the way the guide says.
+guide=docs/getting-started.md
+block() { awk -v lang="$1" '$0 == "```" lang {on = 1; next} on && $0 == "```" {exit} on' "$guide"; }
+block c >"$outside/first.c"
+block python >"$outside/first.py"
+[ -s "$outside/first.c" ] && [ -s "$outside/first.py" ] || { echo "error: no C or Python block in $guide" >&2; exit 1; }
+cc -std=c11 -Wall -Wextra -Werror "$outside/first.c" $(pkg-config --cflags --libs candyvend-sim) -o "$outside/first"
+out=$(env -u LD_LIBRARY_PATH "$outside/first")
+grep -q "CAPTURED" <<<"$out" || { echo "error: the guide's C program sold nothing: $out" >&2; exit 1; }
+echo "getting-started (C): $(tail -n 1 <<<"$out")"
+out=$(cd "$outside" && PYTHONPATH="$OLDPWD/bindings/python" CANDYVEND_LIB_DIR=$libdir python3 first.py)
+grep -q "^CAPTURED 9$" <<<"$out" || { echo "error: the guide's Python program printed: $out" >&2; exit 1; }
+echo "getting-started (Python): $(head -n 1 <<<"$out")"
 # The POSIX storage's own pkg-config file resolves too.
 pkg-config --exists --print-errors candyvend-posix
 
@@ -52,7 +70,7 @@ if pkg-config --exists candyvend-gpio; then
 	cc -std=c11 -Wall -Wextra -Wpedantic -Werror -Wconversion -Wno-sign-conversion \
 		"$outside/linux-gpio"/*.c $(pkg-config --cflags --libs candyvend-gpio candyvend-sim candyvend-posix) \
 		-o "$outside/linux-gpio/candyvend-gpio"
-	LD_LIBRARY_PATH=$libdir "$outside/linux-gpio/candyvend-gpio" --check-config "$outside/linux-gpio/candyvend-gpio.conf" |
+	env -u LD_LIBRARY_PATH "$outside/linux-gpio/candyvend-gpio" --check-config "$outside/linux-gpio/candyvend-gpio.conf" |
 		tail -n 1 | sed "s/^/linux-gpio: /"
 else
 	echo "out of tree: linux-gpio SKIPPED: candyvend-gpio not installed (libgpiod-dev missing)"
