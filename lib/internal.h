@@ -63,6 +63,16 @@ static inline int cv_str_copy(char *dst, size_t size, const char *src)
 	return src[i] == '\0';
 }
 
+/* message.c: an error message in a caller's buffer (NULL/0: none is kept). */
+struct cv_message {
+	char *buf;
+	size_t size;
+	size_t length;
+};
+void cv_message_start(struct cv_message *msg, char *buf, size_t size);
+void cv_message_text(struct cv_message *msg, const char *text);
+void cv_message_int(struct cv_message *msg, int64_t value);
+
 /* True if the fixed buffer holds a terminated string (bad input check). */
 static inline int cv_str_is_terminated(const char *s, size_t size)
 {

@@ -7,29 +7,69 @@ static bool cv_turns_valid(uint8_t quarter_turns)
 	return quarter_turns >= 1 && quarter_turns <= 16;
 }
 
-enum cv_status cv_lane_config_validate(const struct cv_lane_config *c)
+/* "lane A1: <field> <value> <rule>" and CV_E_INVAL. */
+static enum cv_status cv_lane_refuse(struct cv_message *msg, const struct cv_lane_config *c, const char *field,
+				     int64_t value, const char *rule, int64_t limit)
 {
+	cv_message_text(msg, "lane ");
+	cv_message_text(msg, cv_str_is_terminated(c->label, sizeof(c->label)) && c->label[0] != '\0' ? c->label : "?");
+	cv_message_text(msg, ": ");
+	cv_message_text(msg, field);
+	if (value != INT64_MIN) {
+		cv_message_text(msg, " ");
+		cv_message_int(msg, value);
+	}
+	cv_message_text(msg, " ");
+	cv_message_text(msg, rule);
+	if (limit != INT64_MIN)
+		cv_message_int(msg, limit);
+	return CV_E_INVAL;
+}
+
+/* No number in the message. */
+#define CV_NO_VALUE INT64_MIN
+
+CV_EXPORT enum cv_status cv_lane_config_check(const struct cv_lane_config *c, char *message, size_t size)
+{
+	struct cv_message msg;
+	cv_message_start(&msg, message, size);
+	if (c == NULL) {
+		cv_message_text(&msg, "no lane configuration given");
+		return CV_E_INVAL;
+	}
 	if (!cv_str_is_terminated(c->label, sizeof(c->label)) || c->label[0] == '\0')
-		return CV_E_INVAL;
+		return cv_lane_refuse(&msg, c, "label", CV_NO_VALUE, "must be 1 to ", CV_LANE_LABEL_LEN - 1);
 	if (!cv_str_is_terminated(c->product_id, sizeof(c->product_id)))
-		return CV_E_INVAL;
-	if (!cv_str_is_terminated(c->product_name, sizeof(c->product_name)) ||
-	    c->product_name[0] == '\0')
-		return CV_E_INVAL;
+		return cv_lane_refuse(&msg, c, "product_id", CV_NO_VALUE, "must be at most ", CV_PRODUCT_ID_LEN - 1);
+	if (!cv_str_is_terminated(c->product_name, sizeof(c->product_name)) || c->product_name[0] == '\0')
+		return cv_lane_refuse(&msg, c, "product_name", CV_NO_VALUE, "must be 1 to ", CV_PRODUCT_NAME_LEN - 1);
 	if (c->price_minor < 0 || c->price_minor > CV_PRICE_MAX)
-		return CV_E_INVAL;
-	if (c->capacity < 1 || c->capacity > CV_LANE_CAPACITY_MAX || c->count > c->capacity)
-		return CV_E_INVAL;
+		return cv_lane_refuse(&msg, c, "price_minor", c->price_minor, "is outside 0..", CV_PRICE_MAX);
+	if (c->capacity < 1 || c->capacity > CV_LANE_CAPACITY_MAX)
+		return cv_lane_refuse(&msg, c, "capacity", c->capacity, "is outside 1..", CV_LANE_CAPACITY_MAX);
+	if (c->count > c->capacity)
+		return cv_lane_refuse(&msg, c, "count", c->count, "is above the capacity ", c->capacity);
 	if (c->low_stock_threshold >= c->capacity)
-		return CV_E_INVAL;
+		return cv_lane_refuse(&msg, c, "low_stock_threshold", c->low_stock_threshold,
+				      "must be below the capacity ", c->capacity);
 	if (c->verify_mode != CV_VERIFY_MODE_REQUIRED && c->verify_mode != CV_VERIFY_MODE_OPTIONAL &&
 	    c->verify_mode != CV_VERIFY_MODE_OFF)
-		return CV_E_INVAL;
-	if (!cv_turns_valid(c->vend_quarter_turns) || !cv_turns_valid(c->respin_quarter_turns))
-		return CV_E_INVAL;
-	if (c->respin_count_max > CV_RESPIN_MAX || c->quarantine_after_failures < 1)
-		return CV_E_INVAL;
+		return cv_lane_refuse(&msg, c, "verify_mode", (int64_t)c->verify_mode,
+				      "is not a CV_VERIFY_MODE_* value", CV_NO_VALUE);
+	if (!cv_turns_valid(c->vend_quarter_turns))
+		return cv_lane_refuse(&msg, c, "vend_quarter_turns", c->vend_quarter_turns, "is outside 1..", 16);
+	if (!cv_turns_valid(c->respin_quarter_turns))
+		return cv_lane_refuse(&msg, c, "respin_quarter_turns", c->respin_quarter_turns, "is outside 1..", 16);
+	if (c->respin_count_max > CV_RESPIN_MAX)
+		return cv_lane_refuse(&msg, c, "respin_count_max", c->respin_count_max, "is above ", CV_RESPIN_MAX);
+	if (c->quarantine_after_failures < 1)
+		return cv_lane_refuse(&msg, c, "quarantine_after_failures", 0, "must be at least ", 1);
 	return CV_OK;
+}
+
+enum cv_status cv_lane_config_validate(const struct cv_lane_config *c)
+{
+	return cv_lane_config_check(c, NULL, 0);
 }
 
 void cv_lane_init(struct cv_lane *lane, const struct cv_lane_config *config)

@@ -101,6 +101,23 @@ struct cv_lane_config {
  */
 void cv_lane_config_default(struct cv_lane_config *config);
 
+/**
+ * @brief Checks a lane configuration the way cv_machine_new() and
+ * cv_machine_lane_configure() do, and says what is wrong: the lane, the
+ * field, its value and the limit, e.g. "lane A1: capacity 2000 is outside
+ * 1..1000". No allocation.
+ * @param config The configuration (NULL is refused).
+ * @param message Receives the message, NUL-terminated (empty when valid);
+ * may be NULL. ::CV_LANE_MESSAGE_LEN bytes always hold a whole one.
+ * @param size Size of @p message in bytes.
+ * @return ::CV_OK, or ::CV_E_INVAL for the first rule broken.
+ * @since 0.1
+ */
+enum cv_status cv_lane_config_check(const struct cv_lane_config *config, char *message, size_t size);
+
+/** @brief A message buffer size that always holds cv_lane_config_check()'s message. */
+#define CV_LANE_MESSAGE_LEN 96
+
 /** @brief A snapshot of one lane as the engine sees it. */
 struct cv_lane_info {
 	struct cv_lane_config config;  /**< Current planogram entry, price and count included. */

@@ -78,9 +78,10 @@ def test_bad_configurations(sim):
         Machine(["A1"], sim=sim)
     with pytest.raises(ValueError):
         Machine([LaneConfig("A1-too-long", "x", 100, count=1)], sim=sim)
+    # A LaneConfig is checked when made, by the library's rules, with its message.
     with pytest.raises(InvalidArgumentError) as info:
-        Machine([LaneConfig("A1", "x", 100, count=20, capacity=10)], sim=sim)
-    assert "cv_machine_new" in str(info.value)
+        LaneConfig("A1", "x", 100, count=20, capacity=10)
+    assert "lane A1: count 20 is above the capacity 10" in str(info.value)
     with pytest.raises(InvalidArgumentError):  # duplicate label
         Machine([LaneConfig("A1", "x", 100, count=1), LaneConfig("A1", "y", 100, count=1)], sim=sim)
     with pytest.raises(InvalidArgumentError):  # no payment, dispenser... backends
@@ -319,3 +320,19 @@ def test_one_ram_storage_serves_one_open_machine():
         first.close()
         second = make_machine(sim_b, storage)  # free again
         second.close()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(capacity=2000), "lane A1: capacity 2000 is outside 1..1000"),
+    (dict(price_minor=-5), "lane A1: price_minor -5 is outside 0..1000000000"),
+    (dict(low_stock_threshold=10), "lane A1: low_stock_threshold 10 must be below the capacity 10"),
+    (dict(respin_count_max=9), "lane A1: respin_count_max 9 is above 8"),
+    (dict(vend_quarter_turns=0), "lane A1: vend_quarter_turns 0 is outside 1..16"),
+    (dict(quarantine_after_failures=0), "lane A1: quarantine_after_failures 0 must be at least 1"),
+])
+def test_lane_config_errors_name_the_lane_the_field_the_value_and_the_limit(kwargs, message):
+    args = dict(price_minor=100, count=1)
+    args.update(kwargs)
+    with pytest.raises(InvalidArgumentError) as info:
+        LaneConfig("A1", "Gummies", **args)
+    assert message in str(info.value)

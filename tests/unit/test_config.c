@@ -790,3 +790,37 @@ Test(engine, events_carry_the_time_of_their_step)
 	cr_assert_eq(last->type, CV_EVENT_DISPLAY);
 	cr_assert_eq(last->time_ms, 2000 + (uint64_t)rig.config.timeouts.message_ms);
 }
+
+/* cv_lane_config_check() names the lane, the field, the value and the limit. */
+Test(engine, lane_config_errors_say_what_is_wrong)
+{
+	struct cv_lane_config c;
+	char message[CV_LANE_MESSAGE_LEN];
+	cv_lane_config_default(&c);
+	strcpy(c.label, "B7");
+	strcpy(c.product_name, "Twix");
+	cr_assert_eq(cv_lane_config_check(&c, message, sizeof(message)), CV_OK);
+	cr_assert_str_empty(message);
+	c.capacity = CV_LANE_CAPACITY_MAX + 1;
+	cr_assert_eq(cv_lane_config_check(&c, message, sizeof(message)), CV_E_INVAL);
+	cr_assert_str_eq(message, "lane B7: capacity 1001 is outside 1..1000");
+	c.capacity = 10;
+	c.count = 11;
+	cv_lane_config_check(&c, message, sizeof(message));
+	cr_assert_str_eq(message, "lane B7: count 11 is above the capacity 10");
+	c.count = 0;
+	c.price_minor = CV_PRICE_MAX + 1;
+	cv_lane_config_check(&c, message, sizeof(message));
+	cr_assert_str_eq(message, "lane B7: price_minor 1000000001 is outside 0..1000000000");
+	c.price_minor = 100;
+	c.product_name[0] = '\0';
+	cv_lane_config_check(&c, message, sizeof(message));
+	cr_assert_str_eq(message, "lane B7: product_name must be 1 to 31");
+	/* A short buffer gets the start, terminated; none at all is fine too. */
+	char small[8];
+	cr_assert_eq(cv_lane_config_check(&c, small, sizeof(small)), CV_E_INVAL);
+	cr_assert_str_eq(small, "lane B7");
+	cr_assert_eq(cv_lane_config_check(&c, NULL, 0), CV_E_INVAL);
+	cr_assert_eq(cv_lane_config_check(NULL, message, sizeof(message)), CV_E_INVAL);
+	cr_assert_str_eq(message, "no lane configuration given");
+}

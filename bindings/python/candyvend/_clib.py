@@ -37,6 +37,7 @@ CV_PRODUCT_NAME_LEN = 32
 CV_RESPIN_MAX = 8
 CV_PRICE_MAX = 1000000000
 CV_LANE_CAPACITY_MAX = 1000
+CV_LANE_MESSAGE_LEN = 96
 CV_VEND_ID_LEN = 27
 CV_IDEM_KEY_LEN = 48
 CV_PROCESSOR_REF_LEN = 40
@@ -614,6 +615,7 @@ PROTOTYPES = {
     "cv_event_type_str": (CORE, c_char_p, [c_enum]),
     # lane.h
     "cv_lane_config_default": (CORE, None, [_P(cv_lane_config)]),
+    "cv_lane_config_check": (CORE, c_enum, [_P(cv_lane_config), _P(c_char), c_size_t]),
     "cv_lane_availability_str": (CORE, c_char_p, [c_enum]),
     # payment.h
     "cv_pay_result_str": (CORE, c_char_p, [c_enum]),

@@ -43,6 +43,13 @@ class LaneConfig:
     respin_quarter_turns: int = 1
     quarantine_after_failures: int = 3
 
+    def __post_init__(self):
+        """Checked at once, by the library's own rules, with its message."""
+        c = self.to_c()
+        message = ctypes.create_string_buffer(_clib.CV_LANE_MESSAGE_LEN)
+        check(lib.lane_config_check(ctypes.byref(c), message, len(message)), "cv_lane_config_check",
+              message.value.decode(errors="replace"))
+
     def to_c(self):
         c = cv_lane_config()
         lib.lane_config_default(ctypes.byref(c))

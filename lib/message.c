@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* Error messages built without printf or allocation (an MCU has neither to
+ * spare): text and decimal numbers appended to a caller's buffer, cut at
+ * its end, always NUL-terminated. */
+#include "internal.h"
+
+void cv_message_start(struct cv_message *msg, char *buf, size_t size)
+{
+	msg->buf = buf;
+	msg->size = buf != NULL ? size : 0;
+	msg->length = 0;
+	if (msg->size > 0)
+		buf[0] = '\0';
+}
+
+void cv_message_text(struct cv_message *msg, const char *text)
+{
+	for (size_t i = 0; text[i] != '\0' && msg->length + 1 < msg->size; i++)
+		msg->buf[msg->length++] = text[i];
+	if (msg->size > 0)
+		msg->buf[msg->length] = '\0';
+}
+
+void cv_message_int(struct cv_message *msg, int64_t value)
+{
+	char digits[24];
+	size_t n = 0;
+	/* The magnitude as unsigned: -INT64_MIN does not fit int64_t. */
+	uint64_t magnitude = value < 0 ? (uint64_t)(-(value + 1)) + 1 : (uint64_t)value;
+	do {
+		digits[n++] = (char)('0' + magnitude % 10);
+		magnitude /= 10;
+	} while (magnitude > 0);
+	if (value < 0)
+		digits[n++] = '-';
+	char text[24];
+	for (size_t i = 0; i < n; i++)
+		text[i] = digits[n - 1 - i];
+	text[n] = '\0';
+	cv_message_text(msg, text);
+}
