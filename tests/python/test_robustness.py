@@ -82,16 +82,18 @@ def test_bad_configurations(sim):
     with pytest.raises(InvalidArgumentError) as info:
         LaneConfig("A1", "x", 100, count=20, capacity=10)
     assert "lane A1: count 20 is above the capacity 10" in str(info.value)
-    with pytest.raises(InvalidArgumentError):  # duplicate label
-        Machine([LaneConfig("A1", "x", 100, count=1), LaneConfig("A1", "y", 100, count=1)], sim=sim)
-    with pytest.raises(InvalidArgumentError):  # no payment, dispenser... backends
-        Machine([LaneConfig("A1", "x", 100, count=1)])
-    with pytest.raises(TypeError):
-        Machine([LaneConfig("A1", "x", 100, count=1)], sim=sim, timeouts={"nap_ms": 1})
-    with pytest.raises(ValueError):
-        Machine([LaneConfig("A1", "x", 100, count=1)], sim=sim, timeouts={"motor_ms": -1})
-    assert not sim._users  # nothing was left attached
-
+    with Sim(stock=[1, 1]) as two, Sim(stock=[1]) as one:
+        with pytest.raises(InvalidArgumentError) as info:  # duplicate label
+            Machine([LaneConfig("A1", "x", 100, count=1), LaneConfig("A1", "y", 100, count=1)], sim=two)
+        assert "cv_machine_new" in str(info.value)
+        with pytest.raises(InvalidArgumentError):  # no payment, dispenser... backends
+            Machine([LaneConfig("A1", "x", 100, count=1)])
+        with pytest.raises(TypeError):
+            Machine([LaneConfig("A1", "x", 100, count=1)], sim=one, timeouts={"nap_ms": 1})
+        with pytest.raises(ValueError):
+            Machine([LaneConfig("A1", "x", 100, count=1)], sim=one, timeouts={"motor_ms": -1})
+        assert not one._users and not two._users  # nothing was left attached
+    assert not sim._users
 
 def test_closed_handles(sim):
     machine = make_machine(sim)

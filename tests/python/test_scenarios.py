@@ -208,7 +208,7 @@ def test_a_refill(sim, machine):
         machine.service().refill("A2", 5)  # not in service mode
     with machine.service() as service:
         assert machine.in_service and machine.display.msg == Msg.SERVICE_MODE
-        with pytest.raises(StateError):
+        with pytest.raises(OutOfServiceError):
             machine.select("A1")
         with pytest.raises(InvalidArgumentError):
             service.refill("A2", 11)  # beyond the capacity of 10
@@ -301,3 +301,28 @@ def test_one_journal_folder_has_one_writer(tmp_path):
     finally:
         first.close()
     PosixStorage(tmp_path).close()  # free again once closed
+
+
+def test_a_sim_whose_lanes_do_not_match_the_machine_is_refused():
+    from candyvend import InvalidArgumentError
+    with Sim(stock=[5, 5]) as sim:
+        with pytest.raises(InvalidArgumentError) as refused:
+            make_machine(sim)  # the planogram has more lanes
+        assert "the Sim has 2 lanes" in str(refused.value)
+
+
+def test_selling_in_service_mode_is_out_of_service(machine):
+    from candyvend import OutOfServiceError
+    with machine.service():
+        with pytest.raises(OutOfServiceError):
+            machine.select("A1")
+    machine.buy("A1")  # the door closed: selling again
+
+
+def test_restock_fills_the_machine_and_the_bin_in_one_call(sim, machine):
+    before_machine = machine.lane("A2").count
+    before_bin = sim.truth().stock[1]
+    with machine.service() as s:
+        s.restock("A2", 3)
+    assert machine.lane("A2").count == before_machine + 3
+    assert sim.truth().stock[1] == before_bin + 3

@@ -13,7 +13,8 @@ from ._clib import (CV_LANES_MAX, cv_display, cv_event, cv_event_fn, cv_lane_con
 from ._values import (Record, check_bool, check_int, c_text, i64, set_text, text, to_record,
                       u16, u32, u64)
 from .enums import EventType, SimCard, Status, VendState, VerifyMode
-from .errors import ClosedError, InvalidArgumentError, MisuseError, StateError, check
+from .errors import (ClosedError, InvalidArgumentError, MisuseError, OutOfServiceError, StateError,
+                     check)
 from .receipt import Receipt
 from .storage import PosixStorage, RamStorage
 
@@ -214,7 +215,17 @@ class ServiceMode:
             self.machine._call("cv_machine_service_exit")
 
     def refill(self, lane, added):
+        """The machine's count only (the items themselves: sim.load, or restock)."""
         self.machine._call("cv_machine_lane_refill", self.machine._lane(lane), u16(added, "added"))
+
+    def restock(self, lane, added):
+        """The operator's whole visit to a lane in one call: the items go into
+        the simulated bin (sim.load) and the machine's count goes up by as
+        many (refill), so the two stay equal."""
+        index = self.machine._lane(lane)
+        self.refill(index, added)
+        if self.machine.sim is not None:
+            self.machine.sim.load(index, added)
 
     def set_count(self, lane, count):
         self.machine._call("cv_machine_lane_set_count", self.machine._lane(lane), u16(count, "count"))
@@ -266,6 +277,10 @@ class Machine:
             raise TypeError("lanes must be a non-empty list of LaneConfig")
         check_int(len(lanes), "number of lanes", 1, CV_LANES_MAX)
         self._lanes = (cv_lane_config * len(lanes))(*[lane.to_c() for lane in lanes])
+        if sim is not None and sim.config.lane_count != len(lanes):
+            raise InvalidArgumentError(Status.E_INVAL, "Machine",
+                                       "the Sim has %d lanes, the planogram %d: they must match"
+                                       % (sim.config.lane_count, len(lanes)))
         self.sim = sim
         self.storage = storage if storage is not None else RamStorage()
         if accept_volatile_journal is not None and not isinstance(accept_volatile_journal, bool):
@@ -527,7 +542,12 @@ class Machine:
 
     # ------------------------------------------------------------ customer
     def select(self, lane):
-        """The customer presses a lane's button: returns its Vend."""
+        """The customer presses a lane's button: returns its Vend. In
+        service mode (the door open) the machine sells nothing: that is
+        OutOfServiceError, as the screen says."""
+        if self.in_service:
+            raise OutOfServiceError(Status.E_OUT_OF_SERVICE, "cv_machine_select",
+                                    "the machine is in service mode (close the door first)")
         number = ctypes.c_uint32()
         self._call("cv_machine_select", self._lane(lane), ctypes.byref(number))
         return Vend(self, number.value)
