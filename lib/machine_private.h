@@ -147,6 +147,7 @@ struct cv_machine {
 	bool marked;
 	struct cv_journal_mark mark;  /* The one the storage holds, if present. */
 	uint64_t mark_refresh_seq;    /* Once this record is durable, the reach is written again (0: no). */
+	char errmsg[CV_MACHINE_ERRMSG_LEN]; /* The last service call's error (machine_service.c). */
 	/* Room (journal_room.c), on a storage that reports it. */
 	bool room_low;                /* Below the reserve: no new vend starts. */
 	uint64_t room_trimmed_to;     /* Where the last trim freed the journal up to (0: unknown). */

@@ -152,6 +152,37 @@ struct cv_machine_config {
  */
 void cv_machine_config_default(struct cv_machine_config *config);
 
+/**
+ * @brief Checks a configuration as cv_machine_init() does (all but what the
+ * backends' capabilities rule out, which needs them open) and says what is
+ * wrong: the field, the lane, the value and the limit, e.g. "lane B2:
+ * count 12 is above the capacity 10" or "lookup_attempts_max 0 is outside
+ * 1..20". No allocation.
+ * @param config The configuration (NULL is refused).
+ * @param message Receives the message, NUL-terminated (empty when valid);
+ * may be NULL. ::CV_MACHINE_ERRMSG_LEN bytes always hold a whole one.
+ * @param size Size of @p message in bytes.
+ * @return ::CV_OK, or what cv_machine_init() would answer for the first
+ * rule broken (::CV_E_INVAL, ::CV_E_VERSION or ::CV_E_NOTSUP).
+ * @since 0.1
+ */
+enum cv_status cv_machine_config_check(const struct cv_machine_config *config, char *message, size_t size);
+
+/** @brief Size of a buffer that always holds a configuration or service error message. */
+#define CV_MACHINE_ERRMSG_LEN 160
+
+/**
+ * @brief What was wrong with this machine's last service call (the
+ * cv_machine_lane_*() and cv_machine_service_*() calls), as sqlite3_errmsg()
+ * does: the lane, the value and the limit, e.g. "lane A2: refill of 11
+ * would make 14, above the capacity 10". Empty after a call that succeeded.
+ * @param machine The machine (NULL: "").
+ * @return A NUL-terminated string owned by the machine, valid until its
+ * next service call.
+ * @since 0.1
+ */
+const char *cv_machine_errmsg(const struct cv_machine *machine);
+
 /** @brief Size of a journal sealing key. */
 #define CV_JOURNAL_KEY_LEN 32
 

@@ -338,3 +338,30 @@ def test_lane_config_errors_name_the_lane_the_field_the_value_and_the_limit(kwar
     with pytest.raises(InvalidArgumentError) as info:
         LaneConfig("A1", "Gummies", **args)
     assert message in str(info.value)
+
+
+def test_service_errors_name_the_lane_the_value_and_the_limit(sim):
+    with make_machine(sim) as machine:
+        with machine.service() as s:
+            with pytest.raises(InvalidArgumentError) as info:
+                s.refill("A2", 11)
+            assert "lane A2: refill of 11 would make 14, above the capacity 10" in str(info.value)
+            with pytest.raises(InvalidArgumentError) as info:
+                s.set_price("B1", 0)
+            assert "lane B1: price_minor 0 is outside 1..1000000000" in str(info.value)
+            with pytest.raises(NotFoundError) as info:
+                s.set_count(9, 1)
+            assert "lane 9 does not exist: the machine has lanes 0..3" in str(info.value)
+        with pytest.raises(NotFoundError) as info:
+            machine.lane("Z9")
+        assert "no lane labelled 'Z9' (the machine has A1, A2, B1, B2)" in str(info.value)
+
+
+def test_configuration_errors_say_what_is_wrong():
+    with Sim(stock=[1]) as one:
+        with pytest.raises(InvalidArgumentError) as info:
+            Machine([LaneConfig("A1", "x", 100, count=1)], sim=one, currency="ZZZ")
+        assert "currency must be an ISO 4217 code" in str(info.value)
+        with pytest.raises(InvalidArgumentError) as info:
+            Machine([LaneConfig("A1", "x", 100, count=1)], sim=one, lookup_attempts_max=0)
+        assert "lookup_attempts_max 0 is outside 1..20" in str(info.value)

@@ -824,3 +824,61 @@ Test(engine, lane_config_errors_say_what_is_wrong)
 	cr_assert_eq(cv_lane_config_check(NULL, message, sizeof(message)), CV_E_INVAL);
 	cr_assert_str_eq(message, "no lane configuration given");
 }
+
+/* cv_machine_config_check() says what cv_machine_init() refuses. */
+Test(engine, configuration_errors_say_what_is_wrong)
+{
+	struct cv_machine_config c = rig_config();
+	char message[CV_MACHINE_ERRMSG_LEN];
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_OK);
+	cr_assert_str_empty(message);
+	c.lookup_attempts_max = 0;
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
+	cr_assert_str_eq(message, "lookup_attempts_max 0 is outside 1..20");
+	c = rig_config();
+	c.checkpoint_records = 10;
+	cv_machine_config_check(&c, message, sizeof(message));
+	cr_assert_str_eq(message, "checkpoint_records 10 is outside 256..1000000 (0: no checkpoints)");
+	c = rig_config();
+	struct cv_lane_config lanes[2];
+	lanes[0] = rig.lanes[0];
+	lanes[1] = rig.lanes[0];
+	c.lanes = lanes;
+	c.lane_count = 2;
+	cv_machine_config_check(&c, message, sizeof(message));
+	cr_assert_str_eq(message, "lane A1: its label is lane 0's too (labels must be unique)");
+	lanes[1].count = 99;
+	cv_machine_config_check(&c, message, sizeof(message));
+	cr_assert_str_eq(message, "lane A1: count 99 is above the capacity 10");
+	c = rig_config();
+	strcpy(c.currency, "ZZZ");
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
+	cr_assert(strstr(message, "ISO 4217") != NULL, "%s", message);
+	c = rig_config();
+	c.payment = NULL;
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
+	cr_assert(strstr(message, "backend table is missing") != NULL, "%s", message);
+}
+
+/* cv_machine_errmsg() explains the last service call, and is empty after one that succeeded. */
+Test(engine, service_errors_say_what_is_wrong)
+{
+	cr_assert_eq(cv_machine_lane_refill(rig.m, 0, 1), CV_E_STATE);
+	cr_assert_str_eq(cv_machine_errmsg(rig.m), "not in service mode (call cv_machine_service_enter() first)");
+	cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+	cr_assert_eq(cv_machine_lane_refill(rig.m, 1, 6), CV_E_INVAL);
+	cr_assert_str_eq(cv_machine_errmsg(rig.m), "lane A2: refill of 6 would make 11, above the capacity 10");
+	cr_assert_eq(cv_machine_lane_refill(rig.m, 1, 5), CV_OK);
+	cr_assert_str_empty(cv_machine_errmsg(rig.m));
+	cr_assert_eq(cv_machine_lane_set_price(rig.m, 2, -1), CV_E_INVAL);
+	cr_assert_str_eq(cv_machine_errmsg(rig.m), "lane A3: price_minor -1 is outside 1..1000000000");
+	cr_assert_eq(cv_machine_lane_set_count(rig.m, RIG_LANES, 1), CV_E_NOT_FOUND);
+	cr_assert_str_eq(cv_machine_errmsg(rig.m), "lane 4 does not exist: the machine has lanes 0..3");
+	cr_assert_eq(cv_machine_lane_clear_quarantine(rig.m, 0), CV_E_STATE);
+	cr_assert_str_eq(cv_machine_errmsg(rig.m), "lane A1: is not quarantined");
+	struct cv_lane_config bad = rig.lanes[0];
+	bad.capacity = 0;
+	cr_assert_eq(cv_machine_lane_configure(rig.m, 0, &bad), CV_E_INVAL);
+	cr_assert_str_eq(cv_machine_errmsg(rig.m), "lane A1: capacity 0 is outside 1..1000");
+	cr_assert_str_empty(cv_machine_errmsg(NULL));
+}

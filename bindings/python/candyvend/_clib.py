@@ -38,6 +38,7 @@ CV_RESPIN_MAX = 8
 CV_PRICE_MAX = 1000000000
 CV_LANE_CAPACITY_MAX = 1000
 CV_LANE_MESSAGE_LEN = 96
+CV_MACHINE_ERRMSG_LEN = 160
 CV_VEND_ID_LEN = 27
 CV_IDEM_KEY_LEN = 48
 CV_PROCESSOR_REF_LEN = 40
@@ -639,6 +640,8 @@ PROTOTYPES = {
     "cv_ram_storage_init": (CORE, None, [_P(cv_ram_storage), c_void_p, c_size_t]),
     # machine.h
     "cv_machine_config_default": (CORE, None, [_P(cv_machine_config)]),
+    "cv_machine_config_check": (CORE, c_enum, [_P(cv_machine_config), _P(c_char), c_size_t]),
+    "cv_machine_errmsg": (CORE, c_char_p, [HANDLE]),
     "cv_machine_sealing_available": (CORE, c_bool, []),
     "cv_machine_size": (CORE, c_size_t, []),
     "cv_machine_init": (CORE, c_enum, [c_void_p, c_size_t, _P(cv_machine_config), _P(HANDLE)]),

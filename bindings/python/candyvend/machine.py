@@ -249,6 +249,11 @@ class ServiceMode:
 
 
 _TIMEOUT_NAMES = {name for name, _ in _clib.cv_timeouts._fields_}
+# The calls whose failures cv_machine_errmsg() explains.
+_SERVICE_CALLS = frozenset({
+    "cv_machine_service_enter", "cv_machine_service_exit", "cv_machine_lane_refill",
+    "cv_machine_lane_set_count", "cv_machine_lane_set_price", "cv_machine_lane_set_enabled",
+    "cv_machine_lane_clear_quarantine", "cv_machine_lane_configure"})
 _HISTORY_MAX = 200000
 
 
@@ -361,6 +366,11 @@ class Machine:
         handle = ctypes.c_void_p()
         rc = lib.machine_new(ctypes.byref(self._config), ctypes.byref(handle))
         self._raise_pending()
+        if rc not in (Status.OK, Status.PENDING):
+            # A configuration the library refuses says why (cv_machine_config_check()).
+            message = ctypes.create_string_buffer(_clib.CV_MACHINE_ERRMSG_LEN)
+            lib.machine_config_check(ctypes.byref(self._config), message, len(message))
+            check(rc, function, message.value.decode(errors="replace"))
         check(rc, function)
         self._handle = handle
         for user in (self.sim, self.storage):
@@ -418,7 +428,10 @@ class Machine:
         fn = lib.functions[function]
         rc = fn(self.handle, *args)
         self._raise_pending()
-        return check(rc, function)
+        if rc in (Status.OK, Status.PENDING) or function not in _SERVICE_CALLS:
+            return check(rc, function)
+        # The machine says what was wrong (cv_machine_errmsg()).
+        return check(rc, function, (lib.machine_errmsg(self.handle) or b"").decode(errors="replace"))
 
     def _raise_pending(self):
         if self._pending is not None:
@@ -590,11 +603,16 @@ class Machine:
     def lanes(self):
         return [Lane(self, i) for i in range(self.lane_count)]
 
+    def _labels(self):
+        return [lane.info().config.label for lane in self.lanes]
+
     def lane(self, key):
         """A Lane by index or label; NotFoundError if there is none."""
         if isinstance(key, str):
             index = ctypes.c_uint16()
-            self._call("cv_machine_lane_find", c_text(key, "label"), ctypes.byref(index))
+            rc = lib.machine_lane_find(self.handle, c_text(key, "label"), ctypes.byref(index))
+            check(rc, "cv_machine_lane_find",
+                  "no lane labelled %r (the machine has %s)" % (key, ", ".join(self._labels())))
             return Lane(self, index.value)
         index = u16(key, "lane")
         lane = Lane(self, index)
