@@ -13,6 +13,8 @@
 #include <candyvend/candyvend.h>
 #include <candyvend/sim.h>
 
+#include "bench_world.h"
+
 #define BENCH_LANES 8
 #define BENCH_ROUNDS 5
 #define BENCH_TARGET_MS 100.0
@@ -73,20 +75,7 @@ static enum cv_status bench_open(const struct cv_storage_ops *storage)
 static void bench_setup(unsigned vends)
 {
 	struct cv_sim_config sc;
-	cv_sim_config_default(&sc);
-	sc.lane_count = BENCH_LANES;
-	sc.payment_latency_ms = 1;
-	sc.motor_ms = 1;
-	sc.drop_delay_ms = 1;
-	for (unsigned i = 0; i < BENCH_LANES; i++) {
-		sc.stock[i] = 60000;
-		cv_lane_config_default(&b.lanes[i]);
-		snprintf(b.lanes[i].label, sizeof(b.lanes[i].label), "A%u", i + 1);
-		snprintf(b.lanes[i].product_name, sizeof(b.lanes[i].product_name), "Candy %u", i + 1);
-		b.lanes[i].price_minor = 150;
-		b.lanes[i].capacity = 1000;
-		b.lanes[i].count = 1000;
-	}
+	bench_world(&sc, b.lanes, BENCH_LANES, 60000);
 	enum cv_status rc = cv_sim_new(&sc, &b.sim);
 	if (rc != CV_OK)
 		bench_fail("the simulated machine", rc);

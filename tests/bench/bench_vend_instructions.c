@@ -11,6 +11,8 @@
 #include <candyvend/candyvend.h>
 #include <candyvend/sim.h>
 
+#include "bench_world.h"
+
 #define BENCH_LANES 4
 
 struct bench {
@@ -43,27 +45,13 @@ static void bench_fail(const char *what, enum cv_status rc)
 static void bench_setup(struct bench *b, unsigned vends, bool sealed)
 {
 	struct cv_sim_config sc;
-	cv_sim_config_default(&sc);
-	sc.lane_count = BENCH_LANES;
-	for (unsigned i = 0; i < BENCH_LANES; i++)
-		sc.stock[i] = 1000;
-	sc.payment_latency_ms = 1;
-	sc.motor_ms = 1;
-	sc.drop_delay_ms = 1;
+	static struct cv_lane_config lanes[BENCH_LANES];
+	bench_world(&sc, lanes, BENCH_LANES, 1000);
 	enum cv_status rc = cv_sim_new(&sc, &b->sim);
 	if (rc != CV_OK)
 		bench_fail("the simulated machine", rc);
 	cv_sim_set_auto_card(b->sim, true);
 
-	static struct cv_lane_config lanes[BENCH_LANES];
-	for (unsigned i = 0; i < BENCH_LANES; i++) {
-		cv_lane_config_default(&lanes[i]);
-		snprintf(lanes[i].label, sizeof(lanes[i].label), "A%u", i + 1);
-		snprintf(lanes[i].product_name, sizeof(lanes[i].product_name), "Candy %u", i + 1);
-		lanes[i].price_minor = 150;
-		lanes[i].capacity = 1000;
-		lanes[i].count = 1000;
-	}
 	size_t journal_size = (size_t)vends * 1024 + 65536;
 	b->journal = malloc(journal_size);
 	cv_ram_storage_init(&b->storage, b->journal, journal_size);
