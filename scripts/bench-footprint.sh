@@ -8,7 +8,7 @@
 #   engine:  machine.c machine_config.c machine_query.c machine_service.c vend.c
 #            vend_payment.c vend_dispense.c payment_link.c event_queue.c
 #            event_check.c recovery.c checkpoint.c card_number.c money.c stats.c
-#   lanes:   lanes.c
+#   lanes:   lanes.c message.c
 #   journal: journal.c journal_read.c journal_room.c crc32c.c
 # Not core: names.c and status.c (text for the *_str() helpers), receipt*.c,
 # breaker.c (a helper for payment backends), version.c, storage_ram.c and
@@ -32,7 +32,7 @@ done
 "$root/scripts/mcu.sh" --build-only "$build" >/dev/null
 
 core="machine machine_config machine_query machine_service vend vend_payment vend_dispense
-payment_link event_queue event_check recovery checkpoint card_number money stats lanes
+payment_link event_queue event_check recovery checkpoint card_number money stats lanes message
 journal journal_read journal_room crc32c"
 objects=()
 for name in $core; do
