@@ -23,8 +23,8 @@ void cv_rec_machine_start_put(struct cv_journal_writer *w, const struct cv_rec_m
 	cv_journal_put_str(w, rec->machine_id, sizeof(rec->machine_id));
 	cv_journal_put_str(w, rec->currency, sizeof(rec->currency));
 	cv_journal_put_u16(w, rec->lane_count);
-	if (rec->marked)
-		cv_journal_put_u8(w, 1);
+	if (rec->mark_generation != 0)
+		cv_journal_put_u32(w, rec->mark_generation);
 }
 
 bool cv_rec_machine_start_get(struct cv_journal_reader *r, struct cv_rec_machine_start *rec)
@@ -32,7 +32,7 @@ bool cv_rec_machine_start_get(struct cv_journal_reader *r, struct cv_rec_machine
 	cv_journal_get_str(r, rec->machine_id, sizeof(rec->machine_id));
 	cv_journal_get_str(r, rec->currency, sizeof(rec->currency));
 	rec->lane_count = cv_journal_get_u16(r);
-	rec->marked = cv_journal_get_trailing_flag(r);
+	rec->mark_generation = cv_journal_get_trailing_u32(r);
 	return cv_journal_reader_done(r);
 }
 
@@ -208,8 +208,8 @@ void cv_rec_checkpoint_begin_put(struct cv_journal_writer *w, const struct cv_re
 	cv_journal_put_u64(w, (uint64_t)s->captured_minor);
 	cv_journal_put_u64(w, (uint64_t)s->dispensed_value_minor);
 	cv_journal_put_u32(w, s->offline_approvals);
-	if (rec->marked)
-		cv_journal_put_u8(w, 1);
+	if (rec->mark_generation != 0)
+		cv_journal_put_u32(w, rec->mark_generation);
 }
 
 bool cv_rec_checkpoint_begin_get(struct cv_journal_reader *r, struct cv_rec_checkpoint_begin *rec)
@@ -230,7 +230,7 @@ bool cv_rec_checkpoint_begin_get(struct cv_journal_reader *r, struct cv_rec_chec
 	s->captured_minor = (int64_t)cv_journal_get_u64(r);
 	s->dispensed_value_minor = (int64_t)cv_journal_get_u64(r);
 	s->offline_approvals = cv_journal_get_u32(r);
-	rec->marked = cv_journal_get_trailing_flag(r);
+	rec->mark_generation = cv_journal_get_trailing_u32(r);
 	return cv_journal_reader_done(r);
 }
 

@@ -64,7 +64,7 @@ struct cv_rec_machine_start {
 	char machine_id[CV_MACHINE_ID_LEN];
 	char currency[CV_CURRENCY_LEN];
 	uint16_t lane_count;
-	bool marked;   /* The journal keeps marks (journal_mark.h); written only when true. */
+	uint32_t mark_generation; /* The mark in force (journal_mark.h); 0: the journal keeps none (not written). */
 };
 
 struct cv_rec_vend_begin {
@@ -117,7 +117,7 @@ struct cv_rec_alert {
 struct cv_rec_checkpoint_begin {
 	uint32_t next_vend_number;
 	struct cv_machine_stats stats; /* All but journal_records, which is the sequence number. */
-	bool marked;   /* As in cv_rec_machine_start. */
+	uint32_t mark_generation; /* As in cv_rec_machine_start. */
 };
 
 /* Each encoder appends the record's payload to a fresh writer. Each decoder

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Marks of a sealed journal; see journal_mark.h and docs/journal-format.md.
  *
- * Tag layout (58 bytes, little-endian), opaque to the storage:
+ * Tag layout (62 bytes, little-endian), opaque to the storage:
  *   0  u8  tag version (1)
  *   1  u8  kind: 1 = a checkpoint, 2 = the journal's start
  *   2  u64 reach: every record up to this sequence number was durable
  *  10  u64 spare offset \ the checkpoint before (seq 0: none;
  *  18  u64 spare seq    / offset 0, seq 1: the journal's start)
- *  26  32-byte BLAKE2b MAC over "CVJM" | offset | seq | bytes 0..25, keyed
+ *  26  u32 generation: one more at every mark written
+ *  30  32-byte BLAKE2b MAC over "CVJM" | offset | seq | bytes 0..29, keyed
  *      with a subkey of the journal key (crypto_kdf, id 1, "cvjmark1"), so
  *      a tag is bound to the pair it was stored with. */
 #include <sodium.h>
@@ -17,7 +18,7 @@
 #define CV_MARK_VERSION 1u
 #define CV_MARK_KIND_CHECKPOINT 1u
 #define CV_MARK_KIND_START 2u
-#define CV_MARK_BODY 26u
+#define CV_MARK_BODY 30u
 #define CV_MARK_MAC 32u
 #define CV_MARK_SIZE (CV_MARK_BODY + CV_MARK_MAC)
 #define CV_MARK_SUBKEY_ID 1u
@@ -58,6 +59,8 @@ static void cv_mark_encode(const struct cv_machine *m, const struct cv_journal_m
 	cv_mark_put_u64(tag + 2, mark->reach);
 	cv_mark_put_u64(tag + 10, mark->spare_offset);
 	cv_mark_put_u64(tag + 18, mark->spare_seq);
+	for (unsigned i = 0; i < 4; i++)
+		tag[26 + i] = (uint8_t)(mark->generation >> (8u * i));
 	cv_mark_mac(m, mark, tag, tag + CV_MARK_BODY);
 }
 
@@ -76,22 +79,25 @@ static enum cv_status cv_mark_decode(const struct cv_machine *m, const uint8_t *
 	mark->reach = cv_mark_get_u64(tag + 2);
 	mark->spare_offset = cv_mark_get_u64(tag + 10);
 	mark->spare_seq = cv_mark_get_u64(tag + 18);
-	if (mark->start && (mark->offset != 0 || mark->seq != 1))
+	mark->generation = (uint32_t)tag[26] | (uint32_t)tag[27] << 8 | (uint32_t)tag[28] << 16 | (uint32_t)tag[29] << 24;
+	if (mark->generation == 0 || (mark->start && (mark->offset != 0 || mark->seq != 1)))
 		return CV_E_CORRUPT;
 	mark->present = true;
 	return CV_OK;
 }
 
-/* Durably replaces the storage's mark with *mark (present on success). */
+/* Durably replaces the storage's mark with *mark, one generation on (present on success). */
 static enum cv_status cv_mark_store(struct cv_machine *m, const struct cv_journal_mark *mark)
 {
 	const struct cv_storage_ops *ops = m->config.storage;
+	struct cv_journal_mark next = *mark;
+	next.generation = m->mark.generation + 1;
 	uint8_t tag[CV_MARK_SIZE];
-	cv_mark_encode(m, mark, tag);
-	enum cv_status rc = ops->checkpoint_set_tagged(m->config.storage_ctx, mark->offset, mark->seq, tag, sizeof(tag));
+	cv_mark_encode(m, &next, tag);
+	enum cv_status rc = ops->checkpoint_set_tagged(m->config.storage_ctx, next.offset, next.seq, tag, sizeof(tag));
 	if (rc != CV_OK)
 		return rc;
-	m->mark = *mark;
+	m->mark = next;
 	m->mark.present = true;
 	return CV_OK;
 }
@@ -167,13 +173,18 @@ static enum cv_status cv_mark_check_spare(struct cv_machine *m)
 	return CV_OK;
 }
 
-enum cv_status cv_mark_check(struct cv_machine *m, bool promised, const struct cv_journal_scan *scan)
+enum cv_status cv_mark_check(struct cv_machine *m, uint32_t newest_generation, const struct cv_journal_scan *scan)
 {
 	if (!m->mark.present) {
-		if (!promised || CV_MARK_MUTATED(CV_MARK_MUTANT_PROMISE_IGNORED))
+		if (newest_generation == 0 || CV_MARK_MUTATED(CV_MARK_MUTANT_PROMISE_IGNORED))
 			return CV_OK;
 		cv_machine_log(m, CV_LOG_ERROR, "journal: it keeps an authenticated checkpoint file, "
 						"which is missing or unauthenticated");
+		return CV_E_CORRUPT;
+	}
+	if (newest_generation > m->mark.generation && !CV_MARK_MUTATED(CV_MARK_MUTANT_GENERATION_UNCHECKED)) {
+		cv_machine_log(m, CV_LOG_ERROR, "journal: its records name a newer checkpoint file than the one "
+						"found: the file was put back from an older copy");
 		return CV_E_CORRUPT;
 	}
 	if (scan->last_seq < m->mark.reach && !CV_MARK_MUTATED(CV_MARK_MUTANT_REACH_UNCHECKED)) {

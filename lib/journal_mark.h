@@ -31,7 +31,8 @@ enum cv_mark_mutant {
 	CV_MARK_MUTANT_SPARE_UNCHECKED = 3,  /* A mark whose spare is gone opens. */
 	CV_MARK_MUTANT_PROMISE_IGNORED = 4,  /* A journal that keeps marks opens without one. */
 	CV_MARK_MUTANT_POSIX_NO_ROLL = 5,    /* The POSIX storage goes on in the same segment after a mark. */
-	CV_MARK_MUTANT_COUNT = 6
+	CV_MARK_MUTANT_GENERATION_UNCHECKED = 6, /* A mark older than the journal's records opens. */
+	CV_MARK_MUTANT_COUNT = 7
 };
 
 /* The mark the storage holds, as the engine knows it. */
@@ -43,6 +44,7 @@ struct cv_journal_mark {
 	uint64_t reach;        /* Every record up to this one was durable when it was written. */
 	uint64_t spare_offset; /* The checkpoint before it, still held (offset 0, seq 1: */
 	uint64_t spare_seq;    /* the journal's start; seq 0: none). */
+	uint32_t generation;   /* One more at every mark written: records name the one in force. */
 };
 
 #ifdef CV_HAVE_CRYPTO
@@ -56,9 +58,10 @@ bool cv_mark_supported(struct cv_machine *m);
  * CV_OK with m->mark.present false. */
 enum cv_status cv_mark_load(struct cv_machine *m, uint64_t *offset, uint64_t *seq);
 /* After replay: CV_E_CORRUPT if the journal ends before the mark's reach,
- * its spare checkpoint is gone, or a record said the journal keeps marks
- * (promised) and there is none. */
-enum cv_status cv_mark_check(struct cv_machine *m, bool promised, const struct cv_journal_scan *scan);
+ * its spare checkpoint is gone, a record names a newer mark than the one
+ * found (newest_generation: the newest named, 0 if none: the journal keeps
+ * no marks), or a record said the journal keeps marks and there is none. */
+enum cv_status cv_mark_check(struct cv_machine *m, uint32_t newest_generation, const struct cv_journal_scan *scan);
 /* Before this life's first record: writes a mark for a journal that has
  * none yet, then asks for its reach to be written again once this life's
  * start records are durable. */
@@ -80,10 +83,11 @@ static inline enum cv_status cv_mark_load(struct cv_machine *m, uint64_t *offset
 	(void)m, (void)offset, (void)seq;
 	return CV_E_NOTSUP;
 }
-static inline enum cv_status cv_mark_check(struct cv_machine *m, bool promised, const struct cv_journal_scan *scan)
+static inline enum cv_status cv_mark_check(struct cv_machine *m, uint32_t newest_generation,
+					   const struct cv_journal_scan *scan)
 {
 	(void)m, (void)scan;
-	return promised ? CV_E_CORRUPT : CV_OK;
+	return newest_generation != 0 ? CV_E_CORRUPT : CV_OK;
 }
 static inline enum cv_status cv_mark_begin_life(struct cv_machine *m)
 {

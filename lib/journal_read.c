@@ -296,11 +296,12 @@ bool cv_journal_reader_done(const struct cv_journal_reader *r)
 	return !r->bad && r->pos == r->length;
 }
 
-bool cv_journal_get_trailing_flag(struct cv_journal_reader *r)
+uint32_t cv_journal_get_trailing_u32(struct cv_journal_reader *r)
 {
 	if (r->bad || r->pos == r->length)
-		return false;
-	if (cv_journal_get_u8(r) != 1)
+		return 0;
+	uint32_t value = cv_journal_get_u32(r);
+	if (value == 0)
 		r->bad = true;
-	return !r->bad;
+	return value;
 }

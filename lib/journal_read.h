@@ -89,9 +89,9 @@ void cv_journal_get_bytes(struct cv_journal_reader *r, void *out, size_t length)
 void cv_journal_get_str(struct cv_journal_reader *r, char *out, size_t size);
 /* True if the whole payload was read and nothing was out of bounds. */
 bool cv_journal_reader_done(const struct cv_journal_reader *r);
-/* A trailing flag written only when set (journals without it stay as they
- * were): false at the payload's end, true if it is there and 1, else the
- * reader goes bad. */
-bool cv_journal_get_trailing_flag(struct cv_journal_reader *r);
+/* A trailing number written only when not 0 (journals without it stay as
+ * they were): 0 at the payload's end, else the number (a 0 written there
+ * makes the reader go bad). */
+uint32_t cv_journal_get_trailing_u32(struct cv_journal_reader *r);
 
 #endif

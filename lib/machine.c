@@ -213,7 +213,8 @@ static void cv_machine_journal_start(struct cv_machine *m, bool fresh)
 	if (fresh)
 		cv_machine_journal_header(m);
 	struct cv_journal_writer w;
-	struct cv_rec_machine_start rec = {.lane_count = m->config.lane_count, .marked = m->marked};
+	struct cv_rec_machine_start rec = {.lane_count = m->config.lane_count,
+					   .mark_generation = m->marked ? m->mark.generation : 0};
 	memcpy(rec.machine_id, m->config.machine_id, sizeof(rec.machine_id));
 	memcpy(rec.currency, m->config.currency, sizeof(rec.currency));
 	cv_journal_writer_init(&w);

@@ -19,7 +19,7 @@ struct cv_replay {
 	bool checkpoint_end_seen;      /* Its END: it was whole when remembered. */
 	uint64_t checkpoint_end_seq;   /* That END's own sequence number. */
 	uint64_t last_end_seq;         /* The newest END read, remembered or not. */
-	bool marks_promised;           /* A record said the journal keeps marks. */
+	uint32_t mark_generation_max;  /* The newest mark a record names (0: none: no marks kept). */
 	uint32_t epoch_max;
 };
 
@@ -176,7 +176,8 @@ static bool cv_replay_checkpoint_begin(struct cv_replay *rp, struct cv_journal_r
 	struct cv_rec_checkpoint_begin rec;
 	if (!cv_rec_checkpoint_begin_get(r, &rec))
 		return cv_replay_fail(rp, CV_E_CORRUPT);
-	rp->marks_promised |= rec.marked;
+	if (rec.mark_generation > rp->mark_generation_max)
+		rp->mark_generation_max = rec.mark_generation;
 	/* The snapshot is the totals up to here; what follows counts on. */
 	rp->m->stats = rec.stats;
 	rp->in_checkpoint = true;
@@ -209,7 +210,8 @@ static bool cv_replay_machine_start(struct cv_replay *rp, struct cv_journal_read
 	rp->in_checkpoint = false;
 	if (!cv_rec_machine_start_get(r, &rec))
 		return cv_replay_fail(rp, CV_E_CORRUPT);
-	rp->marks_promised |= rec.marked;
+	if (rec.mark_generation > rp->mark_generation_max)
+		rp->mark_generation_max = rec.mark_generation;
 	return true;
 }
 
@@ -309,7 +311,7 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 	/* A sealed journal's marks: cut short, or its checkpoint file forged,
 	 * put back from an older copy or deleted. */
 	if (rc == CV_OK && m->sealed)
-		rc = cv_mark_check(m, rp.marks_promised, &scan);
+		rc = cv_mark_check(m, rp.mark_generation_max, &scan);
 	/* Open vends must name lanes the planogram still has. */
 	for (unsigned i = 0; rc == CV_OK && i < CV_VENDS_MAX; i++)
 		if (m->vends[i].in_use && m->vends[i].lane >= m->config.lane_count)
