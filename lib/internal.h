@@ -72,6 +72,10 @@ struct cv_message {
 void cv_message_start(struct cv_message *msg, char *buf, size_t size);
 void cv_message_text(struct cv_message *msg, const char *text);
 void cv_message_int(struct cv_message *msg, int64_t value);
+/* "<field> <value> <rule><limit>", e.g. "capacity 2000 is outside 1..1000";
+ * CV_MESSAGE_NO_NUMBER leaves the value or the limit out. */
+#define CV_MESSAGE_NO_NUMBER INT64_MIN
+void cv_message_rule(struct cv_message *msg, const char *field, int64_t value, const char *rule, int64_t limit);
 
 /* True if the fixed buffer holds a terminated string (bad input check). */
 static inline int cv_str_is_terminated(const char *s, size_t size)

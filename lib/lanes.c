@@ -14,20 +14,9 @@ static enum cv_status cv_lane_refuse(struct cv_message *msg, const struct cv_lan
 	cv_message_text(msg, "lane ");
 	cv_message_text(msg, cv_str_is_terminated(c->label, sizeof(c->label)) && c->label[0] != '\0' ? c->label : "?");
 	cv_message_text(msg, ": ");
-	cv_message_text(msg, field);
-	if (value != INT64_MIN) {
-		cv_message_text(msg, " ");
-		cv_message_int(msg, value);
-	}
-	cv_message_text(msg, " ");
-	cv_message_text(msg, rule);
-	if (limit != INT64_MIN)
-		cv_message_int(msg, limit);
+	cv_message_rule(msg, field, value, rule, limit);
 	return CV_E_INVAL;
 }
-
-/* No number in the message. */
-#define CV_NO_VALUE INT64_MIN
 
 CV_EXPORT enum cv_status cv_lane_config_check(const struct cv_lane_config *c, char *message, size_t size)
 {
@@ -38,11 +27,11 @@ CV_EXPORT enum cv_status cv_lane_config_check(const struct cv_lane_config *c, ch
 		return CV_E_INVAL;
 	}
 	if (!cv_str_is_terminated(c->label, sizeof(c->label)) || c->label[0] == '\0')
-		return cv_lane_refuse(&msg, c, "label", CV_NO_VALUE, "must be 1 to ", CV_LANE_LABEL_LEN - 1);
+		return cv_lane_refuse(&msg, c, "label", CV_MESSAGE_NO_NUMBER, "must be 1 to ", CV_LANE_LABEL_LEN - 1);
 	if (!cv_str_is_terminated(c->product_id, sizeof(c->product_id)))
-		return cv_lane_refuse(&msg, c, "product_id", CV_NO_VALUE, "must be at most ", CV_PRODUCT_ID_LEN - 1);
+		return cv_lane_refuse(&msg, c, "product_id", CV_MESSAGE_NO_NUMBER, "must be at most ", CV_PRODUCT_ID_LEN - 1);
 	if (!cv_str_is_terminated(c->product_name, sizeof(c->product_name)) || c->product_name[0] == '\0')
-		return cv_lane_refuse(&msg, c, "product_name", CV_NO_VALUE, "must be 1 to ", CV_PRODUCT_NAME_LEN - 1);
+		return cv_lane_refuse(&msg, c, "product_name", CV_MESSAGE_NO_NUMBER, "must be 1 to ", CV_PRODUCT_NAME_LEN - 1);
 	if (c->price_minor < 0 || c->price_minor > CV_PRICE_MAX)
 		return cv_lane_refuse(&msg, c, "price_minor", c->price_minor, "is outside 0..", CV_PRICE_MAX);
 	if (c->capacity < 1 || c->capacity > CV_LANE_CAPACITY_MAX)
@@ -55,7 +44,7 @@ CV_EXPORT enum cv_status cv_lane_config_check(const struct cv_lane_config *c, ch
 	if (c->verify_mode != CV_VERIFY_MODE_REQUIRED && c->verify_mode != CV_VERIFY_MODE_OPTIONAL &&
 	    c->verify_mode != CV_VERIFY_MODE_OFF)
 		return cv_lane_refuse(&msg, c, "verify_mode", (int64_t)c->verify_mode,
-				      "is not a CV_VERIFY_MODE_* value", CV_NO_VALUE);
+				      "is not a CV_VERIFY_MODE_* value", CV_MESSAGE_NO_NUMBER);
 	if (!cv_turns_valid(c->vend_quarter_turns))
 		return cv_lane_refuse(&msg, c, "vend_quarter_turns", c->vend_quarter_turns, "is outside 1..", 16);
 	if (!cv_turns_valid(c->respin_quarter_turns))

@@ -41,12 +41,7 @@ static enum cv_status cv_config_refuse(struct cv_message *msg, enum cv_status rc
 static enum cv_status cv_config_refuse_value(struct cv_message *msg, const char *field, int64_t value,
 					     const char *rule, int64_t limit)
 {
-	cv_message_text(msg, field);
-	cv_message_text(msg, " ");
-	cv_message_int(msg, value);
-	cv_message_text(msg, " ");
-	cv_message_text(msg, rule);
-	cv_message_int(msg, limit);
+	cv_message_rule(msg, field, value, rule, limit);
 	return CV_E_INVAL;
 }
 

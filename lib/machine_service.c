@@ -73,12 +73,7 @@ static enum cv_status cv_service_refuse(struct cv_machine *m, uint16_t lane, con
 {
 	struct cv_message msg;
 	cv_service_message(m, &msg, lane);
-	cv_message_text(&msg, what);
-	cv_message_text(&msg, " ");
-	cv_message_int(&msg, value);
-	cv_message_text(&msg, " ");
-	cv_message_text(&msg, rule);
-	cv_message_int(&msg, limit);
+	cv_message_rule(&msg, what, value, rule, limit);
 	return CV_E_INVAL;
 }
 

@@ -39,3 +39,16 @@ void cv_message_int(struct cv_message *msg, int64_t value)
 	text[n] = '\0';
 	cv_message_text(msg, text);
 }
+
+void cv_message_rule(struct cv_message *msg, const char *field, int64_t value, const char *rule, int64_t limit)
+{
+	cv_message_text(msg, field);
+	if (value != CV_MESSAGE_NO_NUMBER) {
+		cv_message_text(msg, " ");
+		cv_message_int(msg, value);
+	}
+	cv_message_text(msg, " ");
+	cv_message_text(msg, rule);
+	if (limit != CV_MESSAGE_NO_NUMBER)
+		cv_message_int(msg, limit);
+}

@@ -394,6 +394,18 @@ uint32_t rig_vend_ok(uint16_t lane)
 	return n;
 }
 
+void rig_sell_one(unsigned i)
+{
+	uint16_t lane = (uint16_t)(i % RIG_LANES);
+	if (rig_lane(lane).config.count == 0) {
+		cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
+		cr_assert_eq(cv_machine_lane_refill(rig.m, lane, 10), CV_OK);
+		cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
+	}
+	rig_vend_ok(lane);
+	rig_step(rig.config.timeouts.flush_ms);
+}
+
 uint32_t rig_vend_no_drop(uint16_t lane)
 {
 	uint32_t n = rig_select(lane);

@@ -113,6 +113,9 @@ void rig_sensor(bool faulted);
 uint32_t rig_select(uint16_t lane);
 /* Runs a vend to CAPTURED on the happy path; returns its vend number. */
 uint32_t rig_vend_ok(uint16_t lane);
+/* Customer i buys on lane i % RIG_LANES (a service visit refills the lane
+ * first when it is empty), then the journal is flushed. */
+void rig_sell_one(unsigned i);
 /* Runs a vend whose product never drops to its VOID_PENDING (all re-spins). */
 uint32_t rig_vend_no_drop(uint16_t lane);
 

@@ -23,16 +23,8 @@ TestSuite(checkpoint, .init = start, .fini = rig_teardown);
 /* Sells until the storage remembers `wanted` checkpoints' worth of progress. */
 static void sell_until(bool (*done)(void))
 {
-	for (unsigned i = 0; i < 400 && !done(); i++) {
-		uint16_t lane = (uint16_t)(i % RIG_LANES);
-		if (rig_lane(lane).config.count == 0) {
-			cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
-			cr_assert_eq(cv_machine_lane_refill(rig.m, lane, 10), CV_OK);
-			cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
-		}
-		rig_vend_ok(lane);
-		rig_step(rig.config.timeouts.flush_ms);
-	}
+	for (unsigned i = 0; i < 400 && !done(); i++)
+		rig_sell_one(i);
 	cr_assert(done(), "never got there");
 }
 

@@ -107,31 +107,15 @@ static uint64_t mark_spare_offset(const struct saved_mark *s)
 /* Sells (refilling as needed) until done() or fails. */
 static void sell_until(bool (*done)(void))
 {
-	for (unsigned i = 0; i < 600 && !done(); i++) {
-		uint16_t lane = (uint16_t)(i % RIG_LANES);
-		if (rig_lane(lane).config.count == 0) {
-			cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
-			cr_assert_eq(cv_machine_lane_refill(rig.m, lane, 10), CV_OK);
-			cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
-		}
-		rig_vend_ok(lane);
-		rig_step(rig.config.timeouts.flush_ms);
-	}
+	for (unsigned i = 0; i < 600 && !done(); i++)
+		rig_sell_one(i);
 	cr_assert(done(), "never got there");
 }
 
 static void sell(unsigned vends)
 {
-	for (unsigned i = 0; i < vends; i++) {
-		uint16_t lane = (uint16_t)(i % RIG_LANES);
-		if (rig_lane(lane).config.count == 0) {
-			cr_assert_eq(cv_machine_service_enter(rig.m), CV_OK);
-			cr_assert_eq(cv_machine_lane_refill(rig.m, lane, 10), CV_OK);
-			cr_assert_eq(cv_machine_service_exit(rig.m), CV_OK);
-		}
-		rig_vend_ok(lane);
-		rig_step(rig.config.timeouts.flush_ms);
-	}
+	for (unsigned i = 0; i < vends; i++)
+		rig_sell_one(i);
 }
 
 static bool trimmed(void)
