@@ -211,6 +211,7 @@ struct cv_sim {
 	uint32_t false_drops;
 	uint32_t sensor_reports;
 	uint32_t missed_drops;
+	uint32_t power_cuts;            /* cv_sim_power_cut() calls (sim_state.c). */
 };
 
 /* PRNG (sim.c). */

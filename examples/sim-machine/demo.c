@@ -19,14 +19,15 @@
 #define SM_DRAIN_LIMIT_MS SM_HOUR_MS
 
 /* The customers' own choices come from a small PRNG of the demo (splitmix64),
- * not rand(): the run must be the same on every C library. */
+ * not rand(): the run must be the same on every C library. Its state is the
+ * rig's, so a persistent run carries it across lives. */
 struct sm_prng {
-	uint64_t state;
+	uint64_t *state;
 };
 
 static uint64_t sm_prng_next(struct sm_prng *prng)
 {
-	uint64_t x = (prng->state += 0x9E3779B97F4A7C15ull);
+	uint64_t x = (*prng->state += 0x9E3779B97F4A7C15ull);
 	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
 	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
 	return x ^ (x >> 31);
@@ -96,6 +97,7 @@ static bool sm_fill_lane(struct sm_demo *demo, uint16_t lane, uint16_t on_shelf)
 	uint16_t capacity = info.config.capacity;
 	if (on_shelf < capacity && cv_sim_load(rig->sim, lane, (uint16_t)(capacity - on_shelf)) != CV_OK)
 		return false;
+	sm_persist_save(rig, false); /* The items are in before the engine is told. */
 	if (cv_machine_lane_set_count(rig->machine, lane, capacity) != CV_OK)
 		return false;
 	return !info.quarantined || cv_machine_lane_clear_quarantine(rig->machine, lane) == CV_OK;
@@ -176,9 +178,24 @@ static bool sm_serve_customer(struct sm_demo *demo)
 	return sm_give_up(demo);
 }
 
+/* A persistent run may come back in service mode (cut during a visit): the
+ * operator closes the door first. */
+static bool sm_close_door(struct sm_demo *demo)
+{
+	if (!cv_machine_in_service(demo->rig.machine))
+		return true;
+	if (!demo->options->quiet)
+		printf("the machine came back in service mode: the operator closes the door\n");
+	return cv_machine_service_exit(demo->rig.machine) == CV_OK ||
+	       sm_fail("the machine would not leave service mode after the restart");
+}
+
 static bool sm_serve_all(struct sm_demo *demo)
 {
-	for (uint32_t i = 0; i < demo->options->customers; i++)
+	struct sm_progress *progress = &demo->rig.progress;
+	if (!sm_close_door(demo))
+		return false;
+	for (; progress->customers_served < demo->options->customers; progress->customers_served++)
 		if (!sm_serve_customer(demo))
 			return false;
 	/* Captures and voids may still be retrying in the background. */
@@ -187,29 +204,36 @@ static bool sm_serve_all(struct sm_demo *demo)
 	return sm_fail("vends still open after a simulated hour of settling");
 }
 
-static void sm_print_banner(const struct sm_demo_options *options)
+static void sm_print_banner(const struct sm_demo *demo)
 {
+	const struct sm_demo_options *options = demo->options;
 	printf("sim-machine demo: %u customers, seed %llu, faults %s\n", (unsigned)options->customers,
 	       (unsigned long long)options->seed, options->faults ? "on" : "off");
+	if (options->journal_dir != NULL && demo->rig.progress.customers_served > 0)
+		printf("carrying on after %u customers served in earlier lives\n",
+		       (unsigned)demo->rig.progress.customers_served);
 }
 
 int sm_demo_run(const struct sm_demo_options *options)
 {
 	struct sm_demo demo = {.options = options};
-	/* A different stream from the sim's, which is seeded with the same value. */
-	demo.prng.state = options->seed ^ 0xD1CEB0A7D1CEB0A7ull;
 	struct cv_sim_config sim_config;
 	sm_sim_config_fill(&sim_config, options->seed, options->faults);
-	struct sm_output output = {.vends = !options->quiet, .alerts = !options->quiet};
+	struct sm_output output = {.vends = !options->quiet, .alerts = !options->quiet, .recovery = true};
 	size_t journal_size = SM_JOURNAL_BASE + (size_t)options->customers * SM_JOURNAL_PER_CUSTOMER;
+	struct sm_persist_options persist = {.dir = options->journal_dir, .mode = SM_MODE_DEMO,
+					     .seed = options->seed, .customers = options->customers,
+					     .faults = options->faults};
 
-	enum cv_status rc = sm_rig_open(&demo.rig, &sim_config, journal_size, output);
-	if (rc != CV_OK) {
-		fprintf(stderr, "sim-machine: cannot start the machine: %s\n", cv_status_str(rc));
+	if (!sm_rig_open(&demo.rig, &sim_config, journal_size, options->journal_dir != NULL ? &persist : NULL,
+			 output))
 		return SM_EXIT_FAILED;
-	}
+	/* A different stream from the sim's, which is seeded with the same value. */
+	demo.prng.state = &demo.rig.progress.prng_state;
+	if (*demo.prng.state == 0 && demo.rig.progress.customers_served == 0)
+		*demo.prng.state = options->seed ^ 0xD1CEB0A7D1CEB0A7ull;
 	cv_sim_set_auto_card(demo.rig.sim, true);
-	sm_print_banner(options);
+	sm_print_banner(&demo);
 	bool served = sm_serve_all(&demo);
 	bool reconciled = sm_report_reconciliation(&demo.rig);
 	printf("simulated time: %.1f min\n", (double)demo.rig.now_ms / SM_MINUTE_MS);

@@ -14,7 +14,6 @@
 #define SM_COMMAND_LIMIT_MS (120u * SM_SECOND_MS)
 #define SM_LINE_MAX 128
 #define SM_WORDS_MAX 3
-#define SM_PRICE_MAX_MINOR 100000u
 
 struct sm_kiosk {
 	struct sm_rig rig;
@@ -150,8 +149,9 @@ static void sm_select_lane(struct sm_kiosk *kiosk, uint16_t lane)
 
 /* ---- Service commands ---------------------------------------------------- */
 
-/* The engine is told first: it checks the amount against the capacity, and
- * only then do the items physically go into the simulated lane. */
+/* The room is checked first; then the items physically go into the lane and
+ * the world is saved, and only then is the engine told (a kill in between
+ * leaves more on the shelf than the engine counts, never the reverse). */
 static void sm_cmd_refill(struct sm_kiosk *kiosk, char **args)
 {
 	uint16_t lane;
@@ -167,11 +167,13 @@ static void sm_cmd_refill(struct sm_kiosk *kiosk, char **args)
 		       (unsigned)info.config.count, (unsigned)info.config.capacity);
 		return;
 	}
+	if (cv_sim_load(kiosk->rig.sim, lane, (uint16_t)added) != CV_OK)
+		return;
+	sm_persist_save(&kiosk->rig, false);
 	enum cv_status rc = cv_machine_lane_refill(kiosk->rig.machine, lane, (uint16_t)added);
-	if (rc == CV_OK)
-		rc = cv_sim_load(kiosk->rig.sim, lane, (uint16_t)added);
 	if (rc != CV_OK)
-		sm_report_refusal("refill", rc);
+		printf("the items are in lane %s, but the machine refused the refill: %s\n", args[0],
+		       cv_machine_errmsg(kiosk->rig.machine));
 }
 
 static void sm_cmd_price(struct sm_kiosk *kiosk, char **args)
@@ -399,13 +401,13 @@ int sm_kiosk_run(const struct sm_kiosk_options *options)
 	struct cv_sim_config sim_config;
 	sm_sim_config_fill(&sim_config, options->seed, false);
 	struct sm_output output = {
-		.vends = true, .alerts = true, .screen = true, .receipts = true, .lanes = true};
+		.vends = true, .alerts = true, .screen = true, .receipts = true, .lanes = true, .recovery = true};
+	struct sm_persist_options persist = {.dir = options->journal_dir, .mode = SM_MODE_KIOSK,
+					     .seed = options->seed};
 	printf("sim-machine kiosk (machine sim-0001); type help for commands\n");
-	enum cv_status rc = sm_rig_open(&kiosk.rig, &sim_config, SM_KIOSK_JOURNAL_SIZE, output);
-	if (rc != CV_OK) {
-		fprintf(stderr, "sim-machine: cannot start the machine: %s\n", cv_status_str(rc));
+	if (!sm_rig_open(&kiosk.rig, &sim_config, SM_KIOSK_JOURNAL_SIZE,
+			 options->journal_dir != NULL ? &persist : NULL, output))
 		return SM_EXIT_FAILED;
-	}
 	sm_print_menu(&kiosk);
 	sm_kiosk_loop(&kiosk);
 	printf("\n");

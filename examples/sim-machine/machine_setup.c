@@ -3,6 +3,7 @@
  * The embedded planogram, the wiring of the engine to the simulated backends,
  * and the simulated clock that drives both.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,9 +114,14 @@ static enum cv_status sm_rig_init_machine(struct sm_rig *rig)
 	config.lanes = lanes;
 	config.lane_count = SM_LANE_COUNT;
 	cv_sim_attach(rig->sim, &config);
-	config.storage = &cv_ram_storage_ops;
-	config.storage_ctx = &rig->storage;
-	config.accept_volatile_journal = true; /* A demo: the RAM journal dies with the process. */
+	if (rig->persist != NULL) {
+		config.storage = &cv_posix_storage_ops;
+		config.storage_ctx = rig->persist->storage;
+	} else {
+		config.storage = &cv_ram_storage_ops;
+		config.storage_ctx = &rig->storage;
+		config.accept_volatile_journal = true; /* The RAM journal dies with the process. */
+	}
 	config.on_event = sm_rig_on_event;
 	config.user_data = rig;
 
@@ -128,27 +134,46 @@ static enum cv_status sm_rig_init_machine(struct sm_rig *rig)
 	return cv_machine_init(rig->machine_memory, size, &config, &rig->machine);
 }
 
-enum cv_status sm_rig_open(struct sm_rig *rig, const struct cv_sim_config *sim_config,
-			   size_t journal_size, struct sm_output output)
+static bool sm_rig_open_ram(struct sm_rig *rig, const struct cv_sim_config *sim_config, size_t journal_size)
 {
-	memset(rig, 0, sizeof(*rig));
-	rig->output = output;
 	rig->journal_size = journal_size;
 	rig->journal = malloc(journal_size);
 	if (rig->journal == NULL)
-		return CV_E_NOMEM;
+		return false;
 	cv_ram_storage_init(&rig->storage, rig->journal, journal_size);
-	enum cv_status rc = cv_sim_new(sim_config, &rig->sim);
-	if (rc == CV_OK)
-		rc = sm_rig_init_machine(rig);
-	if (rc != CV_OK)
-		sm_rig_close(rig);
-	return rc;
+	return cv_sim_new(sim_config, &rig->sim) == CV_OK;
 }
 
+bool sm_rig_open(struct sm_rig *rig, const struct cv_sim_config *sim_config, size_t journal_size,
+		 const struct sm_persist_options *persist, struct sm_output output)
+{
+	memset(rig, 0, sizeof(*rig));
+	rig->output = output;
+	bool opened = persist != NULL ? sm_persist_open(rig, persist, sim_config)
+				      : sm_rig_open_ram(rig, sim_config, journal_size);
+	if (!opened) {
+		if (persist == NULL)
+			fprintf(stderr, "sim-machine: cannot start the machine: out of memory\n");
+		sm_rig_close(rig);
+		return false;
+	}
+	enum cv_status rc = sm_rig_init_machine(rig);
+	if (rc != CV_OK) {
+		fprintf(stderr, "sim-machine: cannot start the machine: %s\n", cv_status_str(rc));
+		sm_rig_close(rig);
+		return false;
+	}
+	return true;
+}
+
+/* An orderly stop: the next start on the same folder is no power cut. */
 void sm_rig_close(struct sm_rig *rig)
 {
-	cv_machine_deinit(rig->machine);
+	if (rig->machine != NULL) {
+		cv_machine_deinit(rig->machine);
+		sm_persist_finish(rig);
+	}
+	sm_persist_close(rig);
 	free(rig->machine_memory);
 	cv_sim_free(rig->sim);
 	free(rig->journal);
@@ -160,6 +185,7 @@ void sm_rig_tick(struct sm_rig *rig)
 {
 	rig->now_ms += SM_TICK_MS;
 	cv_sim_step(rig->sim, rig->now_ms);
+	sm_persist_save(rig, false); /* Before the engine hears of what the step did. */
 	cv_machine_step(rig->machine, rig->now_ms);
 }
 

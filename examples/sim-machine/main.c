@@ -9,8 +9,8 @@
 #include "sim_machine.h"
 
 static const char sm_usage[] =
-	"usage: sim-machine demo [--customers N] [--seed S] [--faults] [--quiet]\n"
-	"       sim-machine kiosk [--seed S]\n"
+	"usage: sim-machine demo [--customers N] [--seed S] [--faults] [--quiet] [--journal DIR]\n"
+	"       sim-machine kiosk [--seed S] [--journal DIR]\n"
 	"       sim-machine --help\n"
 	"\n"
 	"  demo         serve N simulated customers (default 50, at most 100000) with\n"
@@ -21,7 +21,11 @@ static const char sm_usage[] =
 	"  --seed       seed of every random choice, 0..2^64-1 (default 1)\n"
 	"  --faults     realistic rates of declines, payment timeouts, jams, stuck\n"
 	"               products, drop-sensor mistakes and payment-link outages\n"
-	"  --quiet      print only the reconciliation, not every vend and alert\n";
+	"  --quiet      print only the reconciliation, not every vend and alert\n"
+	"  --journal    keep the journal and the simulated world (shelves, bin,\n"
+	"               processor) in DIR: a run killed at any moment and started\n"
+	"               again with the same options on the same DIR recovers, says\n"
+	"               what it decided, and carries on; the books cover every life\n";
 
 #define SM_DEFAULT_CUSTOMERS 50u
 #define SM_DEFAULT_SEED 1u
@@ -76,6 +80,17 @@ static bool sm_option_value(struct sm_parser *parser, const char *option, uint64
 	return false;
 }
 
+/* Reads the text after an option (a folder name): present and not empty. */
+static bool sm_option_text(struct sm_parser *parser, const char *option, const char **out)
+{
+	if (parser->index >= parser->argc || parser->argv[parser->index][0] == '\0') {
+		snprintf(parser->error, sizeof(parser->error), "%s needs a folder name", option);
+		return false;
+	}
+	*out = parser->argv[parser->index++];
+	return true;
+}
+
 static bool sm_unknown_option(struct sm_parser *parser, const char *command, const char *arg)
 {
 	snprintf(parser->error, sizeof(parser->error), "unknown option '%s' for %s", arg, command);
@@ -98,6 +113,9 @@ static bool sm_parse_demo(struct sm_parser *parser, struct sm_demo_options *opti
 			options->faults = true;
 		} else if (strcmp(arg, "--quiet") == 0) {
 			options->quiet = true;
+		} else if (strcmp(arg, "--journal") == 0) {
+			if (!sm_option_text(parser, arg, &options->journal_dir))
+				return false;
 		} else {
 			return sm_unknown_option(parser, "demo", arg);
 		}
@@ -109,9 +127,14 @@ static bool sm_parse_kiosk(struct sm_parser *parser, struct sm_kiosk_options *op
 {
 	while (parser->index < parser->argc) {
 		const char *arg = parser->argv[parser->index++];
-		if (strcmp(arg, "--seed") != 0)
+		bool ok;
+		if (strcmp(arg, "--seed") == 0)
+			ok = sm_option_value(parser, arg, 0, UINT64_MAX, &options->seed);
+		else if (strcmp(arg, "--journal") == 0)
+			ok = sm_option_text(parser, arg, &options->journal_dir);
+		else
 			return sm_unknown_option(parser, "kiosk", arg);
-		if (!sm_option_value(parser, arg, 0, UINT64_MAX, &options->seed))
+		if (!ok)
 			return false;
 	}
 	return true;
@@ -125,6 +148,9 @@ static int sm_usage_error(const char *message)
 
 int main(int argc, char **argv)
 {
+	/* Line by line even into a pipe or file: a run killed on purpose (the
+	 * crash demo) keeps everything it said up to the kill. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
 		return sm_usage_error("missing command (demo or kiosk)");
 	const char *command = argv[1];

@@ -8,6 +8,7 @@
 #define CANDYVEND_SIM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <candyvend/backend.h>
@@ -266,6 +267,76 @@ void cv_sim_truth(const struct cv_sim *sim, struct cv_sim_truth *out);
  * @since 0.1
  */
 enum cv_status cv_sim_hold_amount(const struct cv_sim *sim, const char *auth_key, int64_t *amount_out);
+
+/**
+ * @brief The power of the machine goes out (and comes back): what that does
+ * to the simulated hardware, as opposed to the world outside it.
+ *
+ * Call it after every machine using the sim is deinitialized (the machine's
+ * life is what ended), before a new machine opens it:
+ * - a movement in progress stops where it is: the lane keeps its item;
+ * - an item already pushed out lands in the bin, unseen (the beam is off),
+ *   and the sensor is disarmed;
+ * - the reader drops the card it was reading (the processor never heard of it);
+ * - every answer on its way to the machine is lost; the processor keeps
+ *   every hold, capture and void it made, and answers the next machine's
+ *   lookups about them;
+ * - the platform's random stream moves to a new stream (a real machine's
+ *   random source never repeats itself after a restart).
+ * Stock, faults scripted for later, links and stored offline payments stay.
+ * @param sim The sim.
+ * @retval CV_OK done.
+ * @retval CV_E_INVAL NULL @p sim.
+ * @retval CV_E_STATE a machine still has the sim's tables open.
+ * @since 0.1
+ */
+enum cv_status cv_sim_power_cut(struct cv_sim *sim);
+
+/**
+ * @brief Bytes of an image written by cv_sim_state_save().
+ * @return The size (the same for every sim of this build).
+ * @since 0.1
+ */
+size_t cv_sim_state_size(void);
+
+/**
+ * @brief Saves the whole simulated world (shelves, bin, reader, processor,
+ * links, random streams, pending completions) so that a program killed at any
+ * moment can restore it and carry on: the world outside a controller does not
+ * forget what happened when the controller dies.
+ *
+ * The image leaves out the sim's clock: a world that only watched time pass
+ * gives the same bytes, so a caller can skip writing an unchanged image.
+ * It is for the same build of the library only (it is a copy of the sim's
+ * memory with a checksum, not an exchange format).
+ * @param sim The sim.
+ * @param buf Receives the image.
+ * @param size Size of @p buf, at least cv_sim_state_size().
+ * @retval CV_OK written.
+ * @retval CV_E_INVAL NULL argument.
+ * @retval CV_E_NOMEM @p buf is too small.
+ * @since 0.1
+ */
+enum cv_status cv_sim_state_save(const struct cv_sim *sim, void *buf, size_t size);
+
+/**
+ * @brief Replaces a sim's world with a saved image (configuration and seed
+ * included); its clock resumes at @p now_ms. On any error the sim is unchanged.
+ * @param sim A sim whose tables are all closed.
+ * @param buf The image.
+ * @param size Its size.
+ * @param now_ms The time the world resumes at (the caller's clock, at least
+ * the time of the save).
+ * @retval CV_OK restored.
+ * @retval CV_E_INVAL NULL argument.
+ * @retval CV_E_STATE a machine has the sim's tables open.
+ * @retval CV_E_CORRUPT not an image, the wrong size, a failed checksum, or
+ * an index out of range.
+ * @retval CV_E_VERSION written by another version or build of the library.
+ * @retval CV_E_NOMEM allocation failed.
+ * @since 0.1
+ */
+enum cv_status cv_sim_state_restore(struct cv_sim *sim, const void *buf, size_t size, uint64_t now_ms);
 
 /**
  * @brief A platform for simulations: deterministic random bytes from the

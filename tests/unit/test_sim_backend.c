@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <candyvend/machine.h>
@@ -963,4 +964,192 @@ Test(sim_payment, a_voided_offline_payment_is_never_forwarded)
 	cr_assert_eq(truth.voids, 0, "deleted at the reader: the processor never saw it");
 	cr_assert_eq(truth.holds_open, 0);
 	cv_sim_free(sim);
+}
+
+/* ---- Power cuts and saved worlds ----------------------------------------- */
+
+TestSuite(sim_state, .fini = cv_test_leak_check);
+
+static void sim_close_tables(struct cv_sim *sim)
+{
+	cv_sim_dispenser_ops.close(sim);
+	cv_sim_sensor_ops.close(sim);
+	cv_sim_payment_ops.close(sim);
+}
+
+static void sim_reopen_tables(struct cv_sim *sim)
+{
+	cr_assert_eq(cv_sim_dispenser_ops.open(sim, fake_machine()), CV_OK);
+	cr_assert_eq(cv_sim_sensor_ops.open(sim, fake_machine()), CV_OK);
+	cr_assert_eq(cv_sim_payment_ops.open(sim, fake_machine()), CV_OK);
+}
+
+/* The symptom the cut fixes: the motor of the previous life kept turning,
+ * so the next life's first movement was refused (VOIDED DISPENSER_ERROR). */
+Test(sim_state, a_power_cut_stops_the_motor_and_the_lane_keeps_its_item)
+{
+	struct cv_sim *sim = sim_open_default();
+	cr_assert_eq(cv_sim_sensor_ops.arm(sim, 77, 0), CV_OK);
+	cr_assert_eq(dispense(sim, 60, 0, 4), CV_PENDING);
+	cv_sim_step(sim, 500);
+	cr_assert_eq(cv_sim_power_cut(sim), CV_E_STATE, "a machine still has the tables open");
+	sim_close_tables(sim);
+	cr_assert_eq(cv_sim_power_cut(sim), CV_OK);
+	struct cv_sim_truth truth = truth_of(sim);
+	cr_assert_eq(truth.motor_running, 0);
+	cr_assert_eq(truth.stock[0], 10, "the movement stopped before its end");
+	sim_reopen_tables(sim);
+	cv_sim_step(sim, 60000);
+	cr_assert_eq(event_count, 0, "nothing of the cut movement is ever reported");
+	cr_assert_eq(dispense(sim, 61, 0, 4), CV_PENDING, "the next life's motor starts");
+	cv_sim_free(sim);
+}
+
+Test(sim_state, an_item_already_falling_lands_unseen_and_answers_die_with_the_power)
+{
+	struct cv_sim *sim = sim_open_default();
+	cr_assert_eq(cv_sim_sensor_ops.arm(sim, 77, 0), CV_OK);
+	cr_assert_eq(dispense(sim, 60, 0, 4), CV_PENDING);
+	post_refusals = 1; /* The motor's report waits in the scheduler: an answer in flight. */
+	cv_sim_step(sim, 1000);
+	cr_assert_eq(event_count, 0);
+	sim_close_tables(sim);
+	cr_assert_eq(cv_sim_power_cut(sim), CV_OK);
+	struct cv_sim_truth truth = truth_of(sim);
+	cr_assert_eq(truth.stock[0], 9);
+	cr_assert_eq(truth.items_dropped, 1, "the item in the air still lands");
+	cr_assert_eq(truth.sensor_reports, 0, "the beam had no power");
+	sim_reopen_tables(sim);
+	cv_sim_step(sim, 60000);
+	cr_assert_eq(event_count, 0, "the old life's answers are gone");
+	cv_sim_free(sim);
+}
+
+Test(sim_state, the_reader_drops_its_card_and_the_processor_keeps_its_holds)
+{
+	struct cv_sim *sim = sim_open_default();
+	uint64_t now = 0;
+	cr_assert_eq(pay_with(sim, &now, "k.held", CV_SIM_CARD_APPROVED).result, CV_PAY_OK);
+	cr_assert_eq(authorize(sim, 8, "k.reading", 150), CV_PENDING);
+	cr_assert(cv_sim_is_collecting(sim));
+	sim_close_tables(sim);
+	cr_assert_eq(cv_sim_power_cut(sim), CV_OK);
+	cr_assert_not(cv_sim_is_collecting(sim));
+	int64_t held = 0;
+	cr_assert_eq(cv_sim_hold_amount(sim, "k.held", &held), CV_OK);
+	cr_assert_eq(held, 150);
+	cr_assert_eq(cv_sim_hold_amount(sim, "k.reading", &held), CV_E_NOT_FOUND);
+	struct cv_sim_truth truth = truth_of(sim);
+	cr_assert_eq(truth.holds_open, 1);
+	cr_assert_eq(truth.auth_in_flight, 0);
+	sim_reopen_tables(sim);
+	event_count = 0;
+	cr_assert_eq(settle(sim, CV_PAYMENT_OP_LOOKUP, 9, "k.reading", "k.reading", 0), CV_PENDING);
+	cv_sim_step(sim, now + 5000);
+	cr_assert_eq(only_payment().result, CV_PAY_NOT_FOUND, "the processor never heard of it");
+	cv_sim_free(sim);
+}
+
+Test(sim_state, every_cut_moves_the_random_stream_somewhere_new)
+{
+	struct cv_sim *a = sim_open_default();
+	struct cv_sim *b = sim_open_default();
+	sim_close_tables(b);
+	cr_assert_eq(cv_sim_power_cut(b), CV_OK);
+	unsigned char ra[16], rb[16];
+	cv_sim_platform_ops.random_bytes(a, ra, sizeof(ra));
+	cv_sim_platform_ops.random_bytes(b, rb, sizeof(rb));
+	cr_assert_neq(memcmp(ra, rb, sizeof(ra)), 0);
+	cv_sim_free(a);
+	cv_sim_free(b);
+}
+
+/* A world with a hold, a captured sale, a partly sold lane and a pending
+ * answer, saved and restored into another sim: both then go on alike. */
+Test(sim_state, a_restored_world_carries_on_exactly_like_the_original)
+{
+	struct cv_sim *sim = sim_open_default();
+	uint64_t now = 0;
+	cr_assert_eq(pay_with(sim, &now, "k.a", CV_SIM_CARD_APPROVED).result, CV_PAY_OK);
+	cr_assert_eq(pay_with(sim, &now, "k.b", CV_SIM_CARD_WALLET).result, CV_PAY_OK);
+	cr_assert_eq(settle(sim, CV_PAYMENT_OP_CAPTURE, 9, "k.b.cap", "k.b", 150), CV_PENDING);
+	cr_assert_eq(cv_sim_sensor_ops.arm(sim, 77, 0), CV_OK);
+	cr_assert_eq(dispense(sim, 60, 0, 4), CV_PENDING);
+	cv_sim_step(sim, now + 50);
+
+	size_t size = cv_sim_state_size();
+	unsigned char *image = malloc(size);
+	unsigned char *again = malloc(size);
+	cr_assert_eq(cv_sim_state_save(sim, image, size - 1), CV_E_NOMEM);
+	cr_assert_eq(cv_sim_state_save(sim, image, size), CV_OK);
+	cv_sim_step(sim, now + 60);
+	cr_assert_eq(cv_sim_state_save(sim, again, size), CV_OK);
+	cr_assert_eq(memcmp(image, again, size), 0, "time alone changes no byte");
+
+	struct cv_sim_config other;
+	cv_sim_config_default(&other);
+	other.seed = 99;
+	struct cv_sim *copy = sim_open(&other);
+	cr_assert_eq(cv_sim_state_restore(copy, image, size, now + 60), CV_E_STATE, "tables open");
+	sim_close_tables(copy);
+	cr_assert_eq(cv_sim_state_restore(copy, image, size, now + 60), CV_OK);
+	sim_reopen_tables(copy);
+	struct cv_sim_truth t1 = truth_of(sim), t2 = truth_of(copy);
+	cr_assert_eq(memcmp(&t1, &t2, sizeof(t1)), 0);
+
+	/* Both go on: the same answers, the same truth, the same random bytes. */
+	event_count = 0;
+	cv_sim_step(sim, now + 10000);
+	size_t first = event_count;
+	struct cv_event first_events[8];
+	cr_assert_leq(first, 8);
+	memcpy(first_events, events, first * sizeof(events[0]));
+	event_count = 0;
+	cv_sim_step(copy, now + 10000);
+	cr_assert_eq(event_count, first);
+	cr_assert_geq(first, 3, "capture answer, motor report, drop");
+	for (size_t i = 0; i < first; i++)
+		cr_assert_eq(events[i].type, first_events[i].type);
+	t1 = truth_of(sim);
+	t2 = truth_of(copy);
+	cr_assert_eq(memcmp(&t1, &t2, sizeof(t1)), 0);
+	cr_assert_eq(t1.captured_minor, 150);
+	unsigned char r1[8], r2[8];
+	cv_sim_platform_ops.random_bytes(sim, r1, sizeof(r1));
+	cv_sim_platform_ops.random_bytes(copy, r2, sizeof(r2));
+	cr_assert_eq(memcmp(r1, r2, sizeof(r1)), 0);
+	free(image);
+	free(again);
+	cv_sim_free(sim);
+	cv_sim_free(copy);
+}
+
+Test(sim_state, a_damaged_image_is_refused_and_the_sim_stays_as_it_was)
+{
+	struct cv_sim *sim = sim_open_default();
+	uint64_t now = 0;
+	cr_assert_eq(pay_with(sim, &now, "k.a", CV_SIM_CARD_APPROVED).result, CV_PAY_OK);
+	size_t size = cv_sim_state_size();
+	unsigned char *image = malloc(size);
+	cr_assert_eq(cv_sim_state_save(sim, image, size), CV_OK);
+
+	struct cv_sim *target = sim_open_default();
+	sim_close_tables(target);
+	struct cv_sim_truth before = truth_of(target);
+	cr_assert_eq(cv_sim_state_restore(target, image, size - 1, 0), CV_E_CORRUPT);
+	cr_assert_eq(cv_sim_state_restore(target, image, 10, 0), CV_E_CORRUPT);
+	/* Every byte of the header, and bytes spread over the body, flipped. */
+	for (size_t i = 0; i < size; i += i < 64 ? 1 : 4093) {
+		image[i] ^= 0x40;
+		enum cv_status rc = cv_sim_state_restore(target, image, size, 0);
+		cr_assert(rc == CV_E_CORRUPT || rc == CV_E_VERSION, "byte %zu flipped: %s", i, cv_status_name(rc));
+		image[i] ^= 0x40;
+	}
+	struct cv_sim_truth after = truth_of(target);
+	cr_assert_eq(memcmp(&before, &after, sizeof(before)), 0, "a refused image changes nothing");
+	cr_assert_eq(cv_sim_state_restore(target, image, size, 0), CV_OK, "the unflipped image is good");
+	cr_assert_eq(truth_of(target).holds_open, 1);
+	free(image);
+	cv_sim_free(sim);
+	cv_sim_free(target);
 }
