@@ -2,7 +2,7 @@
 # `meson install` into a prefix, then build and run a consumer of the
 # installed library through pkg-config alone (shared, then static), then the
 # examples out of tree (examples/sim-machine, examples/backend-example) with
-# nothing but their sources and `pkg-config candyvend-sim`, then the C and
+# nothing but their sources and `pkg-config candyvend-sim candyvend-posix`, then the C and
 # Python programs of docs/getting-started.md, taken from the markdown itself
 # so that the guide cannot drift. Every program starts without
 # LD_LIBRARY_PATH: the .pc files carry the run path.
@@ -38,11 +38,17 @@ for example in sim-machine backend-example; do
 	cp -r "examples/$example" "$outside/$example"
 	rm -f "$outside/$example/meson.build"
 	cc -std=c11 -Wall -Wextra -Wpedantic -Werror -Wconversion -Wno-sign-conversion \
-		"$outside/$example"/*.c $(pkg-config --cflags --libs candyvend-sim) -o "$outside/$example/$example"
-	echo "out of tree: $example built with pkg-config candyvend-sim"
+		"$outside/$example"/*.c $(pkg-config --cflags --libs candyvend-sim candyvend-posix) \
+		-o "$outside/$example/$example"
+	echo "out of tree: $example built with pkg-config candyvend-sim candyvend-posix"
 done
 env -u LD_LIBRARY_PATH "$outside/sim-machine/sim-machine" demo --customers 30 --seed 3 --quiet |
 	tail -n 1 | sed "s/^/sim-machine: /"
+# The persistent mode against the installed journal library: a second life.
+for life in 1 2; do
+	env -u LD_LIBRARY_PATH "$outside/sim-machine/sim-machine" demo --customers 10 --seed 3 --quiet \
+		--journal "$outside/journal" | grep '^life ' | sed "s/^/sim-machine --journal: /"
+done
 env -u LD_LIBRARY_PATH "$outside/backend-example/backend-example" | tail -n 1 | sed "s/^/backend-example: /"
 
 # docs/getting-started.md: its ```c and ```python blocks, as a reader would

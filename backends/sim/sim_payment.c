@@ -397,7 +397,8 @@ CV_SIM_EXPORT enum cv_status cv_sim_present_card(struct cv_sim *sim, enum cv_sim
 	 * screen depends on it, so a full queue just skips it. */
 	struct cv_event read = {.type = CV_EVENT_CARD_READ};
 	read.u.card_read.op_id = base.op_id;
-	(void)cv_machine_post(sim->machine, &read);
+	if (sim->machine != NULL && sim->open_mask != 0) /* Never into a machine that is gone. */
+		(void)cv_machine_post(sim->machine, &read);
 
 	/* The card is read; the request now goes over a link, or nowhere. */
 	char key[CV_IDEM_KEY_LEN];

@@ -279,16 +279,18 @@ static void sm_persist_begin_life(struct sm_rig *rig, bool restored)
 			rig->progress.cuts++;
 	}
 	rig->progress.lives++;
+	bool cut = rig->progress.running != 0;
+	rig->progress.running = 1;
+	/* Saved before it is said: a "life N" line always names a counted life. */
+	sm_persist_save(rig, true);
 	if (rig->output.recovery && !restored)
 		printf("life 1 on %s: a new journal\n", rig->persist->options.dir);
 	else if (rig->output.recovery)
 		printf("life %u on %s: power on; the last life %s\n", (unsigned)rig->progress.lives,
 		       rig->persist->options.dir,
-		       rig->progress.running ? "was cut off (killed or a power cut): the motor had stopped where it "
-					       "was and the reader dropped any card it was reading"
-					     : "stopped in order");
-	rig->progress.running = 1;
-	sm_persist_save(rig, true);
+		       cut ? "was cut off (killed or a power cut): the motor had stopped where it was and the "
+			     "reader dropped any card it was reading"
+			   : "stopped in order");
 }
 
 bool sm_persist_open(struct sm_rig *rig, const struct sm_persist_options *options,

@@ -284,19 +284,38 @@ def test_ctypes_level_misuse_is_a_python_error():
 
 
 def test_the_sim_is_not_stepped_into_a_freed_machine(sim, machine):
-    # libcandyvend-sim posts due completions to the last machine it served,
-    # even after that machine was freed (heap-use-after-free). The bindings
-    # refuse the calls that would post while no machine is open.
+    # Between a cut and the restart there is no machine: the bindings refuse
+    # the calls that would post into one.
     vend = machine.select("A2")
     machine.run_until(lambda: vend.state == VendState.DISPENSING, card=SimCard.APPROVED)
     machine.power_cut()
     for call in (lambda: sim.step(machine.now_ms + 2000), lambda: sim.set_sensor_fault(True),
                  lambda: sim.present_card(SimCard.APPROVED)):
-        with pytest.raises(StateError, match="freed"):
+        with pytest.raises(StateError, match="no machine is open"):
             call()
     machine.restart()
     machine.settle()
     assert sim.truth().holds_open == 0
+
+
+def test_the_motor_stops_at_a_power_cut_and_the_next_customer_is_served(sim, machine):
+    # It used to keep turning into the next life, whose first movement was
+    # refused: the next customer ended VOIDED (DISPENSER_ERROR).
+    stock = sim.truth().stock[1]
+    vend = machine.select("A2")
+    machine.run_until(lambda: vend.state == VendState.DISPENSING, card=SimCard.APPROVED)
+    assert sim.truth().motor_running == 1
+    machine.power_cut()
+    assert sim.truth().motor_running == 0
+    assert sim.truth().stock[1] == stock, "the cut movement dropped nothing"
+    machine.restart()
+    machine.settle()
+    nxt = machine.select("A2")
+    machine.run_until(lambda: nxt.state.is_terminal, card=SimCard.APPROVED)
+    assert nxt.state == VendState.CAPTURED, nxt.reason
+    assert sim.truth().stock[1] == stock - 1
+    with pytest.raises(StateError):
+        sim.power_cut()  # a machine is open: its power is not the sim's to cut
 
 
 def test_restart_after_the_sim_was_closed_raises_instead_of_reading_freed_memory():

@@ -685,6 +685,10 @@ PROTOTYPES = {
     "cv_sim_truth": (SIM, None, [HANDLE, _P(cv_sim_truth)]),
     "cv_sim_hold_amount": (SIM, c_enum, [HANDLE, c_char_p, _P(c_int64)]),
     "cv_sim_attach": (SIM, None, [HANDLE, _P(cv_machine_config)]),
+    "cv_sim_power_cut": (SIM, c_enum, [HANDLE]),
+    "cv_sim_state_size": (SIM, c_size_t, []),
+    "cv_sim_state_save": (SIM, c_enum, [HANDLE, c_void_p, c_size_t]),
+    "cv_sim_state_restore": (SIM, c_enum, [HANDLE, c_void_p, c_size_t, c_uint64]),
     # storage_posix.h
     "cv_posix_storage_config_default": (POSIX, None, [_P(cv_posix_storage_config)]),
     "cv_posix_storage_open": (POSIX, c_enum, [_P(cv_posix_storage_config), _P(HANDLE)]),

@@ -652,6 +652,8 @@ class Machine:
         """The power goes out now. On a RamStorage only the records synced so
         far survive (plus, with torn_bytes, that many bytes of the first one
         that was not: a torn write); the machine is gone until restart().
+        The sim's hardware loses power too (Sim.power_cut()): the motor stops
+        and the reader drops its card; shelves and processor keep their state.
         On a PosixStorage everything written survives (a process kill).
         Returns the number of torn bytes left behind."""
         check_int(torn_bytes, "torn_bytes", 0, 1 << 20)
@@ -662,6 +664,8 @@ class Machine:
         lib.machine_free(handle)
         self._handle = ctypes.c_void_p()
         self._release()
+        if self.sim is not None and not self.sim.closed:
+            self.sim.power_cut()  # the motor stops, the reader drops its card
         self._raise_pending()
         if snapshot is not None:
             return self.storage._restore(snapshot, torn_bytes)

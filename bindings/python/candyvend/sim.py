@@ -84,18 +84,13 @@ class Sim:
 
     # -- driving
     def _posting(self, function):
-        """The handle, for a call that may post into the machine.
-
-        libcandyvend-sim keeps the pointer of the last machine it served after
-        that machine closed its tables, and posts due completions to it: into
-        freed memory once the machine is gone (a heap-use-after-free under
-        ASan). Until the sim is fixed, calls that may post are refused while
-        a sim that served a machine has none open (e.g. between power_cut()
-        and restart())."""
+        """The handle, for a call that may post into the machine: refused
+        while a sim that served a machine has none open (e.g. between
+        power_cut() and restart()), as there is no machine to post to."""
         handle = self.handle
         if self.served and not self._users:
             raise StateError(Status.E_STATE, function,
-                             "no machine is open: the sim would post into the freed one")
+                             "no machine is open: there is nothing to post to")
         return handle
 
     def step(self, now_ms):
@@ -132,6 +127,29 @@ class Sim:
         """Cuts (up=False) or restores a payment link by hand; no random outages on it after."""
         check(lib.sim_set_link(self.handle, check_int(link, "link", 0, 255), check_bool(up, "up")),
               "cv_sim_set_link")
+
+    def power_cut(self):
+        """The machine's power goes out: a movement stops where it is, an
+        item already falling lands unseen, the reader drops its card and
+        answers in flight are lost; the processor keeps its holds.
+        Machine.power_cut() does this; StateError while a machine is open."""
+        check(lib.sim_power_cut(self.handle), "cv_sim_power_cut")
+
+    def save_state(self):
+        """The whole simulated world as bytes (for this build only)."""
+        size = lib.sim_state_size()
+        buf = ctypes.create_string_buffer(size)
+        check(lib.sim_state_save(self.handle, buf, size), "cv_sim_state_save")
+        return buf.raw
+
+    def restore_state(self, image, now_ms):
+        """Replaces the world with a saved one; its clock resumes at now_ms.
+        CorruptError for a damaged image; StateError while a machine is open."""
+        if not isinstance(image, (bytes, bytearray)):
+            raise TypeError("image must be bytes")
+        buf = ctypes.create_string_buffer(bytes(image), len(image))
+        check(lib.sim_state_restore(self.handle, buf, len(image), u64(now_ms, "now_ms")),
+              "cv_sim_state_restore")
 
     def load(self, lane, added):
         """An operator physically puts items into a lane (mirror of a refill)."""
