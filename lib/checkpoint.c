@@ -14,7 +14,7 @@ static void cv_checkpoint_write(struct cv_machine *m)
 	struct cv_journal_writer w;
 	struct cv_rec_checkpoint_begin begin = {
 		.next_vend_number = m->next_vend_number, .stats = m->stats,
-		.mark_generation = m->marked ? m->mark.generation : 0};
+		.mark_generation = cv_machine_marked(m) ? m->mark.generation : 0};
 	cv_journal_writer_init(&w);
 	cv_rec_checkpoint_begin_put(&w, &begin);
 	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_BEGIN, &w);
@@ -58,8 +58,9 @@ static void cv_checkpoint_commit(struct cv_machine *m)
 	const struct cv_storage_ops *ops = m->config.storage;
 	void *ctx = m->config.storage_ctx;
 	m->checkpoint_pending = false;
-	enum cv_status rc = m->marked ? cv_mark_commit_checkpoint(m, m->pending_checkpoint_offset, m->pending_checkpoint_seq)
-				      : ops->checkpoint_set(ctx, m->pending_checkpoint_offset, m->pending_checkpoint_seq);
+	uint64_t offset = m->pending_checkpoint_offset, seq = m->pending_checkpoint_seq;
+	enum cv_status rc = cv_machine_marked(m) ? cv_mark_commit_checkpoint(m, offset, seq)
+						 : ops->checkpoint_set(ctx, offset, seq);
 	if (rc != CV_OK) {
 		/* The journal is whole, opening just reads more of it; a storage
 		 * that broke on it (the POSIX one does) fails the next append,
@@ -74,8 +75,8 @@ static void cv_checkpoint_commit(struct cv_machine *m)
 			cv_machine_log(m, CV_LOG_WARN, "storage could not trim the journal");
 	}
 	m->has_checkpoint = true;
-	m->checkpoint_offset = m->pending_checkpoint_offset;
-	m->checkpoint_seq = m->pending_checkpoint_seq;
+	m->checkpoint_offset = offset;
+	m->checkpoint_seq = seq;
 }
 
 void cv_checkpoint_tick(struct cv_machine *m)
@@ -84,7 +85,7 @@ void cv_checkpoint_tick(struct cv_machine *m)
 	if (m->journal_fault)
 		return;
 	bool enabled = m->config.checkpoint_records != 0 &&
-		       (m->marked || CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_set));
+		       (cv_machine_marked(m) || CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_set));
 	if (enabled && m->checkpoint_pending && cv_journal_is_durable(m, m->pending_checkpoint_end_seq))
 		cv_checkpoint_commit(m);
 	bool room_wants_one = cv_room_tick(m);

@@ -172,27 +172,23 @@ static enum cv_status cv_payment_result_admit(struct cv_payment_result *r)
 	return CV_OK;
 }
 
+/* Each input kind is a member of both unions, so one copy takes whichever
+ * the event holds. */
+_Static_assert(sizeof(((struct cv_event *)0)->u) >= sizeof(((struct cv_input_event *)0)->u),
+	       "an input event's payload fits in a posted event's");
+
 enum cv_status cv_event_admit(const struct cv_event *event, struct cv_input_event *out)
 {
 	out->type = event->type;
+	memcpy(&out->u, &event->u, sizeof(out->u));
 	switch (event->type) {
 	case CV_EVENT_PAYMENT_RESULT:
-		out->u.payment = event->u.payment;
 		return cv_payment_result_admit(&out->u.payment);
 	case CV_EVENT_DISPENSE_DONE:
-		out->u.dispense = event->u.dispense;
-		return CV_OK;
 	case CV_EVENT_DROP_DETECTED:
-		out->u.drop = event->u.drop;
-		return CV_OK;
 	case CV_EVENT_SENSOR_STATUS:
-		out->u.sensor = event->u.sensor;
-		return CV_OK;
 	case CV_EVENT_STORAGE_SYNCED:
-		out->u.storage = event->u.storage;
-		return CV_OK;
 	case CV_EVENT_CARD_READ:
-		out->u.card_read = event->u.card_read;
 		return CV_OK;
 	default:
 		return CV_E_INVAL; /* Output events and unknown types are not input. */

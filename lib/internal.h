@@ -52,16 +52,9 @@ static inline uint64_t cv_deadline(uint64_t now_ms, uint64_t delta_ms)
 	return now_ms > UINT64_MAX - delta_ms ? UINT64_MAX : now_ms + delta_ms;
 }
 
-/* Copies a NUL-terminated string into a fixed buffer, always terminating it;
- * returns 1 if it fit, 0 if it was cut. */
-static inline int cv_str_copy(char *dst, size_t size, const char *src)
-{
-	size_t i = 0;
-	for (; i + 1 < size && src[i] != '\0'; i++)
-		dst[i] = src[i];
-	dst[i] = '\0';
-	return src[i] == '\0';
-}
+/* message.c: copies a NUL-terminated string into a fixed buffer, always
+ * terminating it; returns 1 if it fit, 0 if it was cut. */
+int cv_str_copy(char *dst, size_t size, const char *src);
 
 /* message.c: an error message in a caller's buffer (NULL/0: none is kept). */
 struct cv_message {

@@ -2,19 +2,97 @@
 /* Lanes: validation, availability, inventory and the alerts they raise. */
 #include "machine_private.h"
 
-static bool cv_turns_valid(uint8_t quarter_turns)
+/* What a lane rule's message shows after its text: "lane A1: <field>
+ * [<value>] <rule>[<limit>]". */
+enum cv_lane_limit {
+	CV_LANE_LIMIT_MAX,      /* The rule's max. */
+	CV_LANE_LIMIT_MIN,      /* The rule's min. */
+	CV_LANE_LIMIT_NONE,     /* No limit. */
+	CV_LANE_LIMIT_CAPACITY, /* The capacity, which max is added to. */
+};
+
+/* A text field: its length is checked, and the message shows no value. */
+#define CV_LANE_TEXT 0
+
+/* One rule of a valid lane configuration: a field within min..max. */
+struct cv_lane_rule {
+	const char *field;
+	const char *rule;
+	int32_t max;
+	uint8_t min;
+	uint8_t limit;  /* enum cv_lane_limit. */
+	uint8_t offset; /* Of the field in struct cv_lane_config. */
+	uint8_t size;   /* CV_LANE_TEXT (a string of max + 1 bytes); 1, 2 or 4: unsigned; 8: int64_t. */
+};
+
+#define CV_LANE_FIELD(name) \
+	.field = #name, .offset = offsetof(struct cv_lane_config, name), \
+	.size = sizeof(((struct cv_lane_config *)0)->name)
+#define CV_LANE_STRING(name) .field = #name, .offset = offsetof(struct cv_lane_config, name), .size = CV_LANE_TEXT
+
+/* In the order they are checked: the first one broken is reported. */
+static const struct cv_lane_rule cv_lane_rules[] = {
+	{CV_LANE_STRING(label), .min = 1, .max = CV_LANE_LABEL_LEN - 1, .rule = "must be 1 to "},
+	{CV_LANE_STRING(product_id), .min = 0, .max = CV_PRODUCT_ID_LEN - 1, .rule = "must be at most "},
+	{CV_LANE_STRING(product_name), .min = 1, .max = CV_PRODUCT_NAME_LEN - 1, .rule = "must be 1 to "},
+	{CV_LANE_FIELD(price_minor), .min = 0, .max = CV_PRICE_MAX, .rule = "is outside 0.."},
+	{CV_LANE_FIELD(capacity), .min = 1, .max = CV_LANE_CAPACITY_MAX, .rule = "is outside 1.."},
+	{CV_LANE_FIELD(count), .min = 0, .max = 0, .limit = CV_LANE_LIMIT_CAPACITY, .rule = "is above the capacity "},
+	{CV_LANE_FIELD(low_stock_threshold), .min = 0, .max = -1, .limit = CV_LANE_LIMIT_CAPACITY,
+	 .rule = "must be below the capacity "},
+	{CV_LANE_FIELD(verify_mode), .min = CV_VERIFY_MODE_REQUIRED, .max = CV_VERIFY_MODE_OFF,
+	 .limit = CV_LANE_LIMIT_NONE, .rule = "is not a CV_VERIFY_MODE_* value"},
+	{CV_LANE_FIELD(vend_quarter_turns), .min = 1, .max = 16, .rule = "is outside 1.."},
+	{CV_LANE_FIELD(respin_quarter_turns), .min = 1, .max = 16, .rule = "is outside 1.."},
+	{CV_LANE_FIELD(respin_count_max), .min = 0, .max = CV_RESPIN_MAX, .rule = "is above "},
+	{CV_LANE_FIELD(quarantine_after_failures), .min = 1, .max = UINT8_MAX, .limit = CV_LANE_LIMIT_MIN,
+	 .rule = "must be at least "},
+};
+
+/* The field's value, or a text's length (max + 1 if it is not terminated). */
+static int64_t cv_lane_field_value(const struct cv_lane_config *c, const struct cv_lane_rule *rule)
 {
-	return quarter_turns >= 1 && quarter_turns <= 16;
+	const uint8_t *p = (const uint8_t *)c + rule->offset;
+	switch (rule->size) {
+	case CV_LANE_TEXT: {
+		const uint8_t *end = memchr(p, '\0', (size_t)rule->max + 1);
+		return end != NULL ? end - p : rule->max + 1;
+	}
+	case 1:
+		return *p;
+	case 2: {
+		uint16_t value;
+		memcpy(&value, p, sizeof(value));
+		return value;
+	}
+	case 4: {
+		uint32_t value;
+		memcpy(&value, p, sizeof(value));
+		return value;
+	}
+	default: {
+		int64_t value;
+		memcpy(&value, p, sizeof(value));
+		return value;
+	}
+	}
 }
 
-/* "lane A1: <field> <value> <rule>" and CV_E_INVAL. */
-static enum cv_status cv_lane_refuse(struct cv_message *msg, const struct cv_lane_config *c, const char *field,
-				     int64_t value, const char *rule, int64_t limit)
+/* "lane A1: <field> <value> <rule><limit>" and CV_E_INVAL. */
+static enum cv_status cv_lane_refuse(struct cv_message *msg, const struct cv_lane_config *c,
+				     const struct cv_lane_rule *rule, int64_t value)
 {
+	int64_t limit = rule->max;
+	if (rule->limit == CV_LANE_LIMIT_MIN)
+		limit = rule->min;
+	else if (rule->limit == CV_LANE_LIMIT_NONE)
+		limit = CV_MESSAGE_NO_NUMBER;
+	else if (rule->limit == CV_LANE_LIMIT_CAPACITY)
+		limit = c->capacity;
 	cv_message_text(msg, "lane ");
 	cv_message_text(msg, cv_str_is_terminated(c->label, sizeof(c->label)) && c->label[0] != '\0' ? c->label : "?");
 	cv_message_text(msg, ": ");
-	cv_message_rule(msg, field, value, rule, limit);
+	cv_message_rule(msg, rule->field, rule->size == CV_LANE_TEXT ? CV_MESSAGE_NO_NUMBER : value, rule->rule, limit);
 	return CV_E_INVAL;
 }
 
@@ -26,33 +104,13 @@ CV_EXPORT enum cv_status cv_lane_config_check(const struct cv_lane_config *c, ch
 		cv_message_text(&msg, "no lane configuration given");
 		return CV_E_INVAL;
 	}
-	if (!cv_str_is_terminated(c->label, sizeof(c->label)) || c->label[0] == '\0')
-		return cv_lane_refuse(&msg, c, "label", CV_MESSAGE_NO_NUMBER, "must be 1 to ", CV_LANE_LABEL_LEN - 1);
-	if (!cv_str_is_terminated(c->product_id, sizeof(c->product_id)))
-		return cv_lane_refuse(&msg, c, "product_id", CV_MESSAGE_NO_NUMBER, "must be at most ", CV_PRODUCT_ID_LEN - 1);
-	if (!cv_str_is_terminated(c->product_name, sizeof(c->product_name)) || c->product_name[0] == '\0')
-		return cv_lane_refuse(&msg, c, "product_name", CV_MESSAGE_NO_NUMBER, "must be 1 to ", CV_PRODUCT_NAME_LEN - 1);
-	if (c->price_minor < 0 || c->price_minor > CV_PRICE_MAX)
-		return cv_lane_refuse(&msg, c, "price_minor", c->price_minor, "is outside 0..", CV_PRICE_MAX);
-	if (c->capacity < 1 || c->capacity > CV_LANE_CAPACITY_MAX)
-		return cv_lane_refuse(&msg, c, "capacity", c->capacity, "is outside 1..", CV_LANE_CAPACITY_MAX);
-	if (c->count > c->capacity)
-		return cv_lane_refuse(&msg, c, "count", c->count, "is above the capacity ", c->capacity);
-	if (c->low_stock_threshold >= c->capacity)
-		return cv_lane_refuse(&msg, c, "low_stock_threshold", c->low_stock_threshold,
-				      "must be below the capacity ", c->capacity);
-	if (c->verify_mode != CV_VERIFY_MODE_REQUIRED && c->verify_mode != CV_VERIFY_MODE_OPTIONAL &&
-	    c->verify_mode != CV_VERIFY_MODE_OFF)
-		return cv_lane_refuse(&msg, c, "verify_mode", (int64_t)c->verify_mode,
-				      "is not a CV_VERIFY_MODE_* value", CV_MESSAGE_NO_NUMBER);
-	if (!cv_turns_valid(c->vend_quarter_turns))
-		return cv_lane_refuse(&msg, c, "vend_quarter_turns", c->vend_quarter_turns, "is outside 1..", 16);
-	if (!cv_turns_valid(c->respin_quarter_turns))
-		return cv_lane_refuse(&msg, c, "respin_quarter_turns", c->respin_quarter_turns, "is outside 1..", 16);
-	if (c->respin_count_max > CV_RESPIN_MAX)
-		return cv_lane_refuse(&msg, c, "respin_count_max", c->respin_count_max, "is above ", CV_RESPIN_MAX);
-	if (c->quarantine_after_failures < 1)
-		return cv_lane_refuse(&msg, c, "quarantine_after_failures", 0, "must be at least ", 1);
+	for (size_t i = 0; i < CV_ARRAY_COUNT(cv_lane_rules); i++) {
+		const struct cv_lane_rule *rule = &cv_lane_rules[i];
+		int64_t value = cv_lane_field_value(c, rule);
+		int64_t max = rule->max + (rule->limit == CV_LANE_LIMIT_CAPACITY ? c->capacity : 0);
+		if (value < rule->min || value > max)
+			return cv_lane_refuse(&msg, c, rule, value);
+	}
 	return CV_OK;
 }
 

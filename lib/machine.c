@@ -26,11 +26,10 @@ static void cv_machine_wipe_key(struct cv_machine *m)
 {
 #ifdef CV_HAVE_CRYPTO
 	cv_journal_wipe(m->journal_key, sizeof(m->journal_key));
-#else
-	/* Never set without the crypto module: init refuses a key. */
-	CV_ASSERT(!m->sealed);
-#endif
 	m->sealed = false;
+#else
+	(void)m; /* No key is ever copied in without the crypto module (cv_machine_init). */
+#endif
 }
 
 void cv_machine_emit(struct cv_machine *m, struct cv_event *event)
@@ -110,24 +109,24 @@ void cv_machine_raise_alert(struct cv_machine *m, enum cv_alert_kind kind, uint1
 	cv_machine_emit(m, &ev);
 }
 
-static bool cv_machine_any_lane_available(const struct cv_machine *m)
+/* What the machine can do with no customer: sell (some lane is available
+ * and can be paid for now: link up, or offline allowed), only not by card,
+ * or nothing. */
+static enum cv_msg cv_machine_idle_msg(const struct cv_machine *m)
 {
-	for (uint16_t i = 0; i < m->config.lane_count; i++)
-		if (cv_lane_availability(m, &m->lanes[i]) == CV_LANE_AVAILABLE)
-			return true;
-	return false;
-}
-
-/* Whether some available lane can be paid for now (link up, or offline allowed). */
-static bool cv_machine_any_lane_payable(const struct cv_machine *m)
-{
-	if (!m->payment_link_down)
-		return true;
-	for (uint16_t i = 0; i < m->config.lane_count; i++)
-		if (cv_lane_availability(m, &m->lanes[i]) == CV_LANE_AVAILABLE &&
-		    cv_payment_offline_allows(m, m->lanes[i].config.price_minor))
-			return true;
-	return false;
+	if (m->in_service)
+		return CV_MSG_SERVICE_MODE;
+	if (m->journal_fault || m->room_low)
+		return CV_MSG_OUT_OF_SERVICE;
+	bool available = false;
+	for (uint16_t i = 0; i < m->config.lane_count; i++) {
+		if (cv_lane_availability(m, &m->lanes[i]) != CV_LANE_AVAILABLE)
+			continue;
+		available = true;
+		if (!m->payment_link_down || cv_payment_offline_allows(m, m->lanes[i].config.price_minor))
+			return CV_MSG_CHOOSE_PRODUCT;
+	}
+	return available ? CV_MSG_CARD_UNAVAILABLE : CV_MSG_OUT_OF_SERVICE;
 }
 
 /* With no customer and no final message to keep, show what the machine can do. */
@@ -135,42 +134,43 @@ void cv_machine_show_idle(struct cv_machine *m)
 {
 	if (m->session != NULL || m->now_ms < m->message_until_ms)
 		return;
-	enum cv_msg msg = CV_MSG_CHOOSE_PRODUCT;
-	if (m->in_service)
-		msg = CV_MSG_SERVICE_MODE;
-	else if (m->journal_fault || m->room_low || !cv_machine_any_lane_available(m))
-		msg = CV_MSG_OUT_OF_SERVICE;
-	else if (!cv_machine_any_lane_payable(m))
-		msg = CV_MSG_CARD_UNAVAILABLE;
-	cv_machine_show(m, msg, CV_DISPLAY_NO_LANE, 0, false);
+	cv_machine_show(m, cv_machine_idle_msg(m), CV_DISPLAY_NO_LANE, 0, false);
+}
+
+/* Closes the first `opened` backends in the order they open (storage,
+ * dispenser, sensor, payment), the last opened first. */
+static void cv_machine_close_opened(struct cv_machine *m, unsigned opened)
+{
+	const struct cv_machine_config *c = &m->config;
+	if (opened > 3 && CV_OPS_HAS(struct cv_payment_ops, c->payment, close))
+		c->payment->close(c->payment_ctx);
+	if (opened > 2 && CV_OPS_HAS(struct cv_sensor_ops, c->sensor, close))
+		c->sensor->close(c->sensor_ctx);
+	if (opened > 1 && CV_OPS_HAS(struct cv_dispenser_ops, c->dispenser, close))
+		c->dispenser->close(c->dispenser_ctx);
+	if (opened > 0 && CV_OPS_HAS(struct cv_storage_ops, c->storage, close))
+		c->storage->close(c->storage_ctx);
 }
 
 static enum cv_status cv_machine_open_backends(struct cv_machine *m)
 {
 	const struct cv_machine_config *c = &m->config;
+	unsigned opened = 0;
 	enum cv_status rc = c->storage->open(c->storage_ctx, m);
+	if (rc == CV_OK) {
+		opened++;
+		rc = c->dispenser->open(c->dispenser_ctx, m);
+	}
+	if (rc == CV_OK) {
+		opened++;
+		rc = c->sensor->open(c->sensor_ctx, m);
+	}
+	if (rc == CV_OK) {
+		opened++;
+		rc = c->payment->open(c->payment_ctx, m);
+	}
 	if (rc != CV_OK)
-		return rc;
-	rc = c->dispenser->open(c->dispenser_ctx, m);
-	if (rc != CV_OK)
-		goto close_storage;
-	rc = c->sensor->open(c->sensor_ctx, m);
-	if (rc != CV_OK)
-		goto close_dispenser;
-	rc = c->payment->open(c->payment_ctx, m);
-	if (rc != CV_OK)
-		goto close_sensor;
-	return CV_OK;
-
-close_sensor:
-	if (CV_OPS_HAS(struct cv_sensor_ops, c->sensor, close))
-		c->sensor->close(c->sensor_ctx);
-close_dispenser:
-	if (CV_OPS_HAS(struct cv_dispenser_ops, c->dispenser, close))
-		c->dispenser->close(c->dispenser_ctx);
-close_storage:
-	if (CV_OPS_HAS(struct cv_storage_ops, c->storage, close))
-		c->storage->close(c->storage_ctx);
+		cv_machine_close_opened(m, opened);
 	return rc;
 }
 
@@ -214,7 +214,7 @@ static void cv_machine_journal_start(struct cv_machine *m, bool fresh)
 		cv_machine_journal_header(m);
 	struct cv_journal_writer w;
 	struct cv_rec_machine_start rec = {.lane_count = m->config.lane_count,
-					   .mark_generation = m->marked ? m->mark.generation : 0};
+					   .mark_generation = cv_machine_marked(m) ? m->mark.generation : 0};
 	memcpy(rec.machine_id, m->config.machine_id, sizeof(rec.machine_id));
 	memcpy(rec.currency, m->config.currency, sizeof(rec.currency));
 	cv_journal_writer_init(&w);
@@ -241,10 +241,12 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 	m->config.lanes = NULL; /* Copied below; the caller's array is not kept. */
 	/* The key is copied, never referenced: the caller may wipe theirs. */
 	m->config.journal_key = NULL;
+#ifdef CV_HAVE_CRYPTO
 	if (config->journal_key != NULL) {
 		memcpy(m->journal_key, config->journal_key, CV_JOURNAL_KEY_LEN);
 		m->sealed = true;
 	}
+#endif /* Without the crypto module the check above refused a key. */
 	for (uint16_t i = 0; i < config->lane_count; i++)
 		cv_lane_init(&m->lanes[i], &config->lanes[i]);
 	cv_event_queue_init(&m->queue);
@@ -295,15 +297,7 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 
 void cv_machine_close_backends(struct cv_machine *m)
 {
-	const struct cv_machine_config *c = &m->config;
-	if (CV_OPS_HAS(struct cv_payment_ops, c->payment, close))
-		c->payment->close(c->payment_ctx);
-	if (CV_OPS_HAS(struct cv_sensor_ops, c->sensor, close))
-		c->sensor->close(c->sensor_ctx);
-	if (CV_OPS_HAS(struct cv_dispenser_ops, c->dispenser, close))
-		c->dispenser->close(c->dispenser_ctx);
-	if (CV_OPS_HAS(struct cv_storage_ops, c->storage, close))
-		c->storage->close(c->storage_ctx);
+	cv_machine_close_opened(m, 4);
 }
 
 CV_EXPORT void cv_machine_deinit(struct cv_machine *m)

@@ -173,6 +173,26 @@ struct cv_machine {
 	bool in_listener;
 };
 
+/* Whether records are sealed with journal_key. Never in a build without the
+ * crypto module, whose init takes no key: there every path for a sealed
+ * journal folds away. */
+static inline bool cv_machine_sealed(const struct cv_machine *m)
+{
+#ifdef CV_HAVE_CRYPTO
+	return m->sealed;
+#else
+	(void)m;
+	return false;
+#endif
+}
+
+/* Whether the storage keeps marks of this machine's journal (journal_mark.c):
+ * only a sealed one has them. */
+static inline bool cv_machine_marked(const struct cv_machine *m)
+{
+	return cv_machine_sealed(m) && m->marked;
+}
+
 /* An amount in the machine's currency. The currency was validated at init,
  * so unlike cv_money_make() nothing is checked again on this hot path. */
 static inline void cv_machine_money(const struct cv_machine *m, int64_t amount_minor, struct cv_money *out)

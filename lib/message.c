@@ -4,6 +4,16 @@
  * its end, always NUL-terminated. */
 #include "internal.h"
 
+/* Out of line: a dozen callers each had their own inlined copy of the loop. */
+int cv_str_copy(char *dst, size_t size, const char *src)
+{
+	size_t i = 0;
+	for (; i + 1 < size && src[i] != '\0'; i++)
+		dst[i] = src[i];
+	dst[i] = '\0';
+	return src[i] == '\0';
+}
+
 void cv_message_start(struct cv_message *msg, char *buf, size_t size)
 {
 	msg->buf = buf;
@@ -23,21 +33,19 @@ void cv_message_text(struct cv_message *msg, const char *text)
 
 void cv_message_int(struct cv_message *msg, int64_t value)
 {
-	char digits[24];
-	size_t n = 0;
+	/* Written from the end backwards: "-" and the 19 digits of INT64_MIN. */
+	char text[24];
+	char *p = text + sizeof(text) - 1;
+	*p = '\0';
 	/* The magnitude as unsigned: -INT64_MIN does not fit int64_t. */
 	uint64_t magnitude = value < 0 ? (uint64_t)(-(value + 1)) + 1 : (uint64_t)value;
 	do {
-		digits[n++] = (char)('0' + magnitude % 10);
+		*--p = (char)('0' + magnitude % 10);
 		magnitude /= 10;
 	} while (magnitude > 0);
 	if (value < 0)
-		digits[n++] = '-';
-	char text[24];
-	for (size_t i = 0; i < n; i++)
-		text[i] = digits[n - 1 - i];
-	text[n] = '\0';
-	cv_message_text(msg, text);
+		*--p = '-';
+	cv_message_text(msg, p);
 }
 
 void cv_message_rule(struct cv_message *msg, const char *field, int64_t value, const char *rule, int64_t limit)

@@ -14,22 +14,38 @@ struct cv_currency_digits {
 	unsigned digits;
 };
 
+/* A code packed in 15 bits, five per letter, so that numeric order is
+ * alphabetical order. */
+#define CV_CC(code) ((uint16_t)(((code)[0] - 'A') << 10 | ((code)[1] - 'A') << 5 | ((code)[2] - 'A')))
+
 /* The ISO 4217 currencies the library accepts: every active code with a
  * minor unit (List One, 2025; funds and precious metals without one, such
  * as XAU or XDR, are left out, and so are withdrawn codes such as HRK, ANG
- * or ZWL), three letters each, sorted for a binary search. */
-static const char cv_currency_codes[] =
-	"AEDAFNALLAMDAOAARSAUDAWGAZNBAMBBDBDTBGNBHDBIFBMDBNDBOBBOVBRL"
-	"BSDBTNBWPBYNBZDCADCDFCHECHFCHWCLFCLPCNYCOPCOUCRCCUPCVECZKDJF"
-	"DKKDOPDZDEGPERNETBEURFJDFKPGBPGELGHSGIPGMDGNFGTQGYDHKDHNLHTG"
-	"HUFIDRILSINRIQDIRRISKJMDJODJPYKESKGSKHRKMFKPWKRWKWDKYDKZTLAK"
-	"LBPLKRLRDLSLLYDMADMDLMGAMKDMMKMNTMOPMRUMURMVRMWKMXNMXVMYRMZN"
-	"NADNGNNIONOKNPRNZDOMRPABPENPGKPHPPKRPLNPYGQARRONRSDRUBRWFSAR"
-	"SBDSCRSDGSEKSGDSHPSLESOSSRDSSPSTNSVCSYPSZLTHBTJSTMTTNDTOPTRY"
-	"TTDTWDTZSUAHUGXUSDUSNUYIUYUUYWUZSVEDVESVNDVUVWSTXAFXCDXCGXOF"
-	"XPFYERZARZMWZWG";
-
-#define CV_CURRENCY_COUNT ((sizeof(cv_currency_codes) - 1) / 3)
+ * or ZWL), packed (two bytes a code instead of three) and sorted for a
+ * binary search. */
+static const uint16_t cv_currency_codes[] = {
+	CV_CC("AED"), CV_CC("AFN"), CV_CC("ALL"), CV_CC("AMD"), CV_CC("AOA"), CV_CC("ARS"), CV_CC("AUD"), CV_CC("AWG"),
+	CV_CC("AZN"), CV_CC("BAM"), CV_CC("BBD"), CV_CC("BDT"), CV_CC("BGN"), CV_CC("BHD"), CV_CC("BIF"), CV_CC("BMD"),
+	CV_CC("BND"), CV_CC("BOB"), CV_CC("BOV"), CV_CC("BRL"), CV_CC("BSD"), CV_CC("BTN"), CV_CC("BWP"), CV_CC("BYN"),
+	CV_CC("BZD"), CV_CC("CAD"), CV_CC("CDF"), CV_CC("CHE"), CV_CC("CHF"), CV_CC("CHW"), CV_CC("CLF"), CV_CC("CLP"),
+	CV_CC("CNY"), CV_CC("COP"), CV_CC("COU"), CV_CC("CRC"), CV_CC("CUP"), CV_CC("CVE"), CV_CC("CZK"), CV_CC("DJF"),
+	CV_CC("DKK"), CV_CC("DOP"), CV_CC("DZD"), CV_CC("EGP"), CV_CC("ERN"), CV_CC("ETB"), CV_CC("EUR"), CV_CC("FJD"),
+	CV_CC("FKP"), CV_CC("GBP"), CV_CC("GEL"), CV_CC("GHS"), CV_CC("GIP"), CV_CC("GMD"), CV_CC("GNF"), CV_CC("GTQ"),
+	CV_CC("GYD"), CV_CC("HKD"), CV_CC("HNL"), CV_CC("HTG"), CV_CC("HUF"), CV_CC("IDR"), CV_CC("ILS"), CV_CC("INR"),
+	CV_CC("IQD"), CV_CC("IRR"), CV_CC("ISK"), CV_CC("JMD"), CV_CC("JOD"), CV_CC("JPY"), CV_CC("KES"), CV_CC("KGS"),
+	CV_CC("KHR"), CV_CC("KMF"), CV_CC("KPW"), CV_CC("KRW"), CV_CC("KWD"), CV_CC("KYD"), CV_CC("KZT"), CV_CC("LAK"),
+	CV_CC("LBP"), CV_CC("LKR"), CV_CC("LRD"), CV_CC("LSL"), CV_CC("LYD"), CV_CC("MAD"), CV_CC("MDL"), CV_CC("MGA"),
+	CV_CC("MKD"), CV_CC("MMK"), CV_CC("MNT"), CV_CC("MOP"), CV_CC("MRU"), CV_CC("MUR"), CV_CC("MVR"), CV_CC("MWK"),
+	CV_CC("MXN"), CV_CC("MXV"), CV_CC("MYR"), CV_CC("MZN"), CV_CC("NAD"), CV_CC("NGN"), CV_CC("NIO"), CV_CC("NOK"),
+	CV_CC("NPR"), CV_CC("NZD"), CV_CC("OMR"), CV_CC("PAB"), CV_CC("PEN"), CV_CC("PGK"), CV_CC("PHP"), CV_CC("PKR"),
+	CV_CC("PLN"), CV_CC("PYG"), CV_CC("QAR"), CV_CC("RON"), CV_CC("RSD"), CV_CC("RUB"), CV_CC("RWF"), CV_CC("SAR"),
+	CV_CC("SBD"), CV_CC("SCR"), CV_CC("SDG"), CV_CC("SEK"), CV_CC("SGD"), CV_CC("SHP"), CV_CC("SLE"), CV_CC("SOS"),
+	CV_CC("SRD"), CV_CC("SSP"), CV_CC("STN"), CV_CC("SVC"), CV_CC("SYP"), CV_CC("SZL"), CV_CC("THB"), CV_CC("TJS"),
+	CV_CC("TMT"), CV_CC("TND"), CV_CC("TOP"), CV_CC("TRY"), CV_CC("TTD"), CV_CC("TWD"), CV_CC("TZS"), CV_CC("UAH"),
+	CV_CC("UGX"), CV_CC("USD"), CV_CC("USN"), CV_CC("UYI"), CV_CC("UYU"), CV_CC("UYW"), CV_CC("UZS"), CV_CC("VED"),
+	CV_CC("VES"), CV_CC("VND"), CV_CC("VUV"), CV_CC("WST"), CV_CC("XAF"), CV_CC("XCD"), CV_CC("XCG"), CV_CC("XOF"),
+	CV_CC("XPF"), CV_CC("YER"), CV_CC("ZAR"), CV_CC("ZMW"), CV_CC("ZWG")
+};
 
 /* Those whose minor unit is not the usual 2 decimals. */
 static const struct cv_currency_digits cv_currency_exceptions[] = {
@@ -40,15 +56,16 @@ static const struct cv_currency_digits cv_currency_exceptions[] = {
 	{"TND", 3}, {"CLF", 4}, {"UYW", 4},
 };
 
+/* Only for three upper-case letters (cv_currency_is_valid() checks). */
 static bool cv_currency_known(const char *currency)
 {
-	size_t low = 0, high = CV_CURRENCY_COUNT;
+	uint16_t code = CV_CC(currency);
+	size_t low = 0, high = CV_ARRAY_COUNT(cv_currency_codes);
 	while (low < high) {
 		size_t mid = low + (high - low) / 2;
-		int order = memcmp(currency, cv_currency_codes + 3 * mid, 3);
-		if (order == 0)
+		if (code == cv_currency_codes[mid])
 			return true;
-		if (order < 0)
+		if (code < cv_currency_codes[mid])
 			high = mid;
 		else
 			low = mid + 1;

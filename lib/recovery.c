@@ -11,7 +11,7 @@
 
 struct cv_replay {
 	struct cv_machine *m;
-	enum cv_status status;  /* First decode or consistency error. */
+	enum cv_status status;  /* The decode or consistency error that stopped the replay. */
 	bool header_seen;
 	bool checkpoint_expected; /* Reading from a checkpoint: it must come first. */
 	uint64_t checkpoint_begin_seq; /* Of the checkpoint read from, if any. */
@@ -23,25 +23,18 @@ struct cv_replay {
 	uint32_t epoch_max;
 };
 
-static bool cv_replay_fail(struct cv_replay *rp, enum cv_status status)
-{
-	if (rp->status == CV_OK)
-		rp->status = status;
-	return false;
-}
-
-static bool cv_replay_header(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_header(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	struct cv_rec_header rec;
 	if (!cv_rec_header_get(r, &rec))
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+		return CV_E_CORRUPT;
 	/* Version 1 (before the offline flag, AID and capture deadline) was
 	 * never released. A version 2 journal is read and continued in version
 	 * 3 records: each record's frame says whether its fields are tagged. */
 	if (rec.version < CV_JOURNAL_FORMAT_OLDEST || rec.version > CV_JOURNAL_FORMAT_VERSION)
-		return cv_replay_fail(rp, CV_E_VERSION);
+		return CV_E_VERSION;
 	rp->header_seen = true;
-	return true;
+	return CV_OK;
 }
 
 static struct cv_vend *cv_replay_find_vend(struct cv_machine *m, uint32_t number, const uint8_t uuid[16])
@@ -54,21 +47,21 @@ static struct cv_vend *cv_replay_find_vend(struct cv_machine *m, uint32_t number
 	return NULL;
 }
 
-static bool cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	struct cv_machine *m = rp->m;
 	struct cv_rec_vend_begin rec;
 	if (!cv_rec_vend_begin_get(r, &rec))
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+		return CV_E_CORRUPT;
 	/* A checkpoint repeats the begin of every vend still open. */
 	if (cv_replay_find_vend(m, rec.number, rec.uuid) != NULL)
-		return true;
+		return CV_OK;
 	struct cv_vend *v = NULL;
 	for (unsigned i = 0; i < CV_VENDS_MAX && v == NULL; i++)
 		if (!m->vends[i].in_use)
 			v = &m->vends[i];
 	if (v == NULL)
-		return cv_replay_fail(rp, CV_E_CORRUPT); /* More open vends than the engine allows. */
+		return CV_E_CORRUPT; /* More open vends than the engine allows. */
 	memset(v, 0, sizeof(*v));
 	memcpy(v->uuid, rec.uuid, sizeof(v->uuid));
 	v->number = rec.number;
@@ -82,17 +75,17 @@ static bool cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader 
 	cv_vend_id_encode(v->uuid, v->id);
 	if (v->number > m->next_vend_number)
 		m->next_vend_number = v->number;
-	return true;
+	return CV_OK;
 }
 
-static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	struct cv_rec_vend_state rec;
 	if (!cv_rec_vend_state_get(r, &rec))
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+		return CV_E_CORRUPT;
 	struct cv_vend *v = cv_replay_find_vend(rp->m, rec.number, rec.uuid);
 	if (v == NULL)
-		return cv_replay_fail(rp, CV_E_CORRUPT); /* A state for a vend that never began. */
+		return CV_E_CORRUPT; /* A state for a vend that never began. */
 	v->lane = rec.lane;
 	v->price_minor = rec.price_minor;
 	v->auth_attempt = rec.auth_attempt;
@@ -121,17 +114,17 @@ static bool cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader 
 		cv_stats_count_transition(&rp->m->stats, from, v);
 	if (cv_vend_state_is_terminal(v->state))
 		v->in_use = false;
-	return true;
+	return CV_OK;
 }
 
-static bool cv_replay_lane_state(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_lane_state(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	struct cv_rec_lane_state rec;
 	if (!cv_rec_lane_state_get(r, &rec))
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+		return CV_E_CORRUPT;
 	/* A lane the planogram no longer has: its history no longer matters. */
 	if (rec.lane >= rp->m->config.lane_count)
-		return true;
+		return CV_OK;
 	struct cv_lane *lane = &rp->m->lanes[rec.lane];
 	/* The integrator may have lowered the capacity since: what was counted
 	 * then can't exceed what fits now. */
@@ -140,27 +133,27 @@ static bool cv_replay_lane_state(struct cv_replay *rp, struct cv_journal_reader 
 	lane->enabled = rec.enabled;
 	lane->quarantined = rec.quarantined;
 	lane->consecutive_failures = rec.consecutive_failures;
-	return true;
+	return CV_OK;
 }
 
-static bool cv_replay_lane_config(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_lane_config(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	struct cv_rec_lane_config rec;
 	if (!cv_rec_lane_config_get(r, &rec))
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+		return CV_E_CORRUPT;
 	if (rec.lane < rp->m->config.lane_count)
 		rp->m->lanes[rec.lane].config = rec.config;
-	return true;
+	return CV_OK;
 }
 
 /* Stock and jam alerts stay raised across a restart, so they are not raised twice. */
-static bool cv_replay_alert(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_alert(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	struct cv_rec_alert rec;
 	if (!cv_rec_alert_get(r, &rec))
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+		return CV_E_CORRUPT;
 	if (rec.lane >= rp->m->config.lane_count)
-		return true;
+		return CV_OK;
 	struct cv_lane *lane = &rp->m->lanes[rec.lane];
 	if (rec.kind == CV_ALERT_SOLD_OUT)
 		lane->sold_out_alert_active = rec.active;
@@ -168,14 +161,14 @@ static bool cv_replay_alert(struct cv_replay *rp, struct cv_journal_reader *r)
 		lane->low_alert_active = rec.active;
 	else if (rec.kind == CV_ALERT_MOTOR_JAM)
 		lane->jam_alert_active = rec.active;
-	return true;
+	return CV_OK;
 }
 
-static bool cv_replay_checkpoint_begin(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_checkpoint_begin(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	struct cv_rec_checkpoint_begin rec;
 	if (!cv_rec_checkpoint_begin_get(r, &rec))
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+		return CV_E_CORRUPT;
 	if (rec.mark_generation > rp->mark_generation_max)
 		rp->mark_generation_max = rec.mark_generation;
 	/* The snapshot is the totals up to here; what follows counts on. */
@@ -183,47 +176,47 @@ static bool cv_replay_checkpoint_begin(struct cv_replay *rp, struct cv_journal_r
 	rp->in_checkpoint = true;
 	if (rec.next_vend_number > rp->m->next_vend_number)
 		rp->m->next_vend_number = rec.next_vend_number;
-	return true;
+	return CV_OK;
 }
 
-static bool cv_replay_checkpoint_end(struct cv_replay *rp, struct cv_journal_reader *r, uint64_t seq)
+static enum cv_status cv_replay_checkpoint_end(struct cv_replay *rp, struct cv_journal_reader *r, uint64_t seq)
 {
 	uint64_t begin_seq = 0;
 	if (!cv_rec_checkpoint_end_get(r, &begin_seq))
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+		return CV_E_CORRUPT;
 	if (begin_seq == rp->checkpoint_begin_seq) {
 		rp->checkpoint_end_seen = true;
 		rp->checkpoint_end_seq = seq;
 	}
 	rp->last_end_seq = seq;
 	rp->in_checkpoint = false;
-	return true;
+	return CV_OK;
 }
 
 /* Read to be sure they are whole; a restart begins afresh with the door
  * closed. Every life begins with one, so a checkpoint still open here was
  * cut in half by a power cut (its BEGIN durable, its END not): its copies
  * are over, and what follows are events that count. */
-static bool cv_replay_machine_start(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_machine_start(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	struct cv_rec_machine_start rec;
 	rp->in_checkpoint = false;
 	if (!cv_rec_machine_start_get(r, &rec))
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+		return CV_E_CORRUPT;
 	if (rec.mark_generation > rp->mark_generation_max)
 		rp->mark_generation_max = rec.mark_generation;
-	return true;
+	return CV_OK;
 }
 
-static bool cv_replay_service(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_service(struct cv_journal_reader *r)
 {
 	bool entered = false;
-	return cv_rec_service_get(r, &entered) || cv_replay_fail(rp, CV_E_CORRUPT);
+	return cv_rec_service_get(r, &entered) ? CV_OK : CV_E_CORRUPT;
 }
 
-static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
+/* Applies one record; CV_OK, or the decode or consistency error that stops the replay. */
+static enum cv_status cv_replay_apply(struct cv_replay *rp, const struct cv_journal_record *record)
 {
-	struct cv_replay *rp = arg;
 	struct cv_journal_reader r;
 	cv_journal_reader_init(&r, record);
 	if (record->epoch > rp->epoch_max)
@@ -231,11 +224,11 @@ static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
 	if (rp->checkpoint_expected) {
 		rp->checkpoint_expected = false;
 		if (record->type != CV_JOURNAL_CHECKPOINT_BEGIN)
-			return cv_replay_fail(rp, CV_E_CORRUPT); /* The storage pointed elsewhere. */
+			return CV_E_CORRUPT; /* The storage pointed elsewhere. */
 	}
 	/* The file header comes first and only first. */
 	if ((record->type == CV_JOURNAL_FILE_HEADER) == rp->header_seen)
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+		return CV_E_CORRUPT;
 	switch (record->type) {
 	case CV_JOURNAL_FILE_HEADER:
 		return cv_replay_header(rp, &r);
@@ -256,10 +249,17 @@ static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
 	case CV_JOURNAL_MACHINE_START:
 		return cv_replay_machine_start(rp, &r);
 	case CV_JOURNAL_SERVICE:
-		return cv_replay_service(rp, &r);
+		return cv_replay_service(&r);
 	default:
-		return cv_replay_fail(rp, CV_E_CORRUPT);
+		return CV_E_CORRUPT;
 	}
+}
+
+static bool cv_replay_record(void *arg, const struct cv_journal_record *record)
+{
+	struct cv_replay *rp = arg;
+	rp->status = cv_replay_apply(rp, record);
+	return rp->status == CV_OK; /* The first error stops the scan. */
 }
 
 enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summary *out)
@@ -293,7 +293,7 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 		m->checkpoint_offset = start;
 		m->checkpoint_seq = first_seq;
 	}
-	const uint8_t *key = m->sealed ? m->journal_key : NULL;
+	const uint8_t *key = cv_machine_sealed(m) ? m->journal_key : NULL;
 	enum cv_status rc = cv_journal_scan(ops, m->config.storage_ctx, start, first_seq, key, cv_replay_record, &rp,
 					    &scan);
 	/* Bytes the storage no longer holds (trimmed away) where reading has to
@@ -310,7 +310,7 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 		rc = CV_E_CORRUPT;
 	/* A sealed journal's marks: cut short, or its checkpoint file forged,
 	 * put back from an older copy or deleted. */
-	if (rc == CV_OK && m->sealed)
+	if (rc == CV_OK && cv_machine_sealed(m))
 		rc = cv_mark_check(m, rp.mark_generation_max, &scan);
 	/* Open vends must name lanes the planogram still has. */
 	for (unsigned i = 0; rc == CV_OK && i < CV_VENDS_MAX; i++)

@@ -76,14 +76,15 @@ static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, 
 	cv_str_copy(req->processor_ref, sizeof(req->processor_ref), v->processor_ref);
 	cv_machine_money(m, v->price_minor, &req->amount);
 	req->op = cv_vend_payment_op(m, v->state);
+	/* An authorization and its lookup go by the authorization's key; a
+	 * settlement's own key replaces it below. */
+	memcpy(req->idempotency_key, req->auth_key, sizeof(req->idempotency_key));
 	switch (req->op) {
 	case CV_PAYMENT_OP_AUTHORIZE:
-		memcpy(req->idempotency_key, req->auth_key, sizeof(req->idempotency_key));
 		req->timeout_ms = t->payment_ms;
 		req->offline_allowed = cv_payment_offline_allows(m, v->price_minor);
 		break;
 	case CV_PAYMENT_OP_LOOKUP:
-		memcpy(req->idempotency_key, req->auth_key, sizeof(req->idempotency_key));
 		req->timeout_ms = t->lookup_ms;
 		break;
 	case CV_PAYMENT_OP_CAPTURE:
