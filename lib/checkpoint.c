@@ -38,6 +38,12 @@ static void cv_checkpoint_write(struct cv_machine *m)
 		if (lane->jam_alert_active)
 			cv_machine_journal_alert(m, CV_ALERT_MOTOR_JAM, i, true);
 	}
+	/* An open door outlives the trim of the record that opened it. */
+	if (m->in_service) {
+		cv_journal_writer_init(&w);
+		cv_rec_service_put(&w, true);
+		cv_journal_append(m, CV_JOURNAL_SERVICE, &w);
+	}
 	cv_journal_writer_init(&w);
 	cv_rec_checkpoint_end_put(&w, seq);
 	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_END, &w);

@@ -208,10 +208,16 @@ static enum cv_status cv_replay_machine_start(struct cv_replay *rp, struct cv_jo
 	return CV_OK;
 }
 
-static enum cv_status cv_replay_service(struct cv_journal_reader *r)
+/* The door stays as the last record left it: a machine cut off during a
+ * service visit comes back in service mode, and sells only once the
+ * operator closes the door. */
+static enum cv_status cv_replay_service(struct cv_replay *rp, struct cv_journal_reader *r)
 {
 	bool entered = false;
-	return cv_rec_service_get(r, &entered) ? CV_OK : CV_E_CORRUPT;
+	if (!cv_rec_service_get(r, &entered))
+		return CV_E_CORRUPT;
+	rp->m->in_service = entered;
+	return CV_OK;
 }
 
 /* Applies one record; CV_OK, or the decode or consistency error that stops the replay. */
@@ -249,7 +255,7 @@ static enum cv_status cv_replay_apply(struct cv_replay *rp, const struct cv_jour
 	case CV_JOURNAL_MACHINE_START:
 		return cv_replay_machine_start(rp, &r);
 	case CV_JOURNAL_SERVICE:
-		return cv_replay_service(&r);
+		return cv_replay_service(rp, &r);
 	default:
 		return CV_E_CORRUPT;
 	}

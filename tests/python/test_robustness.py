@@ -9,6 +9,7 @@ import json
 import pytest
 
 import candyvend
+from candyvend.machine import ServiceMode
 from candyvend import (CandyvendError, ClosedError, EventType, InvalidArgumentError, LaneConfig,
                        Machine, MisuseError, NotFoundError, NotSupportedError, PosixStorage,
                        RamStorage, Sim, SimCard, SimFault, SoldOutError, StateError, Status,
@@ -384,3 +385,25 @@ def test_configuration_errors_say_what_is_wrong():
         with pytest.raises(InvalidArgumentError) as info:
             Machine([LaneConfig("A1", "x", 100, count=1)], sim=one, lookup_attempts_max=0)
         assert "lookup_attempts_max 0 is outside 1..20" in str(info.value)
+
+
+@pytest.mark.parametrize("checkpoint_records", [None, 256])
+def test_a_machine_cut_off_with_its_door_open_comes_back_in_service_mode(sim, checkpoint_records):
+    # With 256, the price changes below write several checkpoints and trim
+    # the record that opened the door: the checkpoints must carry it.
+    kwargs = {} if checkpoint_records is None else {"checkpoint_records": checkpoint_records}
+    with make_machine(sim, **kwargs) as m:
+        door = ServiceMode(m).__enter__()
+        for price in range(100, 1300):
+            door.set_price("A1", price)
+            m.tick()  # the step syncs what the change wrote
+        m.power_cut()
+        m.restart()
+        assert m.in_service, "the door was open when the power went"
+        with pytest.raises(candyvend.OutOfServiceError):
+            m.select("A1")
+        assert m.lane("A1").price_minor == 1299
+        ServiceMode(m).__exit__(None, None, None)
+        vend = m.select("A1")
+        m.run_until(lambda: vend.state.is_terminal, card=SimCard.APPROVED)
+        assert vend.state == VendState.CAPTURED
