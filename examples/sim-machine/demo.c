@@ -209,9 +209,11 @@ static void sm_print_banner(const struct sm_demo *demo)
 	const struct sm_demo_options *options = demo->options;
 	printf("sim-machine demo: %u customers, seed %llu, faults %s\n", (unsigned)options->customers,
 	       (unsigned long long)options->seed, options->faults ? "on" : "off");
-	if (options->journal_dir != NULL && demo->rig.progress.customers_served > 0)
-		printf("carrying on after %u customers served in earlier lives\n",
-		       (unsigned)demo->rig.progress.customers_served);
+	uint32_t served = demo->rig.progress.customers_served;
+	if (options->journal_dir != NULL && served >= options->customers)
+		printf("all %u customers were served in earlier lives: settling and reconciling\n", (unsigned)served);
+	else if (options->journal_dir != NULL && served > 0)
+		printf("carrying on after %u customers served in earlier lives\n", (unsigned)served);
 }
 
 int sm_demo_run(const struct sm_demo_options *options)

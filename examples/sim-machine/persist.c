@@ -142,6 +142,11 @@ static void sm_world_build(struct sm_rig *rig)
 		.now_ms = rig->now_ms,
 	};
 	memcpy(head.magic, SM_WORLD_MAGIC, sizeof(head.magic));
+	if (rig->machine != NULL) {
+		struct cv_machine_stats stats;
+		cv_machine_stats(rig->machine, &stats);
+		rig->progress.journal_records = stats.journal_records;
+	}
 	struct sm_world_notes notes = {.progress = rig->progress, .tally = rig->tally};
 	memcpy(p->image, &head, sizeof(head));
 	memcpy(p->image + SM_WORLD_NOTES_OFFSET, &notes, sizeof(notes));
@@ -167,7 +172,7 @@ void sm_persist_save(struct sm_rig *rig, bool force)
 	if (fd >= 0 && close(fd) != 0)
 		ok = false;
 	if (!ok || rename(p->world_tmp_path, p->world_path) != 0) {
-		sm_persist_fail("cannot write", p->world_path);
+		sm_persist_fail(ok ? "cannot replace the world file with" : "cannot write", p->world_tmp_path);
 		fprintf(stderr, "sim-machine: stopping; the journal is safe: start again on the same folder\n");
 		exit(SM_EXIT_FAILED);
 	}
@@ -209,6 +214,11 @@ static bool sm_world_matches(const struct sm_world_head *head, const struct sm_p
 static bool sm_world_load(struct sm_rig *rig)
 {
 	struct sm_persist *p = rig->persist;
+	struct stat st;
+	if (stat(p->world_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "sim-machine: %s is not a regular file\n", p->world_path);
+		return false;
+	}
 	FILE *f = fopen(p->world_path, "rb");
 	if (f == NULL) {
 		sm_persist_fail("cannot open", p->world_path);
@@ -270,27 +280,57 @@ static bool sm_persist_open_journal(struct sm_persist *p, const char *journal)
 	return false;
 }
 
-/* A life begins: the previous one, if it did not stop in order, was cut. */
-static void sm_persist_begin_life(struct sm_rig *rig, bool restored)
+/* Power comes back on a restored world: the hardware lost it, and the
+ * previous life was cut off unless it stopped in order. Nothing is written
+ * yet: a start the engine refuses leaves DIR/world as it was. */
+static void sm_persist_power_on(struct sm_rig *rig, bool restored)
 {
-	if (restored) {
-		(void)cv_sim_power_cut(rig->sim);
-		if (rig->progress.running)
-			rig->progress.cuts++;
-	}
-	rig->progress.lives++;
+	struct sm_persist *p = rig->persist;
+	if (!restored)
+		return;
+	(void)cv_sim_power_cut(rig->sim);
 	bool cut = rig->progress.running != 0;
-	rig->progress.running = 1;
-	/* Saved before it is said: a "life N" line always names a counted life. */
-	sm_persist_save(rig, true);
-	if (rig->output.recovery && !restored)
-		printf("life 1 on %s: a new journal\n", rig->persist->options.dir);
-	else if (rig->output.recovery)
-		printf("life %u on %s: power on; the last life %s\n", (unsigned)rig->progress.lives,
-		       rig->persist->options.dir,
+	if (cut)
+		rig->progress.cuts++;
+	if (rig->output.recovery)
+		printf("power on at %s: the last life %s\n", p->options.dir,
 		       cut ? "was cut off (killed or a power cut): the motor had stopped where it was and the "
 			     "reader dropped any card it was reading"
 			   : "stopped in order");
+}
+
+/* The engine has read its journal back: it must be the one this world was
+ * saved with, which had at least as many records (everything written
+ * before a kill is kept, and the world is saved after the engine wrote). */
+static bool sm_persist_journal_matches(const struct sm_rig *rig)
+{
+	struct cv_machine_stats stats;
+	cv_machine_stats(rig->machine, &stats);
+	if (stats.journal_records >= rig->progress.journal_records)
+		return true;
+	fprintf(stderr,
+		"sim-machine: %s/journal holds %llu records, but %s was saved when its journal had %llu: they "
+		"are not from the same run (use a new folder)\n",
+		rig->persist->options.dir, (unsigned long long)stats.journal_records, rig->persist->world_path,
+		(unsigned long long)rig->progress.journal_records);
+	return false;
+}
+
+bool sm_persist_begin_life(struct sm_rig *rig)
+{
+	struct sm_persist *p = rig->persist;
+	if (p == NULL)
+		return true;
+	if (!sm_persist_journal_matches(rig))
+		return false;
+	rig->progress.lives++;
+	rig->progress.running = 1;
+	/* Saved before it is said: a "life N" line always names a counted life. */
+	sm_persist_save(rig, true);
+	p->life_began = true;
+	if (rig->output.recovery)
+		printf("life %u on %s\n", (unsigned)rig->progress.lives, p->options.dir);
+	return true;
 }
 
 bool sm_persist_open(struct sm_rig *rig, const struct sm_persist_options *options,
@@ -320,13 +360,20 @@ bool sm_persist_open(struct sm_rig *rig, const struct sm_persist_options *option
 	}
 	if (restored && !sm_world_load(rig))
 		return false;
-	sm_persist_begin_life(rig, restored);
+	if (restored && rig->progress.journal_records > 0 && !sm_journal_has_segments(journal)) {
+		fprintf(stderr,
+			"sim-machine: %s was saved with a journal of %llu records, but %s is empty: the journal "
+			"is lost (use a new folder)\n",
+			p->world_path, (unsigned long long)rig->progress.journal_records, journal);
+		return false;
+	}
+	sm_persist_power_on(rig, restored);
 	return true;
 }
 
 void sm_persist_finish(struct sm_rig *rig)
 {
-	if (rig->persist == NULL)
+	if (rig->persist == NULL || !rig->persist->life_began)
 		return;
 	rig->progress.running = 0;
 	sm_persist_save(rig, true);

@@ -92,6 +92,7 @@ struct sm_progress {
 	uint32_t running;             /* 1 while a life runs: found set at a start, it was cut. */
 	uint32_t customers_served;    /* Demo: customers done (one cut short by a kill is served again). */
 	uint64_t prng_state;          /* Demo: the customers' own choices. */
+	uint64_t journal_records;     /* The engine's journal at the last save (a later journal has more). */
 };
 
 /* The persistent mode's files and what was last written (persist.c). */
@@ -103,6 +104,7 @@ struct sm_persist {
 	unsigned char *saved;         /* As last written (compared to skip unchanged writes). */
 	size_t image_size;
 	bool saved_valid;
+	bool life_began;              /* The engine started and the life was counted. */
 	uint64_t saved_now_ms;
 	struct sm_persist_options options;
 };
@@ -146,11 +148,13 @@ bool sm_rig_no_open_vends(const struct sm_rig *rig);
 enum cv_status sm_rig_select(struct sm_rig *rig, uint16_t lane);
 bool sm_vend_state_is_customer_phase(enum cv_vend_state state);
 
-/* persist.c: the journal folder and the world file. open prints what is
- * wrong and returns false; save writes DIR/world when it changed (force:
- * always); finish marks an orderly stop. */
+/* persist.c: the journal folder and the world file. open (before the
+ * engine starts) and begin_life (after it read its journal back) print what
+ * is wrong and return false, writing nothing; save writes DIR/world when it
+ * changed (force: always); finish marks an orderly stop. */
 bool sm_persist_open(struct sm_rig *rig, const struct sm_persist_options *options,
 		     const struct cv_sim_config *sim_config);
+bool sm_persist_begin_life(struct sm_rig *rig);
 void sm_persist_save(struct sm_rig *rig, bool force);
 void sm_persist_finish(struct sm_rig *rig);
 void sm_persist_close(struct sm_rig *rig);

@@ -42,7 +42,7 @@ def test_a_second_life_continues_numbering_stock_and_stats(tmp_path):
     assert "life 1 on" in first
     assert re.search(r"^vend +1 +A1 .*CAPTURED", first, re.M), first
     second = _kiosk(folder, b"A1\ncard approved\nmenu\nquit\n")
-    assert "life 2 on" in second and "stopped in order" in second, second
+    assert "life 2 on" in second and "the last life stopped in order" in second, second
     # Numbers go on, past a gap: a new life skips the numbers a vend that
     # never reached the disk may have taken, so none names two vends.
     numbers = [int(n) for n in re.findall(r"^vend +(\d+) +A1 .*CAPTURED", second, re.M)]
@@ -64,7 +64,7 @@ def test_a_demo_that_is_never_killed_keeps_the_books_of_the_ram_journal(tmp_path
     assert "BOOKS RECONCILE" in disk
     assert books(ram) == books(disk)
     again = _run(args + ["--journal", str(tmp_path / "m")]).stdout.decode()
-    assert "carrying on after 40 customers" in again
+    assert "all 40 customers were served in earlier lives" in again
     assert books(again) == books(disk), "a finished run only reconciles again"
 
 
@@ -125,3 +125,46 @@ def test_a_folder_name_is_required_and_a_file_is_no_folder(tmp_path):
     plain.write_text("x")
     out = _run(["demo", "--journal", str(plain)], check=False)
     assert out.returncode == 1 and "cannot create the folder" in out.stdout.decode(), out.stdout
+
+
+def test_a_world_whose_journal_is_gone_or_another_is_refused_and_left_as_it_was(tmp_path):
+    folder, other = tmp_path / "m", tmp_path / "other"
+    args = ["demo", "--customers", "30", "--seed", "5", "--quiet"]
+    _run(args + ["--journal", str(folder)])
+    _run(args + ["--journal", str(other)])
+    world = (folder / "world").read_bytes()
+    # Another run's shorter journal in its place (the same options).
+    for segment in (folder / "journal").glob("*.cvj"):
+        segment.unlink()
+    for segment in (other / "journal").glob("*.cvj"):
+        (folder / "journal" / segment.name).write_bytes(segment.read_bytes()[:4096])
+    out = _run(args + ["--journal", str(folder)], check=False)
+    assert out.returncode == 1
+    assert "are not from the same run" in out.stdout.decode(), out.stdout
+    assert (folder / "world").read_bytes() == world, "a refused start writes nothing"
+    # No journal at all.
+    for segment in (folder / "journal").glob("*.cvj"):
+        segment.unlink()
+    out = _run(args + ["--journal", str(folder)], check=False)
+    assert out.returncode == 1 and "the journal is lost" in out.stdout.decode(), out.stdout
+    assert (folder / "world").read_bytes() == world
+
+
+def test_a_start_the_engine_refuses_is_no_life_and_leaves_the_world(tmp_path):
+    folder = tmp_path / "m"
+    args = ["demo", "--customers", "20", "--seed", "3", "--quiet", "--journal", str(folder)]
+    _run(args)
+    segment = sorted((folder / "journal").glob("*.cvj"))[0]
+    good = segment.read_bytes()
+    damaged = bytearray(good)
+    damaged[len(damaged) // 2] ^= 0xFF
+    segment.write_bytes(bytes(damaged))
+    world = (folder / "world").read_bytes()
+    for _ in range(2):
+        out = _run(args, check=False)
+        assert out.returncode == 1
+        assert f"cannot start the machine on {folder}/journal" in out.stdout.decode(), out.stdout
+        assert (folder / "world").read_bytes() == world
+    segment.write_bytes(good)
+    out = _run(args).stdout.decode()
+    assert "lives: 2 (0 cut off" in out, out
