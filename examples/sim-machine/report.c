@@ -70,6 +70,10 @@ static void sm_on_alert(struct sm_rig *rig, const struct cv_alert *alert)
 {
 	if (alert->active)
 		rig->tally.alerts_raised++;
+	/* Said even when quiet: nothing else explains why selling stops. */
+	if (alert->kind == CV_ALERT_JOURNAL_FAULT && alert->active)
+		fprintf(stderr, "sim-machine: the journal cannot be written (I/O error or disk full): the machine "
+				"stops selling; it settles what it can and needs a restart once storage works\n");
 	if (!rig->output.alerts)
 		return;
 	char code[CV_ALERT_CODE_LEN];
