@@ -44,8 +44,7 @@ static void cv_breaker_open(struct cv_breaker *b, uint64_t now_ms)
 
 CV_EXPORT enum cv_breaker_state cv_breaker_state(struct cv_breaker *breaker, uint64_t now_ms)
 {
-	if (breaker->state == CV_BREAKER_OPEN &&
-	    now_ms >= cv_deadline(breaker->opened_ms, breaker->policy.open_ms)) {
+	if (breaker->state == CV_BREAKER_OPEN && now_ms >= cv_deadline(breaker->opened_ms, breaker->policy.open_ms)) {
 		breaker->state = CV_BREAKER_HALF_OPEN;
 		breaker->good_probes = 0;
 		breaker->probe_out = false;

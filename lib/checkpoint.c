@@ -12,9 +12,9 @@ static void cv_checkpoint_write(struct cv_machine *m)
 	uint64_t offset = m->journal_end;
 	uint64_t seq = m->last_seq + 1;
 	struct cv_journal_writer w;
-	struct cv_rec_checkpoint_begin begin = {
-		.next_vend_number = m->next_vend_number, .stats = m->stats,
-		.mark_generation = cv_machine_marked(m) ? m->mark.generation : 0};
+	struct cv_rec_checkpoint_begin begin = {.next_vend_number = m->next_vend_number,
+						.stats = m->stats,
+						.mark_generation = cv_machine_marked(m) ? m->mark.generation : 0};
 	cv_journal_writer_init(&w);
 	cv_rec_checkpoint_begin_put(&w, &begin);
 	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_BEGIN, &w);

@@ -30,6 +30,7 @@ uint32_t cv_crc32c_portable(uint32_t crc, const void *data, size_t length)
 
 #else
 
+/* clang-format off */
 static const uint32_t cv_crc32c_table[256] = {
 	0x00000000u, 0xf26b8303u, 0xe13b70f7u, 0x1350f3f4u,
 	0xc79a971fu, 0x35f1141cu, 0x26a1e7e8u, 0xd4ca64ebu,
@@ -96,6 +97,7 @@ static const uint32_t cv_crc32c_table[256] = {
 	0x79b737bau, 0x8bdcb4b9u, 0x988c474du, 0x6ae7c44eu,
 	0xbe2da0a5u, 0x4c4623a6u, 0x5f16d052u, 0xad7d5351u,
 };
+/* clang-format on */
 
 /* The portable path, one table lookup per byte. */
 uint32_t cv_crc32c_portable(uint32_t crc, const void *data, size_t length)
@@ -112,8 +114,7 @@ uint32_t cv_crc32c_portable(uint32_t crc, const void *data, size_t length)
 #if defined(__x86_64__) && defined(__GNUC__)
 /* SSE 4.2 has the CRC32C instruction (it is the Castagnoli polynomial):
  * eight bytes per instruction instead of one table lookup per byte. */
-__attribute__((target("sse4.2"))) static uint32_t cv_crc32c_sse42(uint32_t crc, const uint8_t *p,
-								    size_t length)
+__attribute__((target("sse4.2"))) static uint32_t cv_crc32c_sse42(uint32_t crc, const uint8_t *p, size_t length)
 {
 	uint64_t wide = ~crc;
 	for (; length >= 8; p += 8, length -= 8) {

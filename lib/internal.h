@@ -29,17 +29,17 @@
 #endif
 #define CV_MUTATED(n) (CV_MUTANT == (n))
 enum cv_mutant {
-	CV_MUTANT_CANCEL_UNSENT_ABANDONS = 1,   /* Cancel before a resend goes out abandons the key. */
-	CV_MUTANT_READER_CANCEL_ABANDONS = 2,   /* A resend the reader cancelled abandons the key. */
-	CV_MUTANT_RESEND_FAULT_NEW_KEY = 3,     /* A resend the reader failed frees the key: a second key. */
-	CV_MUTANT_RECOVERY_FORGETS_KEY = 4,     /* A restart forgets that the key may land. */
-	CV_MUTANT_JOURNAL_FAULT_ABANDONS = 5,   /* A journal fault abandons a key that may land. */
-	CV_MUTANT_LAST_TRY_ABANDONS = 6,        /* The last try ending not sent abandons the key. */
-	CV_MUTANT_MOTOR_AFTER_DROP = 7,         /* A re-spin starts although the drop was seen. */
-	CV_MUTANT_SENSOR_FAULT_PROVES = 8,      /* A sensor fault proves a drop it watched for and missed. */
-	CV_MUTANT_PAN_SEPARATORS = 9,           /* Only one space or dash joins the digit groups of a card number. */
-	CV_MUTANT_DEADLINE_UNCHECKED = 10,      /* A capture deadline is kept whatever number it is. */
-	CV_MUTANT_FIELDS_UNTAGGED = 11,         /* Journal fields without tag letters: digits join across fields. */
+	CV_MUTANT_CANCEL_UNSENT_ABANDONS = 1, /* Cancel before a resend goes out abandons the key. */
+	CV_MUTANT_READER_CANCEL_ABANDONS = 2, /* A resend the reader cancelled abandons the key. */
+	CV_MUTANT_RESEND_FAULT_NEW_KEY = 3,   /* A resend the reader failed frees the key: a second key. */
+	CV_MUTANT_RECOVERY_FORGETS_KEY = 4,   /* A restart forgets that the key may land. */
+	CV_MUTANT_JOURNAL_FAULT_ABANDONS = 5, /* A journal fault abandons a key that may land. */
+	CV_MUTANT_LAST_TRY_ABANDONS = 6,      /* The last try ending not sent abandons the key. */
+	CV_MUTANT_MOTOR_AFTER_DROP = 7,       /* A re-spin starts although the drop was seen. */
+	CV_MUTANT_SENSOR_FAULT_PROVES = 8,    /* A sensor fault proves a drop it watched for and missed. */
+	CV_MUTANT_PAN_SEPARATORS = 9,         /* Only one space or dash joins the digit groups of a card number. */
+	CV_MUTANT_DEADLINE_UNCHECKED = 10,    /* A capture deadline is kept whatever number it is. */
+	CV_MUTANT_FIELDS_UNTAGGED = 11,       /* Journal fields without tag letters: digits join across fields. */
 	CV_MUTANT_COUNT = 12
 };
 

@@ -9,7 +9,6 @@
 #include "journal_seal.h"
 #endif
 
-
 void cv_journal_writer_init(struct cv_journal_writer *w)
 {
 	w->length = 0;
@@ -151,8 +150,7 @@ static void cv_journal_put_payload(struct cv_machine *m, uint8_t *record, const 
 	memcpy(record + CV_JOURNAL_HEADER_SIZE, w->bytes, w->length);
 }
 
-uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type type,
-			   const struct cv_journal_writer *w)
+uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type type, const struct cv_journal_writer *w)
 {
 	/* A payload that does not fit is a bug in an encoder, not bad input. */
 	CV_ASSERT(!w->overflow);

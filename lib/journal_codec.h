@@ -80,8 +80,8 @@ struct cv_rec_vend_begin {
 struct cv_rec_vend_state {
 	uint8_t uuid[16];
 	uint32_t number;
-	uint8_t state;         /* enum cv_vend_state */
-	uint8_t reason;        /* enum cv_vend_reason */
+	uint8_t state;  /* enum cv_vend_state */
+	uint8_t reason; /* enum cv_vend_reason */
 	uint16_t lane;
 	int64_t price_minor;
 	uint8_t auth_attempt;
@@ -89,9 +89,9 @@ struct cv_rec_vend_state {
 	bool drop_verified;
 	char processor_ref[CV_PROCESSOR_REF_LEN];
 	struct cv_card_summary card;
-	uint8_t flags;         /* CV_JOURNAL_VEND_* */
+	uint8_t flags; /* CV_JOURNAL_VEND_* */
 	int64_t capture_before_s;
-	int64_t held_minor;    /* Format 3: the amount approved (0 in format 2). */
+	int64_t held_minor; /* Format 3: the amount approved (0 in format 2). */
 };
 
 struct cv_rec_lane_state {
@@ -109,7 +109,7 @@ struct cv_rec_lane_config {
 };
 
 struct cv_rec_alert {
-	uint8_t kind;  /* enum cv_alert_kind */
+	uint8_t kind; /* enum cv_alert_kind */
 	uint16_t lane;
 	bool active;
 };
@@ -117,7 +117,7 @@ struct cv_rec_alert {
 struct cv_rec_checkpoint_begin {
 	uint32_t next_vend_number;
 	struct cv_machine_stats stats; /* All but journal_records, which is the sequence number. */
-	uint32_t mark_generation; /* As in cv_rec_machine_start. */
+	uint32_t mark_generation;      /* As in cv_rec_machine_start. */
 };
 
 /* Each encoder appends the record's payload to a fresh writer. Each decoder

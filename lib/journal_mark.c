@@ -79,7 +79,8 @@ static enum cv_status cv_mark_decode(const struct cv_machine *m, const uint8_t *
 	mark->reach = cv_mark_get_u64(tag + 2);
 	mark->spare_offset = cv_mark_get_u64(tag + 10);
 	mark->spare_seq = cv_mark_get_u64(tag + 18);
-	mark->generation = (uint32_t)tag[26] | (uint32_t)tag[27] << 8 | (uint32_t)tag[28] << 16 | (uint32_t)tag[29] << 24;
+	mark->generation =
+		(uint32_t)tag[26] | (uint32_t)tag[27] << 8 | (uint32_t)tag[28] << 16 | (uint32_t)tag[29] << 24;
 	if (mark->generation == 0 || (mark->start && (mark->offset != 0 || mark->seq != 1)))
 		return CV_E_CORRUPT;
 	mark->present = true;
@@ -123,8 +124,8 @@ enum cv_status cv_mark_load(struct cv_machine *m, uint64_t *offset, uint64_t *se
 	size_t length = 0;
 	struct cv_journal_mark mark = {0};
 	memset(&m->mark, 0, sizeof(m->mark));
-	enum cv_status rc = ops->checkpoint_get_tagged(m->config.storage_ctx, &mark.offset, &mark.seq, tag,
-						       sizeof(tag), &length);
+	enum cv_status rc =
+		ops->checkpoint_get_tagged(m->config.storage_ctx, &mark.offset, &mark.seq, tag, sizeof(tag), &length);
 	if (rc != CV_OK)
 		return rc;
 	if (length > sizeof(tag))
@@ -132,8 +133,9 @@ enum cv_status cv_mark_load(struct cv_machine *m, uint64_t *offset, uint64_t *se
 	if (length > 0) {
 		rc = cv_mark_decode(m, tag, length, &mark);
 		if (rc != CV_OK) {
-			cv_machine_log(m, CV_LOG_ERROR, "journal: its checkpoint file does not authenticate "
-							"with the journal key");
+			cv_machine_log(m, CV_LOG_ERROR,
+				       "journal: its checkpoint file does not authenticate "
+				       "with the journal key");
 			return rc;
 		}
 		m->mark = mark;
@@ -166,8 +168,9 @@ static enum cv_status cv_mark_check_spare(struct cv_machine *m)
 	bool journal_start = mark->spare_offset == 0 && mark->spare_seq == 1;
 	uint16_t expected = journal_start ? CV_JOURNAL_FILE_HEADER : CV_JOURNAL_CHECKPOINT_BEGIN;
 	if (rc != CV_OK || scan.records == 0 || type != expected) {
-		cv_machine_log(m, CV_LOG_ERROR, "journal: the checkpoint before the remembered one is gone: "
-						"the checkpoint file is older than the journal");
+		cv_machine_log(m, CV_LOG_ERROR,
+			       "journal: the checkpoint before the remembered one is gone: "
+			       "the checkpoint file is older than the journal");
 		return CV_E_CORRUPT;
 	}
 	return CV_OK;
@@ -178,18 +181,21 @@ enum cv_status cv_mark_check(struct cv_machine *m, uint32_t newest_generation, c
 	if (!m->mark.present) {
 		if (newest_generation == 0 || CV_MARK_MUTATED(CV_MARK_MUTANT_PROMISE_IGNORED))
 			return CV_OK;
-		cv_machine_log(m, CV_LOG_ERROR, "journal: it keeps an authenticated checkpoint file, "
-						"which is missing or unauthenticated");
+		cv_machine_log(m, CV_LOG_ERROR,
+			       "journal: it keeps an authenticated checkpoint file, "
+			       "which is missing or unauthenticated");
 		return CV_E_CORRUPT;
 	}
 	if (newest_generation > m->mark.generation && !CV_MARK_MUTATED(CV_MARK_MUTANT_GENERATION_UNCHECKED)) {
-		cv_machine_log(m, CV_LOG_ERROR, "journal: its records name a newer checkpoint file than the one "
-						"found: the file was put back from an older copy");
+		cv_machine_log(m, CV_LOG_ERROR,
+			       "journal: its records name a newer checkpoint file than the one "
+			       "found: the file was put back from an older copy");
 		return CV_E_CORRUPT;
 	}
 	if (scan->last_seq < m->mark.reach && !CV_MARK_MUTATED(CV_MARK_MUTANT_REACH_UNCHECKED)) {
-		cv_machine_log(m, CV_LOG_ERROR, "journal: it ends before records its checkpoint file "
-						"says were durable: it was cut");
+		cv_machine_log(m, CV_LOG_ERROR,
+			       "journal: it ends before records its checkpoint file "
+			       "says were durable: it was cut");
 		return CV_E_CORRUPT;
 	}
 	if (m->mark.spare_seq == 0 || CV_MARK_MUTATED(CV_MARK_MUTANT_SPARE_UNCHECKED))

@@ -26,11 +26,11 @@ struct cv_machine;
 #endif
 #define CV_MARK_MUTATED(n) (CV_MARK_MUTANT == (n))
 enum cv_mark_mutant {
-	CV_MARK_MUTANT_MAC_UNCHECKED = 1,    /* A tag is taken without checking its MAC. */
-	CV_MARK_MUTANT_REACH_UNCHECKED = 2,  /* A journal ending before the reach opens. */
-	CV_MARK_MUTANT_SPARE_UNCHECKED = 3,  /* A mark whose spare is gone opens. */
-	CV_MARK_MUTANT_PROMISE_IGNORED = 4,  /* A journal that keeps marks opens without one. */
-	CV_MARK_MUTANT_POSIX_NO_ROLL = 5,    /* The POSIX storage goes on in the same segment after a mark. */
+	CV_MARK_MUTANT_MAC_UNCHECKED = 1,        /* A tag is taken without checking its MAC. */
+	CV_MARK_MUTANT_REACH_UNCHECKED = 2,      /* A journal ending before the reach opens. */
+	CV_MARK_MUTANT_SPARE_UNCHECKED = 3,      /* A mark whose spare is gone opens. */
+	CV_MARK_MUTANT_PROMISE_IGNORED = 4,      /* A journal that keeps marks opens without one. */
+	CV_MARK_MUTANT_POSIX_NO_ROLL = 5,        /* The POSIX storage goes on in the same segment after a mark. */
 	CV_MARK_MUTANT_GENERATION_UNCHECKED = 6, /* A mark older than the journal's records opens. */
 	CV_MARK_MUTANT_COUNT = 7
 };

@@ -17,8 +17,8 @@ static uint64_t cv_le_get(const uint8_t *p, unsigned size)
 
 /* Reads up to size bytes at offset, looping over short reads; the count
  * is below size only at the end of the journal. */
-static enum cv_status cv_journal_read_at(const struct cv_storage_ops *ops, void *ctx, uint64_t offset,
-					 uint8_t *buf, size_t size, size_t *got)
+static enum cv_status cv_journal_read_at(const struct cv_storage_ops *ops, void *ctx, uint64_t offset, uint8_t *buf,
+					 size_t size, size_t *got)
 {
 	*got = 0;
 	while (*got < size) {
@@ -157,8 +157,8 @@ static enum cv_status cv_journal_open_payload(const uint8_t *key, const uint8_t 
 		return CV_E_CORRUPT;
 #ifdef CV_HAVE_CRYPTO
 	size_t length = 0;
-	enum cv_status rc = cv_journal_unseal(key, buf, CV_JOURNAL_HEADER_SIZE, r->payload, r->payload_length, plain,
-					      &length);
+	enum cv_status rc =
+		cv_journal_unseal(key, buf, CV_JOURNAL_HEADER_SIZE, r->payload, r->payload_length, plain, &length);
 	if (rc != CV_OK)
 		return rc;
 	r->payload = plain;

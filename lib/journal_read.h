@@ -38,16 +38,16 @@ struct cv_journal_record {
 	uint64_t seq;
 	const uint8_t *payload;
 	size_t payload_length;
-	bool tagged;            /* Format 3: every field follows CV_JOURNAL_FIELD_TAG. */
+	bool tagged; /* Format 3: every field follows CV_JOURNAL_FIELD_TAG. */
 };
 
 /* What a scan found. */
 struct cv_journal_scan {
-	uint64_t records;       /* Valid records. */
-	uint64_t last_seq;      /* Sequence number of the last valid record (first_seq - 1 if none). */
-	uint64_t valid_length;  /* Offset of the end of the last valid record (start if none). */
-	uint64_t torn_bytes;    /* Bytes after it that form a torn tail (0 if none). */
-	uint64_t bad_offset;    /* Where corruption was found (CV_E_CORRUPT only). */
+	uint64_t records;      /* Valid records. */
+	uint64_t last_seq;     /* Sequence number of the last valid record (first_seq - 1 if none). */
+	uint64_t valid_length; /* Offset of the end of the last valid record (start if none). */
+	uint64_t torn_bytes;   /* Bytes after it that form a torn tail (0 if none). */
+	uint64_t bad_offset;   /* Where corruption was found (CV_E_CORRUPT only). */
 };
 
 /* Called for every valid record, in order; returning false stops the scan. */

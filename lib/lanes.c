@@ -25,7 +25,7 @@ struct cv_lane_rule {
 	uint8_t size;   /* CV_LANE_TEXT (a string of max + 1 bytes); 1, 2 or 4: unsigned; 8: int64_t. */
 };
 
-#define CV_LANE_FIELD(name) \
+#define CV_LANE_FIELD(name)                                              \
 	.field = #name, .offset = offsetof(struct cv_lane_config, name), \
 	.size = sizeof(((struct cv_lane_config *)0)->name)
 #define CV_LANE_STRING(name) .field = #name, .offset = offsetof(struct cv_lane_config, name), .size = CV_LANE_TEXT
@@ -201,8 +201,7 @@ void cv_lane_update_stock_alerts(struct cv_machine *m, uint16_t index)
 {
 	struct cv_lane *lane = &m->lanes[index];
 	bool sold_out = lane->config.count == 0;
-	bool low = lane->config.low_stock_threshold > 0 &&
-		   lane->config.count <= lane->config.low_stock_threshold;
+	bool low = lane->config.low_stock_threshold > 0 && lane->config.count <= lane->config.low_stock_threshold;
 	if (sold_out != lane->sold_out_alert_active) {
 		lane->sold_out_alert_active = sold_out;
 		cv_machine_raise_alert(m, CV_ALERT_SOLD_OUT, index, sold_out);

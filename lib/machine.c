@@ -103,8 +103,7 @@ void cv_machine_raise_alert(struct cv_machine *m, enum cv_alert_kind kind, uint1
 	ev.u.alert.active = active;
 	/* Conditions the machine re-derives after a restart are not journaled
 	 * (and the journal fault can't be). */
-	if (kind != CV_ALERT_JOURNAL_FAULT && kind != CV_ALERT_PAYMENT_LINK_DOWN &&
-	    kind != CV_ALERT_SETTLEMENT_STALLED)
+	if (kind != CV_ALERT_JOURNAL_FAULT && kind != CV_ALERT_PAYMENT_LINK_DOWN && kind != CV_ALERT_SETTLEMENT_STALLED)
 		cv_machine_journal_alert(m, kind, lane, active);
 	cv_machine_emit(m, &ev);
 }
@@ -460,8 +459,8 @@ CV_EXPORT enum cv_status cv_machine_select(struct cv_machine *m, uint16_t lane, 
 	enum cv_lane_availability availability = cv_lane_availability(m, &m->lanes[lane]);
 	rc = cv_lane_availability_status(availability);
 	if (rc != CV_OK) {
-		cv_machine_show(m, availability == CV_LANE_SOLD_OUT ? CV_MSG_SOLD_OUT : CV_MSG_UNAVAILABLE,
-				lane, m->lanes[lane].config.price_minor, v == NULL);
+		cv_machine_show(m, availability == CV_LANE_SOLD_OUT ? CV_MSG_SOLD_OUT : CV_MSG_UNAVAILABLE, lane,
+				m->lanes[lane].config.price_minor, v == NULL);
 		return rc;
 	}
 	/* Another lane after a decline: the declined vend ends here. */

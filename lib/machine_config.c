@@ -38,8 +38,8 @@ static enum cv_status cv_config_refuse(struct cv_message *msg, enum cv_status rc
 }
 
 /* "<field> <value> <rule><limit>" and CV_E_INVAL. */
-static enum cv_status cv_config_refuse_value(struct cv_message *msg, const char *field, int64_t value,
-					     const char *rule, int64_t limit)
+static enum cv_status cv_config_refuse_value(struct cv_message *msg, const char *field, int64_t value, const char *rule,
+					     int64_t limit)
 {
 	cv_message_rule(msg, field, value, rule, limit);
 	return CV_E_INVAL;
@@ -49,21 +49,22 @@ static enum cv_status cv_backends_validate(const struct cv_machine_config *c, st
 {
 	if (c->platform == NULL || c->dispenser == NULL || c->sensor == NULL || c->payment == NULL ||
 	    c->storage == NULL)
-		return cv_config_refuse(msg, CV_E_INVAL, "a backend table is missing (platform, dispenser, sensor, "
-							 "payment and storage are required)");
+		return cv_config_refuse(msg, CV_E_INVAL,
+					"a backend table is missing (platform, dispenser, sensor, "
+					"payment and storage are required)");
 	if (!cv_table_is_v1(c->platform->abi_version, c->platform->struct_size, CV_PLATFORM_OPS_V1_SIZE) ||
 	    !cv_table_is_v1(c->dispenser->abi_version, c->dispenser->struct_size, CV_DISPENSER_OPS_V1_SIZE) ||
 	    !cv_table_is_v1(c->sensor->abi_version, c->sensor->struct_size, CV_SENSOR_OPS_V1_SIZE) ||
 	    !cv_table_is_v1(c->payment->abi_version, c->payment->struct_size, CV_PAYMENT_OPS_V1_SIZE) ||
 	    !cv_table_is_v1(c->storage->abi_version, c->storage->struct_size, CV_STORAGE_OPS_V1_SIZE))
-		return cv_config_refuse(msg, CV_E_VERSION, "a backend table has abi_version 0 or is smaller "
-							   "than its version 1");
-	if (c->platform->random_bytes == NULL || c->dispenser->open == NULL ||
-	    c->dispenser->start == NULL || c->sensor->open == NULL || c->sensor->arm == NULL ||
-	    c->sensor->disarm == NULL || c->payment->open == NULL || c->payment->authorize == NULL ||
-	    c->payment->capture == NULL || c->payment->void_auth == NULL ||
-	    c->payment->lookup == NULL || c->storage->open == NULL || c->storage->append == NULL ||
-	    c->storage->sync == NULL)
+		return cv_config_refuse(msg, CV_E_VERSION,
+					"a backend table has abi_version 0 or is smaller "
+					"than its version 1");
+	if (c->platform->random_bytes == NULL || c->dispenser->open == NULL || c->dispenser->start == NULL ||
+	    c->sensor->open == NULL || c->sensor->arm == NULL || c->sensor->disarm == NULL ||
+	    c->payment->open == NULL || c->payment->authorize == NULL || c->payment->capture == NULL ||
+	    c->payment->void_auth == NULL || c->payment->lookup == NULL || c->storage->open == NULL ||
+	    c->storage->append == NULL || c->storage->sync == NULL)
 		return cv_config_refuse(msg, CV_E_INVAL, "a backend table lacks a required method");
 	/* What the backends' capabilities rule out is checked once they are
 	 * open (cv_machine_init): caps() is called only then. */
@@ -72,16 +73,15 @@ static enum cv_status cv_backends_validate(const struct cv_machine_config *c, st
 
 static bool cv_timeouts_valid(const struct cv_timeouts *t)
 {
-	return t->payment_ms && t->lookup_ms && t->settle_ms && t->motor_ms && t->verify_ms &&
-	       t->session_ms && t->retry_base_ms && t->retry_cap_ms >= t->retry_base_ms &&
-	       t->message_ms && t->sync_ms && t->flush_ms;
+	return t->payment_ms && t->lookup_ms && t->settle_ms && t->motor_ms && t->verify_ms && t->session_ms &&
+	       t->retry_base_ms && t->retry_cap_ms >= t->retry_base_ms && t->message_ms && t->sync_ms && t->flush_ms;
 }
 
 static enum cv_status cv_lanes_validate(const struct cv_machine_config *c, struct cv_message *msg)
 {
 	if (c->lanes == NULL || c->lane_count < 1 || c->lane_count > CV_LANES_MAX)
-		return cv_config_refuse_value(msg, "lane_count", c->lanes == NULL ? 0 : c->lane_count,
-					      "is outside 1..", CV_LANES_MAX);
+		return cv_config_refuse_value(msg, "lane_count", c->lanes == NULL ? 0 : c->lane_count, "is outside 1..",
+					      CV_LANES_MAX);
 	for (uint16_t i = 0; i < c->lane_count; i++) {
 		if (cv_lane_config_check(&c->lanes[i], msg->buf, msg->size) != CV_OK)
 			return CV_E_INVAL;
@@ -102,11 +102,9 @@ static enum cv_status cv_lanes_validate(const struct cv_machine_config *c, struc
 static bool cv_offline_policy_valid(const struct cv_offline_policy *p)
 {
 	if (!p->enabled)
-		return p->max_amount_minor == 0 && p->max_count == 0 && p->max_total_minor == 0 &&
-		       p->max_age_s == 0;
+		return p->max_amount_minor == 0 && p->max_count == 0 && p->max_total_minor == 0 && p->max_age_s == 0;
 	return p->max_amount_minor >= 1 && p->max_amount_minor <= CV_PRICE_MAX && p->max_count >= 1 &&
-	       p->max_total_minor >= p->max_amount_minor && p->max_total_minor <= INT64_MAX / 2 &&
-	       p->max_age_s >= 1;
+	       p->max_total_minor >= p->max_amount_minor && p->max_total_minor <= INT64_MAX / 2 && p->max_age_s >= 1;
 }
 
 CV_EXPORT enum cv_status cv_machine_config_check(const struct cv_machine_config *c, char *message, size_t size)
@@ -116,23 +114,27 @@ CV_EXPORT enum cv_status cv_machine_config_check(const struct cv_machine_config 
 	if (c == NULL)
 		return cv_config_refuse(&msg, CV_E_INVAL, "no configuration given");
 	if (c->journal_key != NULL && !cv_machine_sealing_available())
-		return cv_config_refuse(&msg, CV_E_NOTSUP, "journal_key given, but the library was built "
-							   "without the crypto module");
+		return cv_config_refuse(&msg, CV_E_NOTSUP,
+					"journal_key given, but the library was built "
+					"without the crypto module");
 	if (!cv_str_is_terminated(c->machine_id, sizeof(c->machine_id)) || c->machine_id[0] == '\0')
 		return cv_config_refuse(&msg, CV_E_INVAL, "machine_id must be 1 to 31 characters");
 	if (!cv_str_is_terminated(c->currency, sizeof(c->currency)) || !cv_currency_is_valid(c->currency))
-		return cv_config_refuse(&msg, CV_E_INVAL, "currency must be an ISO 4217 code with a minor "
-							  "unit, such as USD (see cv_currency_is_valid())");
+		return cv_config_refuse(&msg, CV_E_INVAL,
+					"currency must be an ISO 4217 code with a minor "
+					"unit, such as USD (see cv_currency_is_valid())");
 	if (!cv_str_is_terminated(c->merchant_name, sizeof(c->merchant_name)) ||
 	    !cv_str_is_terminated(c->merchant_location, sizeof(c->merchant_location)))
 		return cv_config_refuse(&msg, CV_E_INVAL, "merchant_name or merchant_location is not terminated");
 	if (!cv_offline_policy_valid(&c->offline))
-		return cv_config_refuse(&msg, CV_E_INVAL, "offline: when enabled, every limit must be set "
-							  "(max_amount_minor 1..1000000000, max_count, max_total_minor, "
-							  "max_age_s); when disabled, all must be 0");
+		return cv_config_refuse(&msg, CV_E_INVAL,
+					"offline: when enabled, every limit must be set "
+					"(max_amount_minor 1..1000000000, max_count, max_total_minor, "
+					"max_age_s); when disabled, all must be 0");
 	if (!cv_timeouts_valid(&c->timeouts))
-		return cv_config_refuse(&msg, CV_E_INVAL, "timeouts: every one must be above 0, and "
-							  "retry_cap_ms at least retry_base_ms");
+		return cv_config_refuse(&msg, CV_E_INVAL,
+					"timeouts: every one must be above 0, and "
+					"retry_cap_ms at least retry_base_ms");
 	if (c->lookup_attempts_max < 1 || c->lookup_attempts_max > 20)
 		return cv_config_refuse_value(&msg, "lookup_attempts_max", c->lookup_attempts_max, "is outside 1..",
 					      20);

@@ -78,20 +78,20 @@ struct cv_vend {
 	enum cv_vend_reason reason;
 	uint16_t lane;
 	int64_t price_minor;
-	uint8_t auth_attempt;        /* Ordinal of the authorization key: cv1.<id>.auth.<n>. */
-	uint8_t auth_tries;          /* Times the customer was asked to pay (bounded). */
+	uint8_t auth_attempt;                  /* Ordinal of the authorization key: cv1.<id>.auth.<n>. */
+	uint8_t auth_tries;                    /* Times the customer was asked to pay (bounded). */
 	enum cv_decline_reason decline_reason; /* Of the last decline, for the operator. */
-	uint8_t key;                 /* enum cv_vend_key: may an earlier request of the key still land? */
-	uint8_t owner;               /* enum cv_vend_owner: only a CUSTOMER vend is dispensed. */
+	uint8_t key;                           /* enum cv_vend_key: may an earlier request of the key still land? */
+	uint8_t owner;                         /* enum cv_vend_owner: only a CUSTOMER vend is dispensed. */
 	uint8_t respins;
 	bool drop_verified;
 	bool sensor_armed;
-	bool unwatched;              /* A movement ran with no sensor armed: its cycle is the proof. */
-	bool offline_allowed;        /* The last authorize told the reader it may approve offline. */
+	bool unwatched;       /* A movement ran with no sensor armed: its cycle is the proof. */
+	bool offline_allowed; /* The last authorize told the reader it may approve offline. */
 	struct cv_card_summary card;
-	bool offline_approved;       /* The reader approved offline (store and forward). */
-	int64_t capture_before_s;    /* The processor's capture deadline (Unix s), 0 if none. */
-	int64_t held_minor;          /* What the processor approved, in the machine's currency (0: nothing
+	bool offline_approved;    /* The reader approved offline (store and forward). */
+	int64_t capture_before_s; /* The processor's capture deadline (Unix s), 0 if none. */
+	int64_t held_minor;       /* What the processor approved, in the machine's currency (0: nothing
 				      * yet): a single-message refund gives back exactly this. */
 	/* Frozen at selection, for the receipt, whatever service changes later. */
 	char lane_label[CV_LANE_LABEL_LEN];
@@ -118,21 +118,21 @@ struct cv_machine {
 	struct cv_vend vends[CV_VENDS_MAX];
 	struct cv_vend_info last_finished;
 	bool has_last_finished;
-	struct cv_vend *session;      /* The vend the customer is part of, or NULL. */
+	struct cv_vend *session; /* The vend the customer is part of, or NULL. */
 	struct cv_event_queue queue;
 	uint64_t now_ms;
 	uint32_t next_vend_number;
 	uint32_t next_op_id;
 	/* Journal. */
-	uint64_t last_seq;            /* Sequence number of the last record appended. */
-	uint64_t sync_requested_seq;  /* Highest seq a sync was asked for. */
-	uint64_t durable_seq;         /* Highest seq known durable. */
-	uint64_t sync_deadline_ms;    /* A sync not confirmed by then is asked again. */
-	uint64_t unsynced_since_ms;   /* When the oldest record not yet asked to sync was appended. */
-	uint32_t epoch;               /* This life's boot epoch, one above the journal's last. */
-	bool sealed;                  /* Every record is sealed with journal_key. */
+	uint64_t last_seq;           /* Sequence number of the last record appended. */
+	uint64_t sync_requested_seq; /* Highest seq a sync was asked for. */
+	uint64_t durable_seq;        /* Highest seq known durable. */
+	uint64_t sync_deadline_ms;   /* A sync not confirmed by then is asked again. */
+	uint64_t unsynced_since_ms;  /* When the oldest record not yet asked to sync was appended. */
+	uint32_t epoch;              /* This life's boot epoch, one above the journal's last. */
+	bool sealed;                 /* Every record is sealed with journal_key. */
 	uint8_t journal_key[CV_JOURNAL_KEY_LEN];
-	uint64_t journal_end;         /* Offset just past the last record appended. */
+	uint64_t journal_end; /* Offset just past the last record appended. */
 	/* Checkpoints: the one the storage remembers, and one written but not yet durable. */
 	bool has_checkpoint;
 	uint64_t checkpoint_offset;
@@ -145,12 +145,12 @@ struct cv_machine {
 	/* Marks (journal_mark.c): a sealed journal on a storage that keeps
 	 * tags has its checkpoint authenticated and its reach remembered. */
 	bool marked;
-	struct cv_journal_mark mark;  /* The one the storage holds, if present. */
-	uint64_t mark_refresh_seq;    /* Once this record is durable, the reach is written again (0: no). */
+	struct cv_journal_mark mark;        /* The one the storage holds, if present. */
+	uint64_t mark_refresh_seq;          /* Once this record is durable, the reach is written again (0: no). */
 	char errmsg[CV_MACHINE_ERRMSG_LEN]; /* The last service call's error (machine_service.c). */
 	/* Room (journal_room.c), on a storage that reports it. */
-	bool room_low;                /* Below the reserve: no new vend starts. */
-	uint64_t room_trimmed_to;     /* Where the last trim freed the journal up to (0: unknown). */
+	bool room_low;            /* Below the reserve: no new vend starts. */
+	uint64_t room_trimmed_to; /* Where the last trim freed the journal up to (0: unknown). */
 	bool journal_fault;
 	enum cv_status journal_error; /* What stopped the journal. */
 	bool sync_failed;             /* The storage said a sync failed: nothing will become durable. */
@@ -160,11 +160,11 @@ struct cv_machine {
 	/* Capabilities (CV_*_CAP_*), read once when the backends are open. */
 	uint32_t payment_caps;
 	uint32_t dispenser_caps;
-	bool payment_link_down;       /* The payment backend's health() said unreachable. */
+	bool payment_link_down; /* The payment backend's health() said unreachable. */
 	bool link_down_alert_active;
 	bool stalled_alert_active;
-	bool settlements_changed;     /* A vend's state or payment attempts changed since the last look. */
-	uint64_t stall_recheck_ms;    /* Capture deadlines are looked at again by then. */
+	bool settlements_changed;  /* A vend's state or payment attempts changed since the last look. */
+	uint64_t stall_recheck_ms; /* Capture deadlines are looked at again by then. */
 	/* What the customer sees; a final message stays until message_until_ms. */
 	struct cv_display display;
 	uint64_t message_until_ms;
@@ -207,8 +207,7 @@ void cv_machine_emit(struct cv_machine *m, struct cv_event *event);
 void cv_machine_log(struct cv_machine *m, enum cv_log_level level, const char *message);
 uint32_t cv_machine_random_u32(struct cv_machine *m);
 uint32_t cv_machine_new_op_id(struct cv_machine *m);
-void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64_t amount_minor,
-		     bool hold);
+void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64_t amount_minor, bool hold);
 void cv_machine_show_idle(struct cv_machine *m);
 void cv_machine_close_backends(struct cv_machine *m);
 void cv_machine_journal_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active);
@@ -242,8 +241,8 @@ bool cv_room_tick(struct cv_machine *m);
 
 /* recovery.c: what a restart finds in the journal, and what it does. */
 struct cv_recovery_summary {
-	bool fresh;            /* The journal was empty: a new machine. */
-	uint64_t torn_bytes;   /* Torn tail cut off. */
+	bool fresh;          /* The journal was empty: a new machine. */
+	uint64_t torn_bytes; /* Torn tail cut off. */
 };
 enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summary *out);
 void cv_recovery_resolve(struct cv_machine *m, const struct cv_recovery_summary *summary);
@@ -252,8 +251,7 @@ void cv_recovery_resolve(struct cv_machine *m, const struct cv_recovery_summary 
 #define CV_SEQ_UNWRITTEN UINT64_MAX
 
 /* Appends a record; returns its sequence number, or 0 after a journal fault. */
-uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type type,
-			   const struct cv_journal_writer *w);
+uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type type, const struct cv_journal_writer *w);
 void cv_journal_flush(struct cv_machine *m);
 void cv_journal_flush_now(struct cv_machine *m);
 void cv_journal_on_synced(struct cv_machine *m, const struct cv_storage_result *result);
@@ -277,8 +275,7 @@ uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v);
 /* Takes the table's edge for (state, trigger): the vend's new state and
  * sub-states, journaled and reported. A trigger the table has no edge for,
  * or whose edge refuses the vend's sub-states, is a bug in the engine. */
-void cv_vend_fire(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger trigger,
-		  enum cv_vend_reason reason);
+void cv_vend_fire(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger trigger, enum cv_vend_reason reason);
 bool cv_vend_advance(struct cv_machine *m, struct cv_vend *v);
 bool cv_vend_awaits_durability(const struct cv_machine *m, const struct cv_vend *v);
 void cv_vend_op_clear(struct cv_vend *v);

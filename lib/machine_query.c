@@ -10,8 +10,8 @@ CV_EXPORT enum cv_status cv_machine_display(const struct cv_machine *m, struct c
 	return CV_OK;
 }
 
-CV_EXPORT enum cv_status cv_machine_menu(const struct cv_machine *m, struct cv_menu_item *items,
-					 size_t capacity, size_t *count_out)
+CV_EXPORT enum cv_status cv_machine_menu(const struct cv_machine *m, struct cv_menu_item *items, size_t capacity,
+					 size_t *count_out)
 {
 	if (m == NULL || items == NULL || count_out == NULL)
 		return CV_E_INVAL;
@@ -36,8 +36,7 @@ CV_EXPORT uint16_t cv_machine_lane_count(const struct cv_machine *m)
 	return m == NULL ? 0 : m->config.lane_count;
 }
 
-CV_EXPORT enum cv_status cv_machine_lane_info(const struct cv_machine *m, uint16_t lane,
-					      struct cv_lane_info *out)
+CV_EXPORT enum cv_status cv_machine_lane_info(const struct cv_machine *m, uint16_t lane, struct cv_lane_info *out)
 {
 	if (m == NULL || out == NULL)
 		return CV_E_INVAL;
@@ -55,8 +54,7 @@ CV_EXPORT enum cv_status cv_machine_lane_info(const struct cv_machine *m, uint16
 	return CV_OK;
 }
 
-CV_EXPORT enum cv_status cv_machine_lane_find(const struct cv_machine *m, const char *label,
-					      uint16_t *lane_out)
+CV_EXPORT enum cv_status cv_machine_lane_find(const struct cv_machine *m, const char *label, uint16_t *lane_out)
 {
 	if (m == NULL || label == NULL || lane_out == NULL)
 		return CV_E_INVAL;

@@ -44,10 +44,11 @@ static const uint16_t cv_currency_codes[] = {
 	CV_CC("TMT"), CV_CC("TND"), CV_CC("TOP"), CV_CC("TRY"), CV_CC("TTD"), CV_CC("TWD"), CV_CC("TZS"), CV_CC("UAH"),
 	CV_CC("UGX"), CV_CC("USD"), CV_CC("USN"), CV_CC("UYI"), CV_CC("UYU"), CV_CC("UYW"), CV_CC("UZS"), CV_CC("VED"),
 	CV_CC("VES"), CV_CC("VND"), CV_CC("VUV"), CV_CC("WST"), CV_CC("XAF"), CV_CC("XCD"), CV_CC("XCG"), CV_CC("XOF"),
-	CV_CC("XPF"), CV_CC("YER"), CV_CC("ZAR"), CV_CC("ZMW"), CV_CC("ZWG")
+	CV_CC("XPF"), CV_CC("YER"), CV_CC("ZAR"), CV_CC("ZMW"), CV_CC("ZWG"),
 };
 
 /* Those whose minor unit is not the usual 2 decimals. */
+/* clang-format off */
 static const struct cv_currency_digits cv_currency_exceptions[] = {
 	{"BIF", 0}, {"CLP", 0}, {"DJF", 0}, {"GNF", 0}, {"ISK", 0}, {"JPY", 0},
 	{"KMF", 0}, {"KRW", 0}, {"PYG", 0}, {"RWF", 0}, {"UGX", 0}, {"UYI", 0},
@@ -55,6 +56,7 @@ static const struct cv_currency_digits cv_currency_exceptions[] = {
 	{"BHD", 3}, {"IQD", 3}, {"JOD", 3}, {"KWD", 3}, {"LYD", 3}, {"OMR", 3},
 	{"TND", 3}, {"CLF", 4}, {"UYW", 4},
 };
+/* clang-format on */
 
 /* Only for three upper-case letters (cv_currency_is_valid() checks). */
 static bool cv_currency_known(const char *currency)
@@ -95,8 +97,7 @@ CV_EXPORT unsigned cv_currency_minor_digits(const char *currency)
 	return 2;
 }
 
-CV_EXPORT enum cv_status cv_money_make(int64_t amount_minor, const char *currency,
-				       struct cv_money *out)
+CV_EXPORT enum cv_status cv_money_make(int64_t amount_minor, const char *currency, struct cv_money *out)
 {
 	if (out == NULL || !cv_currency_is_valid(currency))
 		return CV_E_INVAL;

@@ -12,24 +12,19 @@
 /* Looks up an enum value in a table indexed by value. Callers may pass any
  * integer (a corrupted record, a newer peer), and some enums have gaps that
  * leave NULL slots, so both cases fall back to `unknown`. */
-static const char *cv_name_lookup(const char *const *table, size_t count, int value,
-				  const char *unknown)
+static const char *cv_name_lookup(const char *const *table, size_t count, int value, const char *unknown)
 {
 	if (value < 0 || (size_t)value >= count || table[value] == NULL)
 		return unknown;
 	return table[value];
 }
 
-#define CV_NAME_LOOKUP(table, value, unknown) \
-	cv_name_lookup((table), CV_ARRAY_COUNT(table), (int)(value), (unknown))
+#define CV_NAME_LOOKUP(table, value, unknown) cv_name_lookup((table), CV_ARRAY_COUNT(table), (int)(value), (unknown))
 
 static const char *const cv_lane_availability_names[] = {
-	[CV_LANE_AVAILABLE] = "available",
-	[CV_LANE_SOLD_OUT] = "sold out",
-	[CV_LANE_DISABLED] = "disabled",
-	[CV_LANE_QUARANTINED] = "quarantined",
-	[CV_LANE_NOT_PRICED] = "not priced",
-	[CV_LANE_NO_SENSOR] = "drop sensor fault",
+	[CV_LANE_AVAILABLE] = "available",   [CV_LANE_SOLD_OUT] = "sold out",
+	[CV_LANE_DISABLED] = "disabled",     [CV_LANE_QUARANTINED] = "quarantined",
+	[CV_LANE_NOT_PRICED] = "not priced", [CV_LANE_NO_SENSOR] = "drop sensor fault",
 };
 
 CV_EXPORT const char *cv_lane_availability_str(enum cv_lane_availability availability)

@@ -92,8 +92,7 @@ static void cv_payment_alert_follow(struct cv_machine *m, bool *raised, bool now
 void cv_payment_link_tick(struct cv_machine *m)
 {
 	m->payment_link_down = cv_payment_link_is_down(m);
-	cv_payment_alert_follow(m, &m->link_down_alert_active, m->payment_link_down,
-				CV_ALERT_PAYMENT_LINK_DOWN);
+	cv_payment_alert_follow(m, &m->link_down_alert_active, m->payment_link_down, CV_ALERT_PAYMENT_LINK_DOWN);
 	/* Whether a settlement is stalled changes only with a vend's state or
 	 * attempts, or as the wall clock nears a capture deadline: no need to
 	 * look at every step. */
@@ -101,6 +100,5 @@ void cv_payment_link_tick(struct cv_machine *m)
 		return;
 	m->settlements_changed = false;
 	m->stall_recheck_ms = cv_deadline(m->now_ms, CV_STALL_RECHECK_MS);
-	cv_payment_alert_follow(m, &m->stalled_alert_active, cv_payment_any_stalled(m),
-				CV_ALERT_SETTLEMENT_STALLED);
+	cv_payment_alert_follow(m, &m->stalled_alert_active, cv_payment_any_stalled(m), CV_ALERT_SETTLEMENT_STALLED);
 }

@@ -99,8 +99,7 @@ static void cv_receipt_put_centered(struct cv_text *text, size_t width, const ch
 
 /* "Label ........ value": the value is right-aligned and cut if it would
  * leave less than " . " between it and the label. */
-static void cv_receipt_put_field(struct cv_text *text, size_t width, const char *label,
-				 const char *value)
+static void cv_receipt_put_field(struct cv_text *text, size_t width, const char *label, const char *value)
 {
 	struct cv_line line;
 	size_t label_length = strlen(label);
@@ -121,8 +120,7 @@ static void cv_receipt_put_field(struct cv_text *text, size_t width, const char 
  * the amount is what was charged): on the label line if it fits, else on
  * lines of their own, split after the last blank that fits (so an amount's
  * number stays on one line), else at the width. */
-static void cv_receipt_put_whole(struct cv_text *text, size_t width, const char *label,
-				 const char *value)
+static void cv_receipt_put_whole(struct cv_text *text, size_t width, const char *label, const char *value)
 {
 	size_t length = strlen(value);
 	if (strlen(label) + CV_FIELD_GAP_MIN + length <= width) {
@@ -151,8 +149,7 @@ static void cv_receipt_put_whole(struct cv_text *text, size_t width, const char 
 
 /* Only what the reader reported is printed; the AID is kept whole (it tells
  * which card application was charged), the rest may be cut. */
-static void cv_receipt_put_card(struct cv_text *text, size_t width,
-				const struct cv_card_summary *card)
+static void cv_receipt_put_card(struct cv_text *text, size_t width, const struct cv_card_summary *card)
 {
 	char value[CV_CARD_BRAND_LEN + CV_CARD_APP_LABEL_LEN];
 	if (card->brand[0] != '\0') {
@@ -190,8 +187,7 @@ static const char *cv_receipt_status_detail(enum cv_receipt_status status)
 }
 
 /* "NOT CHARGED - you were not charged" on one line if it fits, else two. */
-static void cv_receipt_put_status(struct cv_text *text, size_t width,
-				  enum cv_receipt_status status)
+static void cv_receipt_put_status(struct cv_text *text, size_t width, enum cv_receipt_status status)
 {
 	const char *headline = cv_receipt_status_str(status);
 	const char *detail = cv_receipt_status_detail(status);
@@ -213,8 +209,7 @@ static void cv_receipt_put_status(struct cv_text *text, size_t width,
 
 /* Merchant and location head the receipt, as the schemes ask; absent ones
  * leave no blank line. */
-static void cv_receipt_put_header(struct cv_text *text, size_t width,
-				  const struct cv_receipt *receipt)
+static void cv_receipt_put_header(struct cv_text *text, size_t width, const struct cv_receipt *receipt)
 {
 	char value[CV_DATE_TEXT_MAX];
 	if (receipt->merchant_name[0] != '\0')
@@ -259,11 +254,11 @@ CV_EXPORT const char *cv_receipt_status_str(enum cv_receipt_status status)
 	return "UNKNOWN";
 }
 
-CV_EXPORT enum cv_status cv_receipt_render(const struct cv_receipt *receipt, unsigned width,
-					   char *buf, size_t size, size_t *length_out)
+CV_EXPORT enum cv_status cv_receipt_render(const struct cv_receipt *receipt, unsigned width, char *buf, size_t size,
+					   size_t *length_out)
 {
-	if (receipt == NULL || buf == NULL || width < CV_RECEIPT_WIDTH_MIN ||
-	    width > CV_RECEIPT_WIDTH_MAX || !cv_receipt_is_valid(receipt))
+	if (receipt == NULL || buf == NULL || width < CV_RECEIPT_WIDTH_MIN || width > CV_RECEIPT_WIDTH_MAX ||
+	    !cv_receipt_is_valid(receipt))
 		return CV_E_INVAL;
 	if (size == 0)
 		return CV_E_FULL;

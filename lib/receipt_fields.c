@@ -25,8 +25,7 @@ bool cv_receipt_is_valid(const struct cv_receipt *receipt)
 	       cv_str_is_terminated(card->aid, sizeof(card->aid)) &&
 	       cv_str_is_terminated(card->app_label, sizeof(card->app_label)) &&
 	       (unsigned)card->entry <= CV_CARD_ENTRY_MOBILE_WALLET &&
-	       (unsigned)receipt->status <= CV_RECEIPT_CHARGE_FAILED &&
-	       cv_currency_is_valid(receipt->amount.currency);
+	       (unsigned)receipt->status <= CV_RECEIPT_CHARGE_FAILED && cv_currency_is_valid(receipt->amount.currency);
 }
 
 /* Writes `value` in decimal, zero-padded to `digits`; returns the length. */
@@ -57,8 +56,7 @@ static struct cv_civil_date cv_civil_from_days(int64_t days)
 	int64_t z = days + 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
 	int64_t day_of_era = z - era * 146097;
-	int64_t year_of_era =
-		(day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+	int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
 	int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
 	int64_t month_from_march = (5 * day_of_year + 2) / 153;
 	struct cv_civil_date date;
@@ -68,8 +66,7 @@ static struct cv_civil_date cv_civil_from_days(int64_t days)
 	return date;
 }
 
-size_t cv_receipt_format_time(int64_t time_ms, enum cv_receipt_time_style style,
-			      char out[CV_DATE_TEXT_MAX])
+size_t cv_receipt_format_time(int64_t time_ms, enum cv_receipt_time_style style, char out[CV_DATE_TEXT_MAX])
 {
 	int64_t days = time_ms / CV_MS_PER_DAY;
 	int64_t ms_of_day = time_ms % CV_MS_PER_DAY;

@@ -26,8 +26,7 @@ bool cv_receipt_is_valid(const struct cv_receipt *receipt);
 
 /* Writes the NUL-terminated time; returns its length. Times before 1970
  * are floored, not truncated. */
-size_t cv_receipt_format_time(int64_t time_ms, enum cv_receipt_time_style style,
-			      char out[CV_DATE_TEXT_MAX]);
+size_t cv_receipt_format_time(int64_t time_ms, enum cv_receipt_time_style style, char out[CV_DATE_TEXT_MAX]);
 
 /* Copies src with every ASCII digit replaced by '*'; dst has src's size. */
 void cv_receipt_mask_digits(char *dst, const char *src);

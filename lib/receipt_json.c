@@ -9,18 +9,17 @@
 
 /* Worst case of one string field of `size` bytes: every byte escaped to six
  * characters ("\u001f", or "\ufffd" for a byte that is not UTF-8), quotes. */
-#define CV_JSON_STRING_MAX(size) (6u * ((size) - 1u) + 2u)
+#define CV_JSON_STRING_MAX(size) (6u * ((size)-1u) + 2u)
 /* Every string field at its worst, plus keys, punctuation, two int64
  * numbers, the lane and the time (under 400 characters together). */
 #define CV_JSON_FIXED_MAX 512u
-#define CV_JSON_WORST                                                                  \
-	(CV_JSON_FIXED_MAX + CV_JSON_STRING_MAX(CV_VEND_ID_LEN) +                          \
-	 2u * CV_JSON_STRING_MAX(CV_MERCHANT_TEXT_LEN) + CV_JSON_STRING_MAX(CV_MACHINE_ID_LEN) + \
-	 CV_JSON_STRING_MAX(CV_LANE_LABEL_LEN) + CV_JSON_STRING_MAX(CV_PRODUCT_ID_LEN) +   \
-	 CV_JSON_STRING_MAX(CV_PRODUCT_NAME_LEN) + CV_JSON_STRING_MAX(CV_CURRENCY_LEN) +    \
-	 CV_JSON_STRING_MAX(CV_CARD_BRAND_LEN) + CV_JSON_STRING_MAX(CV_CARD_LAST4_LEN) +    \
-	 CV_JSON_STRING_MAX(CV_AUTH_CODE_LEN) + CV_JSON_STRING_MAX(CV_CARD_AID_LEN) +       \
-	 CV_JSON_STRING_MAX(CV_CARD_APP_LABEL_LEN))
+#define CV_JSON_WORST                                                                                             \
+	(CV_JSON_FIXED_MAX + CV_JSON_STRING_MAX(CV_VEND_ID_LEN) + 2u * CV_JSON_STRING_MAX(CV_MERCHANT_TEXT_LEN) + \
+	 CV_JSON_STRING_MAX(CV_MACHINE_ID_LEN) + CV_JSON_STRING_MAX(CV_LANE_LABEL_LEN) +                          \
+	 CV_JSON_STRING_MAX(CV_PRODUCT_ID_LEN) + CV_JSON_STRING_MAX(CV_PRODUCT_NAME_LEN) +                        \
+	 CV_JSON_STRING_MAX(CV_CURRENCY_LEN) + CV_JSON_STRING_MAX(CV_CARD_BRAND_LEN) +                            \
+	 CV_JSON_STRING_MAX(CV_CARD_LAST4_LEN) + CV_JSON_STRING_MAX(CV_AUTH_CODE_LEN) +                           \
+	 CV_JSON_STRING_MAX(CV_CARD_AID_LEN) + CV_JSON_STRING_MAX(CV_CARD_APP_LABEL_LEN))
 _Static_assert(CV_JSON_WORST <= CV_RECEIPT_JSON_MAX, "CV_RECEIPT_JSON_MAX too small");
 
 /* The output as it grows; `full` latches once anything did not fit, so every
@@ -164,8 +163,7 @@ static const char *cv_receipt_status_key(enum cv_receipt_status status)
 
 static void cv_json_put_card(struct cv_json *json, const struct cv_card_summary *card)
 {
-	char masked[CV_CARD_BRAND_LEN > CV_CARD_APP_LABEL_LEN ? CV_CARD_BRAND_LEN
-							      : CV_CARD_APP_LABEL_LEN];
+	char masked[CV_CARD_BRAND_LEN > CV_CARD_APP_LABEL_LEN ? CV_CARD_BRAND_LEN : CV_CARD_APP_LABEL_LEN];
 	const char *entry = cv_card_entry_key(card->entry);
 	cv_json_put_raw(json, "{", 1);
 	cv_json_put_key(json, "brand", true);
@@ -226,8 +224,8 @@ static void cv_json_put_receipt(struct cv_json *json, const struct cv_receipt *r
 	cv_json_put_raw(json, "}", 1);
 }
 
-CV_EXPORT enum cv_status cv_receipt_render_json(const struct cv_receipt *receipt, char *buf,
-						size_t size, size_t *length_out)
+CV_EXPORT enum cv_status cv_receipt_render_json(const struct cv_receipt *receipt, char *buf, size_t size,
+						size_t *length_out)
 {
 	if (receipt == NULL || buf == NULL || !cv_receipt_is_valid(receipt))
 		return CV_E_INVAL;

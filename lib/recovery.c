@@ -11,9 +11,9 @@
 
 struct cv_replay {
 	struct cv_machine *m;
-	enum cv_status status;  /* The decode or consistency error that stopped the replay. */
+	enum cv_status status; /* The decode or consistency error that stopped the replay. */
 	bool header_seen;
-	bool checkpoint_expected; /* Reading from a checkpoint: it must come first. */
+	bool checkpoint_expected;      /* Reading from a checkpoint: it must come first. */
 	uint64_t checkpoint_begin_seq; /* Of the checkpoint read from, if any. */
 	bool in_checkpoint;            /* Between a BEGIN and its END: copies, not events. */
 	bool checkpoint_end_seen;      /* Its END: it was whole when remembered. */
@@ -300,8 +300,8 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 		m->checkpoint_seq = first_seq;
 	}
 	const uint8_t *key = cv_machine_sealed(m) ? m->journal_key : NULL;
-	enum cv_status rc = cv_journal_scan(ops, m->config.storage_ctx, start, first_seq, key, cv_replay_record, &rp,
-					    &scan);
+	enum cv_status rc =
+		cv_journal_scan(ops, m->config.storage_ctx, start, first_seq, key, cv_replay_record, &rp, &scan);
 	/* Bytes the storage no longer holds (trimmed away) where reading has to
 	 * begin: what said where the journal begins now is gone. */
 	if (rc == CV_E_NOT_FOUND) {

@@ -36,9 +36,7 @@ static enum cv_status cv_ram_storage_sync(void *ctx, uint64_t seq)
 	return cv_storage_post_synced(s->machine, s->synced_seq);
 }
 
-
-static enum cv_status cv_ram_storage_read(void *ctx, uint64_t offset, void *buf, size_t size,
-					  size_t *length_out)
+static enum cv_status cv_ram_storage_read(void *ctx, uint64_t offset, void *buf, size_t size, size_t *length_out)
 {
 	struct cv_ram_storage *s = ctx;
 	if (offset < s->base)
@@ -61,8 +59,8 @@ static enum cv_status cv_ram_storage_truncate(void *ctx, uint64_t length)
 	return CV_OK;
 }
 
-static enum cv_status cv_ram_storage_checkpoint_set_tagged(void *ctx, uint64_t offset, uint64_t seq,
-							   const void *tag, size_t tag_length)
+static enum cv_status cv_ram_storage_checkpoint_set_tagged(void *ctx, uint64_t offset, uint64_t seq, const void *tag,
+							   size_t tag_length)
 {
 	struct cv_ram_storage *s = ctx;
 	if (offset < s->base || offset - s->base > s->length || tag_length > sizeof(s->checkpoint_tag) ||
@@ -109,8 +107,7 @@ static enum cv_status cv_ram_storage_checkpoint_get(void *ctx, uint64_t *offset,
 static enum cv_status cv_ram_storage_trim(void *ctx, uint64_t offset)
 {
 	struct cv_ram_storage *s = ctx;
-	if (offset < s->base || offset - s->base > s->length ||
-	    (s->has_checkpoint && offset > s->checkpoint_offset))
+	if (offset < s->base || offset - s->base > s->length || (s->has_checkpoint && offset > s->checkpoint_offset))
 		return CV_E_INVAL;
 	size_t cut = (size_t)(offset - s->base);
 	memmove(s->buf, s->buf + cut, s->length - cut);

@@ -241,8 +241,8 @@ static const struct cv_vend_edge *cv_vend_edge_take(struct cv_machine *m, const 
 						    enum cv_vend_trigger trigger)
 {
 	const struct cv_vend_edge *edge = cv_vend_edge_find((unsigned)v->state, trigger);
-	bool allowed = edge != NULL && cv_vend_edge_allows(edge, (enum cv_vend_key)v->key,
-							   (enum cv_vend_owner)v->owner);
+	bool allowed =
+		edge != NULL && cv_vend_edge_allows(edge, (enum cv_vend_key)v->key, (enum cv_vend_owner)v->owner);
 #ifdef CV_MODEL_HOOKS
 	if (!allowed)
 		cv_model_edge_refused((unsigned)v->state, trigger, v->key, v->owner);
@@ -261,8 +261,7 @@ static const struct cv_vend_edge *cv_vend_edge_take(struct cv_machine *m, const 
 #endif
 }
 
-void cv_vend_fire(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger trigger,
-		  enum cv_vend_reason reason)
+void cv_vend_fire(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger trigger, enum cv_vend_reason reason)
 {
 	const struct cv_vend_edge *edge = cv_vend_edge_take(m, v, trigger);
 	if (edge == NULL)

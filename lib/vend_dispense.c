@@ -131,8 +131,8 @@ void cv_vend_motor_done(struct cv_machine *m, struct cv_vend *v, enum cv_status 
 {
 	cv_vend_op_clear(v);
 	if (status != CV_OK) {
-		cv_vend_motor_failed(m, v, status == CV_E_JAM ? CV_VEND_REASON_MOTOR_JAM
-							    : CV_VEND_REASON_DISPENSER_ERROR);
+		cv_vend_motor_failed(m, v,
+				     status == CV_E_JAM ? CV_VEND_REASON_MOTOR_JAM : CV_VEND_REASON_DISPENSER_ERROR);
 		return;
 	}
 	cv_lane_set_jam(m, v->lane, false);

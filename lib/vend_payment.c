@@ -174,8 +174,8 @@ static void cv_vend_auth_held(struct cv_machine *m, struct cv_vend *v, const str
 	/* A hold above the price is captured for the price, and the rest is
 	 * released; a single-message method took the whole amount already, so
 	 * only the exact price is a sale. */
-	bool enough = ours && (cv_vend_single_message(m) ? v->held_minor == v->price_minor
-							  : v->held_minor >= v->price_minor);
+	bool enough =
+		ours && (cv_vend_single_message(m) ? v->held_minor == v->price_minor : v->held_minor >= v->price_minor);
 	if (cv_vend_in_background(v))
 		/* Found held with no customer waiting: never dispense, release it. */
 		cv_vend_fire(m, v, CV_VEND_T_AUTH_RELEASE, cv_vend_background_reason(v));
@@ -337,8 +337,7 @@ static void cv_vend_on_settle(struct cv_machine *m, struct cv_vend *v, const str
 	v->next_attempt_ms = cv_deadline(m->now_ms, cv_vend_backoff_ms(m, v->attempts));
 }
 
-static void cv_vend_payment_result_apply(struct cv_machine *m, struct cv_vend *v,
-					 const struct cv_payment_result *r)
+static void cv_vend_payment_result_apply(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
 {
 	if (r->result == CV_PAY_UNKNOWN)
 		m->stats.unknown_outcomes++;

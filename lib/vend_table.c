@@ -24,6 +24,7 @@
 #define K_MAY_LAND CV_VEND_KEY_MAY_LAND
 #define D(name) CV_VEND_DUTY_##name
 
+/* clang-format off */
 const struct cv_vend_edge cv_vend_edges[] = {
 	/* from, trigger, to, keys, owners, key after, owner after, journaled, duty, when */
 	{S(SELECTED), T(PAY), S(AUTH_PENDING), FRESH, C, KEEP, KEEP, 1, D(AUTHORIZE),
@@ -112,6 +113,7 @@ const struct cv_vend_edge cv_vend_edges[] = {
 	{CV_VEND_STATE_START, T(SELECT), S(SELECTED), FRESH, C, KEEP, KEEP, 1, D(AUTHORIZE),
 	 "cv_machine_select()"},
 };
+/* clang-format on */
 
 const unsigned cv_vend_edge_count = sizeof(cv_vend_edges) / sizeof(cv_vend_edges[0]);
 
@@ -140,9 +142,10 @@ bool cv_vend_edge_allows(const struct cv_vend_edge *edge, enum cv_vend_key key, 
 }
 
 static const char *const cv_vend_trigger_names[CV_VEND_T_COUNT] = {
-	"SELECT", "PAY", "CANCEL_REQUEST", "AUTH_HELD", "AUTH_RELEASE", "AUTH_FAILED", "AUTH_GONE", "AUTH_NOT_SENT",
-	"AUTH_UNKNOWN", "AUTH_NOT_FOUND", "LOOKUP_SPENT", "LEAVE", "ORPHAN", "RETRY", "DISPENSE", "RELEASE",
-	"MOTOR_HOME", "RESPIN", "DROP_VERIFIED", "NOT_DELIVERED", "SETTLED", "SETTLE_FAILED", "RESUME",
+	"SELECT",        "PAY",           "CANCEL_REQUEST", "AUTH_HELD",      "AUTH_RELEASE", "AUTH_FAILED",
+	"AUTH_GONE",     "AUTH_NOT_SENT", "AUTH_UNKNOWN",   "AUTH_NOT_FOUND", "LOOKUP_SPENT", "LEAVE",
+	"ORPHAN",        "RETRY",         "DISPENSE",       "RELEASE",        "MOTOR_HOME",   "RESPIN",
+	"DROP_VERIFIED", "NOT_DELIVERED", "SETTLED",        "SETTLE_FAILED",  "RESUME",
 };
 
 const char *cv_vend_trigger_name(enum cv_vend_trigger trigger)
@@ -157,14 +160,13 @@ const char *cv_vend_key_name(enum cv_vend_key key)
 
 const char *cv_vend_owner_name(enum cv_vend_owner owner)
 {
-	static const char *const names[CV_VEND_OWNERS_MAX] = {"CUSTOMER", "CANCELLING", "ORPHAN_CHECK",
-							       "RECOVERED"};
+	static const char *const names[CV_VEND_OWNERS_MAX] = {"CUSTOMER", "CANCELLING", "ORPHAN_CHECK", "RECOVERED"};
 	return (unsigned)owner < CV_VEND_OWNERS_MAX ? names[owner] : "?";
 }
 
 const char *cv_vend_duty_name(enum cv_vend_duty duty)
 {
-	static const char *const names[] = {"none", "authorize", "answer", "lookup", "motor", "verify",
-					    "capture", "void"};
+	static const char *const names[] = {"none",  "authorize", "answer",  "lookup",
+					    "motor", "verify",    "capture", "void"};
 	return (unsigned)duty < sizeof(names) / sizeof(names[0]) ? names[duty] : "?";
 }

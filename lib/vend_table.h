@@ -15,29 +15,29 @@
 
 /* What makes a vend move. */
 enum cv_vend_trigger {
-	CV_VEND_T_SELECT,          /* A customer chose a lane. */
-	CV_VEND_T_PAY,             /* Ask for the card. */
-	CV_VEND_T_CANCEL_REQUEST,  /* Cancel pressed while an answer is awaited. */
-	CV_VEND_T_AUTH_HELD,       /* A hold for the customer. */
-	CV_VEND_T_AUTH_RELEASE,    /* A hold nobody may use: no customer, cancelled, short, offline policy. */
-	CV_VEND_T_AUTH_FAILED,     /* A definite failure of the key: it is spent; the customer may retry. */
-	CV_VEND_T_AUTH_GONE,       /* The same, and nobody will retry (cancelled, tries used up, background). */
-	CV_VEND_T_AUTH_NOT_SENT,   /* Nothing left the machine this time: the key keeps its duty. */
-	CV_VEND_T_AUTH_UNKNOWN,    /* The outcome is unknown: look it up. */
-	CV_VEND_T_AUTH_NOT_FOUND,  /* The lookup found nothing: the key may still land. */
-	CV_VEND_T_LOOKUP_SPENT,    /* Still unknown after the lookup budget: void whatever may exist. */
-	CV_VEND_T_LEAVE,           /* The customer is gone and nothing may land: the end. */
-	CV_VEND_T_ORPHAN,          /* The customer is gone while the key may land: background check. */
-	CV_VEND_T_RETRY,           /* The customer pays again. */
-	CV_VEND_T_DISPENSE,        /* Turn the motor. */
-	CV_VEND_T_RELEASE,         /* A hold whose motor never turned is given back. */
-	CV_VEND_T_MOTOR_HOME,      /* The motor finished its movement. */
-	CV_VEND_T_RESPIN,          /* No drop yet: move again. */
-	CV_VEND_T_DROP_VERIFIED,   /* The item fell (sensor, or a cycle where the lane allows it). */
-	CV_VEND_T_NOT_DELIVERED,   /* Jam, timeout, refusal, no drop, sensor or journal fault. */
-	CV_VEND_T_SETTLED,         /* The capture or void is done. */
-	CV_VEND_T_SETTLE_FAILED,   /* The capture or void failed for good. */
-	CV_VEND_T_RESUME,          /* A restart found it here: the same side effect again, same key. */
+	CV_VEND_T_SELECT,         /* A customer chose a lane. */
+	CV_VEND_T_PAY,            /* Ask for the card. */
+	CV_VEND_T_CANCEL_REQUEST, /* Cancel pressed while an answer is awaited. */
+	CV_VEND_T_AUTH_HELD,      /* A hold for the customer. */
+	CV_VEND_T_AUTH_RELEASE,   /* A hold nobody may use: no customer, cancelled, short, offline policy. */
+	CV_VEND_T_AUTH_FAILED,    /* A definite failure of the key: it is spent; the customer may retry. */
+	CV_VEND_T_AUTH_GONE,      /* The same, and nobody will retry (cancelled, tries used up, background). */
+	CV_VEND_T_AUTH_NOT_SENT,  /* Nothing left the machine this time: the key keeps its duty. */
+	CV_VEND_T_AUTH_UNKNOWN,   /* The outcome is unknown: look it up. */
+	CV_VEND_T_AUTH_NOT_FOUND, /* The lookup found nothing: the key may still land. */
+	CV_VEND_T_LOOKUP_SPENT,   /* Still unknown after the lookup budget: void whatever may exist. */
+	CV_VEND_T_LEAVE,          /* The customer is gone and nothing may land: the end. */
+	CV_VEND_T_ORPHAN,         /* The customer is gone while the key may land: background check. */
+	CV_VEND_T_RETRY,          /* The customer pays again. */
+	CV_VEND_T_DISPENSE,       /* Turn the motor. */
+	CV_VEND_T_RELEASE,        /* A hold whose motor never turned is given back. */
+	CV_VEND_T_MOTOR_HOME,     /* The motor finished its movement. */
+	CV_VEND_T_RESPIN,         /* No drop yet: move again. */
+	CV_VEND_T_DROP_VERIFIED,  /* The item fell (sensor, or a cycle where the lane allows it). */
+	CV_VEND_T_NOT_DELIVERED,  /* Jam, timeout, refusal, no drop, sensor or journal fault. */
+	CV_VEND_T_SETTLED,        /* The capture or void is done. */
+	CV_VEND_T_SETTLE_FAILED,  /* The capture or void failed for good. */
+	CV_VEND_T_RESUME,         /* A restart found it here: the same side effect again, same key. */
 	CV_VEND_T_COUNT
 };
 
@@ -74,14 +74,14 @@ enum cv_vend_owner {
 
 /* What the vend owes once the edge is taken. */
 enum cv_vend_duty {
-	CV_VEND_DUTY_NONE,       /* Terminal: nothing more. */
-	CV_VEND_DUTY_AUTHORIZE,  /* Send the authorization once its intent is durable. */
-	CV_VEND_DUTY_ANSWER,     /* Wait for the answer in flight or the customer. */
-	CV_VEND_DUTY_LOOKUP,     /* Look the key up; void when the budget is spent. */
-	CV_VEND_DUTY_MOTOR,      /* Turn the motor once its intent is durable. */
-	CV_VEND_DUTY_VERIFY,     /* Watch for the drop. */
-	CV_VEND_DUTY_CAPTURE,    /* Capture, same key, until answered. */
-	CV_VEND_DUTY_VOID,       /* Void (or refund), same key, until answered. */
+	CV_VEND_DUTY_NONE,      /* Terminal: nothing more. */
+	CV_VEND_DUTY_AUTHORIZE, /* Send the authorization once its intent is durable. */
+	CV_VEND_DUTY_ANSWER,    /* Wait for the answer in flight or the customer. */
+	CV_VEND_DUTY_LOOKUP,    /* Look the key up; void when the budget is spent. */
+	CV_VEND_DUTY_MOTOR,     /* Turn the motor once its intent is durable. */
+	CV_VEND_DUTY_VERIFY,    /* Watch for the drop. */
+	CV_VEND_DUTY_CAPTURE,   /* Capture, same key, until answered. */
+	CV_VEND_DUTY_VOID,      /* Void (or refund), same key, until answered. */
 };
 
 struct cv_vend_edge {

@@ -6,13 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh gcc libc6-dev meson ninja-build pkg-config libcriterion-dev doxygen \
-	libsodium-dev libsqlite3-dev valgrind python3-pytest \
+	libsodium-dev libsqlite3-dev valgrind python3-pytest clang-format \
 	libcurl4-openssl-dev libjansson-dev openssl clang libclang-rt-14-dev \
 	libgpiod-dev gpiod \
 	gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-# (openssl makes the test CA of the gateway's TLS test. The ARM toolchain and
-# QEMU serve suite 'mcu': scripts/mcu.sh builds the
-# Cortex-M3 firmware and runs it under qemu-system-arm.)
+# (clang-format checks the C style, suite 'style'. openssl makes the test CA
+# of the gateway's TLS test. The ARM toolchain and QEMU serve suite 'mcu':
+# scripts/mcu.sh builds the Cortex-M3 firmware and runs it under
+# qemu-system-arm.)
 
 build=build-test
 if [ -f "$build/build.ninja" ]; then

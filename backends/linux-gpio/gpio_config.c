@@ -80,8 +80,7 @@ static void cv_gpio_token_show(struct cv_gpio_token token, char *buf, size_t siz
 		buf[length] = '\0';
 }
 
-static enum cv_status cv_gpio_parse_fail(struct cv_gpio_parser *p, const char *what,
-					 struct cv_gpio_token token)
+static enum cv_status cv_gpio_parse_fail(struct cv_gpio_parser *p, const char *what, struct cv_gpio_token token)
 {
 	char shown[40];
 	cv_gpio_token_show(token, shown, sizeof(shown));
@@ -89,9 +88,8 @@ static enum cv_status cv_gpio_parse_fail(struct cv_gpio_parser *p, const char *w
 	return CV_E_INVAL;
 }
 
-static enum cv_status cv_gpio_parse_number(struct cv_gpio_parser *p, const char *key,
-					   struct cv_gpio_token token, uint32_t min, uint32_t max,
-					   uint32_t *out)
+static enum cv_status cv_gpio_parse_number(struct cv_gpio_parser *p, const char *key, struct cv_gpio_token token,
+					   uint32_t min, uint32_t max, uint32_t *out)
 {
 	uint64_t value = 0;
 	bool ok = token.length > 0 && token.length <= 10;
@@ -103,16 +101,16 @@ static enum cv_status cv_gpio_parse_number(struct cv_gpio_parser *p, const char 
 	if (!ok || value < min || value > max) {
 		char shown[24];
 		cv_gpio_token_show(token, shown, sizeof(shown));
-		cv_gpio_error_set(p->error, p->line, "bad number '%s' for %s (expected %u..%u)", shown,
-				  key, (unsigned)min, (unsigned)max);
+		cv_gpio_error_set(p->error, p->line, "bad number '%s' for %s (expected %u..%u)", shown, key,
+				  (unsigned)min, (unsigned)max);
 		return CV_E_INVAL;
 	}
 	*out = (uint32_t)value;
 	return CV_OK;
 }
 
-static enum cv_status cv_gpio_parse_active(struct cv_gpio_parser *p, const char *key,
-					   struct cv_gpio_token token, enum cv_gpio_active *out)
+static enum cv_status cv_gpio_parse_active(struct cv_gpio_parser *p, const char *key, struct cv_gpio_token token,
+					   enum cv_gpio_active *out)
 {
 	if (cv_gpio_token_is(token, "high")) {
 		*out = CV_GPIO_ACTIVE_HIGH;
@@ -152,8 +150,7 @@ struct cv_gpio_attr {
 	struct cv_gpio_token value;
 };
 
-static enum cv_status cv_gpio_split_attr(struct cv_gpio_parser *p, struct cv_gpio_token word,
-					 struct cv_gpio_attr *out)
+static enum cv_status cv_gpio_split_attr(struct cv_gpio_parser *p, struct cv_gpio_token word, struct cv_gpio_attr *out)
 {
 	const char *equals = memchr(word.start, '=', word.length);
 	if (equals == NULL || equals == word.start || equals == word.start + word.length - 1)
@@ -201,8 +198,8 @@ static bool cv_gpio_label_ok(struct cv_gpio_token label)
 		return false;
 	for (size_t i = 0; i < label.length; i++) {
 		char c = label.start[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+		      c == '_'))
 			return false;
 	}
 	return true;
@@ -258,8 +255,8 @@ static enum cv_status cv_gpio_parse_lane(struct cv_gpio_parser *p, struct cv_gpi
 		if (strlen(c->lanes[i].label) != label.length ||
 		    memcmp(c->lanes[i].label, label.start, label.length) != 0)
 			continue;
-		cv_gpio_error_set(p->error, p->line, "lane %s is already defined on line %u",
-				  c->lanes[i].label, p->lane_lines[i]);
+		cv_gpio_error_set(p->error, p->line, "lane %s is already defined on line %u", c->lanes[i].label,
+				  p->lane_lines[i]);
 		return CV_E_INVAL;
 	}
 	struct cv_gpio_lane_config *lane = &c->lanes[c->lane_count];
@@ -302,8 +299,8 @@ static enum cv_status cv_gpio_key_once(struct cv_gpio_parser *p, unsigned *seen_
 	return CV_OK;
 }
 
-static enum cv_status cv_gpio_parse_name(struct cv_gpio_parser *p, struct cv_gpio_token key,
-					 struct cv_gpio_token value, char *out, size_t size)
+static enum cv_status cv_gpio_parse_name(struct cv_gpio_parser *p, struct cv_gpio_token key, struct cv_gpio_token value,
+					 char *out, size_t size)
 {
 	if (value.length >= size)
 		return cv_gpio_parse_fail(p, "name too long for", key);
@@ -346,14 +343,13 @@ static enum cv_status cv_gpio_parse_setting(struct cv_gpio_parser *p, struct cv_
 	}
 	if (cv_gpio_token_is(key, "motor_timeout_ms")) {
 		rc = cv_gpio_key_once(p, &p->timeout_line, key);
-		return rc == CV_OK ? cv_gpio_parse_number(p, "motor_timeout_ms", value, 50, 600000,
-							  &c->motor_timeout_ms)
-				   : rc;
+		return rc == CV_OK
+			       ? cv_gpio_parse_number(p, "motor_timeout_ms", value, 50, 600000, &c->motor_timeout_ms)
+			       : rc;
 	}
 	if (cv_gpio_token_is(key, "index_debounce_ms")) {
 		rc = cv_gpio_key_once(p, &p->index_debounce_line, key);
-		return rc == CV_OK ? cv_gpio_parse_number(p, "index_debounce_ms", value, 0, 1000,
-							  &c->index_debounce_ms)
+		return rc == CV_OK ? cv_gpio_parse_number(p, "index_debounce_ms", value, 0, 1000, &c->index_debounce_ms)
 				   : rc;
 	}
 	return cv_gpio_parse_fail(p, "unknown key", key);

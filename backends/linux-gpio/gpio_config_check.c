@@ -66,16 +66,15 @@ static enum cv_status cv_gpio_check_offsets(const struct cv_gpio_config *c, stru
 		for (unsigned j = 0; j < i; j++) {
 			if (cv_gpio_offset_at(c, j, what_j, sizeof(what_j)) != offset)
 				continue;
-			cv_gpio_error_set(error, 0, "line offset %u is used twice: %s and %s", (unsigned)offset,
-					  what_j, what_i);
+			cv_gpio_error_set(error, 0, "line offset %u is used twice: %s and %s", (unsigned)offset, what_j,
+					  what_i);
 			return CV_E_INVAL;
 		}
 	}
 	return CV_OK;
 }
 
-static enum cv_status cv_gpio_check_lane(const struct cv_gpio_config *c, uint16_t index,
-					 struct cv_gpio_error *error)
+static enum cv_status cv_gpio_check_lane(const struct cv_gpio_config *c, uint16_t index, struct cv_gpio_error *error)
 {
 	const struct cv_gpio_lane_config *lane = &c->lanes[index];
 	if (!cv_gpio_text_ok(lane->label, sizeof(lane->label))) {
@@ -117,14 +116,16 @@ CV_GPIO_EXPORT enum cv_status cv_gpio_config_check(const struct cv_gpio_config *
 	}
 	if (!cv_gpio_active_ok(c->beam_active) || c->beam_debounce_ms > 1000 || c->beam_stuck_ms < 100 ||
 	    c->beam_stuck_ms > 600000 || c->beam_debounce_ms >= c->beam_stuck_ms) {
-		cv_gpio_error_set(error, 0, "beam: polarity, debounce_ms (0..1000) or stuck_ms (100..600000, "
-					    "above debounce_ms) out of range");
+		cv_gpio_error_set(error, 0,
+				  "beam: polarity, debounce_ms (0..1000) or stuck_ms (100..600000, "
+				  "above debounce_ms) out of range");
 		return CV_E_INVAL;
 	}
 	if (c->motor_timeout_ms < 50 || c->motor_timeout_ms > 600000 || c->index_debounce_ms > 1000 ||
 	    c->index_debounce_ms >= c->motor_timeout_ms) {
-		cv_gpio_error_set(error, 0, "motor_timeout_ms (50..600000) or index_debounce_ms (0..1000, "
-					    "below motor_timeout_ms) out of range");
+		cv_gpio_error_set(error, 0,
+				  "motor_timeout_ms (50..600000) or index_debounce_ms (0..1000, "
+				  "below motor_timeout_ms) out of range");
 		return CV_E_INVAL;
 	}
 	return cv_gpio_check_offsets(c, error);

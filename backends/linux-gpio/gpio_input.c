@@ -26,8 +26,8 @@ static enum cv_gpio_change cv_gpio_input_commit(struct cv_gpio_input *input, uin
 /* One edge to logical @p level at @p edge_us. The pending change, if this
  * edge proves it lasted long enough, is returned; the edge itself then
  * starts a new pending change (reported later). */
-enum cv_gpio_change cv_gpio_input_edge(struct cv_gpio_input *input, bool level, uint64_t edge_us,
-				       uint64_t now_ms, uint32_t *ignored)
+enum cv_gpio_change cv_gpio_input_edge(struct cv_gpio_input *input, bool level, uint64_t edge_us, uint64_t now_ms,
+				       uint32_t *ignored)
 {
 	if (input->debounce_ms == 0) {
 		if (level == input->level)
@@ -38,8 +38,7 @@ enum cv_gpio_change cv_gpio_input_edge(struct cv_gpio_input *input, bool level, 
 	uint64_t debounce_us = (uint64_t)input->debounce_ms * 1000u;
 	enum cv_gpio_change change = CV_GPIO_CHANGE_NONE;
 	if (input->pending) {
-		bool lasted = edge_us >= input->pending_edge_us &&
-			      edge_us - input->pending_edge_us >= debounce_us;
+		bool lasted = edge_us >= input->pending_edge_us && edge_us - input->pending_edge_us >= debounce_us;
 		if (lasted) {
 			change = cv_gpio_input_commit(input, now_ms);
 		} else if (level == input->level) {

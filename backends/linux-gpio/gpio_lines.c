@@ -29,13 +29,12 @@ static enum cv_status cv_gpio_request_fail(struct cv_gpio *gpio, struct gpiod_li
 	int err = errno;
 	const char *holder = line != NULL ? gpiod_line_consumer(line) : NULL;
 	if (err == EBUSY) {
-		cv_gpio_error_set(error, 0, "line %u (%s) on %s is busy%s%s", (unsigned)offset, what,
-				  gpio->config.chip, holder != NULL ? ", held by " : "",
-				  holder != NULL ? holder : "");
+		cv_gpio_error_set(error, 0, "line %u (%s) on %s is busy%s%s", (unsigned)offset, what, gpio->config.chip,
+				  holder != NULL ? ", held by " : "", holder != NULL ? holder : "");
 		return CV_E_BUSY;
 	}
-	cv_gpio_error_set(error, 0, "cannot request line %u (%s) on %s: %s", (unsigned)offset, what,
-			  gpio->config.chip, strerror(err));
+	cv_gpio_error_set(error, 0, "cannot request line %u (%s) on %s: %s", (unsigned)offset, what, gpio->config.chip,
+			  strerror(err));
 	return CV_E_IO;
 }
 
@@ -44,8 +43,8 @@ static struct gpiod_line *cv_gpio_get_line(struct cv_gpio *gpio, uint32_t offset
 {
 	unsigned count = gpiod_chip_num_lines(gpio->chip);
 	if (offset >= count) {
-		cv_gpio_error_set(error, 0, "line %u (%s) does not exist: %s has %u lines", (unsigned)offset,
-				  what, gpio->config.chip, count);
+		cv_gpio_error_set(error, 0, "line %u (%s) does not exist: %s has %u lines", (unsigned)offset, what,
+				  gpio->config.chip, count);
 		return NULL;
 	}
 	struct gpiod_line *line = gpiod_chip_get_line(gpio->chip, (unsigned)offset);
@@ -68,16 +67,15 @@ static enum cv_status cv_gpio_input_open(struct cv_gpio *gpio, struct cv_gpio_in
 	input->fd = gpiod_line_event_get_fd(line);
 	int value = gpiod_line_get_value(line);
 	if (input->fd < 0 || value < 0) {
-		cv_gpio_error_set(error, 0, "line %u (%s): no event descriptor or value: %s", (unsigned)offset,
-				  what, strerror(errno));
+		cv_gpio_error_set(error, 0, "line %u (%s): no event descriptor or value: %s", (unsigned)offset, what,
+				  strerror(errno));
 		return CV_E_IO;
 	}
 	cv_gpio_input_reset(input, cv_gpio_logical(input->active, value), gpio->now_ms);
 	return CV_OK;
 }
 
-static enum cv_status cv_gpio_lane_open(struct cv_gpio *gpio, struct cv_gpio_lane *lane,
-					struct cv_gpio_error *error)
+static enum cv_status cv_gpio_lane_open(struct cv_gpio *gpio, struct cv_gpio_lane *lane, struct cv_gpio_error *error)
 {
 	char what[40];
 	snprintf(what, sizeof(what), "lane %s motor", lane->config.label);

@@ -31,7 +31,8 @@ static uint32_t cv_gpio_event_op(const struct cv_event *event)
 static bool cv_gpio_outbox_holds(const struct cv_gpio *gpio, const struct cv_event *event)
 {
 	for (unsigned i = 0; i < gpio->outbox_count; i++)
-		if (gpio->outbox[i].type == event->type && cv_gpio_event_op(&gpio->outbox[i]) == cv_gpio_event_op(event))
+		if (gpio->outbox[i].type == event->type &&
+		    cv_gpio_event_op(&gpio->outbox[i]) == cv_gpio_event_op(event))
 			return true;
 	return false;
 }

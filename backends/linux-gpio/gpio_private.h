@@ -28,21 +28,21 @@ struct gpiod_line;
  * timestamps in µs; "seen" times are the caller's clock in ms. */
 struct cv_gpio_input {
 	struct gpiod_line *line;
-	int fd;                     /* Event descriptor, -1 before the request. */
+	int fd; /* Event descriptor, -1 before the request. */
 	enum cv_gpio_active active;
 	uint32_t debounce_ms;
-	bool level;                 /* Debounced logical level (true = active). */
-	bool pending;               /* A change to !level waits for its debounce time. */
-	uint64_t pending_edge_us;   /* Event timestamp of that edge. */
-	uint64_t pending_seen_ms;   /* Caller time when it was read. */
-	uint64_t changed_ms;        /* Caller time of the last debounced change. */
+	bool level;               /* Debounced logical level (true = active). */
+	bool pending;             /* A change to !level waits for its debounce time. */
+	uint64_t pending_edge_us; /* Event timestamp of that edge. */
+	uint64_t pending_seen_ms; /* Caller time when it was read. */
+	uint64_t changed_ms;      /* Caller time of the last debounced change. */
 };
 
 /* What cv_gpio_input_edge()/_tick() report. */
 enum cv_gpio_change {
 	CV_GPIO_CHANGE_NONE = 0,
-	CV_GPIO_CHANGE_ACTIVATED,   /* Debounced level became active. */
-	CV_GPIO_CHANGE_RELEASED,    /* Debounced level became inactive. */
+	CV_GPIO_CHANGE_ACTIVATED, /* Debounced level became active. */
+	CV_GPIO_CHANGE_RELEASED,  /* Debounced level became inactive. */
 };
 
 struct cv_gpio_lane {
@@ -66,24 +66,23 @@ struct cv_gpio {
 	struct cv_gpio_input beam;
 	bool beam_armed;
 	uint32_t beam_op_id;
-	bool beam_faulted;           /* Blocked for beam_stuck_ms (or armed while blocked) and not clear since. */
-	bool beam_faulted_reported;  /* What the engine accepted last (a new machine: healthy). */
-	bool beam_report_waiting;    /* The engine's full queue refused the latest state. */
-	uint64_t now_ms;             /* Time of the last cv_gpio_process(). */
-	bool clock_started;          /* now_ms came from a cv_gpio_process(). */
+	bool beam_faulted;          /* Blocked for beam_stuck_ms (or armed while blocked) and not clear since. */
+	bool beam_faulted_reported; /* What the engine accepted last (a new machine: healthy). */
+	bool beam_report_waiting;   /* The engine's full queue refused the latest state. */
+	uint64_t now_ms;            /* Time of the last cv_gpio_process(). */
+	bool clock_started;         /* now_ms came from a cv_gpio_process(). */
 	struct cv_event outbox[CV_GPIO_OUTBOX_MAX];
 	unsigned outbox_count;
 	struct cv_gpio_stats stats;
 };
 
 /* gpio_error.c */
-void cv_gpio_error_set(struct cv_gpio_error *error, unsigned line, const char *format, ...)
-	CV_GPIO_PRINTF(3, 4);
+void cv_gpio_error_set(struct cv_gpio_error *error, unsigned line, const char *format, ...) CV_GPIO_PRINTF(3, 4);
 
 /* gpio_input.c: the debouncer, pure logic (no GPIO calls). */
 void cv_gpio_input_reset(struct cv_gpio_input *input, bool level, uint64_t now_ms);
-enum cv_gpio_change cv_gpio_input_edge(struct cv_gpio_input *input, bool level, uint64_t edge_us,
-				       uint64_t now_ms, uint32_t *ignored);
+enum cv_gpio_change cv_gpio_input_edge(struct cv_gpio_input *input, bool level, uint64_t edge_us, uint64_t now_ms,
+				       uint32_t *ignored);
 enum cv_gpio_change cv_gpio_input_tick(struct cv_gpio_input *input, uint64_t now_ms);
 /* Time left until a pending change can be confirmed by the clock, or -1. */
 int64_t cv_gpio_input_wait_ms(const struct cv_gpio_input *input, uint64_t now_ms);

@@ -12,20 +12,20 @@
 
 /* CMSDK AHB GPIO: 16 pins per port. */
 struct cv_cmsdk_gpio_regs {
-	volatile uint32_t data;        /* 0x000 pin levels (read), output data (write) */
-	volatile uint32_t dataout;     /* 0x004 output register */
+	volatile uint32_t data;    /* 0x000 pin levels (read), output data (write) */
+	volatile uint32_t dataout; /* 0x004 output register */
 	volatile uint32_t reserved0[2];
-	volatile uint32_t outenset;    /* 0x010 set bits: pin is an output */
-	volatile uint32_t outenclr;    /* 0x014 set bits: pin is an input */
-	volatile uint32_t altfuncset;  /* 0x018 */
-	volatile uint32_t altfuncclr;  /* 0x01C */
-	volatile uint32_t intenset;    /* 0x020 */
-	volatile uint32_t intenclr;    /* 0x024 */
-	volatile uint32_t inttypeset;  /* 0x028 */
-	volatile uint32_t inttypeclr;  /* 0x02C */
-	volatile uint32_t intpolset;   /* 0x030 */
-	volatile uint32_t intpolclr;   /* 0x034 */
-	volatile uint32_t intstatus;   /* 0x038 read: status, write: clear */
+	volatile uint32_t outenset;   /* 0x010 set bits: pin is an output */
+	volatile uint32_t outenclr;   /* 0x014 set bits: pin is an input */
+	volatile uint32_t altfuncset; /* 0x018 */
+	volatile uint32_t altfuncclr; /* 0x01C */
+	volatile uint32_t intenset;   /* 0x020 */
+	volatile uint32_t intenclr;   /* 0x024 */
+	volatile uint32_t inttypeset; /* 0x028 */
+	volatile uint32_t inttypeclr; /* 0x02C */
+	volatile uint32_t intpolset;  /* 0x030 */
+	volatile uint32_t intpolclr;  /* 0x034 */
+	volatile uint32_t intstatus;  /* 0x038 read: status, write: clear */
 	volatile uint32_t reserved1[241];
 	volatile uint32_t masklowbyte[256];  /* 0x400 */
 	volatile uint32_t maskhighbyte[256]; /* 0x800 */

@@ -18,7 +18,7 @@ struct cv_mcu_dispenser_config {
 	uint16_t lane_count;
 	uint8_t motor_pin[CV_MCU_DISPENSER_LANES_MAX]; /* Output pin of each lane's motor. */
 	uint8_t index_pin[CV_MCU_DISPENSER_LANES_MAX]; /* Input pin of each lane's index switch. */
-	uint32_t stall_ms; /* No index pulse for this long while running: a jam. */
+	uint32_t stall_ms;                             /* No index pulse for this long while running: a jam. */
 };
 
 struct cv_mcu_dispenser {
@@ -35,7 +35,7 @@ struct cv_mcu_dispenser {
 	uint64_t now_ms;        /* Time of the last poll. */
 	bool post_pending;      /* A completion the engine's queue refused, to retry. */
 	struct cv_event pending;
-	uint32_t movements;     /* Counters for reports. */
+	uint32_t movements; /* Counters for reports. */
 	uint32_t jams;
 };
 

@@ -27,8 +27,7 @@ enum cv_status cv_mcu_flash_erase(struct cv_mcu_flash *flash, uint32_t block)
 	return CV_OK;
 }
 
-enum cv_status cv_mcu_flash_program(struct cv_mcu_flash *flash, uint32_t address, const void *data,
-				    size_t length)
+enum cv_status cv_mcu_flash_program(struct cv_mcu_flash *flash, uint32_t address, const void *data, size_t length)
 {
 	if (!cv_mcu_flash_in_range(flash, address, length))
 		return CV_E_INVAL;

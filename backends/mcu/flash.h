@@ -12,12 +12,12 @@
 #include <candyvend/status.h>
 
 struct cv_mcu_flash {
-	uint8_t *base;        /* The region (e.g. a linker section). */
-	uint32_t block_size;  /* Erase block size in bytes. */
-	uint32_t block_count; /* Erase blocks in the region. */
-	uint32_t erase_count;      /* Block erases since init. */
-	uint32_t program_count;    /* Program operations since init. */
-	uint32_t program_refused;  /* Programs refused for a 0 -> 1 bit. */
+	uint8_t *base;            /* The region (e.g. a linker section). */
+	uint32_t block_size;      /* Erase block size in bytes. */
+	uint32_t block_count;     /* Erase blocks in the region. */
+	uint32_t erase_count;     /* Block erases since init. */
+	uint32_t program_count;   /* Program operations since init. */
+	uint32_t program_refused; /* Programs refused for a 0 -> 1 bit. */
 };
 
 void cv_mcu_flash_init(struct cv_mcu_flash *flash, void *base, uint32_t block_size, uint32_t block_count);
@@ -25,8 +25,7 @@ void cv_mcu_flash_init(struct cv_mcu_flash *flash, void *base, uint32_t block_si
 enum cv_status cv_mcu_flash_erase(struct cv_mcu_flash *flash, uint32_t block);
 /* ANDs @p length bytes into the region at @p address (offset from base);
  * CV_E_IO if any byte would need a bit set, CV_E_INVAL out of range. */
-enum cv_status cv_mcu_flash_program(struct cv_mcu_flash *flash, uint32_t address, const void *data,
-				    size_t length);
+enum cv_status cv_mcu_flash_program(struct cv_mcu_flash *flash, uint32_t address, const void *data, size_t length);
 /* Copies bytes out of the region. */
 enum cv_status cv_mcu_flash_read(const struct cv_mcu_flash *flash, uint32_t address, void *buf, size_t length);
 /* Size of the region in bytes. */

@@ -25,8 +25,8 @@ const struct cv_mcu_pins_ops cv_mcu_gpio_cmsdk_ops = {
 	.write = cv_mcu_gpio_cmsdk_write,
 };
 
-void cv_mcu_gpio_cmsdk_init(struct cv_mcu_gpio_cmsdk *gpio, struct cv_cmsdk_gpio_regs *out_port,
-			    uint32_t out_mask, struct cv_cmsdk_gpio_regs *in_port, uint32_t in_mask)
+void cv_mcu_gpio_cmsdk_init(struct cv_mcu_gpio_cmsdk *gpio, struct cv_cmsdk_gpio_regs *out_port, uint32_t out_mask,
+			    struct cv_cmsdk_gpio_regs *in_port, uint32_t in_mask)
 {
 	memset(gpio, 0, sizeof(*gpio));
 	gpio->out_port = out_port;

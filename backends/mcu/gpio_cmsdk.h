@@ -17,7 +17,7 @@ struct cv_mcu_gpio_cmsdk {
 extern const struct cv_mcu_pins_ops cv_mcu_gpio_cmsdk_ops;
 
 /* Makes out_mask outputs (driven low) and in_mask inputs, no interrupts. */
-void cv_mcu_gpio_cmsdk_init(struct cv_mcu_gpio_cmsdk *gpio, struct cv_cmsdk_gpio_regs *out_port,
-			    uint32_t out_mask, struct cv_cmsdk_gpio_regs *in_port, uint32_t in_mask);
+void cv_mcu_gpio_cmsdk_init(struct cv_mcu_gpio_cmsdk *gpio, struct cv_cmsdk_gpio_regs *out_port, uint32_t out_mask,
+			    struct cv_cmsdk_gpio_regs *in_port, uint32_t in_mask);
 
 #endif

@@ -40,8 +40,7 @@ void cv_mcu_sensor_poll(struct cv_mcu_sensor *s, uint64_t now_ms)
 		s->counted = false;
 	}
 	s->blocked = blocked;
-	if (blocked && !s->counted && s->armed && !s->post_pending &&
-	    now_ms - s->blocked_since_ms >= s->debounce_ms) {
+	if (blocked && !s->counted && s->armed && !s->post_pending && now_ms - s->blocked_since_ms >= s->debounce_ms) {
 		s->counted = true;
 		memset(&s->pending, 0, sizeof(s->pending));
 		s->pending.type = CV_EVENT_DROP_DETECTED;
@@ -62,8 +61,7 @@ const struct cv_sensor_ops cv_mcu_sensor_ops = {
 	.disarm = cv_mcu_sensor_disarm,
 };
 
-void cv_mcu_sensor_init(struct cv_mcu_sensor *sensor, struct cv_mcu_pins pins, uint8_t beam_pin,
-			uint32_t debounce_ms)
+void cv_mcu_sensor_init(struct cv_mcu_sensor *sensor, struct cv_mcu_pins pins, uint8_t beam_pin, uint32_t debounce_ms)
 {
 	memset(sensor, 0, sizeof(*sensor));
 	sensor->pins = pins;

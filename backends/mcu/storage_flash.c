@@ -8,8 +8,7 @@
 
 #include "storage_flash_layout.h"
 
-enum cv_status cv_flash_program(const struct cv_mcu_flash_storage *s, uint32_t address, const void *data,
-				size_t length)
+enum cv_status cv_flash_program(const struct cv_mcu_flash_storage *s, uint32_t address, const void *data, size_t length)
 {
 	enum cv_status rc = cv_mcu_flash_program(s->flash, address, data, length);
 	if (rc != CV_OK)
@@ -135,8 +134,7 @@ static int cv_flash_block_for(const struct cv_mcu_flash_storage *s, uint64_t off
 	return 0;
 }
 
-static enum cv_status cv_flash_storage_read(void *ctx, uint64_t offset, void *buf, size_t size,
-					    size_t *length_out)
+static enum cv_status cv_flash_storage_read(void *ctx, uint64_t offset, void *buf, size_t size, size_t *length_out)
 {
 	struct cv_mcu_flash_storage *s = ctx;
 	uint32_t index;
@@ -200,7 +198,8 @@ static enum cv_status cv_flash_storage_trim(void *ctx, uint64_t offset)
 		if (b->base + b->length > offset)
 			break;
 		uint32_t state = CV_FLASH_BLOCK_TRIMMED;
-		uint32_t at = cv_flash_ring_address(s, s->head, (uint32_t)offsetof(struct cv_flash_block_header, state));
+		uint32_t at =
+			cv_flash_ring_address(s, s->head, (uint32_t)offsetof(struct cv_flash_block_header, state));
 		if (cv_flash_program(s, at, &state, sizeof(state)) != CV_OK)
 			return CV_E_IO;
 		b->seq = 0;

@@ -31,15 +31,15 @@ struct cv_mcu_flash_block_state {
 
 struct cv_mcu_flash_storage {
 	struct cv_mcu_flash *flash;
-	uint32_t ring_count;         /* Journal blocks (flash blocks minus the two meta blocks). */
+	uint32_t ring_count; /* Journal blocks (flash blocks minus the two meta blocks). */
 	struct cv_mcu_flash_block_state blocks[CV_MCU_FLASH_STORAGE_BLOCKS_MAX];
-	uint32_t head;               /* Ring index of the oldest live block. */
-	uint32_t live;               /* Live blocks: head .. head+live-1. */
+	uint32_t head; /* Ring index of the oldest live block. */
+	uint32_t live; /* Live blocks: head .. head+live-1. */
 	uint32_t next_block_seq;
-	uint64_t end;                /* Journal length. */
-	uint64_t trimmed;            /* Reads below this answer CV_E_NOT_FOUND. */
-	uint32_t meta_block;         /* 0 or 1: the meta block in use. */
-	uint32_t meta_generation;    /* 0: no meta block written yet. */
+	uint64_t end;             /* Journal length. */
+	uint64_t trimmed;         /* Reads below this answer CV_E_NOT_FOUND. */
+	uint32_t meta_block;      /* 0 or 1: the meta block in use. */
+	uint32_t meta_generation; /* 0: no meta block written yet. */
 	uint32_t meta_next_slot;
 	int has_checkpoint;
 	uint64_t checkpoint_offset;

@@ -17,9 +17,9 @@
 #endif
 #define CV_FLASH_MUTATED(n) (CV_FLASH_MUTANT == (n))
 enum cv_flash_mutant {
-	CV_FLASH_MUTANT_NO_FALLBACK = 1,     /* A mount takes the newer meta block even with no whole slot. */
-	CV_FLASH_MUTANT_TORN_SLOT_ENDS = 2,  /* A slot whose magic stayed erased ends the slot list. */
-	CV_FLASH_MUTANT_NO_READ_BACK = 3,    /* A program that reported success is not read back. */
+	CV_FLASH_MUTANT_NO_FALLBACK = 1,    /* A mount takes the newer meta block even with no whole slot. */
+	CV_FLASH_MUTANT_TORN_SLOT_ENDS = 2, /* A slot whose magic stayed erased ends the slot list. */
+	CV_FLASH_MUTANT_NO_READ_BACK = 3,   /* A program that reported success is not read back. */
 	CV_FLASH_MUTANT_COUNT = 4
 };
 
@@ -29,7 +29,7 @@ enum cv_flash_mutant {
 #define CV_FLASH_SLOT_MAGIC 0x314b5043u  /* "CPK1" */
 #define CV_FLASH_ERASED32 0xffffffffu
 #define CV_FLASH_ERASED16 0xffffu
-#define CV_FLASH_BLOCK_LIVE 0xffffffffu  /* Header state: erased = live. */
+#define CV_FLASH_BLOCK_LIVE 0xffffffffu /* Header state: erased = live. */
 #define CV_FLASH_BLOCK_TRIMMED 0u
 
 /* At the start of every journal block. */
@@ -46,7 +46,7 @@ struct cv_flash_block_header {
 struct cv_flash_entry_header {
 	uint16_t length;
 	uint16_t length_inv;
-	uint16_t kept;  /* CV_FLASH_ERASED16: all of it; else that many bytes. */
+	uint16_t kept; /* CV_FLASH_ERASED16: all of it; else that many bytes. */
 	uint16_t spare;
 };
 
@@ -89,8 +89,7 @@ static inline uint32_t cv_flash_ring_block(const struct cv_mcu_flash_storage *s,
 	return CV_FLASH_META_BLOCKS + index;
 }
 
-static inline uint32_t cv_flash_ring_address(const struct cv_mcu_flash_storage *s, uint32_t index,
-					     uint32_t pos)
+static inline uint32_t cv_flash_ring_address(const struct cv_mcu_flash_storage *s, uint32_t index, uint32_t pos)
 {
 	return cv_flash_ring_block(s, index) * s->flash->block_size + pos;
 }
@@ -103,11 +102,11 @@ static inline uint32_t cv_flash_live_index(const struct cv_mcu_flash_storage *s,
 
 /* Walks the entries of one journal block (storage_flash_scan.c). */
 struct cv_flash_entry_walk {
-	uint32_t pos;         /* Entry header position. */
-	uint32_t next;        /* Position after the entry. */
-	uint16_t length;      /* Record length. */
-	uint16_t kept;        /* Bytes of it in the journal. */
-	bool closed;          /* Stopped at a torn header. */
+	uint32_t pos;    /* Entry header position. */
+	uint32_t next;   /* Position after the entry. */
+	uint16_t length; /* Record length. */
+	uint16_t kept;   /* Bytes of it in the journal. */
+	bool closed;     /* Stopped at a torn header. */
 };
 /* Reads the entry at walk->next; false at the end of the block's entries. */
 bool cv_flash_entry_next(const struct cv_mcu_flash_storage *s, uint32_t index, struct cv_flash_entry_walk *walk);

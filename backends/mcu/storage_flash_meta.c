@@ -151,8 +151,7 @@ enum cv_status cv_flash_meta_write(struct cv_mcu_flash_storage *s, uint64_t offs
 	};
 	slot.check = cv_flash_slot_check(&slot);
 	enum cv_status rc =
-		cv_flash_program(s, cv_flash_slot_address(s, s->meta_block, s->meta_next_slot), &slot,
-				     sizeof(slot));
+		cv_flash_program(s, cv_flash_slot_address(s, s->meta_block, s->meta_next_slot), &slot, sizeof(slot));
 	s->meta_next_slot++; /* A refused slot is skipped, never reprogrammed. */
 	if (rc != CV_OK)
 		return rc;

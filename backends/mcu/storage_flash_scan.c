@@ -87,9 +87,8 @@ enum cv_status cv_mcu_flash_storage_mount(struct cv_mcu_flash_storage *s, struct
 	memset(s, 0, sizeof(*s));
 	s->flash = flash;
 	if (flash->block_count <= CV_FLASH_META_BLOCKS + 1 ||
-	    flash->block_count - CV_FLASH_META_BLOCKS > CV_MCU_FLASH_STORAGE_BLOCKS_MAX ||
-	    flash->block_size % 4 != 0 || flash->block_size > 0xffffu ||
-	    flash->block_size < 512)
+	    flash->block_count - CV_FLASH_META_BLOCKS > CV_MCU_FLASH_STORAGE_BLOCKS_MAX || flash->block_size % 4 != 0 ||
+	    flash->block_size > 0xffffu || flash->block_size < 512)
 		return CV_E_INVAL;
 	s->ring_count = flash->block_count - CV_FLASH_META_BLOCKS;
 	for (uint32_t i = 0; i < s->ring_count; i++)

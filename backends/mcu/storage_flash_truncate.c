@@ -11,7 +11,8 @@ static enum cv_status cv_flash_entry_keep(struct cv_mcu_flash_storage *s, uint32
 {
 	if (walk->kept == kept)
 		return CV_OK;
-	uint32_t at = cv_flash_ring_address(s, index, walk->pos) + (uint32_t)offsetof(struct cv_flash_entry_header, kept);
+	uint32_t at =
+		cv_flash_ring_address(s, index, walk->pos) + (uint32_t)offsetof(struct cv_flash_entry_header, kept);
 	return cv_flash_program(s, at, &kept, sizeof(kept)) == CV_OK ? CV_OK : CV_E_IO;
 }
 

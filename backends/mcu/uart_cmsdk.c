@@ -2,8 +2,7 @@
 /* Polled CMSDK APB UART. */
 #include "uart_cmsdk.h"
 
-void cv_mcu_uart_init(struct cv_mcu_uart *uart, struct cv_cmsdk_uart_regs *regs, uint32_t pclk_hz,
-		      uint32_t baud)
+void cv_mcu_uart_init(struct cv_mcu_uart *uart, struct cv_cmsdk_uart_regs *regs, uint32_t pclk_hz, uint32_t baud)
 {
 	uint32_t div = pclk_hz / baud;
 	uart->regs = regs;

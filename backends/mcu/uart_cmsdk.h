@@ -13,8 +13,7 @@ struct cv_mcu_uart {
 };
 
 /* Enables TX and RX at @p baud (8N1) from a peripheral clock of @p pclk_hz. */
-void cv_mcu_uart_init(struct cv_mcu_uart *uart, struct cv_cmsdk_uart_regs *regs, uint32_t pclk_hz,
-		      uint32_t baud);
+void cv_mcu_uart_init(struct cv_mcu_uart *uart, struct cv_cmsdk_uart_regs *regs, uint32_t pclk_hz, uint32_t baud);
 /* Sends one byte, waiting while the transmit buffer is full. */
 void cv_mcu_uart_putc(struct cv_mcu_uart *uart, char c);
 /* Sends a NUL-terminated string ("\n" becomes "\r\n"). */

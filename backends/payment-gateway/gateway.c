@@ -423,8 +423,9 @@ CV_GW_EXPORT enum cv_status cv_gateway_new(const struct cv_gateway_config *confi
 	if (config->ca_file != NULL)
 		memcpy(gw->ca_file, config->ca_file, strlen(config->ca_file) + 1);
 	if (!wiping)
-		cv_gw_logf(gw, CV_LOG_WARN, "gateway: libcurl was initialized before the gateway: its buffers "
-					    "(request headers with the API key) are freed without wiping");
+		cv_gw_logf(gw, CV_LOG_WARN,
+			   "gateway: libcurl was initialized before the gateway: its buffers "
+			   "(request headers with the API key) are freed without wiping");
 	rc = cv_gw_alloc(gw, config->api_key);
 	for (unsigned i = 0; rc == CV_OK && i < CV_GATEWAY_LINKS_MAX; i++)
 		if (config->links[i] != NULL)

@@ -66,7 +66,7 @@ void cv_gw_complete(struct cv_gateway *gw, struct cv_gw_slot *slot, const struct
 		   (unsigned)slot->req.op_id,
 		   slot->req.op == CV_PAYMENT_OP_AUTHORIZE ? "authorize"
 		   : slot->req.op == CV_PAYMENT_OP_CAPTURE ? "capture"
-		   : slot->req.op == CV_PAYMENT_OP_VOID	   ? "void"
+		   : slot->req.op == CV_PAYMENT_OP_VOID    ? "void"
 							   : "lookup",
 		   cv_pay_result_str(slot->result.result), slot->result.processor_ref[0] != '\0' ? " ref " : "",
 		   slot->result.processor_ref);
@@ -152,8 +152,7 @@ static void cv_gw_settle_retrieved(struct cv_gateway *gw, struct cv_gw_slot *slo
 		cv_gw_complete(gw, slot, r);
 		return;
 	}
-	if (intent == CV_GW_INTENT_REQUIRES_CAPTURE ||
-	    (!capture && intent == CV_GW_INTENT_REQUIRES_PAYMENT_METHOD)) {
+	if (intent == CV_GW_INTENT_REQUIRES_CAPTURE || (!capture && intent == CV_GW_INTENT_REQUIRES_PAYMENT_METHOD)) {
 		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u: key holds a stored 5xx; settling %s without it",
 			   (unsigned)slot->req.op_id, r->processor_ref);
 		slot->keyless = true;
@@ -184,8 +183,8 @@ static void cv_gw_authorize_checked(struct cv_gateway *gw, struct cv_gw_slot *sl
 		 * key is spent, its resends only replay a stale approval. Not the
 		 * authorization's CANCELLED, which says the customer stopped at
 		 * the reader and nothing was sent. */
-		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u: the key's intent %s is cancelled", (unsigned)slot->req.op_id,
-			   r->processor_ref);
+		cv_gw_logf(gw, CV_LOG_WARN, "gateway: op %u: the key's intent %s is cancelled",
+			   (unsigned)slot->req.op_id, r->processor_ref);
 		cv_gw_complete_code(gw, slot, CV_PAY_INVALID);
 		return;
 	case CV_PAY_NOT_FOUND:

@@ -87,8 +87,8 @@ static bool cv_gw_header_is(const char *data, size_t n, const char *name, const 
 	while (i < n && (data[i] == ' ' || data[i] == '\t'))
 		i++;
 	size_t end = n;
-	while (end > i && (data[end - 1] == '\r' || data[end - 1] == '\n' || data[end - 1] == ' ' ||
-			   data[end - 1] == '\t'))
+	while (end > i &&
+	       (data[end - 1] == '\r' || data[end - 1] == '\n' || data[end - 1] == ' ' || data[end - 1] == '\t'))
 		end--;
 	*value = data + i;
 	*value_len = end - i;
@@ -184,7 +184,9 @@ void cv_gw_http_common(struct cv_gateway *gw, CURL *easy, const struct cv_gw_lin
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, body);
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, cv_gw_on_header);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, body);
-	curl_easy_setopt(easy, CURLOPT_USERAGENT, "libcandyvend-gateway/" "1");
+	curl_easy_setopt(easy, CURLOPT_USERAGENT,
+			 "libcandyvend-gateway/"
+			 "1");
 }
 
 enum cv_status cv_gw_http_add(struct cv_gateway *gw, CURL *easy)

@@ -82,7 +82,7 @@ CV_GW_EXPORT int cv_gateway_timeout_ms(struct cv_gateway *gateway, uint64_t now_
 		if (slot->state == CV_GW_SLOT_POSTING)
 			due = CV_GW_REPOST_WAKE_MS;
 		else if (slot->state == CV_GW_SLOT_COLLECTING)
-			due = slot->deadline_ms <= gw->now_ms ? 0
+			due = slot->deadline_ms <= gw->now_ms          ? 0
 			      : slot->deadline_ms - gw->now_ms > 60000 ? 60000
 								       : (int)(slot->deadline_ms - gw->now_ms);
 		if (due >= 0 && (wait < 0 || due < wait))

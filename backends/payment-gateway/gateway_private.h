@@ -44,10 +44,10 @@ enum cv_gw_slot_state {
 
 /* A response body being read. */
 struct cv_gw_body {
-	char *data;      /* CV_GW_BODY_MAX bytes, or NULL to discard (probes). */
+	char *data; /* CV_GW_BODY_MAX bytes, or NULL to discard (probes). */
 	size_t length;
-	bool overflow;   /* The answer was longer than the buffer. */
-	bool replayed;   /* Header "Idempotent-Replayed" seen with any value but "false". */
+	bool overflow;          /* The answer was longer than the buffer. */
+	bool replayed;          /* Header "Idempotent-Replayed" seen with any value but "false". */
 	const char *expect_key; /* The Idempotency-Key sent, or NULL. */
 	bool key_mismatch;      /* The answer named another Idempotency-Key. */
 };
@@ -55,14 +55,14 @@ struct cv_gw_body {
 /* One operation of the engine, from the method call to the posted completion. */
 struct cv_gw_slot {
 	enum cv_gw_slot_state state;
-	struct cv_payment_request req;  /* The engine's request, copied. */
-	enum cv_gw_call call;           /* The HTTP call running or last run. */
-	unsigned link;                  /* Link of the call running. */
-	bool pinned;                    /* Its key is pinned to that link: never fail over. */
-	bool sent;                      /* A call was started (link is where it went). */
-	uint8_t tried;                  /* Bit per link: this call found nothing sent there. */
-	uint64_t deadline_ms;           /* Answer by then (the request's timeout, less a margin). */
-	CURL *easy;                     /* Reused across calls; CURLOPT_PRIVATE = this slot. */
+	struct cv_payment_request req;                /* The engine's request, copied. */
+	enum cv_gw_call call;                         /* The HTTP call running or last run. */
+	unsigned link;                                /* Link of the call running. */
+	bool pinned;                                  /* Its key is pinned to that link: never fail over. */
+	bool sent;                                    /* A call was started (link is where it went). */
+	uint8_t tried;                                /* Bit per link: this call found nothing sent there. */
+	uint64_t deadline_ms;                         /* Answer by then (the request's timeout, less a margin). */
+	CURL *easy;                                   /* Reused across calls; CURLOPT_PRIVATE = this slot. */
 	struct curl_slist headers[CV_GW_HEADERS_MAX]; /* Nodes owned here, strings too. */
 	char url[CV_GW_URL_LEN];
 	char form[CV_GW_FORM_LEN];
@@ -71,34 +71,34 @@ struct cv_gw_slot {
 	struct cv_card_summary reader_card;   /* Authorize: what the reader said, or zeros. */
 	bool keyless;                         /* Settle again without the key (it holds a stored 5xx). */
 	struct cv_gw_body body;
-	struct cv_payment_result result;      /* POSTING: the completion. */
+	struct cv_payment_result result; /* POSTING: the completion. */
 };
 
 /* One network path to the processor. */
 struct cv_gw_link {
 	bool configured;
-	bool https;                     /* Else plain http, to a loopback host only. */
+	bool https; /* Else plain http, to a loopback host only. */
 	char url[CV_GATEWAY_URL_MAX + 1];
 	struct cv_breaker breaker;
-	CURL *probe;                    /* CURLOPT_PRIVATE = this link. */
+	CURL *probe; /* CURLOPT_PRIVATE = this link. */
 	bool probe_running;
 	struct curl_slist probe_headers[1];
 	char probe_url[CV_GW_URL_LEN];
-	struct cv_gw_body probe_body;   /* Discarded. */
+	struct cv_gw_body probe_body; /* Discarded. */
 };
 
 /* A key whose outcome is unknown on a link: later requests with it go there only. */
 struct cv_gw_pin {
 	bool used;
 	unsigned link;
-	uint64_t age;                   /* Larger is newer; the oldest is evicted. */
+	uint64_t age; /* Larger is newer; the oldest is evicted. */
 	char key[CV_IDEM_KEY_LEN];
 };
 
 /* One socket libcurl asked to watch. */
 struct cv_gw_socket {
-	int fd;          /* -1 if the entry is free. */
-	short events;    /* POLLIN / POLLOUT. */
+	int fd;       /* -1 if the entry is free. */
+	short events; /* POLLIN / POLLOUT. */
 };
 
 struct cv_gateway {
@@ -109,10 +109,10 @@ struct cv_gateway {
 	void *log_ctx;
 	uint32_t connect_timeout_ms;
 	char ca_file[CV_GATEWAY_CA_FILE_MAX + 1]; /* Empty: the system's store. */
-	char *auth_header;              /* "Authorization: Bearer <key>"; wiped at free. */
+	char *auth_header;                        /* "Authorization: Bearer <key>"; wiped at free. */
 	size_t auth_header_size;
-	struct cv_machine *machine;     /* Set by open(), cleared by close(). */
-	uint64_t now_ms;                /* The last time the application gave. */
+	struct cv_machine *machine; /* Set by open(), cleared by close(). */
+	uint64_t now_ms;            /* The last time the application gave. */
 	struct cv_gw_link links[CV_GATEWAY_LINKS_MAX];
 	struct cv_gw_slot slots[CV_GATEWAY_SLOTS];
 	struct cv_gw_pin pins[CV_GATEWAY_PINS_MAX];
@@ -121,7 +121,7 @@ struct cv_gateway {
 	struct cv_gw_socket sockets[CV_GW_SOCKETS_MAX];
 	bool timer_armed;
 	uint64_t timer_due_ms;
-	bool curl_global;               /* curl_global_init() succeeded for this gateway. */
+	bool curl_global; /* curl_global_init() succeeded for this gateway. */
 };
 
 /* ---- gateway_http.c: libcurl multi inside the application's loop. ---- */

@@ -75,7 +75,8 @@ static bool cv_gw_form_authorize(struct cv_gw_slot *slot)
 	       cv_gw_form_raw(f, size, &n, "&currency=") && cv_gw_form_put(f, size, &n, currency) &&
 	       cv_gw_form_raw(f, size, &n, "&payment_method=") && cv_gw_form_put(f, size, &n, slot->token) &&
 	       cv_gw_form_raw(f, size, &n, "&capture_method=manual&confirm=true&metadata%5Bvend_id%5D=") &&
-	       cv_gw_form_put(f, size, &n, slot->req.vend_id) && cv_gw_form_raw(f, size, &n, "&metadata%5Bauth_key%5D=") &&
+	       cv_gw_form_put(f, size, &n, slot->req.vend_id) &&
+	       cv_gw_form_raw(f, size, &n, "&metadata%5Bauth_key%5D=") &&
 	       cv_gw_form_put(f, size, &n, slot->req.auth_key);
 }
 
@@ -96,8 +97,8 @@ static bool cv_gw_build(struct cv_gateway *gw, struct cv_gw_slot *slot, enum cv_
 	case CV_GW_CALL_CAPTURE: {
 		len = snprintf(slot->url, size, "%s/v1/payment_intents/%s/capture", base, ref);
 		size_t n = 0;
-		if (!cv_gw_form_amount(slot->form, sizeof(slot->form), &n, "amount_to_capture=",
-				       slot->req.amount.amount_minor))
+		if (!cv_gw_form_amount(slot->form, sizeof(slot->form), &n,
+				       "amount_to_capture=", slot->req.amount.amount_minor))
 			return false;
 		break;
 	}
@@ -128,7 +129,8 @@ static void cv_gw_headers(struct cv_gateway *gw, struct cv_gw_slot *slot, enum c
 		h[1].data = (char *)"Cache-Control: no-cache";
 		h[0].next = &h[1];
 	} else if (!slot->keyless) {
-		snprintf(slot->idem_header, sizeof(slot->idem_header), "Idempotency-Key: %s", slot->req.idempotency_key);
+		snprintf(slot->idem_header, sizeof(slot->idem_header), "Idempotency-Key: %s",
+			 slot->req.idempotency_key);
 		h[1].data = slot->idem_header;
 		h[0].next = &h[1];
 	}

@@ -19,7 +19,7 @@
 #endif
 #define CV_GW_MUTATED(n) (CV_GW_MUTANT == (n))
 enum cv_gw_mutant {
-	CV_GW_MUTANT_UNBOUND_ANSWER = 1,  /* An intent is taken without checking it is the request's. */
+	CV_GW_MUTANT_UNBOUND_ANSWER = 1,   /* An intent is taken without checking it is the request's. */
 	CV_GW_MUTANT_PROXY_408_UNSENT = 2, /* A 408 (a proxy may have forwarded) counts as not sent. */
 	CV_GW_MUTANT_GARBAGE_UNSENT = 3,   /* An answer that is not HTTP (libcurl: unsupported protocol)
 					    * counts as not sent. */

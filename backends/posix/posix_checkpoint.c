@@ -69,8 +69,7 @@ static uint64_t cv_posix_get_le(const uint8_t *p, unsigned bytes)
 }
 
 /* Encodes a file (version 2 if there is a tag) into buf; answers its size. */
-static size_t cv_posix_checkpoint_encode(uint8_t buf[CV_POSIX_CHECKPOINT_BUFFER],
-					 const struct cv_posix_checkpoint *cp)
+static size_t cv_posix_checkpoint_encode(uint8_t buf[CV_POSIX_CHECKPOINT_BUFFER], const struct cv_posix_checkpoint *cp)
 {
 	bool tagged = cp->tag_length > 0;
 	size_t crc_at = tagged ? CV_POSIX_CHECKPOINT_TAGGED_SIZE - 4u : CV_POSIX_CHECKPOINT_SIZE - 4u;

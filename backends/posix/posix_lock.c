@@ -66,10 +66,12 @@ enum cv_status cv_posix_lock(struct cv_posix_storage *s, const char *directory, 
 			return CV_E_IO;
 		}
 		if (holder > 0)
-			cv_posix_why(why, why_size, "journal folder %s is in use by process %ld (one journal, one writer)",
-				     directory, holder);
+			cv_posix_why(why, why_size,
+				     "journal folder %s is in use by process %ld (one journal, one writer)", directory,
+				     holder);
 		else
-			cv_posix_why(why, why_size, "journal folder %s is in use by another storage (one journal, one writer)",
+			cv_posix_why(why, why_size,
+				     "journal folder %s is in use by another storage (one journal, one writer)",
 				     directory);
 		return CV_E_BUSY;
 	}

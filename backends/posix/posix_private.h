@@ -21,21 +21,21 @@
 #define CV_POSIX_SEGMENT_NAME_SIZE 29
 
 struct cv_posix_segment {
-	uint64_t start;   /* Logical offset of the first byte. */
-	uint64_t size;    /* Bytes in the file that count. */
-	bool dirty;       /* Written (or found on open) and not fdatasync'ed since. */
+	uint64_t start; /* Logical offset of the first byte. */
+	uint64_t size;  /* Bytes in the file that count. */
+	bool dirty;     /* Written (or found on open) and not fdatasync'ed since. */
 };
 
 struct cv_posix_storage {
 	int dir_fd;
-	int lock_fd;             /* The file `lock`, flock()ed while open (posix_lock.c). */
-	int write_fd;            /* The last segment, O_WRONLY | O_APPEND; -1 if none. */
-	int read_fd;             /* Segment read_index, opened for read(); -1 if none. */
+	int lock_fd;  /* The file `lock`, flock()ed while open (posix_lock.c). */
+	int write_fd; /* The last segment, O_WRONLY | O_APPEND; -1 if none. */
+	int read_fd;  /* Segment read_index, opened for read(); -1 if none. */
 	uint32_t read_index;
 	uint64_t segment_size;
 	struct cv_posix_segment *segments; /* CV_POSIX_STORAGE_SEGMENT_MAX entries. */
 	uint32_t segment_count;
-	uint64_t length;         /* Logical length: end of the last segment. */
+	uint64_t length; /* Logical length: end of the last segment. */
 	uint64_t fdatasync_count;
 	/* Set by any failed write, fdatasync, rename, directory sync or cut:
 	 * the files may no longer match what is known of them, and after a
@@ -44,7 +44,7 @@ struct cv_posix_storage {
 	 * append, sync, truncate, checkpoint and trim then fails, until the
 	 * storage is closed and opened again (which reads only what is on disk). */
 	bool broken;
-	enum cv_status failure;  /* What broke it: CV_E_FULL (disk full) or CV_E_IO. */
+	enum cv_status failure; /* What broke it: CV_E_FULL (disk full) or CV_E_IO. */
 	/* The checkpoint the file `checkpoint` holds, as far as this storage
 	 * knows it durable: the limit of trim(). */
 	bool has_checkpoint;
@@ -82,8 +82,7 @@ enum cv_status cv_posix_sync_directory(struct cv_posix_storage *s);
 /* Lists, sizes and checks the segments of dir_fd into s->segments. */
 enum cv_status cv_posix_scan(struct cv_posix_storage *s);
 /* Opens segment index of s with flags (O_CLOEXEC added). */
-enum cv_status cv_posix_segment_open(const struct cv_posix_storage *s, uint32_t index, int flags,
-				     int *fd_out);
+enum cv_status cv_posix_segment_open(const struct cv_posix_storage *s, uint32_t index, int flags, int *fd_out);
 /* Creates an empty segment starting at s->length, makes its name durable
  * and returns its fd (O_WRONLY | O_APPEND); a failure breaks the storage
  * (the name may or may not be on disk). */
@@ -109,7 +108,7 @@ struct cv_posix_checkpoint {
 	uint64_t offset;
 	uint64_t seq;
 	uint8_t tag[CV_STORAGE_TAG_MAX];
-	size_t tag_length;        /* 0: set without a tag. */
+	size_t tag_length; /* 0: set without a tag. */
 };
 /* Reads it: CV_OK, CV_E_NOT_FOUND (no file), CV_E_CORRUPT (not one we
  * wrote whole) or CV_E_IO. */

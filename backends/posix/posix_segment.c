@@ -171,8 +171,7 @@ enum cv_status cv_posix_scan(struct cv_posix_storage *s)
 	return CV_OK;
 }
 
-enum cv_status cv_posix_segment_open(const struct cv_posix_storage *s, uint32_t index, int flags,
-				     int *fd_out)
+enum cv_status cv_posix_segment_open(const struct cv_posix_storage *s, uint32_t index, int flags, int *fd_out)
 {
 	char name[CV_POSIX_SEGMENT_NAME_SIZE];
 	int fd;
@@ -192,8 +191,7 @@ enum cv_status cv_posix_segment_create(struct cv_posix_storage *s, int *fd_out)
 	int fd;
 	cv_posix_segment_name(name, s->length);
 	do
-		fd = openat(s->dir_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC,
-			    CV_POSIX_FILE_MODE);
+		fd = openat(s->dir_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC, CV_POSIX_FILE_MODE);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return cv_posix_failed(s, errno);

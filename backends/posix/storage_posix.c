@@ -182,8 +182,7 @@ static enum cv_status cv_posix_read_fd(struct cv_posix_storage *s, uint32_t inde
 	return CV_OK;
 }
 
-static enum cv_status cv_posix_storage_read(void *ctx, uint64_t offset, void *buf, size_t size,
-					    size_t *length_out)
+static enum cv_status cv_posix_storage_read(void *ctx, uint64_t offset, void *buf, size_t size, size_t *length_out)
 {
 	struct cv_posix_storage *s = ctx;
 	if (length_out == NULL || (buf == NULL && size > 0))
@@ -245,8 +244,7 @@ static enum cv_status cv_posix_cut_last(struct cv_posix_storage *s, uint64_t len
 	if (seg == NULL)
 		return CV_OK;
 	if (s->write_fd < 0) {
-		enum cv_status rc = cv_posix_segment_open(s, s->segment_count - 1, O_WRONLY | O_APPEND,
-							  &s->write_fd);
+		enum cv_status rc = cv_posix_segment_open(s, s->segment_count - 1, O_WRONLY | O_APPEND, &s->write_fd);
 		if (rc != CV_OK)
 			return rc;
 	}
@@ -298,8 +296,8 @@ static bool cv_posix_holds(const struct cv_posix_storage *s, uint64_t offset)
  * first record then never shares a segment with the one before it, so
  * trimming to a checkpoint deletes the one before it, and a mark put back
  * from an older copy names a checkpoint that is gone. */
-static enum cv_status cv_posix_storage_checkpoint_set_tagged(void *ctx, uint64_t offset, uint64_t seq,
-							     const void *tag, size_t tag_length)
+static enum cv_status cv_posix_storage_checkpoint_set_tagged(void *ctx, uint64_t offset, uint64_t seq, const void *tag,
+							     size_t tag_length)
 {
 	struct cv_posix_storage *s = ctx;
 	if (s->broken)
@@ -473,8 +471,7 @@ static enum cv_status cv_posix_open_checkpoint(struct cv_posix_storage *s)
 
 /* Whatever was found may not be durable yet (its writer may have crashed
  * before syncing): the engine must not act on records that could vanish. */
-static enum cv_status cv_posix_open_files(struct cv_posix_storage *s, const char *directory, char *why,
-					  size_t why_size)
+static enum cv_status cv_posix_open_files(struct cv_posix_storage *s, const char *directory, char *why, size_t why_size)
 {
 	enum cv_status rc = cv_posix_open_directory(directory, &s->dir_fd);
 	if (rc == CV_OK)

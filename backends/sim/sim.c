@@ -64,8 +64,7 @@ size_t cv_sim_sched_free_count(const struct cv_sim *sim)
 }
 
 /* Takes a free entry; NULL when all CV_SIM_SCHED_MAX are pending. */
-struct cv_sim_entry *cv_sim_sched_add(struct cv_sim *sim, uint64_t due_ms,
-				      enum cv_sim_task task, uint32_t motion_id)
+struct cv_sim_entry *cv_sim_sched_add(struct cv_sim *sim, uint64_t due_ms, enum cv_sim_task task, uint32_t motion_id)
 {
 	for (size_t i = 0; i < CV_SIM_SCHED_MAX; i++) {
 		struct cv_sim_entry *entry = &sim->sched[i];
@@ -102,8 +101,7 @@ void cv_sim_sched_remove_motion(struct cv_sim *sim, uint32_t motion_id)
 	}
 }
 
-struct cv_sim_entry *cv_sim_sched_find_motion(struct cv_sim *sim, enum cv_sim_task task,
-					      uint32_t motion_id)
+struct cv_sim_entry *cv_sim_sched_find_motion(struct cv_sim *sim, enum cv_sim_task task, uint32_t motion_id)
 {
 	for (size_t i = 0; i < sim->sched_high; i++) {
 		struct cv_sim_entry *entry = &sim->sched[i];
@@ -277,10 +275,9 @@ static bool cv_sim_config_valid(const struct cv_sim_config *config)
 	if (config->lane_count < 1 || config->lane_count > CV_LANES_MAX)
 		return false;
 	const uint16_t rates[] = {
-		config->decline_permille,     config->unknown_permille,
-		config->lookup_unknown_permille, config->settle_unknown_permille,
-		config->jam_permille,         config->stuck_permille,
-		config->missed_drop_permille, config->false_drop_permille,
+		config->decline_permille,        config->unknown_permille,    config->lookup_unknown_permille,
+		config->settle_unknown_permille, config->jam_permille,        config->stuck_permille,
+		config->missed_drop_permille,    config->false_drop_permille,
 	};
 	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++)
 		if (rates[i] > 1000)

@@ -86,8 +86,8 @@ void cv_sim_motor_end(struct cv_sim *sim, struct cv_sim_entry *entry)
 {
 	struct cv_sim_motion *motion = &sim->motion;
 	struct cv_sim_entry *fall = cv_sim_sched_find_motion(sim, CV_SIM_TASK_FALL, entry->motion_id);
-	bool falls = motion->status == CV_OK && !motion->false_drop &&
-		     cv_sim_lane_release(sim, &sim->lanes[motion->lane]);
+	bool falls =
+		motion->status == CV_OK && !motion->false_drop && cv_sim_lane_release(sim, &sim->lanes[motion->lane]);
 	if (fall != NULL) {
 		if (falls)
 			cv_sim_sched_arm(sim, fall, entry->due_ms + sim->config.drop_delay_ms);
@@ -150,15 +150,13 @@ static void cv_sim_motion_schedule(struct cv_sim *sim, uint8_t quarter_turns)
 		cv_sim_sched_add(sim, 0, CV_SIM_TASK_FALL, motion->id)->parked = true;
 	}
 	if (motion->false_drop)
-		cv_sim_sched_add(sim, end + sim->config.drop_delay_ms, CV_SIM_TASK_FALSE_FIRE,
-				 motion->id);
+		cv_sim_sched_add(sim, end + sim->config.drop_delay_ms, CV_SIM_TASK_FALSE_FIRE, motion->id);
 }
 
 static enum cv_status cv_sim_disp_start(void *ctx, const struct cv_dispense_request *request)
 {
 	struct cv_sim *sim = ctx;
-	if (request == NULL || request->lane >= sim->config.lane_count ||
-	    request->quarter_turns == 0)
+	if (request == NULL || request->lane >= sim->config.lane_count || request->quarter_turns == 0)
 		return CV_E_INVAL;
 	if (!(sim->open_mask & CV_SIM_OPEN_DISPENSER))
 		return CV_E_STATE;

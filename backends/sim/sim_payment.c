@@ -67,20 +67,14 @@ struct cv_sim_card_info {
  * the processors' public test numbers (Stripe's), so the PCI scan test can
  * prove that none of them ever leaves the reader. */
 static const struct cv_sim_card_info cv_sim_cards[CV_SIM_CARD_COUNT] = {
-	[CV_SIM_CARD_APPROVED] = {"VISA", "4242424242424242", CV_SIM_OUTCOME_APPROVE,
-				  CV_DECLINE_NONE, 0},
-	[CV_SIM_CARD_WALLET] = {"MASTERCARD", "5555555555554444", CV_SIM_OUTCOME_APPROVE,
-				CV_DECLINE_NONE, 0},
-	[CV_SIM_CARD_DECLINED] = {"VISA", "4000000000000002", CV_SIM_OUTCOME_DECLINE,
-				  CV_DECLINE_GENERIC, 0},
-	[CV_SIM_CARD_INSUFFICIENT] = {"VISA", "4000000000009995", CV_SIM_OUTCOME_DECLINE,
-				      CV_DECLINE_INSUFFICIENT, 0},
-	[CV_SIM_CARD_TIMEOUT_APPROVED] = {"VISA", "4000000000000119", CV_SIM_OUTCOME_UNKNOWN_HELD,
-					  CV_DECLINE_NONE, 0},
-	[CV_SIM_CARD_TIMEOUT_NOT_CHARGED] = {"VISA", "4000000000000127", CV_SIM_OUTCOME_UNKNOWN_NONE,
-					     CV_DECLINE_NONE, 0},
-	[CV_SIM_CARD_SLOW] = {"AMEX", "371449635398431", CV_SIM_OUTCOME_APPROVE, CV_DECLINE_NONE,
-			      CV_SIM_SLOW_EXTRA_MS},
+	[CV_SIM_CARD_APPROVED] = {"VISA", "4242424242424242", CV_SIM_OUTCOME_APPROVE, CV_DECLINE_NONE, 0},
+	[CV_SIM_CARD_WALLET] = {"MASTERCARD", "5555555555554444", CV_SIM_OUTCOME_APPROVE, CV_DECLINE_NONE, 0},
+	[CV_SIM_CARD_DECLINED] = {"VISA", "4000000000000002", CV_SIM_OUTCOME_DECLINE, CV_DECLINE_GENERIC, 0},
+	[CV_SIM_CARD_INSUFFICIENT] = {"VISA", "4000000000009995", CV_SIM_OUTCOME_DECLINE, CV_DECLINE_INSUFFICIENT, 0},
+	[CV_SIM_CARD_TIMEOUT_APPROVED] = {"VISA", "4000000000000119", CV_SIM_OUTCOME_UNKNOWN_HELD, CV_DECLINE_NONE, 0},
+	[CV_SIM_CARD_TIMEOUT_NOT_CHARGED] = {"VISA", "4000000000000127", CV_SIM_OUTCOME_UNKNOWN_NONE, CV_DECLINE_NONE,
+					     0},
+	[CV_SIM_CARD_SLOW] = {"AMEX", "371449635398431", CV_SIM_OUTCOME_APPROVE, CV_DECLINE_NONE, CV_SIM_SLOW_EXTRA_MS},
 };
 
 /* ---- Small helpers ------------------------------------------------------- */
@@ -102,12 +96,10 @@ static bool cv_sim_str_ok(const char *s, size_t size)
 
 static bool cv_sim_money_equal(const struct cv_money *a, const struct cv_money *b)
 {
-	return a->amount_minor == b->amount_minor &&
-	       strncmp(a->currency, b->currency, CV_CURRENCY_LEN) == 0;
+	return a->amount_minor == b->amount_minor && strncmp(a->currency, b->currency, CV_CURRENCY_LEN) == 0;
 }
 
-static struct cv_payment_result cv_sim_pay_result(const struct cv_payment_request *request,
-						  enum cv_pay_result result)
+static struct cv_payment_result cv_sim_pay_result(const struct cv_payment_request *request, enum cv_pay_result result)
 {
 	struct cv_payment_result out;
 	memset(&out, 0, sizeof(out));
@@ -133,9 +125,8 @@ static void cv_sim_pay_make_unknown(struct cv_payment_result *result)
 
 /* Fills an entry (fresh or parked) with the answer, due after the latency,
  * or at the request's timeout as UNKNOWN if the latency exceeds it. */
-static void cv_sim_pay_schedule(struct cv_sim *sim, struct cv_sim_entry *entry,
-				struct cv_payment_result result, uint32_t latency_ms,
-				uint32_t timeout_ms)
+static void cv_sim_pay_schedule(struct cv_sim *sim, struct cv_sim_entry *entry, struct cv_payment_result result,
+				uint32_t latency_ms, uint32_t timeout_ms)
 {
 	if (timeout_ms != 0 && latency_ms > timeout_ms) {
 		cv_sim_pay_make_unknown(&result);
@@ -154,8 +145,7 @@ static void cv_sim_pay_answer(struct cv_sim *sim, const struct cv_payment_reques
 			      struct cv_payment_result result)
 {
 	struct cv_sim_entry *entry = cv_sim_sched_add(sim, 0, CV_SIM_TASK_POST, 0);
-	cv_sim_pay_schedule(sim, entry, result, sim->config.payment_latency_ms,
-			    request->timeout_ms);
+	cv_sim_pay_schedule(sim, entry, result, sim->config.payment_latency_ms, request->timeout_ms);
 }
 
 /* Queues the answer of an operation that went over @p link, then tells the
@@ -164,8 +154,7 @@ static void cv_sim_pay_answer_via(struct cv_sim *sim, const struct cv_payment_re
 				  struct cv_payment_result result, int link, const char *key)
 {
 	struct cv_sim_entry *entry = cv_sim_sched_add(sim, 0, CV_SIM_TASK_POST, 0);
-	cv_sim_pay_schedule(sim, entry, result, sim->config.payment_latency_ms,
-			    request->timeout_ms);
+	cv_sim_pay_schedule(sim, entry, result, sim->config.payment_latency_ms, request->timeout_ms);
 	cv_sim_link_done(sim, link, key, entry->ev.u.payment.result);
 }
 
@@ -195,12 +184,11 @@ static void cv_sim_auth_code(const struct cv_sim *sim, char *out)
 
 /* The processor receives the authorization: it gets a reference, and a hold
  * or a decline. */
-static void cv_sim_auth_decide(struct cv_sim *sim, struct cv_sim_auth *auth,
-			       const struct cv_sim_card_info *card, bool hold)
+static void cv_sim_auth_decide(struct cv_sim *sim, struct cv_sim_auth *auth, const struct cv_sim_card_info *card,
+			       bool hold)
 {
 	sim->ref_counter++;
-	snprintf(auth->processor_ref, sizeof(auth->processor_ref), "sim_%lu",
-		 (unsigned long)sim->ref_counter);
+	snprintf(auth->processor_ref, sizeof(auth->processor_ref), "sim_%lu", (unsigned long)sim->ref_counter);
 	memset(&auth->card, 0, sizeof(auth->card));
 	cv_sim_str_copy(auth->card.brand, sizeof(auth->card.brand), card->brand);
 	cv_sim_str_copy(auth->card.last4, sizeof(auth->card.last4), card->pan + strlen(card->pan) - 4);
@@ -221,8 +209,7 @@ static struct cv_payment_result cv_sim_auth_answer(const struct cv_sim_auth *aut
 						   const struct cv_payment_request *request)
 {
 	bool declined = auth->state == CV_SIM_AUTH_DECLINED;
-	struct cv_payment_result result =
-		cv_sim_pay_result(request, declined ? CV_PAY_DECLINED : CV_PAY_OK);
+	struct cv_payment_result result = cv_sim_pay_result(request, declined ? CV_PAY_DECLINED : CV_PAY_OK);
 	result.decline_reason = auth->decline_reason;
 	result.amount = auth->amount;
 	if (declined)
@@ -234,8 +221,7 @@ static struct cv_payment_result cv_sim_auth_answer(const struct cv_sim_auth *aut
 
 /* ---- Authorize ----------------------------------------------------------- */
 
-static bool cv_sim_pay_request_ok(const struct cv_payment_request *request, bool needs_auth_key,
-				  bool needs_idem_key)
+static bool cv_sim_pay_request_ok(const struct cv_payment_request *request, bool needs_auth_key, bool needs_idem_key)
 {
 	if (request == NULL)
 		return false;
@@ -338,8 +324,7 @@ static enum cv_status cv_sim_pay_authorize(void *ctx, const struct cv_payment_re
 
 /* The collection ends: the reserved entry gets @p result after @p latency_ms;
  * a reserved processor slot the processor never heard of is released. */
-static void cv_sim_collect_finish(struct cv_sim *sim, struct cv_payment_result result,
-				  uint32_t latency_ms, bool silent)
+static void cv_sim_collect_finish(struct cv_sim *sim, struct cv_payment_result result, uint32_t latency_ms, bool silent)
 {
 	struct cv_sim_auth *auth = &sim->auths[sim->collect.auth_index];
 	struct cv_sim_entry *entry = &sim->sched[sim->collect.entry_index];
@@ -358,9 +343,8 @@ static void cv_sim_collect_finish(struct cv_sim *sim, struct cv_payment_result r
 /* No link: the reader decides on its own. A card its offline checks refuse
  * (the declining test cards) is declined as "offline refused"; any other is
  * approved and stored, to be forwarded later. */
-static void cv_sim_present_offline(struct cv_sim *sim, struct cv_sim_auth *auth,
-				   const struct cv_sim_card_info *info, struct cv_payment_result base,
-				   uint32_t latency)
+static void cv_sim_present_offline(struct cv_sim *sim, struct cv_sim_auth *auth, const struct cv_sim_card_info *info,
+				   struct cv_payment_result base, uint32_t latency)
 {
 	struct cv_payment_request request;
 	memset(&request, 0, sizeof(request));
@@ -404,8 +388,7 @@ CV_SIM_EXPORT enum cv_status cv_sim_present_card(struct cv_sim *sim, enum cv_sim
 	char key[CV_IDEM_KEY_LEN];
 	memcpy(key, auth->key, sizeof(key));
 	int link = cv_sim_link_pick(sim, key);
-	if (link < 0 && fault == CV_SIM_FAULT_NONE && sim->collect.offline_allowed &&
-	    cv_sim_offline_can_approve(sim)) {
+	if (link < 0 && fault == CV_SIM_FAULT_NONE && sim->collect.offline_allowed && cv_sim_offline_can_approve(sim)) {
 		cv_sim_present_offline(sim, auth, info, base, latency);
 		return CV_OK;
 	}
@@ -480,8 +463,7 @@ static bool cv_sim_pay_is_stored(struct cv_sim *sim, const struct cv_payment_req
 	return auth != NULL && auth->stored;
 }
 
-static struct cv_payment_result cv_sim_capture_apply(struct cv_sim *sim,
-						     const struct cv_payment_request *request)
+static struct cv_payment_result cv_sim_capture_apply(struct cv_sim *sim, const struct cv_payment_request *request)
 {
 	struct cv_sim_auth *auth = cv_sim_auth_find(sim, request->auth_key);
 	if (auth == NULL || auth->state == CV_SIM_AUTH_DECLINED)
@@ -540,8 +522,7 @@ static enum cv_status cv_sim_pay_capture(void *ctx, const struct cv_payment_requ
 	return CV_PENDING;
 }
 
-static struct cv_payment_result cv_sim_void_apply(struct cv_sim *sim,
-						  const struct cv_payment_request *request)
+static struct cv_payment_result cv_sim_void_apply(struct cv_sim *sim, const struct cv_payment_request *request)
 {
 	struct cv_sim_auth *auth = cv_sim_auth_find(sim, request->auth_key);
 	if (auth == NULL || auth->state == CV_SIM_AUTH_DECLINED)
@@ -598,8 +579,7 @@ static enum cv_status cv_sim_pay_lookup(void *ctx, const struct cv_payment_reque
 		return cv_sim_pay_not_sent(sim, request);
 	const struct cv_sim_auth *auth = cv_sim_auth_find(sim, request->auth_key);
 	struct cv_payment_result result;
-	if (auth != NULL &&
-	    (auth->state == CV_SIM_AUTH_HELD || auth->state == CV_SIM_AUTH_CAPTURED))
+	if (auth != NULL && (auth->state == CV_SIM_AUTH_HELD || auth->state == CV_SIM_AUTH_CAPTURED))
 		result = cv_sim_auth_answer(auth, request);
 	else
 		result = cv_sim_pay_result(request, CV_PAY_NOT_FOUND);
@@ -657,8 +637,7 @@ void cv_sim_payment_truth(const struct cv_sim *sim, struct cv_sim_truth *out)
 	}
 	for (size_t i = 0; i < CV_SIM_SCHED_MAX; i++) {
 		const struct cv_sim_entry *entry = &sim->sched[i];
-		if (entry->used && entry->task == CV_SIM_TASK_POST &&
-		    entry->ev.type == CV_EVENT_PAYMENT_RESULT &&
+		if (entry->used && entry->task == CV_SIM_TASK_POST && entry->ev.type == CV_EVENT_PAYMENT_RESULT &&
 		    entry->ev.u.payment.op == CV_PAYMENT_OP_AUTHORIZE)
 			out->auth_in_flight++;
 	}
@@ -668,8 +647,7 @@ void cv_sim_payment_truth(const struct cv_sim *sim, struct cv_sim_truth *out)
 	out->voids = sim->voids;
 }
 
-CV_SIM_EXPORT enum cv_status cv_sim_hold_amount(const struct cv_sim *sim, const char *auth_key,
-						int64_t *amount_out)
+CV_SIM_EXPORT enum cv_status cv_sim_hold_amount(const struct cv_sim *sim, const char *auth_key, int64_t *amount_out)
 {
 	if (sim == NULL || auth_key == NULL || amount_out == NULL)
 		return CV_E_INVAL;

@@ -41,7 +41,7 @@
 
 struct cv_sim_link {
 	bool down;
-	uint64_t next_change_ms;  /* when it next goes down or comes back */
+	uint64_t next_change_ms; /* when it next goes down or comes back */
 	struct cv_breaker breaker;
 };
 
@@ -73,12 +73,12 @@ enum cv_sim_task {
 
 struct cv_sim_entry {
 	bool used;
-	bool parked;          /* reserved, not yet due: never run while parked */
+	bool parked; /* reserved, not yet due: never run while parked */
 	enum cv_sim_task task;
 	uint64_t due_ms;
-	uint64_t seq;         /* insertion order: ties on due_ms run in this order */
-	uint32_t motion_id;   /* movement an internal task belongs to (0 = none) */
-	struct cv_event ev;   /* for CV_SIM_TASK_POST */
+	uint64_t seq;       /* insertion order: ties on due_ms run in this order */
+	uint32_t motion_id; /* movement an internal task belongs to (0 = none) */
+	struct cv_event ev; /* for CV_SIM_TASK_POST */
 };
 
 /* Scripted faults are queued per kind: the kind is the operation that
@@ -116,9 +116,9 @@ struct cv_sim_lane {
 /* The one movement the dispenser can make at a time. */
 struct cv_sim_motion {
 	bool running;
-	bool silent;       /* never reports; runs until stop() */
-	bool false_drop;   /* the beam fires, nothing falls */
-	uint32_t id;       /* tags its scheduler entries so stop() can cancel them */
+	bool silent;     /* never reports; runs until stop() */
+	bool false_drop; /* the beam fires, nothing falls */
+	uint32_t id;     /* tags its scheduler entries so stop() can cancel them */
 	uint32_t op_id;
 	uint16_t lane;
 	enum cv_status status; /* CV_OK or CV_E_JAM */
@@ -136,25 +136,25 @@ enum cv_sim_auth_state {
 /* One authorization as the processor remembers it. */
 struct cv_sim_auth {
 	enum cv_sim_auth_state state;
-	uint64_t touched_ms;                   /* when it last changed state */
-	uint16_t next;                         /* next in its hash chain: index + 1, 0 ends it */
+	uint64_t touched_ms; /* when it last changed state */
+	uint16_t next;       /* next in its hash chain: index + 1, 0 ends it */
 	char key[CV_IDEM_KEY_LEN];
-	uint32_t key_hash;                     /* FNV-1a of key: compared before the string */
-	struct cv_money amount;                /* requested, and held once approved */
+	uint32_t key_hash;      /* FNV-1a of key: compared before the string */
+	struct cv_money amount; /* requested, and held once approved */
 	enum cv_decline_reason decline_reason;
 	char processor_ref[CV_PROCESSOR_REF_LEN];
 	struct cv_card_summary card;
-	char capture_key[CV_IDEM_KEY_LEN];     /* key of the capture that settled it */
+	char capture_key[CV_IDEM_KEY_LEN]; /* key of the capture that settled it */
 	struct cv_money captured;
-	bool stored;                           /* approved offline, not yet forwarded */
-	uint64_t stored_ms;                    /* when the reader approved it offline */
+	bool stored;        /* approved offline, not yet forwarded */
+	uint64_t stored_ms; /* when the reader approved it offline */
 };
 
 /* The authorization waiting for a card at the reader. */
 struct cv_sim_collect {
 	bool active;
 	uint32_t op_id;
-	int fault;            /* scripted AUTH fault taken by this authorize */
+	int fault; /* scripted AUTH fault taken by this authorize */
 	uint32_t timeout_ms;
 	bool offline_allowed; /* the engine's policy lets the reader approve it offline */
 	size_t auth_index;    /* reserved processor slot */
@@ -170,7 +170,7 @@ struct cv_sim {
 	struct cv_machine *machine;
 	unsigned open_mask;
 	struct cv_sim_entry sched[CV_SIM_SCHED_MAX];
-	size_t sched_high;       /* Entries at or above this index have never been used. */
+	size_t sched_high; /* Entries at or above this index have never been used. */
 	struct cv_sim_fault_queue faults[CV_SIM_KIND_COUNT];
 
 	/* Payment terminal and processor. */
@@ -180,8 +180,8 @@ struct cv_sim {
 	uint16_t auth_buckets[CV_SIM_AUTH_BUCKETS]; /* hash chains: index + 1, 0 = empty */
 	uint16_t auth_free[CV_SIM_AUTH_MAX];        /* slots released before use */
 	size_t auth_free_count;
-	size_t auth_high;                           /* slots at or above it never used */
-	uint16_t settled_ring[CV_SIM_AUTH_MAX];     /* settled slots, oldest first */
+	size_t auth_high;                       /* slots at or above it never used */
+	uint16_t settled_ring[CV_SIM_AUTH_MAX]; /* settled slots, oldest first */
 	size_t settled_head;
 	size_t settled_count;
 	uint32_t ref_counter;
@@ -211,7 +211,7 @@ struct cv_sim {
 	uint32_t false_drops;
 	uint32_t sensor_reports;
 	uint32_t missed_drops;
-	uint32_t power_cuts;            /* cv_sim_power_cut() calls (sim_state.c). */
+	uint32_t power_cuts; /* cv_sim_power_cut() calls (sim_state.c). */
 };
 
 /* PRNG (sim.c). */
@@ -222,12 +222,10 @@ uint64_t cv_sim_mix(uint64_t x);
 
 /* Scheduler (sim.c). */
 size_t cv_sim_sched_free_count(const struct cv_sim *sim);
-struct cv_sim_entry *cv_sim_sched_add(struct cv_sim *sim, uint64_t due_ms,
-				      enum cv_sim_task task, uint32_t motion_id);
+struct cv_sim_entry *cv_sim_sched_add(struct cv_sim *sim, uint64_t due_ms, enum cv_sim_task task, uint32_t motion_id);
 void cv_sim_sched_arm(struct cv_sim *sim, struct cv_sim_entry *entry, uint64_t due_ms);
 void cv_sim_sched_remove_motion(struct cv_sim *sim, uint32_t motion_id);
-struct cv_sim_entry *cv_sim_sched_find_motion(struct cv_sim *sim, enum cv_sim_task task,
-					      uint32_t motion_id);
+struct cv_sim_entry *cv_sim_sched_find_motion(struct cv_sim *sim, enum cv_sim_task task, uint32_t motion_id);
 void cv_sim_post_now(struct cv_sim *sim, const struct cv_event *ev);
 
 /* Faults and backend plumbing (sim.c). */

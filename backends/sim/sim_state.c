@@ -79,16 +79,16 @@ CV_SIM_EXPORT enum cv_status cv_sim_state_save(const struct cv_sim *sim, void *b
  * a broken program must still not send it out of its arrays. */
 static bool cv_sim_state_indexes_valid(const struct cv_sim *s)
 {
-	if (s->config.lane_count < 1 || s->config.lane_count > CV_LANES_MAX ||
-	    s->config.link_count < 1 || s->config.link_count > CV_SIM_LINKS_MAX)
+	if (s->config.lane_count < 1 || s->config.lane_count > CV_LANES_MAX || s->config.link_count < 1 ||
+	    s->config.link_count > CV_SIM_LINKS_MAX)
 		return false;
 	if (s->sched_high > CV_SIM_SCHED_MAX || s->auth_high > CV_SIM_AUTH_MAX ||
 	    s->auth_free_count > CV_SIM_AUTH_MAX || s->settled_head >= CV_SIM_AUTH_MAX ||
 	    s->settled_count > CV_SIM_AUTH_MAX || s->stored_count > CV_SIM_STORED_MAX ||
 	    s->pins_used > CV_SIM_PINS_MAX || s->motion.lane >= s->config.lane_count)
 		return false;
-	if (s->collect.active && (s->collect.auth_index >= CV_SIM_AUTH_MAX ||
-				  s->collect.entry_index >= CV_SIM_SCHED_MAX))
+	if (s->collect.active &&
+	    (s->collect.auth_index >= CV_SIM_AUTH_MAX || s->collect.entry_index >= CV_SIM_SCHED_MAX))
 		return false;
 	for (size_t i = 0; i < CV_SIM_KIND_COUNT; i++)
 		if (s->faults[i].head >= CV_SIM_FAULT_QUEUE_MAX || s->faults[i].count > CV_SIM_FAULT_QUEUE_MAX)
@@ -96,8 +96,7 @@ static bool cv_sim_state_indexes_valid(const struct cv_sim *s)
 	return true;
 }
 
-CV_SIM_EXPORT enum cv_status cv_sim_state_restore(struct cv_sim *sim, const void *buf, size_t size,
-						  uint64_t now_ms)
+CV_SIM_EXPORT enum cv_status cv_sim_state_restore(struct cv_sim *sim, const void *buf, size_t size, uint64_t now_ms)
 {
 	if (sim == NULL || buf == NULL)
 		return CV_E_INVAL;

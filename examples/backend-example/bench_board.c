@@ -47,7 +47,7 @@ static uint32_t bench_dispenser_caps(void *ctx)
 static enum cv_status bench_dispenser_open(void *ctx, struct cv_machine *machine)
 {
 	struct bench_board *board = ctx;
-	board->machine = machine;  /* Completions are posted to this machine. */
+	board->machine = machine; /* Completions are posted to this machine. */
 	return CV_OK;
 }
 
@@ -63,7 +63,7 @@ static enum cv_status bench_dispenser_start(void *ctx, const struct cv_dispense_
 {
 	struct bench_board *board = ctx;
 	if (board->motor_running)
-		return CV_E_BUSY;  /* A definite error: nothing started, nothing will be posted. */
+		return CV_E_BUSY; /* A definite error: nothing started, nothing will be posted. */
 	if (request->lane >= CV_LANES_MAX || request->quarter_turns == 0)
 		return CV_E_INVAL;
 	board->motor_running = true;
@@ -105,7 +105,7 @@ static enum cv_status bench_sensor_open(void *ctx, struct cv_machine *machine)
 static enum cv_status bench_sensor_arm(void *ctx, uint32_t op_id, uint16_t lane)
 {
 	struct bench_board *board = ctx;
-	(void)lane;  /* One beam across the whole bin: it can't tell lanes apart. */
+	(void)lane; /* One beam across the whole bin: it can't tell lanes apart. */
 	board->beam_armed = true;
 	board->beam_op_id = op_id;
 	return CV_OK;

@@ -25,8 +25,8 @@
 /* The backend's own state: the ctx of both tables. The core never looks
  * inside; the application owns the memory (static on an MCU). */
 struct bench_board {
-	struct cv_machine *machine;  /* Kept from open(): where completions go. */
-	uint64_t now_ms;             /* The board's view of time, from bench_board_poll(). */
+	struct cv_machine *machine; /* Kept from open(): where completions go. */
+	uint64_t now_ms;            /* The board's view of time, from bench_board_poll(). */
 	/* The motor. */
 	bool motor_running;
 	uint32_t motor_op_id;

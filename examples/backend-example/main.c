@@ -22,8 +22,8 @@ static void on_event(struct cv_machine *machine, const struct cv_event *event, v
 	(void)machine;
 	(void)user_data;
 	if (event->type == CV_EVENT_VEND_STATE && cv_vend_state_is_terminal(event->u.vend.state))
-		printf("vend %" PRIu32 " lane %u: %s\n", event->u.vend.vend_number,
-		       (unsigned)event->u.vend.lane, cv_vend_state_str(event->u.vend.state));
+		printf("vend %" PRIu32 " lane %u: %s\n", event->u.vend.vend_number, (unsigned)event->u.vend.lane,
+		       cv_vend_state_str(event->u.vend.state));
 }
 
 int main(void)
@@ -60,9 +60,9 @@ int main(void)
 	config.lane_count = 2;
 	config.platform = &cv_sim_platform_ops;
 	config.platform_ctx = sim;
-	config.dispenser = &bench_board_dispenser_ops;  /* Our backend... */
+	config.dispenser = &bench_board_dispenser_ops; /* Our backend... */
 	config.dispenser_ctx = &board;
-	config.sensor = &bench_board_sensor_ops;        /* ...twice. */
+	config.sensor = &bench_board_sensor_ops; /* ...twice. */
 	config.sensor_ctx = &board;
 	config.payment = &cv_sim_payment_ops;
 	config.payment_ctx = sim;

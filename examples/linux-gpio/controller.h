@@ -14,15 +14,15 @@
 
 struct controller_options {
 	const char *config_path;
-	const char *journal_dir;   /* Created (0700) if missing. */
-	int64_t price_minor;       /* Price of every lane on first start (then the journal keeps it). */
-	uint16_t stock;            /* Items per lane on first start. */
+	const char *journal_dir; /* Created (0700) if missing. */
+	int64_t price_minor;     /* Price of every lane on first start (then the journal keeps it). */
+	uint16_t stock;          /* Items per lane on first start. */
 };
 
 struct controller {
 	struct cv_gpio_config gpio_config;
 	struct cv_gpio *gpio;
-	struct cv_sim *payment;            /* STAND-IN card reader: see controller.c. */
+	struct cv_sim *payment; /* STAND-IN card reader: see controller.c. */
 	struct cv_posix_storage *journal;
 	struct cv_machine *machine;
 	void *machine_memory;

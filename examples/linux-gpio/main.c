@@ -20,15 +20,14 @@
 
 #include "controller.h"
 
-static const char usage[] =
-	"usage: candyvend-gpio --check-config CONFIG\n"
-	"       candyvend-gpio [--journal DIR] [--price MINOR] [--stock N] CONFIG\n"
-	"\n"
-	"  --check-config  parse and check CONFIG, print its lanes, open no GPIO (exit 0 if good)\n"
-	"  --journal DIR   journal directory (default /var/lib/candyvend/journal)\n"
-	"  --price MINOR   price of every lane on the first start, in cents (default 150)\n"
-	"  --stock N       items per lane on the first start (default 10)\n"
-	"Console (stdin): a lane label sells from it; 'cancel'; 'quit'.\n";
+static const char usage[] = "usage: candyvend-gpio --check-config CONFIG\n"
+			    "       candyvend-gpio [--journal DIR] [--price MINOR] [--stock N] CONFIG\n"
+			    "\n"
+			    "  --check-config  parse and check CONFIG, print its lanes, open no GPIO (exit 0 if good)\n"
+			    "  --journal DIR   journal directory (default /var/lib/candyvend/journal)\n"
+			    "  --price MINOR   price of every lane on the first start, in cents (default 150)\n"
+			    "  --stock N       items per lane on the first start (default 10)\n"
+			    "Console (stdin): a lane label sells from it; 'cancel'; 'quit'.\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -46,9 +45,8 @@ static int check_config(const char *path)
 		fprintf(stderr, "%s:%u: %s\n", path, error.line, error.message);
 		return 2;
 	}
-	printf("%s: chip %s, beam on line %u (active %s), %u lanes\n", path, config.chip,
-	       (unsigned)config.beam_offset, config.beam_active == CV_GPIO_ACTIVE_LOW ? "low" : "high",
-	       (unsigned)config.lane_count);
+	printf("%s: chip %s, beam on line %u (active %s), %u lanes\n", path, config.chip, (unsigned)config.beam_offset,
+	       config.beam_active == CV_GPIO_ACTIVE_LOW ? "low" : "high", (unsigned)config.lane_count);
 	for (uint16_t i = 0; i < config.lane_count; i++)
 		printf("  lane %s: motor line %u, index line %u, %u pulses per turn\n", config.lanes[i].label,
 		       (unsigned)config.lanes[i].motor_offset, (unsigned)config.lanes[i].index_offset,
@@ -135,10 +133,12 @@ int main(int argc, char **argv)
 			check_only = true;
 		} else if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc) {
 			options.journal_dir = argv[++i];
-		} else if (strcmp(argv[i], "--price") == 0 && parse_number(i + 1 < argc ? argv[i + 1] : NULL, CV_PRICE_MAX, &value)) {
+		} else if (strcmp(argv[i], "--price") == 0 &&
+			   parse_number(i + 1 < argc ? argv[i + 1] : NULL, CV_PRICE_MAX, &value)) {
 			options.price_minor = (int64_t)value;
 			i++;
-		} else if (strcmp(argv[i], "--stock") == 0 && parse_number(i + 1 < argc ? argv[i + 1] : NULL, CV_LANE_CAPACITY_MAX, &value)) {
+		} else if (strcmp(argv[i], "--stock") == 0 &&
+			   parse_number(i + 1 < argc ? argv[i + 1] : NULL, CV_LANE_CAPACITY_MAX, &value)) {
 			options.stock = (uint16_t)value;
 			i++;
 		} else if (argv[i][0] != '-' && options.config_path == NULL) {

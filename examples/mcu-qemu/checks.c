@@ -48,9 +48,9 @@ unsigned cv_firmware_check_invariants(struct cv_firmware *fw)
 	cv_console_str("\n");
 	failed += cv_check(fw, fw->payment.captured_minor == value_dropped,
 			   "money captured == sum of prices of the products dropped");
-	failed += cv_check(fw, s.captured_minor == fw->payment.captured_minor &&
-				       s.dispensed_value_minor == value_dropped,
-			   "engine totals == processor ledger == hardware");
+	failed +=
+		cv_check(fw, s.captured_minor == fw->payment.captured_minor && s.dispensed_value_minor == value_dropped,
+			 "engine totals == processor ledger == hardware");
 	failed += cv_check(fw, s.drops_verified == dropped, "verified drops == products dropped");
 	failed += cv_check(fw, cv_script_payment_open_holds(&fw->payment) == 0, "no open holds at the processor");
 	failed += cv_check(fw, cv_machine_open_vends(fw->machine) == 0, "no open vends");

@@ -142,7 +142,8 @@ int cv_firmware_boot(struct cv_firmware *fw)
 	cv_mcu_sensor_init(&fw->sensor, pins, CV_PLANT_BEAM_PIN, 5);
 	cv_script_payment_init(&fw->payment);
 	uint32_t bytes = (uint32_t)(__journal_flash_end__ - __journal_flash_start__);
-	cv_mcu_flash_init(&fw->flash, __journal_flash_start__, CV_FIRMWARE_FLASH_BLOCK, bytes / CV_FIRMWARE_FLASH_BLOCK);
+	cv_mcu_flash_init(&fw->flash, __journal_flash_start__, CV_FIRMWARE_FLASH_BLOCK,
+			  bytes / CV_FIRMWARE_FLASH_BLOCK);
 	cv_console_kv("journal flash bytes", bytes);
 	return cv_firmware_open_machine(fw);
 }
@@ -189,7 +190,8 @@ int cv_firmware_torn_reboot(struct cv_firmware *fw)
 	const struct cv_mcu_flash_storage *s = &fw->storage;
 	uint32_t index = cv_flash_live_index(s, s->live - 1);
 	const struct cv_mcu_flash_block_state *b = &s->blocks[index];
-	struct cv_flash_entry_header h = {.length = 60, .length_inv = (uint16_t)~60u, .kept = 0xffffu, .spare = 0xffffu};
+	struct cv_flash_entry_header h = {
+		.length = 60, .length_inv = (uint16_t)~60u, .kept = 0xffffu, .spare = 0xffffu};
 	if (b->write_pos + sizeof(h) + h.length > fw->flash.block_size ||
 	    cv_mcu_flash_program(&fw->flash, cv_flash_ring_address(s, index, b->write_pos), &h, sizeof(h)) != CV_OK) {
 		cv_firmware_fail(fw, "torn", "no room for a torn entry in the last block");

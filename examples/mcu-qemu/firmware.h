@@ -35,11 +35,11 @@ struct cv_firmware {
 	struct cv_machine_config config;
 	struct cv_machine *machine;
 	uint64_t now_ms;
-	uint32_t last_vend;      /* Number of the last vend the script started, 0 if none. */
+	uint32_t last_vend; /* Number of the last vend the script started, 0 if none. */
 	uint16_t start_count[CV_FIRMWARE_LANES];
-	uint32_t failures;       /* Script expectations that did not hold. */
+	uint32_t failures; /* Script expectations that did not hold. */
 	uint32_t reboots;
-	bool quiet;              /* Soak runs print one line per vend only. */
+	bool quiet; /* Soak runs print one line per vend only. */
 };
 
 extern struct cv_firmware cv_fw;

@@ -35,7 +35,7 @@ struct cv_script_hold {
 
 struct cv_script_payment {
 	struct cv_machine *machine;
-	enum cv_script_card next_card;   /* Used by the next authorization, then back to APPROVE. */
+	enum cv_script_card next_card; /* Used by the next authorization, then back to APPROVE. */
 	uint64_t now_ms;
 	struct {
 		uint64_t due_ms;
@@ -44,7 +44,7 @@ struct cv_script_payment {
 	} pending[CV_SCRIPT_PENDING_MAX];
 	struct cv_script_hold holds[CV_SCRIPT_HOLDS_MAX];
 	uint32_t hold_count;
-	int64_t captured_minor;          /* The processor's view of money taken. */
+	int64_t captured_minor; /* The processor's view of money taken. */
 	uint32_t declines, unknowns, lookups, captures, voids;
 };
 

@@ -16,31 +16,31 @@
 #define CV_PLANT_LANES 4
 /* Pins: motors on GPIO0 bits 0-3, index switches on GPIO1 bits 0-3, beam on GPIO1 bit 8. */
 #define CV_PLANT_BEAM_PIN 8u
-#define CV_PLANT_QUARTER_MS 60u  /* One quarter turn of a spiral. */
-#define CV_PLANT_PULSE_MS 10u    /* Index switch closed per quarter turn. */
-#define CV_PLANT_FALL_MS 20u     /* From leaving the spiral to the beam. */
-#define CV_PLANT_BEAM_MS 30u     /* How long a falling product blocks the beam. */
+#define CV_PLANT_QUARTER_MS 60u /* One quarter turn of a spiral. */
+#define CV_PLANT_PULSE_MS 10u   /* Index switch closed per quarter turn. */
+#define CV_PLANT_FALL_MS 20u    /* From leaving the spiral to the beam. */
+#define CV_PLANT_BEAM_MS 30u    /* How long a falling product blocks the beam. */
 
 struct cv_plant_lane {
-	uint16_t stock;            /* Products physically in the spiral. */
-	uint16_t dropped;          /* Products that fell into the chute. */
-	uint8_t quarters_needed;   /* Quarter turns that push the next product out. */
-	uint8_t quarters_done;     /* Toward it. */
-	uint8_t jams_left;         /* Movements that will stall. */
-	uint8_t hang_extra;        /* Extra quarter turns the next product needs. */
-	bool jammed_now;           /* The current movement stalled. */
+	uint16_t stock;          /* Products physically in the spiral. */
+	uint16_t dropped;        /* Products that fell into the chute. */
+	uint8_t quarters_needed; /* Quarter turns that push the next product out. */
+	uint8_t quarters_done;   /* Toward it. */
+	uint8_t jams_left;       /* Movements that will stall. */
+	uint8_t hang_extra;      /* Extra quarter turns the next product needs. */
+	bool jammed_now;         /* The current movement stalled. */
 	bool motor_on;
-	uint32_t run_ms;           /* Time the motor has turned in this quarter. */
+	uint32_t run_ms; /* Time the motor has turned in this quarter. */
 	uint64_t pulse_until_ms;
 	uint32_t quarters_total;
 };
 
 struct cv_plant {
-	struct cv_mcu_gpio_cmsdk gpio;  /* The real registers underneath. */
+	struct cv_mcu_gpio_cmsdk gpio; /* The real registers underneath. */
 	struct cv_plant_lane lanes[CV_PLANT_LANES];
 	uint64_t now_ms;
 	uint64_t beam_from_ms, beam_until_ms;
-	uint32_t register_writes;       /* Output writes passed to the GPIO registers. */
+	uint32_t register_writes; /* Output writes passed to the GPIO registers. */
 };
 
 extern const struct cv_mcu_pins_ops cv_plant_pins_ops;

@@ -4,6 +4,7 @@
 
 #include "firmware.h"
 
+/* clang-format off */
 const char *const cv_firmware_script[] = {
 	"menu",
 	/* Good vends. */
@@ -39,3 +40,4 @@ const char *const cv_firmware_script[] = {
 	"idle",
 	NULL,
 };
+/* clang-format on */

@@ -13,8 +13,7 @@ _Noreturn void cv_mcu_fault_handler(void);
 
 _Noreturn void cv_mcu_reset_handler(void)
 {
-	memcpy(&__data_start__, &__data_load__,
-	       (size_t)((uintptr_t)&__data_end__ - (uintptr_t)&__data_start__));
+	memcpy(&__data_start__, &__data_load__, (size_t)((uintptr_t)&__data_end__ - (uintptr_t)&__data_start__));
 	memset(&__bss_start__, 0, (size_t)((uintptr_t)&__bss_end__ - (uintptr_t)&__bss_start__));
 	cv_mcu_semihost_exit(cv_firmware_main());
 }
@@ -34,18 +33,17 @@ struct cv_mcu_vectors {
 
 __attribute__((section(".isr_vector"), used)) static const struct cv_mcu_vectors cv_mcu_vectors = {
 	.stack_top = &__stack_top__,
-	.handlers = {
-		cv_mcu_reset_handler, /* Reset */
-		cv_mcu_fault_handler, /* NMI */
-		cv_mcu_fault_handler, /* HardFault */
-		cv_mcu_fault_handler, /* MemManage */
-		cv_mcu_fault_handler, /* BusFault */
-		cv_mcu_fault_handler, /* UsageFault */
-		0, 0, 0, 0,
-		cv_mcu_fault_handler, /* SVCall */
-		cv_mcu_fault_handler, /* DebugMon */
-		0,
-		cv_mcu_fault_handler, /* PendSV */
-		cv_mcu_fault_handler, /* SysTick */
-	},
+	.handlers =
+		{
+			cv_mcu_reset_handler,             /* Reset */
+			cv_mcu_fault_handler,             /* NMI */
+			cv_mcu_fault_handler,             /* HardFault */
+			cv_mcu_fault_handler,             /* MemManage */
+			cv_mcu_fault_handler,             /* BusFault */
+			cv_mcu_fault_handler,             /* UsageFault */
+			0, 0, 0, 0, cv_mcu_fault_handler, /* SVCall */
+			cv_mcu_fault_handler,             /* DebugMon */
+			0, cv_mcu_fault_handler,          /* PendSV */
+			cv_mcu_fault_handler,             /* SysTick */
+		},
 };

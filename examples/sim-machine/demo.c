@@ -170,8 +170,7 @@ static bool sm_serve_customer(struct sm_demo *demo)
 	if (demo->rig.customer_state != CV_VEND_STATE_AUTH_DECLINED)
 		return true;
 	/* Half the declined customers try their card once more. */
-	if (sm_prng_coin(&demo->prng) &&
-	    (!sm_select(demo, lane) || !sm_wait_customer_phase(demo)))
+	if (sm_prng_coin(&demo->prng) && (!sm_select(demo, lane) || !sm_wait_customer_phase(demo)))
 		return false;
 	if (demo->rig.customer_state != CV_VEND_STATE_AUTH_DECLINED)
 		return true;
@@ -223,12 +222,13 @@ int sm_demo_run(const struct sm_demo_options *options)
 	sm_sim_config_fill(&sim_config, options->seed, options->faults);
 	struct sm_output output = {.vends = !options->quiet, .alerts = !options->quiet, .recovery = true};
 	size_t journal_size = SM_JOURNAL_BASE + (size_t)options->customers * SM_JOURNAL_PER_CUSTOMER;
-	struct sm_persist_options persist = {.dir = options->journal_dir, .mode = SM_MODE_DEMO,
-					     .seed = options->seed, .customers = options->customers,
+	struct sm_persist_options persist = {.dir = options->journal_dir,
+					     .mode = SM_MODE_DEMO,
+					     .seed = options->seed,
+					     .customers = options->customers,
 					     .faults = options->faults};
 
-	if (!sm_rig_open(&demo.rig, &sim_config, journal_size, options->journal_dir != NULL ? &persist : NULL,
-			 output))
+	if (!sm_rig_open(&demo.rig, &sim_config, journal_size, options->journal_dir != NULL ? &persist : NULL, output))
 		return SM_EXIT_FAILED;
 	/* A different stream from the sim's, which is seeded with the same value. */
 	demo.prng.state = &demo.rig.progress.prng_state;

@@ -72,8 +72,8 @@ static void sm_print_menu(const struct sm_kiosk *kiosk)
 		if (cv_machine_lane_info(kiosk->rig.machine, menu[i].lane, &lane) != CV_OK)
 			continue;
 		printf("  %-3s %-16s %10s  %-22s %3u left\n", menu[i].label, menu[i].product_name,
-		       sm_money_text(menu[i].price.amount_minor, price),
-		       cv_lane_availability_str(menu[i].availability), (unsigned)lane.config.count);
+		       sm_money_text(menu[i].price.amount_minor, price), cv_lane_availability_str(menu[i].availability),
+		       (unsigned)lane.config.count);
 	}
 }
 
@@ -157,14 +157,13 @@ static void sm_cmd_refill(struct sm_kiosk *kiosk, char **args)
 	uint16_t lane;
 	uint64_t added;
 	struct cv_lane_info info;
-	if (!sm_find_lane(kiosk, args[0], &lane) ||
-	    !sm_parse_count(args[1], "items", CV_LANE_CAPACITY_MAX, &added) ||
+	if (!sm_find_lane(kiosk, args[0], &lane) || !sm_parse_count(args[1], "items", CV_LANE_CAPACITY_MAX, &added) ||
 	    cv_machine_lane_info(kiosk->rig.machine, lane, &info) != CV_OK)
 		return;
 	unsigned room = (unsigned)(info.config.capacity - info.config.count);
 	if (added > room) {
-		printf("lane %s has room for %u more (%u of %u)\n", args[0], room,
-		       (unsigned)info.config.count, (unsigned)info.config.capacity);
+		printf("lane %s has room for %u more (%u of %u)\n", args[0], room, (unsigned)info.config.count,
+		       (unsigned)info.config.capacity);
 		return;
 	}
 	if (cv_sim_load(kiosk->rig.sim, lane, (uint16_t)added) != CV_OK)
@@ -322,8 +321,8 @@ static bool sm_split(char *line, char **words, unsigned *count_out)
 
 /* What sm_read_line() found in a line. */
 struct sm_line_check {
-	bool too_long;  /* Longer than the buffer: the rest was consumed. */
-	int bad_byte;   /* The first byte that is no printable ASCII (-1: none). */
+	bool too_long; /* Longer than the buffer: the rest was consumed. */
+	int bad_byte;  /* The first byte that is no printable ASCII (-1: none). */
 };
 
 /* Only printable ASCII and blanks reach the commands, and so the screen:
@@ -363,8 +362,7 @@ static bool sm_read_line(char *line, size_t size, struct sm_line_check *check)
 static bool sm_customer_needed(const struct sm_rig *rig)
 {
 	return rig->customer_vend == 0 || cv_sim_is_collecting(rig->sim) ||
-	       rig->customer_state == CV_VEND_STATE_AUTH_DECLINED ||
-	       cv_vend_state_is_terminal(rig->customer_state);
+	       rig->customer_state == CV_VEND_STATE_AUTH_DECLINED || cv_vend_state_is_terminal(rig->customer_state);
 }
 
 static void sm_prompt(const struct sm_kiosk *kiosk)
@@ -402,11 +400,10 @@ int sm_kiosk_run(const struct sm_kiosk_options *options)
 	sm_sim_config_fill(&sim_config, options->seed, false);
 	struct sm_output output = {
 		.vends = true, .alerts = true, .screen = true, .receipts = true, .lanes = true, .recovery = true};
-	struct sm_persist_options persist = {.dir = options->journal_dir, .mode = SM_MODE_KIOSK,
-					     .seed = options->seed};
+	struct sm_persist_options persist = {.dir = options->journal_dir, .mode = SM_MODE_KIOSK, .seed = options->seed};
 	printf("sim-machine kiosk (machine sim-0001); type help for commands\n");
-	if (!sm_rig_open(&kiosk.rig, &sim_config, SM_KIOSK_JOURNAL_SIZE,
-			 options->journal_dir != NULL ? &persist : NULL, output))
+	if (!sm_rig_open(&kiosk.rig, &sim_config, SM_KIOSK_JOURNAL_SIZE, options->journal_dir != NULL ? &persist : NULL,
+			 output))
 		return SM_EXIT_FAILED;
 	sm_print_menu(&kiosk);
 	sm_kiosk_loop(&kiosk);

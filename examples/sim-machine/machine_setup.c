@@ -160,7 +160,8 @@ bool sm_rig_open(struct sm_rig *rig, const struct cv_sim_config *sim_config, siz
 	enum cv_status rc = sm_rig_init_machine(rig);
 	if (rc != CV_OK) {
 		if (persist != NULL)
-			fprintf(stderr, "sim-machine: cannot start the machine on %s/journal: %s (%s is left as it was)\n",
+			fprintf(stderr,
+				"sim-machine: cannot start the machine on %s/journal: %s (%s is left as it was)\n",
 				persist->dir, cv_status_str(rc), rig->persist->world_path);
 		else
 			fprintf(stderr, "sim-machine: cannot start the machine: %s\n", cv_status_str(rc));

@@ -61,8 +61,7 @@ static bool sm_is_digits(const char *text)
 }
 
 /* Reads the value after an option; digits only, within [min, max]. */
-static bool sm_option_value(struct sm_parser *parser, const char *option, uint64_t min,
-			    uint64_t max, uint64_t *out)
+static bool sm_option_value(struct sm_parser *parser, const char *option, uint64_t min, uint64_t max, uint64_t *out)
 {
 	if (parser->index >= parser->argc) {
 		snprintf(parser->error, sizeof(parser->error), "%s needs a value", option);
@@ -72,11 +71,10 @@ static bool sm_option_value(struct sm_parser *parser, const char *option, uint64
 	if (sm_parse_u64(text, out) && *out >= min && *out <= max)
 		return true;
 	if (sm_is_digits(text))
-		snprintf(parser->error, sizeof(parser->error), "%s %s is out of range (%llu..%llu)",
-			 option, text, (unsigned long long)min, (unsigned long long)max);
+		snprintf(parser->error, sizeof(parser->error), "%s %s is out of range (%llu..%llu)", option, text,
+			 (unsigned long long)min, (unsigned long long)max);
 	else
-		snprintf(parser->error, sizeof(parser->error), "%s '%s' is not a whole number",
-			 option, text);
+		snprintf(parser->error, sizeof(parser->error), "%s '%s' is not a whole number", option, text);
 	return false;
 }
 

@@ -205,8 +205,10 @@ static bool sm_world_matches(const struct sm_world_head *head, const struct sm_p
 			 (unsigned long long)head->seed, head->faults ? " --faults" : "");
 	else
 		snprintf(started, sizeof(started), "kiosk --seed %llu", (unsigned long long)head->seed);
-	fprintf(stderr, "sim-machine: %s was started as `sim-machine %s --journal %s`: start it again with "
-		"the same options, or use a new folder\n", path, started, path);
+	fprintf(stderr,
+		"sim-machine: %s was started as `sim-machine %s --journal %s`: start it again with "
+		"the same options, or use a new folder\n",
+		path, started, path);
 	return false;
 }
 
@@ -259,8 +261,8 @@ static bool sm_persist_paths(struct sm_persist *p, const char *dir, char *journa
 	int a = snprintf(p->world_path, sizeof(p->world_path), "%s/world", dir);
 	int b = snprintf(p->world_tmp_path, sizeof(p->world_tmp_path), "%s/world.tmp", dir);
 	int c = snprintf(journal, journal_size, "%s/journal", dir);
-	if (a < 0 || (size_t)a >= sizeof(p->world_path) || b < 0 || (size_t)b >= sizeof(p->world_tmp_path) ||
-	    c < 0 || (size_t)c >= journal_size) {
+	if (a < 0 || (size_t)a >= sizeof(p->world_path) || b < 0 || (size_t)b >= sizeof(p->world_tmp_path) || c < 0 ||
+	    (size_t)c >= journal_size) {
 		fprintf(stderr, "sim-machine: the folder name is too long (%zu bytes)\n", strlen(dir));
 		return false;
 	}

@@ -49,10 +49,9 @@ static void sm_print_vend(const struct sm_rig *rig, const struct cv_vend_info *v
 	else
 		snprintf(outcome, sizeof(outcome), "%s (%s)", cv_vend_state_str(vend->state),
 			 cv_vend_reason_str(vend->reason));
-	printf("vend %5" PRIu32 "  %-3s %-16s %10s  %-44s respins %u\n", vend->vend_number,
-	       lane.config.label, lane.config.product_name,
-	       cv_money_format(&vend->price, price, sizeof(price)) == CV_OK ? price : "?", outcome,
-	       (unsigned)vend->respins);
+	printf("vend %5" PRIu32 "  %-3s %-16s %10s  %-44s respins %u\n", vend->vend_number, lane.config.label,
+	       lane.config.product_name, cv_money_format(&vend->price, price, sizeof(price)) == CV_OK ? price : "?",
+	       outcome, (unsigned)vend->respins);
 }
 
 static void sm_on_vend_state(struct sm_rig *rig, const struct cv_vend_info *vend)
@@ -82,14 +81,12 @@ static void sm_on_alert(struct sm_rig *rig, const struct cv_alert *alert)
 	else
 		snprintf(code, sizeof(code), "%s_%s", cv_alert_kind_code(alert->kind),
 			 sm_lane(rig, alert->lane).config.label);
-	printf("alert %-8s %-8s %s\n", alert->active ? "raised" : "cleared", code,
-	       cv_alert_kind_str(alert->kind));
+	printf("alert %-8s %-8s %s\n", alert->active ? "raised" : "cleared", code, cv_alert_kind_str(alert->kind));
 }
 
 static bool sm_same_screen(const struct cv_display *a, const struct cv_display *b)
 {
-	return a->msg == b->msg && a->lane == b->lane &&
-	       a->amount.amount_minor == b->amount.amount_minor;
+	return a->msg == b->msg && a->lane == b->lane && a->amount.amount_minor == b->amount.amount_minor;
 }
 
 static void sm_on_display(struct sm_rig *rig, const struct cv_display *display)
@@ -104,8 +101,8 @@ static void sm_on_display(struct sm_rig *rig, const struct cv_display *display)
 	}
 	char price[SM_MONEY_TEXT_LEN];
 	struct cv_lane_info lane = sm_lane(rig, display->lane);
-	printf("  [screen] %s  (%s %s, %s)\n", cv_msg_text(display->msg), lane.config.label,
-	       lane.config.product_name, sm_money_text(display->amount.amount_minor, price));
+	printf("  [screen] %s  (%s %s, %s)\n", cv_msg_text(display->msg), lane.config.label, lane.config.product_name,
+	       sm_money_text(display->amount.amount_minor, price));
 }
 
 static void sm_on_receipt(const struct sm_rig *rig, const struct cv_receipt *receipt)
@@ -115,8 +112,7 @@ static void sm_on_receipt(const struct sm_rig *rig, const struct cv_receipt *rec
 	char text[CV_RECEIPT_TEXT_MAX];
 	enum cv_status rc = cv_receipt_render(receipt, CV_RECEIPT_WIDTH_NARROW, text, sizeof(text), NULL);
 	if (rc != CV_OK) {
-		printf("  (receipt for vend %s could not be rendered: %s)\n", receipt->vend_id,
-		       cv_status_str(rc));
+		printf("  (receipt for vend %s could not be rendered: %s)\n", receipt->vend_id, cv_status_str(rc));
 		return;
 	}
 	printf("  -------- receipt --------\n%s  -------------------------\n", text);
@@ -231,8 +227,7 @@ static void sm_print_money(const struct sm_rig *rig, const struct cv_machine_sta
 	sm_print_money_line("captured by the engine", stats->captured_minor);
 	sm_print_money_line("captured by the processor", truth->captured_minor);
 	char difference[SM_MONEY_TEXT_LEN];
-	printf("  difference: %s\n",
-	       sm_money_text(stats->captured_minor - truth->captured_minor, difference));
+	printf("  difference: %s\n", sm_money_text(stats->captured_minor - truth->captured_minor, difference));
 	sm_print_money_line("value dispensed (verified drops)", stats->dispensed_value_minor);
 	sm_print_money_line("value delivered, capture failed", rig->tally.capture_failed_minor);
 	printf("  %-34s %14" PRIu32 "\n", "verified drops", stats->drops_verified);
@@ -289,8 +284,7 @@ static bool sm_books_reconcile(const struct sm_rig *rig, const struct cv_machine
 	uint32_t terminal = stats->vends_captured + stats->vends_voided + stats->vends_abandoned +
 			    stats->vends_capture_failed + stats->vends_void_failed;
 	printf("checks\n");
-	ok &= sm_check(stats->captured_minor == truth->captured_minor,
-		       "engine captured == processor captured");
+	ok &= sm_check(stats->captured_minor == truth->captured_minor, "engine captured == processor captured");
 	ok &= sm_check_delivered_value(rig, stats);
 	/* A VOID_FAILED vend may leave its hold to expire at the issuer. */
 	ok &= sm_check(truth->holds_open <= stats->vends_void_failed,
@@ -305,8 +299,8 @@ static bool sm_books_reconcile(const struct sm_rig *rig, const struct cv_machine
 static void sm_print_journal(const struct sm_rig *rig, const struct cv_machine_stats *stats)
 {
 	if (rig->persist == NULL) {
-		printf("journal: %" PRIu64 " records, %zu of %zu bytes\n", stats->journal_records,
-		       rig->storage.length, rig->journal_size);
+		printf("journal: %" PRIu64 " records, %zu of %zu bytes\n", stats->journal_records, rig->storage.length,
+		       rig->journal_size);
 		return;
 	}
 	printf("journal: %" PRIu64 " records in %s/journal\n", stats->journal_records, rig->persist->options.dir);

@@ -16,9 +16,9 @@
 
 /* Exit statuses of the program. */
 enum sm_exit {
-	SM_EXIT_OK = 0,      /* Ran and (demo) the books reconcile. */
-	SM_EXIT_FAILED = 1,  /* Setup failed, the engine got stuck, or the books don't reconcile. */
-	SM_EXIT_USAGE = 2,   /* Bad command line. */
+	SM_EXIT_OK = 0,     /* Ran and (demo) the books reconcile. */
+	SM_EXIT_FAILED = 1, /* Setup failed, the engine got stuck, or the books don't reconcile. */
+	SM_EXIT_USAGE = 2,  /* Bad command line. */
 };
 
 /* Simulated time advances in fixed ticks; nothing sleeps for real. */
@@ -67,32 +67,32 @@ struct sm_persist_options {
 
 /* Which engine events the listener prints. */
 struct sm_output {
-	bool vends;     /* One line per finished vend. */
-	bool alerts;    /* Alerts as they are raised and cleared. */
-	bool screen;    /* The customer's display as it changes. */
-	bool receipts;  /* Receipts rendered for a narrow thermal printer. */
-	bool lanes;     /* A lane's state whenever its stock, price or service state changes. */
-	bool recovery;  /* What recovery decided about each vend a cut left open. */
+	bool vends;    /* One line per finished vend. */
+	bool alerts;   /* Alerts as they are raised and cleared. */
+	bool screen;   /* The customer's display as it changes. */
+	bool receipts; /* Receipts rendered for a narrow thermal printer. */
+	bool lanes;    /* A lane's state whenever its stock, price or service state changes. */
+	bool recovery; /* What recovery decided about each vend a cut left open. */
 };
 
 /* Totals the listener keeps because the engine's stats don't carry them. */
 struct sm_tally {
-	uint32_t vends_finished;        /* Vends that reached a terminal state. */
-	uint32_t void_failed;           /* Of those, VOID_FAILED (a hold may stay open). */
-	uint32_t capture_failed;        /* Of those, CAPTURE_FAILED. */
-	int64_t capture_failed_minor;   /* Price of delivered items whose capture failed. */
+	uint32_t vends_finished;      /* Vends that reached a terminal state. */
+	uint32_t void_failed;         /* Of those, VOID_FAILED (a hold may stay open). */
+	uint32_t capture_failed;      /* Of those, CAPTURE_FAILED. */
+	int64_t capture_failed_minor; /* Price of delivered items whose capture failed. */
 	uint32_t alerts_raised;
 	uint32_t service_visits;
 };
 
 /* Where a persistent run stands, kept in DIR/world with the simulated world. */
 struct sm_progress {
-	uint32_t lives;               /* Starts of the program on this folder. */
-	uint32_t cuts;                /* Lives that ended without an orderly stop. */
-	uint32_t running;             /* 1 while a life runs: found set at a start, it was cut. */
-	uint32_t customers_served;    /* Demo: customers done (one cut short by a kill is served again). */
-	uint64_t prng_state;          /* Demo: the customers' own choices. */
-	uint64_t journal_records;     /* The engine's journal at the last save (a later journal has more). */
+	uint32_t lives;            /* Starts of the program on this folder. */
+	uint32_t cuts;             /* Lives that ended without an orderly stop. */
+	uint32_t running;          /* 1 while a life runs: found set at a start, it was cut. */
+	uint32_t customers_served; /* Demo: customers done (one cut short by a kill is served again). */
+	uint64_t prng_state;       /* Demo: the customers' own choices. */
+	uint64_t journal_records;  /* The engine's journal at the last save (a later journal has more). */
 };
 
 /* The persistent mode's files and what was last written (persist.c). */
@@ -100,11 +100,11 @@ struct sm_persist {
 	char world_path[1024];
 	char world_tmp_path[1040];
 	struct cv_posix_storage *storage;
-	unsigned char *image;         /* Being written. */
-	unsigned char *saved;         /* As last written (compared to skip unchanged writes). */
+	unsigned char *image; /* Being written. */
+	unsigned char *saved; /* As last written (compared to skip unchanged writes). */
 	size_t image_size;
 	bool saved_valid;
-	bool life_began;              /* The engine started and the life was counted. */
+	bool life_began; /* The engine started and the life was counted. */
 	uint64_t saved_now_ms;
 	struct sm_persist_options options;
 };
@@ -117,10 +117,10 @@ struct sm_rig {
 	void *journal;
 	size_t journal_size;
 	struct cv_ram_storage storage;
-	struct sm_persist *persist;   /* NULL: the RAM journal above. */
+	struct sm_persist *persist; /* NULL: the RAM journal above. */
 	uint64_t now_ms;
 	struct sm_output output;
-	struct sm_tally tally;        /* Across every life in persistent mode. */
+	struct sm_tally tally; /* Across every life in persistent mode. */
 	struct sm_progress progress;
 	/* The customer's vend, followed through the listener (0 = none yet). */
 	uint32_t customer_vend;

@@ -78,15 +78,14 @@ struct cv_machine;
  * @param ops Pointer to the table.
  * @param member Name of a function member.
  */
-#define CV_OPS_HAS(type, ops, member) \
-	((ops)->struct_size >= CV_OPS_SIZE_TO(type, member) && (ops)->member != NULL)
+#define CV_OPS_HAS(type, ops, member) ((ops)->struct_size >= CV_OPS_SIZE_TO(type, member) && (ops)->member != NULL)
 
 /** @brief Log severities. */
 enum cv_log_level {
-	CV_LOG_ERROR = 0,  /**< Something failed. */
-	CV_LOG_WARN = 1,   /**< Something unusual that was handled. */
-	CV_LOG_INFO = 2,   /**< A normal milestone. */
-	CV_LOG_DEBUG = 3,  /**< Detail for developers. */
+	CV_LOG_ERROR = 0, /**< Something failed. */
+	CV_LOG_WARN = 1,  /**< Something unusual that was handled. */
+	CV_LOG_INFO = 2,  /**< A normal milestone. */
+	CV_LOG_DEBUG = 3, /**< Detail for developers. */
 };
 
 /**
@@ -96,8 +95,8 @@ enum cv_log_level {
  * argument of cv_machine_step().
  */
 struct cv_platform_ops {
-	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
-	uint32_t struct_size;   /**< sizeof(struct cv_platform_ops). */
+	uint32_t abi_version; /**< ::CV_BACKEND_ABI_VERSION. */
+	uint32_t struct_size; /**< sizeof(struct cv_platform_ops). */
 	/** @brief Fills @p buf with @p length random bytes (required; vend ids come from it). */
 	void (*random_bytes)(void *ctx, void *buf, size_t length);
 	/** @brief Wall-clock time in ms since 1970-01-01 UTC, for receipts (optional; 0 if NULL). */
@@ -124,17 +123,17 @@ struct cv_platform_ops {
 
 /** @brief One motor movement. */
 struct cv_dispense_request {
-	uint32_t op_id;          /**< Echo in ::CV_EVENT_DISPENSE_DONE. */
-	uint16_t lane;           /**< Lane index. */
-	uint8_t quarter_turns;   /**< Movement in quarter turns (4 = one turn). */
-	uint32_t timeout_ms;     /**< The engine gives up (motor timeout) after this. */
+	uint32_t op_id;        /**< Echo in ::CV_EVENT_DISPENSE_DONE. */
+	uint16_t lane;         /**< Lane index. */
+	uint8_t quarter_turns; /**< Movement in quarter turns (4 = one turn). */
+	uint32_t timeout_ms;   /**< The engine gives up (motor timeout) after this. */
 };
 
 /** @brief Dispenser backend: drives lane motors. */
 struct cv_dispenser_ops {
-	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
-	uint32_t struct_size;   /**< sizeof(struct cv_dispenser_ops). */
-	const char *name;       /**< Short name for logs. */
+	uint32_t abi_version; /**< ::CV_BACKEND_ABI_VERSION. */
+	uint32_t struct_size; /**< sizeof(struct cv_dispenser_ops). */
+	const char *name;     /**< Short name for logs. */
 	/** @brief Capability bitmask (CV_DISPENSER_CAP_*); optional, 0 if NULL. Called once, after open. */
 	uint32_t (*caps)(void *ctx);
 	/** @brief Prepares the device; the backend keeps @p machine to post events. Required. */
@@ -153,9 +152,9 @@ struct cv_dispenser_ops {
 
 /** @brief Drop sensor backend: reports products falling into the delivery bin. */
 struct cv_sensor_ops {
-	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
-	uint32_t struct_size;   /**< sizeof(struct cv_sensor_ops). */
-	const char *name;       /**< Short name for logs. */
+	uint32_t abi_version; /**< ::CV_BACKEND_ABI_VERSION. */
+	uint32_t struct_size; /**< sizeof(struct cv_sensor_ops). */
+	const char *name;     /**< Short name for logs. */
 	/** @brief Prepares the sensor; it posts ::CV_EVENT_SENSOR_STATUS on a fault. Required. */
 	enum cv_status (*open)(void *ctx, struct cv_machine *machine);
 	/** @brief Releases the sensor. Optional. */
@@ -183,16 +182,16 @@ struct cv_sensor_ops {
 
 /** @brief What an offline-capable reader holds that it has not forwarded yet. */
 struct cv_offline_status {
-	uint32_t unsent_count;       /**< Offline approvals stored, not yet forwarded. */
-	int64_t unsent_total_minor;  /**< Their sum, in the machine's currency. */
-	uint32_t oldest_age_s;       /**< Age of the oldest of them in seconds, 0 if none. */
+	uint32_t unsent_count;      /**< Offline approvals stored, not yet forwarded. */
+	int64_t unsent_total_minor; /**< Their sum, in the machine's currency. */
+	uint32_t oldest_age_s;      /**< Age of the oldest of them in seconds, 0 if none. */
 };
 
 /** @brief Payment backend: a card reader and its processor link. */
 struct cv_payment_ops {
-	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
-	uint32_t struct_size;   /**< sizeof(struct cv_payment_ops). */
-	const char *name;       /**< Short name for logs. */
+	uint32_t abi_version; /**< ::CV_BACKEND_ABI_VERSION. */
+	uint32_t struct_size; /**< sizeof(struct cv_payment_ops). */
+	const char *name;     /**< Short name for logs. */
 	/** @brief Capability bitmask (CV_PAYMENT_CAP_*); optional, 0 if NULL. Called once, after open. */
 	uint32_t (*caps)(void *ctx);
 	/** @brief Connects; the backend keeps @p machine to post events. Required. */
@@ -241,9 +240,9 @@ struct cv_payment_ops {
 
 /** @brief Storage backend: the append-only journal. */
 struct cv_storage_ops {
-	uint32_t abi_version;   /**< ::CV_BACKEND_ABI_VERSION. */
-	uint32_t struct_size;   /**< sizeof(struct cv_storage_ops). */
-	const char *name;       /**< Short name for logs. */
+	uint32_t abi_version; /**< ::CV_BACKEND_ABI_VERSION. */
+	uint32_t struct_size; /**< sizeof(struct cv_storage_ops). */
+	const char *name;     /**< Short name for logs. */
 	/** @brief Capability bitmask (CV_STORAGE_CAP_*); optional, 0 if NULL. Called once, after open. */
 	uint32_t (*caps)(void *ctx);
 	/** @brief Opens the journal; the backend keeps @p machine to post events. Required. */
@@ -294,8 +293,8 @@ struct cv_storage_ops {
 	 *  into @p tag (@p tag_size bytes, ::CV_STORAGE_TAG_MAX is enough);
 	 *  @p tag_length gets its length, 0 for a pair set by checkpoint_set().
 	 *  Synchronous. Optional; the engine uses the two only together. */
-	enum cv_status (*checkpoint_get_tagged)(void *ctx, uint64_t *offset, uint64_t *seq, void *tag,
-						size_t tag_size, size_t *tag_length);
+	enum cv_status (*checkpoint_get_tagged)(void *ctx, uint64_t *offset, uint64_t *seq, void *tag, size_t tag_size,
+						size_t *tag_length);
 	/** @brief How many more bytes of records the journal can take for
 	 *  sure, into @p bytes: a lower bound, with the storage's own overhead
 	 *  for each record counted for records of ::CV_STORAGE_ROOM_RECORD

@@ -49,10 +49,10 @@ enum cv_breaker_state {
 
 /** @brief When a breaker opens and closes. */
 struct cv_breaker_policy {
-	uint8_t failures_to_open;  /**< Failures in a row that open it (1..100, default 5). */
-	uint32_t window_ms;        /**< ...if they all fall within this time (≥ 1, default 60000). */
-	uint32_t open_ms;          /**< Time open before probing (≥ 1, default 30000). */
-	uint8_t probes_to_close;   /**< Good probes in a row that close it (1..100, default 2). */
+	uint8_t failures_to_open; /**< Failures in a row that open it (1..100, default 5). */
+	uint32_t window_ms;       /**< ...if they all fall within this time (≥ 1, default 60000). */
+	uint32_t open_ms;         /**< Time open before probing (≥ 1, default 30000). */
+	uint8_t probes_to_close;  /**< Good probes in a row that close it (1..100, default 2). */
 };
 
 /** @brief One link's breaker. Treat the members as private. */

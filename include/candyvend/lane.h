@@ -60,12 +60,12 @@ enum cv_verify_mode {
 
 /** @brief Why a lane cannot be sold from right now. */
 enum cv_lane_availability {
-	CV_LANE_AVAILABLE = 0,    /**< Can be sold. */
-	CV_LANE_SOLD_OUT = 1,     /**< Count is zero. */
-	CV_LANE_DISABLED = 2,     /**< Disabled by the operator. */
-	CV_LANE_QUARANTINED = 3,  /**< Taken out of service after repeated failed vends. */
-	CV_LANE_NOT_PRICED = 4,   /**< Price is zero. */
-	CV_LANE_NO_SENSOR = 5,    /**< The drop sensor is faulted and the lane requires it. */
+	CV_LANE_AVAILABLE = 0,   /**< Can be sold. */
+	CV_LANE_SOLD_OUT = 1,    /**< Count is zero. */
+	CV_LANE_DISABLED = 2,    /**< Disabled by the operator. */
+	CV_LANE_QUARANTINED = 3, /**< Taken out of service after repeated failed vends. */
+	CV_LANE_NOT_PRICED = 4,  /**< Price is zero. */
+	CV_LANE_NO_SENSOR = 5,   /**< The drop sensor is faulted and the lane requires it. */
 };
 
 /**
@@ -75,17 +75,17 @@ enum cv_lane_availability {
  * NUL-terminated and copied.
  */
 struct cv_lane_config {
-	char label[CV_LANE_LABEL_LEN];           /**< Name on the button, e.g. "A1"; unique, non-empty. */
-	char product_id[CV_PRODUCT_ID_LEN];      /**< Operator's product id (SKU). */
-	char product_name[CV_PRODUCT_NAME_LEN];  /**< Name shown to customers; non-empty. */
-	int64_t price_minor;     /**< Price in the machine's currency, 0..::CV_PRICE_MAX; 0 = not priced yet (not sold). */
-	uint16_t capacity;       /**< Most items the lane holds, 1..::CV_LANE_CAPACITY_MAX. */
-	uint16_t count;          /**< Items in the lane now, 0..capacity. */
-	uint16_t low_stock_threshold; /**< Low-stock alert when count falls to this (0 = off); < capacity. */
+	char label[CV_LANE_LABEL_LEN];          /**< Name on the button, e.g. "A1"; unique, non-empty. */
+	char product_id[CV_PRODUCT_ID_LEN];     /**< Operator's product id (SKU). */
+	char product_name[CV_PRODUCT_NAME_LEN]; /**< Name shown to customers; non-empty. */
+	int64_t price_minor; /**< Price in the machine's currency, 0..::CV_PRICE_MAX; 0 = not priced yet (not sold). */
+	uint16_t capacity;   /**< Most items the lane holds, 1..::CV_LANE_CAPACITY_MAX. */
+	uint16_t count;      /**< Items in the lane now, 0..capacity. */
+	uint16_t low_stock_threshold;    /**< Low-stock alert when count falls to this (0 = off); < capacity. */
 	enum cv_verify_mode verify_mode; /**< Drop verification policy. */
-	uint8_t vend_quarter_turns;   /**< Motor movement of a normal vend in quarter turns (1..16; 4 = one turn). */
-	uint8_t respin_count_max;     /**< Extra movements after no drop, 0..::CV_RESPIN_MAX. */
-	uint8_t respin_quarter_turns; /**< Size of each extra movement in quarter turns (1..16), if the
+	uint8_t vend_quarter_turns;      /**< Motor movement of a normal vend in quarter turns (1..16; 4 = one turn). */
+	uint8_t respin_count_max;        /**< Extra movements after no drop, 0..::CV_RESPIN_MAX. */
+	uint8_t respin_quarter_turns;    /**< Size of each extra movement in quarter turns (1..16), if the
 				       dispenser declares ::CV_DISPENSER_CAP_PARTIAL_TURN; else each
 				       extra movement is one whole turn. */
 	uint8_t quarantine_after_failures; /**< Consecutive failed vends that quarantine the lane (1..255). */
@@ -120,13 +120,13 @@ enum cv_status cv_lane_config_check(const struct cv_lane_config *config, char *m
 
 /** @brief A snapshot of one lane as the engine sees it. */
 struct cv_lane_info {
-	struct cv_lane_config config;  /**< Current planogram entry, price and count included. */
-	bool enabled;                  /**< False when the operator disabled the lane. */
-	bool quarantined;              /**< True when out of service until service clears it. */
-	uint8_t consecutive_failures;  /**< Failed vends in a row since the last good one. */
+	struct cv_lane_config config;           /**< Current planogram entry, price and count included. */
+	bool enabled;                           /**< False when the operator disabled the lane. */
+	bool quarantined;                       /**< True when out of service until service clears it. */
+	uint8_t consecutive_failures;           /**< Failed vends in a row since the last good one. */
 	enum cv_lane_availability availability; /**< Whether it can be sold now, and why not. */
-	uint32_t vends_verified;       /**< Verified drops since init. */
-	uint32_t vends_failed;         /**< Failed vends since init. */
+	uint32_t vends_verified;                /**< Verified drops since init. */
+	uint32_t vends_failed;                  /**< Failed vends since init. */
 };
 
 /**

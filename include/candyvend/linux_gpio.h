@@ -84,26 +84,26 @@ enum cv_gpio_active {
 
 /** @brief The lines of one lane. */
 struct cv_gpio_lane_config {
-	char label[CV_LANE_LABEL_LEN];  /**< Lane label as in the planogram ("A1"). */
-	uint32_t motor_offset;          /**< Motor output line. */
+	char label[CV_LANE_LABEL_LEN];    /**< Lane label as in the planogram ("A1"). */
+	uint32_t motor_offset;            /**< Motor output line. */
 	enum cv_gpio_active motor_active; /**< Level that runs the motor. */
-	uint32_t index_offset;          /**< Home/index switch input line. */
+	uint32_t index_offset;            /**< Home/index switch input line. */
 	enum cv_gpio_active index_active; /**< Level of a closed switch. */
-	uint8_t pulses_per_turn;        /**< Switch activations per turn, 1..::CV_GPIO_PULSES_PER_TURN_MAX. */
+	uint8_t pulses_per_turn;          /**< Switch activations per turn, 1..::CV_GPIO_PULSES_PER_TURN_MAX. */
 };
 
 /** @brief A GPIO configuration, usually parsed from a file. */
 struct cv_gpio_config {
-	char chip[CV_GPIO_CHIP_NAME_LEN];        /**< "gpiochip0" (opened by name) or a path starting with '/'. */
-	char consumer[CV_GPIO_CONSUMER_LEN];     /**< Consumer name shown by gpioinfo (default "candyvend"). */
-	uint16_t lane_count;                     /**< Lanes, 1..::CV_GPIO_LANES_MAX; lane i is the machine's lane i. */
+	char chip[CV_GPIO_CHIP_NAME_LEN];    /**< "gpiochip0" (opened by name) or a path starting with '/'. */
+	char consumer[CV_GPIO_CONSUMER_LEN]; /**< Consumer name shown by gpioinfo (default "candyvend"). */
+	uint16_t lane_count;                 /**< Lanes, 1..::CV_GPIO_LANES_MAX; lane i is the machine's lane i. */
 	struct cv_gpio_lane_config lanes[CV_GPIO_LANES_MAX]; /**< The lanes, in machine order. */
-	uint32_t beam_offset;                    /**< Drop beam input line. */
-	enum cv_gpio_active beam_active;         /**< Level of a broken (blocked) beam. */
-	uint32_t beam_debounce_ms;               /**< Beam pulses shorter than this are ignored (default 5). */
-	uint32_t beam_stuck_ms;                  /**< Blocked longer than this: sensor faulted (default 2000). */
-	uint32_t index_debounce_ms;              /**< Switch pulses shorter than this are ignored (default 2). */
-	uint32_t motor_timeout_ms;               /**< Longest wait for the next index pulse (default 3000). */
+	uint32_t beam_offset;                                /**< Drop beam input line. */
+	enum cv_gpio_active beam_active;                     /**< Level of a broken (blocked) beam. */
+	uint32_t beam_debounce_ms;  /**< Beam pulses shorter than this are ignored (default 5). */
+	uint32_t beam_stuck_ms;     /**< Blocked longer than this: sensor faulted (default 2000). */
+	uint32_t index_debounce_ms; /**< Switch pulses shorter than this are ignored (default 2). */
+	uint32_t motor_timeout_ms;  /**< Longest wait for the next index pulse (default 3000). */
 };
 
 /** @brief Where a configuration or an open went wrong. */
@@ -150,8 +150,7 @@ enum cv_status cv_gpio_config_parse(const char *text, size_t length, struct cv_g
  * @retval CV_E_INVAL on an error in the text, or a file over 64 KiB.
   * @since 0.1
  */
-enum cv_status cv_gpio_config_load(const char *path, struct cv_gpio_config *out,
-				   struct cv_gpio_error *error);
+enum cv_status cv_gpio_config_load(const char *path, struct cv_gpio_config *out, struct cv_gpio_error *error);
 
 /**
  * @brief Checks a configuration as cv_gpio_config_parse() does for a parsed
@@ -180,8 +179,7 @@ enum cv_status cv_gpio_config_check(const struct cv_gpio_config *config, struct 
  * @retval CV_E_NOMEM on allocation failure.
   * @since 0.1
  */
-enum cv_status cv_gpio_open(const struct cv_gpio_config *config, struct cv_gpio **out,
-			    struct cv_gpio_error *error);
+enum cv_status cv_gpio_open(const struct cv_gpio_config *config, struct cv_gpio **out, struct cv_gpio_error *error);
 
 /**
  * @brief Turns every motor off, releases the lines and closes the chip.
@@ -247,16 +245,16 @@ uint8_t cv_gpio_lane_quarter_turns_min(const struct cv_gpio *gpio, uint16_t lane
 
 /** @brief Counters, for tests and service screens. */
 struct cv_gpio_stats {
-	uint32_t events_read;       /**< Line events read. */
-	uint32_t pulses_ignored;    /**< Pulses shorter than their debounce time. */
-	uint32_t index_pulses;      /**< Debounced index switch activations counted during movements. */
-	uint32_t beam_breaks;       /**< Debounced beam breaks. */
-	uint32_t drops_posted;      /**< ::CV_EVENT_DROP_DETECTED posted. */
-	uint32_t movements_done;    /**< Movements that reached their pulse count. */
-	uint32_t jams;              /**< Movements stopped for lack of an index pulse. */
-	uint32_t posts_deferred;    /**< Posts the engine's full queue made wait. */
-	uint32_t posts_lost;        /**< Posts dropped because the outbox was full too (0 with the engine's bounds). */
-	uint32_t io_errors;         /**< Failed GPIO calls. */
+	uint32_t events_read;    /**< Line events read. */
+	uint32_t pulses_ignored; /**< Pulses shorter than their debounce time. */
+	uint32_t index_pulses;   /**< Debounced index switch activations counted during movements. */
+	uint32_t beam_breaks;    /**< Debounced beam breaks. */
+	uint32_t drops_posted;   /**< ::CV_EVENT_DROP_DETECTED posted. */
+	uint32_t movements_done; /**< Movements that reached their pulse count. */
+	uint32_t jams;           /**< Movements stopped for lack of an index pulse. */
+	uint32_t posts_deferred; /**< Posts the engine's full queue made wait. */
+	uint32_t posts_lost;     /**< Posts dropped because the outbox was full too (0 with the engine's bounds). */
+	uint32_t io_errors;      /**< Failed GPIO calls. */
 };
 
 /**

@@ -60,22 +60,21 @@ struct cv_machine;
  * @param user_data The application's pointer from the configuration.
  * @since 0.1
  */
-typedef void (*cv_event_fn)(struct cv_machine *machine, const struct cv_event *event,
-			    void *user_data);
+typedef void (*cv_event_fn)(struct cv_machine *machine, const struct cv_event *event, void *user_data);
 
 /** @brief Every wait of the engine, in milliseconds. */
 struct cv_timeouts {
-	uint32_t payment_ms;   /**< Authorization incl. card presentation (default 30000). */
-	uint32_t lookup_ms;    /**< One lookup of an unknown outcome (default 10000). */
-	uint32_t settle_ms;    /**< One capture or void (default 15000). */
-	uint32_t motor_ms;     /**< One motor movement (default 5000). */
-	uint32_t verify_ms;    /**< Drop window after the motor stops (default 3000). */
-	uint32_t session_ms;   /**< Customer idle after a decline before the vend closes (default 30000). */
-	uint32_t retry_base_ms;/**< First retry delay of a capture, void or lookup (default 2000). */
-	uint32_t retry_cap_ms; /**< Longest retry delay (default 300000). */
-	uint32_t message_ms;   /**< How long a final message stays before the menu returns (default 5000). */
-	uint32_t sync_ms;      /**< A journal sync not confirmed in this time is asked again (default 10000). */
-	uint32_t flush_ms;     /**< Records no side effect waits for (final states, service changes) are
+	uint32_t payment_ms;    /**< Authorization incl. card presentation (default 30000). */
+	uint32_t lookup_ms;     /**< One lookup of an unknown outcome (default 10000). */
+	uint32_t settle_ms;     /**< One capture or void (default 15000). */
+	uint32_t motor_ms;      /**< One motor movement (default 5000). */
+	uint32_t verify_ms;     /**< Drop window after the motor stops (default 3000). */
+	uint32_t session_ms;    /**< Customer idle after a decline before the vend closes (default 30000). */
+	uint32_t retry_base_ms; /**< First retry delay of a capture, void or lookup (default 2000). */
+	uint32_t retry_cap_ms;  /**< Longest retry delay (default 300000). */
+	uint32_t message_ms;    /**< How long a final message stays before the menu returns (default 5000). */
+	uint32_t sync_ms;       /**< A journal sync not confirmed in this time is asked again (default 10000). */
+	uint32_t flush_ms;      /**< Records no side effect waits for (final states, service changes) are
 				    synced within this time (default 1000); the others at once. */
 };
 
@@ -91,31 +90,31 @@ struct cv_timeouts {
  * All zero (the default) allows none.
  */
 struct cv_offline_policy {
-	bool enabled;              /**< Offline approvals may be allowed at all. */
-	int64_t max_amount_minor;  /**< Largest price approved offline (1..::CV_PRICE_MAX when enabled). */
-	uint32_t max_count;        /**< Most unsent offline approvals at once (≥ 1). */
-	int64_t max_total_minor;   /**< Largest sum of unsent offline approvals (≥ max_amount_minor). */
-	uint32_t max_age_s;        /**< Oldest unsent offline approval allowed, in seconds (≥ 1); an
+	bool enabled;             /**< Offline approvals may be allowed at all. */
+	int64_t max_amount_minor; /**< Largest price approved offline (1..::CV_PRICE_MAX when enabled). */
+	uint32_t max_count;       /**< Most unsent offline approvals at once (≥ 1). */
+	int64_t max_total_minor;  /**< Largest sum of unsent offline approvals (≥ max_amount_minor). */
+	uint32_t max_age_s;       /**< Oldest unsent offline approval allowed, in seconds (≥ 1); an
 				        older one stops offline approvals until it is forwarded. */
 };
 
 /** @brief Configuration of a machine. Copied at init; the lane array too. */
 struct cv_machine_config {
-	char machine_id[CV_MACHINE_ID_LEN];   /**< Non-empty id, printed on receipts. */
+	char machine_id[CV_MACHINE_ID_LEN];           /**< Non-empty id, printed on receipts. */
 	char merchant_name[CV_MERCHANT_TEXT_LEN];     /**< Merchant (DBA) name for receipts; may be empty. */
 	char merchant_location[CV_MERCHANT_TEXT_LEN]; /**< Where the machine stands, for receipts; may be empty. */
-	char currency[CV_CURRENCY_LEN];       /**< ISO 4217 currency of every price. */
-	const struct cv_lane_config *lanes;   /**< Planogram, @ref lane_count entries. */
-	uint16_t lane_count;                  /**< 1..::CV_LANES_MAX. */
-	struct cv_timeouts timeouts;          /**< Every wait; 0 is invalid. */
-	uint8_t lookup_attempts_max;   /**< Lookups of an unknown authorization before voiding it (1..20, default 3). */
-	uint16_t settle_attempts_max;  /**< Sends of one capture or void with no definite answer before the
+	char currency[CV_CURRENCY_LEN];               /**< ISO 4217 currency of every price. */
+	const struct cv_lane_config *lanes;           /**< Planogram, @ref lane_count entries. */
+	uint16_t lane_count;                          /**< 1..::CV_LANES_MAX. */
+	struct cv_timeouts timeouts;                  /**< Every wait; 0 is invalid. */
+	uint8_t lookup_attempts_max;  /**< Lookups of an unknown authorization before voiding it (1..20, default 3). */
+	uint16_t settle_attempts_max; /**< Sends of one capture or void with no definite answer before the
 					    ::CV_ALERT_SETTLEMENT_STALLED alert (1..1000, default 20). They go on
 					    after it: a pending capture or void is never dropped. */
-	const uint8_t *journal_key;    /**< ::CV_JOURNAL_KEY_LEN bytes to seal every journal record with
+	const uint8_t *journal_key;   /**< ::CV_JOURNAL_KEY_LEN bytes to seal every journal record with
 					    (XChaCha20-Poly1305), or NULL for plain records. Copied at init and
 					    wiped at deinit; the caller wipes its own copy. Needs the crypto module. */
-	uint32_t checkpoint_records;   /**< Journal records between checkpoints (0: none; else 256..10^6, default 4096).
+	uint32_t checkpoint_records;  /**< Journal records between checkpoints (0: none; else 256..10^6, default 4096).
 					    Needs a storage with checkpoint_set; opening then reads only from the last one.
 					    Counted from the last durable checkpoint, across restarts. */
 	const struct cv_platform_ops *platform;   /**< Required. */
@@ -128,15 +127,15 @@ struct cv_machine_config {
 	void *payment_ctx;                        /**< Payment backend state. */
 	const struct cv_storage_ops *storage;     /**< Required. */
 	void *storage_ctx;                        /**< Storage backend state. */
-	struct cv_offline_policy offline; /**< Offline approval limits; all zero allows none. */
-	cv_event_fn on_event;  /**< Listener for output events; may be NULL. */
-	void *user_data;       /**< The application's pointer, given to the listener. */
-	cv_receipt_deliver_fn deliver_receipt; /**< Digital receipt delivery hook, called once per
+	struct cv_offline_policy offline;         /**< Offline approval limits; all zero allows none. */
+	cv_event_fn on_event;                     /**< Listener for output events; may be NULL. */
+	void *user_data;                          /**< The application's pointer, given to the listener. */
+	cv_receipt_deliver_fn deliver_receipt;    /**< Digital receipt delivery hook, called once per
 						    receipt after the listener, from inside the engine:
 						    read-only queries only. May be NULL (then none);
 						    there is no QR-on-screen default (see @ref receipt). */
-	void *deliver_receipt_ctx;             /**< Passed to @ref deliver_receipt. */
-	bool accept_volatile_journal; /**< Sell on a storage that does not declare
+	void *deliver_receipt_ctx;                /**< Passed to @ref deliver_receipt. */
+	bool accept_volatile_journal;             /**< Sell on a storage that does not declare
 					   ::CV_STORAGE_CAP_DURABLE (false by default: cv_machine_init()
 					   refuses it with ::CV_E_NOTSUP). Only for tests, simulations and
 					   demos, e.g. on the RAM storage: a power cut loses the journal, and
@@ -196,21 +195,21 @@ bool cv_machine_sealing_available(void);
 /** @brief Running totals of a machine since its journal began: they survive
  *  restarts (replay counts them from the journal; checkpoints carry them). */
 struct cv_machine_stats {
-	uint32_t vends_started;     /**< Vends created by a selection. */
-	uint32_t vends_captured;    /**< Ended CAPTURED. */
-	uint32_t vends_voided;      /**< Ended VOIDED. */
-	uint32_t vends_abandoned;   /**< Ended ABANDONED. */
+	uint32_t vends_started;        /**< Vends created by a selection. */
+	uint32_t vends_captured;       /**< Ended CAPTURED. */
+	uint32_t vends_voided;         /**< Ended VOIDED. */
+	uint32_t vends_abandoned;      /**< Ended ABANDONED. */
 	uint32_t vends_capture_failed; /**< Ended CAPTURE_FAILED. */
-	uint32_t vends_void_failed; /**< Ended VOID_FAILED. */
-	uint32_t declines;          /**< Declined authorization attempts. */
-	uint32_t unknown_outcomes;  /**< Payment answers (or timeouts) with unknown outcome; not journaled, so
+	uint32_t vends_void_failed;    /**< Ended VOID_FAILED. */
+	uint32_t declines;             /**< Declined authorization attempts. */
+	uint32_t unknown_outcomes;     /**< Payment answers (or timeouts) with unknown outcome; not journaled, so
 				         a restart keeps only the value of the last checkpoint. */
-	uint32_t respins;           /**< Extra motor movements. */
-	uint32_t drops_verified;    /**< Verified drops (= items taken from inventory). */
-	int64_t captured_minor;     /**< Money captured. */
+	uint32_t respins;              /**< Extra motor movements. */
+	uint32_t drops_verified;       /**< Verified drops (= items taken from inventory). */
+	int64_t captured_minor;        /**< Money captured. */
 	int64_t dispensed_value_minor; /**< Price of every verified drop. */
-	uint64_t journal_records;   /**< Records the journal ever had (the last sequence number). */
-	uint32_t offline_approvals; /**< Authorizations the reader approved offline (store and forward). */
+	uint64_t journal_records;      /**< Records the journal ever had (the last sequence number). */
+	uint32_t offline_approvals;    /**< Authorizations the reader approved offline (store and forward). */
 };
 
 /**
@@ -375,8 +374,8 @@ enum cv_status cv_machine_display(const struct cv_machine *machine, struct cv_di
  * @retval CV_E_FULL if @p capacity is below the lane count (nothing written).
  * @since 0.1
  */
-enum cv_status cv_machine_menu(const struct cv_machine *machine, struct cv_menu_item *items,
-			       size_t capacity, size_t *count_out);
+enum cv_status cv_machine_menu(const struct cv_machine *machine, struct cv_menu_item *items, size_t capacity,
+			       size_t *count_out);
 
 /**
  * @brief Number of lanes.
@@ -395,8 +394,7 @@ uint16_t cv_machine_lane_count(const struct cv_machine *machine);
  * @retval CV_E_NOT_FOUND no such lane.
  * @since 0.1
  */
-enum cv_status cv_machine_lane_info(const struct cv_machine *machine, uint16_t lane,
-				    struct cv_lane_info *out);
+enum cv_status cv_machine_lane_info(const struct cv_machine *machine, uint16_t lane, struct cv_lane_info *out);
 
 /**
  * @brief Finds a lane by its label.
@@ -407,8 +405,7 @@ enum cv_status cv_machine_lane_info(const struct cv_machine *machine, uint16_t l
  * @retval CV_E_NOT_FOUND no lane has this label.
  * @since 0.1
  */
-enum cv_status cv_machine_lane_find(const struct cv_machine *machine, const char *label,
-				    uint16_t *lane_out);
+enum cv_status cv_machine_lane_find(const struct cv_machine *machine, const char *label, uint16_t *lane_out);
 
 /**
  * @brief Snapshot of an open vend, or of the most recently finished one.
@@ -419,8 +416,7 @@ enum cv_status cv_machine_lane_find(const struct cv_machine *machine, const char
  * @retval CV_E_NOT_FOUND neither open nor the latest finished vend.
  * @since 0.1
  */
-enum cv_status cv_machine_vend_info(const struct cv_machine *machine, uint32_t vend_number,
-				    struct cv_vend_info *out);
+enum cv_status cv_machine_vend_info(const struct cv_machine *machine, uint32_t vend_number, struct cv_vend_info *out);
 
 /**
  * @brief Number of vends not yet in a terminal state.

@@ -34,8 +34,8 @@ extern "C" {
 
 /** @brief An amount of money. */
 struct cv_money {
-	int64_t amount_minor;            /**< Amount in minor units (e.g. cents). */
-	char currency[CV_CURRENCY_LEN];  /**< ISO 4217 code, e.g. "USD", NUL-terminated. */
+	int64_t amount_minor;           /**< Amount in minor units (e.g. cents). */
+	char currency[CV_CURRENCY_LEN]; /**< ISO 4217 code, e.g. "USD", NUL-terminated. */
 };
 
 /**

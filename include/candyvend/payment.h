@@ -65,28 +65,28 @@ enum cv_payment_op {
  * (for an authorization) or a resend with the same key (capture, void).
  */
 enum cv_pay_result {
-	CV_PAY_OK = 0,         /**< Done (for a lookup: the authorization is held). */
-	CV_PAY_DECLINED = 1,   /**< Declined by the issuer (see ::cv_decline_reason). */
-	CV_PAY_CANCELLED = 2,  /**< Cancelled at the reader before any hold. */
-	CV_PAY_NOT_SENT = 3,   /**< Never reached the processor. */
-	CV_PAY_NOT_FOUND = 4,  /**< (Lookup, void) the processor has no such authorization. */
-	CV_PAY_INVALID = 5,    /**< The processor refused the request for good: malformed, or its idempotency
+	CV_PAY_OK = 0,            /**< Done (for a lookup: the authorization is held). */
+	CV_PAY_DECLINED = 1,      /**< Declined by the issuer (see ::cv_decline_reason). */
+	CV_PAY_CANCELLED = 2,     /**< Cancelled at the reader before any hold. */
+	CV_PAY_NOT_SENT = 3,      /**< Never reached the processor. */
+	CV_PAY_NOT_FOUND = 4,     /**< (Lookup, void) the processor has no such authorization. */
+	CV_PAY_INVALID = 5,       /**< The processor refused the request for good: malformed, or its idempotency
 				    key is spent (it already ran and created nothing). Nothing happened. */
-	CV_PAY_UNKNOWN = 6,    /**< Outcome unknown; never treat as success or failure. */
-	CV_PAY_RATE_LIMITED = 7, /**< Refused for now (too many requests); nothing happened, retry later. */
-	CV_PAY_EXPIRED = 8,    /**< The hold expired before the capture; nothing was captured. */
-	CV_PAY_CONFLICT = 9,   /**< The same key is still being processed; nothing new happened, ask again later. */
+	CV_PAY_UNKNOWN = 6,       /**< Outcome unknown; never treat as success or failure. */
+	CV_PAY_RATE_LIMITED = 7,  /**< Refused for now (too many requests); nothing happened, retry later. */
+	CV_PAY_EXPIRED = 8,       /**< The hold expired before the capture; nothing was captured. */
+	CV_PAY_CONFLICT = 9,      /**< The same key is still being processed; nothing new happened, ask again later. */
 	CV_PAY_READER_FAULT = 10, /**< The card reader failed before anything was sent. */
 };
 
 /** @brief Why an issuer declined. */
 enum cv_decline_reason {
-	CV_DECLINE_NONE = 0,          /**< Not a decline. */
-	CV_DECLINE_GENERIC = 1,       /**< Do not honour; no detail. */
-	CV_DECLINE_INSUFFICIENT = 2,  /**< Insufficient funds (soft: another card may work). */
-	CV_DECLINE_EXPIRED_CARD = 3,  /**< Card expired. */
-	CV_DECLINE_TRY_CONTACT = 4,   /**< Contactless refused; insert the card. */
-	CV_DECLINE_CVM_REQUIRED = 5,  /**< A PIN or signature is required (soft). */
+	CV_DECLINE_NONE = 0,            /**< Not a decline. */
+	CV_DECLINE_GENERIC = 1,         /**< Do not honour; no detail. */
+	CV_DECLINE_INSUFFICIENT = 2,    /**< Insufficient funds (soft: another card may work). */
+	CV_DECLINE_EXPIRED_CARD = 3,    /**< Card expired. */
+	CV_DECLINE_TRY_CONTACT = 4,     /**< Contactless refused; insert the card. */
+	CV_DECLINE_CVM_REQUIRED = 5,    /**< A PIN or signature is required (soft). */
 	CV_DECLINE_OFFLINE_REFUSED = 6, /**< Offline approval refused by the reader's policy (soft). */
 };
 
@@ -100,41 +100,41 @@ enum cv_card_entry {
 
 /** @brief What a reader may tell the library about a card: never more. */
 struct cv_card_summary {
-	char brand[CV_CARD_BRAND_LEN];     /**< "VISA", "MASTERCARD", "AMEX"; may be empty. */
-	char last4[CV_CARD_LAST4_LEN];     /**< Last four digits, or empty. */
-	char auth_code[CV_AUTH_CODE_LEN];  /**< Issuer approval code, or empty. */
-	char aid[CV_CARD_AID_LEN];         /**< EMV AID as upper-case hex ("A0000000031010"), or empty. */
+	char brand[CV_CARD_BRAND_LEN];         /**< "VISA", "MASTERCARD", "AMEX"; may be empty. */
+	char last4[CV_CARD_LAST4_LEN];         /**< Last four digits, or empty. */
+	char auth_code[CV_AUTH_CODE_LEN];      /**< Issuer approval code, or empty. */
+	char aid[CV_CARD_AID_LEN];             /**< EMV AID as upper-case hex ("A0000000031010"), or empty. */
 	char app_label[CV_CARD_APP_LABEL_LEN]; /**< EMV application label ("VISA CREDIT"), or empty. */
-	enum cv_card_entry entry;          /**< How the card was presented. */
+	enum cv_card_entry entry;              /**< How the card was presented. */
 };
 
 /** @brief A request from the engine to a payment backend. */
 struct cv_payment_request {
-	uint32_t op_id;              /**< Echo in the result; identifies this operation. */
-	enum cv_payment_op op;       /**< What to do. */
-	char vend_id[CV_VEND_ID_LEN];          /**< The vend this belongs to. */
-	char idempotency_key[CV_IDEM_KEY_LEN]; /**< Same key, same effect: resends reuse it. */
-	char auth_key[CV_IDEM_KEY_LEN];        /**< For capture, void, lookup: the key of the authorization. */
+	uint32_t op_id;                           /**< Echo in the result; identifies this operation. */
+	enum cv_payment_op op;                    /**< What to do. */
+	char vend_id[CV_VEND_ID_LEN];             /**< The vend this belongs to. */
+	char idempotency_key[CV_IDEM_KEY_LEN];    /**< Same key, same effect: resends reuse it. */
+	char auth_key[CV_IDEM_KEY_LEN];           /**< For capture, void, lookup: the key of the authorization. */
 	char processor_ref[CV_PROCESSOR_REF_LEN]; /**< For capture, void: the processor's id of the hold, if known. */
-	struct cv_money amount;      /**< Authorize: amount to hold. Capture: amount to settle (≤ held). */
-	uint32_t timeout_ms;         /**< The backend must answer (UNKNOWN if need be) within this. */
-	bool offline_allowed;        /**< Authorize: the operator's policy lets the reader approve this
+	struct cv_money amount; /**< Authorize: amount to hold. Capture: amount to settle (≤ held). */
+	uint32_t timeout_ms;    /**< The backend must answer (UNKNOWN if need be) within this. */
+	bool offline_allowed;   /**< Authorize: the operator's policy lets the reader approve this
 					  one offline (store and forward) if it can't reach the processor.
 					  The library itself never approves a card. */
 };
 
 /** @brief The completion of a payment operation, posted as an event. */
 struct cv_payment_result {
-	uint32_t op_id;                /**< The request's op_id. */
-	enum cv_payment_op op;         /**< The request's operation. */
-	enum cv_pay_result result;     /**< What happened. */
-	enum cv_decline_reason decline_reason; /**< For ::CV_PAY_DECLINED. */
-	struct cv_money amount;        /**< Authorize/lookup: amount held. Capture: amount settled. */
+	uint32_t op_id;                           /**< The request's op_id. */
+	enum cv_payment_op op;                    /**< The request's operation. */
+	enum cv_pay_result result;                /**< What happened. */
+	enum cv_decline_reason decline_reason;    /**< For ::CV_PAY_DECLINED. */
+	struct cv_money amount;                   /**< Authorize/lookup: amount held. Capture: amount settled. */
 	char processor_ref[CV_PROCESSOR_REF_LEN]; /**< The processor's id of the hold, if any. */
-	struct cv_card_summary card;   /**< Authorize/lookup: the card used. */
-	bool offline_approved;         /**< Authorize: the reader approved offline and stored the
+	struct cv_card_summary card;              /**< Authorize/lookup: the card used. */
+	bool offline_approved;                    /**< Authorize: the reader approved offline and stored the
 					    payment to forward later (only if the request allowed it). */
-	int64_t capture_before_s;      /**< Authorize/lookup: the processor's capture deadline, Unix
+	int64_t capture_before_s;                 /**< Authorize/lookup: the processor's capture deadline, Unix
 					    seconds, or 0 if it gave none. */
 };
 

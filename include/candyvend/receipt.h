@@ -69,27 +69,27 @@ extern "C" {
 
 /** @brief How a vend ended, as printed on the receipt. */
 enum cv_receipt_status {
-	CV_RECEIPT_CHARGED = 0,      /**< Product delivered, payment captured. */
-	CV_RECEIPT_NOT_CHARGED = 1,  /**< Authorization voided: nothing charged. */
-	CV_RECEIPT_CHARGE_FAILED = 2,/**< Product delivered, capture failed: operator follow-up. */
+	CV_RECEIPT_CHARGED = 0,       /**< Product delivered, payment captured. */
+	CV_RECEIPT_NOT_CHARGED = 1,   /**< Authorization voided: nothing charged. */
+	CV_RECEIPT_CHARGE_FAILED = 2, /**< Product delivered, capture failed: operator follow-up. */
 };
 
 /** @brief One receipt. */
 struct cv_receipt {
-	char vend_id[CV_VEND_ID_LEN];        /**< Vend id. */
+	char vend_id[CV_VEND_ID_LEN];                 /**< Vend id. */
 	char merchant_name[CV_MERCHANT_TEXT_LEN];     /**< Merchant (DBA) name, or empty. */
 	char merchant_location[CV_MERCHANT_TEXT_LEN]; /**< Where the machine stands, or empty. */
-	char machine_id[CV_MACHINE_ID_LEN];  /**< Machine id. */
-	int64_t time_ms;                     /**< Wall-clock time, ms since 1970-01-01 UTC. */
-	uint16_t lane;                       /**< Lane index. */
-	char lane_label[CV_LANE_LABEL_LEN];  /**< Lane label. */
-	char product_id[CV_PRODUCT_ID_LEN];  /**< Product id. */
-	char product_name[CV_PRODUCT_NAME_LEN]; /**< Product name. */
-	struct cv_money amount;              /**< Amount charged, or the price that was not charged. */
-	struct cv_card_summary card;         /**< Brand, last 4, auth code, entry mode, AID and
+	char machine_id[CV_MACHINE_ID_LEN];           /**< Machine id. */
+	int64_t time_ms;                              /**< Wall-clock time, ms since 1970-01-01 UTC. */
+	uint16_t lane;                                /**< Lane index. */
+	char lane_label[CV_LANE_LABEL_LEN];           /**< Lane label. */
+	char product_id[CV_PRODUCT_ID_LEN];           /**< Product id. */
+	char product_name[CV_PRODUCT_NAME_LEN];       /**< Product name. */
+	struct cv_money amount;                       /**< Amount charged, or the price that was not charged. */
+	struct cv_card_summary card;                  /**< Brand, last 4, auth code, entry mode, AID and
 						  application label; empty strings are not printed. */
-	enum cv_receipt_status status;       /**< Outcome. */
-	bool offline;                        /**< The reader approved offline: the payment is
+	enum cv_receipt_status status;                /**< Outcome. */
+	bool offline;                                 /**< The reader approved offline: the payment is
 						  stored at the reader and still to be forwarded
 						  ("offline, pending"). */
 };
@@ -118,8 +118,8 @@ const char *cv_receipt_status_str(enum cv_receipt_status status);
  * @retval CV_E_FULL if @p buf is too small (it then holds an empty string).
  * @since 0.1
  */
-enum cv_status cv_receipt_render(const struct cv_receipt *receipt, unsigned width,
-				 char *buf, size_t size, size_t *length_out);
+enum cv_status cv_receipt_render(const struct cv_receipt *receipt, unsigned width, char *buf, size_t size,
+				 size_t *length_out);
 
 /**
  * @brief Renders a receipt as one line of JSON, the digital receipt record.
@@ -145,8 +145,7 @@ enum cv_status cv_receipt_render(const struct cv_receipt *receipt, unsigned widt
  * @retval CV_E_FULL if @p buf is too small (it then holds an empty string).
  * @since 0.1
  */
-enum cv_status cv_receipt_render_json(const struct cv_receipt *receipt, char *buf, size_t size,
-				      size_t *length_out);
+enum cv_status cv_receipt_render_json(const struct cv_receipt *receipt, char *buf, size_t size, size_t *length_out);
 
 /**
  * @brief Hook that delivers a digital receipt (e-mail, SMS, the fleet

@@ -63,13 +63,13 @@ struct cv_sim;
 
 /** @brief The test cards. */
 enum cv_sim_card {
-	CV_SIM_CARD_APPROVED = 0,          /**< VISA 4242: approved. */
-	CV_SIM_CARD_WALLET = 1,            /**< MASTERCARD 4444: approved. */
-	CV_SIM_CARD_DECLINED = 2,          /**< VISA 0002: generic decline. */
-	CV_SIM_CARD_INSUFFICIENT = 3,      /**< VISA 9995: insufficient funds. */
-	CV_SIM_CARD_TIMEOUT_APPROVED = 4,  /**< VISA 0119: unknown outcome, actually held. */
+	CV_SIM_CARD_APPROVED = 0,            /**< VISA 4242: approved. */
+	CV_SIM_CARD_WALLET = 1,              /**< MASTERCARD 4444: approved. */
+	CV_SIM_CARD_DECLINED = 2,            /**< VISA 0002: generic decline. */
+	CV_SIM_CARD_INSUFFICIENT = 3,        /**< VISA 9995: insufficient funds. */
+	CV_SIM_CARD_TIMEOUT_APPROVED = 4,    /**< VISA 0119: unknown outcome, actually held. */
 	CV_SIM_CARD_TIMEOUT_NOT_CHARGED = 5, /**< VISA 0127: unknown outcome, nothing held. */
-	CV_SIM_CARD_SLOW = 6,              /**< AMEX 8431: approved after extra latency. */
+	CV_SIM_CARD_SLOW = 6,                /**< AMEX 8431: approved after extra latency. */
 };
 
 /** @brief Number of test cards. */
@@ -96,51 +96,51 @@ enum cv_sim_fault {
 
 /** @brief Random fault rates (per mille) and latencies of a simulated machine. */
 struct cv_sim_config {
-	uint64_t seed;                 /**< Seed of every random choice. */
-	uint16_t lane_count;           /**< Lanes, 1..::CV_LANES_MAX. */
-	uint16_t stock[CV_LANES_MAX];  /**< Items physically in each lane at start. */
-	uint16_t decline_permille;     /**< Random cards that are declined. */
-	uint16_t unknown_permille;     /**< Authorizations answered UNKNOWN (half of them held). */
+	uint64_t seed;                    /**< Seed of every random choice. */
+	uint16_t lane_count;              /**< Lanes, 1..::CV_LANES_MAX. */
+	uint16_t stock[CV_LANES_MAX];     /**< Items physically in each lane at start. */
+	uint16_t decline_permille;        /**< Random cards that are declined. */
+	uint16_t unknown_permille;        /**< Authorizations answered UNKNOWN (half of them held). */
 	uint16_t lookup_unknown_permille; /**< Lookups answered UNKNOWN. */
 	uint16_t settle_unknown_permille; /**< Captures and voids applied but answered UNKNOWN. */
-	uint16_t jam_permille;         /**< Motor movements that jam. */
-	uint16_t stuck_permille;       /**< Vends whose item hangs until one more movement. */
-	uint16_t missed_drop_permille; /**< Falls the sensor misses. */
-	uint16_t false_drop_permille;  /**< Movements that fire the sensor with nothing falling. */
-	uint32_t payment_latency_ms;   /**< Base latency of a payment answer. */
-	uint32_t motor_ms;             /**< Duration of one quarter turn. */
-	uint32_t drop_delay_ms;        /**< Time from the end of a movement to the fall. */
-	uint8_t link_count;            /**< Network paths from the reader to the processor, 1..2 (0 = 1).
+	uint16_t jam_permille;            /**< Motor movements that jam. */
+	uint16_t stuck_permille;          /**< Vends whose item hangs until one more movement. */
+	uint16_t missed_drop_permille;    /**< Falls the sensor misses. */
+	uint16_t false_drop_permille;     /**< Movements that fire the sensor with nothing falling. */
+	uint32_t payment_latency_ms;      /**< Base latency of a payment answer. */
+	uint32_t motor_ms;                /**< Duration of one quarter turn. */
+	uint32_t drop_delay_ms;           /**< Time from the end of a movement to the fall. */
+	uint8_t link_count;               /**< Network paths from the reader to the processor, 1..2 (0 = 1).
 					    Each has a circuit breaker (cv_breaker defaults). */
-	uint32_t link_outage_every_ms; /**< Mean time between outages of each link (0: none). */
-	uint32_t link_outage_ms;       /**< Mean length of an outage (≥ 1 when outages are on). */
-	bool offline_capable;          /**< The reader approves offline when no link works and the request
+	uint32_t link_outage_every_ms;    /**< Mean time between outages of each link (0: none). */
+	uint32_t link_outage_ms;          /**< Mean length of an outage (≥ 1 when outages are on). */
+	bool offline_capable;             /**< The reader approves offline when no link works and the request
 					    allows it (store and forward, up to 32 payments, forwarded once a
 					    link works); declines cards its offline checks refuse. */
 };
 
 /** @brief What really happened, as opposed to what the engine believes. */
 struct cv_sim_truth {
-	uint16_t stock[CV_LANES_MAX];  /**< Items physically left in each lane. */
-	uint32_t items_dropped;        /**< Items that really fell into the bin. */
-	uint32_t false_drops;          /**< Sensor firings with nothing falling. */
-	uint32_t missed_drops;         /**< Falls the sensor missed. */
-	uint32_t sensor_reports;       /**< Drops the sensor reported, real or false. */
-	uint32_t holds_placed;         /**< Authorizations the processor approved. */
-	uint32_t holds_open;           /**< Holds neither captured nor voided. */
-	int64_t held_minor;            /**< Money in open holds. */
-	int64_t captured_minor;        /**< Money the processor captured. */
-	uint32_t captures;             /**< Captures applied (each hold at most once). */
-	uint32_t voids;                /**< Voids applied. */
-	uint32_t motor_running;        /**< Movements in progress (0 or 1). */
-	uint32_t auth_in_flight;       /**< Authorizations not yet answered. */
-	uint32_t failovers;            /**< Operations sent over the second link after the first refused. */
-	uint32_t link_refusals;        /**< Sends refused by a link that was down (nothing sent). */
-	uint32_t unknown_failovers;    /**< Operations with an unknown outcome resent over another link (must be 0). */
-	uint32_t pin_overflows;        /**< Unknown outcomes the link table could not remember (must be 0). */
-	uint32_t breaker_opens;        /**< Times a link's breaker opened. */
-	uint32_t offline_approvals;    /**< Cards the reader approved offline. */
-	uint32_t offline_unsent;       /**< Offline payments the reader still holds, not forwarded. */
+	uint16_t stock[CV_LANES_MAX]; /**< Items physically left in each lane. */
+	uint32_t items_dropped;       /**< Items that really fell into the bin. */
+	uint32_t false_drops;         /**< Sensor firings with nothing falling. */
+	uint32_t missed_drops;        /**< Falls the sensor missed. */
+	uint32_t sensor_reports;      /**< Drops the sensor reported, real or false. */
+	uint32_t holds_placed;        /**< Authorizations the processor approved. */
+	uint32_t holds_open;          /**< Holds neither captured nor voided. */
+	int64_t held_minor;           /**< Money in open holds. */
+	int64_t captured_minor;       /**< Money the processor captured. */
+	uint32_t captures;            /**< Captures applied (each hold at most once). */
+	uint32_t voids;               /**< Voids applied. */
+	uint32_t motor_running;       /**< Movements in progress (0 or 1). */
+	uint32_t auth_in_flight;      /**< Authorizations not yet answered. */
+	uint32_t failovers;           /**< Operations sent over the second link after the first refused. */
+	uint32_t link_refusals;       /**< Sends refused by a link that was down (nothing sent). */
+	uint32_t unknown_failovers;   /**< Operations with an unknown outcome resent over another link (must be 0). */
+	uint32_t pin_overflows;       /**< Unknown outcomes the link table could not remember (must be 0). */
+	uint32_t breaker_opens;       /**< Times a link's breaker opened. */
+	uint32_t offline_approvals;   /**< Cards the reader approved offline. */
+	uint32_t offline_unsent;      /**< Offline payments the reader still holds, not forwarded. */
 	int64_t offline_unsent_captured_minor; /**< Money captured locally in them: the processor has
 					    not got it yet (it is not in captured_minor). */
 };

@@ -34,25 +34,25 @@ extern "C" {
 
 /** @brief Result of a libcandyvend call. */
 enum cv_status {
-	CV_OK = 0,            /**< Success. */
-	CV_PENDING = 1,       /**< Started; the completion arrives as an event. */
-	CV_E_INVAL = 2,       /**< An argument is out of range or malformed. */
-	CV_E_NOMEM = 3,       /**< Not enough memory (allocator or caller buffer). */
-	CV_E_BUSY = 4,        /**< Another customer session or operation is in progress. */
-	CV_E_IO = 6,          /**< A storage or device I/O error. */
-	CV_E_NOTSUP = 7,      /**< This build or a backend lacks what the call needs: an optional
+	CV_OK = 0,                     /**< Success. */
+	CV_PENDING = 1,                /**< Started; the completion arrives as an event. */
+	CV_E_INVAL = 2,                /**< An argument is out of range or malformed. */
+	CV_E_NOMEM = 3,                /**< Not enough memory (allocator or caller buffer). */
+	CV_E_BUSY = 4,                 /**< Another customer session or operation is in progress. */
+	CV_E_IO = 6,                   /**< A storage or device I/O error. */
+	CV_E_NOTSUP = 7,               /**< This build or a backend lacks what the call needs: an optional
 				   operation, sealing, a durable storage. */
-	CV_E_VERSION = 8,     /**< A backend table is older or smaller than this library needs. */
-	CV_E_FULL = 9,        /**< A bounded queue, table or journal is full. */
-	CV_E_CORRUPT = 10,    /**< Stored data failed its integrity check. */
-	CV_E_JAM = 11,        /**< The dispense motor jammed or did not return home. */
-	CV_E_STATE = 14,      /**< The operation is not allowed in the current state. */
-	CV_E_NOT_FOUND = 15,  /**< No such lane, vend or record. */
-	CV_E_SOLD_OUT = 16,   /**< The lane has no stock. */
-	CV_E_OUT_OF_SERVICE = 17, /**< The lane or machine is disabled or quarantined. */
-	CV_E_NOT_PRICED = 18, /**< The lane has no valid price. */
-	CV_E_SENSOR = 19,     /**< The drop sensor reported a fault. */
-	CV_E_MISUSE = 20,     /**< The API was called incorrectly (NULL object, not started). */
+	CV_E_VERSION = 8,              /**< A backend table is older or smaller than this library needs. */
+	CV_E_FULL = 9,                 /**< A bounded queue, table or journal is full. */
+	CV_E_CORRUPT = 10,             /**< Stored data failed its integrity check. */
+	CV_E_JAM = 11,                 /**< The dispense motor jammed or did not return home. */
+	CV_E_STATE = 14,               /**< The operation is not allowed in the current state. */
+	CV_E_NOT_FOUND = 15,           /**< No such lane, vend or record. */
+	CV_E_SOLD_OUT = 16,            /**< The lane has no stock. */
+	CV_E_OUT_OF_SERVICE = 17,      /**< The lane or machine is disabled or quarantined. */
+	CV_E_NOT_PRICED = 18,          /**< The lane has no valid price. */
+	CV_E_SENSOR = 19,              /**< The drop sensor reported a fault. */
+	CV_E_MISUSE = 20,              /**< The API was called incorrectly (NULL object, not started). */
 	CV_E_PAYMENT_UNAVAILABLE = 21, /**< Card payments are unavailable: the processor link is down
 					    and the offline policy allows no approval. */
 };

@@ -207,8 +207,7 @@ void cv_posix_storage_config_default(struct cv_posix_storage_config *config);
  * @retval CV_E_NOMEM Allocation failed.
  * @since 0.1
  */
-enum cv_status cv_posix_storage_open(const struct cv_posix_storage_config *config,
-				     struct cv_posix_storage **out);
+enum cv_status cv_posix_storage_open(const struct cv_posix_storage_config *config, struct cv_posix_storage **out);
 
 /**
  * @brief cv_posix_storage_open(), and on failure a message that says what is

@@ -37,19 +37,19 @@ extern "C" {
 
 /** @brief State of a RAM storage; treat the members as private. */
 struct cv_ram_storage {
-	uint8_t *buf;              /**< The caller's buffer. */
-	size_t capacity;           /**< Its size. */
-	size_t length;             /**< Bytes held in buf. */
-	uint64_t base;             /**< Journal offset of buf[0] (bytes trimmed so far). */
-	uint64_t checkpoint_offset;/**< Last checkpoint remembered (valid if has_checkpoint). */
-	uint64_t checkpoint_seq;   /**< Its first record's sequence number. */
-	int has_checkpoint;        /**< Non-zero once a checkpoint was remembered. */
-	uint64_t last_seq;         /**< Sequence number of the last record appended. */
-	uint64_t synced_seq;       /**< Highest sequence number synced. */
-	uint32_t sync_count;       /**< Sync calls, for tests and benchmarks. */
-	struct cv_machine *machine;/**< Where completions are posted. */
+	uint8_t *buf;                               /**< The caller's buffer. */
+	size_t capacity;                            /**< Its size. */
+	size_t length;                              /**< Bytes held in buf. */
+	uint64_t base;                              /**< Journal offset of buf[0] (bytes trimmed so far). */
+	uint64_t checkpoint_offset;                 /**< Last checkpoint remembered (valid if has_checkpoint). */
+	uint64_t checkpoint_seq;                    /**< Its first record's sequence number. */
+	int has_checkpoint;                         /**< Non-zero once a checkpoint was remembered. */
+	uint64_t last_seq;                          /**< Sequence number of the last record appended. */
+	uint64_t synced_seq;                        /**< Highest sequence number synced. */
+	uint32_t sync_count;                        /**< Sync calls, for tests and benchmarks. */
+	struct cv_machine *machine;                 /**< Where completions are posted. */
 	uint8_t checkpoint_tag[CV_STORAGE_TAG_MAX]; /**< The tag kept with the checkpoint (sealed journals). */
-	size_t checkpoint_tag_length;/**< Its length (0: set without a tag). */
+	size_t checkpoint_tag_length;               /**< Its length (0: set without a tag). */
 };
 
 /** @brief The RAM storage backend table; its ctx is a struct cv_ram_storage. @since 0.1 */

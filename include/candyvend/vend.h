@@ -81,20 +81,20 @@ extern "C" {
 
 /** @brief State of a vend. Values ≥ ::CV_VEND_STATE_CAPTURED are terminal. */
 enum cv_vend_state {
-	CV_VEND_STATE_SELECTED = 0,       /**< Lane chosen, vend journaled. */
-	CV_VEND_STATE_AUTH_PENDING = 1,   /**< Authorization sent; waiting for card and processor. */
-	CV_VEND_STATE_AUTH_LOOKUP = 2,    /**< Authorization outcome unknown; looking it up. */
-	CV_VEND_STATE_AUTH_DECLINED = 3,  /**< Declined; the customer may try again. */
-	CV_VEND_STATE_AUTHORIZED = 4,     /**< Hold placed; dispense intent being journaled. */
-	CV_VEND_STATE_DISPENSING = 5,     /**< Motor running. */
-	CV_VEND_STATE_VERIFYING = 6,      /**< Motor done; waiting for the drop sensor. */
-	CV_VEND_STATE_CAPTURE_PENDING = 7,/**< Drop verified; capture being sent. */
-	CV_VEND_STATE_VOID_PENDING = 8,   /**< No delivery; void being sent. */
-	CV_VEND_STATE_CAPTURED = 9,       /**< Terminal: delivered and charged. */
-	CV_VEND_STATE_VOIDED = 10,        /**< Terminal: hold released, not charged. */
-	CV_VEND_STATE_ABANDONED = 11,     /**< Terminal: no hold was ever placed (declined, cancelled). */
-	CV_VEND_STATE_CAPTURE_FAILED = 12,/**< Terminal: delivered, capture failed for good (loss). */
-	CV_VEND_STATE_VOID_FAILED = 13,   /**< Terminal: void failed for good; the hold expires at the issuer. */
+	CV_VEND_STATE_SELECTED = 0,        /**< Lane chosen, vend journaled. */
+	CV_VEND_STATE_AUTH_PENDING = 1,    /**< Authorization sent; waiting for card and processor. */
+	CV_VEND_STATE_AUTH_LOOKUP = 2,     /**< Authorization outcome unknown; looking it up. */
+	CV_VEND_STATE_AUTH_DECLINED = 3,   /**< Declined; the customer may try again. */
+	CV_VEND_STATE_AUTHORIZED = 4,      /**< Hold placed; dispense intent being journaled. */
+	CV_VEND_STATE_DISPENSING = 5,      /**< Motor running. */
+	CV_VEND_STATE_VERIFYING = 6,       /**< Motor done; waiting for the drop sensor. */
+	CV_VEND_STATE_CAPTURE_PENDING = 7, /**< Drop verified; capture being sent. */
+	CV_VEND_STATE_VOID_PENDING = 8,    /**< No delivery; void being sent. */
+	CV_VEND_STATE_CAPTURED = 9,        /**< Terminal: delivered and charged. */
+	CV_VEND_STATE_VOIDED = 10,         /**< Terminal: hold released, not charged. */
+	CV_VEND_STATE_ABANDONED = 11,      /**< Terminal: no hold was ever placed (declined, cancelled). */
+	CV_VEND_STATE_CAPTURE_FAILED = 12, /**< Terminal: delivered, capture failed for good (loss). */
+	CV_VEND_STATE_VOID_FAILED = 13,    /**< Terminal: void failed for good; the hold expires at the issuer. */
 };
 
 /** @brief Why a vend left the happy path. */
@@ -110,28 +110,29 @@ enum cv_vend_reason {
 	CV_VEND_REASON_SENSOR_FAULT = 8,    /**< The sensor failed and the lane requires it. */
 	CV_VEND_REASON_SESSION_TIMEOUT = 9, /**< The customer walked away after a decline. */
 	CV_VEND_REASON_PAYMENT_FAILED = 10, /**< A definite payment failure other than a decline. */
-	CV_VEND_REASON_SHORT_AUTHORIZATION = 11, /**< The hold was smaller than the price (single-message: not exactly the price). */
+	CV_VEND_REASON_SHORT_AUTHORIZATION =
+		11, /**< The hold was smaller than the price (single-message: not exactly the price). */
 	CV_VEND_REASON_DISPENSER_ERROR = 12, /**< The dispenser refused to start. */
-	CV_VEND_REASON_JOURNAL_FAULT = 13,  /**< The journal failed: nothing more may start without a record. */
-	CV_VEND_REASON_POWER_LOSS = 14,     /**< Interrupted by a restart; resolved from the journal. */
-	CV_VEND_REASON_OFFLINE_POLICY = 15, /**< The reader approved offline where policy did not allow it. */
+	CV_VEND_REASON_JOURNAL_FAULT = 13,   /**< The journal failed: nothing more may start without a record. */
+	CV_VEND_REASON_POWER_LOSS = 14,      /**< Interrupted by a restart; resolved from the journal. */
+	CV_VEND_REASON_OFFLINE_POLICY = 15,  /**< The reader approved offline where policy did not allow it. */
 };
 
 /** @brief A snapshot of a vend. */
 struct cv_vend_info {
-	uint32_t vend_number;          /**< Engine-assigned, increasing from 1. */
-	char vend_id[CV_VEND_ID_LEN];  /**< Globally unique id (base32 of 128 random bits). */
-	enum cv_vend_state state;      /**< Current state. */
-	enum cv_vend_reason reason;    /**< Why it left the happy path, if it did. */
-	uint16_t lane;                 /**< Lane index. */
-	struct cv_money price;         /**< Price frozen at selection. */
-	uint8_t auth_attempt;          /**< Ordinal n of the authorization key in use, `cv1.<vend_id>.auth.<n>`. */
-	uint8_t respins;               /**< Extra motor movements used. */
-	bool drop_verified;            /**< The drop was proven (sensor, or motor cycle where allowed). */
-	struct cv_card_summary card;   /**< Card used, once authorized. */
+	uint32_t vend_number;         /**< Engine-assigned, increasing from 1. */
+	char vend_id[CV_VEND_ID_LEN]; /**< Globally unique id (base32 of 128 random bits). */
+	enum cv_vend_state state;     /**< Current state. */
+	enum cv_vend_reason reason;   /**< Why it left the happy path, if it did. */
+	uint16_t lane;                /**< Lane index. */
+	struct cv_money price;        /**< Price frozen at selection. */
+	uint8_t auth_attempt;         /**< Ordinal n of the authorization key in use, `cv1.<vend_id>.auth.<n>`. */
+	uint8_t respins;              /**< Extra motor movements used. */
+	bool drop_verified;           /**< The drop was proven (sensor, or motor cycle where allowed). */
+	struct cv_card_summary card;  /**< Card used, once authorized. */
 	enum cv_decline_reason decline_reason; /**< Why the last authorization was declined, if one was. */
-	bool offline_approved;         /**< The reader approved it offline (store and forward). */
-	int64_t capture_before_s;      /**< The processor's capture deadline (Unix seconds), 0 if none. */
+	bool offline_approved;                 /**< The reader approved it offline (store and forward). */
+	int64_t capture_before_s;              /**< The processor's capture deadline (Unix seconds), 0 if none. */
 };
 
 /**

@@ -182,11 +182,11 @@ struct offsets {
 struct journal_trace {
 	uint8_t *bytes;
 	size_t length, capacity;
-	struct offsets points;    /* Where each durable point's bytes end. */
-	struct offsets records;   /* Where each record ends. */
+	struct offsets points;  /* Where each durable point's bytes end. */
+	struct offsets records; /* Where each record ends. */
 	struct vend_data *vends;
 	unsigned vend_count;
-	uint32_t transitions;     /* VEND_STATE events seen in the vend loop. */
+	uint32_t transitions; /* VEND_STATE events seen in the vend loop. */
 };
 
 static void trace_add_bytes(struct journal_trace *t, const void *bytes, size_t length)
@@ -291,7 +291,7 @@ struct engine {
 	struct cv_machine *m;
 	struct cv_posix_storage *store;
 	struct recorder rec;
-	struct journal_trace *trace;   /* Non-NULL in the calibration run. */
+	struct journal_trace *trace; /* Non-NULL in the calibration run. */
 	struct cv_lane_config lanes[BENCH_LANES];
 	uint64_t now_ms;
 	uint32_t flush_ms;
@@ -337,8 +337,7 @@ static void engine_sim(struct engine *g, unsigned vends)
 
 /* The same seed every run, so every run makes the same vends and the same
  * journal bytes as the calibration run recorded. */
-static void engine_start(struct engine *g, const char *dir, unsigned vends,
-			 struct journal_trace *trace)
+static void engine_start(struct engine *g, const char *dir, unsigned vends, struct journal_trace *trace)
 {
 	memset(g, 0, sizeof(*g));
 	g->trace = trace;
@@ -397,14 +396,13 @@ static void engine_vend(struct engine *g, uint16_t lane)
 
 struct engine_result {
 	double seconds;
-	uint64_t syncs;        /* fdatasync calls during the vends and the final flush. */
-	uint64_t bytes;        /* Journal bytes appended in that time. */
+	uint64_t syncs; /* fdatasync calls during the vends and the final flush. */
+	uint64_t bytes; /* Journal bytes appended in that time. */
 };
 
 /* The timed span covers the vends and the flush_ms of stepping after them
  * that makes the last CAPTURED record durable: all the work, all the syncs. */
-static void engine_run(const char *dir, unsigned vends, struct journal_trace *trace,
-		       struct engine_result *out)
+static void engine_run(const char *dir, unsigned vends, struct journal_trace *trace, struct engine_result *out)
 {
 	static struct engine g;
 	engine_start(&g, dir, vends, trace);
@@ -424,10 +422,8 @@ static void engine_run(const char *dir, unsigned vends, struct journal_trace *tr
 	out->syncs = cv_posix_storage_sync_count(g.store) - syncs0;
 	out->bytes = cv_posix_storage_length(g.store) - length0;
 	if (trace != NULL && trace->length != out->bytes)
-		die("recorded %zu journal bytes, storage says %llu", trace->length,
-		    (unsigned long long)out->bytes);
-	if (trace != NULL && trace->points.count > 0 &&
-	    trace->points.end[trace->points.count - 1] != trace->length)
+		die("recorded %zu journal bytes, storage says %llu", trace->length, (unsigned long long)out->bytes);
+	if (trace != NULL && trace->points.count > 0 && trace->points.end[trace->points.count - 1] != trace->length)
 		die("the last journal bytes were never synced");
 	struct cv_machine_stats st;
 	cv_machine_stats(g.m, &st);
@@ -465,8 +461,8 @@ static void fdatasync_or_die(int fd)
 
 /* Writes the trace's bytes up to end, one write() per piece of cuts that
  * ends there or before; *next is the first piece not yet written. */
-static size_t write_pieces(int fd, const struct journal_trace *t, const struct offsets *cuts,
-			   size_t *next, size_t start, size_t end)
+static size_t write_pieces(int fd, const struct journal_trace *t, const struct offsets *cuts, size_t *next,
+			   size_t start, size_t end)
 {
 	while (*next < cuts->count && cuts->end[*next] <= end) {
 		write_all(fd, t->bytes + start, cuts->end[*next] - start);
@@ -496,8 +492,8 @@ static double raw_run(const char *dir, const struct journal_trace *t, bool per_r
 	size_t start = 0, next = 0;
 	for (size_t i = 0; i < t->points.count; i++) {
 		size_t point = i;
-		start = write_pieces(fd, t, per_record ? &t->records : &t->points,
-				     per_record ? &next : &point, start, t->points.end[i]);
+		start = write_pieces(fd, t, per_record ? &t->records : &t->points, per_record ? &next : &point, start,
+				     t->points.end[i]);
 		fdatasync_or_die(fd);
 	}
 	double t1 = now_s();
@@ -509,8 +505,16 @@ static double raw_run(const char *dir, const struct journal_trace *t, bool per_r
 
 #if CV_BENCH_SQLITE
 
-enum sql_stmt { SQL_BEGIN, SQL_COMMIT, SQL_INSERT, SQL_STATE, SQL_AUTH_PENDING, SQL_AUTHORIZED,
-		SQL_LANE_TAKE, SQL_COUNT };
+enum sql_stmt {
+	SQL_BEGIN,
+	SQL_COMMIT,
+	SQL_INSERT,
+	SQL_STATE,
+	SQL_AUTH_PENDING,
+	SQL_AUTHORIZED,
+	SQL_LANE_TAKE,
+	SQL_COUNT
+};
 
 static const char *const sql_text[SQL_COUNT] = {
 	[SQL_BEGIN] = "BEGIN",
@@ -529,7 +533,7 @@ struct sql {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[SQL_COUNT];
 	bool in_tx;
-	bool every;          /* Commit every transition (C), or only at durable points (D). */
+	bool every; /* Commit every transition (C), or only at durable points (D). */
 	int64_t clock_ms;
 	uint64_t commits;
 };
@@ -665,8 +669,7 @@ static void sql_open(struct sql *s, const char *dir, unsigned vends)
 	char insert[128];
 	sql_exec(s, "BEGIN");
 	for (unsigned i = 0; i < BENCH_LANES; i++) {
-		snprintf(insert, sizeof(insert), "INSERT INTO lanes VALUES(%u, %u)", i,
-			 vends / BENCH_LANES + 10);
+		snprintf(insert, sizeof(insert), "INSERT INTO lanes VALUES(%u, %u)", i, vends / BENCH_LANES + 10);
 		sql_exec(s, insert);
 	}
 	sql_exec(s, "COMMIT");
@@ -676,8 +679,7 @@ static void sql_open(struct sql *s, const char *dir, unsigned vends)
 
 /* Opening, the schema and the statements are setup; the vends and the last
  * commit are timed. */
-static double sql_run_vends(const char *dir, const struct journal_trace *t, bool every,
-			    uint64_t *commits)
+static double sql_run_vends(const char *dir, const struct journal_trace *t, bool every, uint64_t *commits)
 {
 	struct sql s;
 	memset(&s, 0, sizeof(s));
@@ -703,7 +705,7 @@ static double sql_run_vends(const char *dir, const struct journal_trace *t, bool
 /* ---- Rounds and figures -------------------------------------------------- */
 
 struct figures {
-	double rate[KIND_COUNT][BENCH_ROUNDS_MAX];    /* vends/s; raw: points/s */
+	double rate[KIND_COUNT][BENCH_ROUNDS_MAX]; /* vends/s; raw: points/s */
 	double engine_fsync_per_vend[BENCH_ROUNDS_MAX];
 	uint64_t sql_commits[2];
 	bool have_sql;
@@ -723,11 +725,10 @@ static double median(const double *values, unsigned n)
 	return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
-static void run_kind(enum bench_kind kind, unsigned round, unsigned vends,
-		     const struct journal_trace *t, struct figures *f)
+static void run_kind(enum bench_kind kind, unsigned round, unsigned vends, const struct journal_trace *t,
+		     struct figures *f)
 {
-	static const char *const names[KIND_COUNT] = {"engine", "raw", "raw-records", "sql-every",
-						      "sql-points"};
+	static const char *const names[KIND_COUNT] = {"engine", "raw", "raw-records", "sql-every", "sql-points"};
 	char dir[4352];
 	make_run_dir(dir, sizeof(dir), names[kind], round);
 	switch (kind) {
@@ -761,8 +762,7 @@ static void run_kind(enum bench_kind kind, unsigned round, unsigned vends,
 
 /* Round r starts with kind r mod 5, so no kind always runs first or after
  * the same neighbour. */
-static void run_rounds(unsigned rounds, unsigned vends, const struct journal_trace *t,
-		       struct figures *f)
+static void run_rounds(unsigned rounds, unsigned vends, const struct journal_trace *t, struct figures *f)
 {
 	for (unsigned r = 0; r < rounds; r++) {
 		for (unsigned k = 0; k < KIND_COUNT; k++) {
@@ -772,8 +772,9 @@ static void run_rounds(unsigned rounds, unsigned vends, const struct journal_tra
 			run_kind(kind, r, vends, t, f);
 		}
 		printf("round %u: engine %.0f vends/s (%.3f fdatasync/vend), raw %.0f points/s, "
-		       "raw per record %.0f points/s", r + 1, f->rate[KIND_ENGINE][r],
-		       f->engine_fsync_per_vend[r], f->rate[KIND_RAW][r], f->rate[KIND_RAW_RECORDS][r]);
+		       "raw per record %.0f points/s",
+		       r + 1, f->rate[KIND_ENGINE][r], f->engine_fsync_per_vend[r], f->rate[KIND_RAW][r],
+		       f->rate[KIND_RAW_RECORDS][r]);
 		if (f->have_sql)
 			printf(", sqlite every transition %.0f vends/s, at durable points %.0f vends/s",
 			       f->rate[KIND_SQL_EVERY][r], f->rate[KIND_SQL_POINTS][r]);
@@ -783,8 +784,7 @@ static void run_rounds(unsigned rounds, unsigned vends, const struct journal_tra
 }
 
 /* Median over rounds of engine / other, each ratio from one round. */
-static double median_ratio(const struct figures *f, enum bench_kind other, double engine_scale,
-			   unsigned rounds)
+static double median_ratio(const struct figures *f, enum bench_kind other, double engine_scale, unsigned rounds)
 {
 	double ratios[BENCH_ROUNDS_MAX];
 	for (unsigned r = 0; r < rounds; r++)
@@ -797,8 +797,7 @@ static const char *verdict(double value, double target)
 	return value >= target ? "met" : "MISSED";
 }
 
-static void report(const struct figures *f, const struct journal_trace *t, unsigned vends,
-		   unsigned rounds)
+static void report(const struct figures *f, const struct journal_trace *t, unsigned vends, unsigned rounds)
 {
 	double engine = median(f->rate[KIND_ENGINE], rounds);
 	double fsync = median(f->engine_fsync_per_vend, rounds);
@@ -809,13 +808,10 @@ static void report(const struct figures *f, const struct journal_trace *t, unsig
 	printf("bench: engine_vs_raw_per_durable_point %.3f ratio (target >= 0.9: %s)\n", raw_ratio,
 	       verdict(raw_ratio, 0.9));
 	double records_ratio = median_ratio(f, KIND_RAW_RECORDS, BENCH_POINTS_PER_VEND, rounds);
-	printf("bench: raw_per_record_writes_points_per_s %.1f points/s\n",
-	       median(f->rate[KIND_RAW_RECORDS], rounds));
-	printf("bench: engine_vs_raw_per_record_writes %.3f ratio (same write() calls as the engine)\n",
-	       records_ratio);
+	printf("bench: raw_per_record_writes_points_per_s %.1f points/s\n", median(f->rate[KIND_RAW_RECORDS], rounds));
+	printf("bench: engine_vs_raw_per_record_writes %.3f ratio (same write() calls as the engine)\n", records_ratio);
 	printf("bench: fdatasync_per_vend %.3f calls (minimum %u)\n", fsync, BENCH_POINTS_PER_VEND);
-	printf("bench: journal_bytes_per_durable_point %.1f bytes\n",
-	       (double)t->length / (double)t->points.count);
+	printf("bench: journal_bytes_per_durable_point %.1f bytes\n", (double)t->length / (double)t->points.count);
 	printf("bench: journal_records_per_vend %.2f records\n", (double)t->records.count / vends);
 	printf("bench: state_transitions_per_vend %.2f transitions\n", (double)t->transitions / vends);
 	if (!f->have_sql) {
@@ -828,10 +824,8 @@ static void report(const struct figures *f, const struct journal_trace *t, unsig
 	       median(f->rate[KIND_SQL_EVERY], rounds), (double)f->sql_commits[0] / vends);
 	printf("bench: sqlite_durable_points_vends_per_s %.1f vends/s (%.2f commits/vend)\n",
 	       median(f->rate[KIND_SQL_POINTS], rounds), (double)f->sql_commits[1] / vends);
-	printf("bench: engine_vs_sqlite_every_transition %.3f ratio (target >= 1.5: %s)\n", every,
-	       verdict(every, 1.5));
-	printf("bench: engine_vs_sqlite_durable_points %.3f ratio (target >= 1.0: %s)\n", points,
-	       verdict(points, 1.0));
+	printf("bench: engine_vs_sqlite_every_transition %.3f ratio (target >= 1.5: %s)\n", every, verdict(every, 1.5));
+	printf("bench: engine_vs_sqlite_durable_points %.3f ratio (target >= 1.0: %s)\n", points, verdict(points, 1.0));
 }
 
 static unsigned parse_arg(int argc, char **argv, int index, unsigned fallback, unsigned max)
@@ -841,8 +835,7 @@ static unsigned parse_arg(int argc, char **argv, int index, unsigned fallback, u
 	char *end;
 	unsigned long v = strtoul(argv[index], &end, 10);
 	if (*end != '\0' || v == 0 || v > max) {
-		fprintf(stderr, "usage: %s [base-dir [vends 1..20000 [rounds 1..%u]]]\n", argv[0],
-			BENCH_ROUNDS_MAX);
+		fprintf(stderr, "usage: %s [base-dir [vends 1..20000 [rounds 1..%u]]]\n", argv[0], BENCH_ROUNDS_MAX);
 		exit(2);
 	}
 	return (unsigned)v;
@@ -865,7 +858,8 @@ int main(int argc, char **argv)
 	printf("scratch directory %s, file system %s\n", scratch, fs);
 	if (memory_fs)
 		printf("WARNING: %s keeps files in memory; fdatasync costs nothing there and the "
-		       "figures say nothing about disks\n", fs);
+		       "figures say nothing about disks\n",
+		       fs);
 	printf("%u vends per run, %u rounds\n", vends, rounds);
 
 	/* Calibration (untimed for the figures): where the engine syncs, what
@@ -880,8 +874,7 @@ int main(int argc, char **argv)
 	engine_run(dir, vends, &trace, &cal);
 	remove_flat_dir(dir);
 	if (trace.vend_count != vends || trace.points.count == 0)
-		die("calibration saw %u vends and %zu durable points", trace.vend_count,
-		    trace.points.count);
+		die("calibration saw %u vends and %zu durable points", trace.vend_count, trace.points.count);
 	printf("calibration: %zu durable points, %zu records, %zu journal bytes, %u state transitions\n",
 	       trace.points.count, trace.records.count, trace.length, trace.transitions);
 

@@ -44,7 +44,10 @@
 enum span { SPAN_SELECT_AUTH, SPAN_APPROVAL_MOTOR, SPAN_DROP_CAPTURE, SPAN_RAW, SPAN_COUNT };
 
 static const char *const span_names[SPAN_COUNT] = {
-	"select_to_authorize", "approval_to_motor", "drop_to_capture", "raw_write_fdatasync",
+	"select_to_authorize",
+	"approval_to_motor",
+	"drop_to_capture",
+	"raw_write_fdatasync",
 };
 
 static struct {
@@ -52,12 +55,12 @@ static struct {
 	struct cv_machine *m;
 	void *memory;
 	struct cv_posix_storage *store;
-	struct cv_payment_ops payment;   /* The sim's, with authorize and capture timed. */
+	struct cv_payment_ops payment; /* The sim's, with authorize and capture timed. */
 	struct cv_dispenser_ops dispenser;
 	const struct cv_payment_ops *sim_payment;
 	const struct cv_dispenser_ops *sim_dispenser;
 	uint64_t now_ms;
-	double started[SPAN_COUNT];      /* When the span in progress began (0: none). */
+	double started[SPAN_COUNT]; /* When the span in progress began (0: none). */
 	double *samples[SPAN_COUNT];
 	unsigned count[SPAN_COUNT];
 	uint64_t syncs_at_begin[SPAN_COUNT]; /* The journal's fdatasync count when the span began. */

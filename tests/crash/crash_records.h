@@ -35,7 +35,7 @@ struct crash_vend_state {
 	uint8_t entry;
 	uint8_t flags;
 	int64_t capture_before;
-	int64_t held;  /* Format 3 only. */
+	int64_t held; /* Format 3 only. */
 };
 
 /* Whole payloads only: false if the record has other fields than these. */

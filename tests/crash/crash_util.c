@@ -147,8 +147,7 @@ int cu_log_open(struct cu_log *log, const char *path, cu_line_fn fn, void *arg)
 	}
 	log->length = (uint64_t)complete;
 	/* A line cut by a kill never counted: its effect was never reported. */
-	if ((uint64_t)complete != length &&
-	    (ftruncate(log->fd, (off_t)complete) != 0 || fdatasync(log->fd) != 0)) {
+	if ((uint64_t)complete != length && (ftruncate(log->fd, (off_t)complete) != 0 || fdatasync(log->fd) != 0)) {
 		fprintf(stderr, "crash: cut %s: %s\n", path, strerror(errno));
 		goto fail;
 	}

@@ -44,8 +44,7 @@ bool fp_record_parse(const char *line, struct fp_record *out)
 		n = sscanf(line, "D %" SCNu32 " %47s %" SCNd64, &out->life, out->auth_key, &out->amount);
 		return n == 3;
 	case 'C':
-		n = sscanf(line, "C %" SCNu32 " %47s %47s %" SCNd64, &out->life, out->auth_key, out->key,
-			   &out->amount);
+		n = sscanf(line, "C %" SCNu32 " %47s %47s %" SCNd64, &out->life, out->auth_key, out->key, &out->amount);
 		return n == 4;
 	case 'V':
 		n = sscanf(line, "V %" SCNu32 " %47s %47s", &out->life, out->auth_key, out->key);
@@ -170,8 +169,7 @@ static int fp_commit(struct file_processor *fp, const struct fp_record *r)
 		snprintf(line, sizeof(line), "D %" PRIu32 " %s %" PRId64, fp->life, r->auth_key, r->amount);
 		break;
 	case 'C':
-		snprintf(line, sizeof(line), "C %" PRIu32 " %s %s %" PRId64, fp->life, r->auth_key, r->key,
-			 r->amount);
+		snprintf(line, sizeof(line), "C %" PRIu32 " %s %s %" PRId64, fp->life, r->auth_key, r->key, r->amount);
 		break;
 	case 'V':
 		snprintf(line, sizeof(line), "V %" PRIu32 " %s %s", fp->life, r->auth_key, r->key);
@@ -190,8 +188,8 @@ static int fp_commit(struct file_processor *fp, const struct fp_record *r)
 	return 0;
 }
 
-static int fp_refuse(struct file_processor *fp, const char *what, const char *auth_key, const char *key,
-		     int64_t amount, enum cv_pay_result result, struct fp_answer *out)
+static int fp_refuse(struct file_processor *fp, const char *what, const char *auth_key, const char *key, int64_t amount,
+		     enum cv_pay_result result, struct fp_answer *out)
 {
 	struct fp_record r = {.type = 'R', .amount = amount};
 	snprintf(r.what, sizeof(r.what), "%s", what);
@@ -212,8 +210,7 @@ static bool fp_key_ok(const char *key)
 	return true;
 }
 
-int fp_authorize(struct file_processor *fp, const char *auth_key, int64_t amount, bool decline,
-		 struct fp_answer *out)
+int fp_authorize(struct file_processor *fp, const char *auth_key, int64_t amount, bool decline, struct fp_answer *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!fp_key_ok(auth_key) || amount <= 0)
@@ -235,8 +232,8 @@ int fp_authorize(struct file_processor *fp, const char *auth_key, int64_t amount
 	return 0;
 }
 
-int fp_capture(struct file_processor *fp, const char *key, const char *auth_key, const char *ref,
-	       int64_t amount, struct fp_answer *out)
+int fp_capture(struct file_processor *fp, const char *key, const char *auth_key, const char *ref, int64_t amount,
+	       struct fp_answer *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!fp_key_ok(key) || !fp_key_ok(auth_key))
@@ -272,8 +269,7 @@ int fp_capture(struct file_processor *fp, const char *key, const char *auth_key,
 	return 0;
 }
 
-int fp_void(struct file_processor *fp, const char *key, const char *auth_key, const char *ref,
-	    struct fp_answer *out)
+int fp_void(struct file_processor *fp, const char *key, const char *auth_key, const char *ref, struct fp_answer *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!fp_key_ok(key) || !fp_key_ok(auth_key))

@@ -35,13 +35,13 @@
 #include <candyvend/payment.h>
 
 struct fp_record {
-	char type;                        /* 'H', 'D', 'C', 'V' or 'R'. */
-	uint32_t life;                    /* The child process that wrote it. */
+	char type;     /* 'H', 'D', 'C', 'V' or 'R'. */
+	uint32_t life; /* The child process that wrote it. */
 	char auth_key[CV_IDEM_KEY_LEN];
-	char key[CV_IDEM_KEY_LEN];        /* C, V, R: the request's key ("-" if none). */
-	int64_t amount;                   /* H, D: authorized; C: captured; R: requested. */
-	char ref[CV_PROCESSOR_REF_LEN];   /* H: the processor's reference of the hold. */
-	char what[24];                    /* R: why it was refused. */
+	char key[CV_IDEM_KEY_LEN];      /* C, V, R: the request's key ("-" if none). */
+	int64_t amount;                 /* H, D: authorized; C: captured; R: requested. */
+	char ref[CV_PROCESSOR_REF_LEN]; /* H: the processor's reference of the hold. */
+	char what[24];                  /* R: why it was refused. */
 };
 
 /* Parses one log line; false if it is malformed. */
@@ -65,12 +65,10 @@ uint64_t fp_offset(const struct file_processor *fp);
 /* The operations; each returns 0 (answer in *out), or -1 if the log could
  * not be written (nothing was done then). decline: what a new
  * authorization's issuer says. */
-int fp_authorize(struct file_processor *fp, const char *auth_key, int64_t amount, bool decline,
-		 struct fp_answer *out);
-int fp_capture(struct file_processor *fp, const char *key, const char *auth_key, const char *ref,
-	       int64_t amount, struct fp_answer *out);
-int fp_void(struct file_processor *fp, const char *key, const char *auth_key, const char *ref,
-	    struct fp_answer *out);
+int fp_authorize(struct file_processor *fp, const char *auth_key, int64_t amount, bool decline, struct fp_answer *out);
+int fp_capture(struct file_processor *fp, const char *key, const char *auth_key, const char *ref, int64_t amount,
+	       struct fp_answer *out);
+int fp_void(struct file_processor *fp, const char *key, const char *auth_key, const char *ref, struct fp_answer *out);
 int fp_lookup(struct file_processor *fp, const char *auth_key, struct fp_answer *out);
 
 #endif

@@ -46,16 +46,16 @@
 #define SETTLE_BUDGET 100000u
 
 /* Fault rates, per mille. */
-#define AUTH_NOT_SENT 20      /* The reader could not reach the processor. */
-#define AUTH_LOST 30          /* The request was lost on its way: UNKNOWN, nothing held. */
-#define AUTH_DECLINE 100      /* The issuer declines a new authorization. */
-#define AUTH_ANSWER_LOST 60   /* Done at the processor, answered UNKNOWN. */
+#define AUTH_NOT_SENT 20    /* The reader could not reach the processor. */
+#define AUTH_LOST 30        /* The request was lost on its way: UNKNOWN, nothing held. */
+#define AUTH_DECLINE 100    /* The issuer declines a new authorization. */
+#define AUTH_ANSWER_LOST 60 /* Done at the processor, answered UNKNOWN. */
 #define LOOKUP_UNKNOWN 150
 #define SETTLE_LOST 40        /* Capture or void lost on its way: UNKNOWN, not done. */
 #define SETTLE_ANSWER_LOST 80 /* Done, answered UNKNOWN. */
 #define MOTOR_JAM 20
-#define ITEM_FALLS 800        /* A movement that does not jam drops the item. */
-#define CUSTOMER_CANCEL 15    /* Per iteration while paying. */
+#define ITEM_FALLS 800     /* A movement that does not jam drops the item. */
+#define CUSTOMER_CANCEL 15 /* Per iteration while paying. */
 
 struct dispensing {
 	bool active;

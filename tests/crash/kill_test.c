@@ -113,8 +113,8 @@ enum {
 };
 
 static const char *const check_names[CK_COUNT] = {
-	"children", "journal", "no-resume", "write-ahead", "processor", "charge-drop",
-	"verified-paid", "hold-at-motor", "one-item", "inventory",
+	"children",    "journal",       "no-resume",     "write-ahead", "processor",
+	"charge-drop", "verified-paid", "hold-at-motor", "one-item",    "inventory",
 };
 
 static unsigned check_failures[CK_COUNT];
@@ -143,10 +143,10 @@ struct vend {
 	uint16_t lane;
 	int64_t price;
 	uint32_t begin_epoch;
-	uint8_t state;          /* Last journaled state. */
-	bool drop_seen;         /* A VEND_STATE with drop_verified was journaled. */
-	bool verified;          /* CAPTURE_PENDING was journaled: the item taken, the charge decided. */
-	bool auth_pending[10];  /* Key ordinals journaled in AUTH_PENDING. */
+	uint8_t state;         /* Last journaled state. */
+	bool drop_seen;        /* A VEND_STATE with drop_verified was journaled. */
+	bool verified;         /* CAPTURE_PENDING was journaled: the item taken, the charge decided. */
+	bool auth_pending[10]; /* Key ordinals journaled in AUTH_PENDING. */
 	bool dispensing, capture_pending, void_pending;
 	unsigned motor_starts, drops;
 	unsigned captures;
@@ -157,15 +157,15 @@ struct vend {
 static struct {
 	struct vend *vends;
 	size_t count, capacity;
-	struct cu_map by_id;    /* vend id → index */
+	struct cu_map by_id; /* vend id → index */
 	/* Journal. */
 	uint32_t last_epoch;
 	uint64_t records, machine_starts, epochs;
 	bool header_first;
-	uint16_t lane_count[CRASH_LANES];  /* Last LANE_STATE. */
+	uint16_t lane_count[CRASH_LANES]; /* Last LANE_STATE. */
 	unsigned verified[CRASH_LANES];
-	unsigned unpaired[CRASH_LANES];    /* Verifications whose LANE_STATE was never written (a kill between). */
-	int pending_decrement;             /* Lane of a verification awaiting its LANE_STATE, or -1. */
+	unsigned unpaired[CRASH_LANES]; /* Verifications whose LANE_STATE was never written (a kill between). */
+	int pending_decrement;          /* Lane of a verification awaiting its LANE_STATE, or -1. */
 	unsigned state_counts[16];
 	/* Bin log. */
 	unsigned drops[CRASH_LANES];
@@ -253,8 +253,8 @@ static uint64_t le_get(const uint8_t *p, unsigned size)
 	return value;
 }
 
-static enum cv_status read_at(const struct cv_storage_ops *ops, void *ctx, uint64_t offset, uint8_t *buf,
-			      size_t size, size_t *got)
+static enum cv_status read_at(const struct cv_storage_ops *ops, void *ctx, uint64_t offset, uint8_t *buf, size_t size,
+			      size_t *got)
 {
 	*got = 0;
 	while (*got < size) {
@@ -337,8 +337,8 @@ static bool journal_record(void *arg, const struct cv_journal_record *record)
 	if (w.records == 1)
 		w.header_first = record->type == CV_JOURNAL_FILE_HEADER;
 	if (record->epoch < w.last_epoch)
-		fail(CK_JOURNAL, "record seq %" PRIu64 ": epoch %" PRIu32 " after %" PRIu32, record->seq,
-		     record->epoch, w.last_epoch);
+		fail(CK_JOURNAL, "record seq %" PRIu64 ": epoch %" PRIu32 " after %" PRIu32, record->seq, record->epoch,
+		     w.last_epoch);
 	if (record->epoch != w.last_epoch)
 		w.epochs++;
 	w.last_epoch = record->epoch;
@@ -410,15 +410,17 @@ static bool journal_record(void *arg, const struct cv_journal_record *record)
 			     v->begin_epoch, cv_vend_state_str((enum cv_vend_state)state), record->epoch);
 		if (verified && !v->drop_seen) {
 			if (resumed)
-				fail(CK_NO_RESUME, "vend %s: drop first seen in epoch %" PRIu32 " (begun in %" PRIu32 ")", id,
+				fail(CK_NO_RESUME,
+				     "vend %s: drop first seen in epoch %" PRIu32 " (begun in %" PRIu32 ")", id,
 				     record->epoch, v->begin_epoch);
 			v->drop_seen = true;
 		}
 		if (state == CV_VEND_STATE_CAPTURE_PENDING && !v->verified) {
 			/* A later life may capture only a drop an earlier one recorded as seen. */
 			if (resumed && !v->drop_seen)
-				fail(CK_NO_RESUME, "vend %s: first CAPTURE_PENDING in epoch %" PRIu32 " (begun in %" PRIu32 ")",
-				     id, record->epoch, v->begin_epoch);
+				fail(CK_NO_RESUME,
+				     "vend %s: first CAPTURE_PENDING in epoch %" PRIu32 " (begun in %" PRIu32 ")", id,
+				     record->epoch, v->begin_epoch);
 			/* The CAPTURE_PENDING record stands for the item taken (replay takes it). */
 			v->verified = true;
 			w.verified[lane]++;
@@ -560,8 +562,9 @@ static void check_processor(const char *dir)
 		unsigned ordinal = 0;
 		if (r->type == 'R') {
 			w.refusals++;
-			fail(CK_PROCESSOR, "life %" PRIu32 ": processor refused %s (auth %s, key %s, amount %" PRId64 ")",
-			     r->life, r->what, r->auth_key, r->key, r->amount);
+			fail(CK_PROCESSOR,
+			     "life %" PRIu32 ": processor refused %s (auth %s, key %s, amount %" PRId64 ")", r->life,
+			     r->what, r->auth_key, r->key, r->amount);
 			continue;
 		}
 		if (!auth_key_vend(r->auth_key, id, &ordinal)) {
@@ -574,9 +577,11 @@ static void check_processor(const char *dir)
 		case 'H':
 		case 'D':
 			r->type == 'H' ? w.holds++ : w.declines++;
-			cu_map_put(&holds, r->auth_key, (int64_t)r->life * 8 + (r->type == 'H' ? HS_HELD : HS_DECLINED), NULL);
+			cu_map_put(&holds, r->auth_key, (int64_t)r->life * 8 + (r->type == 'H' ? HS_HELD : HS_DECLINED),
+				   NULL);
 			if (v == NULL || !v->auth_pending[ordinal])
-				fail(CK_WRITE_AHEAD, "%s at the processor without AUTH_PENDING (ordinal %u) in the journal",
+				fail(CK_WRITE_AHEAD,
+				     "%s at the processor without AUTH_PENDING (ordinal %u) in the journal",
 				     r->auth_key, ordinal);
 			if (v != NULL && r->amount != v->price)
 				fail(CK_PROCESSOR, "%s authorized %" PRId64 ", price %" PRId64, r->auth_key, r->amount,
@@ -590,7 +595,8 @@ static void check_processor(const char *dir)
 			if (!key_vend(r->key, "cap", key_id) || strcmp(key_id, id) != 0)
 				fail(CK_PROCESSOR, "capture key %s does not belong to %s", r->key, r->auth_key);
 			if (v == NULL || !v->capture_pending) {
-				fail(CK_WRITE_AHEAD, "capture of %s without CAPTURE_PENDING in the journal", r->auth_key);
+				fail(CK_WRITE_AHEAD, "capture of %s without CAPTURE_PENDING in the journal",
+				     r->auth_key);
 				break;
 			}
 			v->captures++;
@@ -617,7 +623,8 @@ static void check_processor(const char *dir)
 		if (v->captures > 1)
 			fail(CK_PROCESSOR, "vend %s captured %u times", v->id, v->captures);
 		if (v->captures == 1 && v->captured != v->price)
-			fail(CK_PROCESSOR, "vend %s captured %" PRId64 ", price %" PRId64, v->id, v->captured, v->price);
+			fail(CK_PROCESSOR, "vend %s captured %" PRId64 ", price %" PRId64, v->id, v->captured,
+			     v->price);
 	}
 	cu_map_free(&holds);
 }
@@ -686,7 +693,8 @@ static void check_bin(const char *dir)
 			w.drops[b->lane]++;
 			if (last_motor == NULL || last_motor->life != b->life || last_motor->lane != b->lane ||
 			    strcmp(last_motor->vend_id, b->vend_id) != 0)
-				fail(CK_HOLD_AT_MOTOR, "life %" PRIu32 ": item of vend %s fell from lane %u without its motor start",
+				fail(CK_HOLD_AT_MOTOR,
+				     "life %" PRIu32 ": item of vend %s fell from lane %u without its motor start",
 				     b->life, b->vend_id, b->lane);
 			if (v != NULL)
 				v->drops++;
@@ -701,14 +709,15 @@ static void check_bin(const char *dir)
 			const struct fp_record *r = &proc.recs[next++].r;
 			int64_t *hs = cu_map_get(&holds, r->auth_key);
 			if (r->type == 'H' || r->type == 'D')
-				cu_map_put(&holds, r->auth_key, (int64_t)r->life * 8 + (r->type == 'H' ? HS_HELD : HS_DECLINED),
-					   NULL);
+				cu_map_put(&holds, r->auth_key,
+					   (int64_t)r->life * 8 + (r->type == 'H' ? HS_HELD : HS_DECLINED), NULL);
 			else if ((r->type == 'C' || r->type == 'V') && hs != NULL)
 				*hs = *hs / 8 * 8 + (r->type == 'C' ? HS_CAPTURED : HS_VOIDED);
 		}
 		if (v == NULL) {
-			fail(CK_HOLD_AT_MOTOR, "life %" PRIu32 ": motor of lane %u started for no vend being dispensed (%s)",
-			     b->life, b->lane, b->vend_id);
+			fail(CK_HOLD_AT_MOTOR,
+			     "life %" PRIu32 ": motor of lane %u started for no vend being dispensed (%s)", b->life,
+			     b->lane, b->vend_id);
 			continue;
 		}
 		v->motor_starts++;
@@ -717,18 +726,24 @@ static void check_bin(const char *dir)
 		char id[CV_VEND_ID_LEN];
 		unsigned ordinal = 0;
 		if (!auth_key_vend(b->auth_key, id, &ordinal) || strcmp(id, v->id) != 0 || b->lane != v->lane) {
-			fail(CK_HOLD_AT_MOTOR, "motor start of vend %s under key %s, lane %u", v->id, b->auth_key, b->lane);
+			fail(CK_HOLD_AT_MOTOR, "motor start of vend %s under key %s, lane %u", v->id, b->auth_key,
+			     b->lane);
 			continue;
 		}
 		const int64_t *hs = cu_map_get(&holds, b->auth_key);
 		if (hs == NULL || *hs % 8 != HS_HELD)
-			fail(CK_HOLD_AT_MOTOR, "life %" PRIu32 ": motor start of vend %s while %s was %s at the processor",
-			     b->life, v->id, b->auth_key,
-			     hs == NULL ? "unknown" : (*hs % 8 == HS_DECLINED ? "declined"
-						       : *hs % 8 == HS_CAPTURED ? "captured" : "voided"));
+			fail(CK_HOLD_AT_MOTOR,
+			     "life %" PRIu32 ": motor start of vend %s while %s was %s at the processor", b->life,
+			     v->id, b->auth_key,
+			     hs == NULL ? "unknown"
+					: (*hs % 8 == HS_DECLINED   ? "declined"
+					   : *hs % 8 == HS_CAPTURED ? "captured"
+								    : "voided"));
 		else if ((uint64_t)(*hs / 8) != b->life)
-			fail(CK_HOLD_AT_MOTOR, "life %" PRIu32 ": motor start of vend %s on a hold placed by life %" PRId64
-			     " (dispensed after a restart)", b->life, v->id, *hs / 8);
+			fail(CK_HOLD_AT_MOTOR,
+			     "life %" PRIu32 ": motor start of vend %s on a hold placed by life %" PRId64
+			     " (dispensed after a restart)",
+			     b->life, v->id, *hs / 8);
 	}
 	cu_map_free(&holds);
 }
@@ -744,8 +759,8 @@ static bool recovery_line(void *arg, char *line, uint64_t offset, uint64_t end)
 	int action = 0, found = 0;
 	char id[CV_VEND_ID_LEN + 8];
 	uint64_t torn = 0;
-	if (sscanf(line, "%u %d %u %32s %d %" SCNu64, &life, &action, &number, id, &found, &torn) != 6 ||
-	    action < 0 || action >= 8) {
+	if (sscanf(line, "%u %d %u %32s %d %" SCNu64, &life, &action, &number, id, &found, &torn) != 6 || action < 0 ||
+	    action >= 8) {
 		fail(CK_JOURNAL, "malformed recovery record: %s", line);
 		return true;
 	}
@@ -822,7 +837,8 @@ static void check_vends(void)
 			w.unverified_drops[v->lane]++;
 			if (!v->recovered_unverified || v->state != CV_VEND_STATE_VOIDED)
 				fail(CK_INVENTORY, "vend %s: item fell unverified, yet %s, ended %s", v->id,
-				     v->recovered_unverified ? "recovered VOID_UNVERIFIED" : "no VOID_UNVERIFIED recovery",
+				     v->recovered_unverified ? "recovered VOID_UNVERIFIED"
+							     : "no VOID_UNVERIFIED recovery",
 				     cv_vend_state_str((enum cv_vend_state)v->state));
 		}
 	}
@@ -830,15 +846,16 @@ static void check_vends(void)
 		unsigned e = w.lane_count[lane];
 		unsigned physical = CRASH_CAPACITY - w.drops[lane];
 		if (w.final_read && w.lane_final[lane] != e)
-			fail(CK_INVENTORY, "lane %u: settling child counted %u, journal says %u", lane, w.lane_final[lane], e);
+			fail(CK_INVENTORY, "lane %u: settling child counted %u, journal says %u", lane,
+			     w.lane_final[lane], e);
 		if (e != CRASH_CAPACITY - w.verified[lane])
 			fail(CK_INVENTORY, "lane %u: final count %u != %u - %u verified", lane, e, CRASH_CAPACITY,
 			     w.verified[lane]);
 		if (e < physical)
 			fail(CK_INVENTORY, "lane %u: engine counts %u, %u items are really there", lane, e, physical);
 		if (e > physical + w.unverified_drops[lane])
-			fail(CK_INVENTORY, "lane %u: engine counts %u, physical %u + %u unverified drops", lane, e, physical,
-			     w.unverified_drops[lane]);
+			fail(CK_INVENTORY, "lane %u: engine counts %u, physical %u + %u unverified drops", lane, e,
+			     physical, w.unverified_drops[lane]);
 	}
 }
 
@@ -868,8 +885,7 @@ static void sleep_us(uint64_t us)
 
 /* Starts a child; if ready_fd is not NULL, *ready_fd receives the read end
  * of a pipe the child writes one byte to once cv_machine_init returned. */
-static pid_t spawn(const char *child, const char *dir, const char *mode, uint32_t life, uint64_t seed,
-		   int *ready_fd)
+static pid_t spawn(const char *child, const char *dir, const char *mode, uint32_t life, uint64_t seed, int *ready_fd)
 {
 	char life_s[16], seed_s[32], fd_s[16];
 	snprintf(life_s, sizeof(life_s), "%" PRIu32, life);
@@ -949,7 +965,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	printf("kill-test: seed %" PRIu64 " (CV_TEST_SEED), %" PRIu32 " kills (CV_KILLS) after %" PRIu64 "..%" PRIu64
-	       " ms, in %s\n", seed, kills, min_ms, max_ms, dir);
+	       " ms, in %s\n",
+	       seed, kills, min_ms, max_ms, dir);
 
 	double start = now_s();
 	uint64_t rng = seed;
@@ -982,7 +999,8 @@ int main(int argc, char **argv)
 			sleep_us(200000);
 		}
 		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
-			fail(CK_CHILDREN, "life %" PRIu32 " %s before the kill", life, describe_status(status, how, sizeof(how)));
+			fail(CK_CHILDREN, "life %" PRIu32 " %s before the kill", life,
+			     describe_status(status, how, sizeof(how)));
 			break;
 		}
 		killed++;
@@ -1029,10 +1047,11 @@ int main(int argc, char **argv)
 	       w.count, w.state_counts[CV_VEND_STATE_CAPTURED], w.state_counts[CV_VEND_STATE_VOIDED],
 	       w.state_counts[CV_VEND_STATE_ABANDONED], w.state_counts[CV_VEND_STATE_CAPTURE_FAILED],
 	       w.state_counts[CV_VEND_STATE_VOID_FAILED]);
-	printf("processor: %" PRIu64 " holds, %" PRIu64 " declines, %" PRIu64 " captures (%" PRId64
-	       " minor), %" PRIu64 " voids, %" PRIu64 " refused\n",
+	printf("processor: %" PRIu64 " holds, %" PRIu64 " declines, %" PRIu64 " captures (%" PRId64 " minor), %" PRIu64
+	       " voids, %" PRIu64 " refused\n",
 	       w.holds, w.declines, w.captures, w.captured_minor, w.voids, w.refusals);
-	printf("mechanics: %" PRIu64 " motor starts, %u items fell, %u of them unverified (kill between drop and journal)\n",
+	printf("mechanics: %" PRIu64
+	       " motor starts, %u items fell, %u of them unverified (kill between drop and journal)\n",
 	       w.motor_starts, drops, unverified);
 	printf("recoveries: discarded %u, lookup-then-void %u, void %u, void-unverified %u, capture-proven %u, "
 	       "capture-resend %u, void-resend %u\n",
@@ -1040,11 +1059,13 @@ int main(int argc, char **argv)
 	       w.recoveries[CV_RECOVERY_VOID], w.recoveries[CV_RECOVERY_VOID_UNVERIFIED],
 	       w.recoveries[CV_RECOVERY_CAPTURE_PROVEN], w.recoveries[CV_RECOVERY_CAPTURE_RESEND],
 	       w.recoveries[CV_RECOVERY_VOID_RESEND]);
-	printf("torn tails truncated: %u (%" PRIu64 " bytes); verified drops whose LANE_STATE was cut off by a kill: %u;"
+	printf("torn tails truncated: %u (%" PRIu64
+	       " bytes); verified drops whose LANE_STATE was cut off by a kill: %u;"
 	       " machine starts journaled: %" PRIu64 "\n",
 	       w.recoveries[CV_RECOVERY_TAIL_TRUNCATED], w.torn_bytes, unpaired, w.machine_starts);
 	if (w.machine_starts < w.inits_ok)
-		fail(CK_JOURNAL, "%" PRIu64 " MACHINE_START records for %u inits that returned", w.machine_starts, w.inits_ok);
+		fail(CK_JOURNAL, "%" PRIu64 " MACHINE_START records for %u inits that returned", w.machine_starts,
+		     w.inits_ok);
 
 	unsigned passed = 0, failed = 0;
 	for (int i = 0; i < CK_COUNT; i++) {

@@ -144,9 +144,9 @@ Test(storage_faults, every_kind_of_failure_is_final_until_reopened, .init = dt_s
 		enum cv_status status; /* What the failing operation answers. */
 		enum cv_status later;  /* What appends answer afterwards. */
 	} cases[] = {
-		{"write", EIO, CV_E_IO, CV_E_IO},	   {"write", ENOSPC, CV_E_FULL, CV_E_FULL},
-		{"fdatasync", EIO, CV_E_IO, CV_E_IO},	   {"fdatasync", ENOSPC, CV_E_IO, CV_E_FULL},
-		{"rename", EIO, CV_E_IO, CV_E_IO},	   {"fsync", EIO, CV_E_IO, CV_E_IO},
+		{"write", EIO, CV_E_IO, CV_E_IO},       {"write", ENOSPC, CV_E_FULL, CV_E_FULL},
+		{"fdatasync", EIO, CV_E_IO, CV_E_IO},   {"fdatasync", ENOSPC, CV_E_IO, CV_E_FULL},
+		{"rename", EIO, CV_E_IO, CV_E_IO},      {"fsync", EIO, CV_E_IO, CV_E_IO},
 		{"open", ENOSPC, CV_E_FULL, CV_E_FULL},
 	};
 	uint64_t seq = 1;
@@ -204,13 +204,13 @@ struct fault_world {
 	struct cv_machine *m;
 	struct cv_lane_config lanes[FW_LANES];
 	uint64_t now_ms;
-	unsigned alerts_journal;  /* CV_ALERT_JOURNAL_FAULT raised. */
-	unsigned shift;           /* Moves every segment boundary by fw_step() bytes a step. */
+	unsigned alerts_journal;         /* CV_ALERT_JOURNAL_FAULT raised. */
+	unsigned shift;                  /* Moves every segment boundary by fw_step() bytes a step. */
 	struct cv_platform_ops platform; /* The sim's, its log kept here too. */
 	const struct cv_platform_ops *sim_platform;
 	void *sim_platform_ctx;
-	char last_error[128];     /* The machine's last CV_LOG_ERROR line. */
-	enum cv_status start_rc;  /* The first life's cv_machine_new(). */
+	char last_error[128];    /* The machine's last CV_LOG_ERROR line. */
+	enum cv_status start_rc; /* The first life's cv_machine_new(). */
 };
 
 static struct fault_world w;

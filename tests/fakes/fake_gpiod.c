@@ -310,8 +310,7 @@ static int fake_request(struct gpiod_line *line, const char *consumer, enum fake
 
 int gpiod_line_request_output(struct gpiod_line *line, const char *consumer, int default_val)
 {
-	fake_log_add("request_output %s %u %s %d", line->chip->model->name, line->offset, consumer,
-		     default_val != 0);
+	fake_log_add("request_output %s %u %s %d", line->chip->model->name, line->offset, consumer, default_val != 0);
 	if (fake_request(line, consumer, FAKE_OUTPUT) != 0)
 		return -1;
 	struct fake_line_model *l = fake_model(line);

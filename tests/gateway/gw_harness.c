@@ -64,8 +64,8 @@ void emu_start_as(struct emu *e, const struct emu_launch *how)
 		close(fds[0]);
 		close(fds[1]);
 		if (how->tls_cert != NULL)
-			execl("/usr/bin/python3", "python3", path, "--tls-cert", how->tls_cert, "--tls-key", how->tls_key,
-			      "0", (char *)NULL);
+			execl("/usr/bin/python3", "python3", path, "--tls-cert", how->tls_cert, "--tls-key",
+			      how->tls_key, "0", (char *)NULL);
 		else
 			execl("/usr/bin/python3", "python3", path, "0", (char *)NULL);
 		_exit(127);
@@ -177,8 +177,8 @@ void emu_fail_next(const struct emu *e, const char *path_prefix, const char *met
 	char m[32] = "";
 	if (method != NULL)
 		snprintf(m, sizeof(m), ",\"method\":\"%s\"", method);
-	emu_control(e, "{\"fail_next\":[{\"path_prefix\":\"%s\"%s,\"mode\":\"%s\",\"count\":%d}]}", path_prefix, m, mode,
-		    count);
+	emu_control(e, "{\"fail_next\":[{\"path_prefix\":\"%s\"%s,\"mode\":\"%s\",\"count\":%d}]}", path_prefix, m,
+		    mode, count);
 }
 
 json_t *emu_state(const struct emu *e)
@@ -538,24 +538,24 @@ static int64_t h_check_intents(json_t *state)
 		const char *status = json_string_value(json_object_get(intent, "status"));
 		json_int_t amount = json_integer_value(json_object_get(intent, "amount"));
 		json_int_t received = json_integer_value(json_object_get(intent, "amount_received"));
-		json_int_t charged =
-			json_integer_value(json_object_get(json_object_get(intent, "latest_charge"), "amount_captured"));
+		json_int_t charged = json_integer_value(
+			json_object_get(json_object_get(intent, "latest_charge"), "amount_captured"));
 		const char *vend_id = h_intent_vend(intent);
 		cr_assert_not_null(status);
 		cr_assert_not_null(vend_id, "intent %s has no vend id", id);
 		cr_assert_str_neq(status, "requires_capture", "lost void: intent %s (vend %s) still held", id, vend_id);
 		cr_assert_leq(received, amount, "intent %s captured %lld of %lld", id, (long long)received,
 			      (long long)amount);
-		cr_assert_eq(received, charged, "intent %s: received %lld, charge captured %lld", id, (long long)received,
-			     (long long)charged);
+		cr_assert_eq(received, charged, "intent %s: received %lld, charge captured %lld", id,
+			     (long long)received, (long long)charged);
 		if (strcmp(status, "succeeded") != 0) {
 			cr_assert_eq(received, 0);
 			continue;
 		}
 		struct h_vend *v = h_vend_by_id(vend_id);
 		cr_assert_not_null(v, "intent %s captured for a vend the engine never had", id);
-		cr_assert(v->visited[CV_VEND_STATE_CAPTURE_PENDING], "capture without a verified drop: vend %u, intent %s",
-			  (unsigned)v->number, id);
+		cr_assert(v->visited[CV_VEND_STATE_CAPTURE_PENDING],
+			  "capture without a verified drop: vend %u, intent %s", (unsigned)v->number, id);
 		received_total += received;
 	}
 	return received_total;

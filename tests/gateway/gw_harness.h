@@ -23,7 +23,7 @@
 struct emu {
 	pid_t pid;
 	int port;
-	char base[64];   /* "http://127.0.0.1:PORT" or "https://..." */
+	char base[64]; /* "http://127.0.0.1:PORT" or "https://..." */
 };
 
 /* How to start one: the script named by environment variable @p script_env
@@ -32,7 +32,7 @@ struct emu_launch {
 	const char *script_env;
 	const char *tls_cert;
 	const char *tls_key;
-	const char *tls_ca;      /* The CA the harness's own requests trust. */
+	const char *tls_ca; /* The CA the harness's own requests trust. */
 };
 
 /* Starts the honest emulator over plain HTTP (asserts). */
@@ -68,7 +68,7 @@ struct h_reader {
 	uint32_t delay_ms;
 	unsigned collects;
 	unsigned aborts;
-	unsigned refused;  /* Tokens the gateway refused. */
+	unsigned refused; /* Tokens the gateway refused. */
 };
 
 struct h_options {
@@ -96,8 +96,8 @@ struct harness {
 	unsigned vend_count;
 	/* Requests per link and call seen in the gateway's log ("op N <call> link L"). */
 	unsigned link_calls[CV_GATEWAY_LINKS_MAX];
-	unsigned log_unknown;      /* Log lines reporting an outcome UNKNOWN. */
-	unsigned log_keyless;      /* Settlements resent without their spoilt key. */
+	unsigned log_unknown; /* Log lines reporting an outcome UNKNOWN. */
+	unsigned log_keyless; /* Settlements resent without their spoilt key. */
 	char last_log[192];
 };
 

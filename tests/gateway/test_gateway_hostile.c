@@ -53,7 +53,8 @@ static void lie_next(const char *kind, const char *mode, const char *how)
 static long told(const char *mode)
 {
 	json_t *state = emu_state(&h.emu);
-	long n = (long)json_integer_value(json_object_get(json_object_get(json_object_get(state, "hostile"), "counts"), mode));
+	long n = (long)json_integer_value(
+		json_object_get(json_object_get(json_object_get(state, "hostile"), "counts"), mode));
 	json_decref(state);
 	return n;
 }
@@ -325,10 +326,10 @@ Test(hostile, a_replay_saying_true_then_false_is_checked)
 /* ---- the randomized hostile processor ---- */
 
 /* Every way the hostile processor can answer but the honest one. */
-static const char *const lies[] = {"late",	    "lost",	       "lost_before",	    "reset",
-				   "garbage",	    "truncated",       "proxy_408",	    "proxy_502",
-				   "stale",	    "replay_stripped", "replay_duplicated", "mismatched",
-				   "contradictory", "foreign_state"};
+static const char *const lies[] = {
+	"late",          "lost",         "lost_before", "reset",           "garbage",           "truncated",
+	"proxy_408",     "proxy_502",    "stale",       "replay_stripped", "replay_duplicated", "mismatched",
+	"contradictory", "foreign_state"};
 
 /* " key=n" for every member of @p counts into @p line; returns how many. */
 static unsigned describe(json_t *counts, char *line, size_t size)
@@ -373,8 +374,9 @@ Test(hostile, seeded_customers_against_a_processor_that_lies)
 		    (unsigned long long)seed, modes);
 	cr_log_info("seed %llu, %u customers (replay: CV_TEST_SEED=%llu)", (unsigned long long)seed, customers,
 		    (unsigned long long)seed);
-	static const char *const cards[] = {"pm_card_visa", "pm_card_visa", "pm_card_mastercard",
-					    "pm_card_insufficient_funds", "pm_card_visa", "pm_card_amex"};
+	static const char *const cards[] = {"pm_card_visa",       "pm_card_visa",
+					    "pm_card_mastercard", "pm_card_insufficient_funds",
+					    "pm_card_visa",       "pm_card_amex"};
 	uint64_t r = seed;
 	for (unsigned c = 0; c < customers; c++) {
 		r = r * 6364136223846793005ull + 1442695040888963407ull;

@@ -15,12 +15,12 @@
 TestSuite(gateway_response, .fini = cv_test_leak_check);
 
 #define CHARGE_HELD                                                                                         \
-	"{\"amount\":150,\"amount_captured\":0,\"amount_refunded\":0,\"authorization_code\":\"641368\","      \
-	"\"captured\":false,\"created\":1795555581,\"currency\":\"usd\",\"failure_code\":null,"                \
+	"{\"amount\":150,\"amount_captured\":0,\"amount_refunded\":0,\"authorization_code\":\"641368\","    \
+	"\"captured\":false,\"created\":1795555581,\"currency\":\"usd\",\"failure_code\":null,"             \
 	"\"id\":\"ch_246ab3d58a9b353591118d74\",\"object\":\"charge\",\"outcome\":{\"network_status\":"     \
-	"\"approved_by_network\",\"type\":\"authorized\"},\"paid\":true,\"payment_intent\":"                   \
-	"\"pi_ee040c44d0e2882bb4669500\",\"payment_method_details\":{\"card_present\":{\"brand\":\"visa\","  \
-	"\"capture_before\":1795987581,\"last4\":\"4242\",\"read_method\":\"contactless_emv\"},\"type\":"     \
+	"\"approved_by_network\",\"type\":\"authorized\"},\"paid\":true,\"payment_intent\":"                \
+	"\"pi_ee040c44d0e2882bb4669500\",\"payment_method_details\":{\"card_present\":{\"brand\":\"visa\"," \
+	"\"capture_before\":1795987581,\"last4\":\"4242\",\"read_method\":\"contactless_emv\"},\"type\":"   \
 	"\"card_present\"},\"status\":\"succeeded\"}"
 
 /* POST /v1/payment_intents, 200. */
@@ -29,7 +29,8 @@ static const char CREATED[] =
 	"\"cancellation_reason\":null,\"capture_method\":\"manual\",\"confirmation_method\":\"automatic\","
 	"\"created\":1795555581,\"currency\":\"usd\",\"description\":null,\"id\":\"pi_ee040c44d0e2882bb4669500\","
 	"\"last_payment_error\":null,\"latest_charge\":" CHARGE_HELD ",\"livemode\":false,\"metadata\":"
-	"{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"payment_method\":\"pm_card_visa\","
+	"{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"payment_method\":\"pm_"
+	"card_visa\","
 	"\"payment_method_types\":[\"card_present\"],\"status\":\"requires_capture\"}";
 
 /* POST /v1/payment_intents with pm_card_insufficient_funds, 402. */
@@ -41,7 +42,8 @@ static const char DECLINED[] =
 	"\"usd\",\"description\":null,\"id\":\"pi_cbdaa7691543f0d4ffd9c0aa\",\"last_payment_error\":{\"charge\":"
 	"\"ch_24e57649145d012c355a69b7\",\"code\":\"card_declined\",\"decline_code\":\"insufficient_funds\","
 	"\"message\":\"Your card has insufficient funds.\",\"type\":\"card_error\"},\"latest_charge\":null,"
-	"\"livemode\":false,\"metadata\":{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"payment_method\":"
+	"\"livemode\":false,\"metadata\":{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_"
+	"intent\",\"payment_method\":"
 	"\"pm_card_insufficient_funds\",\"payment_method_types\":[\"card_present\"],\"status\":"
 	"\"requires_payment_method\"},\"type\":\"card_error\"}}";
 
@@ -51,7 +53,8 @@ static const char CAPTURED[] =
 	"\"cancellation_reason\":null,\"capture_method\":\"manual\",\"confirmation_method\":\"automatic\","
 	"\"created\":1795555581,\"currency\":\"usd\",\"description\":null,\"id\":\"pi_ee040c44d0e2882bb4669500\","
 	"\"last_payment_error\":null,\"latest_charge\":" CHARGE_HELD ",\"livemode\":false,\"metadata\":"
-	"{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"payment_method\":\"pm_card_visa\","
+	"{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"payment_method\":\"pm_"
+	"card_visa\","
 	"\"payment_method_types\":[\"card_present\"],\"status\":\"succeeded\"}";
 
 /* POST .../cancel on a captured intent, 400 (the intent's status is filled in). */
@@ -59,15 +62,17 @@ static const char UNEXPECTED_FMT[] =
 	"{\"error\":{\"code\":\"payment_intent_unexpected_state\",\"message\":\"This PaymentIntent could not be "
 	"canceled because it has a status of %s.\",\"payment_intent\":{\"amount\":150,\"amount_capturable\":0,"
 	"\"amount_received\":%d,\"currency\":\"usd\",\"id\":\"pi_ee040c44d0e2882bb4669500\",\"latest_charge\":null,"
-	"\"metadata\":{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"status\":\"%s\"},"
+	"\"metadata\":{\"auth_key\":\"cv1.v-1.auth.1\",\"vend_id\":\"v-1\"},\"object\":\"payment_intent\",\"status\":"
+	"\"%s\"},"
 	"\"type\":\"invalid_request_error\"}}";
 
 /* Any call on an unknown id, 404 (Stripe's shape). */
-static const char MISSING[] = "{\"error\":{\"code\":\"resource_missing\",\"message\":\"No such payment_intent: 'pi_x'\","
-			      "\"param\":\"intent\",\"type\":\"invalid_request_error\"}}";
+static const char MISSING[] =
+	"{\"error\":{\"code\":\"resource_missing\",\"message\":\"No such payment_intent: 'pi_x'\","
+	"\"param\":\"intent\",\"type\":\"invalid_request_error\"}}";
 
 static const char LIST_EMPTY[] = "{\"data\":[],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":"
-				  "\"list\",\"url\":\"/v1/payment_intents\"}";
+				 "\"list\",\"url\":\"/v1/payment_intents\"}";
 
 /* The request every fixture answers: vend v-1, 1.50 USD, its intent. */
 static const struct cv_payment_request REQ = {
@@ -127,7 +132,8 @@ static char *list_of(const char *intent)
 	size_t n = strlen(intent) + 128;
 	char *out = malloc(n);
 	cr_assert_not_null(out);
-	snprintf(out, n, "{\"data\":[%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}",
+	snprintf(out, n,
+		 "{\"data\":[%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}",
 		 intent);
 	return out;
 }
@@ -186,9 +192,11 @@ Test(gateway_response, declines_map_their_reason)
 	cr_assert_eq(r.result, CV_PAY_DECLINED);
 	cr_assert_eq(r.decline_reason, CV_DECLINE_INSUFFICIENT);
 	cr_assert_str_eq(r.processor_ref, "pi_cbdaa7691543f0d4ffd9c0aa");
-	char *expired = replace(DECLINED, "\"decline_code\":\"insufficient_funds\"", "\"decline_code\":\"expired_card\"");
+	char *expired =
+		replace(DECLINED, "\"decline_code\":\"insufficient_funds\"", "\"decline_code\":\"expired_card\"");
 	cr_assert_eq(decode(CV_GW_CALL_CREATE, 402, expired).decline_reason, CV_DECLINE_EXPIRED_CARD);
-	char *generic = replace(DECLINED, "\"decline_code\":\"insufficient_funds\"", "\"decline_code\":\"stolen_card\"");
+	char *generic =
+		replace(DECLINED, "\"decline_code\":\"insufficient_funds\"", "\"decline_code\":\"stolen_card\"");
 	cr_assert_eq(decode(CV_GW_CALL_CREATE, 402, generic).decline_reason, CV_DECLINE_GENERIC);
 	/* A 402 is a decline only with the declined intent in it. */
 	r = decode(CV_GW_CALL_CREATE, 402, "not json");
@@ -208,12 +216,14 @@ Test(gateway_response, status_classes)
 		     CV_PAY_INVALID);
 	cr_assert_eq(decode(CV_GW_CALL_CREATE, 409, "{\"error\":{\"type\":\"idempotency_error\"}}").result,
 		     CV_PAY_CONFLICT);
-	cr_assert_eq(decode(CV_GW_CALL_CREATE, 429, "{\"error\":{\"type\":\"invalid_request_error\",\"code\":"
-						    "\"rate_limit\"}}")
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 429,
+			    "{\"error\":{\"type\":\"invalid_request_error\",\"code\":"
+			    "\"rate_limit\"}}")
 			     .result,
 		     CV_PAY_RATE_LIMITED);
 	for (long s = 500; s <= 504; s++)
-		cr_assert_eq(decode(CV_GW_CALL_CREATE, s, "{\"error\":{\"type\":\"api_error\"}}").result, CV_PAY_UNKNOWN);
+		cr_assert_eq(decode(CV_GW_CALL_CREATE, s, "{\"error\":{\"type\":\"api_error\"}}").result,
+			     CV_PAY_UNKNOWN);
 	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 503, NULL).result, CV_PAY_UNKNOWN);
 	cr_assert_eq(decode(CV_GW_CALL_CREATE, 302, "").result, CV_PAY_UNKNOWN);
 	cr_assert_eq(decode(CV_GW_CALL_CAPTURE, 404, MISSING).result, CV_PAY_NOT_FOUND);
@@ -227,8 +237,8 @@ Test(gateway_response, a_4xx_without_the_processors_error_is_unknown)
 	/* A proxy or load balancer answers after it may have forwarded the
 	 * request (408 above all); only the processor's own error object says
 	 * the request was refused, or limited, before it ran. */
-	const char *bodies[] = {NULL, "", "{}", "<html><h1>408 Request Timeout</h1></html>", "{\"error\":{}}",
-				"{\"error\":\"busy\"}"};
+	const char *bodies[] = {
+		NULL, "", "{}", "<html><h1>408 Request Timeout</h1></html>", "{\"error\":{}}", "{\"error\":\"busy\"}"};
 	const long statuses[] = {400, 401, 403, 408, 409, 413, 429, 499};
 	for (unsigned b = 0; b < sizeof(bodies) / sizeof(bodies[0]); b++)
 		for (unsigned i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
@@ -259,7 +269,8 @@ Test(gateway_response, a_key_used_with_other_parameters_is_told_apart)
 	 * 400, which ran nothing. */
 	struct cv_payment_result r;
 	memset(&r, 0, sizeof(r));
-	const char *reused = "{\"error\":{\"type\":\"idempotency_error\",\"message\":\"Keys for idempotent requests\"}}";
+	const char *reused =
+		"{\"error\":{\"type\":\"idempotency_error\",\"message\":\"Keys for idempotent requests\"}}";
 	enum cv_gw_intent seen = cv_gw_response_decode(CV_GW_CALL_CREATE, &REQ, 400, reused, strlen(reused), &r);
 	cr_assert_eq(seen, CV_GW_INTENT_KEY_IN_USE);
 	cr_assert_eq(r.result, CV_PAY_INVALID);
@@ -449,18 +460,24 @@ Test(gateway_response, a_list_led_by_another_vends_intent_is_no_answer)
 	size_t n = strlen(foreign) + strlen(CREATED) + 128;
 	char *both = malloc(n);
 	cr_assert_not_null(both);
-	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}", foreign, CREATED);
+	snprintf(both, n,
+		 "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}",
+		 foreign, CREATED);
 	cr_assert_eq(decode(CV_GW_CALL_LIST, 200, both).result, CV_PAY_UNKNOWN);
 	/* Two intents of this vend's key: the hold among them is the answer. */
 	char *gone = cancelled_intent();
 	char *gone_other_id = replace(gone, "pi_ee040c44d0e2882bb4669500", "pi_bbbb");
-	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}", gone_other_id, CREATED);
+	snprintf(both, n,
+		 "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}",
+		 gone_other_id, CREATED);
 	struct cv_payment_result r = decode(CV_GW_CALL_LIST, 200, both);
 	cr_assert_eq(r.result, CV_PAY_OK);
 	cr_assert_str_eq(r.processor_ref, "pi_ee040c44d0e2882bb4669500");
 	/* Two holds under one key: no single answer. */
 	char *held_other_id = replace(CREATED, "pi_ee040c44d0e2882bb4669500", "pi_cccc");
-	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}", held_other_id, CREATED);
+	snprintf(both, n,
+		 "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}",
+		 held_other_id, CREATED);
 	cr_assert_eq(decode(CV_GW_CALL_LIST, 200, both).result, CV_PAY_UNKNOWN);
 	free(foreign);
 	free(both);
@@ -473,11 +490,10 @@ Test(gateway_response, answers_that_contradict_themselves_are_unknown)
 {
 	/* A decline carrying a hold, or no intent at all. */
 	char *held_decline = replace(DECLINED, "\"amount_capturable\":0", "\"amount_capturable\":150");
-	char *held_decline2 = replace(held_decline, "\"status\":\"requires_payment_method\"",
-				      "\"status\":\"requires_capture\"");
+	char *held_decline2 =
+		replace(held_decline, "\"status\":\"requires_payment_method\"", "\"status\":\"requires_capture\"");
 	cr_assert_eq(decode(CV_GW_CALL_CREATE, 402, held_decline2).result, CV_PAY_UNKNOWN);
-	cr_assert_eq(decode(CV_GW_CALL_CREATE, 402,
-			    "{\"error\":{\"type\":\"card_error\",\"code\":\"card_declined\"}}")
+	cr_assert_eq(decode(CV_GW_CALL_CREATE, 402, "{\"error\":{\"type\":\"card_error\",\"code\":\"card_declined\"}}")
 			     .result,
 		     CV_PAY_UNKNOWN);
 	/* "Unexpected state" while in the state the request expects. */
@@ -520,7 +536,8 @@ Test(gateway_response, a_list_names_its_key_and_only_a_hold_answers_a_create)
 	size_t n = strlen(gone_newer) + strlen(CAPTURED) + 128;
 	char *both = malloc(n);
 	cr_assert_not_null(both);
-	snprintf(both, n, "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}",
+	snprintf(both, n,
+		 "{\"data\":[%s,%s],\"has_more\":false,\"idempotency_key\":\"cv1.v-1.auth.1\",\"object\":\"list\"}",
 		 gone_newer, CAPTURED);
 	struct cv_payment_result r = decode(CV_GW_CALL_LIST, 200, both);
 	cr_assert_eq(r.result, CV_PAY_OK);

@@ -43,8 +43,8 @@ static void make_certificates(void)
 	run("printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext");
 	run("openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
 	    "-extfile san.ext");
-	snprintf(cmd, sizeof(cmd), "openssl req -x509 %s -keyout wrong.key -out wrong.pem -days 2 -subj /CN=cv-wrong-ca",
-		 ec);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 %s -keyout wrong.key -out wrong.pem -days 2 -subj /CN=cv-wrong-ca", ec);
 	run(cmd);
 	snprintf(path_ca, sizeof(path_ca), "%s/ca.pem", dir);
 	snprintf(path_cert, sizeof(path_cert), "%s/server.pem", dir);
@@ -144,9 +144,15 @@ static enum cv_status try_link(const char *url)
 
 Test(transport, plain_http_is_refused_for_anything_but_loopback, .fini = cv_test_leak_check)
 {
-	const char *refused[] = {"http://10.0.0.1:8080",	 "http://api.processor.example", "http://127.0.0.1.example.com",
-				 "http://128.0.0.1",		 "http://127.1",		  "http://127.0.0.256",
-				 "http://[::2]:80",		 "http://localhost.example.com",  "http://0x7f000001",
+	const char *refused[] = {"http://10.0.0.1:8080",
+				 "http://api.processor.example",
+				 "http://127.0.0.1.example.com",
+				 "http://128.0.0.1",
+				 "http://127.1",
+				 "http://127.0.0.256",
+				 "http://[::2]:80",
+				 "http://localhost.example.com",
+				 "http://0x7f000001",
 				 "http://127.0.0.1./v1"};
 	for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		cr_assert_eq(try_link(refused[i]), CV_E_INVAL, "%s", refused[i]);
@@ -157,9 +163,8 @@ Test(transport, plain_http_is_refused_for_anything_but_loopback, .fini = cv_test
 	cr_assert(strstr(said, "user information") != NULL, "'%s'", said);
 	cr_assert_eq(try_link("ftp://127.0.0.1"), CV_E_INVAL);
 	cr_assert(strstr(said, "https://") != NULL, "'%s'", said);
-	const char *accepted[] = {"http://127.0.0.1",	     "http://127.255.0.9:1/base", "http://[::1]:8080",
-				  "http://localhost:9",	     "https://api.processor.example",
-				  "https://10.0.0.1:8443/v1"};
+	const char *accepted[] = {"http://127.0.0.1",   "http://127.255.0.9:1/base",     "http://[::1]:8080",
+				  "http://localhost:9", "https://api.processor.example", "https://10.0.0.1:8443/v1"};
 	for (unsigned i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
 		cr_assert_eq(try_link(accepted[i]), CV_OK, "%s: '%s'", accepted[i], said);
 }

@@ -11,14 +11,13 @@
 
 struct gh gh;
 
-const char gh_config_default[] =
-	"# Two lanes and a beam on the fake chip.\n"
-	"chip = " GH_CHIP "\n"
-	"motor_timeout_ms = 1000\n"
-	"index_debounce_ms = 2\n"
-	"beam = 22 active=high debounce_ms=5 stuck_ms=2000\n"
-	"lane A1 motor=17 motor_active=high index=27 index_active=high\n"
-	"lane A2 motor=18 index=28 pulses_per_turn=1\n";
+const char gh_config_default[] = "# Two lanes and a beam on the fake chip.\n"
+				 "chip = " GH_CHIP "\n"
+				 "motor_timeout_ms = 1000\n"
+				 "index_debounce_ms = 2\n"
+				 "beam = 22 active=high debounce_ms=5 stuck_ms=2000\n"
+				 "lane A1 motor=17 motor_active=high index=27 index_active=high\n"
+				 "lane A2 motor=18 index=28 pulses_per_turn=1\n";
 
 static void gh_on_event(struct cv_machine *machine, const struct cv_event *event, void *user_data)
 {
@@ -110,8 +109,8 @@ void gh_teardown(void)
 	unsigned blocking = fake_gpiod_blocking_reads();
 	fake_gpiod_reset();
 	if (requested != 0 || chips != 0 || blocking != 0) {
-		fprintf(stderr, "teardown: %u lines still requested, %u chips open, %u blocking reads\n",
-			requested, chips, blocking);
+		fprintf(stderr, "teardown: %u lines still requested, %u chips open, %u blocking reads\n", requested,
+			chips, blocking);
 		abort();
 	}
 	cv_test_leak_check();
@@ -206,9 +205,8 @@ void gh_run(uint64_t ms)
 
 static bool gh_final(enum cv_vend_state state)
 {
-	return state == CV_VEND_STATE_CAPTURED || state == CV_VEND_STATE_VOIDED ||
-	       state == CV_VEND_STATE_ABANDONED || state == CV_VEND_STATE_CAPTURE_FAILED ||
-	       state == CV_VEND_STATE_VOID_FAILED;
+	return state == CV_VEND_STATE_CAPTURED || state == CV_VEND_STATE_VOIDED || state == CV_VEND_STATE_ABANDONED ||
+	       state == CV_VEND_STATE_CAPTURE_FAILED || state == CV_VEND_STATE_VOID_FAILED;
 }
 
 enum cv_vend_state gh_run_vend(uint32_t vend_number, uint64_t limit_ms)

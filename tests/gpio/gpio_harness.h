@@ -24,25 +24,25 @@ extern const char gh_config_default[];
 
 /* The physical model of one lane. */
 struct gh_lane_model {
-	uint32_t ms_per_pulse;   /* Motor time between index pulses (default 200). */
-	uint32_t pulse_ms;       /* How long the switch stays closed (default 30). */
-	unsigned bounce_edges;   /* Extra contact bounces (toggles 1 ms apart) at each closing. */
-	bool jammed;             /* The motor is on but nothing turns. */
-	uint32_t falls;          /* Bit k: an item falls after movement k (0-based) stops. */
+	uint32_t ms_per_pulse; /* Motor time between index pulses (default 200). */
+	uint32_t pulse_ms;     /* How long the switch stays closed (default 30). */
+	unsigned bounce_edges; /* Extra contact bounces (toggles 1 ms apart) at each closing. */
+	bool jammed;           /* The motor is on but nothing turns. */
+	uint32_t falls;        /* Bit k: an item falls after movement k (0-based) stops. */
 	/* State. */
 	bool motor_was_on;
 	uint32_t run_ms;
-	unsigned movements;      /* Motor on→off transitions seen. */
+	unsigned movements; /* Motor on→off transitions seen. */
 	unsigned pulses_made;
-	uint64_t release_at;     /* When the closed switch opens again (0: open). */
+	uint64_t release_at; /* When the closed switch opens again (0: open). */
 	unsigned bounce_left;
 };
 
 struct gh_beam_model {
-	uint32_t drop_delay_ms;  /* From motor stop to the item in the beam (default 80). */
-	uint32_t break_ms;       /* How long a falling item blocks it (default 25). */
-	uint64_t break_at;       /* Scheduled break (0: none). */
-	uint64_t clear_at;       /* Scheduled clear (0: none). */
+	uint32_t drop_delay_ms; /* From motor stop to the item in the beam (default 80). */
+	uint32_t break_ms;      /* How long a falling item blocks it (default 25). */
+	uint64_t break_at;      /* Scheduled break (0: none). */
+	uint64_t clear_at;      /* Scheduled clear (0: none). */
 	bool blocked;
 };
 
@@ -57,7 +57,7 @@ struct gh {
 	struct cv_lane_config lanes[GH_LANES_MAX];
 	uint16_t lane_count;
 	uint64_t now_ms;
-	bool model_on;           /* Run the hardware model each tick (default true). */
+	bool model_on; /* Run the hardware model each tick (default true). */
 	struct gh_lane_model lane_model[GH_LANES_MAX];
 	struct gh_beam_model beam;
 	/* What the engine said. */

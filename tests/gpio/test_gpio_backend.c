@@ -33,8 +33,8 @@ Test(gpio_backend, missing_chip)
 Test(gpio_backend, chip_by_path)
 {
 	struct cv_gpio_error error;
-	cr_assert_eq(try_open("chip = /dev/gpiochip0\nbeam = 22\nlane A1 motor=17 index=27\n", &error), CV_OK,
-		     "%s", error.message);
+	cr_assert_eq(try_open("chip = /dev/gpiochip0\nbeam = 22\nlane A1 motor=17 index=27\n", &error), CV_OK, "%s",
+		     error.message);
 	cr_assert_eq(fake_gpiod_log_has("chip_open /dev/gpiochip0"), 1);
 }
 
@@ -158,12 +158,16 @@ Test(gpio_backend, partial_turns_declared_only_when_every_lane_counts_quarter_tu
 {
 	struct cv_gpio_error error;
 	cr_assert_eq(try_open("chip = gpiochip0\nbeam = 22\nlane A1 motor=17 index=27 pulses_per_turn=4\n"
-			      "lane A2 motor=18 index=28 pulses_per_turn=8\n", &error), CV_OK, "%s", error.message);
+			      "lane A2 motor=18 index=28 pulses_per_turn=8\n",
+			      &error),
+		     CV_OK, "%s", error.message);
 	cr_assert_eq(cv_gpio_dispenser_ops.caps(gh.gpio), CV_DISPENSER_CAP_PARTIAL_TURN);
 	cv_gpio_close(gh.gpio);
 	gh.gpio = NULL;
 	cr_assert_eq(try_open("chip = gpiochip0\nbeam = 22\nlane A1 motor=17 index=27 pulses_per_turn=4\n"
-			      "lane A2 motor=18 index=28 pulses_per_turn=2\n", &error), CV_OK, "%s", error.message);
+			      "lane A2 motor=18 index=28 pulses_per_turn=2\n",
+			      &error),
+		     CV_OK, "%s", error.message);
 	cr_assert_eq(cv_gpio_dispenser_ops.caps(gh.gpio), 0, "lane A2 moves in half turns only");
 }
 

@@ -116,7 +116,8 @@ Test(gpio_config, bad_polarity)
 
 Test(gpio_config, offset_used_twice)
 {
-	expect_error(HEAD "lane A1 motor=1 index=1\n", 3, "offset 1 for lane A1 index is already used by lane A1 motor (line 3)");
+	expect_error(HEAD "lane A1 motor=1 index=1\n", 3,
+		     "offset 1 for lane A1 index is already used by lane A1 motor (line 3)");
 	expect_error(HEAD "lane A1 motor=1 index=2\nlane A2 motor=3 index=2\n", 4,
 		     "already used by lane A1 index (line 3)");
 	expect_error(HEAD "lane A1 motor=22 index=2\n", 3, "already used by the beam (line 2)");
@@ -140,7 +141,8 @@ Test(gpio_config, duplicates)
 {
 	expect_error(HEAD "chip = gpiochip1\nlane A1 motor=1 index=2\n", 3, "'chip' given twice (first on line 1)");
 	expect_error(HEAD "beam = 23\n", 3, "second 'beam' line (the first is line 2)");
-	expect_error(HEAD "lane A1 motor=1 index=2\nlane A1 motor=3 index=4\n", 4, "lane A1 is already defined on line 3");
+	expect_error(HEAD "lane A1 motor=1 index=2\nlane A1 motor=3 index=4\n", 4,
+		     "lane A1 is already defined on line 3");
 	expect_error(HEAD "lane A1 motor=1 motor=3 index=2\n", 3, "lane key given twice: 'motor'");
 }
 
@@ -151,7 +153,8 @@ Test(gpio_config, bad_text)
 	expect_error(HEAD "lane TOOLONGLABEL motor=1 index=2\n", 3, "bad lane label");
 	expect_error(HEAD "chip2 = x\n", 3, "unknown key 'chip2'");
 	expect_error(HEAD "= 3\n", 3, "line starts with '='");
-	expect_error(HEAD "motor_timeout_ms = 100 200\nlane A1 motor=1 index=2\n", 3, "unexpected text after the value: '200'");
+	expect_error(HEAD "motor_timeout_ms = 100 200\nlane A1 motor=1 index=2\n", 3,
+		     "unexpected text after the value: '200'");
 	static const char nul[] = "chip = gpiochip0\nbeam = 2\0\nlane A1 motor=1 index=3\n";
 	memset(&error, 0, sizeof(error));
 	cr_assert_eq(cv_gpio_config_parse(nul, sizeof(nul) - 1, &config, &error), CV_E_INVAL);
@@ -172,8 +175,8 @@ Test(gpio_config, too_many_lanes)
 	static char text[16384];
 	size_t used = (size_t)snprintf(text, sizeof(text), "chip = gpiochip0\nbeam = 1000\n");
 	for (unsigned i = 0; i <= CV_GPIO_LANES_MAX; i++)
-		used += (size_t)snprintf(text + used, sizeof(text) - used, "lane L%u motor=%u index=%u\n", i,
-					 2 * i, 2 * i + 1);
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "lane L%u motor=%u index=%u\n", i, 2 * i,
+					 2 * i + 1);
 	expect_error(text, 3 + CV_GPIO_LANES_MAX, "more than 64 lanes");
 }
 

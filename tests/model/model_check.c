@@ -50,7 +50,7 @@ enum input_kind {
 	IN_SYNC_OK,
 	IN_SYNC_FAIL,
 	IN_CUT,
-	IN_CUT_KEEP,     /* A power cut after the disk wrote what no sync had confirmed yet. */
+	IN_CUT_KEEP, /* A power cut after the disk wrote what no sync had confirmed yet. */
 	IN_SERVICE,
 	IN_APPEND_FAILS, /* The next journal write fails. */
 	IN_DEFER,        /* The next input comes before the engine steps: two inputs in one step. */
@@ -58,8 +58,8 @@ enum input_kind {
 
 struct input {
 	uint8_t kind;
-	uint8_t a;     /* Request, or vend. */
-	uint8_t b;     /* Result code, status, or key. */
+	uint8_t a; /* Request, or vend. */
+	uint8_t b; /* Result code, status, or key. */
 	uint8_t short_amount;
 };
 
@@ -69,7 +69,7 @@ struct input {
 /* --- Which answers a truthful-enough processor may give. --- */
 
 static const enum cv_pay_result all_results[] = {
-	CV_PAY_OK,      CV_PAY_DECLINED,     CV_PAY_CANCELLED, CV_PAY_NOT_SENT, CV_PAY_NOT_FOUND,   CV_PAY_INVALID,
+	CV_PAY_OK,      CV_PAY_DECLINED,     CV_PAY_CANCELLED, CV_PAY_NOT_SENT, CV_PAY_NOT_FOUND,    CV_PAY_INVALID,
 	CV_PAY_UNKNOWN, CV_PAY_RATE_LIMITED, CV_PAY_EXPIRED,   CV_PAY_CONFLICT, CV_PAY_READER_FAULT,
 };
 
@@ -154,7 +154,8 @@ static unsigned inputs_enabled(struct input *out)
 		bool refused = W.vends[req->vend].void_refused[req->key];
 		for (unsigned i = 0; i < sizeof(all_results) / sizeof(all_results[0]); i++)
 			if (result_allowed(req->op, s, refused, all_results[i]))
-				out[n++] = (struct input){.kind = IN_PAY, .a = (uint8_t)r, .b = (uint8_t)all_results[i]};
+				out[n++] =
+					(struct input){.kind = IN_PAY, .a = (uint8_t)r, .b = (uint8_t)all_results[i]};
 		if (req->op == CV_PAYMENT_OP_AUTHORIZE && (s == MK_NEVER || s == MK_LIMBO))
 			out[n++] = (struct input){.kind = IN_PAY, .a = (uint8_t)r, .b = CV_PAY_OK, .short_amount = 1};
 	}
@@ -273,11 +274,24 @@ static const char *result_name(uint8_t r)
 
 static void input_print(const struct input *in, FILE *f)
 {
-	static const char *const names[] = {"select",      "cancel",    "tick 11 ms", "tick 1001 ms", "answer",
-					    "lose answer", "motor",     "key lands",  "drop seen",    "sensor fault",
-					    "sensor ok",   "sync done", "sync fails", "power cut",
-					    "power cut keeping unsynced records", "service toggle",
-					    "the next journal write fails", "the next input comes before a step"};
+	static const char *const names[] = {"select",
+					    "cancel",
+					    "tick 11 ms",
+					    "tick 1001 ms",
+					    "answer",
+					    "lose answer",
+					    "motor",
+					    "key lands",
+					    "drop seen",
+					    "sensor fault",
+					    "sensor ok",
+					    "sync done",
+					    "sync fails",
+					    "power cut",
+					    "power cut keeping unsynced records",
+					    "service toggle",
+					    "the next journal write fails",
+					    "the next input comes before a step"};
 	fprintf(f, "%s", names[in->kind]);
 	if (in->kind == IN_PAY)
 		fprintf(f, " request %u: %s%s", in->a, result_name(in->b), in->short_amount ? " (short)" : "");
@@ -309,9 +323,18 @@ static void hash_u64(struct hasher *hs, uint64_t value)
 
 static void hash_vend(struct hasher *hs, const struct cv_machine *m, const struct cv_vend *v)
 {
-	uint8_t fields[] = {(uint8_t)v->state, (uint8_t)v->reason, v->key,         v->owner,
-			    v->auth_attempt,    v->auth_tries,       v->respins,     v->drop_verified,
-			    v->sensor_armed,    v->unwatched,        (uint8_t)v->op, v->op_started,
+	uint8_t fields[] = {(uint8_t)v->state,
+			    (uint8_t)v->reason,
+			    v->key,
+			    v->owner,
+			    v->auth_attempt,
+			    v->auth_tries,
+			    v->respins,
+			    v->drop_verified,
+			    v->sensor_armed,
+			    v->unwatched,
+			    (uint8_t)v->op,
+			    v->op_started,
 			    (uint8_t)(v->attempts > 4 ? 4 : v->attempts)};
 	hash_bytes(hs, fields, sizeof(fields));
 	hash_u64(hs, m->durable_seq >= v->wait_seq);
@@ -326,8 +349,12 @@ static void hash_engine(struct hasher *hs, const struct cv_machine *m)
 	for (unsigned i = 0; i < CV_VENDS_MAX; i++)
 		if (m->vends[i].in_use)
 			hash_vend(hs, m, &m->vends[i]);
-	uint8_t fields[] = {m->sensor_faulted, m->journal_fault, m->sync_failed, m->in_service,
-			    m->durable_seq < m->last_seq, m->sync_requested_seq < m->last_seq};
+	uint8_t fields[] = {m->sensor_faulted,
+			    m->journal_fault,
+			    m->sync_failed,
+			    m->in_service,
+			    m->durable_seq < m->last_seq,
+			    m->sync_requested_seq < m->last_seq};
 	hash_bytes(hs, fields, sizeof(fields));
 	const struct cv_lane *lane = &m->lanes[0];
 	uint8_t lane_fields[] = {(uint8_t)lane->config.count, lane->quarantined, lane->enabled,
@@ -356,9 +383,14 @@ static uint64_t state_hash(void)
 				    (uint8_t)(mv->life == W.life)};
 		hash_bytes(&hs, fields, sizeof(fields));
 	}
-	uint8_t world[] = {W.sensor_faulted, W.sensor_armed, held_storage_sync_waiting(&W.storage),
-			   W.storage.fail_next_append, W.defer_step, (uint8_t)(W.m != NULL ? W.m->queue.count : 0),
-			   (uint8_t)W.unverified_alerts, (uint8_t)(W.session_vend < 0 ? 255 : W.session_vend)};
+	uint8_t world[] = {W.sensor_faulted,
+			   W.sensor_armed,
+			   held_storage_sync_waiting(&W.storage),
+			   W.storage.fail_next_append,
+			   W.defer_step,
+			   (uint8_t)(W.m != NULL ? W.m->queue.count : 0),
+			   (uint8_t)W.unverified_alerts,
+			   (uint8_t)(W.session_vend < 0 ? 255 : W.session_vend)};
 	hash_bytes(&hs, world, sizeof(world));
 	return hs.h;
 }

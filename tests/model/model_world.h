@@ -36,31 +36,31 @@ enum model_key {
 	MK_DEAD,      /* Known to hold nothing and never to land (refused, or its landing window is over). */
 	MK_CAPTURED,
 	MK_VOIDED,
-	MK_EXPIRED,   /* The hold lapsed at the issuer. */
+	MK_EXPIRED, /* The hold lapsed at the issuer. */
 };
 
 /* One request a fake backend was given and the model has not answered. */
 struct model_req {
-	bool motor;              /* A motor movement, else a payment operation. */
+	bool motor; /* A motor movement, else a payment operation. */
 	uint32_t op_id;
 	enum cv_payment_op op;
-	uint8_t vend;            /* Ledger index of the vend. */
-	uint8_t key;             /* Authorization key ordinal (payment). */
+	uint8_t vend; /* Ledger index of the vend. */
+	uint8_t key;  /* Authorization key ordinal (payment). */
 };
 
 /* The ledger's view of one vend (across lives). */
 struct model_vend {
 	char id[CV_VEND_ID_LEN];
 	uint32_t number;
-	uint8_t life;            /* The life it began in. */
+	uint8_t life;                     /* The life it began in. */
 	uint8_t keys[MODEL_KEYS_MAX + 1]; /* enum model_key by ordinal (1-based). */
 	int64_t held_amount[MODEL_KEYS_MAX + 1];
 	bool void_refused[MODEL_KEYS_MAX + 1]; /* A void answered INVALID: the hold lapses at the issuer. */
-	bool drop_seen;          /* The sensor reported an item falling for it. */
-	bool unwatched;          /* One of its movements ran with no sensor armed. */
-	bool customer_left;      /* Its customer cancelled (cancel accepted). */
+	bool drop_seen;                        /* The sensor reported an item falling for it. */
+	bool unwatched;                        /* One of its movements ran with no sensor armed. */
+	bool customer_left;                    /* Its customer cancelled (cancel accepted). */
 	bool motor_started;
-	bool capture_sent;       /* The engine decided it was delivered. */
+	bool capture_sent; /* The engine decided it was delivered. */
 };
 
 struct model_world {
@@ -82,11 +82,11 @@ struct model_world {
 	/* Ledger. */
 	struct model_vend vends[MODEL_VENDS_MAX];
 	unsigned vend_count;
-	int session_vend;        /* The vend of the last selection in this life (-1: none). */
-	bool defer_step;         /* The next input comes before the engine's next step. */
+	int session_vend; /* The vend of the last selection in this life (-1: none). */
+	bool defer_step;  /* The next input comes before the engine's next step. */
 	unsigned unverified_alerts;
-	bool journal_broken;     /* This life raised the journal fault alert. */
-	bool hostile;            /* Approvals carry what a rogue reader could send (model_world.c). */
+	bool journal_broken; /* This life raised the journal fault alert. */
+	bool hostile;        /* Approvals carry what a rogue reader could send (model_world.c). */
 	char violation[MODEL_VIOLATION_LEN];
 };
 

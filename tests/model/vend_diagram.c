@@ -46,9 +46,10 @@ static const char *state_name(unsigned state)
 
 static void keys_text(uint8_t keys, char *out, size_t size)
 {
-	snprintf(out, size, "%s", keys == CV_KEYS_ANY ? "any" : cv_vend_key_name(keys == CV_KEYS(CV_VEND_KEY_FRESH)
-											    ? CV_VEND_KEY_FRESH
-											    : CV_VEND_KEY_MAY_LAND));
+	snprintf(out, size, "%s",
+		 keys == CV_KEYS_ANY ? "any"
+				     : cv_vend_key_name(keys == CV_KEYS(CV_VEND_KEY_FRESH) ? CV_VEND_KEY_FRESH
+											   : CV_VEND_KEY_MAY_LAND));
 }
 
 static void owners_text(uint8_t owners, char *out, size_t size)
@@ -100,7 +101,8 @@ static void doc_block(struct text *t)
 		sets_text(e, sets, sizeof(sets));
 		text_add(t, "| %u | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", i, state_name(e->from),
 			 cv_vend_trigger_name((enum cv_vend_trigger)e->trigger), state_name(e->to), keys, owners, sets,
-			 e->journaled ? "" : " (not journaled)", cv_vend_duty_name((enum cv_vend_duty)e->duty), e->when);
+			 e->journaled ? "" : " (not journaled)", cv_vend_duty_name((enum cv_vend_duty)e->duty),
+			 e->when);
 	}
 }
 
@@ -150,7 +152,8 @@ static int block_sync(const char *path, const char *begin, const char *end, cons
 	if (have == want->n && memcmp(inside, want->s, have) == 0)
 		return 0;
 	if (!write) {
-		fprintf(stderr, "vend-diagram: the copy in %s differs from lib/vend_table.c; run scripts/vend-diagram.sh\n",
+		fprintf(stderr,
+			"vend-diagram: the copy in %s differs from lib/vend_table.c; run scripts/vend-diagram.sh\n",
 			path);
 		return 1;
 	}
@@ -173,7 +176,8 @@ static bool table_sorted(void)
 	for (unsigned i = 1; i < cv_vend_edge_count; i++) {
 		const struct cv_vend_edge *a = &cv_vend_edges[i - 1], *b = &cv_vend_edges[i];
 		if (a->from > b->from || (a->from == b->from && a->trigger >= b->trigger)) {
-			fprintf(stderr, "vend-diagram: rows %u and %u of lib/vend_table.c are out of order or the same edge\n",
+			fprintf(stderr,
+				"vend-diagram: rows %u and %u of lib/vend_table.c are out of order or the same edge\n",
 				i - 1, i);
 			return false;
 		}

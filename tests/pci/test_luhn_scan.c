@@ -52,8 +52,7 @@ static struct hits_seen scan_separated(const void *bytes, size_t length)
 
 /* Public test PANs: Visa, Mastercard, Amex (15), Discover, UnionPay (19). */
 static const char *const test_pans[] = {
-	"4242424242424242", "5555555555554444", "378282246310005",
-	"6011111111111117", "6205500000000000004",
+	"4242424242424242", "5555555555554444", "378282246310005", "6011111111111117", "6205500000000000004",
 };
 #define TEST_PAN_COUNT (sizeof(test_pans) / sizeof(test_pans[0]))
 
@@ -100,12 +99,11 @@ Test(luhn_scan, a_pan_at_the_very_start_and_end_of_a_buffer_is_found)
 Test(luhn_scan, digits_grouped_with_spaces_or_dashes_are_found)
 {
 	static const char *const grouped[] = {
-		"4242 4242 4242 4242", "4242-4242-4242-4242", "3782 822463 10005",
+		"4242 4242 4242 4242", "4242-4242-4242-4242",     "3782 822463 10005",
 		"6011-1111 1111-1117", "6205 5000 0000 0000 004",
 	};
 	static const char *const digits[] = {
-		"4242424242424242", "4242424242424242", "378282246310005",
-		"6011111111111117", "6205500000000000004",
+		"4242424242424242", "4242424242424242", "378282246310005", "6011111111111117", "6205500000000000004",
 	};
 	for (size_t i = 0; i < sizeof(grouped) / sizeof(grouped[0]); i++) {
 		char text[128];
@@ -139,10 +137,8 @@ Test(luhn_scan, digits_stored_as_utf16_or_utf32_are_found)
 		unsigned width;
 		bool big_endian;
 	} forms[] = {
-		{"pan 4242424242424242.", 2, false},
-		{"pan 4242424242424242.", 2, true},
-		{"pan 5555 5555 5555 4444.", 2, false},
-		{"pan 3782-822463-10005.", 2, true},
+		{"pan 4242424242424242.", 2, false},    {"pan 4242424242424242.", 2, true},
+		{"pan 5555 5555 5555 4444.", 2, false}, {"pan 3782-822463-10005.", 2, true},
 		{"pan 6011111111111117.", 4, false},
 	};
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
@@ -176,8 +172,7 @@ Test(luhn_scan, digit_bytes_inside_binary_data_are_found)
 
 Test(luhn_scan, several_pans_in_one_buffer_are_all_found_in_order)
 {
-	struct hits_seen seen =
-		scan_text("a 4242424242424242 b 5555-5555-5555-4444 c 378282246310005 d");
+	struct hits_seen seen = scan_text("a 4242424242424242 b 5555-5555-5555-4444 c 378282246310005 d");
 	cr_assert_eq(seen.count, 3);
 	cr_assert_str_eq(seen.hits[0].digits, "4242424242424242");
 	cr_assert_str_eq(seen.hits[1].digits, "5555555555554444");
@@ -232,8 +227,7 @@ Test(luhn_scan, a_pan_glued_after_other_digits_is_among_the_reported_windows)
 	cr_assert_leq(seen.count, HITS_KEPT_MAX);
 	bool found = false;
 	for (size_t i = 0; i < seen.count; i++)
-		found = found || (seen.hits[i].offset == 11 &&
-				  strcmp(seen.hits[i].digits, "4242424242424242") == 0);
+		found = found || (seen.hits[i].offset == 11 && strcmp(seen.hits[i].digits, "4242424242424242") == 0);
 	cr_assert(found, "the glued PAN is not among the windows");
 }
 
@@ -258,9 +252,16 @@ Test(luhn_scan, two_separators_or_other_punctuation_break_a_run)
 Test(luhn_scan, any_run_of_non_alphanumeric_bytes_joins_digits_under_the_auditor_rule)
 {
 	static const char *const joined[] = {
-		"4242.4242.4242.4242", "4242/4242/4242/4242", "4242_4242_4242_4242",
-		"4242  4242   4242 4242", "4242\t4242\n4242\r\n4242", "4242 -./_:4242#~4242()4242",
-		"4242\x80\xff" "4242\x01\x7f" "4242\x1f" "4242",
+		"4242.4242.4242.4242",
+		"4242/4242/4242/4242",
+		"4242_4242_4242_4242",
+		"4242  4242   4242 4242",
+		"4242\t4242\n4242\r\n4242",
+		"4242 -./_:4242#~4242()4242",
+		"4242\x80\xff"
+		"4242\x01\x7f"
+		"4242\x1f"
+		"4242",
 	};
 	for (size_t i = 0; i < sizeof(joined) / sizeof(joined[0]); i++) {
 		char text[64];

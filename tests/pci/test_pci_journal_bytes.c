@@ -34,15 +34,23 @@ struct answer {
  * little-endian bytes "4249\0\0\0\0": digits again, if a number's bytes
  * run on from the strings before it. */
 static const struct answer adjacent_digits = {
-	.processor_ref = "ch_4242424", .brand = "", .last4 = "2424", .auth_code = "24242",
-	.aid = "", .app_label = "", .capture_before_s = 0x39343234,
+	.processor_ref = "ch_4242424",
+	.brand = "",
+	.last4 = "2424",
+	.auth_code = "24242",
+	.aid = "",
+	.app_label = "",
+	.capture_before_s = 0x39343234,
 };
-#define ADJACENT_DIGITS "4242424" "2424" "24242"
+#define ADJACENT_DIGITS \
+	"4242424"       \
+	"2424"          \
+	"24242"
 
 /* Fields that form nothing together (the reference is the test's to set). */
-#define PLAIN_CARD                                                                        \
-	.brand = "VISA", .last4 = "4242", .auth_code = "A1B2C3", .aid = "A0000000031010", \
-	.app_label = "VISA CREDIT", .capture_before_s = 1767873600 /* 2026-01-08T12:00:00Z */
+#define PLAIN_CARD                                                                                                    \
+	.brand = "VISA", .last4 = "4242", .auth_code = "A1B2C3", .aid = "A0000000031010", .app_label = "VISA CREDIT", \
+	.capture_before_s = 1767873600 /* 2026-01-08T12:00:00Z */
 
 static void start(void)
 {

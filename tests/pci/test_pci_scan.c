@@ -80,11 +80,10 @@ struct pci_source {
 	unsigned char *bytes;
 	size_t length;
 	size_t capacity;
-	size_t items;  /* Lines, records, events or files, as the source counts them. */
+	size_t items; /* Lines, records, events or files, as the source counts them. */
 };
 
 static struct pci_source pci_sources[PCI_SOURCE_COUNT];
-
 
 static void pci_source_append(enum pci_source_id id, const void *bytes, size_t length)
 {
@@ -103,8 +102,7 @@ static void pci_source_append(enum pci_source_id id, const void *bytes, size_t l
 	source->items++;
 }
 
-__attribute__((format(printf, 2, 3)))
-static void pci_source_printf(enum pci_source_id id, const char *format, ...)
+__attribute__((format(printf, 2, 3))) static void pci_source_printf(enum pci_source_id id, const char *format, ...)
 {
 	char line[512];
 	va_list args;
@@ -133,8 +131,7 @@ static void pci_scan_keep(void *user_data, const struct luhn_hit *hit)
 {
 	struct pci_scan_result *result = user_data;
 	if (result->hit_count < PCI_HITS_SHOWN_MAX)
-		luhn_hit_describe(hit, result->first_hits[result->hit_count],
-				  sizeof(result->first_hits[0]));
+		luhn_hit_describe(hit, result->first_hits[result->hit_count], sizeof(result->first_hits[0]));
 	result->hit_count++;
 }
 
@@ -152,8 +149,8 @@ static void pci_assert_clean(const char *what, const void *bytes, size_t length)
 	struct pci_scan_result result = pci_scan(bytes, length);
 	for (size_t i = 0; i < result.hit_count && i < PCI_HITS_SHOWN_MAX; i++)
 		cr_log_error("PAN-like sequence in %s: %s", what, result.first_hits[i]);
-	cr_assert_eq(result.hit_count, 0, "%zu Luhn-valid 13..19 digit sequences in %s (%zu bytes)",
-		     result.hit_count, what, length);
+	cr_assert_eq(result.hit_count, 0, "%zu Luhn-valid 13..19 digit sequences in %s (%zu bytes)", result.hit_count,
+		     what, length);
 }
 
 /* ---- The day's world ------------------------------------------------------ */
@@ -166,7 +163,7 @@ struct pci_day {
 	struct cv_sim *sim;
 	struct cv_posix_storage *posix;
 	struct crash_storage crash;
-	struct cv_platform_ops platform;    /* The sim's, with a log sink. */
+	struct cv_platform_ops platform; /* The sim's, with a log sink. */
 	struct cv_lane_config lanes[PCI_LANES];
 	void *memory;
 	struct cv_machine *m;
@@ -223,12 +220,11 @@ static void pci_render_vend(const struct cv_vend_info *vend)
 	pci_source_printf(PCI_SOURCE_EVENT_TEXT,
 			  "vend %" PRIu32 " %.*s %s (%s) lane %u price %" PRId64 " %.*s attempt %u respins %u"
 			  " verified %d decline %d offline %d capture_before %" PRId64,
-			  vend->vend_number, (int)sizeof(vend->vend_id), vend->vend_id,
-			  cv_vend_state_str(vend->state), cv_vend_reason_str(vend->reason),
-			  (unsigned)vend->lane, vend->price.amount_minor, (int)sizeof(vend->price.currency),
-			  vend->price.currency, (unsigned)vend->auth_attempt, (unsigned)vend->respins,
-			  (int)vend->drop_verified, (int)vend->decline_reason, (int)vend->offline_approved,
-			  vend->capture_before_s);
+			  vend->vend_number, (int)sizeof(vend->vend_id), vend->vend_id, cv_vend_state_str(vend->state),
+			  cv_vend_reason_str(vend->reason), (unsigned)vend->lane, vend->price.amount_minor,
+			  (int)sizeof(vend->price.currency), vend->price.currency, (unsigned)vend->auth_attempt,
+			  (unsigned)vend->respins, (int)vend->drop_verified, (int)vend->decline_reason,
+			  (int)vend->offline_approved, vend->capture_before_s);
 	pci_render_card(PCI_SOURCE_EVENT_TEXT, &vend->card);
 	pci_source_printf(PCI_SOURCE_EVENT_TEXT, "\n");
 	for (size_t card = 0; card < CV_SIM_CARD_COUNT; card++)
@@ -258,8 +254,7 @@ static void pci_render_receipt(const struct cv_receipt *receipt)
 
 static void pci_render_event(struct cv_machine *machine, const struct cv_event *event)
 {
-	pci_source_printf(PCI_SOURCE_EVENT_TEXT, "t=%" PRIu64 " %s: ", event->time_ms,
-			  cv_event_type_str(event->type));
+	pci_source_printf(PCI_SOURCE_EVENT_TEXT, "t=%" PRIu64 " %s: ", event->time_ms, cv_event_type_str(event->type));
 	switch (event->type) {
 	case CV_EVENT_VEND_STATE:
 		pci_render_vend(&event->u.vend);
@@ -270,9 +265,9 @@ static void pci_render_event(struct cv_machine *machine, const struct cv_event *
 				  event->u.display.amount.amount_minor);
 		return;
 	case CV_EVENT_ALERT:
-		pci_source_printf(PCI_SOURCE_EVENT_TEXT, "%s %s lane %u %s\n",
-				  cv_alert_kind_code(event->u.alert.kind), cv_alert_kind_str(event->u.alert.kind),
-				  (unsigned)event->u.alert.lane, event->u.alert.active ? "raised" : "cleared");
+		pci_source_printf(PCI_SOURCE_EVENT_TEXT, "%s %s lane %u %s\n", cv_alert_kind_code(event->u.alert.kind),
+				  cv_alert_kind_str(event->u.alert.kind), (unsigned)event->u.alert.lane,
+				  event->u.alert.active ? "raised" : "cleared");
 		return;
 	case CV_EVENT_RECEIPT:
 		pci_source_printf(PCI_SOURCE_EVENT_TEXT, "%.*s %s", (int)sizeof(event->u.receipt.vend_id),
@@ -547,8 +542,8 @@ static void pci_restart(void)
 static void pci_script_faults(unsigned customer)
 {
 	static const enum cv_sim_fault faults[] = {
-		CV_SIM_FAULT_MOTOR_JAM,       CV_SIM_FAULT_PRODUCT_WEDGED, CV_SIM_FAULT_AUTH_SILENT,
-		CV_SIM_FAULT_AUTH_NOT_SENT,   CV_SIM_FAULT_CAPTURE_UNKNOWN, CV_SIM_FAULT_VOID_UNKNOWN,
+		CV_SIM_FAULT_MOTOR_JAM,      CV_SIM_FAULT_PRODUCT_WEDGED,  CV_SIM_FAULT_AUTH_SILENT,
+		CV_SIM_FAULT_AUTH_NOT_SENT,  CV_SIM_FAULT_CAPTURE_UNKNOWN, CV_SIM_FAULT_VOID_UNKNOWN,
 		CV_SIM_FAULT_LOOKUP_UNKNOWN, CV_SIM_FAULT_MISSED_DROP,     CV_SIM_FAULT_FALSE_DROP,
 	};
 	if (customer % 25 == 0)
@@ -653,8 +648,8 @@ static void pci_run_day(unsigned customers)
 	unsigned cuts_done = 0;
 	for (unsigned customer = 1; customer <= customers; customer++) {
 		pci_script_faults(customer);
-		bool cut_now = cuts_done < PCI_POWER_CUTS &&
-			       customer == (cuts_done + 1) * customers / (PCI_POWER_CUTS + 1);
+		bool cut_now =
+			cuts_done < PCI_POWER_CUTS && customer == (cuts_done + 1) * customers / (PCI_POWER_CUTS + 1);
 		if (cut_now)
 			pci_arm_power_cut();
 		pci_customer();
@@ -677,8 +672,7 @@ static void pci_collect_demo(void)
 	cr_assert(binary != NULL && *binary != '\0',
 		  "CV_SIM_MACHINE is not set (build with -Dexamples=true and run through meson test)");
 	char command[1024];
-	snprintf(command, sizeof(command), "'%s' demo --customers " PCI_DEMO_CUSTOMERS " --faults 2>&1",
-		 binary);
+	snprintf(command, sizeof(command), "'%s' demo --customers " PCI_DEMO_CUSTOMERS " --faults 2>&1", binary);
 	FILE *pipe = popen(command, "r");
 	cr_assert_not_null(pipe, "popen %s", command);
 	unsigned char buffer[65536];
@@ -686,8 +680,8 @@ static void pci_collect_demo(void)
 	while ((got = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
 		pci_source_append(PCI_SOURCE_DEMO_OUTPUT, buffer, got);
 	int status = pclose(pipe);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "the demo did not reconcile (status %d): %s", status, command);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the demo did not reconcile (status %d): %s", status,
+		  command);
 	pci_sources[PCI_SOURCE_DEMO_OUTPUT].items = 1;
 }
 
@@ -696,8 +690,8 @@ static void pci_collect_demo(void)
 static void pci_report_sources(void)
 {
 	size_t total = 0;
-	printf("pci scan, seed %" PRIu64 ": %u restarts after power cuts, %u receipts\n", day.seed,
-	       day.restarts, day.receipts);
+	printf("pci scan, seed %" PRIu64 ": %u restarts after power cuts, %u receipts\n", day.seed, day.restarts,
+	       day.receipts);
 	for (size_t i = 0; i < PCI_SOURCE_COUNT; i++) {
 		printf("  %-34s %10zu bytes  (%zu items)\n", pci_source_names[i], pci_sources[i].length,
 		       pci_sources[i].items);
@@ -724,12 +718,11 @@ static void pci_assert_planted_pan_found(enum pci_source_id id)
 	memcpy(copy + middle + sizeof(planted) + 1, source->bytes + middle, source->length - middle);
 	struct pci_scan_result result = pci_scan(copy, length - 1);
 	free(copy);
-	cr_assert_eq(result.hit_count, 1, "%s: a planted PAN gave %zu hits", pci_source_names[id],
-		     result.hit_count);
+	cr_assert_eq(result.hit_count, 1, "%s: a planted PAN gave %zu hits", pci_source_names[id], result.hit_count);
 	char expected[64];
 	snprintf(expected, sizeof(expected), "offset %zu: 4242424242424242", middle + 1);
-	cr_assert(strncmp(result.first_hits[0], expected, strlen(expected)) == 0,
-		  "%s: planted PAN reported as %s", pci_source_names[id], result.first_hits[0]);
+	cr_assert(strncmp(result.first_hits[0], expected, strlen(expected)) == 0, "%s: planted PAN reported as %s",
+		  pci_source_names[id], result.first_hits[0]);
 }
 
 TestSuite(pci, .fini = cv_test_leak_check);
@@ -753,10 +746,9 @@ Test(pci, a_simulated_day_leaks_no_card_number_anywhere, .timeout = 240)
 	cr_assert_eq(day.restarts, PCI_POWER_CUTS);
 	cr_assert_gt(day.receipts, customers / 4);
 	static const enum pci_source_id never_empty[] = {
-		PCI_SOURCE_JOURNAL_APPENDS, PCI_SOURCE_JOURNAL_FILES, PCI_SOURCE_CHECKPOINT_FILE,
-		PCI_SOURCE_EVENT_BYTES,     PCI_SOURCE_EVENT_TEXT,    PCI_SOURCE_RECEIPT_TEXT,
-		PCI_SOURCE_RECEIPT_JSON,
-		PCI_SOURCE_DELIVERED_RECEIPTS, PCI_SOURCE_DEMO_OUTPUT,
+		PCI_SOURCE_JOURNAL_APPENDS, PCI_SOURCE_JOURNAL_FILES,      PCI_SOURCE_CHECKPOINT_FILE,
+		PCI_SOURCE_EVENT_BYTES,     PCI_SOURCE_EVENT_TEXT,         PCI_SOURCE_RECEIPT_TEXT,
+		PCI_SOURCE_RECEIPT_JSON,    PCI_SOURCE_DELIVERED_RECEIPTS, PCI_SOURCE_DEMO_OUTPUT,
 	};
 	for (size_t i = 0; i < sizeof(never_empty) / sizeof(never_empty[0]); i++)
 		cr_assert_gt(pci_sources[never_empty[i]].length, 0, "nothing collected from %s",
@@ -774,7 +766,7 @@ Test(pci, a_simulated_day_leaks_no_card_number_anywhere, .timeout = 240)
 /* Where the rogue reader writes its PAN in each payment result. */
 enum pci_rogue_field {
 	PCI_ROGUE_BRAND,
-	PCI_ROGUE_LAST4,       /* Written from last4 on, so it runs on into auth_code. */
+	PCI_ROGUE_LAST4, /* Written from last4 on, so it runs on into auth_code. */
 	PCI_ROGUE_AUTH_CODE,
 	PCI_ROGUE_AID,
 	PCI_ROGUE_APP_LABEL,
@@ -902,9 +894,11 @@ static const struct cv_payment_ops pci_rogue_ops = {
 	.lookup = pci_rogue_request,
 };
 
-#define PCI_PLANT(name_, field_, literal_, expect_blank_)                                   \
-	{.name = name_, .field = field_, .bytes = literal_, .length = sizeof(literal_) - 1, \
-	 .expect_blank = expect_blank_}
+#define PCI_PLANT(name_, field_, literal_, expect_blank_)                                          \
+	{                                                                                          \
+		.name = name_, .field = field_, .bytes = literal_, .length = sizeof(literal_) - 1, \
+		.expect_blank = expect_blank_                                                      \
+	}
 
 /* One vend against the rogue reader, on a RAM journal behind the tap; every
  * source is collected (the RAM journal as "journal segment files"). */
@@ -947,9 +941,9 @@ static struct cv_vend_info pci_rogue_run(const struct pci_rogue_plant *plant)
 	cr_assert(cv_vend_state_is_terminal(info.state), "%s: vend ended in %s", plant->name,
 		  cv_vend_state_str(info.state));
 	cr_assert_gt(pci_rogue.answers, 0, "%s: the reader was never asked", plant->name);
-	cr_log_info("%s: vend ended %s, card brand='%s' last4='%s' auth='%s' aid='%s' label='%s'",
-		    plant->name, cv_vend_state_str(info.state), info.card.brand, info.card.last4,
-		    info.card.auth_code, info.card.aid, info.card.app_label);
+	cr_log_info("%s: vend ended %s, card brand='%s' last4='%s' auth='%s' aid='%s' label='%s'", plant->name,
+		    cv_vend_state_str(info.state), info.card.brand, info.card.last4, info.card.auth_code, info.card.aid,
+		    info.card.app_label);
 	cv_machine_deinit(day.m);
 	cv_sim_free(day.sim);
 	free(day.memory);
@@ -987,29 +981,40 @@ ParameterizedTestParameters(pci, a_rogue_reader_cannot_get_a_pan_into_anything)
 	static struct pci_rogue_plant plants[] = {
 		PCI_PLANT("brand holds an Amex PAN", PCI_ROGUE_BRAND, "371449635398431\0", true),
 		PCI_PLANT("last4 runs on into auth_code", PCI_ROGUE_LAST4, "4242424242424242\0", true),
-		PCI_PLANT("auth_code hides digits after its NUL", PCI_ROGUE_AUTH_CODE, "A1\0" "42424242\0", false),
+		PCI_PLANT("auth_code hides digits after its NUL", PCI_ROGUE_AUTH_CODE,
+			  "A1\0"
+			  "42424242\0",
+			  false),
 		PCI_PLANT("app_label holds a PAN", PCI_ROGUE_APP_LABEL, "4242424242424242\0", true),
 		PCI_PLANT("processor_ref hides a PAN after its NUL", PCI_ROGUE_PROCESSOR_REF,
-			  "ch_1\0" "5555555555554444\0", false),
+			  "ch_1\0"
+			  "5555555555554444\0",
+			  false),
 		PCI_PLANT("aid holds a PAN", PCI_ROGUE_AID, "4242424242424242\0", true),
-		PCI_PLANT("aid carries a PAN after a real AID", PCI_ROGUE_AID,
-			  "A00000000310104242424242424242\0", true),
+		PCI_PLANT("aid carries a PAN after a real AID", PCI_ROGUE_AID, "A00000000310104242424242424242\0",
+			  true),
 		PCI_PLANT("aid hides a PAN after its NUL", PCI_ROGUE_AID,
-			  "A0000000031010\0" "4242424242424242\0", false),
+			  "A0000000031010\0"
+			  "4242424242424242\0",
+			  false),
 		PCI_PLANT("processor_ref holds a PAN", PCI_ROGUE_PROCESSOR_REF, "4242424242424242\0", true),
-		PCI_PLANT("processor_ref holds a grouped PAN", PCI_ROGUE_PROCESSOR_REF,
-			  "ch_4242-4242-4242-4242\0", true),
-		PCI_PLANT("brand hides a PAN after its NUL", PCI_ROGUE_BRAND, "V\0" "4222222222222\0", false),
+		PCI_PLANT("processor_ref holds a grouped PAN", PCI_ROGUE_PROCESSOR_REF, "ch_4242-4242-4242-4242\0",
+			  true),
+		PCI_PLANT("brand hides a PAN after its NUL", PCI_ROGUE_BRAND,
+			  "V\0"
+			  "4222222222222\0",
+			  false),
 		PCI_PLANT("app_label hides a PAN after its NUL", PCI_ROGUE_APP_LABEL,
-			  "V\0" "371449635398431", false),
+			  "V\0"
+			  "371449635398431",
+			  false),
 	};
 	return cr_make_param_array(struct pci_rogue_plant, plants, sizeof(plants) / sizeof(plants[0]));
 }
 
 /* The engine must blank or refuse the planted field: either way no PAN
  * reaches the journal, an event, a receipt or the log. */
-ParameterizedTest(struct pci_rogue_plant *plant, pci, a_rogue_reader_cannot_get_a_pan_into_anything,
-		  .timeout = 60)
+ParameterizedTest(struct pci_rogue_plant *plant, pci, a_rogue_reader_cannot_get_a_pan_into_anything, .timeout = 60)
 {
 	struct cv_vend_info info = pci_rogue_run(plant);
 	if (plant->expect_blank)

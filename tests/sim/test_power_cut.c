@@ -62,15 +62,15 @@ struct cut_run {
 	void *memory;
 	struct cv_machine *m;
 	uint64_t now_ms;
-	unsigned life;                 /* 1 before the first cut, then one more per restart. */
-	uint32_t vends_seen;           /* Highest vend number seen. */
+	unsigned life;                       /* 1 before the first cut, then one more per restart. */
+	uint32_t vends_seen;                 /* Highest vend number seen. */
 	char (*earlier_ids)[CV_VEND_ID_LEN]; /* Per vend number: its id if it began in an earlier life. */
-	char (*ids)[CV_VEND_ID_LEN];   /* Per vend number: its id in this life. */
-	struct cut_vend_view *views;   /* Per vend number: the last state any life reported. */
+	char (*ids)[CV_VEND_ID_LEN];         /* Per vend number: its id in this life. */
+	struct cut_vend_view *views;         /* Per vend number: the last state any life reported. */
 	uint32_t id_capacity;
 	unsigned dispensed_after_restart; /* Must stay 0: never dispense after a restart. */
 	unsigned recoveries;
-	int32_t refilled[CUT_LANES];   /* Items added by (durable) service visits. */
+	int32_t refilled[CUT_LANES]; /* Items added by (durable) service visits. */
 	/* The flash variants. */
 	bool on_flash;
 	uint8_t *region;
@@ -79,8 +79,8 @@ struct cut_run {
 	bool flash_armed;
 	struct cut_shadow_record *shadow; /* Per sequence number: what was appended. */
 	uint64_t shadow_capacity;
-	uint64_t synced_seq;              /* Highest seq of a sync that completed. */
-	uint64_t records_checked;         /* Durable records read back and compared. */
+	uint64_t synced_seq;      /* Highest seq of a sync that completed. */
+	uint64_t records_checked; /* Durable records read back and compared. */
 };
 
 static struct cut_run run;
@@ -142,8 +142,7 @@ static void cut_on_event(struct cv_machine *m, const struct cv_event *e, void *u
 		view->lane = e->u.vend.lane;
 		view->price = e->u.vend.price.amount_minor;
 		/* A vend of an earlier life must never turn a motor again. */
-		if (e->u.vend.state == CV_VEND_STATE_DISPENSING &&
-		    strcmp(run.earlier_ids[n], e->u.vend.vend_id) == 0)
+		if (e->u.vend.state == CV_VEND_STATE_DISPENSING && strcmp(run.earlier_ids[n], e->u.vend.vend_id) == 0)
 			run.dispensed_after_restart++;
 	}
 	if (e->type == CV_EVENT_RECOVERY)
@@ -449,7 +448,8 @@ static void cut_check_invariants(const char *what)
 		enum cv_vend_state state = (enum cv_vend_state)v->last_state;
 		if (getenv("CUT_DEBUG"))
 			fprintf(stderr, "vend %u lane %u last %s\n", n, v->lane, cv_vend_state_str(state));
-		cr_assert(cv_vend_state_is_terminal(state), "%s: vend %u ends in %s", what, n, cv_vend_state_str(state));
+		cr_assert(cv_vend_state_is_terminal(state), "%s: vend %u ends in %s", what, n,
+			  cv_vend_state_str(state));
 		if (state == CV_VEND_STATE_CAPTURED) {
 			captured += v->price;
 			captured_count++;
@@ -463,7 +463,8 @@ static void cut_check_invariants(const char *what)
 	cr_assert_eq(truth.captured_minor, captured, "%s: the processor captured %" PRId64 ", the vends say %" PRId64,
 		     what, truth.captured_minor, captured);
 	cr_assert_eq(truth.holds_open, void_failed, "%s: %u holds left open", what, truth.holds_open);
-	cr_assert_leq(captured_count, truth.items_dropped + truth.false_drops, "%s: charged for more items than fell", what);
+	cr_assert_leq(captured_count, truth.items_dropped + truth.false_drops, "%s: charged for more items than fell",
+		      what);
 	cr_assert_eq(run.dispensed_after_restart, 0, "%s: dispensed a vend of an earlier life", what);
 	/* The totals the machine reports, rebuilt from its journal across every
 	 * restart, against the same truth. */
@@ -474,8 +475,8 @@ static void cut_check_invariants(const char *what)
 		     stats.captured_minor, truth.captured_minor);
 	cr_assert_eq(stats.vends_captured, captured_count, "%s: the machine reports %u vends captured, %u were", what,
 		     stats.vends_captured, captured_count);
-	cr_assert_eq(stats.vends_voided, ended[CV_VEND_STATE_VOIDED], "%s: the machine reports %u voided, %u were", what,
-		     stats.vends_voided, ended[CV_VEND_STATE_VOIDED]);
+	cr_assert_eq(stats.vends_voided, ended[CV_VEND_STATE_VOIDED], "%s: the machine reports %u voided, %u were",
+		     what, stats.vends_voided, ended[CV_VEND_STATE_VOIDED]);
 	/* Not the abandoned ones: a vend whose first record never reached the
 	 * disk ended with the power, unrecorded (it held no money). */
 	cr_assert_eq(stats.vends_capture_failed, ended[CV_VEND_STATE_CAPTURE_FAILED], "%s: capture failures", what);

@@ -48,7 +48,7 @@ struct sim_run {
 	uint64_t digest;               /* FNV-1a over every output event. */
 	unsigned violations;
 	char first_violation[256];
-	unsigned unavailable;          /* Customers turned away: card payments unavailable. */
+	unsigned unavailable; /* Customers turned away: card payments unavailable. */
 	struct cv_offline_policy offline;
 };
 
@@ -71,8 +71,7 @@ static unsigned sim_below(unsigned n)
 static void sim_violation(const char *what)
 {
 	if (run.violations++ == 0)
-		snprintf(run.first_violation, sizeof(run.first_violation), "t=%" PRIu64 " ms: %s",
-			 run.now_ms, what);
+		snprintf(run.first_violation, sizeof(run.first_violation), "t=%" PRIu64 " ms: %s", run.now_ms, what);
 }
 
 static void sim_digest(const void *bytes, size_t length)
@@ -221,8 +220,8 @@ static void sim_start(uint64_t seed, unsigned customers)
 	c.timeouts.retry_cap_ms = 60000;
 	/* Offline up to 2.00 a vend (the two dearest lanes stop selling while
 	 * both links are down), 4 unsent at once, 8.00 in all, 10 minutes old. */
-	run.offline = (struct cv_offline_policy){.enabled = true, .max_amount_minor = 200, .max_count = 4,
-						 .max_total_minor = 800, .max_age_s = 600};
+	run.offline = (struct cv_offline_policy){
+		.enabled = true, .max_amount_minor = 200, .max_count = 4, .max_total_minor = 800, .max_age_s = 600};
 	c.offline = run.offline;
 	cv_sim_attach(run.sim, &c);
 	c.storage = &cv_ram_storage_ops;
@@ -241,8 +240,6 @@ static void sim_stop(void)
 	free(run.journal);
 	free(run.vends);
 }
-
-
 
 static bool sim_in_customer_phase(uint32_t vend)
 {
@@ -327,9 +324,9 @@ static void sim_check_end(unsigned customers)
 	       "%u unknown outcomes, %u respins; physical drops %u (missed %u, false %u); "
 	       "journal %" PRIu64 " records; %u violations\n",
 	       run.seed, customers, st.vends_started, st.vends_captured, st.captured_minor, st.vends_voided,
-	       st.vends_abandoned, st.vends_capture_failed, st.vends_void_failed, st.declines,
-	       st.unknown_outcomes, st.respins, truth.items_dropped, truth.missed_drops, truth.false_drops,
-	       st.journal_records, run.violations);
+	       st.vends_abandoned, st.vends_capture_failed, st.vends_void_failed, st.declines, st.unknown_outcomes,
+	       st.respins, truth.items_dropped, truth.missed_drops, truth.false_drops, st.journal_records,
+	       run.violations);
 	printf("sim seed %" PRIu64 ": links: %u failovers, %u sends refused by a down link, %u breaker opens, "
 	       "%u offline approvals, %u customers turned away (card payments unavailable)\n",
 	       run.seed, truth.failovers, truth.link_refusals, truth.breaker_opens, truth.offline_approvals,

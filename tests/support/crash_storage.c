@@ -31,9 +31,11 @@ static void crash_storage_keep_subset(struct crash_storage *cs)
 	unsigned fate[CRASH_STORAGE_PENDING_MAX];
 	size_t prefix[CRASH_STORAGE_PENDING_MAX];
 	unsigned written_end = 0; /* One past the last record any byte of which is written. */
-	unsigned prefix_end = cs->mode == CRASH_PREFIX ? (unsigned)(crash_storage_random(cs) % (cs->pending_count + 1)) : 0;
+	unsigned prefix_end =
+		cs->mode == CRASH_PREFIX ? (unsigned)(crash_storage_random(cs) % (cs->pending_count + 1)) : 0;
 	for (unsigned i = 0; i < cs->pending_count; i++) {
-		fate[i] = cs->mode == CRASH_PREFIX ? (i < prefix_end ? KEEP : LOSE) : (unsigned)(crash_storage_random(cs) % 3);
+		fate[i] = cs->mode == CRASH_PREFIX ? (i < prefix_end ? KEEP : LOSE)
+						   : (unsigned)(crash_storage_random(cs) % 3);
 		prefix[i] = fate[i] == TEAR ? (size_t)(crash_storage_random(cs) % cs->pending[i].length) : 0;
 		if (fate[i] == KEEP || (fate[i] == TEAR && prefix[i] > 0))
 			written_end = i + 1;
@@ -205,7 +207,7 @@ static enum cv_status crash_storage_checkpoint_get(void *ctx, uint64_t *offset, 
 }
 
 static enum cv_status crash_storage_checkpoint_set_tagged(void *ctx, uint64_t offset, uint64_t seq, const void *tag,
-							 size_t tag_length)
+							  size_t tag_length)
 {
 	struct crash_storage *cs = ctx;
 	if (cs->dead || !CV_OPS_HAS(struct cv_storage_ops, cs->inner_ops, checkpoint_set_tagged))
@@ -214,7 +216,7 @@ static enum cv_status crash_storage_checkpoint_set_tagged(void *ctx, uint64_t of
 }
 
 static enum cv_status crash_storage_checkpoint_get_tagged(void *ctx, uint64_t *offset, uint64_t *seq, void *tag,
-							 size_t tag_size, size_t *tag_length)
+							  size_t tag_size, size_t *tag_length)
 {
 	struct crash_storage *cs = ctx;
 	if (cs->dead || !CV_OPS_HAS(struct cv_storage_ops, cs->inner_ops, checkpoint_get_tagged))

@@ -53,8 +53,8 @@ struct crash_storage {
 	void *inner_ctx;
 	struct crash_record pending[CRASH_STORAGE_PENDING_MAX];
 	unsigned pending_count;
-	unsigned op_count;   /* Appends and syncs in this life. */
-	unsigned cut_at_op;  /* 0: no cut armed. */
+	unsigned op_count;  /* Appends and syncs in this life. */
+	unsigned cut_at_op; /* 0: no cut armed. */
 	enum crash_mode mode;
 	uint64_t random_state;
 	bool dead;

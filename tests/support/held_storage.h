@@ -25,9 +25,9 @@ struct held_storage {
 	uint64_t durable_seq;   /* Last record durable. */
 	uint64_t requested_seq; /* A sync asked for up to here and not yet answered (0: none). */
 	size_t requested_length;
-	bool immediate;         /* Syncs complete at once (like RAM). */
-	bool fail_next_append;  /* The next append fails with CV_E_IO (a write error), once. */
-	unsigned syncs_failed;  /* Syncs answered with an error. */
+	bool immediate;        /* Syncs complete at once (like RAM). */
+	bool fail_next_append; /* The next append fails with CV_E_IO (a write error), once. */
+	unsigned syncs_failed; /* Syncs answered with an error. */
 	struct cv_machine *machine;
 };
 

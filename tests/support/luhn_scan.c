@@ -20,8 +20,8 @@ struct luhn_scanner {
 	/* The current run: digit i sits in ring slot i % LUHN_SCAN_DIGITS_MAX. */
 	bool in_run;
 	size_t run_digit_count;
-	size_t next_start;        /* First window start not judged yet. */
-	size_t reported_end;      /* End (exclusive digit index) of the last reported window. */
+	size_t next_start;   /* First window start not judged yet. */
+	size_t reported_end; /* End (exclusive digit index) of the last reported window. */
 	char ring_digit[LUHN_SCAN_DIGITS_MAX];
 	size_t ring_offset[LUHN_SCAN_DIGITS_MAX];
 	/* Bytes seen since the run's last digit. */
@@ -140,8 +140,8 @@ static void luhn_gap_byte(struct luhn_scanner *scanner, unsigned char byte)
 	if (!scanner->in_run)
 		return;
 	scanner->gap_length++;
-	bool joins = scanner->join == LUHN_JOIN_SEPARATED ? !luhn_is_letter(byte)
-							  : luhn_gap_joins_grouped(scanner, byte);
+	bool joins =
+		scanner->join == LUHN_JOIN_SEPARATED ? !luhn_is_letter(byte) : luhn_gap_joins_grouped(scanner, byte);
 	if (!joins)
 		luhn_run_end(scanner);
 }
@@ -151,8 +151,7 @@ size_t luhn_scan(const void *bytes, size_t length, luhn_hit_fn on_hit, void *use
 	return luhn_scan_join(bytes, length, LUHN_JOIN_GROUPED, on_hit, user_data);
 }
 
-size_t luhn_scan_join(const void *bytes, size_t length, enum luhn_join join, luhn_hit_fn on_hit,
-		      void *user_data)
+size_t luhn_scan_join(const void *bytes, size_t length, enum luhn_join join, luhn_hit_fn on_hit, void *user_data)
 {
 	struct luhn_scanner scanner;
 	memset(&scanner, 0, sizeof(scanner));
@@ -175,8 +174,7 @@ void luhn_hit_describe(const struct luhn_hit *hit, char *buf, size_t size)
 {
 	if (size == 0)
 		return;
-	const char *form = hit->wide ? (hit->grouped ? ", wide, grouped" : ", wide")
-				     : (hit->grouped ? ", grouped" : "");
-	snprintf(buf, size, "offset %zu: %s (%u digits%s)", hit->offset, hit->digits,
-		 hit->digit_count, form);
+	const char *form =
+		hit->wide ? (hit->grouped ? ", wide, grouped" : ", wide") : (hit->grouped ? ", grouped" : "");
+	snprintf(buf, size, "offset %zu: %s (%u digits%s)", hit->offset, hit->digits, hit->digit_count, form);
 }

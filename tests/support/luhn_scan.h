@@ -40,18 +40,18 @@
 
 /* One Luhn-valid window found in a buffer. */
 struct luhn_hit {
-	size_t offset;            /* Byte offset of its first digit in the buffer. */
-	size_t span_bytes;        /* Bytes from its first digit to its last, both included. */
-	unsigned digit_count;     /* 13..19. */
+	size_t offset;                         /* Byte offset of its first digit in the buffer. */
+	size_t span_bytes;                     /* Bytes from its first digit to its last, both included. */
+	unsigned digit_count;                  /* 13..19. */
 	char digits[LUHN_SCAN_DIGITS_MAX + 1]; /* The digits, NUL-terminated. */
-	bool grouped;             /* A separator other than NUL lies between its digits. */
-	bool wide;                /* NUL bytes lie between its digits (UTF-16/32). */
+	bool grouped;                          /* A separator other than NUL lies between its digits. */
+	bool wide;                             /* NUL bytes lie between its digits (UTF-16/32). */
 };
 
 /* Which bytes join two digits into one run. */
 enum luhn_join {
-	LUHN_JOIN_GROUPED,    /* One space or dash, UTF-16/32 NULs: luhn_scan(). */
-	LUHN_JOIN_SEPARATED,  /* Any bytes but letters (the auditor's rule). */
+	LUHN_JOIN_GROUPED,   /* One space or dash, UTF-16/32 NULs: luhn_scan(). */
+	LUHN_JOIN_SEPARATED, /* Any bytes but letters (the auditor's rule). */
 };
 
 /* Called for every hit, in order of offset. */
@@ -66,8 +66,7 @@ bool luhn_is_valid(const char *digits, size_t count);
 size_t luhn_scan(const void *bytes, size_t length, luhn_hit_fn on_hit, void *user_data);
 
 /* The same, with the join rule chosen. */
-size_t luhn_scan_join(const void *bytes, size_t length, enum luhn_join join, luhn_hit_fn on_hit,
-		      void *user_data);
+size_t luhn_scan_join(const void *bytes, size_t length, enum luhn_join join, luhn_hit_fn on_hit, void *user_data);
 
 /* Describes a hit for a failure message: "offset 120: 4242424242424242
  * (16 digits, grouped)". Always NUL-terminates when size > 0. */

@@ -7,8 +7,8 @@
 
 static struct {
 	struct cv_mcu_flash *flash;
-	uint8_t *weak;      /* Per byte: bits that read at random. */
-	uint32_t *erases;   /* Per block. */
+	uint8_t *weak;    /* Per byte: bits that read at random. */
+	uint32_t *erases; /* Per block. */
 	unsigned cut_at_op;
 	bool dead;
 	uint64_t rng;
@@ -145,8 +145,7 @@ enum nor_partial {
 
 /* How much of byte i of a program the cut leaves done: all, none, or a
  * random part of its bits (as a mask of the bits to clear). */
-static uint8_t nor_partial_mask(enum nor_partial how, size_t i, size_t point, uint32_t address,
-				uint8_t *word_fate)
+static uint8_t nor_partial_mask(enum nor_partial how, size_t i, size_t point, uint32_t address, uint8_t *word_fate)
 {
 	switch (how) {
 	case NOR_PREFIX:
@@ -176,8 +175,7 @@ static void nor_clear(uint8_t *dst, uint8_t *weak, uint32_t address, const uint8
 	}
 }
 
-enum cv_status cv_mcu_flash_program(struct cv_mcu_flash *flash, uint32_t address, const void *data,
-				    size_t length)
+enum cv_status cv_mcu_flash_program(struct cv_mcu_flash *flash, uint32_t address, const void *data, size_t length)
 {
 	if (nor.dead)
 		return CV_E_IO;

@@ -483,8 +483,7 @@ bool rig_visited(uint32_t vend_number, enum cv_vend_state state)
 {
 	for (unsigned i = 0; i < rig.event_count; i++) {
 		const struct cv_event *e = &rig.events[i];
-		if (e->type == CV_EVENT_VEND_STATE && e->u.vend.vend_number == vend_number &&
-		    e->u.vend.state == state)
+		if (e->type == CV_EVENT_VEND_STATE && e->u.vend.vend_number == vend_number && e->u.vend.state == state)
 			return true;
 	}
 	return false;

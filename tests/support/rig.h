@@ -43,7 +43,7 @@ struct rig {
 	 * The test fails there unless write_ahead_excuse says why it provokes
 	 * that on purpose. */
 	bool write_ahead_violated;
-	char write_ahead_why[256];      /* The first one. */
+	char write_ahead_why[256]; /* The first one. */
 	const char *write_ahead_excuse;
 	/* What the fakes answer when called (CV_PENDING unless a test changes it). */
 	uint32_t payment_caps;   /* What the fake payment backend declares. */
@@ -51,12 +51,12 @@ struct rig {
 	enum cv_status authorize_rc;
 	enum cv_status start_rc;
 	enum cv_status arm_rc;
-	enum cv_status health_rc;          /* What health() says (CV_OK: link up). */
-	struct cv_offline_status offline;  /* What offline_status() reports. */
-	enum cv_status offline_rc;         /* What offline_status() returns. */
+	enum cv_status health_rc;         /* What health() says (CV_OK: link up). */
+	struct cv_offline_status offline; /* What offline_status() reports. */
+	enum cv_status offline_rc;        /* What offline_status() returns. */
 	/* Carried by the next rig_pay*() results. */
-	bool pay_offline;                  /* offline_approved */
-	int64_t pay_capture_before_s;      /* capture_before_s */
+	bool pay_offline;             /* offline_approved */
+	int64_t pay_capture_before_s; /* capture_before_s */
 	/* Called for every output event, if set (for tests of listener misuse). */
 	void (*hook)(const struct cv_event *event);
 	/* Output events, in order. */

@@ -41,7 +41,7 @@ bool sim_visit_pick_lane(const struct cv_machine *m, uint32_t (*pick)(uint32_t n
 
 void sim_visit_planogram(struct cv_lane_config lanes[SIM_VISIT_LANES])
 {
-	static const char *const names[SIM_VISIT_LANES] = {"Gummy Bears", "Sour Worms", "Choco Bar",
+	static const char *const names[SIM_VISIT_LANES] = {"Gummy Bears", "Sour Worms",  "Choco Bar",
 							   "Mint Strips", "Jelly Beans", "Toffee"};
 	for (unsigned i = 0; i < SIM_VISIT_LANES; i++) {
 		struct cv_lane_config *l = &lanes[i];

@@ -181,8 +181,8 @@ static const char *write_ahead_verdict(const char *effect, const struct write_ah
 	if (v == NULL)
 		snprintf(wa.why, sizeof(wa.why), "%s for no vend whose state was journaled", effect);
 	else if (v->seq == 0)
-		snprintf(wa.why, sizeof(wa.why), "%s for vend %s in %s, whose record was never written", effect,
-			 v->id, cv_vend_state_str(v->state));
+		snprintf(wa.why, sizeof(wa.why), "%s for vend %s in %s, whose record was never written", effect, v->id,
+			 cv_vend_state_str(v->state));
 	else
 		snprintf(wa.why, sizeof(wa.why),
 			 "%s for vend %s in %s before its record (seq %" PRIu64 ") was durable (up to %" PRIu64 ")",

@@ -50,8 +50,8 @@ static int emit(const char *name, const struct cv_receipt *r)
 static void fill_bytes(struct cv_receipt *r, unsigned *byte)
 {
 	char *fields[] = {r->product_name, r->merchant_name, r->merchant_location, r->product_id};
-	size_t sizes[] = {sizeof(r->product_name), sizeof(r->merchant_name),
-			  sizeof(r->merchant_location), sizeof(r->product_id)};
+	size_t sizes[] = {sizeof(r->product_name), sizeof(r->merchant_name), sizeof(r->merchant_location),
+			  sizeof(r->product_id)};
 	for (size_t f = 0; f < 4; f++) {
 		size_t i = 0;
 		for (; i + 1 < sizes[f] && *byte <= 0xff; i++)
@@ -72,11 +72,14 @@ int main(void)
 	failures += emit("quotes_backslashes", &r);
 
 	r = base();
-	strcpy(r.product_name, "a\nb\rc\td\x01" "e\x1f" "f\x7fg\bh\fi");
+	strcpy(r.product_name, "a\nb\rc\td\x01"
+			       "e\x1f"
+			       "f\x7fg\bh\fi");
 	failures += emit("control_bytes", &r);
 
 	r = base();
-	strcpy(r.product_name, "Cr\xc3\xa8me br\xc3\xbbl\xc3\xa9" "e \xe2\x82\xac \xf0\x9f\x8d\xac");
+	strcpy(r.product_name, "Cr\xc3\xa8me br\xc3\xbbl\xc3\xa9"
+			       "e \xe2\x82\xac \xf0\x9f\x8d\xac");
 	failures += emit("utf8", &r);
 
 	r = base();

@@ -51,8 +51,7 @@ Test(bench_board, the_done_and_the_drop_both_refused_are_both_delivered)
 		rig_step(1);
 		bench_board_poll(&board, rig.now_ms);
 	}
-	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURE_PENDING, "vend %u in %s", n,
-		     cv_vend_state_str(rig_state(n)));
+	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURE_PENDING, "vend %u in %s", n, cv_vend_state_str(rig_state(n)));
 	rig_pay(CV_PAY_OK);
 	cr_assert_eq(rig_state(n), CV_VEND_STATE_CAPTURED);
 	cr_assert_eq(board.waiting_count, 0);

@@ -47,7 +47,10 @@ Test(card_number, digit_groups_joined_by_any_separators_are_one_number)
 
 Test(card_number, nul_bytes_inside_a_fixed_size_field_join_digit_groups)
 {
-	static const char field[CV_PROCESSOR_REF_LEN] = "ref 4242\0" "4242\0\0" "4242\0" "4242";
+	static const char field[CV_PROCESSOR_REF_LEN] = "ref 4242\0"
+							"4242\0\0"
+							"4242\0"
+							"4242";
 	cr_assert(cv_text_has_card_number(field, sizeof(field)));
 	cr_assert_not(cv_text_has_card_number(field, strlen(field)), "up to the NUL: 4 digits");
 }
@@ -125,9 +128,8 @@ static bool all_zero(const void *bytes, size_t length)
 /* Card numbers as a processor's reference could carry them (printable:
  * a tab or other control character has the whole result refused). */
 static const char *const hidden_pans[] = {
-	"ch_4242.4242.4242.4242", "4242/4242/4242/4242",     "ch_4242_4242_4242_4242",
-	"4242  4242  4242  4242", "ref 4242 . 4242/_4242#4242", "ch:5555.5555-5555/4444",
-	"3782 822463  10005",
+	"ch_4242.4242.4242.4242",     "4242/4242/4242/4242",    "ch_4242_4242_4242_4242", "4242  4242  4242  4242",
+	"ref 4242 . 4242/_4242#4242", "ch:5555.5555-5555/4444", "3782 822463  10005",
 };
 
 Test(card_number_admit, a_reference_hiding_a_card_number_behind_separators_is_blanked)
@@ -146,7 +148,7 @@ Test(card_number_admit, a_reference_hiding_a_card_number_behind_separators_is_bl
 Test(card_number_admit, references_and_card_fields_with_other_digits_are_kept)
 {
 	static const char *const refs[] = {
-		"ch_2026-01-01T12:00:00Z", "ch_3141.5926.5358.97", "192.168.100.200",
+		"ch_2026-01-01T12:00:00Z",     "ch_3141.5926.5358.97", "192.168.100.200",
 		"pi_3c9a1f0e7d2b4c6a8e0f1a2b", "order 12345 / lane 3",
 	};
 	for (size_t i = 0; i < CV_ARRAY_COUNT(refs); i++) {
@@ -182,9 +184,9 @@ Test(card_number_admit, a_capture_deadline_in_the_plausible_range_is_kept)
 Test(card_number_admit, a_capture_deadline_out_of_range_becomes_none)
 {
 	static const int64_t dropped[] = {
-		DEADLINE_MIN_S - 1, DEADLINE_MAX_S + 1, -1, INT64_MIN, INT64_MAX,
-		INT64_C(4242424242424242),  /* A card number where seconds belong. */
-		INT64_C(1767873600000),     /* Milliseconds: 13 digits. */
+		DEADLINE_MIN_S - 1,        DEADLINE_MAX_S + 1, -1, INT64_MIN, INT64_MAX,
+		INT64_C(4242424242424242), /* A card number where seconds belong. */
+		INT64_C(1767873600000),    /* Milliseconds: 13 digits. */
 	};
 	for (size_t i = 0; i < CV_ARRAY_COUNT(dropped); i++)
 		cr_assert_eq(admitted_deadline(dropped[i]), 0, "%" PRId64 " kept", dropped[i]);
@@ -228,8 +230,7 @@ static uint32_t vend_approved_with(uint16_t lane, const char *processor_ref, int
 	return n;
 }
 
-static void assert_absent(const void *bytes, size_t length, const void *needle, size_t needle_length,
-			  const char *where)
+static void assert_absent(const void *bytes, size_t length, const void *needle, size_t needle_length, const char *where)
 {
 	cr_assert_null(memmem(bytes, length, needle, needle_length), "found in %s", where);
 }

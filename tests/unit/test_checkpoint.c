@@ -328,12 +328,14 @@ Test(checkpoint, a_machine_switched_off_every_few_customers_still_checkpoints_an
 		for (unsigned k = 0; k < 15; k++) {
 			uint16_t lane = (uint16_t)(k % RIG_LANES);
 			keep_stocked(lane);
-			cr_assert_eq(rig_state(rig_vend_ok(lane)), CV_VEND_STATE_CAPTURED, "life %u, customer %u", life, k);
+			cr_assert_eq(rig_state(rig_vend_ok(lane)), CV_VEND_STATE_CAPTURED, "life %u, customer %u", life,
+				     k);
 		}
 		rig_step(rig.config.timeouts.flush_ms);
 		trims += rig.storage.base > base_before;
 		base_before = rig.storage.base;
-		size_t from = rig.storage.has_checkpoint ? (size_t)(rig.storage.checkpoint_offset - rig.storage.base) : 0;
+		size_t from =
+			rig.storage.has_checkpoint ? (size_t)(rig.storage.checkpoint_offset - rig.storage.base) : 0;
 		unsigned held = count_records_from(0);
 		unsigned opened = count_records_from(from);
 		held_max = held > held_max ? held : held_max;

@@ -166,9 +166,8 @@ Test(config, every_timeout_must_be_set)
 	for (unsigned i = 0; i < 9; i++) {
 		rig_setup();
 		struct cv_timeouts *t = &rig.config.timeouts;
-		uint32_t *fields[] = {&t->payment_ms, &t->lookup_ms, &t->settle_ms,
-				      &t->motor_ms, &t->verify_ms, &t->session_ms,
-				      &t->retry_base_ms, &t->retry_cap_ms, &t->message_ms};
+		uint32_t *fields[] = {&t->payment_ms, &t->lookup_ms,     &t->settle_ms,    &t->motor_ms,  &t->verify_ms,
+				      &t->session_ms, &t->retry_base_ms, &t->retry_cap_ms, &t->message_ms};
 		*fields[i] = 0;
 		expect_refused(CV_E_INVAL);
 	}
@@ -195,7 +194,8 @@ Test(config, machine_fields_are_validated)
 Test(config, memory_must_be_large_and_aligned_enough)
 {
 	size_t size = cv_machine_size();
-	uint8_t *memory = aligned_alloc(CV_MACHINE_ALIGN, (size + 2 * CV_MACHINE_ALIGN) / CV_MACHINE_ALIGN * CV_MACHINE_ALIGN);
+	uint8_t *memory =
+		aligned_alloc(CV_MACHINE_ALIGN, (size + 2 * CV_MACHINE_ALIGN) / CV_MACHINE_ALIGN * CV_MACHINE_ALIGN);
 	cr_assert_not_null(memory);
 	static int sentinel;
 	struct cv_machine *out = (struct cv_machine *)(void *)&sentinel;
@@ -245,8 +245,8 @@ static struct {
 	struct cv_payment_ops payment;
 	const struct cv_dispenser_ops *inner_dispenser;
 	const struct cv_payment_ops *inner_payment;
-	uint32_t storage_caps;     /* What the storage declares. */
-	unsigned opens;            /* Of the three wrapped backends, this life. */
+	uint32_t storage_caps; /* What the storage declares. */
+	unsigned opens;        /* Of the three wrapped backends, this life. */
 	unsigned storage_closes;
 	unsigned caps_calls;
 	unsigned caps_before_open; /* Calls while one of the three was not open yet. */
@@ -541,9 +541,9 @@ Test(engine, journal_full_at_selection_ends_the_vend_out_of_service)
 	rig_step(rig.config.timeouts.message_ms);
 	rig_step(rig.config.timeouts.session_ms);
 	cr_assert_eq(cv_machine_select(rig.m, 1, NULL), CV_E_STATE);
-	cr_assert_eq(rig_msg(), CV_MSG_OUT_OF_SERVICE,
-		     "select returned %s; display stays \"%s\" with vend %u in %s", cv_status_name(rc),
-		     cv_msg_text(rig_msg()), n, rc == CV_OK ? cv_vend_state_str(rig_state(n)) : "-");
+	cr_assert_eq(rig_msg(), CV_MSG_OUT_OF_SERVICE, "select returned %s; display stays \"%s\" with vend %u in %s",
+		     cv_status_name(rc), cv_msg_text(rig_msg()), n,
+		     rc == CV_OK ? cv_vend_state_str(rig_state(n)) : "-");
 	cr_assert_eq(cv_machine_open_vends(rig.m), 0, "a vend that can never proceed is kept open");
 }
 
@@ -602,14 +602,13 @@ Test(engine, a_full_journal_always_ends_out_of_service)
 				uint32_t number = rig_stats().vends_started;
 				cv_machine_vend_info(rig.m, number, &v);
 				snprintf(first_bad, sizeof(first_bad),
-					 "journal of %zu bytes: select -> %s, display \"%s\", vend %u left in %s",
-					 size, cv_status_name(rc), cv_msg_text(msg), number,
-					 cv_vend_state_str(v.state));
+					 "journal of %zu bytes: select -> %s, display \"%s\", vend %u left in %s", size,
+					 cv_status_name(rc), cv_msg_text(msg), number, cv_vend_state_str(v.state));
 			}
 		}
 	}
-	cr_assert_eq(bad, 0, "%u journal sizes leave the machine selling or not out of service; first: %s",
-		     bad, first_bad);
+	cr_assert_eq(bad, 0, "%u journal sizes leave the machine selling or not out of service; first: %s", bad,
+		     first_bad);
 }
 
 /* Independent bitwise CRC32C (Castagnoli, reflected 0x82F63B78). */
@@ -677,7 +676,8 @@ Test(engine, journal_records_are_framed_checksummed_and_free_of_card_numbers)
 		cr_assert_leq(rlen, length - offset, "record %llu runs past the end", (unsigned long long)expected_seq);
 		cr_assert(type >= CV_JOURNAL_MACHINE_START && type <= CV_JOURNAL_FILE_HEADER, "record %llu: type %u",
 			  (unsigned long long)seq, type);
-		cr_assert_eq(type == CV_JOURNAL_FILE_HEADER, seq == 1, "the file header is the first record and only the first");
+		cr_assert_eq(type == CV_JOURNAL_FILE_HEADER, seq == 1,
+			     "the file header is the first record and only the first");
 		cr_assert_eq(flags, 0x2, "format 3: fields tagged, not sealed");
 		if (epoch == 0)
 			epoch = rec_epoch;
@@ -693,7 +693,8 @@ Test(engine, journal_records_are_framed_checksummed_and_free_of_card_numbers)
 			if (run > longest)
 				longest = run;
 		}
-		cr_assert_leq(longest, 4, "record %llu holds a run of %u ASCII digits", (unsigned long long)seq, longest);
+		cr_assert_leq(longest, 4, "record %llu holds a run of %u ASCII digits", (unsigned long long)seq,
+			      longest);
 		offset += rlen;
 		expected_seq++;
 	}

@@ -385,7 +385,8 @@ Test(crash_storage, a_tearing_cut_leaves_at_most_a_prefix_of_the_record_being_wr
 		cr_assert(memcmp(rig.journal + view.valid_length, reference + whole->offset, cut->torn_length) == 0,
 			  "op %u: the tail is not a prefix of record %llu", op, (unsigned long long)cut->torn_seq);
 		/* Incomplete: too short for a frame, or shorter than its own length field says. */
-		cr_assert(view.tail_length < FRAME_MIN || get_le(rig.journal + view.valid_length, 4) > view.tail_length);
+		cr_assert(view.tail_length < FRAME_MIN ||
+			  get_le(rig.journal + view.valid_length, 4) > view.tail_length);
 	}
 	cr_assert_gt(tears, reference_ops / 4, "only %u of %u cuts tore anything", tears, reference_ops);
 }

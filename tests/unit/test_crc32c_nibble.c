@@ -33,8 +33,8 @@ Test(crc32c_nibble, agrees_with_the_bitwise_crc_on_every_byte_and_length)
 	for (unsigned i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)i; /* every byte value, twice */
 	for (size_t length = 0; length <= sizeof(data); length += 3)
-		cr_assert_eq(cv_crc32c_portable(0, data, length), crc32c_bitwise(0, data, length),
-			     "length %zu", length);
+		cr_assert_eq(cv_crc32c_portable(0, data, length), crc32c_bitwise(0, data, length), "length %zu",
+			     length);
 	cr_assert_eq(cv_crc32c_portable(0x12345678u, data, 100), crc32c_bitwise(0x12345678u, data, 100),
 		     "a chained start value");
 }

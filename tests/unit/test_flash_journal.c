@@ -114,13 +114,13 @@ Test(flash_journal, the_checkpoint_area_survives_a_cut_at_every_operation)
 				     (unsigned long long)next);
 			if (k % 10 == 9) {
 				cr_assert_eq(cv_mcu_flash_storage_mount(&fs, &flash), CV_OK);
-				cr_assert_eq(remembered_seq(), next, "cut %u: checkpoint %llu forgotten at a mount", cut,
-					     (unsigned long long)next);
+				cr_assert_eq(remembered_seq(), next, "cut %u: checkpoint %llu forgotten at a mount",
+					     cut, (unsigned long long)next);
 			}
 		}
 	}
-	printf("flash checkpoint area: %u cut points (%u inside erases, %u inside programs), 0 violations\n",
-	       ops_total, in_erase, in_program);
+	printf("flash checkpoint area: %u cut points (%u inside erases, %u inside programs), 0 violations\n", ops_total,
+	       in_erase, in_program);
 }
 
 /* A worn part whose programs do not take, and say so (silent: false) or

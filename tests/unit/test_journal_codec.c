@@ -128,8 +128,8 @@ Test(journal_codec, the_crash_tests_own_reader_reads_what_the_codec_wrote)
 		cr_assert_eq(in.auth_attempt, out.attempt);
 		cr_assert_eq(in.respins, out.respins);
 		cr_assert_eq(in.drop_verified, out.verified);
-		const char *texts[CRASH_TEXT_FIELDS] = {in.processor_ref, in.card.brand,     in.card.last4,
-							in.card.auth_code, in.card.aid, in.card.app_label};
+		const char *texts[CRASH_TEXT_FIELDS] = {in.processor_ref,  in.card.brand, in.card.last4,
+							in.card.auth_code, in.card.aid,   in.card.app_label};
 		for (unsigned t = 0; t < CRASH_TEXT_FIELDS; t++)
 			cr_assert_str_eq(texts[t], out.text[t]);
 		cr_assert_eq((uint8_t)in.card.entry, out.entry);
@@ -184,8 +184,13 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	cr_assert_str_eq(ms2.currency, "EUR");
 	cr_assert_eq(ms2.lane_count, 12);
 
-	struct cv_rec_lane_state ls = {.lane = 5, .count = 9, .price_minor = 275, .enabled = true,
-				       .quarantined = true, .consecutive_failures = 3}, ls2;
+	struct cv_rec_lane_state ls = {.lane = 5,
+				       .count = 9,
+				       .price_minor = 275,
+				       .enabled = true,
+				       .quarantined = true,
+				       .consecutive_failures = 3},
+				 ls2;
 	cv_journal_writer_init(&w);
 	cv_rec_lane_state_put(&w, &ls);
 	r = reader_of(&w, &rec);

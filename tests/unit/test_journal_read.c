@@ -261,8 +261,8 @@ Test(journal_read, both_crc32c_paths_agree_on_every_length_and_alignment)
 		data[i] = (uint8_t)(i * 37u + 11u);
 	for (unsigned start = 0; start < 8; start++)
 		for (unsigned length = 0; length + start <= sizeof(data); length += 7)
-			cr_assert_eq(cv_crc32c(0, data + start, length),
-				     cv_crc32c_portable(0, data + start, length), "start %u length %u", start, length);
+			cr_assert_eq(cv_crc32c(0, data + start, length), cv_crc32c_portable(0, data + start, length),
+				     "start %u length %u", start, length);
 	/* Chaining: the CRC of a whole equals the CRC continued over its parts. */
 	uint32_t part = cv_crc32c(0, data, 100);
 	cr_assert_eq(cv_crc32c(part, data + 100, 200), cv_crc32c(0, data, 300));
@@ -328,8 +328,7 @@ Test(journal_read, a_record_whose_start_never_reached_the_disk_is_a_tail)
 		memcpy(saved, rig.journal + at, k);
 		memset(rig.journal + at, 0, k);
 		struct cv_journal_scan r;
-		enum cv_status rc =
-			cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, NULL, NULL, &r);
+		enum cv_status rc = cv_journal_scan(&cv_ram_storage_ops, &rig.storage, 0, 1, NULL, NULL, NULL, &r);
 		cr_assert_eq(rc, CV_OK, "the first %zu bytes lost: %s", k, cv_status_name(rc));
 		cr_assert_eq(r.valid_length, at, "the first %zu bytes lost", k);
 		memcpy(rig.journal + at, saved, k);

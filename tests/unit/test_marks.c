@@ -23,7 +23,7 @@
 #include "rig.h"
 
 static const uint8_t key[CV_JOURNAL_KEY_LEN] = {
-	7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	7,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
 	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
 };
 
@@ -71,7 +71,8 @@ struct saved_mark {
 
 static struct saved_mark mark_save(void)
 {
-	struct saved_mark s = {.offset = rig.storage.checkpoint_offset, .seq = rig.storage.checkpoint_seq,
+	struct saved_mark s = {.offset = rig.storage.checkpoint_offset,
+			       .seq = rig.storage.checkpoint_seq,
 			       .tag_length = rig.storage.checkpoint_tag_length};
 	memcpy(s.tag, rig.storage.checkpoint_tag, sizeof(s.tag));
 	return s;

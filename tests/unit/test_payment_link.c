@@ -197,7 +197,7 @@ Test(payment_link, bad_policies_are_refused_at_init)
 	bad[1].max_count = 0;
 	bad[2].max_total_minor = 499; /* below one vend */
 	bad[3].max_age_s = 0;
-	bad[4].enabled = false;       /* limits set but disabled: a config mistake */
+	bad[4].enabled = false; /* limits set but disabled: a config mistake */
 	for (unsigned i = 0; i < 5; i++) {
 		struct cv_machine_config c = rig.config;
 		c.offline = bad[i];

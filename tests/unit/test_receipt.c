@@ -166,8 +166,8 @@ Test(receipt, known_epochs)
 		{NOON_2026, "2026-01-01 12:00:00 UTC"},
 		{INT64_C(1835481599000), "2028-02-29 23:59:59 UTC"}, /* leap day */
 		{INT64_C(1835481600000), "2028-03-01 00:00:00 UTC"},
-		{INT64_C(951782400000), "2000-02-29 00:00:00 UTC"},   /* 400-year leap */
-		{INT64_C(4107542400000), "2100-03-01 00:00:00 UTC"},  /* 2100 is not leap */
+		{INT64_C(951782400000), "2000-02-29 00:00:00 UTC"},  /* 400-year leap */
+		{INT64_C(4107542400000), "2100-03-01 00:00:00 UTC"}, /* 2100 is not leap */
 		{INT64_C(-1), "1969-12-31 23:59:59 UTC"},
 		{INT64_C(1767225599999), "2025-12-31 23:59:59 UTC"},
 	};
@@ -363,8 +363,7 @@ Test(receipt, entry_modes)
 {
 	struct cv_receipt r = sample();
 	const char *names[] = {"Contactless", "Chip", "Mobile wallet"};
-	enum cv_card_entry modes[] = {CV_CARD_ENTRY_CONTACTLESS, CV_CARD_ENTRY_CHIP,
-				      CV_CARD_ENTRY_MOBILE_WALLET};
+	enum cv_card_entry modes[] = {CV_CARD_ENTRY_CONTACTLESS, CV_CARD_ENTRY_CHIP, CV_CARD_ENTRY_MOBILE_WALLET};
 	for (size_t i = 0; i < 3; i++) {
 		r.card.entry = modes[i];
 		char line[128];
@@ -474,16 +473,15 @@ Test(receipt_json, exact_record)
 	size_t length = 0;
 	cr_assert_eq(cv_receipt_render_json(&r, json, sizeof(json), &length), CV_OK);
 	cr_assert_eq(length, strlen(json));
-	cr_assert_str_eq(json,
-		"{\"schema\":\"cv.receipt.v1\",\"vend_id\":\"01JGZ3Q8W7K5M2N4P6R8T0V2XA\","
-		"\"status\":\"captured\",\"merchant_name\":\"Sweet Corner Ltd\","
-		"\"merchant_location\":\"Main St 5, Springfield\",\"machine_id\":\"VM-0042\","
-		"\"time\":\"2026-01-01T12:00:00.045Z\",\"lane\":3,"
-		"\"lane_label\":\"A4\",\"product_id\":\"SKU-123\","
-		"\"product_name\":\"Choc \\\"Bar\\\"\\\\\\u000a\",\"amount_minor\":150,"
-		"\"currency\":\"USD\",\"card\":{\"brand\":\"VISA\",\"last4\":\"4242\","
-		"\"entry\":\"contactless\",\"auth_code\":\"A1B2C3\",\"aid\":\"A0000000031010\","
-		"\"app_label\":\"VISA CREDIT\"},\"offline_pending\":false}");
+	cr_assert_str_eq(json, "{\"schema\":\"cv.receipt.v1\",\"vend_id\":\"01JGZ3Q8W7K5M2N4P6R8T0V2XA\","
+			       "\"status\":\"captured\",\"merchant_name\":\"Sweet Corner Ltd\","
+			       "\"merchant_location\":\"Main St 5, Springfield\",\"machine_id\":\"VM-0042\","
+			       "\"time\":\"2026-01-01T12:00:00.045Z\",\"lane\":3,"
+			       "\"lane_label\":\"A4\",\"product_id\":\"SKU-123\","
+			       "\"product_name\":\"Choc \\\"Bar\\\"\\\\\\u000a\",\"amount_minor\":150,"
+			       "\"currency\":\"USD\",\"card\":{\"brand\":\"VISA\",\"last4\":\"4242\","
+			       "\"entry\":\"contactless\",\"auth_code\":\"A1B2C3\",\"aid\":\"A0000000031010\","
+			       "\"app_label\":\"VISA CREDIT\"},\"offline_pending\":false}");
 }
 
 Test(receipt_json, status_offline_and_absent_fields)
@@ -497,7 +495,8 @@ Test(receipt_json, status_offline_and_absent_fields)
 	cr_assert_not_null(strstr(json, "\"status\":\"voided\""), "%s", json);
 	cr_assert_not_null(strstr(json, "\"merchant_name\":null,\"merchant_location\":null"), "%s", json);
 	cr_assert_not_null(strstr(json, "\"card\":{\"brand\":null,\"last4\":null,\"entry\":null,"
-				       "\"auth_code\":null,\"aid\":null,\"app_label\":null}"), "%s", json);
+					"\"auth_code\":null,\"aid\":null,\"app_label\":null}"),
+			   "%s", json);
 	cr_assert_not_null(strstr(json, "\"offline_pending\":true}"), "%s", json);
 	r.status = CV_RECEIPT_CHARGE_FAILED;
 	cr_assert_eq(cv_receipt_render_json(&r, json, sizeof(json), NULL), CV_OK);
@@ -589,7 +588,8 @@ Test(receipt, the_widest_amount_is_never_cut)
 				const char *at = strstr(s, number);
 				cr_assert_not_null(at, "width %u: \"%s\" not whole in\n%s", width, whole, s);
 				const char *after = at + strlen(number);
-				cr_assert((after[0] == ' ' || after[0] == '\n') && strncmp(after + 1, currencies[c], 3) == 0,
+				cr_assert((after[0] == ' ' || after[0] == '\n') &&
+						  strncmp(after + 1, currencies[c], 3) == 0,
 					  "width %u:\n%s", width, s);
 			}
 		}

@@ -203,9 +203,9 @@ Test(receipt_vend, digits_in_label_and_non_hex_aid_are_blanked)
 		const char *app_label;
 	} bad[] = {
 		{"A00000000Z1010", "VISA 4111111111"}, /* not hex; digits in the label */
-		{"a0000000031010", "CARD\x01"},          /* lower case; a control byte */
-		{"A000000003101", "4111111111111111"},   /* odd length; a PAN as label */
-		{"A0000000", "VISA\nDEBIT"},             /* too short; a newline */
+		{"a0000000031010", "CARD\x01"},        /* lower case; a control byte */
+		{"A000000003101", "4111111111111111"}, /* odd length; a PAN as label */
+		{"A0000000", "VISA\nDEBIT"},           /* too short; a newline */
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cv_card_summary card = chip_card();

@@ -256,8 +256,8 @@ Test(recovery, each_restart_is_a_new_epoch)
 	uint32_t epoch = 0;
 	for (size_t at = 0; at < rig.storage.length;) {
 		const uint8_t *r = rig.journal + at;
-		uint32_t record_epoch = (uint32_t)r[8] | (uint32_t)r[9] << 8 | (uint32_t)r[10] << 16 |
-					(uint32_t)r[11] << 24;
+		uint32_t record_epoch =
+			(uint32_t)r[8] | (uint32_t)r[9] << 8 | (uint32_t)r[10] << 16 | (uint32_t)r[11] << 24;
 		cr_assert_geq(record_epoch, epoch, "epochs never go back");
 		epoch = record_epoch;
 		at += (size_t)r[0] | (size_t)r[1] << 8;
@@ -296,9 +296,9 @@ Test(recovery, a_smaller_planogram_after_a_restart_is_accepted)
 	rig_vend_ok(3);
 	cv_machine_deinit(rig.m);
 	rig.m = NULL;
-	rig.config.lane_count = 3;   /* Lane 3 is gone. */
-	rig.lanes[0].capacity = 3;   /* Lane 0 held 5. */
-	rig.lanes[0].count = 3;      /* (The configured count is history: the journal has the real one.) */
+	rig.config.lane_count = 3; /* Lane 3 is gone. */
+	rig.lanes[0].capacity = 3; /* Lane 0 held 5. */
+	rig.lanes[0].count = 3;    /* (The configured count is history: the journal has the real one.) */
 	rig.lanes[0].low_stock_threshold = 1;
 	cr_assert_eq(rig_start(), CV_OK);
 	rig_step(0);

@@ -109,7 +109,7 @@ Test(robustness, card_numbers_in_card_fields_never_reach_the_journal_or_events)
 {
 	uint32_t n = rig_select(0);
 	struct cv_event ev = answer_to_last_payment(CV_PAY_OK);
-	memcpy(ev.u.payment.card.brand, "4111111111111111", 16);     /* No room for a NUL. */
+	memcpy(ev.u.payment.card.brand, "4111111111111111", 16); /* No room for a NUL. */
 	memcpy(ev.u.payment.card.last4, "41111", 5);
 	memcpy(ev.u.payment.card.auth_code, "41111111111", 12);
 	cr_assert_eq(cv_machine_post(rig.m, &ev), CV_OK, "the money answer itself is fine");

@@ -9,7 +9,7 @@
 #include "rig.h"
 
 static const uint8_t key[CV_JOURNAL_KEY_LEN] = {
-	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+	1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
 	17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
 };
 static uint8_t other_key[CV_JOURNAL_KEY_LEN];
@@ -113,7 +113,8 @@ Test(seal, swapped_records_are_detected)
 			size_t body = (size_t)rig.journal[a] - CV_JOURNAL_RECORD_MIN;
 			uint8_t tmp[CV_JOURNAL_RECORD_MAX];
 			memcpy(tmp, rig.journal + a + CV_JOURNAL_HEADER_SIZE, body);
-			memcpy(rig.journal + a + CV_JOURNAL_HEADER_SIZE, rig.journal + b + CV_JOURNAL_HEADER_SIZE, body);
+			memcpy(rig.journal + a + CV_JOURNAL_HEADER_SIZE, rig.journal + b + CV_JOURNAL_HEADER_SIZE,
+			       body);
 			memcpy(rig.journal + b + CV_JOURNAL_HEADER_SIZE, tmp, body);
 			fix_crc(a);
 			fix_crc(b);

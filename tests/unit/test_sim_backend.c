@@ -69,9 +69,8 @@ static struct cv_sim *sim_open_default(void)
 	return sim_open(&config);
 }
 
-static struct cv_payment_request pay_request(enum cv_payment_op op, uint32_t op_id,
-					     const char *key, const char *auth_key,
-					     int64_t amount_minor)
+static struct cv_payment_request pay_request(enum cv_payment_op op, uint32_t op_id, const char *key,
+					     const char *auth_key, int64_t amount_minor)
 {
 	struct cv_payment_request request;
 	memset(&request, 0, sizeof(request));
@@ -84,16 +83,14 @@ static struct cv_payment_request pay_request(enum cv_payment_op op, uint32_t op_
 	return request;
 }
 
-static enum cv_status authorize(struct cv_sim *sim, uint32_t op_id, const char *key,
-				int64_t amount_minor)
+static enum cv_status authorize(struct cv_sim *sim, uint32_t op_id, const char *key, int64_t amount_minor)
 {
-	struct cv_payment_request request =
-		pay_request(CV_PAYMENT_OP_AUTHORIZE, op_id, key, "", amount_minor);
+	struct cv_payment_request request = pay_request(CV_PAYMENT_OP_AUTHORIZE, op_id, key, "", amount_minor);
 	return cv_sim_payment_ops.authorize(sim, &request);
 }
 
-static enum cv_status settle(struct cv_sim *sim, enum cv_payment_op op, uint32_t op_id,
-			     const char *key, const char *auth_key, int64_t amount_minor)
+static enum cv_status settle(struct cv_sim *sim, enum cv_payment_op op, uint32_t op_id, const char *key,
+			     const char *auth_key, int64_t amount_minor)
 {
 	struct cv_payment_request request = pay_request(op, op_id, key, auth_key, amount_minor);
 	switch (op) {
@@ -110,8 +107,7 @@ static enum cv_status settle(struct cv_sim *sim, enum cv_payment_op op, uint32_t
 	return cv_sim_payment_ops.authorize(sim, &request);
 }
 
-static enum cv_status dispense(struct cv_sim *sim, uint32_t op_id, uint16_t lane,
-			       uint8_t quarter_turns)
+static enum cv_status dispense(struct cv_sim *sim, uint32_t op_id, uint16_t lane, uint8_t quarter_turns)
 {
 	struct cv_dispense_request request = {
 		.op_id = op_id, .lane = lane, .quarter_turns = quarter_turns, .timeout_ms = 5000};
@@ -143,8 +139,7 @@ static struct cv_sim_truth truth_of(const struct cv_sim *sim)
 }
 
 /* Authorizes with a presented card and returns the answer (time is now + 5 s). */
-static struct cv_payment_result pay_with(struct cv_sim *sim, uint64_t *now, const char *key,
-					 enum cv_sim_card card)
+static struct cv_payment_result pay_with(struct cv_sim *sim, uint64_t *now, const char *key, enum cv_sim_card card)
 {
 	event_count = 0;
 	cr_assert_eq(authorize(sim, 7, key, 150), CV_PENDING);
@@ -352,8 +347,7 @@ Test(sim_payment, capture_at_most_held_and_only_once)
 	/* Resend with the same key: same answer, applied once. Another key: refused. */
 	event_count = 0;
 	cr_assert_eq(settle(sim, CV_PAYMENT_OP_CAPTURE, 22, "v1.cap", "v1.auth", 120), CV_PENDING);
-	cr_assert_eq(settle(sim, CV_PAYMENT_OP_CAPTURE, 23, "v1.cap2", "v1.auth", 120),
-		     CV_PENDING);
+	cr_assert_eq(settle(sim, CV_PAYMENT_OP_CAPTURE, 23, "v1.cap2", "v1.auth", 120), CV_PENDING);
 	cr_assert_eq(settle(sim, CV_PAYMENT_OP_VOID, 24, "v1.void", "v1.auth", 0), CV_PENDING);
 	now += 300;
 	cv_sim_step(sim, now);
@@ -766,8 +760,7 @@ static void run_scenario(uint64_t seed, bool script_fault, struct run_record *ou
 		cr_assert_eq(dispense(sim, i, lane, 4), CV_PENDING);
 		now += 3000;
 		cv_sim_step(sim, now);
-		cr_assert_eq(settle(sim, i % 2 ? CV_PAYMENT_OP_CAPTURE : CV_PAYMENT_OP_VOID, i, key,
-				    key, 100),
+		cr_assert_eq(settle(sim, i % 2 ? CV_PAYMENT_OP_CAPTURE : CV_PAYMENT_OP_VOID, i, key, key, 100),
 			     CV_PENDING);
 		cr_assert_eq(settle(sim, CV_PAYMENT_OP_LOOKUP, i, key, key, 0), CV_PENDING);
 		now += 1000;
@@ -788,14 +781,12 @@ static bool event_equal(const struct cv_event *a, const struct cv_event *b)
 		return false;
 	switch (a->type) {
 	case CV_EVENT_PAYMENT_RESULT:
-		return a->u.payment.op_id == b->u.payment.op_id &&
-		       a->u.payment.result == b->u.payment.result &&
+		return a->u.payment.op_id == b->u.payment.op_id && a->u.payment.result == b->u.payment.result &&
 		       a->u.payment.amount.amount_minor == b->u.payment.amount.amount_minor &&
 		       strcmp(a->u.payment.processor_ref, b->u.payment.processor_ref) == 0 &&
 		       strcmp(a->u.payment.card.auth_code, b->u.payment.card.auth_code) == 0;
 	case CV_EVENT_DISPENSE_DONE:
-		return a->u.dispense.op_id == b->u.dispense.op_id &&
-		       a->u.dispense.status == b->u.dispense.status;
+		return a->u.dispense.op_id == b->u.dispense.op_id && a->u.dispense.status == b->u.dispense.status;
 	case CV_EVENT_DROP_DETECTED:
 		return a->u.drop.op_id == b->u.drop.op_id;
 	default:

@@ -389,7 +389,7 @@ Test(posix, stray_files_are_ignored)
 	static const char *const strays[] = {
 		"notes.txt",
 		"journal-0000000000000000.cvj.tmp",
-		"journal-000000000000000A.cvj",  /* Uppercase: not a name we write. */
+		"journal-000000000000000A.cvj", /* Uppercase: not a name we write. */
 		"journal-0.cvj",
 		"journal-00000000000000000.cvj",
 		"xjournal-0000000000000000.cvj",
@@ -1132,8 +1132,8 @@ Test(posix_engine, checkpoints_trim_the_files_and_a_restart_reads_from_them)
 	cr_assert_eq(ops->checkpoint_get(store, &offset, &seq), CV_OK);
 	cr_assert_geq(offset, first, "the remembered checkpoint is kept");
 	cr_assert_lt(offset, cv_posix_storage_length(store));
-	cr_log_info("%u segment files of %u, first at %" PRIu64 ", checkpoint at %" PRIu64 " (seq %" PRIu64 ")",
-		    files, seen_count, first, offset, seq);
+	cr_log_info("%u segment files of %u, first at %" PRIu64 ", checkpoint at %" PRIu64 " (seq %" PRIu64 ")", files,
+		    seen_count, first, offset, seq);
 
 	/* A restart: the files, opened afresh, rebuild the same machine. */
 	struct cv_lane_info before[RIG_LANES];
@@ -1178,8 +1178,8 @@ Test(posix, a_second_storage_on_the_same_folder_in_this_process_is_refused)
 	cr_assert_null(second);
 	char pid[32];
 	snprintf(pid, sizeof(pid), "process %ld", (long)getpid());
-	cr_assert(strstr(why, dir) != NULL && strstr(why, pid) != NULL, "the message names the folder and %s: %s",
-		  pid, why);
+	cr_assert(strstr(why, dir) != NULL && strstr(why, pid) != NULL, "the message names the folder and %s: %s", pid,
+		  why);
 	/* Closed, the folder is free again. */
 	cv_posix_storage_close(store);
 	store = NULL;

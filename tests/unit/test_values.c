@@ -20,9 +20,25 @@ static const char *format(int64_t amount, const char *currency)
 
 /* Every code of enum cv_status; 5, 12 and 13 were removed and stay unused. */
 static const enum cv_status every_status[] = {
-	CV_OK, CV_PENDING, CV_E_INVAL, CV_E_NOMEM, CV_E_BUSY, CV_E_IO, CV_E_NOTSUP, CV_E_VERSION,
-	CV_E_FULL, CV_E_CORRUPT, CV_E_JAM, CV_E_STATE, CV_E_NOT_FOUND, CV_E_SOLD_OUT,
-	CV_E_OUT_OF_SERVICE, CV_E_NOT_PRICED, CV_E_SENSOR, CV_E_MISUSE, CV_E_PAYMENT_UNAVAILABLE,
+	CV_OK,
+	CV_PENDING,
+	CV_E_INVAL,
+	CV_E_NOMEM,
+	CV_E_BUSY,
+	CV_E_IO,
+	CV_E_NOTSUP,
+	CV_E_VERSION,
+	CV_E_FULL,
+	CV_E_CORRUPT,
+	CV_E_JAM,
+	CV_E_STATE,
+	CV_E_NOT_FOUND,
+	CV_E_SOLD_OUT,
+	CV_E_OUT_OF_SERVICE,
+	CV_E_NOT_PRICED,
+	CV_E_SENSOR,
+	CV_E_MISUSE,
+	CV_E_PAYMENT_UNAVAILABLE,
 };
 
 Test(status, every_code_has_text_and_name)
@@ -196,7 +212,7 @@ Test(names, alert_kind_codes)
 	cr_assert_str_eq(cv_alert_kind_code(CV_ALERT_SETTLEMENT_STALLED), "EJM");
 	cr_assert_str_eq(cv_alert_kind_code(CV_ALERT_PAYMENT_LINK_DOWN), "CV_PAYLINK");
 	cr_assert_str_eq(cv_alert_kind_code((enum cv_alert_kind)(CV_ALERT_PAYMENT_LINK_DOWN + 1)), "?");
-	cr_assert_str_eq(cv_alert_kind_code((enum cv_alert_kind)-1), "?");
+	cr_assert_str_eq(cv_alert_kind_code((enum cv_alert_kind) - 1), "?");
 }
 
 Test(names, alert_kind_text)
@@ -233,7 +249,8 @@ Test(names, vend_reasons)
 	for (int r = CV_VEND_REASON_NONE; r <= CV_VEND_REASON_OFFLINE_POLICY; r++)
 		cr_assert_str_neq(cv_vend_reason_str((enum cv_vend_reason)r), "unknown reason");
 	cr_assert_str_eq(cv_vend_reason_str(CV_VEND_REASON_NO_DROP), "no drop detected");
-	cr_assert_str_eq(cv_vend_reason_str((enum cv_vend_reason)(CV_VEND_REASON_OFFLINE_POLICY + 1)), "unknown reason");
+	cr_assert_str_eq(cv_vend_reason_str((enum cv_vend_reason)(CV_VEND_REASON_OFFLINE_POLICY + 1)),
+			 "unknown reason");
 }
 
 Test(names, event_types_with_gap)

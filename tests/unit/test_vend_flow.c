@@ -27,8 +27,8 @@ Test(vend_flow, happy_path_visits_every_state_and_charges_once)
 {
 	uint32_t n = rig_vend_ok(0);
 	static const enum cv_vend_state path[] = {
-		CV_VEND_STATE_SELECTED, CV_VEND_STATE_AUTH_PENDING, CV_VEND_STATE_AUTHORIZED,
-		CV_VEND_STATE_DISPENSING, CV_VEND_STATE_VERIFYING, CV_VEND_STATE_CAPTURE_PENDING,
+		CV_VEND_STATE_SELECTED,   CV_VEND_STATE_AUTH_PENDING, CV_VEND_STATE_AUTHORIZED,
+		CV_VEND_STATE_DISPENSING, CV_VEND_STATE_VERIFYING,    CV_VEND_STATE_CAPTURE_PENDING,
 		CV_VEND_STATE_CAPTURED,
 	};
 	for (unsigned i = 0; i < sizeof(path) / sizeof(path[0]); i++)
@@ -223,8 +223,8 @@ Test(vend_flow, unknown_then_cancelled_retries_with_a_new_key)
 	cr_assert_eq(rig_state(n), CV_VEND_STATE_AUTH_DECLINED);
 	rig_select(0);
 	cr_assert_eq(rig_last_payment()->op, CV_PAYMENT_OP_AUTHORIZE);
-	cr_assert(strstr(rig_last_payment()->idempotency_key, ".auth.2") != NULL,
-		  "got %s", rig_last_payment()->idempotency_key);
+	cr_assert(strstr(rig_last_payment()->idempotency_key, ".auth.2") != NULL, "got %s",
+		  rig_last_payment()->idempotency_key);
 }
 
 Test(vend_flow, lookup_that_stays_unknown_ends_in_a_void_without_dispensing)
