@@ -160,9 +160,14 @@ static void sm_cmd_refill(struct sm_kiosk *kiosk, char **args)
 	if (!sm_find_lane(kiosk, args[0], &lane) || !sm_parse_count(args[1], "items", CV_LANE_CAPACITY_MAX, &added) ||
 	    cv_machine_lane_info(kiosk->rig.machine, lane, &info) != CV_OK)
 		return;
-	unsigned room = (unsigned)(info.config.capacity - info.config.count);
+	/* The shelf may hold more than the engine counts (a kill between the
+	 * items going in and the count): the fuller of the two bounds the room. */
+	struct cv_sim_truth truth;
+	cv_sim_truth(kiosk->rig.sim, &truth);
+	unsigned held = info.config.count > truth.stock[lane] ? info.config.count : truth.stock[lane];
+	unsigned room = held < info.config.capacity ? (unsigned)(info.config.capacity - held) : 0u;
 	if (added > room) {
-		printf("lane %s has room for %u more (%u of %u)\n", args[0], room, (unsigned)info.config.count,
+		printf("lane %s has room for %u more (%u of %u)\n", args[0], room, held,
 		       (unsigned)info.config.capacity);
 		return;
 	}
