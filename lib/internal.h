@@ -40,7 +40,8 @@ enum cv_mutant {
 	CV_MUTANT_PAN_SEPARATORS = 9,         /* Only one space or dash joins the digit groups of a card number. */
 	CV_MUTANT_DEADLINE_UNCHECKED = 10,    /* A capture deadline is kept whatever number it is. */
 	CV_MUTANT_FIELDS_UNTAGGED = 11,       /* Journal fields without tag letters: digits join across fields. */
-	CV_MUTANT_COUNT = 12
+	CV_MUTANT_CAPTURE_ASSUMED = 12,       /* A restart takes a capture that was due as done, unsent. */
+	CV_MUTANT_COUNT = 13
 };
 
 #define CV_ARRAY_COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -417,6 +417,10 @@ static void cv_recovery_resolve_vend(struct cv_machine *m, struct cv_vend *v)
 		cv_vend_fire(m, v, CV_VEND_T_NOT_DELIVERED, CV_VEND_REASON_POWER_LOSS);
 		break;
 	default:
+		if (CV_MUTATED(CV_MUTANT_CAPTURE_ASSUMED) && v->state == CV_VEND_STATE_CAPTURE_PENDING) {
+			cv_vend_fire(m, v, CV_VEND_T_SETTLED, CV_VEND_REASON_NONE);
+			break;
+		}
 		/* AUTH_LOOKUP, CAPTURE_PENDING, VOID_PENDING: the same side effect
 		 * again, same key, fresh retry budget; the reason stays. */
 		cv_vend_fire(m, v, CV_VEND_T_RESUME, CV_VEND_REASON_NONE);

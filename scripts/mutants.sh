@@ -8,7 +8,8 @@
 # seeded hostile-processor test, built with each planted bug, must fail;
 # and for the marks of sealed journals (enum cv_mark_mutant) and the flash
 # journal (enum cv_flash_mutant): their Criterion tests, built with each,
-# must fail.
+# must fail; and the crash demo (scripts/crash-demo.sh) must catch a restart
+# that takes a due capture as done.
 #   scripts/mutants.sh [BUILD_DIR]     (default: build-test)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -105,4 +106,24 @@ criterion_mutants() {
 # checkpoint-area and worn-part tests must.
 criterion_mutants marks "$root/lib/journal_mark.h" CV_MARK_MUTANT tests/test-marks
 criterion_mutants flash "$root/backends/mcu/storage_flash_layout.h" CV_FLASH_MUTANT tests/test-flash-journal
+# The crash demo's planted bug (CV_MUTANT_CAPTURE_ASSUMED: a restart takes a
+# capture that was due as done): sim-machine built with it and killed at
+# random moments must end with books that do not reconcile. A run catches it
+# when some kill lands between a capture's intent and the processor applying
+# it (5 of 5 seeds with 20 kills here); up to three runs are allowed.
+crash_mutant="examples/sim-machine/sim-machine-mutant-capture-assumed"
+if meson compile -C "$build" "$crash_mutant" >/dev/null 2>&1; then
+	total=$((total + 1))
+	verdict="NOT caught in 3 runs of 25 kills"
+	for run in 1 2 3; do
+		out=$(CV_CRASH_SEED=$run "$root/scripts/crash-demo.sh" "$build/$crash_mutant" 25 600 2>&1) || true
+		if grep -q '^BOOKS DO NOT RECONCILE' <<<"$out"; then
+			caught=$((caught + 1))
+			verdict="caught in run $run: $(grep -m1 '\[FAIL\]' <<<"$out" | sed 's/^ *//')"
+			break
+		fi
+	done
+	printf 'crash-demo mutant CAPTURE_ASSUMED %s\n' "$verdict"
+	echo "mutants: $caught of $total caught (crash demo included)"
+fi
 [ "$caught" -eq "$total" ]
