@@ -87,13 +87,57 @@ static bool cv_sim_state_indexes_valid(const struct cv_sim *s)
 	    s->settled_count > CV_SIM_AUTH_MAX || s->stored_count > CV_SIM_STORED_MAX ||
 	    s->pins_used > CV_SIM_PINS_MAX || s->motion.lane >= s->config.lane_count)
 		return false;
-	if (s->collect.active &&
-	    (s->collect.auth_index >= CV_SIM_AUTH_MAX || s->collect.entry_index >= CV_SIM_SCHED_MAX))
-		return false;
 	for (size_t i = 0; i < CV_SIM_KIND_COUNT; i++)
 		if (s->faults[i].head >= CV_SIM_FAULT_QUEUE_MAX || s->faults[i].count > CV_SIM_FAULT_QUEUE_MAX)
 			return false;
 	return true;
+}
+
+static bool cv_sim_state_text_ok(const char *text, size_t size)
+{
+	return memchr(text, '\0', size) != NULL;
+}
+
+static bool cv_sim_state_auth_ok(const struct cv_sim *s, const struct cv_sim_auth *a)
+{
+	const struct cv_card_summary *c = &a->card;
+	return a->next <= s->auth_high && cv_sim_state_text_ok(a->key, sizeof(a->key)) &&
+	       cv_sim_state_text_ok(a->processor_ref, sizeof(a->processor_ref)) &&
+	       cv_sim_state_text_ok(a->capture_key, sizeof(a->capture_key)) &&
+	       cv_sim_state_text_ok(c->brand, sizeof(c->brand)) && cv_sim_state_text_ok(c->last4, sizeof(c->last4)) &&
+	       cv_sim_state_text_ok(c->auth_code, sizeof(c->auth_code)) && cv_sim_state_text_ok(c->aid, sizeof(c->aid)) &&
+	       cv_sim_state_text_ok(c->app_label, sizeof(c->app_label));
+}
+
+/* The processor's table: every link and list names a slot in use, every
+ * text ends inside its field, and walking all hash chains visits each slot
+ * at most once (a cycle would make every lookup spin). */
+static bool cv_sim_state_auths_valid(const struct cv_sim *s)
+{
+	size_t visits = 0;
+	for (size_t b = 0; b < CV_SIM_AUTH_BUCKETS; b++)
+		for (uint16_t link = s->auth_buckets[b]; link != 0; link = s->auths[link - 1].next)
+			if (link > s->auth_high || ++visits > s->auth_high)
+				return false;
+	for (size_t i = 0; i < s->auth_high; i++)
+		if (!cv_sim_state_auth_ok(s, &s->auths[i]))
+			return false;
+	if (s->auth_free_count > s->auth_high || s->settled_count > s->auth_high)
+		return false;
+	for (size_t i = 0; i < s->auth_free_count; i++)
+		if (s->auth_free[i] >= s->auth_high)
+			return false;
+	for (size_t k = 0; k < s->settled_count; k++)
+		if (s->settled_ring[(s->settled_head + k) % CV_SIM_AUTH_MAX] >= s->auth_high)
+			return false;
+	for (size_t i = 0; i < s->stored_count; i++)
+		if (s->stored[i] >= s->auth_high)
+			return false;
+	for (size_t i = 0; i < CV_SIM_PINS_MAX; i++)
+		if (s->pins[i].used &&
+		    (s->pins[i].link >= CV_SIM_LINKS_MAX || !cv_sim_state_text_ok(s->pins[i].key, sizeof(s->pins[i].key))))
+			return false;
+	return !s->collect.active || (s->collect.auth_index < s->auth_high && s->collect.entry_index < s->sched_high);
 }
 
 CV_SIM_EXPORT enum cv_status cv_sim_state_restore(struct cv_sim *sim, const void *buf, size_t size, uint64_t now_ms)
@@ -120,7 +164,7 @@ CV_SIM_EXPORT enum cv_status cv_sim_state_restore(struct cv_sim *sim, const void
 	if (restored == NULL)
 		return CV_E_NOMEM;
 	memcpy(restored, body, sizeof(*restored));
-	bool valid = cv_sim_state_indexes_valid(restored);
+	bool valid = cv_sim_state_indexes_valid(restored) && cv_sim_state_auths_valid(restored);
 	if (valid) {
 		restored->now_ms = now_ms;
 		memcpy(sim, restored, sizeof(*sim));

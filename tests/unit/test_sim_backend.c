@@ -12,6 +12,8 @@
 #include <candyvend/sim.h>
 
 #include "leak_check.h"
+/* The saved-world tests forge images with valid checksums: they need the layout. */
+#include "../../backends/sim/sim_private.h"
 
 /* ---- Fake engine --------------------------------------------------------- */
 
@@ -1144,6 +1146,85 @@ Test(sim_state, a_damaged_image_is_refused_and_the_sim_stays_as_it_was)
 	cr_assert_eq(cv_sim_state_restore(target, image, size, 0), CV_OK, "the unflipped image is good");
 	cr_assert_eq(truth_of(target).holds_open, 1);
 	free(image);
+	cv_sim_free(sim);
+	cv_sim_free(target);
+}
+
+/* The image's checksum as sim_state.c computes it: FNV-1a over 64-bit words. */
+static uint64_t image_checksum(const unsigned char *p, size_t size)
+{
+	uint64_t hash = 0xcbf29ce484222325ull;
+	size_t i = 0;
+	for (; i + 8 <= size; i += 8) {
+		uint64_t word;
+		memcpy(&word, p + i, sizeof(word));
+		hash = (hash ^ word) * 0x100000001b3ull;
+	}
+	for (; i < size; i++)
+		hash = (hash ^ p[i]) * 0x100000001b3ull;
+	return hash;
+}
+
+/* A body changed by @p forge, sealed with a checksum that holds. */
+static enum cv_status restore_forged(struct cv_sim *target, const struct cv_sim *original,
+				     void (*forge)(struct cv_sim *body))
+{
+	size_t size = cv_sim_state_size();
+	size_t header = size - sizeof(struct cv_sim);
+	unsigned char *image = malloc(size);
+	cr_assert_eq(cv_sim_state_save(original, image, size), CV_OK);
+	forge((struct cv_sim *)(void *)(image + header));
+	uint64_t sum = image_checksum(image + header, sizeof(struct cv_sim));
+	memcpy(image + header - sizeof(sum), &sum, sizeof(sum));
+	enum cv_status rc = cv_sim_state_restore(target, image, size, 0);
+	free(image);
+	return rc;
+}
+
+static void forge_nothing(struct cv_sim *body)
+{
+	(void)body;
+}
+
+static void forge_buckets_out_of_the_table(struct cv_sim *body)
+{
+	memset(body->auth_buckets, 0xff, sizeof(body->auth_buckets));
+}
+
+static void forge_a_chain_cycle(struct cv_sim *body)
+{
+	for (size_t b = 0; b < CV_SIM_AUTH_BUCKETS; b++)
+		body->auth_buckets[b] = 1;
+	body->auths[0].next = 1;
+}
+
+static void forge_a_key_without_its_end(struct cv_sim *body)
+{
+	memset(body->auths[0].key, 'k', sizeof(body->auths[0].key));
+}
+
+static void forge_a_free_slot_out_of_the_table(struct cv_sim *body)
+{
+	body->auth_free[0] = 1000;
+	body->auth_free_count = 1;
+}
+
+/* A broken program's image passes the checksum: its links and texts must
+ * still never send the sim out of its arrays or round a chain for ever. */
+Test(sim_state, a_forged_image_with_a_good_checksum_is_refused_not_followed, .timeout = 30)
+{
+	struct cv_sim *sim = sim_open_default();
+	uint64_t now = 0;
+	cr_assert_eq(pay_with(sim, &now, "k.a", CV_SIM_CARD_APPROVED).result, CV_PAY_OK);
+	struct cv_sim *target = sim_open_default();
+	sim_close_tables(target);
+	cr_assert_eq(restore_forged(target, sim, forge_nothing), CV_OK, "the forgery itself is sound");
+	void (*forgeries[])(struct cv_sim *) = {forge_buckets_out_of_the_table, forge_a_chain_cycle,
+						 forge_a_key_without_its_end, forge_a_free_slot_out_of_the_table};
+	for (size_t i = 0; i < sizeof(forgeries) / sizeof(forgeries[0]); i++)
+		cr_assert_eq(restore_forged(target, sim, forgeries[i]), CV_E_CORRUPT, "forgery %zu", i);
+	int64_t held = 0;
+	cr_assert_eq(cv_sim_hold_amount(target, "k.a", &held), CV_OK, "the last good restore stands");
 	cv_sim_free(sim);
 	cv_sim_free(target);
 }
