@@ -105,8 +105,8 @@ static bool cv_sim_state_auth_ok(const struct cv_sim *s, const struct cv_sim_aut
 	       cv_sim_state_text_ok(a->processor_ref, sizeof(a->processor_ref)) &&
 	       cv_sim_state_text_ok(a->capture_key, sizeof(a->capture_key)) &&
 	       cv_sim_state_text_ok(c->brand, sizeof(c->brand)) && cv_sim_state_text_ok(c->last4, sizeof(c->last4)) &&
-	       cv_sim_state_text_ok(c->auth_code, sizeof(c->auth_code)) && cv_sim_state_text_ok(c->aid, sizeof(c->aid)) &&
-	       cv_sim_state_text_ok(c->app_label, sizeof(c->app_label));
+	       cv_sim_state_text_ok(c->auth_code, sizeof(c->auth_code)) &&
+	       cv_sim_state_text_ok(c->aid, sizeof(c->aid)) && cv_sim_state_text_ok(c->app_label, sizeof(c->app_label));
 }
 
 /* The processor's table: every link and list names a slot in use, every
@@ -134,8 +134,8 @@ static bool cv_sim_state_auths_valid(const struct cv_sim *s)
 		if (s->stored[i] >= s->auth_high)
 			return false;
 	for (size_t i = 0; i < CV_SIM_PINS_MAX; i++)
-		if (s->pins[i].used &&
-		    (s->pins[i].link >= CV_SIM_LINKS_MAX || !cv_sim_state_text_ok(s->pins[i].key, sizeof(s->pins[i].key))))
+		if (s->pins[i].used && (s->pins[i].link >= CV_SIM_LINKS_MAX ||
+					!cv_sim_state_text_ok(s->pins[i].key, sizeof(s->pins[i].key))))
 			return false;
 	return !s->collect.active || (s->collect.auth_index < s->auth_high && s->collect.entry_index < s->sched_high);
 }

@@ -1220,7 +1220,7 @@ Test(sim_state, a_forged_image_with_a_good_checksum_is_refused_not_followed, .ti
 	sim_close_tables(target);
 	cr_assert_eq(restore_forged(target, sim, forge_nothing), CV_OK, "the forgery itself is sound");
 	void (*forgeries[])(struct cv_sim *) = {forge_buckets_out_of_the_table, forge_a_chain_cycle,
-						 forge_a_key_without_its_end, forge_a_free_slot_out_of_the_table};
+						forge_a_key_without_its_end, forge_a_free_slot_out_of_the_table};
 	for (size_t i = 0; i < sizeof(forgeries) / sizeof(forgeries[0]); i++)
 		cr_assert_eq(restore_forged(target, sim, forgeries[i]), CV_E_CORRUPT, "forgery %zu", i);
 	int64_t held = 0;
