@@ -11,13 +11,26 @@ static void cv_machine_journal_service(struct cv_machine *m, bool entering)
 	cv_journal_append(m, CV_JOURNAL_SERVICE, &w);
 }
 
-CV_EXPORT enum cv_status cv_machine_service_enter(struct cv_machine *m)
+/* How every service call starts: the caller is checked, and the machine's
+ * message is started, so even a refused caller never reads a stale one. */
+static enum cv_status cv_service_begin(struct cv_machine *m, struct cv_message *msg)
 {
 	enum cv_status rc = cv_machine_check_caller(m);
+	if (m == NULL)
+		return rc;
+	cv_message_start(msg, m->errmsg, sizeof(m->errmsg));
+	if (rc != CV_OK)
+		cv_message_text(msg,
+				"not allowed from inside the event listener (call it after cv_machine_step() returns)");
+	return rc;
+}
+
+CV_EXPORT enum cv_status cv_machine_service_enter(struct cv_machine *m)
+{
+	struct cv_message msg;
+	enum cv_status rc = cv_service_begin(m, &msg);
 	if (rc != CV_OK)
 		return rc;
-	struct cv_message msg;
-	cv_message_start(&msg, m->errmsg, sizeof(m->errmsg));
 	if (m->session != NULL) {
 		cv_message_text(&msg, "a customer's vend is in progress: service mode waits for it");
 		return CV_E_BUSY;
@@ -32,11 +45,10 @@ CV_EXPORT enum cv_status cv_machine_service_enter(struct cv_machine *m)
 
 CV_EXPORT enum cv_status cv_machine_service_exit(struct cv_machine *m)
 {
-	enum cv_status rc = cv_machine_check_caller(m);
+	struct cv_message msg;
+	enum cv_status rc = cv_service_begin(m, &msg);
 	if (rc != CV_OK)
 		return rc;
-	struct cv_message msg;
-	cv_message_start(&msg, m->errmsg, sizeof(m->errmsg));
 	if (!m->in_service) {
 		cv_message_text(&msg, "not in service mode");
 		return CV_E_STATE;
@@ -80,11 +92,10 @@ static enum cv_status cv_service_refuse(struct cv_machine *m, uint16_t lane, con
 /* Common gate of every lane service call; clears the machine's message. */
 static enum cv_status cv_service_lane(struct cv_machine *m, uint16_t lane, struct cv_lane **out)
 {
-	enum cv_status rc = cv_machine_check_caller(m);
+	struct cv_message msg;
+	enum cv_status rc = cv_service_begin(m, &msg);
 	if (rc != CV_OK)
 		return rc;
-	struct cv_message msg;
-	cv_message_start(&msg, m->errmsg, sizeof(m->errmsg));
 	if (!m->in_service) {
 		cv_message_text(&msg, "not in service mode (call cv_machine_service_enter() first)");
 		return CV_E_STATE;

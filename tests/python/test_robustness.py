@@ -179,6 +179,22 @@ def test_a_listener_may_not_change_the_machine(machine):
     machine.run_until(lambda: machine.open_vends == 0, card=SimCard.APPROVED)
 
 
+def test_a_service_call_from_a_listener_says_why_not_an_older_message(machine):
+    with pytest.raises(StateError, match="not in service mode"):
+        machine._call("cv_machine_service_exit")  # leaves a message behind
+
+    def listener(m, event):
+        if event.type == EventType.VEND_STATE and event.payload.state == VendState.AUTH_PENDING:
+            m._call("cv_machine_lane_set_count", 0, 3)
+
+    machine.add_listener(listener)
+    machine.select("B1")
+    with pytest.raises(MisuseError) as info:
+        machine.run_until(lambda: False, limit_ms=5000, card=SimCard.APPROVED)
+    assert "not allowed from inside the event listener" in str(info.value), str(info.value)
+    assert "not in service mode" not in str(info.value)
+
+
 def test_closing_from_a_listener_is_refused_not_aborted(machine):
     def listener(m, event):
         m.close()
