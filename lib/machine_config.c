@@ -71,17 +71,40 @@ static enum cv_status cv_backends_validate(const struct cv_machine_config *c, st
 	return CV_OK;
 }
 
-static bool cv_timeouts_valid(const struct cv_timeouts *t)
+/* The timeouts in the order of struct cv_timeouts, for the message. */
+static const char *const cv_timeout_names[] = {"payment_ms", "lookup_ms",  "settle_ms",     "motor_ms",
+					       "verify_ms",  "session_ms", "retry_base_ms", "retry_cap_ms",
+					       "message_ms", "sync_ms",    "flush_ms"};
+
+/* Every timeout above 0, and the retry cap at least its base; the message
+ * names the first that is not. */
+static enum cv_status cv_timeouts_validate(const struct cv_timeouts *t, struct cv_message *msg)
 {
-	return t->payment_ms && t->lookup_ms && t->settle_ms && t->motor_ms && t->verify_ms && t->session_ms &&
-	       t->retry_base_ms && t->retry_cap_ms >= t->retry_base_ms && t->message_ms && t->sync_ms && t->flush_ms;
+	_Static_assert(sizeof(cv_timeout_names) / sizeof(cv_timeout_names[0]) * sizeof(uint32_t) ==
+			       sizeof(struct cv_timeouts),
+		       "one name per timeout");
+	uint32_t values[sizeof(cv_timeout_names) / sizeof(cv_timeout_names[0])];
+	memcpy(values, t, sizeof(values));
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		if (values[i] == 0) {
+			cv_message_text(msg, "timeouts.");
+			return cv_config_refuse_value(msg, cv_timeout_names[i], 0, "is not above ", 0);
+		}
+	}
+	if (t->retry_cap_ms < t->retry_base_ms) {
+		cv_message_text(msg, "timeouts.");
+		return cv_config_refuse_value(msg, "retry_cap_ms", t->retry_cap_ms, "is below retry_base_ms ",
+					      t->retry_base_ms);
+	}
+	return CV_OK;
 }
 
 static enum cv_status cv_lanes_validate(const struct cv_machine_config *c, struct cv_message *msg)
 {
-	if (c->lanes == NULL || c->lane_count < 1 || c->lane_count > CV_LANES_MAX)
-		return cv_config_refuse_value(msg, "lane_count", c->lanes == NULL ? 0 : c->lane_count, "is outside 1..",
-					      CV_LANES_MAX);
+	if (c->lanes == NULL)
+		return cv_config_refuse(msg, CV_E_INVAL, "lanes is NULL: the planogram is required");
+	if (c->lane_count < 1 || c->lane_count > CV_LANES_MAX)
+		return cv_config_refuse_value(msg, "lane_count", c->lane_count, "is outside 1..", CV_LANES_MAX);
 	for (uint16_t i = 0; i < c->lane_count; i++) {
 		if (cv_lane_config_check(&c->lanes[i], msg->buf, msg->size) != CV_OK)
 			return CV_E_INVAL;
@@ -119,10 +142,16 @@ CV_EXPORT enum cv_status cv_machine_config_check(const struct cv_machine_config 
 					"without the crypto module");
 	if (!cv_str_is_terminated(c->machine_id, sizeof(c->machine_id)) || c->machine_id[0] == '\0')
 		return cv_config_refuse(&msg, CV_E_INVAL, "machine_id must be 1 to 31 characters");
-	if (!cv_str_is_terminated(c->currency, sizeof(c->currency)) || !cv_currency_is_valid(c->currency))
+	if (!cv_str_is_terminated(c->currency, sizeof(c->currency)) || !cv_currency_is_valid(c->currency)) {
+		if (cv_str_is_terminated(c->currency, sizeof(c->currency))) {
+			cv_message_text(&msg, "currency '");
+			cv_message_text(&msg, c->currency);
+			cv_message_text(&msg, "': ");
+		}
 		return cv_config_refuse(&msg, CV_E_INVAL,
 					"currency must be an ISO 4217 code with a minor "
 					"unit, such as USD (see cv_currency_is_valid())");
+	}
 	if (!cv_str_is_terminated(c->merchant_name, sizeof(c->merchant_name)) ||
 	    !cv_str_is_terminated(c->merchant_location, sizeof(c->merchant_location)))
 		return cv_config_refuse(&msg, CV_E_INVAL, "merchant_name or merchant_location is not terminated");
@@ -131,10 +160,8 @@ CV_EXPORT enum cv_status cv_machine_config_check(const struct cv_machine_config 
 					"offline: when enabled, every limit must be set "
 					"(max_amount_minor 1..1000000000, max_count, max_total_minor, "
 					"max_age_s); when disabled, all must be 0");
-	if (!cv_timeouts_valid(&c->timeouts))
-		return cv_config_refuse(&msg, CV_E_INVAL,
-					"timeouts: every one must be above 0, and "
-					"retry_cap_ms at least retry_base_ms");
+	if (cv_timeouts_validate(&c->timeouts, &msg) != CV_OK)
+		return CV_E_INVAL;
 	if (c->lookup_attempts_max < 1 || c->lookup_attempts_max > 20)
 		return cv_config_refuse_value(&msg, "lookup_attempts_max", c->lookup_attempts_max, "is outside 1..",
 					      20);
