@@ -217,7 +217,11 @@ enum cv_status cv_posix_storage_open(const struct cv_posix_storage_config *confi
  * One journal, one writer: an open storage holds an exclusive lock on the
  * file `lock` in its directory (flock(), freed by cv_posix_storage_close()
  * or when the holder dies). A second storage on the same directory, in
- * this process or another, is refused with ::CV_E_BUSY.
+ * this process or another, is refused with ::CV_E_BUSY. The lock belongs
+ * to the open file, which a child made by fork() without exec() shares:
+ * such a child keeps the folder locked until it exits too (even after the
+ * parent closed the storage or died), and the message still names the
+ * parent's PID, the one written in `lock`.
  * @param config The settings; not kept.
  * @param out Receives the storage on success (NULL otherwise).
  * @param error Receives a NUL-terminated message (empty on success); may be NULL.
