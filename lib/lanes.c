@@ -32,9 +32,9 @@ struct cv_lane_rule {
 
 /* In the order they are checked: the first one broken is reported. */
 static const struct cv_lane_rule cv_lane_rules[] = {
-	{CV_LANE_STRING(label), .min = 1, .max = CV_LANE_LABEL_LEN - 1, .rule = "must be 1 to "},
-	{CV_LANE_STRING(product_id), .min = 0, .max = CV_PRODUCT_ID_LEN - 1, .rule = "must be at most "},
-	{CV_LANE_STRING(product_name), .min = 1, .max = CV_PRODUCT_NAME_LEN - 1, .rule = "must be 1 to "},
+	{CV_LANE_STRING(label), .min = 1, .max = CV_LANE_LABEL_LEN - 1, .rule = "length must be 1 to "},
+	{CV_LANE_STRING(product_id), .min = 0, .max = CV_PRODUCT_ID_LEN - 1, .rule = "length must be at most "},
+	{CV_LANE_STRING(product_name), .min = 1, .max = CV_PRODUCT_NAME_LEN - 1, .rule = "length must be 1 to "},
 	{CV_LANE_FIELD(price_minor), .min = 0, .max = CV_PRICE_MAX, .rule = "is outside 0.."},
 	{CV_LANE_FIELD(capacity), .min = 1, .max = CV_LANE_CAPACITY_MAX, .rule = "is outside 1.."},
 	{CV_LANE_FIELD(count), .min = 0, .max = 0, .limit = CV_LANE_LIMIT_CAPACITY, .rule = "is above the capacity "},

@@ -816,7 +816,7 @@ Test(engine, lane_config_errors_say_what_is_wrong)
 	c.price_minor = 100;
 	c.product_name[0] = '\0';
 	cv_lane_config_check(&c, message, sizeof(message));
-	cr_assert_str_eq(message, "lane B7: product_name must be 1 to 31");
+	cr_assert_str_eq(message, "lane B7: product_name length must be 1 to 31");
 	/* A short buffer gets the start, terminated; none at all is fine too. */
 	char small[8];
 	cr_assert_eq(cv_lane_config_check(&c, small, sizeof(small)), CV_E_INVAL);
