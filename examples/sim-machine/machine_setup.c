@@ -180,6 +180,7 @@ void sm_rig_close(struct sm_rig *rig)
 {
 	if (rig->machine != NULL) {
 		cv_machine_deinit(rig->machine);
+		rig->machine = NULL; /* The world keeps the journal count of its last save. */
 		sm_persist_finish(rig);
 	}
 	sm_persist_close(rig);

@@ -61,28 +61,26 @@ struct sm_world_notes {
 #define SM_WORLD_NOTES_OFFSET sizeof(struct sm_world_head)
 #define SM_WORLD_SIM_OFFSET (SM_WORLD_NOTES_OFFSET + sizeof(struct sm_world_notes))
 
-static uint64_t sm_fnv1a(const unsigned char *bytes, size_t size)
+/* FNV-1a 64, continued from @p hash (start with SM_FNV_START). */
+#define SM_FNV_START 0xcbf29ce484222325ull
+static uint64_t sm_fnv1a(uint64_t hash, const void *bytes, size_t size)
 {
-	uint64_t hash = 0xcbf29ce484222325ull;
+	const unsigned char *p = bytes;
 	for (size_t i = 0; i < size; i++) {
-		hash ^= bytes[i];
+		hash ^= p[i];
 		hash *= 0x100000001b3ull;
 	}
 	return hash;
 }
 
-static uint64_t sm_world_checksum(unsigned char *image)
+/* The head with its checksum field read as zero, then the notes. */
+static uint64_t sm_world_checksum(const unsigned char *image)
 {
-	size_t size = SM_WORLD_SIM_OFFSET;
 	struct sm_world_head head;
 	memcpy(&head, image, sizeof(head));
-	uint64_t stored = head.checksum;
 	head.checksum = 0;
-	memcpy(image, &head, sizeof(head));
-	uint64_t sum = sm_fnv1a(image, size);
-	head.checksum = stored;
-	memcpy(image, &head, sizeof(head));
-	return sum;
+	uint64_t hash = sm_fnv1a(SM_FNV_START, &head, sizeof(head));
+	return sm_fnv1a(hash, image + SM_WORLD_NOTES_OFFSET, sizeof(struct sm_world_notes));
 }
 
 static void sm_persist_fail(const char *what, const char *path)
