@@ -16,9 +16,16 @@
 #endif
 
 /* Programmer errors (a broken invariant, not bad input) stop the program.
- * Bad input is always answered with a status code instead. */
+ * Bad input is always answered with a status code instead. Builds that
+ * optimize for size (-Os defines __OPTIMIZE_SIZE__: the MCU port) trap
+ * without text: assert()'s file name, function name and expression cost
+ * about 100 bytes of flash each, and the trap's address names the place. */
 #ifndef CV_ASSERT
+#if defined(__OPTIMIZE_SIZE__)
+#define CV_ASSERT(expr) ((expr) ? (void)0 : __builtin_trap())
+#else
 #define CV_ASSERT(expr) assert(expr)
+#endif
 #endif
 
 /* Test only: a build with -DCV_MUTANT=n puts back bug n, so that the model

@@ -3,7 +3,7 @@
  * state, with the sub-states each edge requires and sets and the duty it
  * leaves the vend with. cv_vend_fire() (vend.c) takes only edges of this
  * table; the diagrams in vend.h and docs/vend-state-machine.md are printed
- * from it (tools/vend-diagram.c), and the model check (tests/model) must
+ * from it (tests/model/vend_diagram.c), and the model check (tests/model) must
  * take every row. */
 #ifndef CANDYVEND_VEND_TABLE_H
 #define CANDYVEND_VEND_TABLE_H
@@ -94,7 +94,6 @@ struct cv_vend_edge {
 	uint8_t owner_after; /* enum cv_vend_owner, or CV_VEND_KEEP. */
 	uint8_t journaled;   /* Written and reported; 0 for a change of owner only. */
 	uint8_t duty;        /* enum cv_vend_duty once taken. */
-	const char *when;    /* What happens, for the diagrams. */
 };
 
 extern const struct cv_vend_edge cv_vend_edges[];

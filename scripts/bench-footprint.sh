@@ -6,13 +6,14 @@
 # Core objects = engine + lanes + journal, compiled at -Os with
 # -ffunction-sections -fdata-sections (buildtype minsize):
 #   engine:  machine.c machine_config.c machine_query.c machine_service.c vend.c
-#            vend_payment.c vend_dispense.c payment_link.c event_queue.c
-#            event_check.c recovery.c checkpoint.c card_number.c money.c stats.c
+#            vend_table.c vend_payment.c vend_dispense.c payment_link.c
+#            event_queue.c event_check.c recovery.c checkpoint.c card_number.c
+#            money.c stats.c
 #   lanes:   lanes.c message.c
-#   journal: journal.c journal_read.c journal_room.c crc32c.c
+#   journal: journal.c journal_codec.c journal_read.c journal_room.c crc32c.c
 # Not core: names.c and status.c (text for the *_str() helpers), receipt*.c,
-# breaker.c (a helper for payment backends), version.c, storage_ram.c and
-# journal_seal.c (not built for the MCU).
+# breaker.c and storage_sync.c (helpers for backends), version.c, and
+# storage_ram.c, journal_seal.c and journal_mark.c (not built for the MCU).
 # mcu_core_* figures count only the input sections of those objects that
 # the firmware's --gc-sections link keeps (from the map file);
 # mcu_core_object_* figures are the plain object totals (arm-none-eabi-size).
@@ -31,9 +32,9 @@ for tool in arm-none-eabi-gcc arm-none-eabi-size python3; do
 done
 "$root/scripts/mcu.sh" --build-only "$build" >/dev/null
 
-core="machine machine_config machine_query machine_service vend vend_payment vend_dispense
+core="machine machine_config machine_query machine_service vend vend_table vend_payment vend_dispense
 payment_link event_queue event_check recovery checkpoint card_number money stats lanes message
-journal journal_read journal_room crc32c"
+journal journal_codec journal_read journal_room crc32c"
 objects=()
 for name in $core; do
 	obj="$build/libcandyvend-core.a.p/.._.._lib_${name}.c.o"

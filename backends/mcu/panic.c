@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The assert hook for bare metal: newlib's __assert_func would pull in
  * fprintf and with it stdio and malloc. This one reports over semihosting
- * and stops with status 0xAF. The core keeps its asserts on (no NDEBUG). */
+ * and stops with status 0xAF. The core keeps its asserts on (no NDEBUG);
+ * at -Os they trap instead (lib/internal.h), and this hook serves builds
+ * at other levels. */
 #include "semihost.h"
 
 _Noreturn void __assert_func(const char *file, int line, const char *function, const char *expression);

@@ -19,6 +19,14 @@
 
 #define TEXT_MAX 65536
 
+/* What each edge does, in words: the last column of lib/vend_edges.def,
+ * which the engine's table leaves out. */
+static const char *const edge_notes[] = {
+#define CV_VEND_EDGE(from, trigger, to, keys, owners, key_after, owner_after, journaled, duty, when) when,
+#include "vend_edges.def"
+#undef CV_VEND_EDGE
+};
+
 struct text {
 	char s[TEXT_MAX];
 	size_t n;
@@ -102,7 +110,7 @@ static void doc_block(struct text *t)
 		text_add(t, "| %u | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", i, state_name(e->from),
 			 cv_vend_trigger_name((enum cv_vend_trigger)e->trigger), state_name(e->to), keys, owners, sets,
 			 e->journaled ? "" : " (not journaled)", cv_vend_duty_name((enum cv_vend_duty)e->duty),
-			 e->when);
+			 edge_notes[i]);
 	}
 }
 
@@ -173,11 +181,16 @@ static int block_sync(const char *path, const char *begin, const char *end, cons
 /* cv_vend_edge_find() searches by halves: one row per (from, trigger), in order. */
 static bool table_sorted(void)
 {
+	if (sizeof(edge_notes) / sizeof(edge_notes[0]) != cv_vend_edge_count) {
+		fprintf(stderr, "vend-diagram: the engine's table and the notes differ in length\n");
+		return false;
+	}
 	for (unsigned i = 1; i < cv_vend_edge_count; i++) {
 		const struct cv_vend_edge *a = &cv_vend_edges[i - 1], *b = &cv_vend_edges[i];
 		if (a->from > b->from || (a->from == b->from && a->trigger >= b->trigger)) {
 			fprintf(stderr,
-				"vend-diagram: rows %u and %u of lib/vend_table.c are out of order or the same edge\n",
+				"vend-diagram: rows %u and %u of lib/vend_edges.def are out of order or the same "
+				"edge\n",
 				i - 1, i);
 			return false;
 		}
