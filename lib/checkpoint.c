@@ -27,7 +27,8 @@ static void cv_checkpoint_write(struct cv_machine *m)
 		cv_vend_journal_begin(m, v);
 		cv_vend_journal_state(m, v);
 	}
-	for (uint16_t i = 0; i < m->config.lane_count; i++) {
+	for (unsigned n = 0; n < m->config.lane_count; n++) {
+		uint16_t i = (uint16_t)n;
 		const struct cv_lane *lane = &m->lanes[i];
 		cv_lane_journal_config(m, i, &lane->config);
 		cv_lane_journal(m, i);

@@ -55,14 +55,15 @@ enum cv_mutant {
 
 /* now + delta without wrapping: a clock near its end must not turn every
  * deadline into "already passed". */
-static inline uint64_t cv_deadline(uint64_t now_ms, uint64_t delta_ms)
-{
-	return now_ms > UINT64_MAX - delta_ms ? UINT64_MAX : now_ms + delta_ms;
-}
+uint64_t cv_deadline(uint64_t now_ms, uint64_t delta_ms);
 
 /* message.c: copies a NUL-terminated string into a fixed buffer, always
  * terminating it; returns 1 if it fit, 0 if it was cut. */
 int cv_str_copy(char *dst, size_t size, const char *src);
+
+/* message.c: the unsigned integer of @p size bytes (1, 2, 4 or 8) at @p p,
+ * which need not be aligned: a struct's field found by a table's offset. */
+uint64_t cv_uint_load(const void *p, unsigned size);
 
 /* message.c: an error message in a caller's buffer (NULL/0: none is kept). */
 struct cv_message {

@@ -46,20 +46,25 @@ void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t
 		memcpy(dst, bytes, length);
 }
 
-/* Every field of every record goes through here: on a little-endian CPU
- * the value's own bytes are already in journal order, so a constant-size
- * copy (one store once inlined) replaces the byte loop. */
-static inline void cv_journal_put_le(struct cv_journal_writer *w, uint64_t value, unsigned size)
+/* A little-endian number of size bytes at dst: on a little-endian CPU the
+ * value's own bytes are already in journal order, so a constant-size copy
+ * (one store once inlined) replaces the byte loop. */
+static inline void cv_journal_le(uint8_t *dst, uint64_t value, unsigned size)
 {
-	uint8_t *dst = cv_journal_field(w, size);
-	if (dst == NULL)
-		return;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	memcpy(dst, &value, size);
 #else
 	for (unsigned i = 0; i < size; i++)
 		dst[i] = (uint8_t)(value >> (8 * i));
 #endif
+}
+
+/* Every field of every record goes through here. */
+static inline void cv_journal_put_le(struct cv_journal_writer *w, uint64_t value, unsigned size)
+{
+	uint8_t *dst = cv_journal_field(w, size);
+	if (dst != NULL)
+		cv_journal_le(dst, value, size);
 }
 
 void cv_journal_put_u8(struct cv_journal_writer *w, uint8_t value)
@@ -157,25 +162,21 @@ uint64_t cv_journal_append(struct cv_machine *m, enum cv_journal_record_type typ
 	if (m->journal_fault)
 		return 0;
 	uint8_t record[CV_JOURNAL_RECORD_MAX];
-	struct cv_journal_writer header;
 	uint64_t seq = m->last_seq + 1;
 	size_t body = w->length + (cv_machine_sealed(m) ? CV_JOURNAL_SEAL_OVERHEAD_MAX : 0);
 	uint32_t length = (uint32_t)(CV_JOURNAL_HEADER_SIZE + body + CV_JOURNAL_TRAILER_SIZE);
 
-	cv_journal_writer_init(&header);
-	header.tagged = false; /* The frame has a fixed layout of its own. */
-	cv_journal_put_u32(&header, length);
-	cv_journal_put_u16(&header, (uint16_t)type);
+	/* The frame has a fixed layout of its own, written in place. */
 	uint16_t flags = (uint16_t)((w->tagged ? CV_JOURNAL_FLAG_TAGGED : 0) |
 				    (cv_machine_sealed(m) ? CV_JOURNAL_FLAG_SEALED : 0));
-	cv_journal_put_u16(&header, flags);
-	cv_journal_put_u32(&header, m->epoch);
-	cv_journal_put_u64(&header, seq);
-	memcpy(record, header.bytes, CV_JOURNAL_HEADER_SIZE);
+	cv_journal_le(record, length, 4);
+	cv_journal_le(record + 4, (uint16_t)type, 2);
+	cv_journal_le(record + 6, flags, 2);
+	cv_journal_le(record + 8, m->epoch, 4);
+	cv_journal_le(record + 12, seq, 8);
 	cv_journal_put_payload(m, record, w);
 	uint32_t crc = cv_crc32c(0, record, CV_JOURNAL_HEADER_SIZE + body);
-	for (unsigned i = 0; i < 4; i++)
-		record[CV_JOURNAL_HEADER_SIZE + body + i] = (uint8_t)(crc >> (8 * i));
+	cv_journal_le(record + CV_JOURNAL_HEADER_SIZE + body, crc, 4);
 
 	enum cv_status rc = m->config.storage->append(m->config.storage_ctx, seq, record, length);
 	if (rc != CV_OK) {

@@ -1,168 +1,305 @@
 /* SPDX-License-Identifier: MIT */
 /* One encoder and one decoder per journal record type (journal_codec.h).
- * Each pair lists its fields once, in the same order; the round-trip tests
+ * Each pair shares one list of its fields; the round-trip tests
  * (tests/unit/test_journal_codec.c) hold them to each other and to the
- * crash test's own reader. */
+ * crash test's own reader.
+ *
+ * Table-driven: the MCU core has a 16 KiB flash budget, and a record's
+ * fields as one hand-written call per field cost about ten bytes of code
+ * each, twice (encoder and decoder). A record is instead a table of field
+ * descriptors (three bytes a field), which one put loop and one get loop
+ * walk, the encoder and the decoder reading the same table. The descriptors
+ * are built with offsetof and sizeof, so they follow the structs. The two
+ * optional fields are kinds of their own (a trailing number written only
+ * when not 0, a field of format 3 only); each decoder's checks stay code
+ * after the loop. A record of one field stays plain calls, which are
+ * smaller than a table and a loop call. */
 #include "machine_private.h"
+
+/* How a field is laid out in the payload. */
+enum cv_field_kind {
+	CV_FIELD_U8,           /* u8; also an enum (stored as u8) and a bool's encoding. */
+	CV_FIELD_BOOL,         /* u8, decoded as != 0. */
+	CV_FIELD_U16,          /* Little-endian u16. */
+	CV_FIELD_U32,          /* Little-endian u32. */
+	CV_FIELD_U64,          /* Little-endian u64; also an int64_t (two's complement). */
+	CV_FIELD_TRAILING_U32, /* Last: u32 written only when not 0, read by cv_journal_get_trailing_u32. */
+	CV_FIELD_TAGGED_U64,   /* Format 3 only (tagged payloads): u64, else absent and read as 0. */
+	CV_FIELD_STR,          /* cv_journal_put_str / cv_journal_get_str with the field's size. */
+	CV_FIELD_BYTES,        /* The field's bytes as they are (cv_journal_put_bytes). */
+};
+
+/* One field of a record: where it sits in the record's struct, its layout
+ * in the payload, and its size in the struct (an integer's width there,
+ * which for an enum may differ from its u8 in the payload; a string's or a
+ * byte array's whole size). Offsets and sizes fit a byte: every record
+ * struct is asserted below to be smaller than 256 bytes. */
+struct cv_field {
+	uint8_t offset;
+	uint8_t kind; /* enum cv_field_kind */
+	uint8_t size;
+};
+
+/* clang-format off */
+#define CV_FIELD(type, member, kind) {offsetof(type, member), (kind), sizeof(((type *)0)->member)}
+/* clang-format on */
+
+_Static_assert(sizeof(struct cv_rec_header) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
+_Static_assert(sizeof(struct cv_rec_machine_start) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
+_Static_assert(sizeof(struct cv_rec_vend_begin) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
+_Static_assert(sizeof(struct cv_rec_vend_state) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
+_Static_assert(sizeof(struct cv_rec_lane_state) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
+_Static_assert(sizeof(struct cv_rec_lane_config) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
+_Static_assert(sizeof(struct cv_rec_alert) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
+_Static_assert(sizeof(struct cv_rec_checkpoint_begin) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
+/* An enum field (a u8 in the payload) is loaded and stored by its width. */
+_Static_assert(sizeof(enum cv_card_entry) == 1 || sizeof(enum cv_card_entry) == 4, "enum width");
+_Static_assert(sizeof(enum cv_verify_mode) == 1 || sizeof(enum cv_verify_mode) == 4, "enum width");
+_Static_assert(sizeof(bool) == 1, "a bool field is stored as one byte");
+
+/* Stores @p value into an integer field of @p size bytes in the struct. */
+static void cv_field_store(uint8_t *p, unsigned size, uint64_t value)
+{
+	switch (size) {
+	case 1:
+		*p = (uint8_t)value;
+		break;
+	case 2: {
+		uint16_t v = (uint16_t)value;
+		memcpy(p, &v, sizeof(v));
+		break;
+	}
+	case 4: {
+		uint32_t v = (uint32_t)value;
+		memcpy(p, &v, sizeof(v));
+		break;
+	}
+	default:
+		memcpy(p, &value, sizeof(value));
+		break;
+	}
+}
+
+/* Appends the @p count fields of @p rec, in table order. */
+static void cv_fields_put(struct cv_journal_writer *w, const void *rec, const struct cv_field *fields, size_t count)
+{
+	for (const struct cv_field *f = fields; f < fields + count; f++) {
+		const uint8_t *p = (const uint8_t *)rec + f->offset;
+		uint64_t value = 0;
+		if (f->kind < CV_FIELD_STR) /* An integer. */
+			value = cv_uint_load(p, f->size);
+		switch (f->kind) {
+		case CV_FIELD_U8:
+		case CV_FIELD_BOOL:
+			cv_journal_put_u8(w, (uint8_t)value);
+			break;
+		case CV_FIELD_U16:
+			cv_journal_put_u16(w, (uint16_t)value);
+			break;
+		case CV_FIELD_TRAILING_U32:
+			if (value == 0)
+				break;
+			/* fall through */
+		case CV_FIELD_U32:
+			cv_journal_put_u32(w, (uint32_t)value);
+			break;
+		case CV_FIELD_TAGGED_U64:
+			if (!w->tagged)
+				break;
+			/* fall through */
+		case CV_FIELD_U64:
+			cv_journal_put_u64(w, value);
+			break;
+		case CV_FIELD_STR:
+			cv_journal_put_str(w, (const char *)p, f->size);
+			break;
+		default: /* CV_FIELD_BYTES */
+			cv_journal_put_bytes(w, p, f->size);
+			break;
+		}
+	}
+}
+
+/* Reads the @p count fields of @p rec, in table order; the caller checks
+ * the reader (cv_journal_reader_done) once after. */
+static void cv_fields_get(struct cv_journal_reader *r, void *rec, const struct cv_field *fields, size_t count)
+{
+	for (const struct cv_field *f = fields; f < fields + count; f++) {
+		uint8_t *p = (uint8_t *)rec + f->offset;
+		uint64_t value;
+		switch (f->kind) {
+		case CV_FIELD_U8:
+			value = cv_journal_get_u8(r);
+			break;
+		case CV_FIELD_BOOL:
+			value = cv_journal_get_u8(r) != 0;
+			break;
+		case CV_FIELD_U16:
+			value = cv_journal_get_u16(r);
+			break;
+		case CV_FIELD_U32:
+			value = cv_journal_get_u32(r);
+			break;
+		case CV_FIELD_U64:
+			value = cv_journal_get_u64(r);
+			break;
+		case CV_FIELD_TRAILING_U32:
+			value = cv_journal_get_trailing_u32(r);
+			break;
+		case CV_FIELD_TAGGED_U64:
+			value = r->tagged ? cv_journal_get_u64(r) : 0;
+			break;
+		case CV_FIELD_STR:
+			cv_journal_get_str(r, (char *)p, f->size);
+			continue;
+		default: /* CV_FIELD_BYTES */
+			cv_journal_get_bytes(r, p, f->size);
+			continue;
+		}
+		cv_field_store(p, f->size, value);
+	}
+}
+
+#define CV_FIELDS_PUT(w, rec, fields) cv_fields_put((w), (rec), (fields), sizeof(fields) / sizeof((fields)[0]))
+#define CV_FIELDS_GET(r, rec, fields) cv_fields_get((r), (rec), (fields), sizeof(fields) / sizeof((fields)[0]))
+
+static const struct cv_field cv_header_fields[] = {
+	CV_FIELD(struct cv_rec_header, magic, CV_FIELD_BYTES),
+	CV_FIELD(struct cv_rec_header, version, CV_FIELD_U16),
+};
 
 void cv_rec_header_put(struct cv_journal_writer *w, const struct cv_rec_header *rec)
 {
-	cv_journal_put_bytes(w, rec->magic, sizeof(rec->magic));
-	cv_journal_put_u16(w, rec->version);
+	CV_FIELDS_PUT(w, rec, cv_header_fields);
 }
 
 bool cv_rec_header_get(struct cv_journal_reader *r, struct cv_rec_header *rec)
 {
-	cv_journal_get_bytes(r, rec->magic, sizeof(rec->magic));
-	rec->version = cv_journal_get_u16(r);
+	CV_FIELDS_GET(r, rec, cv_header_fields);
 	return cv_journal_reader_done(r) && memcmp(rec->magic, CV_JOURNAL_MAGIC, sizeof(rec->magic)) == 0;
 }
 
+static const struct cv_field cv_machine_start_fields[] = {
+	CV_FIELD(struct cv_rec_machine_start, machine_id, CV_FIELD_STR),
+	CV_FIELD(struct cv_rec_machine_start, currency, CV_FIELD_STR),
+	CV_FIELD(struct cv_rec_machine_start, lane_count, CV_FIELD_U16),
+	CV_FIELD(struct cv_rec_machine_start, mark_generation, CV_FIELD_TRAILING_U32),
+};
+
 void cv_rec_machine_start_put(struct cv_journal_writer *w, const struct cv_rec_machine_start *rec)
 {
-	cv_journal_put_str(w, rec->machine_id, sizeof(rec->machine_id));
-	cv_journal_put_str(w, rec->currency, sizeof(rec->currency));
-	cv_journal_put_u16(w, rec->lane_count);
-	if (rec->mark_generation != 0)
-		cv_journal_put_u32(w, rec->mark_generation);
+	CV_FIELDS_PUT(w, rec, cv_machine_start_fields);
 }
 
 bool cv_rec_machine_start_get(struct cv_journal_reader *r, struct cv_rec_machine_start *rec)
 {
-	cv_journal_get_str(r, rec->machine_id, sizeof(rec->machine_id));
-	cv_journal_get_str(r, rec->currency, sizeof(rec->currency));
-	rec->lane_count = cv_journal_get_u16(r);
-	rec->mark_generation = cv_journal_get_trailing_u32(r);
+	CV_FIELDS_GET(r, rec, cv_machine_start_fields);
 	return cv_journal_reader_done(r);
 }
 
+static const struct cv_field cv_vend_begin_fields[] = {
+	CV_FIELD(struct cv_rec_vend_begin, uuid, CV_FIELD_BYTES),
+	CV_FIELD(struct cv_rec_vend_begin, number, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_vend_begin, lane, CV_FIELD_U16),
+	CV_FIELD(struct cv_rec_vend_begin, price_minor, CV_FIELD_U64),
+	CV_FIELD(struct cv_rec_vend_begin, currency, CV_FIELD_STR),
+};
+
 void cv_rec_vend_begin_put(struct cv_journal_writer *w, const struct cv_rec_vend_begin *rec)
 {
-	cv_journal_put_bytes(w, rec->uuid, sizeof(rec->uuid));
-	cv_journal_put_u32(w, rec->number);
-	cv_journal_put_u16(w, rec->lane);
-	cv_journal_put_u64(w, (uint64_t)rec->price_minor);
-	cv_journal_put_str(w, rec->currency, sizeof(rec->currency));
+	CV_FIELDS_PUT(w, rec, cv_vend_begin_fields);
 }
 
 bool cv_rec_vend_begin_get(struct cv_journal_reader *r, struct cv_rec_vend_begin *rec)
 {
-	cv_journal_get_bytes(r, rec->uuid, sizeof(rec->uuid));
-	rec->number = cv_journal_get_u32(r);
-	rec->lane = cv_journal_get_u16(r);
-	rec->price_minor = (int64_t)cv_journal_get_u64(r);
-	cv_journal_get_str(r, rec->currency, sizeof(rec->currency));
+	CV_FIELDS_GET(r, rec, cv_vend_begin_fields);
 	return cv_journal_reader_done(r) && rec->lane < CV_LANES_MAX;
 }
 
+/* held_minor: format 3 (tagged) only. */
+static const struct cv_field cv_vend_state_fields[] = {
+	CV_FIELD(struct cv_rec_vend_state, uuid, CV_FIELD_BYTES),
+	CV_FIELD(struct cv_rec_vend_state, number, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_vend_state, state, CV_FIELD_U8),
+	CV_FIELD(struct cv_rec_vend_state, reason, CV_FIELD_U8),
+	CV_FIELD(struct cv_rec_vend_state, lane, CV_FIELD_U16),
+	CV_FIELD(struct cv_rec_vend_state, price_minor, CV_FIELD_U64),
+	CV_FIELD(struct cv_rec_vend_state, auth_attempt, CV_FIELD_U8),
+	CV_FIELD(struct cv_rec_vend_state, respins, CV_FIELD_U8),
+	CV_FIELD(struct cv_rec_vend_state, drop_verified, CV_FIELD_BOOL),
+	CV_FIELD(struct cv_rec_vend_state, processor_ref, CV_FIELD_STR),
+	CV_FIELD(struct cv_rec_vend_state, card.brand, CV_FIELD_STR),
+	CV_FIELD(struct cv_rec_vend_state, card.last4, CV_FIELD_STR),
+	CV_FIELD(struct cv_rec_vend_state, card.auth_code, CV_FIELD_STR),
+	CV_FIELD(struct cv_rec_vend_state, card.aid, CV_FIELD_STR),
+	CV_FIELD(struct cv_rec_vend_state, card.app_label, CV_FIELD_STR),
+	CV_FIELD(struct cv_rec_vend_state, card.entry, CV_FIELD_U8),
+	CV_FIELD(struct cv_rec_vend_state, flags, CV_FIELD_U8),
+	CV_FIELD(struct cv_rec_vend_state, capture_before_s, CV_FIELD_U64),
+	CV_FIELD(struct cv_rec_vend_state, held_minor, CV_FIELD_TAGGED_U64),
+};
+
 void cv_rec_vend_state_put(struct cv_journal_writer *w, const struct cv_rec_vend_state *rec)
 {
-	cv_journal_put_bytes(w, rec->uuid, sizeof(rec->uuid));
-	cv_journal_put_u32(w, rec->number);
-	cv_journal_put_u8(w, rec->state);
-	cv_journal_put_u8(w, rec->reason);
-	cv_journal_put_u16(w, rec->lane);
-	cv_journal_put_u64(w, (uint64_t)rec->price_minor);
-	cv_journal_put_u8(w, rec->auth_attempt);
-	cv_journal_put_u8(w, rec->respins);
-	cv_journal_put_u8(w, rec->drop_verified);
-	cv_journal_put_str(w, rec->processor_ref, sizeof(rec->processor_ref));
-	cv_journal_put_str(w, rec->card.brand, sizeof(rec->card.brand));
-	cv_journal_put_str(w, rec->card.last4, sizeof(rec->card.last4));
-	cv_journal_put_str(w, rec->card.auth_code, sizeof(rec->card.auth_code));
-	cv_journal_put_str(w, rec->card.aid, sizeof(rec->card.aid));
-	cv_journal_put_str(w, rec->card.app_label, sizeof(rec->card.app_label));
-	cv_journal_put_u8(w, (uint8_t)rec->card.entry);
-	cv_journal_put_u8(w, rec->flags);
-	cv_journal_put_u64(w, (uint64_t)rec->capture_before_s);
-	if (w->tagged)
-		cv_journal_put_u64(w, (uint64_t)rec->held_minor);
+	CV_FIELDS_PUT(w, rec, cv_vend_state_fields);
 }
 
 bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_rec_vend_state *rec)
 {
-	cv_journal_get_bytes(r, rec->uuid, sizeof(rec->uuid));
-	rec->number = cv_journal_get_u32(r);
-	rec->state = cv_journal_get_u8(r);
-	rec->reason = cv_journal_get_u8(r);
-	rec->lane = cv_journal_get_u16(r);
-	rec->price_minor = (int64_t)cv_journal_get_u64(r);
-	rec->auth_attempt = cv_journal_get_u8(r);
-	rec->respins = cv_journal_get_u8(r);
-	rec->drop_verified = cv_journal_get_u8(r) != 0;
-	cv_journal_get_str(r, rec->processor_ref, sizeof(rec->processor_ref));
-	cv_journal_get_str(r, rec->card.brand, sizeof(rec->card.brand));
-	cv_journal_get_str(r, rec->card.last4, sizeof(rec->card.last4));
-	cv_journal_get_str(r, rec->card.auth_code, sizeof(rec->card.auth_code));
-	cv_journal_get_str(r, rec->card.aid, sizeof(rec->card.aid));
-	cv_journal_get_str(r, rec->card.app_label, sizeof(rec->card.app_label));
-	uint8_t entry = cv_journal_get_u8(r);
-	rec->card.entry = (enum cv_card_entry)entry;
-	rec->flags = cv_journal_get_u8(r);
-	rec->capture_before_s = (int64_t)cv_journal_get_u64(r);
-	rec->held_minor = r->tagged ? (int64_t)cv_journal_get_u64(r) : 0;
+	CV_FIELDS_GET(r, rec, cv_vend_state_fields);
+	/* card.entry holds the u8 read, whatever the enum's width. */
 	return cv_journal_reader_done(r) && rec->held_minor >= 0 && rec->state <= CV_VEND_STATE_VOID_FAILED &&
-	       rec->reason <= CV_VEND_REASON_OFFLINE_POLICY && entry <= CV_CARD_ENTRY_MOBILE_WALLET &&
-	       rec->lane < CV_LANES_MAX;
+	       rec->reason <= CV_VEND_REASON_OFFLINE_POLICY &&
+	       (uint8_t)rec->card.entry <= CV_CARD_ENTRY_MOBILE_WALLET && rec->lane < CV_LANES_MAX;
 }
+
+static const struct cv_field cv_lane_state_fields[] = {
+	CV_FIELD(struct cv_rec_lane_state, lane, CV_FIELD_U16),
+	CV_FIELD(struct cv_rec_lane_state, count, CV_FIELD_U16),
+	CV_FIELD(struct cv_rec_lane_state, price_minor, CV_FIELD_U64),
+	CV_FIELD(struct cv_rec_lane_state, enabled, CV_FIELD_BOOL),
+	CV_FIELD(struct cv_rec_lane_state, quarantined, CV_FIELD_BOOL),
+	CV_FIELD(struct cv_rec_lane_state, consecutive_failures, CV_FIELD_U8),
+};
 
 void cv_rec_lane_state_put(struct cv_journal_writer *w, const struct cv_rec_lane_state *rec)
 {
-	cv_journal_put_u16(w, rec->lane);
-	cv_journal_put_u16(w, rec->count);
-	cv_journal_put_u64(w, (uint64_t)rec->price_minor);
-	cv_journal_put_u8(w, rec->enabled);
-	cv_journal_put_u8(w, rec->quarantined);
-	cv_journal_put_u8(w, rec->consecutive_failures);
+	CV_FIELDS_PUT(w, rec, cv_lane_state_fields);
 }
 
 bool cv_rec_lane_state_get(struct cv_journal_reader *r, struct cv_rec_lane_state *rec)
 {
-	rec->lane = cv_journal_get_u16(r);
-	rec->count = cv_journal_get_u16(r);
-	rec->price_minor = (int64_t)cv_journal_get_u64(r);
-	rec->enabled = cv_journal_get_u8(r) != 0;
-	rec->quarantined = cv_journal_get_u8(r) != 0;
-	rec->consecutive_failures = cv_journal_get_u8(r);
+	CV_FIELDS_GET(r, rec, cv_lane_state_fields);
 	return cv_journal_reader_done(r) && rec->price_minor >= 0 && rec->price_minor <= CV_PRICE_MAX;
 }
 
+/* Only the planogram fields of the lane configuration. */
+static const struct cv_field cv_lane_config_fields[] = {
+	CV_FIELD(struct cv_rec_lane_config, lane, CV_FIELD_U16),
+	CV_FIELD(struct cv_rec_lane_config, config.label, CV_FIELD_STR),
+	CV_FIELD(struct cv_rec_lane_config, config.product_id, CV_FIELD_STR),
+	CV_FIELD(struct cv_rec_lane_config, config.product_name, CV_FIELD_STR),
+	CV_FIELD(struct cv_rec_lane_config, config.price_minor, CV_FIELD_U64),
+	CV_FIELD(struct cv_rec_lane_config, config.capacity, CV_FIELD_U16),
+	CV_FIELD(struct cv_rec_lane_config, config.count, CV_FIELD_U16),
+	CV_FIELD(struct cv_rec_lane_config, config.low_stock_threshold, CV_FIELD_U16),
+	CV_FIELD(struct cv_rec_lane_config, config.verify_mode, CV_FIELD_U8),
+	CV_FIELD(struct cv_rec_lane_config, config.vend_quarter_turns, CV_FIELD_U8),
+	CV_FIELD(struct cv_rec_lane_config, config.respin_count_max, CV_FIELD_U8),
+	CV_FIELD(struct cv_rec_lane_config, config.respin_quarter_turns, CV_FIELD_U8),
+	CV_FIELD(struct cv_rec_lane_config, config.quarantine_after_failures, CV_FIELD_U8),
+};
+
 void cv_rec_lane_config_put(struct cv_journal_writer *w, const struct cv_rec_lane_config *rec)
 {
-	const struct cv_lane_config *c = &rec->config;
-	cv_journal_put_u16(w, rec->lane);
-	cv_journal_put_str(w, c->label, sizeof(c->label));
-	cv_journal_put_str(w, c->product_id, sizeof(c->product_id));
-	cv_journal_put_str(w, c->product_name, sizeof(c->product_name));
-	cv_journal_put_u64(w, (uint64_t)c->price_minor);
-	cv_journal_put_u16(w, c->capacity);
-	cv_journal_put_u16(w, c->count);
-	cv_journal_put_u16(w, c->low_stock_threshold);
-	cv_journal_put_u8(w, (uint8_t)c->verify_mode);
-	cv_journal_put_u8(w, c->vend_quarter_turns);
-	cv_journal_put_u8(w, c->respin_count_max);
-	cv_journal_put_u8(w, c->respin_quarter_turns);
-	cv_journal_put_u8(w, c->quarantine_after_failures);
+	CV_FIELDS_PUT(w, rec, cv_lane_config_fields);
 }
 
 bool cv_rec_lane_config_get(struct cv_journal_reader *r, struct cv_rec_lane_config *rec)
 {
-	struct cv_lane_config *c = &rec->config;
-	memset(c, 0, sizeof(*c));
-	rec->lane = cv_journal_get_u16(r);
-	cv_journal_get_str(r, c->label, sizeof(c->label));
-	cv_journal_get_str(r, c->product_id, sizeof(c->product_id));
-	cv_journal_get_str(r, c->product_name, sizeof(c->product_name));
-	c->price_minor = (int64_t)cv_journal_get_u64(r);
-	c->capacity = cv_journal_get_u16(r);
-	c->count = cv_journal_get_u16(r);
-	c->low_stock_threshold = cv_journal_get_u16(r);
-	c->verify_mode = (enum cv_verify_mode)cv_journal_get_u8(r);
-	c->vend_quarter_turns = cv_journal_get_u8(r);
-	c->respin_count_max = cv_journal_get_u8(r);
-	c->respin_quarter_turns = cv_journal_get_u8(r);
-	c->quarantine_after_failures = cv_journal_get_u8(r);
-	return cv_journal_reader_done(r) && cv_lane_config_validate(c) == CV_OK;
+	memset(&rec->config, 0, sizeof(rec->config));
+	CV_FIELDS_GET(r, rec, cv_lane_config_fields);
+	return cv_journal_reader_done(r) && cv_lane_config_validate(&rec->config) == CV_OK;
 }
 
 void cv_rec_service_put(struct cv_journal_writer *w, bool entered)
@@ -176,61 +313,51 @@ bool cv_rec_service_get(struct cv_journal_reader *r, bool *entered)
 	return cv_journal_reader_done(r);
 }
 
+static const struct cv_field cv_alert_fields[] = {
+	CV_FIELD(struct cv_rec_alert, kind, CV_FIELD_U8),
+	CV_FIELD(struct cv_rec_alert, lane, CV_FIELD_U16),
+	CV_FIELD(struct cv_rec_alert, active, CV_FIELD_BOOL),
+};
+
 void cv_rec_alert_put(struct cv_journal_writer *w, const struct cv_rec_alert *rec)
 {
-	cv_journal_put_u8(w, rec->kind);
-	cv_journal_put_u16(w, rec->lane);
-	cv_journal_put_u8(w, rec->active);
+	CV_FIELDS_PUT(w, rec, cv_alert_fields);
 }
 
 bool cv_rec_alert_get(struct cv_journal_reader *r, struct cv_rec_alert *rec)
 {
-	rec->kind = cv_journal_get_u8(r);
-	rec->lane = cv_journal_get_u16(r);
-	rec->active = cv_journal_get_u8(r) != 0;
+	CV_FIELDS_GET(r, rec, cv_alert_fields);
 	return cv_journal_reader_done(r);
 }
 
+/* The stats but journal_records (the record's sequence number). */
+static const struct cv_field cv_checkpoint_begin_fields[] = {
+	CV_FIELD(struct cv_rec_checkpoint_begin, next_vend_number, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.vends_started, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.vends_captured, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.vends_voided, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.vends_abandoned, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.vends_capture_failed, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.vends_void_failed, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.declines, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.unknown_outcomes, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.respins, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.drops_verified, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.captured_minor, CV_FIELD_U64),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.dispensed_value_minor, CV_FIELD_U64),
+	CV_FIELD(struct cv_rec_checkpoint_begin, stats.offline_approvals, CV_FIELD_U32),
+	CV_FIELD(struct cv_rec_checkpoint_begin, mark_generation, CV_FIELD_TRAILING_U32),
+};
+
 void cv_rec_checkpoint_begin_put(struct cv_journal_writer *w, const struct cv_rec_checkpoint_begin *rec)
 {
-	const struct cv_machine_stats *s = &rec->stats;
-	cv_journal_put_u32(w, rec->next_vend_number);
-	cv_journal_put_u32(w, s->vends_started);
-	cv_journal_put_u32(w, s->vends_captured);
-	cv_journal_put_u32(w, s->vends_voided);
-	cv_journal_put_u32(w, s->vends_abandoned);
-	cv_journal_put_u32(w, s->vends_capture_failed);
-	cv_journal_put_u32(w, s->vends_void_failed);
-	cv_journal_put_u32(w, s->declines);
-	cv_journal_put_u32(w, s->unknown_outcomes);
-	cv_journal_put_u32(w, s->respins);
-	cv_journal_put_u32(w, s->drops_verified);
-	cv_journal_put_u64(w, (uint64_t)s->captured_minor);
-	cv_journal_put_u64(w, (uint64_t)s->dispensed_value_minor);
-	cv_journal_put_u32(w, s->offline_approvals);
-	if (rec->mark_generation != 0)
-		cv_journal_put_u32(w, rec->mark_generation);
+	CV_FIELDS_PUT(w, rec, cv_checkpoint_begin_fields);
 }
 
 bool cv_rec_checkpoint_begin_get(struct cv_journal_reader *r, struct cv_rec_checkpoint_begin *rec)
 {
-	struct cv_machine_stats *s = &rec->stats;
-	memset(s, 0, sizeof(*s));
-	rec->next_vend_number = cv_journal_get_u32(r);
-	s->vends_started = cv_journal_get_u32(r);
-	s->vends_captured = cv_journal_get_u32(r);
-	s->vends_voided = cv_journal_get_u32(r);
-	s->vends_abandoned = cv_journal_get_u32(r);
-	s->vends_capture_failed = cv_journal_get_u32(r);
-	s->vends_void_failed = cv_journal_get_u32(r);
-	s->declines = cv_journal_get_u32(r);
-	s->unknown_outcomes = cv_journal_get_u32(r);
-	s->respins = cv_journal_get_u32(r);
-	s->drops_verified = cv_journal_get_u32(r);
-	s->captured_minor = (int64_t)cv_journal_get_u64(r);
-	s->dispensed_value_minor = (int64_t)cv_journal_get_u64(r);
-	s->offline_approvals = cv_journal_get_u32(r);
-	rec->mark_generation = cv_journal_get_trailing_u32(r);
+	memset(&rec->stats, 0, sizeof(rec->stats));
+	CV_FIELDS_GET(r, rec, cv_checkpoint_begin_fields);
 	return cv_journal_reader_done(r);
 }
 

@@ -28,34 +28,28 @@ _Static_assert(CV_JOURNAL_RECORD_MAX == CV_STORAGE_ROOM_RECORD, "room() counts r
  * between two looks at the room (one step's worth of vends). */
 #define CV_ROOM_MARGIN_RECORDS 8u
 
-static uint32_t cv_room_open_vends(const struct cv_machine *m)
+/* open: the vends open now (cv_machine_open_vends()). */
+static uint32_t cv_room_reserve(const struct cv_machine *m, uint32_t open)
 {
-	uint32_t open = 0;
-	for (unsigned i = 0; i < CV_VENDS_MAX; i++)
-		open += m->vends[i].in_use;
-	return open;
+	return 2u + m->config.lane_count + CV_ROOM_RECORDS_PER_OPEN_VEND * (open + 1u);
 }
 
-static uint32_t cv_room_reserve(const struct cv_machine *m)
+static uint32_t cv_room_checkpoint(const struct cv_machine *m, uint32_t open)
 {
-	return 2u + m->config.lane_count + CV_ROOM_RECORDS_PER_OPEN_VEND * (cv_room_open_vends(m) + 1u);
-}
-
-static uint32_t cv_room_checkpoint(const struct cv_machine *m)
-{
-	uint32_t records = 2u + 2u * m->config.lane_count + 2u * cv_room_open_vends(m);
-	for (uint16_t i = 0; i < m->config.lane_count; i++) {
+	uint32_t records = 2u + 2u * m->config.lane_count + 2u * open;
+	for (unsigned i = 0; i < m->config.lane_count; i++) {
 		const struct cv_lane *lane = &m->lanes[i];
 		records += lane->sold_out_alert_active + lane->low_alert_active + lane->jam_alert_active;
 	}
 	return records;
 }
 
-/* Records of the largest size the journal holds beyond what is trimmed:
- * what checkpoints can free. */
-static uint64_t cv_room_held(const struct cv_machine *m)
+/* Records of the largest size are counted, and compared as bytes: a count
+ * of n records fits when n * CV_JOURNAL_RECORD_MAX bytes do (no division;
+ * the counts are small, their sizes far below 4 GiB). */
+static uint32_t cv_room_bytes(uint32_t records)
 {
-	return (m->journal_end - m->room_trimmed_to) / CV_JOURNAL_RECORD_MAX;
+	return records * (uint32_t)CV_JOURNAL_RECORD_MAX;
 }
 
 bool cv_room_tick(struct cv_machine *m)
@@ -64,18 +58,19 @@ bool cv_room_tick(struct cv_machine *m)
 	uint64_t bytes = 0;
 	if (!CV_OPS_HAS(struct cv_storage_ops, ops, room) || ops->room(m->config.storage_ctx, &bytes) != CV_OK)
 		return false;
-	uint64_t fits = bytes / CV_JOURNAL_RECORD_MAX;
-	uint32_t reserve = cv_room_reserve(m), checkpoint = cv_room_checkpoint(m);
-	bool low = fits < reserve;
+	uint32_t open = cv_machine_open_vends(m);
+	uint32_t reserve = cv_room_reserve(m, open), checkpoint = cv_room_checkpoint(m, open);
+	bool low = bytes < cv_room_bytes(reserve);
 	if (low != m->room_low) {
 		m->room_low = low;
 		cv_machine_log(m, low ? CV_LOG_WARN : CV_LOG_INFO,
 			       low ? "journal: storage nearly full, sales paused until a checkpoint frees room"
 				   : "journal: room again, sales resume");
 	}
-	if (fits >= (uint64_t)reserve + 2u * checkpoint + CV_ROOM_MARGIN_RECORDS)
+	if (bytes >= cv_room_bytes(reserve + 2u * checkpoint + CV_ROOM_MARGIN_RECORDS))
 		return false;
 	/* A checkpoint frees only what lies before the previous one: with
-	 * little more than checkpoints held, another frees nothing. */
-	return cv_room_held(m) > 3u * (uint64_t)checkpoint;
+	 * little more than checkpoints held (what the journal holds beyond
+	 * what is trimmed), another frees nothing. */
+	return m->journal_end - m->room_trimmed_to >= cv_room_bytes(3u * checkpoint + 1u);
 }

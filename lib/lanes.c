@@ -53,29 +53,11 @@ static const struct cv_lane_rule cv_lane_rules[] = {
 static int64_t cv_lane_field_value(const struct cv_lane_config *c, const struct cv_lane_rule *rule)
 {
 	const uint8_t *p = (const uint8_t *)c + rule->offset;
-	switch (rule->size) {
-	case CV_LANE_TEXT: {
+	if (rule->size == CV_LANE_TEXT) {
 		const uint8_t *end = memchr(p, '\0', (size_t)rule->max + 1);
 		return end != NULL ? end - p : rule->max + 1;
 	}
-	case 1:
-		return *p;
-	case 2: {
-		uint16_t value;
-		memcpy(&value, p, sizeof(value));
-		return value;
-	}
-	case 4: {
-		uint32_t value;
-		memcpy(&value, p, sizeof(value));
-		return value;
-	}
-	default: {
-		int64_t value;
-		memcpy(&value, p, sizeof(value));
-		return value;
-	}
-	}
+	return (int64_t)cv_uint_load(p, rule->size); /* An int64_t is stored in two's complement. */
 }
 
 /* "lane A1: <field> <value> <rule><limit>" and CV_E_INVAL. */
@@ -119,9 +101,9 @@ enum cv_status cv_lane_config_validate(const struct cv_lane_config *c)
 	return cv_lane_config_check(c, NULL, 0);
 }
 
+/* On a zeroed lane (cv_machine_init clears the whole machine first). */
 void cv_lane_init(struct cv_lane *lane, const struct cv_lane_config *config)
 {
-	memset(lane, 0, sizeof(*lane));
 	lane->config = *config;
 	lane->enabled = true;
 }

@@ -72,17 +72,18 @@ uint32_t cv_machine_new_op_id(struct cv_machine *m)
 	return m->next_op_id;
 }
 
-void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64_t amount_minor, bool hold)
+void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, bool hold, int64_t amount_minor)
 {
-	struct cv_display d = {.msg = msg, .lane = lane};
-	cv_machine_money(m, amount_minor, &d.amount);
+	struct cv_display *d = &m->display;
 	m->message_until_ms = hold ? m->now_ms + m->config.timeouts.message_ms : 0;
-	if (d.msg == m->display.msg && d.lane == m->display.lane &&
-	    d.amount.amount_minor == m->display.amount.amount_minor)
+	if (msg == d->msg && lane == d->lane && amount_minor == d->amount.amount_minor)
 		return;
-	m->display = d;
+	/* Updated in place: no copy to build and compare first. */
+	d->msg = msg;
+	d->lane = lane;
+	cv_machine_money(m, amount_minor, &d->amount);
 	struct cv_event ev = {.type = CV_EVENT_DISPLAY};
-	ev.u.display = d;
+	ev.u.display = *d;
 	cv_machine_emit(m, &ev);
 }
 
@@ -118,7 +119,7 @@ static enum cv_msg cv_machine_idle_msg(const struct cv_machine *m)
 	if (m->journal_fault || m->room_low)
 		return CV_MSG_OUT_OF_SERVICE;
 	bool available = false;
-	for (uint16_t i = 0; i < m->config.lane_count; i++) {
+	for (unsigned i = 0; i < m->config.lane_count; i++) {
 		if (cv_lane_availability(m, &m->lanes[i]) != CV_LANE_AVAILABLE)
 			continue;
 		available = true;
@@ -133,7 +134,7 @@ void cv_machine_show_idle(struct cv_machine *m)
 {
 	if (m->session != NULL || m->now_ms < m->message_until_ms)
 		return;
-	cv_machine_show(m, cv_machine_idle_msg(m), CV_DISPLAY_NO_LANE, 0, false);
+	cv_machine_show(m, cv_machine_idle_msg(m), CV_DISPLAY_NO_LANE, false, 0);
 }
 
 /* Closes the first `opened` backends in the order they open (storage,
@@ -219,8 +220,8 @@ static void cv_machine_journal_start(struct cv_machine *m, bool fresh)
 	cv_journal_writer_init(&w);
 	cv_rec_machine_start_put(&w, &rec);
 	cv_journal_append(m, CV_JOURNAL_MACHINE_START, &w);
-	for (uint16_t i = 0; i < m->config.lane_count; i++)
-		cv_lane_journal(m, i);
+	for (unsigned i = 0; i < m->config.lane_count; i++)
+		cv_lane_journal(m, (uint16_t)i);
 }
 
 CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct cv_machine_config *config,
@@ -246,9 +247,9 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 		m->sealed = true;
 	}
 #endif /* Without the crypto module the check above refused a key. */
-	for (uint16_t i = 0; i < config->lane_count; i++)
+	/* The memset above left the event queue empty. */
+	for (unsigned i = 0; i < config->lane_count; i++)
 		cv_lane_init(&m->lanes[i], &config->lanes[i]);
-	cv_event_queue_init(&m->queue);
 	m->display.msg = CV_MSG_OUT_OF_SERVICE;
 
 	rc = cv_machine_open_backends(m);
@@ -280,8 +281,8 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 	}
 	cv_machine_journal_start(m, recovery.fresh);
 	cv_recovery_resolve(m, &recovery);
-	for (uint16_t i = 0; i < config->lane_count; i++)
-		cv_lane_update_stock_alerts(m, i);
+	for (unsigned i = 0; i < config->lane_count; i++)
+		cv_lane_update_stock_alerts(m, (uint16_t)i);
 	cv_journal_flush_now(m);
 	if (m->journal_fault) {
 		/* A machine that cannot even journal its start cannot sell. */
@@ -378,7 +379,7 @@ static void cv_machine_handle_event(struct cv_machine *m, const struct cv_input_
 	case CV_EVENT_CARD_READ:
 		v = cv_vend_find_op(m, ev->u.card_read.op_id, CV_VEND_OP_PAYMENT);
 		if (v != NULL && v == m->session && v->state == CV_VEND_STATE_AUTH_PENDING)
-			cv_machine_show(m, CV_MSG_AUTHORIZING, v->lane, v->price_minor, false);
+			cv_machine_show(m, CV_MSG_AUTHORIZING, v->lane, false, v->price_minor);
 		break;
 	default:
 		break; /* cv_machine_post admits input events only. */
@@ -445,7 +446,7 @@ CV_EXPORT enum cv_status cv_machine_select(struct cv_machine *m, uint16_t lane, 
 	struct cv_vend *v = m->session;
 	rc = cv_payment_can_sell(m, m->lanes[lane].config.price_minor);
 	if (rc != CV_OK) {
-		cv_machine_show(m, CV_MSG_CARD_UNAVAILABLE, lane, m->lanes[lane].config.price_minor, v == NULL);
+		cv_machine_show(m, CV_MSG_CARD_UNAVAILABLE, lane, v == NULL, m->lanes[lane].config.price_minor);
 		return rc;
 	}
 	if (v != NULL && v->state == CV_VEND_STATE_AUTH_DECLINED && v->lane == lane) {
@@ -460,7 +461,7 @@ CV_EXPORT enum cv_status cv_machine_select(struct cv_machine *m, uint16_t lane, 
 	rc = cv_lane_availability_status(availability);
 	if (rc != CV_OK) {
 		cv_machine_show(m, availability == CV_LANE_SOLD_OUT ? CV_MSG_SOLD_OUT : CV_MSG_UNAVAILABLE, lane,
-				m->lanes[lane].config.price_minor, v == NULL);
+				v == NULL, m->lanes[lane].config.price_minor);
 		return rc;
 	}
 	/* Another lane after a decline: the declined vend ends here. */

@@ -83,10 +83,10 @@ static enum cv_status cv_timeouts_validate(const struct cv_timeouts *t, struct c
 	_Static_assert(sizeof(cv_timeout_names) / sizeof(cv_timeout_names[0]) * sizeof(uint32_t) ==
 			       sizeof(struct cv_timeouts),
 		       "one name per timeout");
-	uint32_t values[sizeof(cv_timeout_names) / sizeof(cv_timeout_names[0])];
-	memcpy(values, t, sizeof(values));
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-		if (values[i] == 0) {
+	for (size_t i = 0; i < CV_ARRAY_COUNT(cv_timeout_names); i++) {
+		uint32_t value;
+		memcpy(&value, (const char *)t + i * sizeof(value), sizeof(value));
+		if (value == 0) {
 			cv_message_text(msg, "timeouts.");
 			return cv_config_refuse_value(msg, cv_timeout_names[i], 0, "is not above ", 0);
 		}
@@ -105,10 +105,10 @@ static enum cv_status cv_lanes_validate(const struct cv_machine_config *c, struc
 		return cv_config_refuse(msg, CV_E_INVAL, "lanes is NULL: the planogram is required");
 	if (c->lane_count < 1 || c->lane_count > CV_LANES_MAX)
 		return cv_config_refuse_value(msg, "lane_count", c->lane_count, "is outside 1..", CV_LANES_MAX);
-	for (uint16_t i = 0; i < c->lane_count; i++) {
+	for (unsigned i = 0; i < c->lane_count; i++) {
 		if (cv_lane_config_check(&c->lanes[i], msg->buf, msg->size) != CV_OK)
 			return CV_E_INVAL;
-		for (uint16_t j = 0; j < i; j++) {
+		for (unsigned j = 0; j < i; j++) {
 			if (strcmp(c->lanes[i].label, c->lanes[j].label) == 0) {
 				cv_message_text(msg, "lane ");
 				cv_message_text(msg, c->lanes[i].label);
@@ -142,8 +142,9 @@ CV_EXPORT enum cv_status cv_machine_config_check(const struct cv_machine_config 
 					"without the crypto module");
 	if (!cv_str_is_terminated(c->machine_id, sizeof(c->machine_id)) || c->machine_id[0] == '\0')
 		return cv_config_refuse(&msg, CV_E_INVAL, "machine_id must be 1 to 31 characters");
-	if (!cv_str_is_terminated(c->currency, sizeof(c->currency)) || !cv_currency_is_valid(c->currency)) {
-		if (cv_str_is_terminated(c->currency, sizeof(c->currency))) {
+	bool currency_terminated = cv_str_is_terminated(c->currency, sizeof(c->currency));
+	if (!currency_terminated || !cv_currency_is_valid(c->currency)) {
+		if (currency_terminated) {
 			cv_message_text(&msg, "currency '");
 			cv_message_text(&msg, c->currency);
 			cv_message_text(&msg, "': ");

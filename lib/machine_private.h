@@ -35,9 +35,9 @@ struct cv_input_event {
 
 /* A bounded FIFO of input events. */
 struct cv_event_queue {
-	struct cv_input_event items[CV_EVENT_QUEUE_MAX];
 	unsigned head;
 	unsigned count;
+	struct cv_input_event items[CV_EVENT_QUEUE_MAX];
 };
 
 /* event_check.c: takes the input part of a posted event, validated and
@@ -70,14 +70,12 @@ enum cv_vend_op {
 
 /* One open vend. Slots are reused once a vend is terminal. */
 struct cv_vend {
+	/* Small fields first: Thumb has 2-byte loads and stores for a byte
+	 * field within 32 bytes of the vend, a halfword within 64, a word
+	 * within 128. */
 	bool in_use;
-	uint32_t number;
-	uint8_t uuid[16];
-	char id[CV_VEND_ID_LEN];
 	enum cv_vend_state state;
 	enum cv_vend_reason reason;
-	uint16_t lane;
-	int64_t price_minor;
 	uint8_t auth_attempt;                  /* Ordinal of the authorization key: cv1.<id>.auth.<n>. */
 	uint8_t auth_tries;                    /* Times the customer was asked to pay (bounded). */
 	enum cv_decline_reason decline_reason; /* Of the last decline, for the operator. */
@@ -86,91 +84,99 @@ struct cv_vend {
 	uint8_t respins;
 	bool drop_verified;
 	bool sensor_armed;
-	bool unwatched;       /* A movement ran with no sensor armed: its cycle is the proof. */
-	bool offline_allowed; /* The last authorize told the reader it may approve offline. */
-	struct cv_card_summary card;
-	bool offline_approved;    /* The reader approved offline (store and forward). */
+	bool unwatched;        /* A movement ran with no sensor armed: its cycle is the proof. */
+	bool offline_allowed;  /* The last authorize told the reader it may approve offline. */
+	bool offline_approved; /* The reader approved offline (store and forward). */
+	/* The operation in flight: started only once wait_seq is durable. */
+	enum cv_vend_op op;
+	bool op_started;
+	uint16_t lane;
+	/* Retries of lookups, captures and voids. */
+	uint16_t attempts;
+	uint32_t number;
+	uint32_t op_id;
+	uint32_t sensor_op_id;
+	int64_t price_minor;
+	uint64_t op_deadline_ms;
+	uint64_t wait_seq;
+	uint64_t next_attempt_ms;
+	/* Customer idle deadline while declined. */
+	uint64_t session_deadline_ms;
 	int64_t capture_before_s; /* The processor's capture deadline (Unix s), 0 if none. */
 	int64_t held_minor;       /* What the processor approved, in the machine's currency (0: nothing
 				      * yet): a single-message refund gives back exactly this. */
+	uint8_t uuid[16];
+	char id[CV_VEND_ID_LEN];
+	struct cv_card_summary card;
 	/* Frozen at selection, for the receipt, whatever service changes later. */
 	char lane_label[CV_LANE_LABEL_LEN];
 	char product_id[CV_PRODUCT_ID_LEN];
 	char product_name[CV_PRODUCT_NAME_LEN];
 	char processor_ref[CV_PROCESSOR_REF_LEN];
-	/* The operation in flight: started only once wait_seq is durable. */
-	enum cv_vend_op op;
-	bool op_started;
-	uint32_t op_id;
-	uint32_t sensor_op_id;
-	uint64_t op_deadline_ms;
-	uint64_t wait_seq;
-	/* Retries of lookups, captures and voids. */
-	uint16_t attempts;
-	uint64_t next_attempt_ms;
-	/* Customer idle deadline while declined. */
-	uint64_t session_deadline_ms;
 };
 
 struct cv_machine {
-	struct cv_machine_config config;
-	struct cv_lane lanes[CV_LANES_MAX];
-	struct cv_vend vends[CV_VENDS_MAX];
-	struct cv_vend_info last_finished;
-	bool has_last_finished;
+	/* Hot scalars first and the large arrays last: on Thumb-2 a field
+	 * within 4 KiB of the machine is one load or store, but one beyond
+	 * needs its address built first, at every use. Bytes and words come
+	 * before the 64-bit fields, within reach of the 2-byte forms (a byte
+	 * within 32 bytes, a word within 128). */
 	struct cv_vend *session; /* The vend the customer is part of, or NULL. */
-	struct cv_event_queue queue;
-	uint64_t now_ms;
+	bool in_listener;        /* True while the listener runs: it may only query, never change, the machine. */
+	bool journal_fault;
+	bool sync_failed; /* The storage said a sync failed: nothing will become durable. */
+	bool room_low;    /* Below the reserve: no new vend starts. */
+	bool in_service;
+	bool sensor_faulted;
+	bool settlements_changed; /* A vend's state or payment attempts changed since the last look. */
+	bool payment_link_down;   /* The payment backend's health() said unreachable. */
+	bool link_down_alert_active;
+	bool stalled_alert_active;
+	bool has_last_finished;
+	bool sealed; /* Every record is sealed with journal_key. */
+	/* Checkpoints: the one the storage remembers, and one written but not yet durable. */
+	bool has_checkpoint;
+	bool checkpoint_pending;
+	bool marked;    /* See mark below. */
+	uint32_t epoch; /* This life's boot epoch, one above the journal's last. */
 	uint32_t next_vend_number;
 	uint32_t next_op_id;
+	/* Capabilities (CV_*_CAP_*), read once when the backends are open. */
+	uint32_t payment_caps;
+	uint32_t dispenser_caps;
+	enum cv_status journal_error; /* What stopped the journal. */
+	uint64_t now_ms;
 	/* Journal. */
 	uint64_t last_seq;           /* Sequence number of the last record appended. */
 	uint64_t sync_requested_seq; /* Highest seq a sync was asked for. */
 	uint64_t durable_seq;        /* Highest seq known durable. */
 	uint64_t sync_deadline_ms;   /* A sync not confirmed by then is asked again. */
 	uint64_t unsynced_since_ms;  /* When the oldest record not yet asked to sync was appended. */
-	uint32_t epoch;              /* This life's boot epoch, one above the journal's last. */
-	bool sealed;                 /* Every record is sealed with journal_key. */
-	uint8_t journal_key[CV_JOURNAL_KEY_LEN];
-	uint64_t journal_end; /* Offset just past the last record appended. */
-	/* Checkpoints: the one the storage remembers, and one written but not yet durable. */
-	bool has_checkpoint;
+	uint64_t journal_end;        /* Offset just past the last record appended. */
 	uint64_t checkpoint_offset;
 	uint64_t checkpoint_seq;
 	uint64_t checkpoint_written_seq; /* Last record of the last checkpoint written (or of replay). */
-	bool checkpoint_pending;
 	uint64_t pending_checkpoint_offset;
 	uint64_t pending_checkpoint_seq;
 	uint64_t pending_checkpoint_end_seq;
+	uint64_t stall_recheck_ms; /* Capture deadlines are looked at again by then. */
+	/* Room (journal_room.c), on a storage that reports it. */
+	uint64_t room_trimmed_to; /* Where the last trim freed the journal up to (0: unknown). */
+	/* What the customer sees; a final message stays until message_until_ms. */
+	uint64_t message_until_ms;
+	struct cv_display display;
+	struct cv_machine_stats stats;
+	struct cv_machine_config config;
 	/* Marks (journal_mark.c): a sealed journal on a storage that keeps
 	 * tags has its checkpoint authenticated and its reach remembered. */
-	bool marked;
-	struct cv_journal_mark mark;        /* The one the storage holds, if present. */
-	uint64_t mark_refresh_seq;          /* Once this record is durable, the reach is written again (0: no). */
+	struct cv_journal_mark mark; /* The one the storage holds, if present. */
+	uint64_t mark_refresh_seq;   /* Once this record is durable, the reach is written again (0: no). */
+	uint8_t journal_key[CV_JOURNAL_KEY_LEN];
 	char errmsg[CV_MACHINE_ERRMSG_LEN]; /* The last service call's error (machine_service.c). */
-	/* Room (journal_room.c), on a storage that reports it. */
-	bool room_low;            /* Below the reserve: no new vend starts. */
-	uint64_t room_trimmed_to; /* Where the last trim freed the journal up to (0: unknown). */
-	bool journal_fault;
-	enum cv_status journal_error; /* What stopped the journal. */
-	bool sync_failed;             /* The storage said a sync failed: nothing will become durable. */
-	/* Sensor and service. */
-	bool sensor_faulted;
-	bool in_service;
-	/* Capabilities (CV_*_CAP_*), read once when the backends are open. */
-	uint32_t payment_caps;
-	uint32_t dispenser_caps;
-	bool payment_link_down; /* The payment backend's health() said unreachable. */
-	bool link_down_alert_active;
-	bool stalled_alert_active;
-	bool settlements_changed;  /* A vend's state or payment attempts changed since the last look. */
-	uint64_t stall_recheck_ms; /* Capture deadlines are looked at again by then. */
-	/* What the customer sees; a final message stays until message_until_ms. */
-	struct cv_display display;
-	uint64_t message_until_ms;
-	struct cv_machine_stats stats;
-	/* True while the listener runs: it may only query, never change, the machine. */
-	bool in_listener;
+	struct cv_lane lanes[CV_LANES_MAX];
+	struct cv_vend vends[CV_VENDS_MAX];
+	struct cv_vend_info last_finished;
+	struct cv_event_queue queue;
 };
 
 /* Whether records are sealed with journal_key. Never in a build without the
@@ -207,7 +213,7 @@ void cv_machine_emit(struct cv_machine *m, struct cv_event *event);
 void cv_machine_log(struct cv_machine *m, enum cv_log_level level, const char *message);
 uint32_t cv_machine_random_u32(struct cv_machine *m);
 uint32_t cv_machine_new_op_id(struct cv_machine *m);
-void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, int64_t amount_minor, bool hold);
+void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, bool hold, int64_t amount_minor);
 void cv_machine_show_idle(struct cv_machine *m);
 void cv_machine_close_backends(struct cv_machine *m);
 void cv_machine_journal_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active);
@@ -269,6 +275,7 @@ uint32_t cv_crc32c_portable(uint32_t crc, const void *data, size_t length);
 
 /* vend.c */
 void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN]);
+void cv_vend_freeze_lane(struct cv_vend *v, const struct cv_lane_config *config);
 struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane);
 void cv_vend_journal_begin(struct cv_machine *m, const struct cv_vend *v);
 uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v);

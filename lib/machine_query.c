@@ -17,11 +17,11 @@ CV_EXPORT enum cv_status cv_machine_menu(const struct cv_machine *m, struct cv_m
 		return CV_E_INVAL;
 	if (capacity < m->config.lane_count)
 		return CV_E_FULL;
-	for (uint16_t i = 0; i < m->config.lane_count; i++) {
+	for (unsigned i = 0; i < m->config.lane_count; i++) {
 		const struct cv_lane *lane = &m->lanes[i];
 		struct cv_menu_item *item = &items[i];
 		memset(item, 0, sizeof(*item));
-		item->lane = i;
+		item->lane = (uint16_t)i;
 		cv_str_copy(item->label, sizeof(item->label), lane->config.label);
 		cv_str_copy(item->product_name, sizeof(item->product_name), lane->config.product_name);
 		cv_machine_money(m, lane->config.price_minor, &item->price);
@@ -58,9 +58,9 @@ CV_EXPORT enum cv_status cv_machine_lane_find(const struct cv_machine *m, const 
 {
 	if (m == NULL || label == NULL || lane_out == NULL)
 		return CV_E_INVAL;
-	for (uint16_t i = 0; i < m->config.lane_count; i++) {
+	for (unsigned i = 0; i < m->config.lane_count; i++) {
 		if (strcmp(m->lanes[i].config.label, label) == 0) {
-			*lane_out = i;
+			*lane_out = (uint16_t)i;
 			return CV_OK;
 		}
 	}

@@ -38,7 +38,7 @@ CV_EXPORT enum cv_status cv_machine_service_enter(struct cv_machine *m)
 	if (!m->in_service) {
 		m->in_service = true;
 		cv_machine_journal_service(m, true);
-		cv_machine_show(m, CV_MSG_SERVICE_MODE, CV_DISPLAY_NO_LANE, 0, false);
+		cv_machine_show(m, CV_MSG_SERVICE_MODE, CV_DISPLAY_NO_LANE, false, 0);
 	}
 	return CV_OK;
 }

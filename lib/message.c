@@ -60,3 +60,33 @@ void cv_message_rule(struct cv_message *msg, const char *field, int64_t value, c
 	if (limit != CV_MESSAGE_NO_NUMBER)
 		cv_message_int(msg, limit);
 }
+
+/* Out of line: a 64-bit add and saturation at every deadline set. */
+uint64_t cv_deadline(uint64_t now_ms, uint64_t delta_ms)
+{
+	return now_ms > UINT64_MAX - delta_ms ? UINT64_MAX : now_ms + delta_ms;
+}
+
+uint64_t cv_uint_load(const void *p, unsigned size)
+{
+	const uint8_t *bytes = p;
+	switch (size) {
+	case 1:
+		return *bytes;
+	case 2: {
+		uint16_t v;
+		memcpy(&v, bytes, sizeof(v));
+		return v;
+	}
+	case 4: {
+		uint32_t v;
+		memcpy(&v, bytes, sizeof(v));
+		return v;
+	}
+	default: {
+		uint64_t v;
+		memcpy(&v, bytes, sizeof(v));
+		return v;
+	}
+	}
+}

@@ -155,12 +155,12 @@ static enum cv_status cv_replay_alert(struct cv_replay *rp, struct cv_journal_re
 	if (rec.lane >= rp->m->config.lane_count)
 		return CV_OK;
 	struct cv_lane *lane = &rp->m->lanes[rec.lane];
-	if (rec.kind == CV_ALERT_SOLD_OUT)
-		lane->sold_out_alert_active = rec.active;
-	else if (rec.kind == CV_ALERT_LOW_STOCK)
-		lane->low_alert_active = rec.active;
-	else if (rec.kind == CV_ALERT_MOTOR_JAM)
-		lane->jam_alert_active = rec.active;
+	bool *flag = rec.kind == CV_ALERT_SOLD_OUT    ? &lane->sold_out_alert_active
+		     : rec.kind == CV_ALERT_LOW_STOCK ? &lane->low_alert_active
+		     : rec.kind == CV_ALERT_MOTOR_JAM ? &lane->jam_alert_active
+						      : NULL;
+	if (flag != NULL)
+		*flag = rec.active;
 	return CV_OK;
 }
 
@@ -436,10 +436,7 @@ void cv_recovery_resolve(struct cv_machine *m, const struct cv_recovery_summary 
 		struct cv_vend *v = &m->vends[i];
 		if (v->in_use) {
 			/* Frozen receipt fields were not journaled: take the lane's. */
-			const struct cv_lane_config *lane = &m->lanes[v->lane].config;
-			cv_str_copy(v->lane_label, sizeof(v->lane_label), lane->label);
-			cv_str_copy(v->product_id, sizeof(v->product_id), lane->product_id);
-			cv_str_copy(v->product_name, sizeof(v->product_name), lane->product_name);
+			cv_vend_freeze_lane(v, &m->lanes[v->lane].config);
 			cv_recovery_resolve_vend(m, v);
 		}
 	}

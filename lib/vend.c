@@ -33,6 +33,14 @@ void cv_vend_journal_begin(struct cv_machine *m, const struct cv_vend *v)
 	cv_journal_append(m, CV_JOURNAL_VEND_BEGIN, &w);
 }
 
+/* The lane's receipt fields, frozen into the vend. */
+void cv_vend_freeze_lane(struct cv_vend *v, const struct cv_lane_config *config)
+{
+	cv_str_copy(v->lane_label, sizeof(v->lane_label), config->label);
+	cv_str_copy(v->product_id, sizeof(v->product_id), config->product_id);
+	cv_str_copy(v->product_name, sizeof(v->product_name), config->product_name);
+}
+
 struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane)
 {
 	struct cv_vend *v = NULL;
@@ -50,9 +58,7 @@ struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane)
 	/* Frozen: a price or planogram change won't touch a vend already started. */
 	const struct cv_lane_config *config = &m->lanes[lane].config;
 	v->price_minor = config->price_minor;
-	cv_str_copy(v->lane_label, sizeof(v->lane_label), config->label);
-	cv_str_copy(v->product_id, sizeof(v->product_id), config->product_id);
-	cv_str_copy(v->product_name, sizeof(v->product_name), config->product_name);
+	cv_vend_freeze_lane(v, config);
 	v->auth_attempt = 1;
 	v->auth_tries = 1;
 	v->state = (enum cv_vend_state)CV_VEND_STATE_START;
@@ -137,9 +143,9 @@ static void cv_vend_show_final(struct cv_machine *m, const struct cv_vend *v)
 	m->session = NULL;
 	enum cv_msg msg = cv_vend_final_msg(v);
 	if (msg == CV_MSG_CHOOSE_PRODUCT)
-		cv_machine_show(m, msg, CV_DISPLAY_NO_LANE, 0, false);
+		cv_machine_show(m, msg, CV_DISPLAY_NO_LANE, false, 0);
 	else
-		cv_machine_show(m, msg, v->lane, v->price_minor, true);
+		cv_machine_show(m, msg, v->lane, true, v->price_minor);
 }
 
 static void cv_vend_show(struct cv_machine *m, struct cv_vend *v)
@@ -167,7 +173,7 @@ static void cv_vend_show(struct cv_machine *m, struct cv_vend *v)
 		cv_vend_show_final(m, v);
 		return;
 	}
-	cv_machine_show(m, msg, v->lane, v->price_minor, false);
+	cv_machine_show(m, msg, v->lane, false, v->price_minor);
 }
 
 static enum cv_receipt_status cv_vend_receipt_status(enum cv_vend_state state)
@@ -206,9 +212,19 @@ static void cv_vend_emit_receipt(struct cv_machine *m, const struct cv_vend *v)
 	if (CV_OPS_HAS(struct cv_platform_ops, m->config.platform, wall_clock_ms))
 		r->time_ms = m->config.platform->wall_clock_ms(m->config.platform_ctx);
 	r->lane = v->lane;
-	cv_str_copy(r->lane_label, sizeof(r->lane_label), v->lane_label);
-	cv_str_copy(r->product_id, sizeof(r->product_id), v->product_id);
-	cv_str_copy(r->product_name, sizeof(r->product_name), v->product_name);
+	/* The frozen texts lie as in the receipt, each NUL-padded (a zeroed vend
+	 * written by cv_vend_freeze_lane()): one copy takes all three. */
+	_Static_assert(sizeof(r->lane_label) == sizeof(v->lane_label) &&
+			       sizeof(r->product_id) == sizeof(v->product_id) &&
+			       sizeof(r->product_name) == sizeof(v->product_name) &&
+			       offsetof(struct cv_receipt, product_name) - offsetof(struct cv_receipt, lane_label) ==
+				       offsetof(struct cv_vend, product_name) - offsetof(struct cv_vend, lane_label) &&
+			       offsetof(struct cv_receipt, product_id) - offsetof(struct cv_receipt, lane_label) ==
+				       offsetof(struct cv_vend, product_id) - offsetof(struct cv_vend, lane_label) &&
+			       offsetof(struct cv_vend, product_name) - offsetof(struct cv_vend, lane_label) ==
+				       sizeof(v->lane_label) + sizeof(v->product_id),
+		       "lane_label, product_id and product_name lie alike, unpadded");
+	memcpy(r->lane_label, v->lane_label, sizeof(r->lane_label) + sizeof(r->product_id) + sizeof(r->product_name));
 	cv_machine_money(m, v->price_minor, &r->amount);
 	r->card = v->card;
 	r->status = cv_vend_receipt_status(v->state);
@@ -316,12 +332,16 @@ struct cv_vend *cv_vend_find_op(struct cv_machine *m, uint32_t op_id, enum cv_ve
 /* Full jitter: a random delay in [0, min(cap, base * 2^(attempts-1))]. */
 uint64_t cv_vend_backoff_ms(struct cv_machine *m, uint16_t attempts)
 {
-	uint64_t ceiling = m->config.timeouts.retry_base_ms;
-	for (uint16_t i = 1; i < attempts && ceiling < m->config.timeouts.retry_cap_ms; i++)
-		ceiling *= 2;
-	if (ceiling > m->config.timeouts.retry_cap_ms)
-		ceiling = m->config.timeouts.retry_cap_ms;
-	return cv_machine_random_u32(m) % (ceiling + 1);
+	/* In 32 bits: the cap is a uint32_t, and a doubling that would pass it
+	 * stops at it (so nothing wraps). */
+	uint32_t cap = m->config.timeouts.retry_cap_ms;
+	uint32_t ceiling = m->config.timeouts.retry_base_ms;
+	for (unsigned i = 1; i < attempts && ceiling < cap; i++)
+		ceiling = ceiling > cap / 2 ? cap : ceiling * 2;
+	if (ceiling > cap)
+		ceiling = cap;
+	uint32_t r = cv_machine_random_u32(m);
+	return ceiling == UINT32_MAX ? r : r % (ceiling + 1);
 }
 
 static bool cv_vend_is_payment_state(enum cv_vend_state state)
