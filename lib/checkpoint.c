@@ -11,13 +11,10 @@ static void cv_checkpoint_write(struct cv_machine *m)
 {
 	uint64_t offset = m->journal_end;
 	uint64_t seq = m->last_seq + 1;
-	struct cv_journal_writer w;
 	struct cv_rec_checkpoint_begin begin = {.next_vend_number = m->next_vend_number,
 						.stats = m->stats,
 						.mark_generation = cv_machine_marked(m) ? m->mark.generation : 0};
-	cv_journal_writer_init(&w);
-	cv_rec_checkpoint_begin_put(&w, &begin);
-	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_BEGIN, &w);
+	CV_REC_APPEND(m, &begin);
 	/* Vends before lanes: replaying a vend's CAPTURE_PENDING takes an item,
 	 * and the lane's absolute count written after it must have the last word. */
 	for (unsigned i = 0; i < CV_VENDS_MAX; i++) {
@@ -41,13 +38,10 @@ static void cv_checkpoint_write(struct cv_machine *m)
 	}
 	/* An open door outlives the trim of the record that opened it. */
 	if (m->in_service) {
-		cv_journal_writer_init(&w);
-		cv_rec_service_put(&w, true);
-		cv_journal_append(m, CV_JOURNAL_SERVICE, &w);
+		bool entered = true;
+		CV_REC_APPEND(m, &entered);
 	}
-	cv_journal_writer_init(&w);
-	cv_rec_checkpoint_end_put(&w, seq);
-	cv_journal_append(m, CV_JOURNAL_CHECKPOINT_END, &w);
+	CV_REC_APPEND(m, &seq);
 	if (m->journal_fault)
 		return;
 	/* Counted from its END: a checkpoint longer than the interval must not

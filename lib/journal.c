@@ -59,8 +59,8 @@ static inline void cv_journal_le(uint8_t *dst, uint64_t value, unsigned size)
 #endif
 }
 
-/* Every field of every record goes through here. */
-static inline void cv_journal_put_le(struct cv_journal_writer *w, uint64_t value, unsigned size)
+/* Every number of every record goes through here. */
+void cv_journal_put_uint(struct cv_journal_writer *w, uint64_t value, unsigned size)
 {
 	uint8_t *dst = cv_journal_field(w, size);
 	if (dst != NULL)
@@ -69,22 +69,22 @@ static inline void cv_journal_put_le(struct cv_journal_writer *w, uint64_t value
 
 void cv_journal_put_u8(struct cv_journal_writer *w, uint8_t value)
 {
-	cv_journal_put_le(w, value, 1);
+	cv_journal_put_uint(w, value, 1);
 }
 
 void cv_journal_put_u16(struct cv_journal_writer *w, uint16_t value)
 {
-	cv_journal_put_le(w, value, 2);
+	cv_journal_put_uint(w, value, 2);
 }
 
 void cv_journal_put_u32(struct cv_journal_writer *w, uint32_t value)
 {
-	cv_journal_put_le(w, value, 4);
+	cv_journal_put_uint(w, value, 4);
 }
 
 void cv_journal_put_u64(struct cv_journal_writer *w, uint64_t value)
 {
-	cv_journal_put_le(w, value, 8);
+	cv_journal_put_uint(w, value, 8);
 }
 
 /* Strings are stored as u8 length + bytes, without the NUL. */

@@ -80,43 +80,29 @@ static void cv_field_store(uint8_t *p, unsigned size, uint64_t value)
 	}
 }
 
+/* The payload width of each integer kind. */
+static const uint8_t cv_field_width[CV_FIELD_STR] = {
+	[CV_FIELD_U8] = 1,  [CV_FIELD_BOOL] = 1,         [CV_FIELD_U16] = 2,        [CV_FIELD_U32] = 4,
+	[CV_FIELD_U64] = 8, [CV_FIELD_TRAILING_U32] = 4, [CV_FIELD_TAGGED_U64] = 8,
+};
+
 /* Appends the @p count fields of @p rec, in table order. */
 static void cv_fields_put(struct cv_journal_writer *w, const void *rec, const struct cv_field *fields, size_t count)
 {
 	for (const struct cv_field *f = fields; f < fields + count; f++) {
 		const uint8_t *p = (const uint8_t *)rec + f->offset;
-		uint64_t value = 0;
-		if (f->kind < CV_FIELD_STR) /* An integer. */
-			value = cv_uint_load(p, f->size);
-		switch (f->kind) {
-		case CV_FIELD_U8:
-		case CV_FIELD_BOOL:
-			cv_journal_put_u8(w, (uint8_t)value);
-			break;
-		case CV_FIELD_U16:
-			cv_journal_put_u16(w, (uint16_t)value);
-			break;
-		case CV_FIELD_TRAILING_U32:
-			if (value == 0)
-				break;
-			/* fall through */
-		case CV_FIELD_U32:
-			cv_journal_put_u32(w, (uint32_t)value);
-			break;
-		case CV_FIELD_TAGGED_U64:
-			if (!w->tagged)
-				break;
-			/* fall through */
-		case CV_FIELD_U64:
-			cv_journal_put_u64(w, value);
-			break;
-		case CV_FIELD_STR:
+		if (f->kind == CV_FIELD_STR) {
 			cv_journal_put_str(w, (const char *)p, f->size);
-			break;
-		default: /* CV_FIELD_BYTES */
-			cv_journal_put_bytes(w, p, f->size);
-			break;
+			continue;
 		}
+		if (f->kind == CV_FIELD_BYTES) {
+			cv_journal_put_bytes(w, p, f->size);
+			continue;
+		}
+		uint64_t value = cv_uint_load(p, f->size);
+		if ((f->kind == CV_FIELD_TRAILING_U32 && value == 0) || (f->kind == CV_FIELD_TAGGED_U64 && !w->tagged))
+			continue; /* An optional field left out. */
+		cv_journal_put_uint(w, value, cv_field_width[f->kind]);
 	}
 }
 
@@ -126,36 +112,21 @@ static void cv_fields_get(struct cv_journal_reader *r, void *rec, const struct c
 {
 	for (const struct cv_field *f = fields; f < fields + count; f++) {
 		uint8_t *p = (uint8_t *)rec + f->offset;
-		uint64_t value;
-		switch (f->kind) {
-		case CV_FIELD_U8:
-			value = cv_journal_get_u8(r);
-			break;
-		case CV_FIELD_BOOL:
-			value = cv_journal_get_u8(r) != 0;
-			break;
-		case CV_FIELD_U16:
-			value = cv_journal_get_u16(r);
-			break;
-		case CV_FIELD_U32:
-			value = cv_journal_get_u32(r);
-			break;
-		case CV_FIELD_U64:
-			value = cv_journal_get_u64(r);
-			break;
-		case CV_FIELD_TRAILING_U32:
-			value = cv_journal_get_trailing_u32(r);
-			break;
-		case CV_FIELD_TAGGED_U64:
-			value = r->tagged ? cv_journal_get_u64(r) : 0;
-			break;
-		case CV_FIELD_STR:
+		if (f->kind == CV_FIELD_STR) {
 			cv_journal_get_str(r, (char *)p, f->size);
 			continue;
-		default: /* CV_FIELD_BYTES */
+		}
+		if (f->kind == CV_FIELD_BYTES) {
 			cv_journal_get_bytes(r, p, f->size);
 			continue;
 		}
+		uint64_t value = 0;
+		if (f->kind == CV_FIELD_TRAILING_U32)
+			value = cv_journal_get_trailing_u32(r);
+		else if (f->kind != CV_FIELD_TAGGED_U64 || r->tagged)
+			value = cv_journal_get_uint(r, cv_field_width[f->kind]);
+		if (f->kind == CV_FIELD_BOOL)
+			value = value != 0;
 		cv_field_store(p, f->size, value);
 	}
 }
@@ -304,12 +275,15 @@ bool cv_rec_lane_config_get(struct cv_journal_reader *r, struct cv_rec_lane_conf
 
 void cv_rec_service_put(struct cv_journal_writer *w, bool entered)
 {
-	cv_journal_put_u8(w, entered);
+	cv_journal_put_uint(w, entered, 1);
 }
+
+/* The record's one field, for cv_rec_append(). */
+static const struct cv_field cv_service_fields[] = {{0, CV_FIELD_U8, sizeof(bool)}};
 
 bool cv_rec_service_get(struct cv_journal_reader *r, bool *entered)
 {
-	*entered = cv_journal_get_u8(r) != 0;
+	*entered = cv_journal_get_uint(r, 1) != 0;
 	return cv_journal_reader_done(r);
 }
 
@@ -363,11 +337,42 @@ bool cv_rec_checkpoint_begin_get(struct cv_journal_reader *r, struct cv_rec_chec
 
 void cv_rec_checkpoint_end_put(struct cv_journal_writer *w, uint64_t begin_seq)
 {
-	cv_journal_put_u64(w, begin_seq);
+	cv_journal_put_uint(w, begin_seq, 8);
 }
+
+/* The record's one field, for cv_rec_append(). */
+static const struct cv_field cv_checkpoint_end_fields[] = {{0, CV_FIELD_U64, sizeof(uint64_t)}};
 
 bool cv_rec_checkpoint_end_get(struct cv_journal_reader *r, uint64_t *begin_seq)
 {
-	*begin_seq = cv_journal_get_u64(r);
+	*begin_seq = cv_journal_get_uint(r, 8);
 	return cv_journal_reader_done(r);
+}
+
+/* The field tables by record type (cv_rec_append()), and their lengths:
+ * two arrays, since a pointer and a count would take 8 bytes a row. */
+/* clang-format off */
+#define CV_REC_FIELDS(type, fields) [(type) - 1] = (fields)
+#define CV_REC_COUNT(type, fields) [(type) - 1] = sizeof(fields) / sizeof((fields)[0])
+#define CV_REC_TABLES(X)                                            \
+	X(CV_JOURNAL_MACHINE_START, cv_machine_start_fields),       \
+	X(CV_JOURNAL_VEND_BEGIN, cv_vend_begin_fields),             \
+	X(CV_JOURNAL_VEND_STATE, cv_vend_state_fields),             \
+	X(CV_JOURNAL_LANE_STATE, cv_lane_state_fields),             \
+	X(CV_JOURNAL_LANE_CONFIG, cv_lane_config_fields),           \
+	X(CV_JOURNAL_SERVICE, cv_service_fields),                   \
+	X(CV_JOURNAL_ALERT, cv_alert_fields),                       \
+	X(CV_JOURNAL_FILE_HEADER, cv_header_fields),                \
+	X(CV_JOURNAL_CHECKPOINT_BEGIN, cv_checkpoint_begin_fields), \
+	X(CV_JOURNAL_CHECKPOINT_END, cv_checkpoint_end_fields)
+/* clang-format on */
+static const struct cv_field *const cv_rec_fields[] = {CV_REC_TABLES(CV_REC_FIELDS)};
+static const uint8_t cv_rec_field_count[] = {CV_REC_TABLES(CV_REC_COUNT)};
+
+uint64_t cv_rec_append(struct cv_machine *m, enum cv_journal_record_type type, const void *rec)
+{
+	struct cv_journal_writer w;
+	cv_journal_writer_init(&w);
+	cv_fields_put(&w, rec, cv_rec_fields[type - 1], cv_rec_field_count[type - 1]);
+	return cv_journal_append(m, type, &w);
 }

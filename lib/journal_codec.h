@@ -48,6 +48,8 @@ struct cv_journal_writer {
 };
 
 void cv_journal_writer_init(struct cv_journal_writer *w);
+/* A little-endian unsigned number of @p size bytes (1, 2, 4 or 8). */
+void cv_journal_put_uint(struct cv_journal_writer *w, uint64_t value, unsigned size);
 void cv_journal_put_u8(struct cv_journal_writer *w, uint8_t value);
 void cv_journal_put_u16(struct cv_journal_writer *w, uint16_t value);
 void cv_journal_put_u32(struct cv_journal_writer *w, uint32_t value);
@@ -144,5 +146,29 @@ void cv_rec_checkpoint_begin_put(struct cv_journal_writer *w, const struct cv_re
 bool cv_rec_checkpoint_begin_get(struct cv_journal_reader *r, struct cv_rec_checkpoint_begin *rec);
 void cv_rec_checkpoint_end_put(struct cv_journal_writer *w, uint64_t begin_seq);
 bool cv_rec_checkpoint_end_get(struct cv_journal_reader *r, uint64_t *begin_seq);
+
+/* Encodes a record and appends it to the journal (cv_journal_append, whose
+ * sequence number it returns), one writer in one frame rather than one in
+ * every caller's. Called through CV_REC_APPEND, which names the record
+ * type from the type of *rec: a SERVICE record is a bool, a
+ * CHECKPOINT_END one the uint64_t sequence number of its BEGIN. */
+struct cv_machine;
+uint64_t cv_rec_append(struct cv_machine *m, enum cv_journal_record_type type, const void *rec);
+/* clang-format off */
+#define CV_REC_APPEND(m, rec)                                                \
+	cv_rec_append((m),                                                   \
+		      _Generic(*(rec),                                       \
+			       struct cv_rec_header: CV_JOURNAL_FILE_HEADER,          \
+			       struct cv_rec_machine_start: CV_JOURNAL_MACHINE_START, \
+			       struct cv_rec_vend_begin: CV_JOURNAL_VEND_BEGIN,       \
+			       struct cv_rec_vend_state: CV_JOURNAL_VEND_STATE,       \
+			       struct cv_rec_lane_state: CV_JOURNAL_LANE_STATE,       \
+			       struct cv_rec_lane_config: CV_JOURNAL_LANE_CONFIG,     \
+			       bool: CV_JOURNAL_SERVICE,                              \
+			       struct cv_rec_alert: CV_JOURNAL_ALERT,                 \
+			       struct cv_rec_checkpoint_begin: CV_JOURNAL_CHECKPOINT_BEGIN, \
+			       uint64_t: CV_JOURNAL_CHECKPOINT_END),                  \
+		      (rec))
+/* clang-format on */
 
 #endif

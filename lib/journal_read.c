@@ -59,9 +59,10 @@ static enum cv_status cv_journal_tail_shape(const struct cv_storage_ops *ops, vo
 		for (size_t i = 0; i < got && *zeros; i++)
 			*zeros = *left + i < zeros_from || chunk[i] == 0;
 		*left += got;
-		/* Past one record of non-zero bytes the shape is known, unless
-		 * the caller wants the length to the end (zeros_from: none). */
-		if (got < sizeof(chunk) || (!*zeros && *left > CV_JOURNAL_RECORD_MAX && zeros_from != UINT64_MAX))
+		/* Past one record of non-zero bytes the shape is known. A caller
+		 * that wants the length to the end (zeros_from: none) never sees
+		 * a non-zero byte, so it reads on. */
+		if (got < sizeof(chunk) || (!*zeros && *left > CV_JOURNAL_RECORD_MAX))
 			return CV_OK;
 	}
 }
@@ -253,7 +254,7 @@ void cv_journal_get_bytes(struct cv_journal_reader *r, void *out, size_t length)
 	cv_journal_take(r, out, length);
 }
 
-static uint64_t cv_journal_get_le(struct cv_journal_reader *r, unsigned size)
+uint64_t cv_journal_get_uint(struct cv_journal_reader *r, unsigned size)
 {
 	uint8_t b[8];
 	cv_journal_get_bytes(r, b, size);
@@ -262,27 +263,27 @@ static uint64_t cv_journal_get_le(struct cv_journal_reader *r, unsigned size)
 
 uint8_t cv_journal_get_u8(struct cv_journal_reader *r)
 {
-	return (uint8_t)cv_journal_get_le(r, 1);
+	return (uint8_t)cv_journal_get_uint(r, 1);
 }
 
 uint16_t cv_journal_get_u16(struct cv_journal_reader *r)
 {
-	return (uint16_t)cv_journal_get_le(r, 2);
+	return (uint16_t)cv_journal_get_uint(r, 2);
 }
 
 uint32_t cv_journal_get_u32(struct cv_journal_reader *r)
 {
-	return (uint32_t)cv_journal_get_le(r, 4);
+	return (uint32_t)cv_journal_get_uint(r, 4);
 }
 
 uint64_t cv_journal_get_u64(struct cv_journal_reader *r)
 {
-	return cv_journal_get_le(r, 8);
+	return cv_journal_get_uint(r, 8);
 }
 
 void cv_journal_get_str(struct cv_journal_reader *r, char *out, size_t size)
 {
-	size_t length = cv_journal_get_u8(r);
+	size_t length = (size_t)cv_journal_get_uint(r, 1);
 	if (length >= size) {
 		r->bad = true;
 		length = 0;
@@ -300,7 +301,7 @@ uint32_t cv_journal_get_trailing_u32(struct cv_journal_reader *r)
 {
 	if (r->bad || r->pos == r->length)
 		return 0;
-	uint32_t value = cv_journal_get_u32(r);
+	uint32_t value = (uint32_t)cv_journal_get_uint(r, 4);
 	if (value == 0)
 		r->bad = true;
 	return value;

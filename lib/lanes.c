@@ -154,19 +154,13 @@ void cv_lane_journal(struct cv_machine *m, uint16_t index)
 		.quarantined = lane->quarantined,
 		.consecutive_failures = lane->consecutive_failures,
 	};
-	struct cv_journal_writer w;
-	cv_journal_writer_init(&w);
-	cv_rec_lane_state_put(&w, &rec);
-	cv_journal_append(m, CV_JOURNAL_LANE_STATE, &w);
+	CV_REC_APPEND(m, &rec);
 }
 
 void cv_lane_journal_config(struct cv_machine *m, uint16_t lane, const struct cv_lane_config *c)
 {
 	struct cv_rec_lane_config rec = {.lane = lane, .config = *c};
-	struct cv_journal_writer w;
-	cv_journal_writer_init(&w);
-	cv_rec_lane_config_put(&w, &rec);
-	cv_journal_append(m, CV_JOURNAL_LANE_CONFIG, &w);
+	CV_REC_APPEND(m, &rec);
 }
 
 void cv_lane_changed(struct cv_machine *m, uint16_t index)

@@ -90,10 +90,7 @@ void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, bool 
 void cv_machine_journal_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active)
 {
 	struct cv_rec_alert rec = {.kind = (uint8_t)kind, .lane = lane, .active = active};
-	struct cv_journal_writer w;
-	cv_journal_writer_init(&w);
-	cv_rec_alert_put(&w, &rec);
-	cv_journal_append(m, CV_JOURNAL_ALERT, &w);
+	CV_REC_APPEND(m, &rec);
 }
 
 void cv_machine_raise_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active)
@@ -200,26 +197,20 @@ static enum cv_status cv_machine_read_caps(struct cv_machine *m)
 
 static void cv_machine_journal_header(struct cv_machine *m)
 {
-	struct cv_journal_writer w;
 	struct cv_rec_header rec = {.version = CV_JOURNAL_FORMAT_VERSION};
 	memcpy(rec.magic, CV_JOURNAL_MAGIC, sizeof(rec.magic));
-	cv_journal_writer_init(&w);
-	cv_rec_header_put(&w, &rec);
-	cv_journal_append(m, CV_JOURNAL_FILE_HEADER, &w);
+	CV_REC_APPEND(m, &rec);
 }
 
 static void cv_machine_journal_start(struct cv_machine *m, bool fresh)
 {
 	if (fresh)
 		cv_machine_journal_header(m);
-	struct cv_journal_writer w;
 	struct cv_rec_machine_start rec = {.lane_count = m->config.lane_count,
 					   .mark_generation = cv_machine_marked(m) ? m->mark.generation : 0};
 	memcpy(rec.machine_id, m->config.machine_id, sizeof(rec.machine_id));
 	memcpy(rec.currency, m->config.currency, sizeof(rec.currency));
-	cv_journal_writer_init(&w);
-	cv_rec_machine_start_put(&w, &rec);
-	cv_journal_append(m, CV_JOURNAL_MACHINE_START, &w);
+	CV_REC_APPEND(m, &rec);
 	for (unsigned i = 0; i < m->config.lane_count; i++)
 		cv_lane_journal(m, (uint16_t)i);
 }

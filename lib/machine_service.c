@@ -5,10 +5,7 @@
 
 static void cv_machine_journal_service(struct cv_machine *m, bool entering)
 {
-	struct cv_journal_writer w;
-	cv_journal_writer_init(&w);
-	cv_rec_service_put(&w, entering);
-	cv_journal_append(m, CV_JOURNAL_SERVICE, &w);
+	CV_REC_APPEND(m, &entering);
 }
 
 /* How every service call starts: the caller is checked, and the machine's

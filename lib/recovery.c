@@ -359,7 +359,7 @@ static void cv_recovery_report(struct cv_machine *m, const struct cv_vend *v, en
 	ev.u.recovery.torn_bytes = torn_bytes;
 	if (v != NULL) {
 		ev.u.recovery.vend_number = v->number;
-		memcpy(ev.u.recovery.vend_id, v->id, sizeof(ev.u.recovery.vend_id));
+		cv_str_copy(ev.u.recovery.vend_id, sizeof(ev.u.recovery.vend_id), v->id);
 		ev.u.recovery.found_state = v->state;
 	}
 	cv_machine_emit(m, &ev);

@@ -27,10 +27,7 @@ void cv_vend_journal_begin(struct cv_machine *m, const struct cv_vend *v)
 	struct cv_rec_vend_begin rec = {.number = v->number, .lane = v->lane, .price_minor = v->price_minor};
 	memcpy(rec.uuid, v->uuid, sizeof(rec.uuid));
 	memcpy(rec.currency, m->config.currency, sizeof(rec.currency));
-	struct cv_journal_writer w;
-	cv_journal_writer_init(&w);
-	cv_rec_vend_begin_put(&w, &rec);
-	cv_journal_append(m, CV_JOURNAL_VEND_BEGIN, &w);
+	CV_REC_APPEND(m, &rec);
 }
 
 /* The lane's receipt fields, frozen into the vend. */
@@ -74,7 +71,7 @@ void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, stru
 {
 	memset(out, 0, sizeof(*out));
 	out->vend_number = v->number;
-	memcpy(out->vend_id, v->id, sizeof(out->vend_id));
+	cv_str_copy(out->vend_id, sizeof(out->vend_id), v->id);
 	out->state = v->state;
 	out->reason = v->reason;
 	out->lane = v->lane;
@@ -109,10 +106,7 @@ uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v)
 	};
 	memcpy(rec.uuid, v->uuid, sizeof(rec.uuid));
 	memcpy(rec.processor_ref, v->processor_ref, sizeof(rec.processor_ref));
-	struct cv_journal_writer w;
-	cv_journal_writer_init(&w);
-	cv_rec_vend_state_put(&w, &rec);
-	return cv_journal_append(m, CV_JOURNAL_VEND_STATE, &w);
+	return CV_REC_APPEND(m, &rec);
 }
 
 /* What the customer is told when their vend leaves the customer phase. */
@@ -205,7 +199,7 @@ static void cv_vend_emit_receipt(struct cv_machine *m, const struct cv_vend *v)
 {
 	struct cv_event ev = {.type = CV_EVENT_RECEIPT};
 	struct cv_receipt *r = &ev.u.receipt;
-	memcpy(r->vend_id, v->id, sizeof(r->vend_id));
+	cv_str_copy(r->vend_id, sizeof(r->vend_id), v->id);
 	cv_str_copy(r->merchant_name, sizeof(r->merchant_name), m->config.merchant_name);
 	cv_str_copy(r->merchant_location, sizeof(r->merchant_location), m->config.merchant_location);
 	cv_str_copy(r->machine_id, sizeof(r->machine_id), m->config.machine_id);

@@ -71,7 +71,7 @@ static enum cv_payment_op cv_vend_payment_op(const struct cv_machine *m, enum cv
 static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, struct cv_payment_request *req)
 {
 	const struct cv_timeouts *t = &m->config.timeouts;
-	memcpy(req->vend_id, v->id, sizeof(req->vend_id));
+	cv_str_copy(req->vend_id, sizeof(req->vend_id), v->id);
 	cv_vend_key(v, "auth", v->auth_attempt, req->auth_key);
 	cv_str_copy(req->processor_ref, sizeof(req->processor_ref), v->processor_ref);
 	cv_machine_money(m, v->price_minor, &req->amount);
