@@ -67,26 +67,6 @@ void cv_journal_put_uint(struct cv_journal_writer *w, uint64_t value, unsigned s
 		cv_journal_le(dst, value, size);
 }
 
-void cv_journal_put_u8(struct cv_journal_writer *w, uint8_t value)
-{
-	cv_journal_put_uint(w, value, 1);
-}
-
-void cv_journal_put_u16(struct cv_journal_writer *w, uint16_t value)
-{
-	cv_journal_put_uint(w, value, 2);
-}
-
-void cv_journal_put_u32(struct cv_journal_writer *w, uint32_t value)
-{
-	cv_journal_put_uint(w, value, 4);
-}
-
-void cv_journal_put_u64(struct cv_journal_writer *w, uint64_t value)
-{
-	cv_journal_put_uint(w, value, 8);
-}
-
 /* Strings are stored as u8 length + bytes, without the NUL. */
 void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size)
 {

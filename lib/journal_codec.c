@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* One encoder and one decoder per journal record type (journal_codec.h).
- * Each pair shares one list of its fields; the round-trip tests
+/* The encoder and the decoders of the journal's records (journal_codec.h).
+ * Every record type is a table of its fields, which cv_rec_put() and the
+ * type's decoder both walk; the round-trip tests
  * (tests/unit/test_journal_codec.c) hold them to each other and to the
  * crash test's own reader.
  *
@@ -8,12 +9,11 @@
  * fields as one hand-written call per field cost about ten bytes of code
  * each, twice (encoder and decoder). A record is instead a table of field
  * descriptors (three bytes a field), which one put loop and one get loop
- * walk, the encoder and the decoder reading the same table. The descriptors
- * are built with offsetof and sizeof, so they follow the structs. The two
- * optional fields are kinds of their own (a trailing number written only
- * when not 0, a field of format 3 only); each decoder's checks stay code
- * after the loop. A record of one field stays plain calls, which are
- * smaller than a table and a loop call. */
+ * walk. The descriptors are built with offsetof and sizeof, so they follow
+ * the structs. The two optional fields are kinds of their own (a trailing
+ * number written only when not 0, a field of format 3 only); each decoder's
+ * checks stay code after the loop. A decoder of one field stays a plain
+ * call, smaller than a loop call. */
 #include "machine_private.h"
 
 /* How a field is laid out in the payload. */
@@ -131,18 +131,12 @@ static void cv_fields_get(struct cv_journal_reader *r, void *rec, const struct c
 	}
 }
 
-#define CV_FIELDS_PUT(w, rec, fields) cv_fields_put((w), (rec), (fields), sizeof(fields) / sizeof((fields)[0]))
 #define CV_FIELDS_GET(r, rec, fields) cv_fields_get((r), (rec), (fields), sizeof(fields) / sizeof((fields)[0]))
 
 static const struct cv_field cv_header_fields[] = {
 	CV_FIELD(struct cv_rec_header, magic, CV_FIELD_BYTES),
 	CV_FIELD(struct cv_rec_header, version, CV_FIELD_U16),
 };
-
-void cv_rec_header_put(struct cv_journal_writer *w, const struct cv_rec_header *rec)
-{
-	CV_FIELDS_PUT(w, rec, cv_header_fields);
-}
 
 bool cv_rec_header_get(struct cv_journal_reader *r, struct cv_rec_header *rec)
 {
@@ -157,11 +151,6 @@ static const struct cv_field cv_machine_start_fields[] = {
 	CV_FIELD(struct cv_rec_machine_start, mark_generation, CV_FIELD_TRAILING_U32),
 };
 
-void cv_rec_machine_start_put(struct cv_journal_writer *w, const struct cv_rec_machine_start *rec)
-{
-	CV_FIELDS_PUT(w, rec, cv_machine_start_fields);
-}
-
 bool cv_rec_machine_start_get(struct cv_journal_reader *r, struct cv_rec_machine_start *rec)
 {
 	CV_FIELDS_GET(r, rec, cv_machine_start_fields);
@@ -175,11 +164,6 @@ static const struct cv_field cv_vend_begin_fields[] = {
 	CV_FIELD(struct cv_rec_vend_begin, price_minor, CV_FIELD_U64),
 	CV_FIELD(struct cv_rec_vend_begin, currency, CV_FIELD_STR),
 };
-
-void cv_rec_vend_begin_put(struct cv_journal_writer *w, const struct cv_rec_vend_begin *rec)
-{
-	CV_FIELDS_PUT(w, rec, cv_vend_begin_fields);
-}
 
 bool cv_rec_vend_begin_get(struct cv_journal_reader *r, struct cv_rec_vend_begin *rec)
 {
@@ -210,11 +194,6 @@ static const struct cv_field cv_vend_state_fields[] = {
 	CV_FIELD(struct cv_rec_vend_state, held_minor, CV_FIELD_TAGGED_U64),
 };
 
-void cv_rec_vend_state_put(struct cv_journal_writer *w, const struct cv_rec_vend_state *rec)
-{
-	CV_FIELDS_PUT(w, rec, cv_vend_state_fields);
-}
-
 bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_rec_vend_state *rec)
 {
 	CV_FIELDS_GET(r, rec, cv_vend_state_fields);
@@ -232,11 +211,6 @@ static const struct cv_field cv_lane_state_fields[] = {
 	CV_FIELD(struct cv_rec_lane_state, quarantined, CV_FIELD_BOOL),
 	CV_FIELD(struct cv_rec_lane_state, consecutive_failures, CV_FIELD_U8),
 };
-
-void cv_rec_lane_state_put(struct cv_journal_writer *w, const struct cv_rec_lane_state *rec)
-{
-	CV_FIELDS_PUT(w, rec, cv_lane_state_fields);
-}
 
 bool cv_rec_lane_state_get(struct cv_journal_reader *r, struct cv_rec_lane_state *rec)
 {
@@ -261,11 +235,6 @@ static const struct cv_field cv_lane_config_fields[] = {
 	CV_FIELD(struct cv_rec_lane_config, config.quarantine_after_failures, CV_FIELD_U8),
 };
 
-void cv_rec_lane_config_put(struct cv_journal_writer *w, const struct cv_rec_lane_config *rec)
-{
-	CV_FIELDS_PUT(w, rec, cv_lane_config_fields);
-}
-
 bool cv_rec_lane_config_get(struct cv_journal_reader *r, struct cv_rec_lane_config *rec)
 {
 	memset(&rec->config, 0, sizeof(rec->config));
@@ -273,13 +242,8 @@ bool cv_rec_lane_config_get(struct cv_journal_reader *r, struct cv_rec_lane_conf
 	return cv_journal_reader_done(r) && cv_lane_config_validate(&rec->config) == CV_OK;
 }
 
-void cv_rec_service_put(struct cv_journal_writer *w, bool entered)
-{
-	cv_journal_put_uint(w, entered, 1);
-}
-
 /* The record's one field, for cv_rec_append(). */
-static const struct cv_field cv_service_fields[] = {{0, CV_FIELD_U8, sizeof(bool)}};
+static const struct cv_field cv_service_fields[] = {{0, CV_FIELD_BOOL, sizeof(bool)}};
 
 bool cv_rec_service_get(struct cv_journal_reader *r, bool *entered)
 {
@@ -292,11 +256,6 @@ static const struct cv_field cv_alert_fields[] = {
 	CV_FIELD(struct cv_rec_alert, lane, CV_FIELD_U16),
 	CV_FIELD(struct cv_rec_alert, active, CV_FIELD_BOOL),
 };
-
-void cv_rec_alert_put(struct cv_journal_writer *w, const struct cv_rec_alert *rec)
-{
-	CV_FIELDS_PUT(w, rec, cv_alert_fields);
-}
 
 bool cv_rec_alert_get(struct cv_journal_reader *r, struct cv_rec_alert *rec)
 {
@@ -323,21 +282,11 @@ static const struct cv_field cv_checkpoint_begin_fields[] = {
 	CV_FIELD(struct cv_rec_checkpoint_begin, mark_generation, CV_FIELD_TRAILING_U32),
 };
 
-void cv_rec_checkpoint_begin_put(struct cv_journal_writer *w, const struct cv_rec_checkpoint_begin *rec)
-{
-	CV_FIELDS_PUT(w, rec, cv_checkpoint_begin_fields);
-}
-
 bool cv_rec_checkpoint_begin_get(struct cv_journal_reader *r, struct cv_rec_checkpoint_begin *rec)
 {
 	memset(&rec->stats, 0, sizeof(rec->stats));
 	CV_FIELDS_GET(r, rec, cv_checkpoint_begin_fields);
 	return cv_journal_reader_done(r);
-}
-
-void cv_rec_checkpoint_end_put(struct cv_journal_writer *w, uint64_t begin_seq)
-{
-	cv_journal_put_uint(w, begin_seq, 8);
 }
 
 /* The record's one field, for cv_rec_append(). */
@@ -369,10 +318,15 @@ bool cv_rec_checkpoint_end_get(struct cv_journal_reader *r, uint64_t *begin_seq)
 static const struct cv_field *const cv_rec_fields[] = {CV_REC_TABLES(CV_REC_FIELDS)};
 static const uint8_t cv_rec_field_count[] = {CV_REC_TABLES(CV_REC_COUNT)};
 
+void cv_rec_put(struct cv_journal_writer *w, enum cv_journal_record_type type, const void *rec)
+{
+	cv_fields_put(w, rec, cv_rec_fields[type - 1], cv_rec_field_count[type - 1]);
+}
+
 uint64_t cv_rec_append(struct cv_machine *m, enum cv_journal_record_type type, const void *rec)
 {
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);
-	cv_fields_put(&w, rec, cv_rec_fields[type - 1], cv_rec_field_count[type - 1]);
+	cv_rec_put(&w, type, rec);
 	return cv_journal_append(m, type, &w);
 }

@@ -50,10 +50,6 @@ struct cv_journal_writer {
 void cv_journal_writer_init(struct cv_journal_writer *w);
 /* A little-endian unsigned number of @p size bytes (1, 2, 4 or 8). */
 void cv_journal_put_uint(struct cv_journal_writer *w, uint64_t value, unsigned size);
-void cv_journal_put_u8(struct cv_journal_writer *w, uint8_t value);
-void cv_journal_put_u16(struct cv_journal_writer *w, uint16_t value);
-void cv_journal_put_u32(struct cv_journal_writer *w, uint32_t value);
-void cv_journal_put_u64(struct cv_journal_writer *w, uint64_t value);
 void cv_journal_put_bytes(struct cv_journal_writer *w, const void *bytes, size_t length);
 void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size);
 
@@ -122,53 +118,49 @@ struct cv_rec_checkpoint_begin {
 	uint32_t mark_generation;      /* As in cv_rec_machine_start. */
 };
 
-/* Each encoder appends the record's payload to a fresh writer. Each decoder
+/* The encoder of every record type is cv_rec_put() (below). Each decoder
  * reads a whole payload and answers false if it does not have exactly the
  * record's fields, or one of them is out of its range; it never reads past
  * the payload. */
-void cv_rec_header_put(struct cv_journal_writer *w, const struct cv_rec_header *rec);
 bool cv_rec_header_get(struct cv_journal_reader *r, struct cv_rec_header *rec);
-void cv_rec_machine_start_put(struct cv_journal_writer *w, const struct cv_rec_machine_start *rec);
 bool cv_rec_machine_start_get(struct cv_journal_reader *r, struct cv_rec_machine_start *rec);
-void cv_rec_vend_begin_put(struct cv_journal_writer *w, const struct cv_rec_vend_begin *rec);
 bool cv_rec_vend_begin_get(struct cv_journal_reader *r, struct cv_rec_vend_begin *rec);
-void cv_rec_vend_state_put(struct cv_journal_writer *w, const struct cv_rec_vend_state *rec);
 bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_rec_vend_state *rec);
-void cv_rec_lane_state_put(struct cv_journal_writer *w, const struct cv_rec_lane_state *rec);
 bool cv_rec_lane_state_get(struct cv_journal_reader *r, struct cv_rec_lane_state *rec);
-void cv_rec_lane_config_put(struct cv_journal_writer *w, const struct cv_rec_lane_config *rec);
 bool cv_rec_lane_config_get(struct cv_journal_reader *r, struct cv_rec_lane_config *rec);
-void cv_rec_service_put(struct cv_journal_writer *w, bool entered);
 bool cv_rec_service_get(struct cv_journal_reader *r, bool *entered);
-void cv_rec_alert_put(struct cv_journal_writer *w, const struct cv_rec_alert *rec);
 bool cv_rec_alert_get(struct cv_journal_reader *r, struct cv_rec_alert *rec);
-void cv_rec_checkpoint_begin_put(struct cv_journal_writer *w, const struct cv_rec_checkpoint_begin *rec);
 bool cv_rec_checkpoint_begin_get(struct cv_journal_reader *r, struct cv_rec_checkpoint_begin *rec);
-void cv_rec_checkpoint_end_put(struct cv_journal_writer *w, uint64_t begin_seq);
 bool cv_rec_checkpoint_end_get(struct cv_journal_reader *r, uint64_t *begin_seq);
 
+/* The record type of a record, from its C type: a SERVICE record is a
+ * bool (entered), a CHECKPOINT_END one the uint64_t sequence number of its
+ * BEGIN. A type that is no record does not compile. */
+/* clang-format off */
+#define CV_REC_TYPE(rec)                                                             \
+	_Generic(*(rec),                                                             \
+		 struct cv_rec_header: CV_JOURNAL_FILE_HEADER,                       \
+		 struct cv_rec_machine_start: CV_JOURNAL_MACHINE_START,              \
+		 struct cv_rec_vend_begin: CV_JOURNAL_VEND_BEGIN,                    \
+		 struct cv_rec_vend_state: CV_JOURNAL_VEND_STATE,                    \
+		 struct cv_rec_lane_state: CV_JOURNAL_LANE_STATE,                    \
+		 struct cv_rec_lane_config: CV_JOURNAL_LANE_CONFIG,                  \
+		 bool: CV_JOURNAL_SERVICE,                                           \
+		 struct cv_rec_alert: CV_JOURNAL_ALERT,                              \
+		 struct cv_rec_checkpoint_begin: CV_JOURNAL_CHECKPOINT_BEGIN,        \
+		 uint64_t: CV_JOURNAL_CHECKPOINT_END)
+/* clang-format on */
+
+/* Encodes a record's payload: the one encoder of every record type, used
+ * through CV_REC_PUT (tests) and cv_rec_append (the engine). */
+void cv_rec_put(struct cv_journal_writer *w, enum cv_journal_record_type type, const void *rec);
+#define CV_REC_PUT(w, rec) cv_rec_put((w), CV_REC_TYPE(rec), (rec))
+
 /* Encodes a record and appends it to the journal (cv_journal_append, whose
- * sequence number it returns), one writer in one frame rather than one in
- * every caller's. Called through CV_REC_APPEND, which names the record
- * type from the type of *rec: a SERVICE record is a bool, a
- * CHECKPOINT_END one the uint64_t sequence number of its BEGIN. */
+ * sequence number it returns): one writer in one frame rather than one in
+ * every caller's. */
 struct cv_machine;
 uint64_t cv_rec_append(struct cv_machine *m, enum cv_journal_record_type type, const void *rec);
-/* clang-format off */
-#define CV_REC_APPEND(m, rec)                                                \
-	cv_rec_append((m),                                                   \
-		      _Generic(*(rec),                                       \
-			       struct cv_rec_header: CV_JOURNAL_FILE_HEADER,          \
-			       struct cv_rec_machine_start: CV_JOURNAL_MACHINE_START, \
-			       struct cv_rec_vend_begin: CV_JOURNAL_VEND_BEGIN,       \
-			       struct cv_rec_vend_state: CV_JOURNAL_VEND_STATE,       \
-			       struct cv_rec_lane_state: CV_JOURNAL_LANE_STATE,       \
-			       struct cv_rec_lane_config: CV_JOURNAL_LANE_CONFIG,     \
-			       bool: CV_JOURNAL_SERVICE,                              \
-			       struct cv_rec_alert: CV_JOURNAL_ALERT,                 \
-			       struct cv_rec_checkpoint_begin: CV_JOURNAL_CHECKPOINT_BEGIN, \
-			       uint64_t: CV_JOURNAL_CHECKPOINT_END),                  \
-		      (rec))
-/* clang-format on */
+#define CV_REC_APPEND(m, rec) cv_rec_append((m), CV_REC_TYPE(rec), (rec))
 
 #endif

@@ -261,26 +261,6 @@ uint64_t cv_journal_get_uint(struct cv_journal_reader *r, unsigned size)
 	return cv_le_get(b, size);
 }
 
-uint8_t cv_journal_get_u8(struct cv_journal_reader *r)
-{
-	return (uint8_t)cv_journal_get_uint(r, 1);
-}
-
-uint16_t cv_journal_get_u16(struct cv_journal_reader *r)
-{
-	return (uint16_t)cv_journal_get_uint(r, 2);
-}
-
-uint32_t cv_journal_get_u32(struct cv_journal_reader *r)
-{
-	return (uint32_t)cv_journal_get_uint(r, 4);
-}
-
-uint64_t cv_journal_get_u64(struct cv_journal_reader *r)
-{
-	return cv_journal_get_uint(r, 8);
-}
-
 void cv_journal_get_str(struct cv_journal_reader *r, char *out, size_t size)
 {
 	size_t length = (size_t)cv_journal_get_uint(r, 1);

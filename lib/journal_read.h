@@ -82,10 +82,6 @@ struct cv_journal_reader {
 void cv_journal_reader_init(struct cv_journal_reader *r, const struct cv_journal_record *record);
 /* A little-endian unsigned number of @p size bytes (1, 2, 4 or 8). */
 uint64_t cv_journal_get_uint(struct cv_journal_reader *r, unsigned size);
-uint8_t cv_journal_get_u8(struct cv_journal_reader *r);
-uint16_t cv_journal_get_u16(struct cv_journal_reader *r);
-uint32_t cv_journal_get_u32(struct cv_journal_reader *r);
-uint64_t cv_journal_get_u64(struct cv_journal_reader *r);
 void cv_journal_get_bytes(struct cv_journal_reader *r, void *out, size_t length);
 /* Reads a u8-length string into a field of `size` bytes, NUL-terminated. */
 void cv_journal_get_str(struct cv_journal_reader *r, char *out, size_t size);

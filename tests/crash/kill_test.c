@@ -439,8 +439,8 @@ static bool journal_record(void *arg, const struct cv_journal_record *record)
 		break;
 	}
 	case CV_JOURNAL_LANE_STATE: {
-		uint16_t lane = cv_journal_get_u16(&r);
-		uint16_t count = cv_journal_get_u16(&r);
+		uint16_t lane = (uint16_t)cv_journal_get_uint(&r, 2);
+		uint16_t count = (uint16_t)cv_journal_get_uint(&r, 2);
 		if (lane >= CRASH_LANES) {
 			fail(CK_JOURNAL, "seq %" PRIu64 ": LANE_STATE of lane %u", record->seq, (unsigned)lane);
 			break;

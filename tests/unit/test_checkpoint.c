@@ -361,7 +361,7 @@ Test(checkpoint, a_half_checkpoint_changes_nothing_replay_counts)
 	struct cv_journal_writer w;
 	struct cv_rec_checkpoint_begin begin = {.next_vend_number = rig.m->next_vend_number, .stats = rig.m->stats};
 	cv_journal_writer_init(&w);
-	cv_rec_checkpoint_begin_put(&w, &begin);
+	CV_REC_PUT(&w, &begin);
 	cv_journal_append(rig.m, CV_JOURNAL_CHECKPOINT_BEGIN, &w);
 	cv_lane_journal(rig.m, 0);
 	cv_journal_flush_now(rig.m);

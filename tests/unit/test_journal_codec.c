@@ -98,7 +98,7 @@ Test(journal_codec, a_vend_state_survives_its_codec_tagged_and_untagged)
 		w.tagged = i % 2 == 0; /* Format 3, then format 2's layout. */
 		if (!w.tagged)
 			in.held_minor = 0; /* Format 2 has no such field: it reads 0. */
-		cv_rec_vend_state_put(&w, &in);
+		CV_REC_PUT(&w, &in);
 		struct cv_journal_record rec = record_of(&w);
 		struct cv_journal_reader r;
 		cv_journal_reader_init(&r, &rec);
@@ -115,7 +115,7 @@ Test(journal_codec, the_crash_tests_own_reader_reads_what_the_codec_wrote)
 		random_vend_state(&in);
 		struct cv_journal_writer w;
 		cv_journal_writer_init(&w);
-		cv_rec_vend_state_put(&w, &in);
+		CV_REC_PUT(&w, &in);
 		struct cv_journal_record rec = record_of(&w);
 		struct crash_vend_state out;
 		cr_assert(crash_read_vend_state(&rec, &out), "round %u", i);
@@ -141,7 +141,7 @@ Test(journal_codec, the_crash_tests_own_reader_reads_what_the_codec_wrote)
 		memcpy(begin.uuid, in.uuid, sizeof(begin.uuid));
 		memcpy(begin.currency, "USD", 4);
 		cv_journal_writer_init(&w);
-		cv_rec_vend_begin_put(&w, &begin);
+		CV_REC_PUT(&w, &begin);
 		rec = record_of(&w);
 		struct crash_vend_begin b;
 		cr_assert(crash_read_vend_begin(&rec, &b));
@@ -170,14 +170,14 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 
 	struct cv_rec_header h = {.magic = {'C', 'V', 'J', 'L'}, .version = 3}, h2;
 	cv_journal_writer_init(&w);
-	cv_rec_header_put(&w, &h);
+	CV_REC_PUT(&w, &h);
 	r = reader_of(&w, &rec);
 	cr_assert(cv_rec_header_get(&r, &h2));
 	cr_assert_eq(h2.version, 3);
 
 	struct cv_rec_machine_start ms = {.machine_id = "vm-7", .currency = "EUR", .lane_count = 12}, ms2;
 	cv_journal_writer_init(&w);
-	cv_rec_machine_start_put(&w, &ms);
+	CV_REC_PUT(&w, &ms);
 	r = reader_of(&w, &rec);
 	cr_assert(cv_rec_machine_start_get(&r, &ms2));
 	cr_assert_str_eq(ms2.machine_id, "vm-7");
@@ -192,7 +192,7 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 				       .consecutive_failures = 3},
 				 ls2;
 	cv_journal_writer_init(&w);
-	cv_rec_lane_state_put(&w, &ls);
+	CV_REC_PUT(&w, &ls);
 	r = reader_of(&w, &rec);
 	cr_assert(cv_rec_lane_state_get(&r, &ls2));
 	cr_assert(ls2.lane == 5 && ls2.count == 9 && ls2.price_minor == 275 && ls2.enabled && ls2.quarantined &&
@@ -210,7 +210,7 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	lc.config.count = 7;
 	lc.config.verify_mode = CV_VERIFY_MODE_OPTIONAL;
 	cv_journal_writer_init(&w);
-	cv_rec_lane_config_put(&w, &lc);
+	CV_REC_PUT(&w, &lc);
 	r = reader_of(&w, &rec);
 	cr_assert(cv_rec_lane_config_get(&r, &lc2));
 	cr_assert_eq(lc2.lane, 3);
@@ -227,7 +227,7 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 
 	struct cv_rec_alert al = {.kind = CV_ALERT_LOW_STOCK, .lane = 0xffff, .active = true}, al2;
 	cv_journal_writer_init(&w);
-	cv_rec_alert_put(&w, &al);
+	CV_REC_PUT(&w, &al);
 	r = reader_of(&w, &rec);
 	cr_assert(cv_rec_alert_get(&r, &al2));
 	cr_assert(al2.kind == al.kind && al2.lane == al.lane && al2.active);
@@ -242,7 +242,7 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	cb.stats.dispensed_value_minor = 1200;
 	cb.stats.offline_approvals = 2;
 	cv_journal_writer_init(&w);
-	cv_rec_checkpoint_begin_put(&w, &cb);
+	CV_REC_PUT(&w, &cb);
 	r = reader_of(&w, &rec);
 	cr_assert(cv_rec_checkpoint_begin_get(&r, &cb2));
 	cr_assert_eq(cb2.next_vend_number, 4242);
@@ -250,14 +250,16 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 
 	uint64_t end = 0;
 	cv_journal_writer_init(&w);
-	cv_rec_checkpoint_end_put(&w, 987654321u);
+	uint64_t begin_seq = 987654321u;
+	CV_REC_PUT(&w, &begin_seq);
 	r = reader_of(&w, &rec);
 	cr_assert(cv_rec_checkpoint_end_get(&r, &end));
 	cr_assert_eq(end, 987654321u);
 
 	bool entered = false;
 	cv_journal_writer_init(&w);
-	cv_rec_service_put(&w, true);
+	bool entering = true;
+	CV_REC_PUT(&w, &entering);
 	r = reader_of(&w, &rec);
 	cr_assert(cv_rec_service_get(&r, &entered));
 	cr_assert(entered);
@@ -279,14 +281,14 @@ Test(journal_codec, decoders_refuse_what_is_not_exactly_a_record)
 	random_vend_state(&in);
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);
-	cv_rec_vend_state_put(&w, &in);
+	CV_REC_PUT(&w, &in);
 	cr_assert(vend_state_decodes(&w));
 
 	struct cv_journal_writer cut = w;
 	cut.length--;
 	cr_assert_not(vend_state_decodes(&cut), "a short payload was read");
 	struct cv_journal_writer longer = w;
-	cv_journal_put_u8(&longer, 0);
+	cv_journal_put_uint(&longer, 0, 1);
 	cr_assert_not(vend_state_decodes(&longer), "a payload with one more field was read");
 	struct cv_journal_writer untagged = w;
 	untagged.tagged = false; /* The same bytes read as format 2: the tags are not fields. */
@@ -295,22 +297,22 @@ Test(journal_codec, decoders_refuse_what_is_not_exactly_a_record)
 	struct cv_rec_vend_state bad = in;
 	bad.state = CV_VEND_STATE_VOID_FAILED + 1;
 	cv_journal_writer_init(&w);
-	cv_rec_vend_state_put(&w, &bad);
+	CV_REC_PUT(&w, &bad);
 	cr_assert_not(vend_state_decodes(&w), "a state out of range was read");
 	bad = in;
 	bad.lane = CV_LANES_MAX;
 	cv_journal_writer_init(&w);
-	cv_rec_vend_state_put(&w, &bad);
+	CV_REC_PUT(&w, &bad);
 	cr_assert_not(vend_state_decodes(&w), "a lane out of range was read");
 	bad = in;
 	bad.card.entry = (enum cv_card_entry)(CV_CARD_ENTRY_MOBILE_WALLET + 1);
 	cv_journal_writer_init(&w);
-	cv_rec_vend_state_put(&w, &bad);
+	CV_REC_PUT(&w, &bad);
 	cr_assert_not(vend_state_decodes(&w), "an entry mode out of range was read");
 
 	/* A tag that is not the field tag is corruption. */
 	cv_journal_writer_init(&w);
-	cv_rec_vend_state_put(&w, &in);
+	CV_REC_PUT(&w, &in);
 	w.bytes[0] = 'G';
 	cr_assert_not(vend_state_decodes(&w));
 }
