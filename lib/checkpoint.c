@@ -18,7 +18,7 @@ static void cv_checkpoint_write(struct cv_machine *m)
 	/* Vends before lanes: replaying a vend's CAPTURE_PENDING takes an item,
 	 * and the lane's absolute count written after it must have the last word. */
 	for (unsigned i = 0; i < CV_VENDS_MAX; i++) {
-		const struct cv_vend *v = &m->vends[i];
+		struct cv_vend *v = &m->vends[i];
 		if (!v->in_use)
 			continue;
 		cv_vend_journal_begin(m, v);

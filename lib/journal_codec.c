@@ -33,7 +33,8 @@ enum cv_field_kind {
  * in the payload, and its size in the struct (an integer's width there,
  * which for an enum may differ from its u8 in the payload; a string's or a
  * byte array's whole size). Offsets and sizes fit a byte: every record
- * struct is asserted below to be smaller than 256 bytes. */
+ * struct is asserted below to be smaller than 256 bytes, or its fields to
+ * begin within its first 256. */
 struct cv_field {
 	uint8_t offset;
 	uint8_t kind; /* enum cv_field_kind */
@@ -47,7 +48,11 @@ struct cv_field {
 _Static_assert(sizeof(struct cv_rec_header) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
 _Static_assert(sizeof(struct cv_rec_machine_start) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
 _Static_assert(sizeof(struct cv_rec_vend_begin) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
-_Static_assert(sizeof(struct cv_rec_vend_state) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
+/* The vend (a VEND_STATE record) is larger, but its journaled fields begin
+ * within its first 256 bytes: its scalars come first, then these. */
+_Static_assert(offsetof(struct cv_vend, uuid) <= UINT8_MAX && offsetof(struct cv_vend, card) <= UINT8_MAX &&
+		       offsetof(struct cv_vend, processor_ref) <= UINT8_MAX,
+	       "cv_field offsets are bytes");
 _Static_assert(sizeof(struct cv_rec_lane_state) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
 _Static_assert(sizeof(struct cv_rec_lane_config) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
 _Static_assert(sizeof(struct cv_rec_alert) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
@@ -173,34 +178,41 @@ bool cv_rec_vend_begin_get(struct cv_journal_reader *r, struct cv_rec_vend_begin
 
 /* held_minor: format 3 (tagged) only. */
 static const struct cv_field cv_vend_state_fields[] = {
-	CV_FIELD(struct cv_rec_vend_state, uuid, CV_FIELD_BYTES),
-	CV_FIELD(struct cv_rec_vend_state, number, CV_FIELD_U32),
-	CV_FIELD(struct cv_rec_vend_state, state, CV_FIELD_U8),
-	CV_FIELD(struct cv_rec_vend_state, reason, CV_FIELD_U8),
-	CV_FIELD(struct cv_rec_vend_state, lane, CV_FIELD_U16),
-	CV_FIELD(struct cv_rec_vend_state, price_minor, CV_FIELD_U64),
-	CV_FIELD(struct cv_rec_vend_state, auth_attempt, CV_FIELD_U8),
-	CV_FIELD(struct cv_rec_vend_state, respins, CV_FIELD_U8),
-	CV_FIELD(struct cv_rec_vend_state, drop_verified, CV_FIELD_BOOL),
-	CV_FIELD(struct cv_rec_vend_state, processor_ref, CV_FIELD_STR),
-	CV_FIELD(struct cv_rec_vend_state, card.brand, CV_FIELD_STR),
-	CV_FIELD(struct cv_rec_vend_state, card.last4, CV_FIELD_STR),
-	CV_FIELD(struct cv_rec_vend_state, card.auth_code, CV_FIELD_STR),
-	CV_FIELD(struct cv_rec_vend_state, card.aid, CV_FIELD_STR),
-	CV_FIELD(struct cv_rec_vend_state, card.app_label, CV_FIELD_STR),
-	CV_FIELD(struct cv_rec_vend_state, card.entry, CV_FIELD_U8),
-	CV_FIELD(struct cv_rec_vend_state, flags, CV_FIELD_U8),
-	CV_FIELD(struct cv_rec_vend_state, capture_before_s, CV_FIELD_U64),
-	CV_FIELD(struct cv_rec_vend_state, held_minor, CV_FIELD_TAGGED_U64),
+	CV_FIELD(struct cv_vend, uuid, CV_FIELD_BYTES),
+	CV_FIELD(struct cv_vend, number, CV_FIELD_U32),
+	CV_FIELD(struct cv_vend, state, CV_FIELD_U8),
+	CV_FIELD(struct cv_vend, reason, CV_FIELD_U8),
+	CV_FIELD(struct cv_vend, lane, CV_FIELD_U16),
+	CV_FIELD(struct cv_vend, price_minor, CV_FIELD_U64),
+	CV_FIELD(struct cv_vend, auth_attempt, CV_FIELD_U8),
+	CV_FIELD(struct cv_vend, respins, CV_FIELD_U8),
+	CV_FIELD(struct cv_vend, drop_verified, CV_FIELD_BOOL),
+	CV_FIELD(struct cv_vend, processor_ref, CV_FIELD_STR),
+	CV_FIELD(struct cv_vend, card.brand, CV_FIELD_STR),
+	CV_FIELD(struct cv_vend, card.last4, CV_FIELD_STR),
+	CV_FIELD(struct cv_vend, card.auth_code, CV_FIELD_STR),
+	CV_FIELD(struct cv_vend, card.aid, CV_FIELD_STR),
+	CV_FIELD(struct cv_vend, card.app_label, CV_FIELD_STR),
+	CV_FIELD(struct cv_vend, card.entry, CV_FIELD_U8),
+	CV_FIELD(struct cv_vend, journal_flags, CV_FIELD_U8),
+	CV_FIELD(struct cv_vend, capture_before_s, CV_FIELD_U64),
+	CV_FIELD(struct cv_vend, held_minor, CV_FIELD_TAGGED_U64),
 };
 
-bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_rec_vend_state *rec)
+bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_vend *rec)
 {
 	CV_FIELDS_GET(r, rec, cv_vend_state_fields);
-	/* card.entry holds the u8 read, whatever the enum's width. */
-	return cv_journal_reader_done(r) && rec->held_minor >= 0 && rec->state <= CV_VEND_STATE_VOID_FAILED &&
-	       rec->reason <= CV_VEND_REASON_OFFLINE_POLICY &&
-	       (uint8_t)rec->card.entry <= CV_CARD_ENTRY_MOBILE_WALLET && rec->lane < CV_LANES_MAX;
+	/* Enums hold the u8 read, whatever their width. */
+	return cv_journal_reader_done(r) && rec->held_minor >= 0 && (unsigned)rec->state <= CV_VEND_STATE_VOID_FAILED &&
+	       (unsigned)rec->reason <= CV_VEND_REASON_OFFLINE_POLICY &&
+	       (unsigned)rec->card.entry <= CV_CARD_ENTRY_MOBILE_WALLET && rec->lane < CV_LANES_MAX;
+}
+
+void cv_rec_vend_state_copy(struct cv_vend *to, const struct cv_vend *from)
+{
+	for (const struct cv_field *f = cv_vend_state_fields;
+	     f < cv_vend_state_fields + CV_ARRAY_COUNT(cv_vend_state_fields); f++)
+		memcpy((uint8_t *)to + f->offset, (const uint8_t *)from + f->offset, f->size);
 }
 
 static const struct cv_field cv_lane_state_fields[] = {

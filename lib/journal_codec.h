@@ -73,24 +73,13 @@ struct cv_rec_vend_begin {
 	char currency[CV_CURRENCY_LEN];
 };
 
-/* Everything recovery needs to resend an operation with the same key and
- * the same frozen parameters, and to honour the key's duty. */
-struct cv_rec_vend_state {
-	uint8_t uuid[16];
-	uint32_t number;
-	uint8_t state;  /* enum cv_vend_state */
-	uint8_t reason; /* enum cv_vend_reason */
-	uint16_t lane;
-	int64_t price_minor;
-	uint8_t auth_attempt;
-	uint8_t respins;
-	bool drop_verified;
-	char processor_ref[CV_PROCESSOR_REF_LEN];
-	struct cv_card_summary card;
-	uint8_t flags; /* CV_JOURNAL_VEND_* */
-	int64_t capture_before_s;
-	int64_t held_minor; /* Format 3: the amount approved (0 in format 2). */
-};
+/* A VEND_STATE record is the vend itself (struct cv_vend, machine_private.h):
+ * its journaled fields are a table over the vend, so the engine appends
+ * the vend as it is and recovery copies the fields back, with nothing in
+ * between to fill in. They are everything recovery needs to resend an
+ * operation with the same key and the same frozen parameters, and to
+ * honour the key's duty. */
+struct cv_vend;
 
 struct cv_rec_lane_state {
 	uint16_t lane;
@@ -125,7 +114,9 @@ struct cv_rec_checkpoint_begin {
 bool cv_rec_header_get(struct cv_journal_reader *r, struct cv_rec_header *rec);
 bool cv_rec_machine_start_get(struct cv_journal_reader *r, struct cv_rec_machine_start *rec);
 bool cv_rec_vend_begin_get(struct cv_journal_reader *r, struct cv_rec_vend_begin *rec);
-bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_rec_vend_state *rec);
+bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_vend *rec);
+/* Copies the journaled fields of a decoded VEND_STATE into a vend. */
+void cv_rec_vend_state_copy(struct cv_vend *to, const struct cv_vend *from);
 bool cv_rec_lane_state_get(struct cv_journal_reader *r, struct cv_rec_lane_state *rec);
 bool cv_rec_lane_config_get(struct cv_journal_reader *r, struct cv_rec_lane_config *rec);
 bool cv_rec_service_get(struct cv_journal_reader *r, bool *entered);
@@ -133,16 +124,17 @@ bool cv_rec_alert_get(struct cv_journal_reader *r, struct cv_rec_alert *rec);
 bool cv_rec_checkpoint_begin_get(struct cv_journal_reader *r, struct cv_rec_checkpoint_begin *rec);
 bool cv_rec_checkpoint_end_get(struct cv_journal_reader *r, uint64_t *begin_seq);
 
-/* The record type of a record, from its C type: a SERVICE record is a
- * bool (entered), a CHECKPOINT_END one the uint64_t sequence number of its
- * BEGIN. A type that is no record does not compile. */
+/* The record type of a record, from its C type: a VEND_STATE record is a
+ * vend, a SERVICE record a bool (entered), a CHECKPOINT_END one the
+ * uint64_t sequence number of its BEGIN. A type that is no record does not
+ * compile. */
 /* clang-format off */
 #define CV_REC_TYPE(rec)                                                             \
 	_Generic(*(rec),                                                             \
 		 struct cv_rec_header: CV_JOURNAL_FILE_HEADER,                       \
 		 struct cv_rec_machine_start: CV_JOURNAL_MACHINE_START,              \
 		 struct cv_rec_vend_begin: CV_JOURNAL_VEND_BEGIN,                    \
-		 struct cv_rec_vend_state: CV_JOURNAL_VEND_STATE,                    \
+		 struct cv_vend: CV_JOURNAL_VEND_STATE,                              \
 		 struct cv_rec_lane_state: CV_JOURNAL_LANE_STATE,                    \
 		 struct cv_rec_lane_config: CV_JOURNAL_LANE_CONFIG,                  \
 		 bool: CV_JOURNAL_SERVICE,                                           \

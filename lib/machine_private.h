@@ -87,6 +87,7 @@ struct cv_vend {
 	bool unwatched;        /* A movement ran with no sensor armed: its cycle is the proof. */
 	bool offline_allowed;  /* The last authorize told the reader it may approve offline. */
 	bool offline_approved; /* The reader approved offline (store and forward). */
+	uint8_t journal_flags; /* CV_JOURNAL_VEND_*, as last journaled (journal_codec.h). */
 	/* The operation in flight: started only once wait_seq is durable. */
 	enum cv_vend_op op;
 	bool op_started;
@@ -108,11 +109,11 @@ struct cv_vend {
 	uint8_t uuid[16];
 	char id[CV_VEND_ID_LEN];
 	struct cv_card_summary card;
+	char processor_ref[CV_PROCESSOR_REF_LEN];
 	/* Frozen at selection, for the receipt, whatever service changes later. */
 	char lane_label[CV_LANE_LABEL_LEN];
 	char product_id[CV_PRODUCT_ID_LEN];
 	char product_name[CV_PRODUCT_NAME_LEN];
-	char processor_ref[CV_PROCESSOR_REF_LEN];
 };
 
 struct cv_machine {
@@ -278,7 +279,7 @@ void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN]);
 void cv_vend_freeze_lane(struct cv_vend *v, const struct cv_lane_config *config);
 struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane);
 void cv_vend_journal_begin(struct cv_machine *m, const struct cv_vend *v);
-uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v);
+uint64_t cv_vend_journal_state(struct cv_machine *m, struct cv_vend *v);
 /* Takes the table's edge for (state, trigger): the vend's new state and
  * sub-states, journaled and reported. A trigger the table has no edge for,
  * or whose edge refuses the vend's sub-states, is a bug in the engine. */

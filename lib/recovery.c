@@ -80,36 +80,28 @@ static enum cv_status cv_replay_vend_begin(struct cv_replay *rp, struct cv_journ
 
 static enum cv_status cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader *r)
 {
-	struct cv_rec_vend_state rec;
+	struct cv_vend rec;
+	memset(&rec, 0, sizeof(rec));
 	if (!cv_rec_vend_state_get(r, &rec))
 		return CV_E_CORRUPT;
 	struct cv_vend *v = cv_replay_find_vend(rp->m, rec.number, rec.uuid);
 	if (v == NULL)
 		return CV_E_CORRUPT; /* A state for a vend that never began. */
-	v->lane = rec.lane;
-	v->price_minor = rec.price_minor;
-	v->auth_attempt = rec.auth_attempt;
-	v->respins = rec.respins;
-	v->drop_verified = rec.drop_verified;
-	memcpy(v->processor_ref, rec.processor_ref, sizeof(v->processor_ref));
-	v->card = rec.card;
-	v->capture_before_s = rec.capture_before_s;
-	v->held_minor = rec.held_minor;
-	v->offline_approved = (rec.flags & CV_JOURNAL_VEND_OFFLINE) != 0;
-	/* Format 2 did not journal the key policy: its keys read FRESH. */
-	bool may_land = (rec.flags & CV_JOURNAL_VEND_MAY_LAND) != 0 && !CV_MUTATED(CV_MUTANT_RECOVERY_FORGETS_KEY);
-	v->key = may_land ? CV_VEND_KEY_MAY_LAND : CV_VEND_KEY_FRESH;
 	/* Entering CAPTURE_PENDING is the verified drop: one item left the
 	 * lane, whether or not the LANE_STATE written after it survived. */
 	if (rec.state == CV_VEND_STATE_CAPTURE_PENDING && v->state != CV_VEND_STATE_CAPTURE_PENDING &&
-	    v->lane < rp->m->config.lane_count) {
-		struct cv_lane *lane = &rp->m->lanes[v->lane];
+	    rec.lane < rp->m->config.lane_count) {
+		struct cv_lane *lane = &rp->m->lanes[rec.lane];
 		if (lane->config.count > 0)
 			lane->config.count--;
 	}
 	enum cv_vend_state from = v->state;
-	v->state = (enum cv_vend_state)rec.state;
-	v->reason = (enum cv_vend_reason)rec.reason;
+	cv_rec_vend_state_copy(v, &rec);
+	v->offline_approved = (v->journal_flags & CV_JOURNAL_VEND_OFFLINE) != 0;
+	/* Format 2 did not journal the key policy: its keys read FRESH. */
+	bool may_land =
+		(v->journal_flags & CV_JOURNAL_VEND_MAY_LAND) != 0 && !CV_MUTATED(CV_MUTANT_RECOVERY_FORGETS_KEY);
+	v->key = may_land ? CV_VEND_KEY_MAY_LAND : CV_VEND_KEY_FRESH;
 	if (!rp->in_checkpoint)
 		cv_stats_count_transition(&rp->m->stats, from, v);
 	if (cv_vend_state_is_terminal(v->state))

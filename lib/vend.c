@@ -85,28 +85,14 @@ void cv_vend_info_fill(const struct cv_vend *v, const struct cv_machine *m, stru
 	out->capture_before_s = v->capture_before_s;
 }
 
-/* The transition record carries everything recovery needs to resend an
- * operation with the same key and the same frozen parameters. */
-uint64_t cv_vend_journal_state(struct cv_machine *m, const struct cv_vend *v)
+/* The transition record is the vend's journaled fields (journal_codec.c):
+ * everything recovery needs to resend an operation with the same key and
+ * the same frozen parameters. */
+uint64_t cv_vend_journal_state(struct cv_machine *m, struct cv_vend *v)
 {
-	struct cv_rec_vend_state rec = {
-		.number = v->number,
-		.state = (uint8_t)v->state,
-		.reason = (uint8_t)v->reason,
-		.lane = v->lane,
-		.price_minor = v->price_minor,
-		.auth_attempt = v->auth_attempt,
-		.respins = v->respins,
-		.drop_verified = v->drop_verified,
-		.card = v->card,
-		.flags = (uint8_t)((v->offline_approved ? CV_JOURNAL_VEND_OFFLINE : 0) |
-				   (v->key == CV_VEND_KEY_MAY_LAND ? CV_JOURNAL_VEND_MAY_LAND : 0)),
-		.capture_before_s = v->capture_before_s,
-		.held_minor = v->held_minor,
-	};
-	memcpy(rec.uuid, v->uuid, sizeof(rec.uuid));
-	memcpy(rec.processor_ref, v->processor_ref, sizeof(rec.processor_ref));
-	return CV_REC_APPEND(m, &rec);
+	v->journal_flags = (uint8_t)((v->offline_approved ? CV_JOURNAL_VEND_OFFLINE : 0) |
+				     (v->key == CV_VEND_KEY_MAY_LAND ? CV_JOURNAL_VEND_MAY_LAND : 0));
+	return CV_REC_APPEND(m, v);
 }
 
 /* What the customer is told when their vend leaves the customer phase. */

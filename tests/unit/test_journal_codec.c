@@ -39,7 +39,7 @@ static struct cv_journal_record record_of(const struct cv_journal_writer *w)
 	return r;
 }
 
-static void random_vend_state(struct cv_rec_vend_state *rec)
+static void random_vend_state(struct cv_vend *rec)
 {
 	memset(rec, 0, sizeof(*rec));
 	for (unsigned i = 0; i < sizeof(rec->uuid); i++)
@@ -59,12 +59,12 @@ static void random_vend_state(struct cv_rec_vend_state *rec)
 	random_text(rec->card.aid, sizeof(rec->card.aid));
 	random_text(rec->card.app_label, sizeof(rec->card.app_label));
 	rec->card.entry = (enum cv_card_entry)(rng() % (CV_CARD_ENTRY_MOBILE_WALLET + 1));
-	rec->flags = (uint8_t)(rng() & (CV_JOURNAL_VEND_OFFLINE | CV_JOURNAL_VEND_MAY_LAND));
+	rec->journal_flags = (uint8_t)(rng() & (CV_JOURNAL_VEND_OFFLINE | CV_JOURNAL_VEND_MAY_LAND));
 	rec->capture_before_s = (int64_t)(rng() % 4102444800u);
 	rec->held_minor = (int64_t)(rng() % (CV_PRICE_MAX + 1));
 }
 
-static void expect_same_vend_state(const struct cv_rec_vend_state *a, const struct cv_rec_vend_state *b)
+static void expect_same_vend_state(const struct cv_vend *a, const struct cv_vend *b)
 {
 	cr_assert_arr_eq(a->uuid, b->uuid, sizeof(a->uuid));
 	cr_assert_eq(a->number, b->number);
@@ -82,7 +82,7 @@ static void expect_same_vend_state(const struct cv_rec_vend_state *a, const stru
 	cr_assert_str_eq(a->card.aid, b->card.aid);
 	cr_assert_str_eq(a->card.app_label, b->card.app_label);
 	cr_assert_eq(a->card.entry, b->card.entry);
-	cr_assert_eq(a->flags, b->flags);
+	cr_assert_eq(a->journal_flags, b->journal_flags);
 	cr_assert_eq(a->capture_before_s, b->capture_before_s);
 	cr_assert_eq(a->held_minor, b->held_minor);
 }
@@ -91,7 +91,7 @@ Test(journal_codec, a_vend_state_survives_its_codec_tagged_and_untagged)
 {
 	rng_state = 1;
 	for (unsigned i = 0; i < ROUNDS; i++) {
-		struct cv_rec_vend_state in, out;
+		struct cv_vend in, out;
 		random_vend_state(&in);
 		struct cv_journal_writer w;
 		cv_journal_writer_init(&w);
@@ -111,7 +111,7 @@ Test(journal_codec, the_crash_tests_own_reader_reads_what_the_codec_wrote)
 {
 	rng_state = 2;
 	for (unsigned i = 0; i < ROUNDS; i++) {
-		struct cv_rec_vend_state in;
+		struct cv_vend in;
 		random_vend_state(&in);
 		struct cv_journal_writer w;
 		cv_journal_writer_init(&w);
@@ -133,7 +133,7 @@ Test(journal_codec, the_crash_tests_own_reader_reads_what_the_codec_wrote)
 		for (unsigned t = 0; t < CRASH_TEXT_FIELDS; t++)
 			cr_assert_str_eq(texts[t], out.text[t]);
 		cr_assert_eq((uint8_t)in.card.entry, out.entry);
-		cr_assert_eq(in.flags, out.flags);
+		cr_assert_eq(in.journal_flags, out.flags);
 		cr_assert_eq(in.capture_before_s, out.capture_before);
 		cr_assert_eq(in.held_minor, out.held);
 
@@ -270,14 +270,14 @@ static bool vend_state_decodes(const struct cv_journal_writer *w)
 	struct cv_journal_record rec = record_of(w);
 	struct cv_journal_reader r;
 	cv_journal_reader_init(&r, &rec);
-	struct cv_rec_vend_state out;
+	struct cv_vend out;
 	return cv_rec_vend_state_get(&r, &out);
 }
 
 Test(journal_codec, decoders_refuse_what_is_not_exactly_a_record)
 {
 	rng_state = 3;
-	struct cv_rec_vend_state in;
+	struct cv_vend in;
 	random_vend_state(&in);
 	struct cv_journal_writer w;
 	cv_journal_writer_init(&w);
@@ -294,7 +294,7 @@ Test(journal_codec, decoders_refuse_what_is_not_exactly_a_record)
 	untagged.tagged = false; /* The same bytes read as format 2: the tags are not fields. */
 	cr_assert_not(vend_state_decodes(&untagged));
 
-	struct cv_rec_vend_state bad = in;
+	struct cv_vend bad = in;
 	bad.state = CV_VEND_STATE_VOID_FAILED + 1;
 	cv_journal_writer_init(&w);
 	CV_REC_PUT(&w, &bad);
