@@ -22,11 +22,10 @@
 #define KEEP CV_VEND_KEEP
 #define K_FRESH CV_VEND_KEY_FRESH
 #define K_MAY_LAND CV_VEND_KEY_MAY_LAND
-#define D(name) CV_VEND_DUTY_##name
 
 const struct cv_vend_edge cv_vend_edges[] = {
 #define CV_VEND_EDGE(from, trigger, to, keys, owners, key_after, owner_after, journaled, duty, when) \
-	{from, trigger, to, keys, owners, key_after, owner_after, journaled, duty},
+	{from, trigger, to, keys, owners, key_after, owner_after, journaled},
 #include "vend_edges.def"
 #undef CV_VEND_EDGE
 };

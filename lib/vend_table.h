@@ -93,7 +93,6 @@ struct cv_vend_edge {
 	uint8_t key_after;   /* enum cv_vend_key, or CV_VEND_KEEP. */
 	uint8_t owner_after; /* enum cv_vend_owner, or CV_VEND_KEEP. */
 	uint8_t journaled;   /* Written and reported; 0 for a change of owner only. */
-	uint8_t duty;        /* enum cv_vend_duty once taken. */
 };
 
 extern const struct cv_vend_edge cv_vend_edges[];

@@ -27,6 +27,16 @@ static const char *const edge_notes[] = {
 #undef CV_VEND_EDGE
 };
 
+/* What the vend owes once each edge is taken: the ninth column, which the
+ * engine's table leaves out too. */
+#define D(name) CV_VEND_DUTY_##name
+static const enum cv_vend_duty edge_duties[] = {
+#define CV_VEND_EDGE(from, trigger, to, keys, owners, key_after, owner_after, journaled, duty, when) duty,
+#include "vend_edges.def"
+#undef CV_VEND_EDGE
+};
+#undef D
+
 struct text {
 	char s[TEXT_MAX];
 	size_t n;
@@ -109,8 +119,7 @@ static void doc_block(struct text *t)
 		sets_text(e, sets, sizeof(sets));
 		text_add(t, "| %u | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", i, state_name(e->from),
 			 cv_vend_trigger_name((enum cv_vend_trigger)e->trigger), state_name(e->to), keys, owners, sets,
-			 e->journaled ? "" : " (not journaled)", cv_vend_duty_name((enum cv_vend_duty)e->duty),
-			 edge_notes[i]);
+			 e->journaled ? "" : " (not journaled)", cv_vend_duty_name(edge_duties[i]), edge_notes[i]);
 	}
 }
 
