@@ -262,11 +262,11 @@ void cv_vend_fire(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger 
 	const struct cv_vend_edge *edge = cv_vend_edge_take(m, v, trigger);
 	if (edge == NULL)
 		return;
-	if (edge->key_after != CV_VEND_KEEP)
-		v->key = edge->key_after;
-	if (edge->owner_after != CV_VEND_KEEP)
-		v->owner = edge->owner_after;
-	if (!edge->journaled)
+	if (CV_EDGE_KEY_AFTER(edge) != CV_VEND_KEEP)
+		v->key = (uint8_t)CV_EDGE_KEY_AFTER(edge);
+	if (CV_EDGE_OWNER_AFTER(edge) != CV_VEND_KEEP)
+		v->owner = (uint8_t)CV_EDGE_OWNER_AFTER(edge);
+	if ((edge->accepts & CV_EDGE_JOURNALED) == 0)
 		return; /* A change of owner only: nothing a restart needs. */
 	enum cv_vend_state from = v->state;
 	enum cv_vend_state state = (enum cv_vend_state)edge->to;

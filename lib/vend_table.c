@@ -25,7 +25,8 @@
 
 const struct cv_vend_edge cv_vend_edges[] = {
 #define CV_VEND_EDGE(from, trigger, to, keys, owners, key_after, owner_after, journaled, duty, when) \
-	{from, trigger, to, keys, owners, key_after, owner_after, journaled},
+	{from, trigger, to, (keys) | (owners) | ((journaled) ? CV_EDGE_JOURNALED : 0),               \
+	 CV_EDGE_SETS(key_after, owner_after)},
 #include "vend_edges.def"
 #undef CV_VEND_EDGE
 };
@@ -53,7 +54,7 @@ const struct cv_vend_edge *cv_vend_edge_find(unsigned from, enum cv_vend_trigger
 
 bool cv_vend_edge_allows(const struct cv_vend_edge *edge, enum cv_vend_key key, enum cv_vend_owner owner)
 {
-	return (edge->keys & CV_KEYS(key)) != 0 && (edge->owners & CV_OWNERS(owner)) != 0;
+	return (edge->accepts & CV_KEYS(key)) != 0 && (edge->accepts & CV_OWNERS(owner)) != 0;
 }
 
 static const char *const cv_vend_trigger_names[CV_VEND_T_COUNT] = {

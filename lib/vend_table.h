@@ -61,13 +61,20 @@ enum cv_vend_owner {
 #define CV_VEND_OWNERS_MAX 4
 
 /* Masks of sub-states a row accepts. */
+/* Masks of sub-states a row accepts, and whether it is journaled: bits of
+ * one byte (a row's `accepts`). */
 #define CV_KEYS(k) (1u << (k))
 #define CV_KEYS_ANY (CV_KEYS(CV_VEND_KEY_FRESH) | CV_KEYS(CV_VEND_KEY_MAY_LAND))
-#define CV_OWNERS(o) (1u << (o))
-#define CV_OWNERS_ANY 0xfu
+#define CV_OWNERS(o) (1u << (2 + (o)))
+#define CV_OWNERS_ANY (0xfu << 2)
+#define CV_EDGE_JOURNALED (1u << 6)
 
-/* What a row sets a sub-state to (the key or owner value, or keeps it). */
-#define CV_VEND_KEEP 0xffu
+/* What a row sets a sub-state to (the key or owner value, or keeps it):
+ * the two nibbles of a row's `sets`. */
+#define CV_VEND_KEEP 0xfu
+#define CV_EDGE_SETS(key_after, owner_after) ((key_after) | (owner_after) << 4)
+#define CV_EDGE_KEY_AFTER(edge) ((edge)->sets & 0xfu)
+#define CV_EDGE_OWNER_AFTER(edge) ((unsigned)(edge)->sets >> 4)
 
 /* The pseudo-state before SELECTED. */
 #define CV_VEND_STATE_START 0xffu
@@ -84,15 +91,14 @@ enum cv_vend_duty {
 	CV_VEND_DUTY_VOID,      /* Void (or refund), same key, until answered. */
 };
 
+/* Five bytes a row: an MCU's flash holds the table. */
 struct cv_vend_edge {
-	uint8_t from;        /* enum cv_vend_state, or CV_VEND_STATE_START. */
-	uint8_t trigger;     /* enum cv_vend_trigger. */
-	uint8_t to;          /* enum cv_vend_state. */
-	uint8_t keys;        /* Key policies allowed (CV_KEYS). */
-	uint8_t owners;      /* Owners allowed (CV_OWNERS). */
-	uint8_t key_after;   /* enum cv_vend_key, or CV_VEND_KEEP. */
-	uint8_t owner_after; /* enum cv_vend_owner, or CV_VEND_KEEP. */
-	uint8_t journaled;   /* Written and reported; 0 for a change of owner only. */
+	uint8_t from;    /* enum cv_vend_state, or CV_VEND_STATE_START. */
+	uint8_t trigger; /* enum cv_vend_trigger. */
+	uint8_t to;      /* enum cv_vend_state. */
+	uint8_t accepts; /* Key policies (CV_KEYS) and owners (CV_OWNERS) allowed; CV_EDGE_JOURNALED
+			  * if the edge is written and reported (not for a change of owner only). */
+	uint8_t sets;    /* CV_EDGE_SETS(enum cv_vend_key, enum cv_vend_owner), each or CV_VEND_KEEP. */
 };
 
 extern const struct cv_vend_edge cv_vend_edges[];

@@ -88,11 +88,12 @@ static void sets_text(const struct cv_vend_edge *e, char *out, size_t size)
 {
 	size_t n = 0;
 	out[0] = '\0';
-	if (e->key_after != CV_VEND_KEEP)
-		n += (size_t)snprintf(out + n, size - n, "key %s", cv_vend_key_name((enum cv_vend_key)e->key_after));
-	if (e->owner_after != CV_VEND_KEEP)
+	if (CV_EDGE_KEY_AFTER(e) != CV_VEND_KEEP)
+		n += (size_t)snprintf(out + n, size - n, "key %s",
+				      cv_vend_key_name((enum cv_vend_key)CV_EDGE_KEY_AFTER(e)));
+	if (CV_EDGE_OWNER_AFTER(e) != CV_VEND_KEEP)
 		n += (size_t)snprintf(out + n, size - n, "%sowner %s", n ? ", " : "",
-				      cv_vend_owner_name((enum cv_vend_owner)e->owner_after));
+				      cv_vend_owner_name((enum cv_vend_owner)CV_EDGE_OWNER_AFTER(e)));
 	if (n == 0)
 		snprintf(out, size, "-");
 }
@@ -114,12 +115,13 @@ static void doc_block(struct text *t)
 	for (unsigned i = 0; i < cv_vend_edge_count; i++) {
 		const struct cv_vend_edge *e = &cv_vend_edges[i];
 		char keys[32], owners[96], sets[64];
-		keys_text(e->keys, keys, sizeof(keys));
-		owners_text(e->owners, owners, sizeof(owners));
+		keys_text(e->accepts & CV_KEYS_ANY, keys, sizeof(keys));
+		owners_text(e->accepts & CV_OWNERS_ANY, owners, sizeof(owners));
 		sets_text(e, sets, sizeof(sets));
 		text_add(t, "| %u | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", i, state_name(e->from),
 			 cv_vend_trigger_name((enum cv_vend_trigger)e->trigger), state_name(e->to), keys, owners, sets,
-			 e->journaled ? "" : " (not journaled)", cv_vend_duty_name(edge_duties[i]), edge_notes[i]);
+			 (e->accepts & CV_EDGE_JOURNALED) ? "" : " (not journaled)", cv_vend_duty_name(edge_duties[i]),
+			 edge_notes[i]);
 	}
 }
 
