@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The encoder and the decoders of the journal's records (journal_codec.h).
- * Every record type is a table of its fields, which cv_rec_put() and the
- * type's decoder both walk; the round-trip tests
+/* The encoder and the decoder of the journal's records (journal_codec.h).
+ * Every record type is a table of its fields, which cv_rec_put() and
+ * cv_rec_get() both walk; the round-trip tests
  * (tests/unit/test_journal_codec.c) hold them to each other and to the
  * crash test's own reader.
  *
@@ -11,9 +11,8 @@
  * descriptors (three bytes a field), which one put loop and one get loop
  * walk. The descriptors are built with offsetof and sizeof, so they follow
  * the structs. The two optional fields are kinds of their own (a trailing
- * number written only when not 0, a field of format 3 only); each decoder's
- * checks stay code after the loop. A decoder of one field stays a plain
- * call, smaller than a loop call. */
+ * number written only when not 0, a field of format 3 only); the range
+ * checks of each type stay code after the loop (cv_rec_in_range). */
 #include "machine_private.h"
 
 /* How a field is laid out in the payload. */
@@ -62,9 +61,14 @@ _Static_assert(sizeof(enum cv_card_entry) == 1 || sizeof(enum cv_card_entry) == 
 _Static_assert(sizeof(enum cv_verify_mode) == 1 || sizeof(enum cv_verify_mode) == 4, "enum width");
 _Static_assert(sizeof(bool) == 1, "a bool field is stored as one byte");
 
-/* Stores @p value into an integer field of @p size bytes in the struct. */
+/* Stores @p value into an integer field of @p size bytes in the struct. On
+ * a little-endian CPU the value's first bytes are the field's: one copy of
+ * the field's size replaces a store for each width. */
 static void cv_field_store(uint8_t *p, unsigned size, uint64_t value)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, &value, size);
+#else
 	switch (size) {
 	case 1:
 		*p = (uint8_t)value;
@@ -83,6 +87,7 @@ static void cv_field_store(uint8_t *p, unsigned size, uint64_t value)
 		memcpy(p, &value, sizeof(value));
 		break;
 	}
+#endif
 }
 
 /* The payload width of each integer kind. */
@@ -136,18 +141,10 @@ static void cv_fields_get(struct cv_journal_reader *r, void *rec, const struct c
 	}
 }
 
-#define CV_FIELDS_GET(r, rec, fields) cv_fields_get((r), (rec), (fields), sizeof(fields) / sizeof((fields)[0]))
-
 static const struct cv_field cv_header_fields[] = {
 	CV_FIELD(struct cv_rec_header, magic, CV_FIELD_BYTES),
 	CV_FIELD(struct cv_rec_header, version, CV_FIELD_U16),
 };
-
-bool cv_rec_header_get(struct cv_journal_reader *r, struct cv_rec_header *rec)
-{
-	CV_FIELDS_GET(r, rec, cv_header_fields);
-	return cv_journal_reader_done(r) && memcmp(rec->magic, CV_JOURNAL_MAGIC, sizeof(rec->magic)) == 0;
-}
 
 static const struct cv_field cv_machine_start_fields[] = {
 	CV_FIELD(struct cv_rec_machine_start, machine_id, CV_FIELD_STR),
@@ -156,12 +153,6 @@ static const struct cv_field cv_machine_start_fields[] = {
 	CV_FIELD(struct cv_rec_machine_start, mark_generation, CV_FIELD_TRAILING_U32),
 };
 
-bool cv_rec_machine_start_get(struct cv_journal_reader *r, struct cv_rec_machine_start *rec)
-{
-	CV_FIELDS_GET(r, rec, cv_machine_start_fields);
-	return cv_journal_reader_done(r);
-}
-
 static const struct cv_field cv_vend_begin_fields[] = {
 	CV_FIELD(struct cv_rec_vend_begin, uuid, CV_FIELD_BYTES),
 	CV_FIELD(struct cv_rec_vend_begin, number, CV_FIELD_U32),
@@ -169,12 +160,6 @@ static const struct cv_field cv_vend_begin_fields[] = {
 	CV_FIELD(struct cv_rec_vend_begin, price_minor, CV_FIELD_U64),
 	CV_FIELD(struct cv_rec_vend_begin, currency, CV_FIELD_STR),
 };
-
-bool cv_rec_vend_begin_get(struct cv_journal_reader *r, struct cv_rec_vend_begin *rec)
-{
-	CV_FIELDS_GET(r, rec, cv_vend_begin_fields);
-	return cv_journal_reader_done(r) && rec->lane < CV_LANES_MAX;
-}
 
 /* held_minor: format 3 (tagged) only. */
 static const struct cv_field cv_vend_state_fields[] = {
@@ -199,22 +184,6 @@ static const struct cv_field cv_vend_state_fields[] = {
 	CV_FIELD(struct cv_vend, held_minor, CV_FIELD_TAGGED_U64),
 };
 
-bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_vend *rec)
-{
-	CV_FIELDS_GET(r, rec, cv_vend_state_fields);
-	/* Enums hold the u8 read, whatever their width. */
-	return cv_journal_reader_done(r) && rec->held_minor >= 0 && (unsigned)rec->state <= CV_VEND_STATE_VOID_FAILED &&
-	       (unsigned)rec->reason <= CV_VEND_REASON_OFFLINE_POLICY &&
-	       (unsigned)rec->card.entry <= CV_CARD_ENTRY_MOBILE_WALLET && rec->lane < CV_LANES_MAX;
-}
-
-void cv_rec_vend_state_copy(struct cv_vend *to, const struct cv_vend *from)
-{
-	for (const struct cv_field *f = cv_vend_state_fields;
-	     f < cv_vend_state_fields + CV_ARRAY_COUNT(cv_vend_state_fields); f++)
-		memcpy((uint8_t *)to + f->offset, (const uint8_t *)from + f->offset, f->size);
-}
-
 static const struct cv_field cv_lane_state_fields[] = {
 	CV_FIELD(struct cv_rec_lane_state, lane, CV_FIELD_U16),
 	CV_FIELD(struct cv_rec_lane_state, count, CV_FIELD_U16),
@@ -223,12 +192,6 @@ static const struct cv_field cv_lane_state_fields[] = {
 	CV_FIELD(struct cv_rec_lane_state, quarantined, CV_FIELD_BOOL),
 	CV_FIELD(struct cv_rec_lane_state, consecutive_failures, CV_FIELD_U8),
 };
-
-bool cv_rec_lane_state_get(struct cv_journal_reader *r, struct cv_rec_lane_state *rec)
-{
-	CV_FIELDS_GET(r, rec, cv_lane_state_fields);
-	return cv_journal_reader_done(r) && rec->price_minor >= 0 && rec->price_minor <= CV_PRICE_MAX;
-}
 
 /* Only the planogram fields of the lane configuration. */
 static const struct cv_field cv_lane_config_fields[] = {
@@ -247,33 +210,14 @@ static const struct cv_field cv_lane_config_fields[] = {
 	CV_FIELD(struct cv_rec_lane_config, config.quarantine_after_failures, CV_FIELD_U8),
 };
 
-bool cv_rec_lane_config_get(struct cv_journal_reader *r, struct cv_rec_lane_config *rec)
-{
-	memset(&rec->config, 0, sizeof(rec->config));
-	CV_FIELDS_GET(r, rec, cv_lane_config_fields);
-	return cv_journal_reader_done(r) && cv_lane_config_validate(&rec->config) == CV_OK;
-}
-
-/* The record's one field, for cv_rec_append(). */
+/* The record's one field. */
 static const struct cv_field cv_service_fields[] = {{0, CV_FIELD_BOOL, sizeof(bool)}};
-
-bool cv_rec_service_get(struct cv_journal_reader *r, bool *entered)
-{
-	*entered = cv_journal_get_uint(r, 1) != 0;
-	return cv_journal_reader_done(r);
-}
 
 static const struct cv_field cv_alert_fields[] = {
 	CV_FIELD(struct cv_rec_alert, kind, CV_FIELD_U8),
 	CV_FIELD(struct cv_rec_alert, lane, CV_FIELD_U16),
 	CV_FIELD(struct cv_rec_alert, active, CV_FIELD_BOOL),
 };
-
-bool cv_rec_alert_get(struct cv_journal_reader *r, struct cv_rec_alert *rec)
-{
-	CV_FIELDS_GET(r, rec, cv_alert_fields);
-	return cv_journal_reader_done(r);
-}
 
 /* The stats but journal_records (the record's sequence number). */
 static const struct cv_field cv_checkpoint_begin_fields[] = {
@@ -294,45 +238,79 @@ static const struct cv_field cv_checkpoint_begin_fields[] = {
 	CV_FIELD(struct cv_rec_checkpoint_begin, mark_generation, CV_FIELD_TRAILING_U32),
 };
 
-bool cv_rec_checkpoint_begin_get(struct cv_journal_reader *r, struct cv_rec_checkpoint_begin *rec)
-{
-	memset(&rec->stats, 0, sizeof(rec->stats));
-	CV_FIELDS_GET(r, rec, cv_checkpoint_begin_fields);
-	return cv_journal_reader_done(r);
-}
-
-/* The record's one field, for cv_rec_append(). */
+/* The record's one field. */
 static const struct cv_field cv_checkpoint_end_fields[] = {{0, CV_FIELD_U64, sizeof(uint64_t)}};
 
-bool cv_rec_checkpoint_end_get(struct cv_journal_reader *r, uint64_t *begin_seq)
-{
-	*begin_seq = cv_journal_get_uint(r, 8);
-	return cv_journal_reader_done(r);
-}
-
-/* The field tables by record type (cv_rec_append()), and their lengths:
- * two arrays, since a pointer and a count would take 8 bytes a row. */
+/* The field tables by record type, their lengths and the sizes of the
+ * records' structs: three arrays, since a pointer and two counts would take
+ * 8 bytes a row. */
 /* clang-format off */
-#define CV_REC_FIELDS(type, fields) [(type) - 1] = (fields)
-#define CV_REC_COUNT(type, fields) [(type) - 1] = sizeof(fields) / sizeof((fields)[0])
-#define CV_REC_TABLES(X)                                            \
-	X(CV_JOURNAL_MACHINE_START, cv_machine_start_fields),       \
-	X(CV_JOURNAL_VEND_BEGIN, cv_vend_begin_fields),             \
-	X(CV_JOURNAL_VEND_STATE, cv_vend_state_fields),             \
-	X(CV_JOURNAL_LANE_STATE, cv_lane_state_fields),             \
-	X(CV_JOURNAL_LANE_CONFIG, cv_lane_config_fields),           \
-	X(CV_JOURNAL_SERVICE, cv_service_fields),                   \
-	X(CV_JOURNAL_ALERT, cv_alert_fields),                       \
-	X(CV_JOURNAL_FILE_HEADER, cv_header_fields),                \
-	X(CV_JOURNAL_CHECKPOINT_BEGIN, cv_checkpoint_begin_fields), \
-	X(CV_JOURNAL_CHECKPOINT_END, cv_checkpoint_end_fields)
+#define CV_REC_FIELDS(type, fields, rec) [(type) - 1] = (fields)
+#define CV_REC_COUNT(type, fields, rec) [(type) - 1] = sizeof(fields) / sizeof((fields)[0])
+#define CV_REC_SIZE(type, fields, rec) [(type) - 1] = sizeof(rec)
+#define CV_REC_TABLES(X)                                                                            \
+	X(CV_JOURNAL_MACHINE_START, cv_machine_start_fields, struct cv_rec_machine_start),          \
+	X(CV_JOURNAL_VEND_BEGIN, cv_vend_begin_fields, struct cv_rec_vend_begin),                   \
+	X(CV_JOURNAL_VEND_STATE, cv_vend_state_fields, struct cv_vend),                             \
+	X(CV_JOURNAL_LANE_STATE, cv_lane_state_fields, struct cv_rec_lane_state),                   \
+	X(CV_JOURNAL_LANE_CONFIG, cv_lane_config_fields, struct cv_rec_lane_config),                \
+	X(CV_JOURNAL_SERVICE, cv_service_fields, bool),                                             \
+	X(CV_JOURNAL_ALERT, cv_alert_fields, struct cv_rec_alert),                                  \
+	X(CV_JOURNAL_FILE_HEADER, cv_header_fields, struct cv_rec_header),                          \
+	X(CV_JOURNAL_CHECKPOINT_BEGIN, cv_checkpoint_begin_fields, struct cv_rec_checkpoint_begin), \
+	X(CV_JOURNAL_CHECKPOINT_END, cv_checkpoint_end_fields, uint64_t)
 /* clang-format on */
 static const struct cv_field *const cv_rec_fields[] = {CV_REC_TABLES(CV_REC_FIELDS)};
 static const uint8_t cv_rec_field_count[] = {CV_REC_TABLES(CV_REC_COUNT)};
+static const uint16_t cv_rec_size[] = {CV_REC_TABLES(CV_REC_SIZE)};
+#define CV_REC_TYPES (sizeof(cv_rec_size) / sizeof(cv_rec_size[0]))
 
 void cv_rec_put(struct cv_journal_writer *w, enum cv_journal_record_type type, const void *rec)
 {
 	cv_fields_put(w, rec, cv_rec_fields[type - 1], cv_rec_field_count[type - 1]);
+}
+
+/* The checks of a decoded record's fields beyond their layout. */
+static bool cv_rec_in_range(enum cv_journal_record_type type, const void *rec)
+{
+	switch (type) {
+	case CV_JOURNAL_FILE_HEADER: {
+		const struct cv_rec_header *h = rec;
+		return memcmp(h->magic, CV_JOURNAL_MAGIC, sizeof(h->magic)) == 0;
+	}
+	case CV_JOURNAL_VEND_BEGIN: {
+		const struct cv_rec_vend_begin *b = rec;
+		return b->lane < CV_LANES_MAX;
+	}
+	case CV_JOURNAL_VEND_STATE: {
+		/* Enums hold the u8 read, whatever their width. */
+		const struct cv_vend *s = rec;
+		return s->held_minor >= 0 && (unsigned)s->state <= CV_VEND_STATE_VOID_FAILED &&
+		       (unsigned)s->reason <= CV_VEND_REASON_OFFLINE_POLICY &&
+		       (unsigned)s->card.entry <= CV_CARD_ENTRY_MOBILE_WALLET && s->lane < CV_LANES_MAX;
+	}
+	case CV_JOURNAL_LANE_STATE: {
+		const struct cv_rec_lane_state *l = rec;
+		return l->price_minor >= 0 && l->price_minor <= CV_PRICE_MAX;
+	}
+	case CV_JOURNAL_LANE_CONFIG: {
+		/* The fields not journaled are the ones cv_rec_get() cleared. */
+		const struct cv_rec_lane_config *c = rec;
+		return cv_lane_config_validate(&c->config) == CV_OK;
+	}
+	default:
+		return true;
+	}
+}
+
+bool cv_rec_get(struct cv_journal_reader *r, enum cv_journal_record_type type, void *rec)
+{
+	unsigned i = (unsigned)type - 1u;
+	if (i >= CV_REC_TYPES)
+		return false;
+	memset(rec, 0, cv_rec_size[i]);
+	cv_fields_get(r, rec, cv_rec_fields[i], cv_rec_field_count[i]);
+	return cv_journal_reader_done(r) && cv_rec_in_range(type, rec);
 }
 
 uint64_t cv_rec_append(struct cv_machine *m, enum cv_journal_record_type type, const void *rec)
@@ -341,4 +319,11 @@ uint64_t cv_rec_append(struct cv_machine *m, enum cv_journal_record_type type, c
 	cv_journal_writer_init(&w);
 	cv_rec_put(&w, type, rec);
 	return cv_journal_append(m, type, &w);
+}
+
+void cv_rec_vend_state_copy(struct cv_vend *to, const struct cv_vend *from)
+{
+	for (const struct cv_field *f = cv_vend_state_fields;
+	     f < cv_vend_state_fields + CV_ARRAY_COUNT(cv_vend_state_fields); f++)
+		memcpy((uint8_t *)to + f->offset, (const uint8_t *)from + f->offset, f->size);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The journal's records: their types, and one encoder and one decoder per
- * record type (docs/journal-format.md). The engine writes every record
+/* The journal's records: their types, and the one encoder and the one
+ * decoder of them all (docs/journal-format.md). The engine writes every record
  * through these, checkpoints included, and recovery reads them back through
  * these; nothing else lays out a payload. Internal to the library. */
 #ifndef CANDYVEND_JOURNAL_CODEC_H
@@ -107,23 +107,6 @@ struct cv_rec_checkpoint_begin {
 	uint32_t mark_generation;      /* As in cv_rec_machine_start. */
 };
 
-/* The encoder of every record type is cv_rec_put() (below). Each decoder
- * reads a whole payload and answers false if it does not have exactly the
- * record's fields, or one of them is out of its range; it never reads past
- * the payload. */
-bool cv_rec_header_get(struct cv_journal_reader *r, struct cv_rec_header *rec);
-bool cv_rec_machine_start_get(struct cv_journal_reader *r, struct cv_rec_machine_start *rec);
-bool cv_rec_vend_begin_get(struct cv_journal_reader *r, struct cv_rec_vend_begin *rec);
-bool cv_rec_vend_state_get(struct cv_journal_reader *r, struct cv_vend *rec);
-/* Copies the journaled fields of a decoded VEND_STATE into a vend. */
-void cv_rec_vend_state_copy(struct cv_vend *to, const struct cv_vend *from);
-bool cv_rec_lane_state_get(struct cv_journal_reader *r, struct cv_rec_lane_state *rec);
-bool cv_rec_lane_config_get(struct cv_journal_reader *r, struct cv_rec_lane_config *rec);
-bool cv_rec_service_get(struct cv_journal_reader *r, bool *entered);
-bool cv_rec_alert_get(struct cv_journal_reader *r, struct cv_rec_alert *rec);
-bool cv_rec_checkpoint_begin_get(struct cv_journal_reader *r, struct cv_rec_checkpoint_begin *rec);
-bool cv_rec_checkpoint_end_get(struct cv_journal_reader *r, uint64_t *begin_seq);
-
 /* The record type of a record, from its C type: a VEND_STATE record is a
  * vend, a SERVICE record a bool (entered), a CHECKPOINT_END one the
  * uint64_t sequence number of its BEGIN. A type that is no record does not
@@ -147,6 +130,18 @@ bool cv_rec_checkpoint_end_get(struct cv_journal_reader *r, uint64_t *begin_seq)
  * through CV_REC_PUT (tests) and cv_rec_append (the engine). */
 void cv_rec_put(struct cv_journal_writer *w, enum cv_journal_record_type type, const void *rec);
 #define CV_REC_PUT(w, rec) cv_rec_put((w), CV_REC_TYPE(rec), (rec))
+
+/* Decodes a record's payload: the one decoder of every record type, used
+ * through CV_REC_GET (tests) and by recovery, which decodes each record
+ * once into a union of them all. It clears the record, reads the whole
+ * payload and answers false if it does not have exactly the record's
+ * fields, or one of them is out of its range, or @p type is no record
+ * type; it never reads past the payload. */
+bool cv_rec_get(struct cv_journal_reader *r, enum cv_journal_record_type type, void *rec);
+#define CV_REC_GET(r, rec) cv_rec_get((r), CV_REC_TYPE(rec), (rec))
+
+/* Copies the journaled fields of a decoded VEND_STATE into a vend. */
+void cv_rec_vend_state_copy(struct cv_vend *to, const struct cv_vend *from);
 
 /* Encodes a record and appends it to the journal (cv_journal_append, whose
  * sequence number it returns): one writer in one frame rather than one in

@@ -135,7 +135,9 @@ static enum cv_status cv_journal_classify_bad(const struct cv_storage_ops *ops, 
 					   &zeros);
 	if (rc != CV_OK)
 		return rc;
-	if ((whole > 0 && left > whole) || (!unwritten && whole == 0 && left > zeros_from && !zeros)) {
+	/* Only a record neither whole nor unwritten has its zero fill looked
+	 * at, and a non-zero byte past zeros_from is past its end. */
+	if ((whole > 0 && left > whole) || !zeros) {
 		out->bad_offset = offset;
 		return CV_E_CORRUPT;
 	}
@@ -195,14 +197,14 @@ enum cv_status cv_journal_scan(const struct cv_storage_ops *ops, void *ctx, uint
 		uint32_t length = got >= 4 ? (uint32_t)cv_le_get(buf, 4) : 0;
 		if (!cv_journal_record_sound(buf, got, length))
 			return cv_journal_classify_bad(ops, ctx, offset, length, out);
-		struct cv_journal_record record = {
-			.offset = offset,
-			.type = (uint16_t)cv_le_get(buf + 4, 2),
-			.epoch = (uint32_t)cv_le_get(buf + 8, 4),
-			.seq = cv_le_get(buf + 12, 8),
-			.payload = buf + CV_JOURNAL_HEADER_SIZE,
-			.payload_length = length - CV_JOURNAL_RECORD_MIN,
-		};
+		/* Each field set (tagged by cv_journal_open_payload), none cleared first. */
+		struct cv_journal_record record;
+		record.offset = offset;
+		record.type = (uint16_t)cv_le_get(buf + 4, 2);
+		record.epoch = (uint32_t)cv_le_get(buf + 8, 4);
+		record.seq = cv_le_get(buf + 12, 8);
+		record.payload = buf + CV_JOURNAL_HEADER_SIZE;
+		record.payload_length = length - CV_JOURNAL_RECORD_MIN;
 		/* A sound record out of order was not torn: it was moved, replayed
 		 * or lost its predecessor. That is corruption, never skipped. */
 		if (record.seq != out->last_seq + 1 || cv_journal_open_payload(key, buf, &record, plain) != CV_OK) {

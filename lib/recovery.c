@@ -23,15 +23,26 @@ struct cv_replay {
 	uint32_t epoch_max;
 };
 
-static enum cv_status cv_replay_header(struct cv_replay *rp, struct cv_journal_reader *r)
+/* Any record, as recovery decodes it (once, before it is applied). */
+union cv_replay_rec {
+	struct cv_rec_header header;
+	struct cv_rec_machine_start machine_start;
+	struct cv_rec_vend_begin vend_begin;
+	struct cv_vend vend_state; /* A VEND_STATE record is the vend's journaled fields. */
+	struct cv_rec_lane_state lane_state;
+	struct cv_rec_lane_config lane_config;
+	bool service_entered;
+	struct cv_rec_alert alert;
+	struct cv_rec_checkpoint_begin checkpoint_begin;
+	uint64_t checkpoint_end_begin_seq;
+};
+
+static enum cv_status cv_replay_header(struct cv_replay *rp, const struct cv_rec_header *rec)
 {
-	struct cv_rec_header rec;
-	if (!cv_rec_header_get(r, &rec))
-		return CV_E_CORRUPT;
 	/* Version 1 (before the offline flag, AID and capture deadline) was
 	 * never released. A version 2 journal is read and continued in version
 	 * 3 records: each record's frame says whether its fields are tagged. */
-	if (rec.version < CV_JOURNAL_FORMAT_OLDEST || rec.version > CV_JOURNAL_FORMAT_VERSION)
+	if (rec->version < CV_JOURNAL_FORMAT_OLDEST || rec->version > CV_JOURNAL_FORMAT_VERSION)
 		return CV_E_VERSION;
 	rp->header_seen = true;
 	return CV_OK;
@@ -47,14 +58,11 @@ static struct cv_vend *cv_replay_find_vend(struct cv_machine *m, uint32_t number
 	return NULL;
 }
 
-static enum cv_status cv_replay_vend_begin(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_vend_begin(struct cv_replay *rp, const struct cv_rec_vend_begin *rec)
 {
 	struct cv_machine *m = rp->m;
-	struct cv_rec_vend_begin rec;
-	if (!cv_rec_vend_begin_get(r, &rec))
-		return CV_E_CORRUPT;
 	/* A checkpoint repeats the begin of every vend still open. */
-	if (cv_replay_find_vend(m, rec.number, rec.uuid) != NULL)
+	if (cv_replay_find_vend(m, rec->number, rec->uuid) != NULL)
 		return CV_OK;
 	struct cv_vend *v = NULL;
 	for (unsigned i = 0; i < CV_VENDS_MAX && v == NULL; i++)
@@ -63,10 +71,10 @@ static enum cv_status cv_replay_vend_begin(struct cv_replay *rp, struct cv_journ
 	if (v == NULL)
 		return CV_E_CORRUPT; /* More open vends than the engine allows. */
 	memset(v, 0, sizeof(*v));
-	memcpy(v->uuid, rec.uuid, sizeof(v->uuid));
-	v->number = rec.number;
-	v->lane = rec.lane;
-	v->price_minor = rec.price_minor;
+	memcpy(v->uuid, rec->uuid, sizeof(v->uuid));
+	v->number = rec->number;
+	v->lane = rec->lane;
+	v->price_minor = rec->price_minor;
 	v->in_use = true;
 	v->state = CV_VEND_STATE_SELECTED;
 	v->auth_attempt = 1;
@@ -78,25 +86,21 @@ static enum cv_status cv_replay_vend_begin(struct cv_replay *rp, struct cv_journ
 	return CV_OK;
 }
 
-static enum cv_status cv_replay_vend_state(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_vend_state(struct cv_replay *rp, const struct cv_vend *rec)
 {
-	struct cv_vend rec;
-	memset(&rec, 0, sizeof(rec));
-	if (!cv_rec_vend_state_get(r, &rec))
-		return CV_E_CORRUPT;
-	struct cv_vend *v = cv_replay_find_vend(rp->m, rec.number, rec.uuid);
+	struct cv_vend *v = cv_replay_find_vend(rp->m, rec->number, rec->uuid);
 	if (v == NULL)
 		return CV_E_CORRUPT; /* A state for a vend that never began. */
 	/* Entering CAPTURE_PENDING is the verified drop: one item left the
 	 * lane, whether or not the LANE_STATE written after it survived. */
-	if (rec.state == CV_VEND_STATE_CAPTURE_PENDING && v->state != CV_VEND_STATE_CAPTURE_PENDING &&
-	    rec.lane < rp->m->config.lane_count) {
-		struct cv_lane *lane = &rp->m->lanes[rec.lane];
+	if (rec->state == CV_VEND_STATE_CAPTURE_PENDING && v->state != CV_VEND_STATE_CAPTURE_PENDING &&
+	    rec->lane < rp->m->config.lane_count) {
+		struct cv_lane *lane = &rp->m->lanes[rec->lane];
 		if (lane->config.count > 0)
 			lane->config.count--;
 	}
 	enum cv_vend_state from = v->state;
-	cv_rec_vend_state_copy(v, &rec);
+	cv_rec_vend_state_copy(v, rec);
 	v->offline_approved = (v->journal_flags & CV_JOURNAL_VEND_OFFLINE) != 0;
 	/* Format 2 did not journal the key policy: its keys read FRESH. */
 	bool may_land =
@@ -109,73 +113,58 @@ static enum cv_status cv_replay_vend_state(struct cv_replay *rp, struct cv_journ
 	return CV_OK;
 }
 
-static enum cv_status cv_replay_lane_state(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_lane_state(struct cv_replay *rp, const struct cv_rec_lane_state *rec)
 {
-	struct cv_rec_lane_state rec;
-	if (!cv_rec_lane_state_get(r, &rec))
-		return CV_E_CORRUPT;
 	/* A lane the planogram no longer has: its history no longer matters. */
-	if (rec.lane >= rp->m->config.lane_count)
+	if (rec->lane >= rp->m->config.lane_count)
 		return CV_OK;
-	struct cv_lane *lane = &rp->m->lanes[rec.lane];
+	struct cv_lane *lane = &rp->m->lanes[rec->lane];
 	/* The integrator may have lowered the capacity since: what was counted
 	 * then can't exceed what fits now. */
-	lane->config.count = rec.count < lane->config.capacity ? rec.count : lane->config.capacity;
-	lane->config.price_minor = rec.price_minor;
-	lane->enabled = rec.enabled;
-	lane->quarantined = rec.quarantined;
-	lane->consecutive_failures = rec.consecutive_failures;
+	lane->config.count = rec->count < lane->config.capacity ? rec->count : lane->config.capacity;
+	lane->config.price_minor = rec->price_minor;
+	lane->enabled = rec->enabled;
+	lane->quarantined = rec->quarantined;
+	lane->consecutive_failures = rec->consecutive_failures;
 	return CV_OK;
 }
 
-static enum cv_status cv_replay_lane_config(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_lane_config(struct cv_replay *rp, const struct cv_rec_lane_config *rec)
 {
-	struct cv_rec_lane_config rec;
-	if (!cv_rec_lane_config_get(r, &rec))
-		return CV_E_CORRUPT;
-	if (rec.lane < rp->m->config.lane_count)
-		rp->m->lanes[rec.lane].config = rec.config;
+	if (rec->lane < rp->m->config.lane_count)
+		rp->m->lanes[rec->lane].config = rec->config;
 	return CV_OK;
 }
 
 /* Stock and jam alerts stay raised across a restart, so they are not raised twice. */
-static enum cv_status cv_replay_alert(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_alert(struct cv_replay *rp, const struct cv_rec_alert *rec)
 {
-	struct cv_rec_alert rec;
-	if (!cv_rec_alert_get(r, &rec))
-		return CV_E_CORRUPT;
-	if (rec.lane >= rp->m->config.lane_count)
+	if (rec->lane >= rp->m->config.lane_count)
 		return CV_OK;
-	struct cv_lane *lane = &rp->m->lanes[rec.lane];
-	bool *flag = rec.kind == CV_ALERT_SOLD_OUT    ? &lane->sold_out_alert_active
-		     : rec.kind == CV_ALERT_LOW_STOCK ? &lane->low_alert_active
-		     : rec.kind == CV_ALERT_MOTOR_JAM ? &lane->jam_alert_active
-						      : NULL;
+	struct cv_lane *lane = &rp->m->lanes[rec->lane];
+	bool *flag = rec->kind == CV_ALERT_SOLD_OUT    ? &lane->sold_out_alert_active
+		     : rec->kind == CV_ALERT_LOW_STOCK ? &lane->low_alert_active
+		     : rec->kind == CV_ALERT_MOTOR_JAM ? &lane->jam_alert_active
+						       : NULL;
 	if (flag != NULL)
-		*flag = rec.active;
+		*flag = rec->active;
 	return CV_OK;
 }
 
-static enum cv_status cv_replay_checkpoint_begin(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_checkpoint_begin(struct cv_replay *rp, const struct cv_rec_checkpoint_begin *rec)
 {
-	struct cv_rec_checkpoint_begin rec;
-	if (!cv_rec_checkpoint_begin_get(r, &rec))
-		return CV_E_CORRUPT;
-	if (rec.mark_generation > rp->mark_generation_max)
-		rp->mark_generation_max = rec.mark_generation;
+	if (rec->mark_generation > rp->mark_generation_max)
+		rp->mark_generation_max = rec->mark_generation;
 	/* The snapshot is the totals up to here; what follows counts on. */
-	rp->m->stats = rec.stats;
+	rp->m->stats = rec->stats;
 	rp->in_checkpoint = true;
-	if (rec.next_vend_number > rp->m->next_vend_number)
-		rp->m->next_vend_number = rec.next_vend_number;
+	if (rec->next_vend_number > rp->m->next_vend_number)
+		rp->m->next_vend_number = rec->next_vend_number;
 	return CV_OK;
 }
 
-static enum cv_status cv_replay_checkpoint_end(struct cv_replay *rp, struct cv_journal_reader *r, uint64_t seq)
+static enum cv_status cv_replay_checkpoint_end(struct cv_replay *rp, uint64_t begin_seq, uint64_t seq)
 {
-	uint64_t begin_seq = 0;
-	if (!cv_rec_checkpoint_end_get(r, &begin_seq))
-		return CV_E_CORRUPT;
 	if (begin_seq == rp->checkpoint_begin_seq) {
 		rp->checkpoint_end_seen = true;
 		rp->checkpoint_end_seq = seq;
@@ -189,25 +178,19 @@ static enum cv_status cv_replay_checkpoint_end(struct cv_replay *rp, struct cv_j
  * closed. Every life begins with one, so a checkpoint still open here was
  * cut in half by a power cut (its BEGIN durable, its END not): its copies
  * are over, and what follows are events that count. */
-static enum cv_status cv_replay_machine_start(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_machine_start(struct cv_replay *rp, const struct cv_rec_machine_start *rec)
 {
-	struct cv_rec_machine_start rec;
 	rp->in_checkpoint = false;
-	if (!cv_rec_machine_start_get(r, &rec))
-		return CV_E_CORRUPT;
-	if (rec.mark_generation > rp->mark_generation_max)
-		rp->mark_generation_max = rec.mark_generation;
+	if (rec->mark_generation > rp->mark_generation_max)
+		rp->mark_generation_max = rec->mark_generation;
 	return CV_OK;
 }
 
 /* The door stays as the last record left it: a machine cut off during a
  * service visit comes back in service mode, and sells only once the
  * operator closes the door. */
-static enum cv_status cv_replay_service(struct cv_replay *rp, struct cv_journal_reader *r)
+static enum cv_status cv_replay_service(struct cv_replay *rp, bool entered)
 {
-	bool entered = false;
-	if (!cv_rec_service_get(r, &entered))
-		return CV_E_CORRUPT;
 	rp->m->in_service = entered;
 	return CV_OK;
 }
@@ -215,8 +198,6 @@ static enum cv_status cv_replay_service(struct cv_replay *rp, struct cv_journal_
 /* Applies one record; CV_OK, or the decode or consistency error that stops the replay. */
 static enum cv_status cv_replay_apply(struct cv_replay *rp, const struct cv_journal_record *record)
 {
-	struct cv_journal_reader r;
-	cv_journal_reader_init(&r, record);
 	if (record->epoch > rp->epoch_max)
 		rp->epoch_max = record->epoch;
 	if (rp->checkpoint_expected) {
@@ -227,29 +208,32 @@ static enum cv_status cv_replay_apply(struct cv_replay *rp, const struct cv_jour
 	/* The file header comes first and only first. */
 	if ((record->type == CV_JOURNAL_FILE_HEADER) == rp->header_seen)
 		return CV_E_CORRUPT;
+	struct cv_journal_reader r;
+	cv_journal_reader_init(&r, record);
+	union cv_replay_rec rec;
+	if (!cv_rec_get(&r, record->type, &rec))
+		return CV_E_CORRUPT; /* Also a type that is no record. */
 	switch (record->type) {
 	case CV_JOURNAL_FILE_HEADER:
-		return cv_replay_header(rp, &r);
+		return cv_replay_header(rp, &rec.header);
 	case CV_JOURNAL_VEND_BEGIN:
-		return cv_replay_vend_begin(rp, &r);
+		return cv_replay_vend_begin(rp, &rec.vend_begin);
 	case CV_JOURNAL_VEND_STATE:
-		return cv_replay_vend_state(rp, &r);
+		return cv_replay_vend_state(rp, &rec.vend_state);
 	case CV_JOURNAL_LANE_STATE:
-		return cv_replay_lane_state(rp, &r);
+		return cv_replay_lane_state(rp, &rec.lane_state);
 	case CV_JOURNAL_LANE_CONFIG:
-		return cv_replay_lane_config(rp, &r);
+		return cv_replay_lane_config(rp, &rec.lane_config);
 	case CV_JOURNAL_ALERT:
-		return cv_replay_alert(rp, &r);
+		return cv_replay_alert(rp, &rec.alert);
 	case CV_JOURNAL_CHECKPOINT_BEGIN:
-		return cv_replay_checkpoint_begin(rp, &r);
+		return cv_replay_checkpoint_begin(rp, &rec.checkpoint_begin);
 	case CV_JOURNAL_CHECKPOINT_END:
-		return cv_replay_checkpoint_end(rp, &r, record->seq);
+		return cv_replay_checkpoint_end(rp, rec.checkpoint_end_begin_seq, record->seq);
 	case CV_JOURNAL_MACHINE_START:
-		return cv_replay_machine_start(rp, &r);
-	case CV_JOURNAL_SERVICE:
-		return cv_replay_service(rp, &r);
-	default:
-		return CV_E_CORRUPT;
+		return cv_replay_machine_start(rp, &rec.machine_start);
+	default: /* CV_JOURNAL_SERVICE: cv_rec_get() took no other type. */
+		return cv_replay_service(rp, rec.service_entered);
 	}
 }
 

@@ -102,7 +102,7 @@ Test(journal_codec, a_vend_state_survives_its_codec_tagged_and_untagged)
 		struct cv_journal_record rec = record_of(&w);
 		struct cv_journal_reader r;
 		cv_journal_reader_init(&r, &rec);
-		cr_assert(cv_rec_vend_state_get(&r, &out), "round %u", i);
+		cr_assert(CV_REC_GET(&r, &out), "round %u", i);
 		expect_same_vend_state(&in, &out);
 	}
 }
@@ -172,14 +172,14 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	cv_journal_writer_init(&w);
 	CV_REC_PUT(&w, &h);
 	r = reader_of(&w, &rec);
-	cr_assert(cv_rec_header_get(&r, &h2));
+	cr_assert(CV_REC_GET(&r, &h2));
 	cr_assert_eq(h2.version, 3);
 
 	struct cv_rec_machine_start ms = {.machine_id = "vm-7", .currency = "EUR", .lane_count = 12}, ms2;
 	cv_journal_writer_init(&w);
 	CV_REC_PUT(&w, &ms);
 	r = reader_of(&w, &rec);
-	cr_assert(cv_rec_machine_start_get(&r, &ms2));
+	cr_assert(CV_REC_GET(&r, &ms2));
 	cr_assert_str_eq(ms2.machine_id, "vm-7");
 	cr_assert_str_eq(ms2.currency, "EUR");
 	cr_assert_eq(ms2.lane_count, 12);
@@ -194,7 +194,7 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	cv_journal_writer_init(&w);
 	CV_REC_PUT(&w, &ls);
 	r = reader_of(&w, &rec);
-	cr_assert(cv_rec_lane_state_get(&r, &ls2));
+	cr_assert(CV_REC_GET(&r, &ls2));
 	cr_assert(ls2.lane == 5 && ls2.count == 9 && ls2.price_minor == 275 && ls2.enabled && ls2.quarantined &&
 		  ls2.consecutive_failures == 3);
 
@@ -212,7 +212,7 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	cv_journal_writer_init(&w);
 	CV_REC_PUT(&w, &lc);
 	r = reader_of(&w, &rec);
-	cr_assert(cv_rec_lane_config_get(&r, &lc2));
+	cr_assert(CV_REC_GET(&r, &lc2));
 	cr_assert_eq(lc2.lane, 3);
 	cr_assert_str_eq(lc2.config.label, "B4");
 	cr_assert_str_eq(lc2.config.product_id, "SKU-9");
@@ -229,7 +229,7 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	cv_journal_writer_init(&w);
 	CV_REC_PUT(&w, &al);
 	r = reader_of(&w, &rec);
-	cr_assert(cv_rec_alert_get(&r, &al2));
+	cr_assert(CV_REC_GET(&r, &al2));
 	cr_assert(al2.kind == al.kind && al2.lane == al.lane && al2.active);
 
 	struct cv_rec_checkpoint_begin cb, cb2;
@@ -244,7 +244,7 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	cv_journal_writer_init(&w);
 	CV_REC_PUT(&w, &cb);
 	r = reader_of(&w, &rec);
-	cr_assert(cv_rec_checkpoint_begin_get(&r, &cb2));
+	cr_assert(CV_REC_GET(&r, &cb2));
 	cr_assert_eq(cb2.next_vend_number, 4242);
 	cr_assert(memcmp(&cb.stats, &cb2.stats, sizeof(cb.stats)) == 0, "the totals changed");
 
@@ -253,7 +253,7 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	uint64_t begin_seq = 987654321u;
 	CV_REC_PUT(&w, &begin_seq);
 	r = reader_of(&w, &rec);
-	cr_assert(cv_rec_checkpoint_end_get(&r, &end));
+	cr_assert(CV_REC_GET(&r, &end));
 	cr_assert_eq(end, 987654321u);
 
 	bool entered = false;
@@ -261,7 +261,7 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	bool entering = true;
 	CV_REC_PUT(&w, &entering);
 	r = reader_of(&w, &rec);
-	cr_assert(cv_rec_service_get(&r, &entered));
+	cr_assert(CV_REC_GET(&r, &entered));
 	cr_assert(entered);
 }
 
@@ -271,7 +271,7 @@ static bool vend_state_decodes(const struct cv_journal_writer *w)
 	struct cv_journal_reader r;
 	cv_journal_reader_init(&r, &rec);
 	struct cv_vend out;
-	return cv_rec_vend_state_get(&r, &out);
+	return CV_REC_GET(&r, &out);
 }
 
 Test(journal_codec, decoders_refuse_what_is_not_exactly_a_record)
@@ -315,4 +315,45 @@ Test(journal_codec, decoders_refuse_what_is_not_exactly_a_record)
 	CV_REC_PUT(&w, &in);
 	w.bytes[0] = 'G';
 	cr_assert_not(vend_state_decodes(&w));
+}
+
+/* The checks of the other record types, and a type that is no record. */
+Test(journal_codec, the_decoder_refuses_other_records_out_of_range_and_unknown_types)
+{
+	struct cv_journal_writer w;
+	struct cv_journal_record rec;
+	struct cv_journal_reader r;
+
+	struct cv_rec_header h = {.magic = {'C', 'V', 'J', 'X'}, .version = 3};
+	cv_journal_writer_init(&w);
+	CV_REC_PUT(&w, &h);
+	r = reader_of(&w, &rec);
+	cr_assert_not(CV_REC_GET(&r, &h), "a header without the magic was read");
+
+	struct cv_rec_vend_begin b = {.lane = CV_LANES_MAX, .price_minor = 100, .currency = "USD"};
+	cv_journal_writer_init(&w);
+	CV_REC_PUT(&w, &b);
+	r = reader_of(&w, &rec);
+	cr_assert_not(CV_REC_GET(&r, &b), "a vend begin on a lane out of range was read");
+
+	struct cv_rec_lane_state ls = {.lane = 1, .count = 1, .price_minor = CV_PRICE_MAX + 1};
+	cv_journal_writer_init(&w);
+	CV_REC_PUT(&w, &ls);
+	r = reader_of(&w, &rec);
+	cr_assert_not(CV_REC_GET(&r, &ls), "a price out of range was read");
+	ls.price_minor = -1;
+	cv_journal_writer_init(&w);
+	CV_REC_PUT(&w, &ls);
+	r = reader_of(&w, &rec);
+	cr_assert_not(CV_REC_GET(&r, &ls), "a negative price was read");
+
+	bool entering = true;
+	cv_journal_writer_init(&w);
+	CV_REC_PUT(&w, &entering);
+	uint8_t any[256];
+	const unsigned unknown[] = {0, CV_JOURNAL_CHECKPOINT_END + 1, 0xffff};
+	for (unsigned i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		r = reader_of(&w, &rec);
+		cr_assert_not(cv_rec_get(&r, (enum cv_journal_record_type)unknown[i], any), "type %u", unknown[i]);
+	}
 }
