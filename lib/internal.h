@@ -3,6 +3,8 @@
 #ifndef CANDYVEND_INTERNAL_H
 #define CANDYVEND_INTERNAL_H
 
+#include <candyvend/status.h>
+
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,9 +77,39 @@ void cv_message_start(struct cv_message *msg, char *buf, size_t size);
 void cv_message_text(struct cv_message *msg, const char *text);
 void cv_message_int(struct cv_message *msg, int64_t value);
 /* "<field> <value> <rule><limit>", e.g. "capacity 2000 is outside 1..1000";
- * CV_MESSAGE_NO_NUMBER leaves the value or the limit out. */
+ * a value of CV_MESSAGE_NO_NUMBER is left out. */
 #define CV_MESSAGE_NO_NUMBER INT64_MIN
 void cv_message_rule(struct cv_message *msg, const char *field, int64_t value, const char *rule, int64_t limit);
+
+/* lanes.c: one rule of a valid configuration, a field of a struct within
+ * min..max; cv_rules_check() walks a table of them in order, and the message
+ * names the first one broken: "<field> <value> is outside <min>..<max>", for
+ * a text "<field> length must be <min> to <max>", and for a lane's count or
+ * low-stock threshold "<field> <value> <rule> <capacity>". With a lane label,
+ * "lane <label>: " comes first. */
+enum cv_rule_kind {
+	CV_RULE_RANGE,          /* An unsigned or int64_t field in min..max. */
+	CV_RULE_LENGTH,         /* A text of max + 1 bytes, min..max long and terminated. */
+	CV_RULE_CAPACITY,       /* A lane field at most its capacity + max. */
+	CV_RULE_BELOW_CAPACITY, /* The same, said as "below" (max is -1). */
+};
+struct cv_rule {
+	const char *field;
+	int32_t max;
+	uint8_t min;
+	uint8_t kind;   /* enum cv_rule_kind. */
+	uint8_t offset; /* Of the field in its struct. */
+	uint8_t size;   /* Of a number: 1, 2 or 4 (unsigned) or 8 (int64_t). */
+};
+/* The field's name, offset and size; an offset that does not fit a byte
+ * does not compile (-Woverflow). */
+#define CV_RULE_FIELD(type, name) .field = #name, .offset = offsetof(type, name), .size = sizeof(((type *)0)->name)
+/* A text field: its length must be least..(its size - 1). */
+#define CV_RULE_TEXT(type, name, least)                                                         \
+	.field = #name, .offset = offsetof(type, name), .kind = CV_RULE_LENGTH, .min = (least), \
+	.max = sizeof(((type *)0)->name) - 1
+enum cv_status cv_rules_check(struct cv_message *msg, const struct cv_rule *rules, size_t count, const void *object,
+			      const char *lane);
 
 /* True if the fixed buffer holds a terminated string (bad input check). */
 static inline int cv_str_is_terminated(const char *s, size_t size)

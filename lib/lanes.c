@@ -2,80 +2,75 @@
 /* Lanes: validation, availability, inventory and the alerts they raise. */
 #include "machine_private.h"
 
-/* What a lane rule's message shows after its text: "lane A1: <field>
- * [<value>] <rule>[<limit>]". */
-enum cv_lane_limit {
-	CV_LANE_LIMIT_MAX,      /* The rule's max. */
-	CV_LANE_LIMIT_MIN,      /* The rule's min. */
-	CV_LANE_LIMIT_NONE,     /* No limit. */
-	CV_LANE_LIMIT_CAPACITY, /* The capacity, which max is added to. */
-};
-
-/* A text field: its length is checked, and the message shows no value. */
-#define CV_LANE_TEXT 0
-
-/* One rule of a valid lane configuration: a field within min..max. */
-struct cv_lane_rule {
-	const char *field;
-	const char *rule;
-	int32_t max;
-	uint8_t min;
-	uint8_t limit;  /* enum cv_lane_limit. */
-	uint8_t offset; /* Of the field in struct cv_lane_config. */
-	uint8_t size;   /* CV_LANE_TEXT (a string of max + 1 bytes); 1, 2 or 4: unsigned; 8: int64_t. */
-};
-
-#define CV_LANE_FIELD(name)                                              \
-	.field = #name, .offset = offsetof(struct cv_lane_config, name), \
-	.size = sizeof(((struct cv_lane_config *)0)->name)
-#define CV_LANE_STRING(name) .field = #name, .offset = offsetof(struct cv_lane_config, name), .size = CV_LANE_TEXT
-
 /* In the order they are checked: the first one broken is reported. */
-static const struct cv_lane_rule cv_lane_rules[] = {
-	{CV_LANE_STRING(label), .min = 1, .max = CV_LANE_LABEL_LEN - 1, .rule = "length must be 1 to "},
-	{CV_LANE_STRING(product_id), .min = 0, .max = CV_PRODUCT_ID_LEN - 1, .rule = "length must be at most "},
-	{CV_LANE_STRING(product_name), .min = 1, .max = CV_PRODUCT_NAME_LEN - 1, .rule = "length must be 1 to "},
-	{CV_LANE_FIELD(price_minor), .min = 0, .max = CV_PRICE_MAX, .rule = "is outside 0.."},
-	{CV_LANE_FIELD(capacity), .min = 1, .max = CV_LANE_CAPACITY_MAX, .rule = "is outside 1.."},
-	{CV_LANE_FIELD(count), .min = 0, .max = 0, .limit = CV_LANE_LIMIT_CAPACITY, .rule = "is above the capacity "},
-	{CV_LANE_FIELD(low_stock_threshold), .min = 0, .max = -1, .limit = CV_LANE_LIMIT_CAPACITY,
-	 .rule = "must be below the capacity "},
-	{CV_LANE_FIELD(verify_mode), .min = CV_VERIFY_MODE_REQUIRED, .max = CV_VERIFY_MODE_OFF,
-	 .limit = CV_LANE_LIMIT_NONE, .rule = "is not a CV_VERIFY_MODE_* value"},
-	{CV_LANE_FIELD(vend_quarter_turns), .min = 1, .max = 16, .rule = "is outside 1.."},
-	{CV_LANE_FIELD(respin_quarter_turns), .min = 1, .max = 16, .rule = "is outside 1.."},
-	{CV_LANE_FIELD(respin_count_max), .min = 0, .max = CV_RESPIN_MAX, .rule = "is above "},
-	{CV_LANE_FIELD(quarantine_after_failures), .min = 1, .max = UINT8_MAX, .limit = CV_LANE_LIMIT_MIN,
-	 .rule = "must be at least "},
+static const struct cv_rule cv_lane_rules[] = {
+	{CV_RULE_TEXT(struct cv_lane_config, label, 1)},
+	{CV_RULE_TEXT(struct cv_lane_config, product_id, 0)},
+	{CV_RULE_TEXT(struct cv_lane_config, product_name, 1)},
+	{CV_RULE_FIELD(struct cv_lane_config, price_minor), .min = 0, .max = CV_PRICE_MAX},
+	{CV_RULE_FIELD(struct cv_lane_config, capacity), .min = 1, .max = CV_LANE_CAPACITY_MAX},
+	{CV_RULE_FIELD(struct cv_lane_config, count), .kind = CV_RULE_CAPACITY, .max = 0},
+	{CV_RULE_FIELD(struct cv_lane_config, low_stock_threshold), .kind = CV_RULE_BELOW_CAPACITY, .max = -1},
+	{CV_RULE_FIELD(struct cv_lane_config, verify_mode), .min = CV_VERIFY_MODE_REQUIRED, .max = CV_VERIFY_MODE_OFF},
+	{CV_RULE_FIELD(struct cv_lane_config, vend_quarter_turns), .min = 1, .max = 16},
+	{CV_RULE_FIELD(struct cv_lane_config, respin_quarter_turns), .min = 1, .max = 16},
+	{CV_RULE_FIELD(struct cv_lane_config, respin_count_max), .min = 0, .max = CV_RESPIN_MAX},
+	{CV_RULE_FIELD(struct cv_lane_config, quarantine_after_failures), .min = 1, .max = UINT8_MAX},
+};
+
+/* What a rule's message says after the field (and its value). */
+static const char *const cv_rule_texts[] = {
+	[CV_RULE_RANGE] = "is outside ",
+	[CV_RULE_LENGTH] = "length must be ",
+	[CV_RULE_CAPACITY] = "is above the capacity ",
+	[CV_RULE_BELOW_CAPACITY] = "must be below the capacity ",
 };
 
 /* The field's value, or a text's length (max + 1 if it is not terminated). */
-static int64_t cv_lane_field_value(const struct cv_lane_config *c, const struct cv_lane_rule *rule)
+static int64_t cv_rule_value(const struct cv_rule *rule, const void *object)
 {
-	const uint8_t *p = (const uint8_t *)c + rule->offset;
-	if (rule->size == CV_LANE_TEXT) {
+	const uint8_t *p = (const uint8_t *)object + rule->offset;
+	if (rule->kind == CV_RULE_LENGTH) {
 		const uint8_t *end = memchr(p, '\0', (size_t)rule->max + 1);
 		return end != NULL ? end - p : rule->max + 1;
 	}
 	return (int64_t)cv_uint_load(p, rule->size); /* An int64_t is stored in two's complement. */
 }
 
-/* "lane A1: <field> <value> <rule><limit>" and CV_E_INVAL. */
-static enum cv_status cv_lane_refuse(struct cv_message *msg, const struct cv_lane_config *c,
-				     const struct cv_lane_rule *rule, int64_t value)
+/* "<field> [<value>] <text><min>..<max>" (" to " for a length), or
+ * "<field> <value> <text><capacity>", and CV_E_INVAL. */
+static enum cv_status cv_rule_refuse(struct cv_message *msg, const struct cv_rule *rule, int64_t value,
+				     int64_t capacity)
 {
-	int64_t limit = rule->max;
-	if (rule->limit == CV_LANE_LIMIT_MIN)
-		limit = rule->min;
-	else if (rule->limit == CV_LANE_LIMIT_NONE)
-		limit = CV_MESSAGE_NO_NUMBER;
-	else if (rule->limit == CV_LANE_LIMIT_CAPACITY)
-		limit = c->capacity;
-	cv_message_text(msg, "lane ");
-	cv_message_text(msg, cv_str_is_terminated(c->label, sizeof(c->label)) && c->label[0] != '\0' ? c->label : "?");
-	cv_message_text(msg, ": ");
-	cv_message_rule(msg, rule->field, rule->size == CV_LANE_TEXT ? CV_MESSAGE_NO_NUMBER : value, rule->rule, limit);
+	bool range = rule->kind <= CV_RULE_LENGTH;
+	cv_message_rule(msg, rule->field, rule->kind == CV_RULE_LENGTH ? CV_MESSAGE_NO_NUMBER : value,
+			cv_rule_texts[rule->kind], range ? rule->min : capacity);
+	if (range) {
+		cv_message_text(msg, rule->kind == CV_RULE_LENGTH ? " to " : "..");
+		cv_message_int(msg, rule->max);
+	}
 	return CV_E_INVAL;
+}
+
+enum cv_status cv_rules_check(struct cv_message *msg, const struct cv_rule *rules, size_t count, const void *object,
+			      const char *lane)
+{
+	for (const struct cv_rule *rule = rules; rule < rules + count; rule++) {
+		int64_t value = cv_rule_value(rule, object);
+		int64_t capacity = 0;
+		/* Only lane rules are relative to the capacity. */
+		if (rule->kind >= CV_RULE_CAPACITY)
+			capacity = ((const struct cv_lane_config *)object)->capacity;
+		if (value < rule->min || value > rule->max + capacity) {
+			if (lane != NULL) {
+				cv_message_text(msg, "lane ");
+				cv_message_text(msg, lane);
+				cv_message_text(msg, ": ");
+			}
+			return cv_rule_refuse(msg, rule, value, capacity);
+		}
+	}
+	return CV_OK;
 }
 
 CV_EXPORT enum cv_status cv_lane_config_check(const struct cv_lane_config *c, char *message, size_t size)
@@ -86,14 +81,8 @@ CV_EXPORT enum cv_status cv_lane_config_check(const struct cv_lane_config *c, ch
 		cv_message_text(&msg, "no lane configuration given");
 		return CV_E_INVAL;
 	}
-	for (size_t i = 0; i < CV_ARRAY_COUNT(cv_lane_rules); i++) {
-		const struct cv_lane_rule *rule = &cv_lane_rules[i];
-		int64_t value = cv_lane_field_value(c, rule);
-		int64_t max = rule->max + (rule->limit == CV_LANE_LIMIT_CAPACITY ? c->capacity : 0);
-		if (value < rule->min || value > max)
-			return cv_lane_refuse(&msg, c, rule, value);
-	}
-	return CV_OK;
+	const char *label = cv_str_is_terminated(c->label, sizeof(c->label)) && c->label[0] != '\0' ? c->label : "?";
+	return cv_rules_check(&msg, cv_lane_rules, CV_ARRAY_COUNT(cv_lane_rules), c, label);
 }
 
 enum cv_status cv_lane_config_validate(const struct cv_lane_config *c)

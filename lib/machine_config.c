@@ -23,12 +23,42 @@ CV_EXPORT void cv_machine_config_default(struct cv_machine_config *config)
 	config->checkpoint_records = 4096;
 }
 
-/* A table is usable if it claims at least version 1 and is at least as large
- * as version 1 was; members appended later are optional by construction. */
-static bool cv_table_is_v1(uint32_t abi_version, uint32_t struct_size, size_t v1_size)
-{
-	return abi_version >= 1 && struct_size >= v1_size;
-}
+/* A backend table's slot: the offset of a pointer member in pointers. */
+#define CV_SLOT(type, member) (offsetof(type, member) / sizeof(void *))
+_Static_assert(sizeof(void (*)(void)) == sizeof(void *), "methods and tables take the same slots");
+
+/* A required method of a backend table, as a bit of its slot (a slot past
+ * 15 does not fit the mask and does not compile: -Woverflow). */
+#define CV_METHOD(type, member) (1u << CV_SLOT(type, member))
+
+/* What every backend table must have: where the configuration keeps it
+ * (a slot of struct cv_machine_config), its version-1 size and the methods
+ * the engine cannot do without (a mask of slots). Members appended after
+ * version 1 are optional by construction. */
+struct cv_backend_rule {
+	char name[10]; /* The member's name: "dispenser" and its NUL at most. */
+	uint8_t ops;
+	uint8_t v1_size;
+	uint16_t methods;
+};
+
+#define CV_BACKEND(member) .name = #member, .ops = CV_SLOT(struct cv_machine_config, member)
+
+static const struct cv_backend_rule cv_backend_rules[] = {
+	{CV_BACKEND(platform), CV_PLATFORM_OPS_V1_SIZE, CV_METHOD(struct cv_platform_ops, random_bytes)},
+	{CV_BACKEND(dispenser), CV_DISPENSER_OPS_V1_SIZE,
+	 CV_METHOD(struct cv_dispenser_ops, open) | CV_METHOD(struct cv_dispenser_ops, start)},
+	{CV_BACKEND(sensor), CV_SENSOR_OPS_V1_SIZE,
+	 CV_METHOD(struct cv_sensor_ops, open) | CV_METHOD(struct cv_sensor_ops, arm) |
+		 CV_METHOD(struct cv_sensor_ops, disarm)},
+	{CV_BACKEND(payment), CV_PAYMENT_OPS_V1_SIZE,
+	 CV_METHOD(struct cv_payment_ops, open) | CV_METHOD(struct cv_payment_ops, authorize) |
+		 CV_METHOD(struct cv_payment_ops, capture) | CV_METHOD(struct cv_payment_ops, void_auth) |
+		 CV_METHOD(struct cv_payment_ops, lookup)},
+	{CV_BACKEND(storage), CV_STORAGE_OPS_V1_SIZE,
+	 CV_METHOD(struct cv_storage_ops, open) | CV_METHOD(struct cv_storage_ops, append) |
+		 CV_METHOD(struct cv_storage_ops, sync)},
+};
 
 /* "<what>" and the status. */
 static enum cv_status cv_config_refuse(struct cv_message *msg, enum cv_status rc, const char *what)
@@ -45,56 +75,74 @@ static enum cv_status cv_config_refuse_value(struct cv_message *msg, const char 
 	return CV_E_INVAL;
 }
 
+/* The checks of cv_backend_passes() in the order they are made, each over
+ * every table, and what the message says of the first table to fail one. */
+enum cv_backend_check { CV_BACKEND_PRESENT, CV_BACKEND_VERSION_1, CV_BACKEND_METHODS, CV_BACKEND_CHECKS };
+static const char *const cv_backend_faults[] = {
+	[CV_BACKEND_PRESENT] = " is NULL",
+	[CV_BACKEND_VERSION_1] = " has abi_version 0 or is smaller than version 1",
+	[CV_BACKEND_METHODS] = " lacks a required method",
+};
+
+static bool cv_backend_passes(const struct cv_machine_config *c, const struct cv_backend_rule *rule,
+			      enum cv_backend_check check)
+{
+	const void *ops;
+	memcpy(&ops, (const char *)c + rule->ops * sizeof(ops), sizeof(ops));
+	if (check == CV_BACKEND_PRESENT)
+		return ops != NULL;
+	/* Every table starts with abi_version and struct_size. */
+	const uint32_t *header = ops;
+	if (check == CV_BACKEND_VERSION_1)
+		return header[0] >= 1 && header[1] >= rule->v1_size;
+	for (unsigned methods = rule->methods, slot = 0; methods != 0; methods >>= 1, slot++) {
+		void (*method)(void);
+		memcpy(&method, (const char *)ops + slot * sizeof(method), sizeof(method));
+		if ((methods & 1) && method == NULL)
+			return false;
+	}
+	return true;
+}
+
 static enum cv_status cv_backends_validate(const struct cv_machine_config *c, struct cv_message *msg)
 {
-	if (c->platform == NULL || c->dispenser == NULL || c->sensor == NULL || c->payment == NULL ||
-	    c->storage == NULL)
-		return cv_config_refuse(msg, CV_E_INVAL,
-					"a backend table is missing (platform, dispenser, sensor, "
-					"payment and storage are required)");
-	if (!cv_table_is_v1(c->platform->abi_version, c->platform->struct_size, CV_PLATFORM_OPS_V1_SIZE) ||
-	    !cv_table_is_v1(c->dispenser->abi_version, c->dispenser->struct_size, CV_DISPENSER_OPS_V1_SIZE) ||
-	    !cv_table_is_v1(c->sensor->abi_version, c->sensor->struct_size, CV_SENSOR_OPS_V1_SIZE) ||
-	    !cv_table_is_v1(c->payment->abi_version, c->payment->struct_size, CV_PAYMENT_OPS_V1_SIZE) ||
-	    !cv_table_is_v1(c->storage->abi_version, c->storage->struct_size, CV_STORAGE_OPS_V1_SIZE))
-		return cv_config_refuse(msg, CV_E_VERSION,
-					"a backend table has abi_version 0 or is smaller "
-					"than its version 1");
-	if (c->platform->random_bytes == NULL || c->dispenser->open == NULL || c->dispenser->start == NULL ||
-	    c->sensor->open == NULL || c->sensor->arm == NULL || c->sensor->disarm == NULL ||
-	    c->payment->open == NULL || c->payment->authorize == NULL || c->payment->capture == NULL ||
-	    c->payment->void_auth == NULL || c->payment->lookup == NULL || c->storage->open == NULL ||
-	    c->storage->append == NULL || c->storage->sync == NULL)
-		return cv_config_refuse(msg, CV_E_INVAL, "a backend table lacks a required method");
+	for (unsigned check = 0; check < CV_BACKEND_CHECKS; check++) {
+		for (size_t i = 0; i < CV_ARRAY_COUNT(cv_backend_rules); i++) {
+			if (!cv_backend_passes(c, &cv_backend_rules[i], check)) {
+				cv_message_text(msg, cv_backend_rules[i].name);
+				return cv_config_refuse(msg, check == CV_BACKEND_VERSION_1 ? CV_E_VERSION : CV_E_INVAL,
+							cv_backend_faults[check]);
+			}
+		}
+	}
 	/* What the backends' capabilities rule out is checked once they are
 	 * open (cv_machine_init): caps() is called only then. */
 	return CV_OK;
 }
 
-/* The timeouts in the order of struct cv_timeouts, for the message. */
-static const char *const cv_timeout_names[] = {"payment_ms", "lookup_ms",  "settle_ms",     "motor_ms",
-					       "verify_ms",  "session_ms", "retry_base_ms", "retry_cap_ms",
-					       "message_ms", "sync_ms",    "flush_ms"};
+/* The timeouts' names in the order of struct cv_timeouts, one after the
+ * other (a table of pointers would take 44 bytes more). */
+static const char cv_timeout_names[] = "payment_ms\0lookup_ms\0settle_ms\0motor_ms\0verify_ms\0session_ms\0"
+				       "retry_base_ms\0retry_cap_ms\0message_ms\0sync_ms\0flush_ms";
 
-/* Every timeout above 0, and the retry cap at least its base; the message
- * names the first that is not. */
+/* Every timeout above 0 and the retry cap at least its base (which comes
+ * before it, so is above 0 by then); the message names the first that is not. */
 static enum cv_status cv_timeouts_validate(const struct cv_timeouts *t, struct cv_message *msg)
 {
-	_Static_assert(sizeof(cv_timeout_names) / sizeof(cv_timeout_names[0]) * sizeof(uint32_t) ==
-			       sizeof(struct cv_timeouts),
-		       "one name per timeout");
-	for (size_t i = 0; i < CV_ARRAY_COUNT(cv_timeout_names); i++) {
+	_Static_assert(sizeof(struct cv_timeouts) == 11 * sizeof(uint32_t), "a name per timeout in cv_timeout_names");
+	const char *name = cv_timeout_names;
+	for (size_t i = 0; i < sizeof(*t) / sizeof(uint32_t); i++) {
 		uint32_t value;
 		memcpy(&value, (const char *)t + i * sizeof(value), sizeof(value));
-		if (value == 0) {
+		uint32_t least = i == offsetof(struct cv_timeouts, retry_cap_ms) / sizeof(value) ? t->retry_base_ms : 1;
+		if (value < least) {
 			cv_message_text(msg, "timeouts.");
-			return cv_config_refuse_value(msg, cv_timeout_names[i], 0, "is not above ", 0);
+			if (least == 1)
+				return cv_config_refuse_value(msg, name, 0, "is not above ", 0);
+			return cv_config_refuse_value(msg, name, value, "is below retry_base_ms ", least);
 		}
-	}
-	if (t->retry_cap_ms < t->retry_base_ms) {
-		cv_message_text(msg, "timeouts.");
-		return cv_config_refuse_value(msg, "retry_cap_ms", t->retry_cap_ms, "is below retry_base_ms ",
-					      t->retry_base_ms);
+		while (*name++ != '\0') /* To the next name. */
+			;
 	}
 	return CV_OK;
 }
@@ -102,9 +150,7 @@ static enum cv_status cv_timeouts_validate(const struct cv_timeouts *t, struct c
 static enum cv_status cv_lanes_validate(const struct cv_machine_config *c, struct cv_message *msg)
 {
 	if (c->lanes == NULL)
-		return cv_config_refuse(msg, CV_E_INVAL, "lanes is NULL: the planogram is required");
-	if (c->lane_count < 1 || c->lane_count > CV_LANES_MAX)
-		return cv_config_refuse_value(msg, "lane_count", c->lane_count, "is outside 1..", CV_LANES_MAX);
+		return cv_config_refuse(msg, CV_E_INVAL, "lanes must not be NULL");
 	for (unsigned i = 0; i < c->lane_count; i++) {
 		if (cv_lane_config_check(&c->lanes[i], msg->buf, msg->size) != CV_OK)
 			return CV_E_INVAL;
@@ -112,15 +158,24 @@ static enum cv_status cv_lanes_validate(const struct cv_machine_config *c, struc
 			if (strcmp(c->lanes[i].label, c->lanes[j].label) == 0) {
 				cv_message_text(msg, "lane ");
 				cv_message_text(msg, c->lanes[i].label);
-				cv_message_text(msg, ": its label is lane ");
+				cv_message_text(msg, ": label already used by lane ");
 				cv_message_int(msg, j);
-				cv_message_text(msg, "'s too (labels must be unique)");
 				return CV_E_INVAL;
 			}
 		}
 	}
 	return CV_OK;
 }
+
+/* The machine's own fields with simple limits, checked first. */
+static const struct cv_rule cv_config_rules[] = {
+	{CV_RULE_TEXT(struct cv_machine_config, machine_id, 1)},
+	{CV_RULE_TEXT(struct cv_machine_config, merchant_name, 0)},
+	{CV_RULE_TEXT(struct cv_machine_config, merchant_location, 0)},
+	{CV_RULE_FIELD(struct cv_machine_config, lookup_attempts_max), .min = 1, .max = 20},
+	{CV_RULE_FIELD(struct cv_machine_config, settle_attempts_max), .min = 1, .max = 1000},
+	{CV_RULE_FIELD(struct cv_machine_config, lane_count), .min = 1, .max = CV_LANES_MAX},
+};
 
 static bool cv_offline_policy_valid(const struct cv_offline_policy *p)
 {
@@ -137,42 +192,28 @@ CV_EXPORT enum cv_status cv_machine_config_check(const struct cv_machine_config 
 	if (c == NULL)
 		return cv_config_refuse(&msg, CV_E_INVAL, "no configuration given");
 	if (c->journal_key != NULL && !cv_machine_sealing_available())
-		return cv_config_refuse(&msg, CV_E_NOTSUP,
-					"journal_key given, but the library was built "
-					"without the crypto module");
-	if (!cv_str_is_terminated(c->machine_id, sizeof(c->machine_id)) || c->machine_id[0] == '\0')
-		return cv_config_refuse(&msg, CV_E_INVAL, "machine_id must be 1 to 31 characters");
+		return cv_config_refuse(&msg, CV_E_NOTSUP, "journal_key needs a build with the crypto module");
+	if (cv_rules_check(&msg, cv_config_rules, CV_ARRAY_COUNT(cv_config_rules), c, NULL) != CV_OK)
+		return CV_E_INVAL;
 	bool currency_terminated = cv_str_is_terminated(c->currency, sizeof(c->currency));
 	if (!currency_terminated || !cv_currency_is_valid(c->currency)) {
+		cv_message_text(&msg, "currency ");
 		if (currency_terminated) {
-			cv_message_text(&msg, "currency '");
+			cv_message_text(&msg, "'");
 			cv_message_text(&msg, c->currency);
-			cv_message_text(&msg, "': ");
+			cv_message_text(&msg, "' ");
 		}
-		return cv_config_refuse(&msg, CV_E_INVAL,
-					"currency must be an ISO 4217 code with a minor "
-					"unit, such as USD (see cv_currency_is_valid())");
+		return cv_config_refuse(&msg, CV_E_INVAL, "is not an ISO 4217 code with a minor unit");
 	}
-	if (!cv_str_is_terminated(c->merchant_name, sizeof(c->merchant_name)) ||
-	    !cv_str_is_terminated(c->merchant_location, sizeof(c->merchant_location)))
-		return cv_config_refuse(&msg, CV_E_INVAL, "merchant_name or merchant_location is not terminated");
 	if (!cv_offline_policy_valid(&c->offline))
 		return cv_config_refuse(&msg, CV_E_INVAL,
-					"offline: when enabled, every limit must be set "
-					"(max_amount_minor 1..1000000000, max_count, max_total_minor, "
-					"max_age_s); when disabled, all must be 0");
+					"offline limits must be 0 when disabled, else set "
+					"(max_amount_minor 1..1000000000)");
 	if (cv_timeouts_validate(&c->timeouts, &msg) != CV_OK)
 		return CV_E_INVAL;
-	if (c->lookup_attempts_max < 1 || c->lookup_attempts_max > 20)
-		return cv_config_refuse_value(&msg, "lookup_attempts_max", c->lookup_attempts_max, "is outside 1..",
-					      20);
-	if (c->settle_attempts_max < 1 || c->settle_attempts_max > 1000)
-		return cv_config_refuse_value(&msg, "settle_attempts_max", c->settle_attempts_max, "is outside 1..",
-					      1000);
-	if (c->checkpoint_records != 0 && (c->checkpoint_records < 256 || c->checkpoint_records > 1000000)) {
-		cv_config_refuse_value(&msg, "checkpoint_records", c->checkpoint_records, "is outside 256..", 1000000);
-		return cv_config_refuse(&msg, CV_E_INVAL, " (0: no checkpoints)");
-	}
+	if (c->checkpoint_records != 0 && (c->checkpoint_records < 256 || c->checkpoint_records > 1000000))
+		return cv_config_refuse_value(&msg, "checkpoint_records", c->checkpoint_records,
+					      "is neither 0 nor in 256..", 1000000);
 	enum cv_status rc = cv_lanes_validate(c, &msg);
 	if (rc != CV_OK)
 		return rc;

@@ -57,8 +57,7 @@ void cv_message_rule(struct cv_message *msg, const char *field, int64_t value, c
 	}
 	cv_message_text(msg, " ");
 	cv_message_text(msg, rule);
-	if (limit != CV_MESSAGE_NO_NUMBER)
-		cv_message_int(msg, limit);
+	cv_message_int(msg, limit);
 }
 
 /* Out of line: a 64-bit add and saturation at every deadline set. */

@@ -364,9 +364,9 @@ def test_one_ram_storage_serves_one_open_machine():
     (dict(capacity=2000), "lane A1: capacity 2000 is outside 1..1000"),
     (dict(price_minor=-5), "lane A1: price_minor -5 is outside 0..1000000000"),
     (dict(low_stock_threshold=10), "lane A1: low_stock_threshold 10 must be below the capacity 10"),
-    (dict(respin_count_max=9), "lane A1: respin_count_max 9 is above 8"),
+    (dict(respin_count_max=9), "lane A1: respin_count_max 9 is outside 0..8"),
     (dict(vend_quarter_turns=0), "lane A1: vend_quarter_turns 0 is outside 1..16"),
-    (dict(quarantine_after_failures=0), "lane A1: quarantine_after_failures 0 must be at least 1"),
+    (dict(quarantine_after_failures=0), "lane A1: quarantine_after_failures 0 is outside 1..255"),
 ])
 def test_lane_config_errors_name_the_lane_the_field_the_value_and_the_limit(kwargs, message):
     args = dict(price_minor=100, count=1)
@@ -397,7 +397,7 @@ def test_configuration_errors_say_what_is_wrong():
     with Sim(stock=[1]) as one:
         with pytest.raises(InvalidArgumentError) as info:
             Machine([LaneConfig("A1", "x", 100, count=1)], sim=one, currency="ZZZ")
-        assert "currency must be an ISO 4217 code" in str(info.value)
+        assert "currency 'ZZZ' is not an ISO 4217 code with a minor unit" in str(info.value)
         with pytest.raises(InvalidArgumentError) as info:
             Machine([LaneConfig("A1", "x", 100, count=1)], sim=one, lookup_attempts_max=0)
         assert "lookup_attempts_max 0 is outside 1..20" in str(info.value)

@@ -817,6 +817,16 @@ Test(engine, lane_config_errors_say_what_is_wrong)
 	c.product_name[0] = '\0';
 	cv_lane_config_check(&c, message, sizeof(message));
 	cr_assert_str_eq(message, "lane B7: product_name length must be 1 to 31");
+	strcpy(c.product_name, "Twix");
+	c.verify_mode = (enum cv_verify_mode)3;
+	cv_lane_config_check(&c, message, sizeof(message));
+	cr_assert_str_eq(message, "lane B7: verify_mode 3 is outside 0..2");
+	c.verify_mode = CV_VERIFY_MODE_REQUIRED;
+	memset(c.label, 'X', sizeof(c.label)); /* not terminated: the lane is "?" */
+	cv_lane_config_check(&c, message, sizeof(message));
+	cr_assert_str_eq(message, "lane ?: label length must be 1 to 7");
+	strcpy(c.label, "B7");
+	c.product_name[0] = '\0';
 	/* A short buffer gets the start, terminated; none at all is fine too. */
 	char small[8];
 	cr_assert_eq(cv_lane_config_check(&c, small, sizeof(small)), CV_E_INVAL);
@@ -839,7 +849,7 @@ Test(engine, configuration_errors_say_what_is_wrong)
 	c = rig_config();
 	c.checkpoint_records = 10;
 	cv_machine_config_check(&c, message, sizeof(message));
-	cr_assert_str_eq(message, "checkpoint_records 10 is outside 256..1000000 (0: no checkpoints)");
+	cr_assert_str_eq(message, "checkpoint_records 10 is neither 0 nor in 256..1000000");
 	c = rig_config();
 	struct cv_lane_config lanes[2];
 	lanes[0] = rig.lanes[0];
@@ -847,14 +857,14 @@ Test(engine, configuration_errors_say_what_is_wrong)
 	c.lanes = lanes;
 	c.lane_count = 2;
 	cv_machine_config_check(&c, message, sizeof(message));
-	cr_assert_str_eq(message, "lane A1: its label is lane 0's too (labels must be unique)");
+	cr_assert_str_eq(message, "lane A1: label already used by lane 0");
 	lanes[1].count = 99;
 	cv_machine_config_check(&c, message, sizeof(message));
 	cr_assert_str_eq(message, "lane A1: count 99 is above the capacity 10");
 	c = rig_config();
 	strcpy(c.currency, "ZZZ");
 	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
-	cr_assert(strstr(message, "currency 'ZZZ': ") == message && strstr(message, "ISO 4217") != NULL, "%s", message);
+	cr_assert_str_eq(message, "currency 'ZZZ' is not an ISO 4217 code with a minor unit");
 	c = rig_config();
 	c.timeouts.motor_ms = 0;
 	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
@@ -866,11 +876,46 @@ Test(engine, configuration_errors_say_what_is_wrong)
 	c = rig_config();
 	c.lanes = NULL;
 	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
-	cr_assert_str_eq(message, "lanes is NULL: the planogram is required");
+	cr_assert_str_eq(message, "lanes must not be NULL");
 	c = rig_config();
 	c.payment = NULL;
 	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
-	cr_assert(strstr(message, "backend table is missing") != NULL, "%s", message);
+	cr_assert_str_eq(message, "payment is NULL");
+	static struct cv_payment_ops payment;
+	c = rig_config();
+	payment = *c.payment;
+	payment.abi_version = 0;
+	c.payment = &payment;
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_VERSION);
+	cr_assert_str_eq(message, "payment has abi_version 0 or is smaller than version 1");
+	payment.abi_version = CV_BACKEND_ABI_VERSION;
+	payment.capture = NULL;
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
+	cr_assert_str_eq(message, "payment lacks a required method");
+	c = rig_config();
+	c.machine_id[0] = '\0';
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
+	cr_assert_str_eq(message, "machine_id length must be 1 to 31");
+	c = rig_config();
+	memset(c.merchant_location, 'X', sizeof(c.merchant_location)); /* not terminated */
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
+	cr_assert_str_eq(message, "merchant_location length must be 0 to 39");
+	c = rig_config();
+	c.settle_attempts_max = 1001;
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
+	cr_assert_str_eq(message, "settle_attempts_max 1001 is outside 1..1000");
+	c = rig_config();
+	c.lane_count = CV_LANES_MAX + 1;
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
+	cr_assert_str_eq(message, "lane_count 65 is outside 1..64");
+	c = rig_config();
+	c.timeouts.retry_base_ms = 0;
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
+	cr_assert_str_eq(message, "timeouts.retry_base_ms 0 is not above 0");
+	c = rig_config();
+	c.offline.max_count = 1; /* disabled, so every limit must be 0 */
+	cr_assert_eq(cv_machine_config_check(&c, message, sizeof(message)), CV_E_INVAL);
+	cr_assert_str_eq(message, "offline limits must be 0 when disabled, else set (max_amount_minor 1..1000000000)");
 }
 
 /* cv_machine_errmsg() explains the last service call, and is empty after one that succeeded. */
