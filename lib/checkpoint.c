@@ -27,7 +27,7 @@ static void cv_checkpoint_write(struct cv_machine *m)
 	for (unsigned n = 0; n < m->config.lane_count; n++) {
 		uint16_t i = (uint16_t)n;
 		const struct cv_lane *lane = &m->lanes[i];
-		cv_lane_journal_config(m, i, &lane->config);
+		cv_lane_journal_config(m, i);
 		cv_lane_journal(m, i);
 		if (lane->sold_out_alert_active)
 			cv_machine_journal_alert(m, CV_ALERT_SOLD_OUT, i, true);

@@ -46,14 +46,13 @@ struct cv_field {
 
 _Static_assert(sizeof(struct cv_rec_header) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
 _Static_assert(sizeof(struct cv_rec_machine_start) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
-_Static_assert(sizeof(struct cv_rec_vend_begin) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
-/* The vend (a VEND_STATE record) is larger, but its journaled fields begin
- * within its first 256 bytes: its scalars come first, then these. */
+/* The vend (a VEND_BEGIN or VEND_STATE record) is larger, but its journaled
+ * fields begin within its first 256 bytes: its scalars come first, then
+ * these. */
 _Static_assert(offsetof(struct cv_vend, uuid) <= UINT8_MAX && offsetof(struct cv_vend, card) <= UINT8_MAX &&
 		       offsetof(struct cv_vend, processor_ref) <= UINT8_MAX,
 	       "cv_field offsets are bytes");
-_Static_assert(sizeof(struct cv_rec_lane_state) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
-_Static_assert(sizeof(struct cv_rec_lane_config) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
+_Static_assert(sizeof(struct cv_lane) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
 _Static_assert(sizeof(struct cv_rec_alert) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
 _Static_assert(sizeof(struct cv_rec_checkpoint_begin) <= UINT8_MAX, "cv_field offsets and sizes are bytes");
 /* An enum field (a u8 in the payload) is loaded and stored by its width. */
@@ -154,11 +153,9 @@ static const struct cv_field cv_machine_start_fields[] = {
 };
 
 static const struct cv_field cv_vend_begin_fields[] = {
-	CV_FIELD(struct cv_rec_vend_begin, uuid, CV_FIELD_BYTES),
-	CV_FIELD(struct cv_rec_vend_begin, number, CV_FIELD_U32),
-	CV_FIELD(struct cv_rec_vend_begin, lane, CV_FIELD_U16),
-	CV_FIELD(struct cv_rec_vend_begin, price_minor, CV_FIELD_U64),
-	CV_FIELD(struct cv_rec_vend_begin, currency, CV_FIELD_STR),
+	CV_FIELD(struct cv_vend, uuid, CV_FIELD_BYTES),   CV_FIELD(struct cv_vend, number, CV_FIELD_U32),
+	CV_FIELD(struct cv_vend, lane, CV_FIELD_U16),     CV_FIELD(struct cv_vend, price_minor, CV_FIELD_U64),
+	CV_FIELD(struct cv_vend, currency, CV_FIELD_STR),
 };
 
 /* held_minor: format 3 (tagged) only. */
@@ -185,29 +182,29 @@ static const struct cv_field cv_vend_state_fields[] = {
 };
 
 static const struct cv_field cv_lane_state_fields[] = {
-	CV_FIELD(struct cv_rec_lane_state, lane, CV_FIELD_U16),
-	CV_FIELD(struct cv_rec_lane_state, count, CV_FIELD_U16),
-	CV_FIELD(struct cv_rec_lane_state, price_minor, CV_FIELD_U64),
-	CV_FIELD(struct cv_rec_lane_state, enabled, CV_FIELD_BOOL),
-	CV_FIELD(struct cv_rec_lane_state, quarantined, CV_FIELD_BOOL),
-	CV_FIELD(struct cv_rec_lane_state, consecutive_failures, CV_FIELD_U8),
+	CV_FIELD(struct cv_lane, index, CV_FIELD_U16),
+	CV_FIELD(struct cv_lane, config.count, CV_FIELD_U16),
+	CV_FIELD(struct cv_lane, config.price_minor, CV_FIELD_U64),
+	CV_FIELD(struct cv_lane, enabled, CV_FIELD_BOOL),
+	CV_FIELD(struct cv_lane, quarantined, CV_FIELD_BOOL),
+	CV_FIELD(struct cv_lane, consecutive_failures, CV_FIELD_U8),
 };
 
 /* Only the planogram fields of the lane configuration. */
 static const struct cv_field cv_lane_config_fields[] = {
-	CV_FIELD(struct cv_rec_lane_config, lane, CV_FIELD_U16),
-	CV_FIELD(struct cv_rec_lane_config, config.label, CV_FIELD_STR),
-	CV_FIELD(struct cv_rec_lane_config, config.product_id, CV_FIELD_STR),
-	CV_FIELD(struct cv_rec_lane_config, config.product_name, CV_FIELD_STR),
-	CV_FIELD(struct cv_rec_lane_config, config.price_minor, CV_FIELD_U64),
-	CV_FIELD(struct cv_rec_lane_config, config.capacity, CV_FIELD_U16),
-	CV_FIELD(struct cv_rec_lane_config, config.count, CV_FIELD_U16),
-	CV_FIELD(struct cv_rec_lane_config, config.low_stock_threshold, CV_FIELD_U16),
-	CV_FIELD(struct cv_rec_lane_config, config.verify_mode, CV_FIELD_U8),
-	CV_FIELD(struct cv_rec_lane_config, config.vend_quarter_turns, CV_FIELD_U8),
-	CV_FIELD(struct cv_rec_lane_config, config.respin_count_max, CV_FIELD_U8),
-	CV_FIELD(struct cv_rec_lane_config, config.respin_quarter_turns, CV_FIELD_U8),
-	CV_FIELD(struct cv_rec_lane_config, config.quarantine_after_failures, CV_FIELD_U8),
+	CV_FIELD(struct cv_lane, index, CV_FIELD_U16),
+	CV_FIELD(struct cv_lane, config.label, CV_FIELD_STR),
+	CV_FIELD(struct cv_lane, config.product_id, CV_FIELD_STR),
+	CV_FIELD(struct cv_lane, config.product_name, CV_FIELD_STR),
+	CV_FIELD(struct cv_lane, config.price_minor, CV_FIELD_U64),
+	CV_FIELD(struct cv_lane, config.capacity, CV_FIELD_U16),
+	CV_FIELD(struct cv_lane, config.count, CV_FIELD_U16),
+	CV_FIELD(struct cv_lane, config.low_stock_threshold, CV_FIELD_U16),
+	CV_FIELD(struct cv_lane, config.verify_mode, CV_FIELD_U8),
+	CV_FIELD(struct cv_lane, config.vend_quarter_turns, CV_FIELD_U8),
+	CV_FIELD(struct cv_lane, config.respin_count_max, CV_FIELD_U8),
+	CV_FIELD(struct cv_lane, config.respin_quarter_turns, CV_FIELD_U8),
+	CV_FIELD(struct cv_lane, config.quarantine_after_failures, CV_FIELD_U8),
 };
 
 /* The record's one field. */
@@ -250,10 +247,10 @@ static const struct cv_field cv_checkpoint_end_fields[] = {{0, CV_FIELD_U64, siz
 #define CV_REC_SIZE(type, fields, rec) [(type) - 1] = sizeof(rec)
 #define CV_REC_TABLES(X)                                                                            \
 	X(CV_JOURNAL_MACHINE_START, cv_machine_start_fields, struct cv_rec_machine_start),          \
-	X(CV_JOURNAL_VEND_BEGIN, cv_vend_begin_fields, struct cv_rec_vend_begin),                   \
+	X(CV_JOURNAL_VEND_BEGIN, cv_vend_begin_fields, struct cv_vend),                             \
 	X(CV_JOURNAL_VEND_STATE, cv_vend_state_fields, struct cv_vend),                             \
-	X(CV_JOURNAL_LANE_STATE, cv_lane_state_fields, struct cv_rec_lane_state),                   \
-	X(CV_JOURNAL_LANE_CONFIG, cv_lane_config_fields, struct cv_rec_lane_config),                \
+	X(CV_JOURNAL_LANE_STATE, cv_lane_state_fields, struct cv_lane),                             \
+	X(CV_JOURNAL_LANE_CONFIG, cv_lane_config_fields, struct cv_lane),                           \
 	X(CV_JOURNAL_SERVICE, cv_service_fields, bool),                                             \
 	X(CV_JOURNAL_ALERT, cv_alert_fields, struct cv_rec_alert),                                  \
 	X(CV_JOURNAL_FILE_HEADER, cv_header_fields, struct cv_rec_header),                          \
@@ -278,10 +275,8 @@ static bool cv_rec_in_range(enum cv_journal_record_type type, const void *rec)
 		const struct cv_rec_header *h = rec;
 		return memcmp(h->magic, CV_JOURNAL_MAGIC, sizeof(h->magic)) == 0;
 	}
-	case CV_JOURNAL_VEND_BEGIN: {
-		const struct cv_rec_vend_begin *b = rec;
-		return b->lane < CV_LANES_MAX;
-	}
+	case CV_JOURNAL_VEND_BEGIN:
+		return ((const struct cv_vend *)rec)->lane < CV_LANES_MAX;
 	case CV_JOURNAL_VEND_STATE: {
 		/* Enums hold the u8 read, whatever their width. */
 		const struct cv_vend *s = rec;
@@ -290,13 +285,13 @@ static bool cv_rec_in_range(enum cv_journal_record_type type, const void *rec)
 		       (unsigned)s->card.entry <= CV_CARD_ENTRY_MOBILE_WALLET && s->lane < CV_LANES_MAX;
 	}
 	case CV_JOURNAL_LANE_STATE: {
-		const struct cv_rec_lane_state *l = rec;
-		return l->price_minor >= 0 && l->price_minor <= CV_PRICE_MAX;
+		const struct cv_lane *l = rec;
+		return l->config.price_minor >= 0 && l->config.price_minor <= CV_PRICE_MAX;
 	}
 	case CV_JOURNAL_LANE_CONFIG: {
 		/* The fields not journaled are the ones cv_rec_get() cleared. */
-		const struct cv_rec_lane_config *c = rec;
-		return cv_lane_config_validate(&c->config) == CV_OK;
+		const struct cv_lane *l = rec;
+		return cv_lane_config_validate(&l->config) == CV_OK;
 	}
 	default:
 		return true;
@@ -321,9 +316,9 @@ uint64_t cv_rec_append(struct cv_machine *m, enum cv_journal_record_type type, c
 	return cv_journal_append(m, type, &w);
 }
 
-void cv_rec_vend_state_copy(struct cv_vend *to, const struct cv_vend *from)
+void cv_rec_copy(void *to, const void *from, enum cv_journal_record_type type)
 {
-	for (const struct cv_field *f = cv_vend_state_fields;
-	     f < cv_vend_state_fields + CV_ARRAY_COUNT(cv_vend_state_fields); f++)
+	const struct cv_field *f = cv_rec_fields[type - 1];
+	for (const struct cv_field *end = f + cv_rec_field_count[type - 1]; f < end; f++)
 		memcpy((uint8_t *)to + f->offset, (const uint8_t *)from + f->offset, f->size);
 }

@@ -65,35 +65,19 @@ struct cv_rec_machine_start {
 	uint32_t mark_generation; /* The mark in force (journal_mark.h); 0: the journal keeps none (not written). */
 };
 
-struct cv_rec_vend_begin {
-	uint8_t uuid[16];
-	uint32_t number;
-	uint16_t lane;
-	int64_t price_minor;
-	char currency[CV_CURRENCY_LEN];
-};
-
-/* A VEND_STATE record is the vend itself (struct cv_vend, machine_private.h):
- * its journaled fields are a table over the vend, so the engine appends
- * the vend as it is and recovery copies the fields back, with nothing in
- * between to fill in. They are everything recovery needs to resend an
- * operation with the same key and the same frozen parameters, and to
- * honour the key's duty. */
+/* VEND_BEGIN and VEND_STATE records are the vend itself (struct cv_vend,
+ * machine_private.h): their fields are tables over the vend, so the engine
+ * appends the vend as it is and recovery copies the fields back, with
+ * nothing in between to fill in. A VEND_BEGIN has the vend's identity,
+ * lane, price and currency; a VEND_STATE everything recovery needs to
+ * resend an operation with the same key and the same frozen parameters,
+ * and to honour the key's duty. */
 struct cv_vend;
 
-struct cv_rec_lane_state {
-	uint16_t lane;
-	uint16_t count;
-	int64_t price_minor;
-	bool enabled;
-	bool quarantined;
-	uint8_t consecutive_failures;
-};
-
-struct cv_rec_lane_config {
-	uint16_t lane;
-	struct cv_lane_config config; /* Only the planogram fields are journaled. */
-};
+/* LANE_STATE and LANE_CONFIG records are the lane itself (struct cv_lane,
+ * machine_private.h): the first its mutable state (count, price, enabled,
+ * quarantine, failures), the second its planogram. */
+struct cv_lane;
 
 struct cv_rec_alert {
 	uint8_t kind; /* enum cv_alert_kind */
@@ -108,7 +92,8 @@ struct cv_rec_checkpoint_begin {
 };
 
 /* The record type of a record, from its C type: a VEND_STATE record is a
- * vend, a SERVICE record a bool (entered), a CHECKPOINT_END one the
+ * vend, a LANE_STATE record a lane (VEND_BEGIN and LANE_CONFIG records, a
+ * vend and a lane too, are named by their types), a SERVICE record a bool (entered), a CHECKPOINT_END one the
  * uint64_t sequence number of its BEGIN. A type that is no record does not
  * compile. */
 /* clang-format off */
@@ -116,10 +101,8 @@ struct cv_rec_checkpoint_begin {
 	_Generic(*(rec),                                                             \
 		 struct cv_rec_header: CV_JOURNAL_FILE_HEADER,                       \
 		 struct cv_rec_machine_start: CV_JOURNAL_MACHINE_START,              \
-		 struct cv_rec_vend_begin: CV_JOURNAL_VEND_BEGIN,                    \
 		 struct cv_vend: CV_JOURNAL_VEND_STATE,                              \
-		 struct cv_rec_lane_state: CV_JOURNAL_LANE_STATE,                    \
-		 struct cv_rec_lane_config: CV_JOURNAL_LANE_CONFIG,                  \
+		 struct cv_lane: CV_JOURNAL_LANE_STATE,                              \
 		 bool: CV_JOURNAL_SERVICE,                                           \
 		 struct cv_rec_alert: CV_JOURNAL_ALERT,                              \
 		 struct cv_rec_checkpoint_begin: CV_JOURNAL_CHECKPOINT_BEGIN,        \
@@ -140,8 +123,9 @@ void cv_rec_put(struct cv_journal_writer *w, enum cv_journal_record_type type, c
 bool cv_rec_get(struct cv_journal_reader *r, enum cv_journal_record_type type, void *rec);
 #define CV_REC_GET(r, rec) cv_rec_get((r), CV_REC_TYPE(rec), (rec))
 
-/* Copies the journaled fields of a decoded VEND_STATE into a vend. */
-void cv_rec_vend_state_copy(struct cv_vend *to, const struct cv_vend *from);
+/* Copies the journaled fields of a decoded record (a vend's or a lane's)
+ * into the vend or lane it describes. */
+void cv_rec_copy(void *to, const void *from, enum cv_journal_record_type type);
 
 /* Encodes a record and appends it to the journal (cv_journal_append, whose
  * sequence number it returns): one writer in one frame rather than one in

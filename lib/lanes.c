@@ -91,9 +91,10 @@ enum cv_status cv_lane_config_validate(const struct cv_lane_config *c)
 }
 
 /* On a zeroed lane (cv_machine_init clears the whole machine first). */
-void cv_lane_init(struct cv_lane *lane, const struct cv_lane_config *config)
+void cv_lane_init(struct cv_lane *lane, uint16_t index, const struct cv_lane_config *config)
 {
 	lane->config = *config;
+	lane->index = index;
 	lane->enabled = true;
 }
 
@@ -134,22 +135,12 @@ enum cv_status cv_lane_availability_status(enum cv_lane_availability availabilit
  * inventory (recovery replays it). */
 void cv_lane_journal(struct cv_machine *m, uint16_t index)
 {
-	const struct cv_lane *lane = &m->lanes[index];
-	struct cv_rec_lane_state rec = {
-		.lane = index,
-		.count = lane->config.count,
-		.price_minor = lane->config.price_minor,
-		.enabled = lane->enabled,
-		.quarantined = lane->quarantined,
-		.consecutive_failures = lane->consecutive_failures,
-	};
-	CV_REC_APPEND(m, &rec);
+	CV_REC_APPEND(m, &m->lanes[index]);
 }
 
-void cv_lane_journal_config(struct cv_machine *m, uint16_t lane, const struct cv_lane_config *c)
+void cv_lane_journal_config(struct cv_machine *m, uint16_t index)
 {
-	struct cv_rec_lane_config rec = {.lane = lane, .config = *c};
-	CV_REC_APPEND(m, &rec);
+	cv_rec_append(m, CV_JOURNAL_LANE_CONFIG, &m->lanes[index]);
 }
 
 void cv_lane_changed(struct cv_machine *m, uint16_t index)

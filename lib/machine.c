@@ -240,7 +240,7 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 #endif /* Without the crypto module the check above refused a key. */
 	/* The memset above left the event queue empty. */
 	for (unsigned i = 0; i < config->lane_count; i++)
-		cv_lane_init(&m->lanes[i], &config->lanes[i]);
+		cv_lane_init(&m->lanes[i], (uint16_t)i, &config->lanes[i]);
 	m->display.msg = CV_MSG_OUT_OF_SERVICE;
 
 	rc = cv_machine_open_backends(m);

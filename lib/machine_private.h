@@ -57,6 +57,7 @@ struct cv_lane {
 	bool low_alert_active;
 	bool sold_out_alert_active;
 	uint8_t consecutive_failures;
+	uint16_t index; /* Its place in the planogram: its LANE_STATE and LANE_CONFIG records name it. */
 	uint32_t vends_verified;
 	uint32_t vends_failed;
 };
@@ -103,9 +104,10 @@ struct cv_vend {
 	uint64_t next_attempt_ms;
 	/* Customer idle deadline while declined. */
 	uint64_t session_deadline_ms;
-	int64_t capture_before_s; /* The processor's capture deadline (Unix s), 0 if none. */
-	int64_t held_minor;       /* What the processor approved, in the machine's currency (0: nothing
+	int64_t capture_before_s;       /* The processor's capture deadline (Unix s), 0 if none. */
+	int64_t held_minor;             /* What the processor approved, in the machine's currency (0: nothing
 				      * yet): a single-message refund gives back exactly this. */
+	char currency[CV_CURRENCY_LEN]; /* The machine's, frozen at selection like the price. */
 	uint8_t uuid[16];
 	char id[CV_VEND_ID_LEN];
 	struct cv_card_summary card;
@@ -225,15 +227,16 @@ enum cv_status cv_machine_config_validate(const struct cv_machine_config *config
 
 /* lanes.c */
 enum cv_status cv_lane_config_validate(const struct cv_lane_config *config);
-void cv_lane_init(struct cv_lane *lane, const struct cv_lane_config *config);
+void cv_lane_init(struct cv_lane *lane, uint16_t index, const struct cv_lane_config *config);
 enum cv_lane_availability cv_lane_availability(const struct cv_machine *m, const struct cv_lane *lane);
 enum cv_status cv_lane_availability_status(enum cv_lane_availability availability);
 void cv_lane_take_item(struct cv_machine *m, uint16_t index);
 void cv_lane_set_jam(struct cv_machine *m, uint16_t index, bool jammed);
 void cv_lane_record_failure(struct cv_machine *m, uint16_t index);
 void cv_lane_update_stock_alerts(struct cv_machine *m, uint16_t index);
+/* A lane's mutable state (LANE_STATE) and its planogram (LANE_CONFIG), as they are now. */
 void cv_lane_journal(struct cv_machine *m, uint16_t index);
-void cv_lane_journal_config(struct cv_machine *m, uint16_t lane, const struct cv_lane_config *c);
+void cv_lane_journal_config(struct cv_machine *m, uint16_t index);
 void cv_lane_changed(struct cv_machine *m, uint16_t index);
 
 /* checkpoint.c: writes a checkpoint every checkpoint_records records and,
@@ -278,7 +281,7 @@ uint32_t cv_crc32c_portable(uint32_t crc, const void *data, size_t length);
 void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN]);
 void cv_vend_freeze_lane(struct cv_vend *v, const struct cv_lane_config *config);
 struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane);
-void cv_vend_journal_begin(struct cv_machine *m, const struct cv_vend *v);
+void cv_vend_journal_begin(struct cv_machine *m, struct cv_vend *v);
 uint64_t cv_vend_journal_state(struct cv_machine *m, struct cv_vend *v);
 /* Takes the table's edge for (state, trigger): the vend's new state and
  * sub-states, journaled and reported. A trigger the table has no edge for,

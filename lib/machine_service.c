@@ -215,7 +215,7 @@ CV_EXPORT enum cv_status cv_machine_lane_configure(struct cv_machine *m, uint16_
 		}
 	}
 	l->config = *config;
-	cv_lane_journal_config(m, lane, config);
+	cv_lane_journal_config(m, lane);
 	cv_service_stock_changed(m, lane);
 	return CV_OK;
 }

@@ -27,10 +27,8 @@ struct cv_replay {
 union cv_replay_rec {
 	struct cv_rec_header header;
 	struct cv_rec_machine_start machine_start;
-	struct cv_rec_vend_begin vend_begin;
-	struct cv_vend vend_state; /* A VEND_STATE record is the vend's journaled fields. */
-	struct cv_rec_lane_state lane_state;
-	struct cv_rec_lane_config lane_config;
+	struct cv_vend vend; /* VEND_BEGIN and VEND_STATE records are the vend's journaled fields. */
+	struct cv_lane lane; /* LANE_STATE and LANE_CONFIG records are the lane's journaled fields. */
 	bool service_entered;
 	struct cv_rec_alert alert;
 	struct cv_rec_checkpoint_begin checkpoint_begin;
@@ -58,7 +56,7 @@ static struct cv_vend *cv_replay_find_vend(struct cv_machine *m, uint32_t number
 	return NULL;
 }
 
-static enum cv_status cv_replay_vend_begin(struct cv_replay *rp, const struct cv_rec_vend_begin *rec)
+static enum cv_status cv_replay_vend_begin(struct cv_replay *rp, const struct cv_vend *rec)
 {
 	struct cv_machine *m = rp->m;
 	/* A checkpoint repeats the begin of every vend still open. */
@@ -70,11 +68,7 @@ static enum cv_status cv_replay_vend_begin(struct cv_replay *rp, const struct cv
 			v = &m->vends[i];
 	if (v == NULL)
 		return CV_E_CORRUPT; /* More open vends than the engine allows. */
-	memset(v, 0, sizeof(*v));
-	memcpy(v->uuid, rec->uuid, sizeof(v->uuid));
-	v->number = rec->number;
-	v->lane = rec->lane;
-	v->price_minor = rec->price_minor;
+	*v = *rec;                   /* Its journaled fields, and zeros (cv_rec_get cleared the rest). */
 	v->in_use = true;
 	v->state = CV_VEND_STATE_SELECTED;
 	v->auth_attempt = 1;
@@ -100,7 +94,7 @@ static enum cv_status cv_replay_vend_state(struct cv_replay *rp, const struct cv
 			lane->config.count--;
 	}
 	enum cv_vend_state from = v->state;
-	cv_rec_vend_state_copy(v, rec);
+	cv_rec_copy(v, rec, CV_JOURNAL_VEND_STATE);
 	v->offline_approved = (v->journal_flags & CV_JOURNAL_VEND_OFFLINE) != 0;
 	/* Format 2 did not journal the key policy: its keys read FRESH. */
 	bool may_land =
@@ -113,26 +107,24 @@ static enum cv_status cv_replay_vend_state(struct cv_replay *rp, const struct cv
 	return CV_OK;
 }
 
-static enum cv_status cv_replay_lane_state(struct cv_replay *rp, const struct cv_rec_lane_state *rec)
+static enum cv_status cv_replay_lane_state(struct cv_replay *rp, const struct cv_lane *rec)
 {
 	/* A lane the planogram no longer has: its history no longer matters. */
-	if (rec->lane >= rp->m->config.lane_count)
+	if (rec->index >= rp->m->config.lane_count)
 		return CV_OK;
-	struct cv_lane *lane = &rp->m->lanes[rec->lane];
+	struct cv_lane *lane = &rp->m->lanes[rec->index];
+	cv_rec_copy(lane, rec, CV_JOURNAL_LANE_STATE);
 	/* The integrator may have lowered the capacity since: what was counted
 	 * then can't exceed what fits now. */
-	lane->config.count = rec->count < lane->config.capacity ? rec->count : lane->config.capacity;
-	lane->config.price_minor = rec->price_minor;
-	lane->enabled = rec->enabled;
-	lane->quarantined = rec->quarantined;
-	lane->consecutive_failures = rec->consecutive_failures;
+	if (lane->config.count > lane->config.capacity)
+		lane->config.count = lane->config.capacity;
 	return CV_OK;
 }
 
-static enum cv_status cv_replay_lane_config(struct cv_replay *rp, const struct cv_rec_lane_config *rec)
+static enum cv_status cv_replay_lane_config(struct cv_replay *rp, const struct cv_lane *rec)
 {
-	if (rec->lane < rp->m->config.lane_count)
-		rp->m->lanes[rec->lane].config = rec->config;
+	if (rec->index < rp->m->config.lane_count)
+		rp->m->lanes[rec->index].config = rec->config;
 	return CV_OK;
 }
 
@@ -217,13 +209,13 @@ static enum cv_status cv_replay_apply(struct cv_replay *rp, const struct cv_jour
 	case CV_JOURNAL_FILE_HEADER:
 		return cv_replay_header(rp, &rec.header);
 	case CV_JOURNAL_VEND_BEGIN:
-		return cv_replay_vend_begin(rp, &rec.vend_begin);
+		return cv_replay_vend_begin(rp, &rec.vend);
 	case CV_JOURNAL_VEND_STATE:
-		return cv_replay_vend_state(rp, &rec.vend_state);
+		return cv_replay_vend_state(rp, &rec.vend);
 	case CV_JOURNAL_LANE_STATE:
-		return cv_replay_lane_state(rp, &rec.lane_state);
+		return cv_replay_lane_state(rp, &rec.lane);
 	case CV_JOURNAL_LANE_CONFIG:
-		return cv_replay_lane_config(rp, &rec.lane_config);
+		return cv_replay_lane_config(rp, &rec.lane);
 	case CV_JOURNAL_ALERT:
 		return cv_replay_alert(rp, &rec.alert);
 	case CV_JOURNAL_CHECKPOINT_BEGIN:

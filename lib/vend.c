@@ -22,12 +22,10 @@ void cv_vend_id_encode(const uint8_t uuid[16], char out[CV_VEND_ID_LEN])
 	out[n] = '\0';
 }
 
-void cv_vend_journal_begin(struct cv_machine *m, const struct cv_vend *v)
+/* The vend's identity, lane and price (a VEND_BEGIN record is the vend). */
+void cv_vend_journal_begin(struct cv_machine *m, struct cv_vend *v)
 {
-	struct cv_rec_vend_begin rec = {.number = v->number, .lane = v->lane, .price_minor = v->price_minor};
-	memcpy(rec.uuid, v->uuid, sizeof(rec.uuid));
-	memcpy(rec.currency, m->config.currency, sizeof(rec.currency));
-	CV_REC_APPEND(m, &rec);
+	cv_rec_append(m, CV_JOURNAL_VEND_BEGIN, v);
 }
 
 /* The lane's receipt fields, frozen into the vend. */
@@ -55,6 +53,7 @@ struct cv_vend *cv_vend_create(struct cv_machine *m, uint16_t lane)
 	/* Frozen: a price or planogram change won't touch a vend already started. */
 	const struct cv_lane_config *config = &m->lanes[lane].config;
 	v->price_minor = config->price_minor;
+	memcpy(v->currency, m->config.currency, sizeof(v->currency));
 	cv_vend_freeze_lane(v, config);
 	v->auth_attempt = 1;
 	v->auth_tries = 1;

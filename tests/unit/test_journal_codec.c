@@ -137,11 +137,10 @@ Test(journal_codec, the_crash_tests_own_reader_reads_what_the_codec_wrote)
 		cr_assert_eq(in.capture_before_s, out.capture_before);
 		cr_assert_eq(in.held_minor, out.held);
 
-		struct cv_rec_vend_begin begin = {.number = in.number, .lane = in.lane, .price_minor = in.price_minor};
-		memcpy(begin.uuid, in.uuid, sizeof(begin.uuid));
+		struct cv_vend begin = in;
 		memcpy(begin.currency, "USD", 4);
 		cv_journal_writer_init(&w);
-		CV_REC_PUT(&w, &begin);
+		cv_rec_put(&w, CV_JOURNAL_VEND_BEGIN, &begin);
 		rec = record_of(&w);
 		struct crash_vend_begin b;
 		cr_assert(crash_read_vend_begin(&rec, &b));
@@ -184,23 +183,25 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	cr_assert_str_eq(ms2.currency, "EUR");
 	cr_assert_eq(ms2.lane_count, 12);
 
-	struct cv_rec_lane_state ls = {.lane = 5,
-				       .count = 9,
-				       .price_minor = 275,
-				       .enabled = true,
-				       .quarantined = true,
-				       .consecutive_failures = 3},
-				 ls2;
+	struct cv_lane ls, ls2;
+	memset(&ls, 0, sizeof(ls));
+	ls.index = 5;
+	ls.config.count = 9;
+	ls.config.price_minor = 275;
+	ls.enabled = true;
+	ls.quarantined = true;
+	ls.consecutive_failures = 3;
+	ls.config.capacity = 40; /* Not journaled: reads 0. */
 	cv_journal_writer_init(&w);
 	CV_REC_PUT(&w, &ls);
 	r = reader_of(&w, &rec);
 	cr_assert(CV_REC_GET(&r, &ls2));
-	cr_assert(ls2.lane == 5 && ls2.count == 9 && ls2.price_minor == 275 && ls2.enabled && ls2.quarantined &&
-		  ls2.consecutive_failures == 3);
+	cr_assert(ls2.index == 5 && ls2.config.count == 9 && ls2.config.price_minor == 275 && ls2.enabled &&
+		  ls2.quarantined && ls2.consecutive_failures == 3 && ls2.config.capacity == 0);
 
-	struct cv_rec_lane_config lc, lc2;
+	struct cv_lane lc, lc2;
 	memset(&lc, 0, sizeof(lc));
-	lc.lane = 3;
+	lc.index = 3;
 	cv_lane_config_default(&lc.config);
 	strcpy(lc.config.label, "B4");
 	strcpy(lc.config.product_id, "SKU-9");
@@ -209,11 +210,13 @@ Test(journal_codec, every_other_record_type_survives_its_codec)
 	lc.config.capacity = 12;
 	lc.config.count = 7;
 	lc.config.verify_mode = CV_VERIFY_MODE_OPTIONAL;
+	lc.enabled = true; /* Not journaled in a LANE_CONFIG: reads false. */
 	cv_journal_writer_init(&w);
-	CV_REC_PUT(&w, &lc);
+	cv_rec_put(&w, CV_JOURNAL_LANE_CONFIG, &lc);
 	r = reader_of(&w, &rec);
-	cr_assert(CV_REC_GET(&r, &lc2));
-	cr_assert_eq(lc2.lane, 3);
+	cr_assert(cv_rec_get(&r, CV_JOURNAL_LANE_CONFIG, &lc2));
+	cr_assert_eq(lc2.index, 3);
+	cr_assert_not(lc2.enabled);
 	cr_assert_str_eq(lc2.config.label, "B4");
 	cr_assert_str_eq(lc2.config.product_id, "SKU-9");
 	cr_assert_str_eq(lc2.config.product_name, "Sour Worms");
@@ -330,18 +333,26 @@ Test(journal_codec, the_decoder_refuses_other_records_out_of_range_and_unknown_t
 	r = reader_of(&w, &rec);
 	cr_assert_not(CV_REC_GET(&r, &h), "a header without the magic was read");
 
-	struct cv_rec_vend_begin b = {.lane = CV_LANES_MAX, .price_minor = 100, .currency = "USD"};
+	struct cv_vend b;
+	memset(&b, 0, sizeof(b));
+	b.lane = CV_LANES_MAX;
+	b.price_minor = 100;
+	memcpy(b.currency, "USD", 4);
 	cv_journal_writer_init(&w);
-	CV_REC_PUT(&w, &b);
+	cv_rec_put(&w, CV_JOURNAL_VEND_BEGIN, &b);
 	r = reader_of(&w, &rec);
-	cr_assert_not(CV_REC_GET(&r, &b), "a vend begin on a lane out of range was read");
+	cr_assert_not(cv_rec_get(&r, CV_JOURNAL_VEND_BEGIN, &b), "a vend begin on a lane out of range was read");
 
-	struct cv_rec_lane_state ls = {.lane = 1, .count = 1, .price_minor = CV_PRICE_MAX + 1};
+	struct cv_lane ls;
+	memset(&ls, 0, sizeof(ls));
+	ls.index = 1;
+	ls.config.count = 1;
+	ls.config.price_minor = CV_PRICE_MAX + 1;
 	cv_journal_writer_init(&w);
 	CV_REC_PUT(&w, &ls);
 	r = reader_of(&w, &rec);
 	cr_assert_not(CV_REC_GET(&r, &ls), "a price out of range was read");
-	ls.price_minor = -1;
+	ls.config.price_minor = -1;
 	cv_journal_writer_init(&w);
 	CV_REC_PUT(&w, &ls);
 	r = reader_of(&w, &rec);
