@@ -134,41 +134,88 @@ void cv_machine_show_idle(struct cv_machine *m)
 	cv_machine_show(m, cv_machine_idle_msg(m), CV_DISPLAY_NO_LANE, false, 0);
 }
 
-/* Closes the first `opened` backends in the order they open (storage,
- * dispenser, sensor, payment), the last opened first. */
-static void cv_machine_close_opened(struct cv_machine *m, unsigned opened)
+/* The backends in the order they open (storage, dispenser, sensor,
+ * payment): where the configuration keeps each one's table (its context
+ * follows it), and where the table keeps its open and close methods. One
+ * loop opens them all and one closes them, rather than a call and a
+ * version check written out for each. */
+struct cv_backend_slot {
+	uint8_t ops;  /* Where struct cv_machine_config keeps the table's pointer, in pointers. */
+	uint8_t open; /* Where the table keeps the methods, in bytes. */
+	uint8_t close;
+};
+
+/* clang-format off */
+#define CV_BACKEND_SLOT(member, type) \
+	{offsetof(struct cv_machine_config, member) / sizeof(void *), offsetof(type, open), offsetof(type, close)}
+/* clang-format on */
+
+static const struct cv_backend_slot cv_backend_slots[] = {
+	CV_BACKEND_SLOT(storage, struct cv_storage_ops),
+	CV_BACKEND_SLOT(dispenser, struct cv_dispenser_ops),
+	CV_BACKEND_SLOT(sensor, struct cv_sensor_ops),
+	CV_BACKEND_SLOT(payment, struct cv_payment_ops),
+};
+
+/* What the loops take for granted: every table's open and close have one
+ * type, struct_size sits where it does in the others, and every context
+ * follows its table in the configuration. */
+#define CV_BACKEND_ALIKE(member, type)                                                                                 \
+	_Static_assert(_Generic(((type *)0)->open, enum cv_status(*)(void *, struct cv_machine *) : 1, default : 0) && \
+			       _Generic(((type *)0)->close, void (*)(void *) : 1, default : 0) &&                      \
+			       offsetof(type, struct_size) == offsetof(struct cv_storage_ops, struct_size) &&          \
+			       offsetof(struct cv_machine_config, member) % sizeof(void *) == 0 &&                     \
+			       offsetof(struct cv_machine_config, member##_ctx) ==                                     \
+				       offsetof(struct cv_machine_config, member) + sizeof(void *),                    \
+		       #member " opens and closes like the others")
+CV_BACKEND_ALIKE(storage, struct cv_storage_ops);
+CV_BACKEND_ALIKE(dispenser, struct cv_dispenser_ops);
+CV_BACKEND_ALIKE(sensor, struct cv_sensor_ops);
+CV_BACKEND_ALIKE(payment, struct cv_payment_ops);
+
+/* A backend's table and its context. */
+static const uint8_t *cv_backend_table(const struct cv_machine *m, const struct cv_backend_slot *b, void **ctx)
 {
-	const struct cv_machine_config *c = &m->config;
-	if (opened > 3 && CV_OPS_HAS(struct cv_payment_ops, c->payment, close))
-		c->payment->close(c->payment_ctx);
-	if (opened > 2 && CV_OPS_HAS(struct cv_sensor_ops, c->sensor, close))
-		c->sensor->close(c->sensor_ctx);
-	if (opened > 1 && CV_OPS_HAS(struct cv_dispenser_ops, c->dispenser, close))
-		c->dispenser->close(c->dispenser_ctx);
-	if (opened > 0 && CV_OPS_HAS(struct cv_storage_ops, c->storage, close))
-		c->storage->close(c->storage_ctx);
+	const uint8_t *slot = (const uint8_t *)&m->config + b->ops * sizeof(void *);
+	const uint8_t *ops;
+	memcpy(&ops, slot, sizeof(ops));
+	memcpy(ctx, slot + sizeof(ops), sizeof(*ctx));
+	return ops;
 }
 
+/* Closes the first `opened` backends, the last opened first. Close is
+ * optional: called if the table is large enough to have it and has it. */
+static void cv_machine_close_opened(struct cv_machine *m, unsigned opened)
+{
+	while (opened-- > 0) {
+		const struct cv_backend_slot *b = &cv_backend_slots[opened];
+		void *ctx;
+		const uint8_t *ops = cv_backend_table(m, b, &ctx);
+		uint32_t size; /* Every table begins with abi_version and struct_size. */
+		memcpy(&size, ops + offsetof(struct cv_storage_ops, struct_size), sizeof(size));
+		void (*close)(void *) = NULL;
+		if (size >= b->close + sizeof(close))
+			memcpy(&close, ops + b->close, sizeof(close));
+		if (close != NULL)
+			close(ctx);
+	}
+}
+
+/* Open is required (cv_machine_config_check saw to it). */
 static enum cv_status cv_machine_open_backends(struct cv_machine *m)
 {
-	const struct cv_machine_config *c = &m->config;
-	unsigned opened = 0;
-	enum cv_status rc = c->storage->open(c->storage_ctx, m);
-	if (rc == CV_OK) {
-		opened++;
-		rc = c->dispenser->open(c->dispenser_ctx, m);
+	for (unsigned opened = 0; opened < CV_ARRAY_COUNT(cv_backend_slots); opened++) {
+		const struct cv_backend_slot *b = &cv_backend_slots[opened];
+		void *ctx;
+		enum cv_status (*open)(void *, struct cv_machine *);
+		memcpy(&open, cv_backend_table(m, b, &ctx) + b->open, sizeof(open));
+		enum cv_status rc = open(ctx, m);
+		if (rc != CV_OK) {
+			cv_machine_close_opened(m, opened);
+			return rc;
+		}
 	}
-	if (rc == CV_OK) {
-		opened++;
-		rc = c->sensor->open(c->sensor_ctx, m);
-	}
-	if (rc == CV_OK) {
-		opened++;
-		rc = c->payment->open(c->payment_ctx, m);
-	}
-	if (rc != CV_OK)
-		cv_machine_close_opened(m, opened);
-	return rc;
+	return CV_OK;
 }
 
 /* Reads every backend's capabilities, once, now that the backends are open:
@@ -288,7 +335,7 @@ CV_EXPORT enum cv_status cv_machine_init(void *memory, size_t size, const struct
 
 void cv_machine_close_backends(struct cv_machine *m)
 {
-	cv_machine_close_opened(m, 4);
+	cv_machine_close_opened(m, CV_ARRAY_COUNT(cv_backend_slots));
 }
 
 CV_EXPORT void cv_machine_deinit(struct cv_machine *m)

@@ -326,6 +326,90 @@ static void wrap_backends(uint32_t storage_caps)
 	rig.config.payment = &wrap.payment;
 }
 
+/* Every backend's open and close, logged in order ("S", "D", "s", "P" for
+ * storage, dispenser, sensor and payment; lower case a close); the open
+ * numbered fail_at (from 1; 0: none) fails without opening. */
+static struct {
+	struct cv_storage_ops storage;
+	struct cv_dispenser_ops dispenser;
+	struct cv_sensor_ops sensor;
+	struct cv_payment_ops payment;
+	const struct cv_storage_ops *inner_storage;
+	const struct cv_dispenser_ops *inner_dispenser;
+	const struct cv_sensor_ops *inner_sensor;
+	const struct cv_payment_ops *inner_payment;
+	char log[16];
+	unsigned opens;
+	unsigned fail_at;
+} order;
+
+#define ORDER_WRAP(kind, letter)                                                         \
+	static enum cv_status order_##kind##_open(void *ctx, struct cv_machine *machine) \
+	{                                                                                \
+		strncat(order.log, letter, sizeof(order.log) - strlen(order.log) - 1);   \
+		if (++order.opens == order.fail_at)                                      \
+			return CV_E_IO;                                                  \
+		return order.inner_##kind->open(ctx, machine);                           \
+	}                                                                                \
+	static void order_##kind##_close(void *ctx)                                      \
+	{                                                                                \
+		char lower[2] = {(char)(letter[0] | 0x20), '\0'};                        \
+		strncat(order.log, lower, sizeof(order.log) - strlen(order.log) - 1);    \
+		if (order.inner_##kind->close != NULL)                                   \
+			order.inner_##kind->close(ctx);                                  \
+	}
+ORDER_WRAP(storage, "S")
+ORDER_WRAP(dispenser, "D")
+ORDER_WRAP(sensor, "T")
+ORDER_WRAP(payment, "P")
+
+static void order_wrap(unsigned fail_at)
+{
+	memset(&order, 0, sizeof(order));
+	order.fail_at = fail_at;
+	order.inner_storage = rig.config.storage;
+	order.storage = *rig.config.storage;
+	order.storage.open = order_storage_open;
+	order.storage.close = order_storage_close;
+	rig.config.storage = &order.storage;
+	order.inner_dispenser = rig.config.dispenser;
+	order.dispenser = *rig.config.dispenser;
+	order.dispenser.open = order_dispenser_open;
+	order.dispenser.close = order_dispenser_close;
+	rig.config.dispenser = &order.dispenser;
+	order.inner_sensor = rig.config.sensor;
+	order.sensor = *rig.config.sensor;
+	order.sensor.open = order_sensor_open;
+	order.sensor.close = order_sensor_close;
+	rig.config.sensor = &order.sensor;
+	order.inner_payment = rig.config.payment;
+	order.payment = *rig.config.payment;
+	order.payment.open = order_payment_open;
+	order.payment.close = order_payment_close;
+	rig.config.payment = &order.payment;
+}
+
+Test(config, backends_open_in_order_and_a_failed_open_closes_those_opened_last_first)
+{
+	/* Open k fails: the k - 1 opened before it close in reverse, it does not. */
+	static const char *const expected[] = {"S", "SDs", "SDTds", "SDTPtds"};
+	for (unsigned k = 1; k <= 4; k++) {
+		order_wrap(k);
+		init_refused(CV_E_IO);
+		cr_assert_str_eq(order.log, expected[k - 1], "open %u failed", k);
+		rig.config.storage = order.inner_storage;
+		rig.config.dispenser = order.inner_dispenser;
+		rig.config.sensor = order.inner_sensor;
+		rig.config.payment = order.inner_payment;
+	}
+	/* All open: a machine closed at the end closes all four, the last first. */
+	order_wrap(0);
+	cr_assert_eq(rig_start(), CV_OK);
+	cr_assert_str_eq(order.log, "SDTP");
+	rig_teardown();
+	cr_assert_str_eq(order.log, "SDTPptds");
+}
+
 Test(config, caps_are_read_once_per_life_after_every_backend_is_open)
 {
 	wrap_backends(CV_STORAGE_CAP_DURABLE);
