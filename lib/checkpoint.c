@@ -9,12 +9,14 @@
 
 static void cv_checkpoint_write(struct cv_machine *m)
 {
-	uint64_t offset = m->journal_end;
-	uint64_t seq = m->last_seq + 1;
+	/* Where it starts and its BEGIN's sequence number go straight into the
+	 * pending fields (they count only once checkpoint_pending is set, which
+	 * a journal fault prevents), and its END is appended from there. */
 	struct cv_rec_checkpoint_begin begin = {.next_vend_number = m->next_vend_number,
 						.stats = m->stats,
 						.mark_generation = cv_machine_marked(m) ? m->mark.generation : 0};
-	CV_REC_APPEND(m, &begin);
+	m->pending_checkpoint_offset = m->journal_end;
+	m->pending_checkpoint_seq = CV_REC_APPEND(m, &begin);
 	/* Vends before lanes: replaying a vend's CAPTURE_PENDING takes an item,
 	 * and the lane's absolute count written after it must have the last word. */
 	for (unsigned i = 0; i < CV_VENDS_MAX; i++) {
@@ -36,21 +38,18 @@ static void cv_checkpoint_write(struct cv_machine *m)
 		if (lane->jam_alert_active)
 			cv_machine_journal_alert(m, CV_ALERT_MOTOR_JAM, i, true);
 	}
-	/* An open door outlives the trim of the record that opened it. */
-	if (m->in_service) {
-		bool entered = true;
-		CV_REC_APPEND(m, &entered);
-	}
-	CV_REC_APPEND(m, &seq);
-	if (m->journal_fault)
-		return;
+	/* An open door outlives the trim of the record that opened it: its
+	 * SERVICE record (entered, the flag itself) is written again. */
+	if (m->in_service)
+		CV_REC_APPEND(m, &m->in_service);
+	uint64_t end = CV_REC_APPEND(m, &m->pending_checkpoint_seq);
+	if (end == 0)
+		return; /* A journal fault: no checkpoint. */
 	/* Counted from its END: a checkpoint longer than the interval must not
-	 * call for the next one at once. */
-	m->checkpoint_written_seq = m->last_seq;
+	 * call for the next one at once. It is also what must be durable
+	 * before the checkpoint is committed. */
+	m->checkpoint_written_seq = end;
 	m->checkpoint_pending = true;
-	m->pending_checkpoint_offset = offset;
-	m->pending_checkpoint_seq = seq;
-	m->pending_checkpoint_end_seq = m->last_seq;
 }
 
 /* The written checkpoint is durable: make it the one the storage opens at. */
@@ -59,25 +58,26 @@ static void cv_checkpoint_commit(struct cv_machine *m)
 	const struct cv_storage_ops *ops = m->config.storage;
 	void *ctx = m->config.storage_ctx;
 	m->checkpoint_pending = false;
-	uint64_t offset = m->pending_checkpoint_offset, seq = m->pending_checkpoint_seq;
-	enum cv_status rc = cv_machine_marked(m) ? cv_mark_commit_checkpoint(m, offset, seq)
-						 : ops->checkpoint_set(ctx, offset, seq);
+	enum cv_status rc =
+		cv_machine_marked(m)
+			? cv_mark_commit_checkpoint(m, m->pending_checkpoint_offset, m->pending_checkpoint_seq)
+			: ops->checkpoint_set(ctx, m->pending_checkpoint_offset, m->pending_checkpoint_seq);
 	if (rc != CV_OK) {
 		/* The journal is whole, opening just reads more of it; a storage
 		 * that broke on it (the POSIX one does) fails the next append,
 		 * and that stops sales. */
-		cv_machine_log(m, CV_LOG_WARN, "storage could not remember a checkpoint");
+		cv_machine_log(m, CV_LOG_WARN, "storage: checkpoint not saved");
 		return;
 	}
 	if (m->has_checkpoint && CV_OPS_HAS(struct cv_storage_ops, ops, trim)) {
 		if (ops->trim(ctx, m->checkpoint_offset) == CV_OK)
 			m->room_trimmed_to = m->checkpoint_offset;
 		else
-			cv_machine_log(m, CV_LOG_WARN, "storage could not trim the journal");
+			cv_machine_log(m, CV_LOG_WARN, "storage: trim failed");
 	}
 	m->has_checkpoint = true;
-	m->checkpoint_offset = offset;
-	m->checkpoint_seq = seq;
+	m->checkpoint_offset = m->pending_checkpoint_offset;
+	m->checkpoint_seq = m->pending_checkpoint_seq;
 }
 
 void cv_checkpoint_tick(struct cv_machine *m)
@@ -85,11 +85,13 @@ void cv_checkpoint_tick(struct cv_machine *m)
 	const struct cv_storage_ops *ops = m->config.storage;
 	if (m->journal_fault)
 		return;
-	bool enabled = m->config.checkpoint_records != 0 &&
-		       (cv_machine_marked(m) || CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_set));
-	if (enabled && m->checkpoint_pending && cv_journal_is_durable(m, m->pending_checkpoint_end_seq))
+	/* A checkpoint is only written while enabled (below), and that does not
+	 * change once the machine is open: a pending one needs no second look. */
+	if (m->checkpoint_pending && cv_journal_is_durable(m, m->checkpoint_written_seq))
 		cv_checkpoint_commit(m);
 	bool room_wants_one = cv_room_tick(m);
+	bool enabled = m->config.checkpoint_records != 0 &&
+		       (cv_machine_marked(m) || CV_OPS_HAS(struct cv_storage_ops, ops, checkpoint_set));
 	if (!enabled || m->checkpoint_pending)
 		return;
 	if (m->last_seq - m->checkpoint_written_seq >= m->config.checkpoint_records || room_wants_one)

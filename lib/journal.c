@@ -33,9 +33,9 @@ static inline uint8_t *cv_journal_field(struct cv_journal_writer *w, size_t leng
 	if (!cv_journal_reserve(w, tag + length))
 		return NULL;
 	uint8_t *dst = w->bytes + w->length;
+	w->length += tag + length;
 	if (tag)
 		*dst++ = CV_JOURNAL_FIELD_TAG;
-	w->length += tag + length;
 	return dst;
 }
 
@@ -59,18 +59,24 @@ static inline void cv_journal_le(uint8_t *dst, uint64_t value, unsigned size)
 #endif
 }
 
-/* Every number of every record goes through here. */
+/* Every number of every record goes through here. The field is the
+ * value's first size bytes in little-endian order: on a little-endian CPU
+ * the value's own bytes, elsewhere those bytes put in that order first. */
 void cv_journal_put_uint(struct cv_journal_writer *w, uint64_t value, unsigned size)
 {
-	uint8_t *dst = cv_journal_field(w, size);
-	if (dst != NULL)
-		cv_journal_le(dst, value, size);
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	uint8_t le[sizeof(value)];
+	cv_journal_le(le, value, sizeof(le));
+	memcpy(&value, le, sizeof(value));
+#endif
+	cv_journal_put_bytes(w, &value, size);
 }
 
 /* Strings are stored as u8 length + bytes, without the NUL. */
 void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size)
 {
-	/* Journal strings are short: plain loops beat library calls. */
+	/* Journal strings are short: a plain loop finds the length (C11 has no
+	 * strnlen), one copy stores the bytes. */
 	size_t limit = size < 255 ? size : 255;
 	size_t length = 0;
 	while (length < limit && s[length] != '\0')
@@ -79,8 +85,7 @@ void cv_journal_put_str(struct cv_journal_writer *w, const char *s, size_t size)
 	if (dst == NULL)
 		return;
 	dst[0] = (uint8_t)length;
-	for (size_t i = 0; i < length; i++)
-		dst[1 + i] = (uint8_t)s[i];
+	memcpy(dst + 1, s, length);
 }
 
 /* What the operator reads in the log when the journal fails. */
@@ -88,9 +93,9 @@ static const char *cv_journal_fault_message(enum cv_status rc)
 {
 	switch (rc) {
 	case CV_E_FULL:
-		return "journal: storage full, sales stopped (CV_E_FULL)";
+		return "journal: full, sales stopped";
 	case CV_E_IO:
-		return "journal: storage I/O error, sales stopped (CV_E_IO)";
+		return "journal: I/O error, sales stopped";
 	default:
 		return cv_status_str(rc);
 	}
@@ -209,13 +214,15 @@ void cv_journal_flush(struct cv_machine *m)
 {
 	if (m->sync_failed)
 		return;
-	bool overdue = m->durable_seq < m->sync_requested_seq && m->now_ms >= m->sync_deadline_ms;
-	if (m->last_seq <= m->sync_requested_seq && !overdue)
+	/* A sync asked for and not confirmed in time is asked again. */
+	if (m->durable_seq < m->sync_requested_seq && m->now_ms >= m->sync_deadline_ms) {
+		cv_journal_sync(m);
 		return;
-	bool stale = m->now_ms >= cv_deadline(m->unsynced_since_ms, m->config.timeouts.flush_ms);
-	if (!overdue && !stale && !cv_journal_needed(m))
+	}
+	if (m->last_seq <= m->sync_requested_seq)
 		return;
-	cv_journal_sync(m);
+	if (m->now_ms >= cv_deadline(m->unsynced_since_ms, m->config.timeouts.flush_ms) || cv_journal_needed(m))
+		cv_journal_sync(m);
 }
 
 /* Start and stop are durability points of their own: a machine that has

@@ -58,16 +58,20 @@ bool cv_room_tick(struct cv_machine *m)
 	uint64_t bytes = 0;
 	if (!CV_OPS_HAS(struct cv_storage_ops, ops, room) || ops->room(m->config.storage_ctx, &bytes) != CV_OK)
 		return false;
+	/* Saturated to 32 bits: against any 32-bit size below, it compares as
+	 * the 64-bit room does. */
+	uint32_t room = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
 	uint32_t open = cv_machine_open_vends(m);
 	uint32_t reserve = cv_room_reserve(m, open), checkpoint = cv_room_checkpoint(m, open);
-	bool low = bytes < cv_room_bytes(reserve);
+	bool low = room < cv_room_bytes(reserve);
 	if (low != m->room_low) {
 		m->room_low = low;
-		cv_machine_log(m, low ? CV_LOG_WARN : CV_LOG_INFO,
-			       low ? "journal: storage nearly full, sales paused until a checkpoint frees room"
-				   : "journal: room again, sales resume");
+		if (low)
+			cv_machine_log(m, CV_LOG_WARN, "journal: nearly full, sales paused until trimmed");
+		else
+			cv_machine_log(m, CV_LOG_INFO, "journal: room again, sales resume");
 	}
-	if (bytes >= cv_room_bytes(reserve + 2u * checkpoint + CV_ROOM_MARGIN_RECORDS))
+	if (room >= cv_room_bytes(reserve + 2u * checkpoint + CV_ROOM_MARGIN_RECORDS))
 		return false;
 	/* A checkpoint frees only what lies before the previous one: with
 	 * little more than checkpoints held (what the journal holds beyond

@@ -158,10 +158,11 @@ struct cv_machine {
 	uint64_t journal_end;        /* Offset just past the last record appended. */
 	uint64_t checkpoint_offset;
 	uint64_t checkpoint_seq;
-	uint64_t checkpoint_written_seq; /* Last record of the last checkpoint written (or of replay). */
-	uint64_t pending_checkpoint_offset;
+	/* Last record (the END) of the last checkpoint written, or of replay;
+	 * a pending checkpoint is committed once it is durable. */
+	uint64_t checkpoint_written_seq;
+	uint64_t pending_checkpoint_offset; /* Both only meaningful while checkpoint_pending. */
 	uint64_t pending_checkpoint_seq;
-	uint64_t pending_checkpoint_end_seq;
 	uint64_t stall_recheck_ms; /* Capture deadlines are looked at again by then. */
 	/* Room (journal_room.c), on a storage that reports it. */
 	uint64_t room_trimmed_to; /* Where the last trim freed the journal up to (0: unknown). */
