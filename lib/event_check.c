@@ -9,6 +9,8 @@
  * which digits could join into a card number is blanked. Numbers the engine
  * keeps are range-checked too, so a reader that misbehaves can't put
  * cardholder data into the journal, events or receipts. */
+#include <stddef.h>
+
 #include "machine_private.h"
 
 /* The capture deadlines kept, in Unix seconds: 2000-01-01 to 2200-01-01
@@ -17,94 +19,82 @@
 #define CV_CAPTURE_BEFORE_MIN_S INT64_C(946684800)
 #define CV_CAPTURE_BEFORE_MAX_S INT64_C(7258118400)
 
-/* Whether a text field has its expected shape (never if unterminated). */
-typedef bool (*cv_text_shape_fn)(const char *s, size_t size);
+/* Character classes, as bits: a shape allows a set of them. NUL is in none. */
+enum {
+	CV_CHAR_DIGIT = 1,     /* 0-9 */
+	CV_CHAR_HEX = 2,       /* A-F, the upper-case hex letters */
+	CV_CHAR_UPPER = 4,     /* A-Z */
+	CV_CHAR_SEPARATOR = 8, /* space, '-', '_' */
+	CV_CHAR_OTHER = 16,    /* the rest of printable ASCII */
+};
+#define CV_CHAR_PRINTABLE (CV_CHAR_DIGIT | CV_CHAR_UPPER | CV_CHAR_SEPARATOR | CV_CHAR_OTHER)
 
-static bool cv_is_upper(char c)
+static unsigned cv_char_class(char c)
 {
-	return c >= 'A' && c <= 'Z';
+	if (c >= '0' && c <= '9')
+		return CV_CHAR_DIGIT;
+	if (c >= 'A' && c <= 'F')
+		return CV_CHAR_HEX | CV_CHAR_UPPER;
+	if (c >= 'A' && c <= 'Z')
+		return CV_CHAR_UPPER;
+	if (c == ' ' || c == '-' || c == '_')
+		return CV_CHAR_SEPARATOR;
+	if (c > ' ' && c <= '~')
+		return CV_CHAR_OTHER;
+	return 0;
 }
 
-static bool cv_is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
+/* The shape of a text field: terminated, its characters all of the
+ * allowed classes, and either empty or of a length in min..max. */
+struct cv_text_shape {
+	uint8_t classes;
+	uint8_t min;
+	uint8_t max;
+	/* An AID: an even number of hex digits (whole bytes) whose first nibble
+	 * is a registration category (ISO 7816-5: A international, D national,
+	 * F proprietary), so an all-decimal "AID" is a number, not an AID. */
+	bool aid;
+};
 
-/* Brand: upper-case letters, space, '-' or '_' ("VISA", "AMERICAN EXPRESS"). */
-static bool cv_brand_ok(const char *s, size_t size)
-{
-	for (size_t i = 0; i < size; i++) {
-		if (s[i] == '\0')
-			return true;
-		if (!cv_is_upper(s[i]) && s[i] != ' ' && s[i] != '-' && s[i] != '_')
-			return false;
-	}
-	return false;
-}
+/* Processor reference: printable ASCII. */
+static const struct cv_text_shape cv_printable_shape = {CV_CHAR_PRINTABLE, 1, UINT8_MAX, false};
 
-/* Last 4: exactly four digits, or empty. */
-static bool cv_last4_ok(const char *s, size_t size)
-{
-	if (!cv_str_is_terminated(s, size))
-		return false;
-	if (s[0] == '\0')
-		return true;
-	for (unsigned i = 0; i < 4; i++)
-		if (!cv_is_digit(s[i]))
-			return false;
-	return s[4] == '\0';
-}
+/* A text field of the card summary and its shape. */
+struct cv_card_field {
+	uint8_t offset;
+	uint8_t size;
+	struct cv_text_shape shape;
+};
+#define CV_CARD_FIELD(member) offsetof(struct cv_card_summary, member), sizeof(((struct cv_card_summary *)0)->member)
 
-/* Auth code: upper-case letters and digits, at most 8 (ISO 8583 uses 6). */
-static bool cv_auth_code_ok(const char *s, size_t size)
-{
-	for (size_t i = 0; i < size && i <= 8; i++) {
-		if (s[i] == '\0')
-			return true;
-		if (!cv_is_upper(s[i]) && !cv_is_digit(s[i]))
-			return false;
-	}
-	return false;
-}
+static const struct cv_card_field cv_card_fields[] = {
+	/* Brand: upper-case letters, space, '-' or '_' ("VISA", "AMERICAN EXPRESS"). */
+	{CV_CARD_FIELD(brand), {CV_CHAR_UPPER | CV_CHAR_SEPARATOR, 1, UINT8_MAX, false}},
+	/* Last 4: exactly four digits. */
+	{CV_CARD_FIELD(last4), {CV_CHAR_DIGIT, 4, 4, false}},
+	/* Auth code: upper-case letters and digits, at most 8 (ISO 8583 uses 6). */
+	{CV_CARD_FIELD(auth_code), {CV_CHAR_UPPER | CV_CHAR_DIGIT, 1, 8, false}},
+	/* AID: 5 to 16 bytes as upper-case hex. */
+	{CV_CARD_FIELD(aid), {CV_CHAR_DIGIT | CV_CHAR_HEX, 10, UINT8_MAX, true}},
+	/* Application label: printable, no digits, so that no card number can
+	 * ride in it (EMV labels are names such as "VISA CREDIT"). */
+	{CV_CARD_FIELD(app_label), {CV_CHAR_PRINTABLE & ~CV_CHAR_DIGIT, 1, UINT8_MAX, false}},
+};
+_Static_assert(sizeof(struct cv_card_summary) <= UINT8_MAX, "card field offsets fit in a byte");
 
-/* Processor reference: printable ASCII, terminated. */
-static bool cv_printable_ok(const char *s, size_t size)
-{
-	for (size_t i = 0; i < size; i++) {
-		if (s[i] == '\0')
-			return true;
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return false;
-	}
-	return false;
-}
-
-/* AID: 5 to 16 bytes as upper-case hex (ISO 7816-5), or empty. Its first
- * nibble is the registration category (A international, D national, F
- * proprietary), so an all-decimal "AID" is a number, not an AID. */
-static bool cv_aid_ok(const char *s, size_t size)
+/* Whether a text field has its shape (never if unterminated). */
+static bool cv_text_shape_ok(const char *s, size_t size, const struct cv_text_shape *shape)
 {
 	size_t n = 0;
-	for (; n < size && s[n] != '\0'; n++)
-		if (!cv_is_digit(s[n]) && !(s[n] >= 'A' && s[n] <= 'F'))
-			return false;
+	while (n < size && (cv_char_class(s[n]) & shape->classes) != 0)
+		n++;
+	if (n == size || s[n] != '\0')
+		return false;
 	if (n == 0)
-		return n < size;
-	bool registered = s[0] == 'A' || s[0] == 'D' || s[0] == 'F';
-	return n < size && n >= 10 && n % 2 == 0 && registered;
-}
-
-/* Application label: printable, no digits, so that no card number can ride
- * in it (EMV labels are names such as "VISA CREDIT"). */
-static bool cv_app_label_ok(const char *s, size_t size)
-{
-	for (size_t i = 0; i < size; i++) {
-		if (s[i] == '\0')
-			return true;
-		if (s[i] < 0x20 || s[i] > 0x7e || cv_is_digit(s[i]))
-			return false;
-	}
-	return false;
+		return true;
+	if (n < shape->min || n > shape->max)
+		return false;
+	return !shape->aid || (n % 2 == 0 && (s[0] == 'A' || s[0] == 'D' || s[0] == 'F'));
 }
 
 /* Zeroes everything after the first NUL of a fixed buffer (or all of it
@@ -126,20 +116,19 @@ static size_t cv_field_zero_tail(char *s, size_t size)
  * could be a card number however they are separated, is blanked. Once the
  * tail is zeroed it holds no digit, so checking the text checks the whole
  * buffer. */
-static void cv_text_field_admit(char *s, size_t size, cv_text_shape_fn shape_ok)
+static void cv_text_field_admit(char *s, size_t size, const struct cv_text_shape *shape)
 {
 	size_t length = cv_field_zero_tail(s, size);
-	if (!shape_ok(s, size) || cv_text_has_card_number(s, length))
+	if (!cv_text_shape_ok(s, size, shape) || cv_text_has_card_number(s, length))
 		memset(s, 0, size);
 }
 
 static void cv_card_sanitize(struct cv_card_summary *card)
 {
-	cv_text_field_admit(card->brand, sizeof(card->brand), cv_brand_ok);
-	cv_text_field_admit(card->last4, sizeof(card->last4), cv_last4_ok);
-	cv_text_field_admit(card->auth_code, sizeof(card->auth_code), cv_auth_code_ok);
-	cv_text_field_admit(card->aid, sizeof(card->aid), cv_aid_ok);
-	cv_text_field_admit(card->app_label, sizeof(card->app_label), cv_app_label_ok);
+	for (unsigned i = 0; i < CV_ARRAY_COUNT(cv_card_fields); i++) {
+		const struct cv_card_field *f = &cv_card_fields[i];
+		cv_text_field_admit((char *)card + f->offset, f->size, &f->shape);
+	}
 	if ((unsigned)card->entry > CV_CARD_ENTRY_MOBILE_WALLET)
 		card->entry = CV_CARD_ENTRY_UNKNOWN;
 }
@@ -160,11 +149,11 @@ static enum cv_status cv_payment_result_admit(struct cv_payment_result *r)
 	if ((unsigned)r->decline_reason > CV_DECLINE_OFFLINE_REFUSED)
 		r->decline_reason = CV_DECLINE_GENERIC;
 	/* A cut reference would name another hold: refuse rather than guess. */
-	if (!cv_printable_ok(r->processor_ref, sizeof(r->processor_ref)))
+	if (!cv_text_shape_ok(r->processor_ref, sizeof(r->processor_ref), &cv_printable_shape))
 		return CV_E_INVAL;
 	/* A reference that could be a card number is dropped: settlements then
 	 * name the hold by its authorization key, which every request carries. */
-	cv_text_field_admit(r->processor_ref, sizeof(r->processor_ref), cv_printable_ok);
+	cv_text_field_admit(r->processor_ref, sizeof(r->processor_ref), &cv_printable_shape);
 	if (!cv_str_is_terminated(r->amount.currency, sizeof(r->amount.currency)))
 		return CV_E_INVAL;
 	cv_card_sanitize(&r->card);

@@ -145,7 +145,8 @@ void cv_lane_journal_config(struct cv_machine *m, uint16_t index)
 
 void cv_lane_changed(struct cv_machine *m, uint16_t index)
 {
-	struct cv_event ev = {.type = CV_EVENT_LANE_CHANGED};
+	struct cv_event ev;
+	cv_event_start(&ev, CV_EVENT_LANE_CHANGED);
 	cv_lane_journal(m, index);
 	ev.u.lane.lane = index;
 	cv_machine_emit(m, &ev);

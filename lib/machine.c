@@ -32,6 +32,12 @@ static void cv_machine_wipe_key(struct cv_machine *m)
 #endif
 }
 
+void cv_event_start(struct cv_event *event, enum cv_event_type type)
+{
+	memset(event, 0, sizeof(*event));
+	event->type = type;
+}
+
 void cv_machine_emit(struct cv_machine *m, struct cv_event *event)
 {
 	event->time_ms = m->now_ms;
@@ -82,7 +88,8 @@ void cv_machine_show(struct cv_machine *m, enum cv_msg msg, uint16_t lane, bool 
 	d->msg = msg;
 	d->lane = lane;
 	cv_machine_money(m, amount_minor, &d->amount);
-	struct cv_event ev = {.type = CV_EVENT_DISPLAY};
+	struct cv_event ev;
+	cv_event_start(&ev, CV_EVENT_DISPLAY);
 	ev.u.display = *d;
 	cv_machine_emit(m, &ev);
 }
@@ -95,7 +102,8 @@ void cv_machine_journal_alert(struct cv_machine *m, enum cv_alert_kind kind, uin
 
 void cv_machine_raise_alert(struct cv_machine *m, enum cv_alert_kind kind, uint16_t lane, bool active)
 {
-	struct cv_event ev = {.type = CV_EVENT_ALERT};
+	struct cv_event ev;
+	cv_event_start(&ev, CV_EVENT_ALERT);
 	ev.u.alert.kind = kind;
 	ev.u.alert.lane = lane;
 	ev.u.alert.active = active;

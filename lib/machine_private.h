@@ -213,6 +213,9 @@ static inline void cv_machine_money(const struct cv_machine *m, int64_t amount_m
 
 /* machine.c */
 enum cv_status cv_machine_check_caller(const struct cv_machine *m);
+/* An event of @p type, every other byte zero (nothing from the stack
+ * reaches a listener), to fill in and pass to cv_machine_emit(). */
+void cv_event_start(struct cv_event *event, enum cv_event_type type);
 void cv_machine_emit(struct cv_machine *m, struct cv_event *event);
 void cv_machine_log(struct cv_machine *m, enum cv_log_level level, const char *message);
 uint32_t cv_machine_random_u32(struct cv_machine *m);

@@ -322,7 +322,8 @@ enum cv_status cv_recovery_replay(struct cv_machine *m, struct cv_recovery_summa
 static void cv_recovery_report(struct cv_machine *m, const struct cv_vend *v, enum cv_recovery_action action,
 			       uint64_t torn_bytes)
 {
-	struct cv_event ev = {.type = CV_EVENT_RECOVERY};
+	struct cv_event ev;
+	cv_event_start(&ev, CV_EVENT_RECOVERY);
 	ev.u.recovery.action = action;
 	ev.u.recovery.torn_bytes = torn_bytes;
 	if (v != NULL) {

@@ -3,6 +3,8 @@
  * journaled vend transitions alone, so the same two functions count them
  * live and in replay, and the totals survive restarts: a checkpoint carries
  * a snapshot, and replay counts the transitions after it. */
+#include <stddef.h>
+
 #include "machine_private.h"
 
 void cv_stats_count_begin(struct cv_machine_stats *s)
@@ -10,26 +12,22 @@ void cv_stats_count_begin(struct cv_machine_stats *s)
 	s->vends_started++;
 }
 
+/* The counter of each terminal state, CAPTURED first (vend.h orders the
+ * terminal states last). */
+static const uint8_t cv_stats_outcome_counters[] = {
+	offsetof(struct cv_machine_stats, vends_captured),    offsetof(struct cv_machine_stats, vends_voided),
+	offsetof(struct cv_machine_stats, vends_abandoned),   offsetof(struct cv_machine_stats, vends_capture_failed),
+	offsetof(struct cv_machine_stats, vends_void_failed),
+};
+_Static_assert(CV_VEND_STATE_VOID_FAILED - CV_VEND_STATE_CAPTURED + 1 == CV_ARRAY_COUNT(cv_stats_outcome_counters),
+	       "a counter for every terminal state");
+
 static void cv_stats_count_outcome(struct cv_machine_stats *s, const struct cv_vend *v)
 {
-	switch (v->state) {
-	case CV_VEND_STATE_CAPTURED:
-		s->vends_captured++;
+	uint32_t *counter = (uint32_t *)((char *)s + cv_stats_outcome_counters[v->state - CV_VEND_STATE_CAPTURED]);
+	(*counter)++;
+	if (v->state == CV_VEND_STATE_CAPTURED)
 		s->captured_minor += v->price_minor;
-		break;
-	case CV_VEND_STATE_VOIDED:
-		s->vends_voided++;
-		break;
-	case CV_VEND_STATE_ABANDONED:
-		s->vends_abandoned++;
-		break;
-	case CV_VEND_STATE_CAPTURE_FAILED:
-		s->vends_capture_failed++;
-		break;
-	default:
-		s->vends_void_failed++;
-		break;
-	}
 }
 
 /* A decline ends an authorization attempt in AUTH_DECLINED, or the vend

@@ -182,7 +182,8 @@ static void cv_vend_deliver_receipt(struct cv_machine *m, const struct cv_receip
 
 static void cv_vend_emit_receipt(struct cv_machine *m, const struct cv_vend *v)
 {
-	struct cv_event ev = {.type = CV_EVENT_RECEIPT};
+	struct cv_event ev;
+	cv_event_start(&ev, CV_EVENT_RECEIPT);
 	struct cv_receipt *r = &ev.u.receipt;
 	cv_str_copy(r->vend_id, sizeof(r->vend_id), v->id);
 	cv_str_copy(r->merchant_name, sizeof(r->merchant_name), m->config.merchant_name);
@@ -284,7 +285,8 @@ void cv_vend_fire(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger 
 	uint64_t seq = cv_vend_journal_state(m, v);
 	v->wait_seq = seq != 0 ? seq : CV_SEQ_UNWRITTEN;
 
-	struct cv_event ev = {.type = CV_EVENT_VEND_STATE};
+	struct cv_event ev;
+	cv_event_start(&ev, CV_EVENT_VEND_STATE);
 	cv_vend_info_fill(v, m, &ev.u.vend);
 	cv_machine_emit(m, &ev);
 	cv_vend_show(m, v);

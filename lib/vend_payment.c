@@ -9,42 +9,16 @@
  * cv1.<vend id>.<op>[.<ordinal>]. */
 static void cv_vend_key(const struct cv_vend *v, const char *op, unsigned ordinal, char out[CV_IDEM_KEY_LEN])
 {
-	size_t n = 0;
-	const char *parts[3] = {"cv1.", v->id, op};
-	for (unsigned i = 0; i < 3; i++) {
-		if (i == 2)
-			out[n++] = '.';
+	const char *parts[] = {"cv1.", v->id, ".", op};
+	for (unsigned i = 0; i < CV_ARRAY_COUNT(parts); i++)
 		for (const char *p = parts[i]; *p != '\0'; p++)
-			out[n++] = *p;
-	}
+			*out++ = *p;
 	if (ordinal > 0) {
-		out[n++] = '.';
+		*out++ = '.';
 		/* At most CV_AUTH_ATTEMPTS_MAX, a single digit. */
-		out[n++] = (char)('0' + ordinal % 10);
+		*out++ = (char)('0' + ordinal % 10);
 	}
-	out[n] = '\0';
-}
-
-static enum cv_status cv_vend_payment_send(struct cv_machine *m, struct cv_payment_request *req)
-{
-	const struct cv_payment_ops *ops = m->config.payment;
-	void *ctx = m->config.payment_ctx;
-	switch (req->op) {
-	case CV_PAYMENT_OP_AUTHORIZE:
-		return ops->authorize(ctx, req);
-	case CV_PAYMENT_OP_LOOKUP:
-		return ops->lookup(ctx, req);
-	case CV_PAYMENT_OP_CAPTURE:
-		return ops->capture(ctx, req);
-	case CV_PAYMENT_OP_REFUND:
-		return ops->refund(ctx, req); /* Init checked it exists. */
-	case CV_PAYMENT_OP_VOID:
-		return ops->void_auth(ctx, req);
-	default:
-		/* Never a void by default: an op nobody knows is a bug, refused. */
-		CV_ASSERT(0 && "payment request with an unknown op");
-		return CV_E_INVAL;
-	}
+	*out = '\0';
 }
 
 static bool cv_vend_single_message(const struct cv_machine *m)
@@ -68,43 +42,65 @@ static enum cv_payment_op cv_vend_payment_op(const struct cv_machine *m, enum cv
 	}
 }
 
-static void cv_vend_request_fill(struct cv_machine *m, const struct cv_vend *v, struct cv_payment_request *req)
+/* How a request is sent: the payment backend's method for its operation. */
+typedef enum cv_status (*cv_payment_send_fn)(void *ctx, const struct cv_payment_request *req);
+
+/* Fills the request for the operation the vend waits for, and returns the
+ * method that sends it (NULL for an operation nobody knows). An
+ * authorization also tells the vend whether it allowed an offline approval. */
+static cv_payment_send_fn cv_vend_request_fill(struct cv_machine *m, struct cv_vend *v, struct cv_payment_request *req)
 {
+	const struct cv_payment_ops *ops = m->config.payment;
 	const struct cv_timeouts *t = &m->config.timeouts;
+	req->op = cv_vend_payment_op(m, v->state);
 	cv_str_copy(req->vend_id, sizeof(req->vend_id), v->id);
 	cv_vend_key(v, "auth", v->auth_attempt, req->auth_key);
 	cv_str_copy(req->processor_ref, sizeof(req->processor_ref), v->processor_ref);
 	cv_machine_money(m, v->price_minor, &req->amount);
-	req->op = cv_vend_payment_op(m, v->state);
-	/* An authorization and its lookup go by the authorization's key; a
-	 * settlement's own key replaces it below. */
+	/* An authorization and its lookup go by the authorization's key. */
 	memcpy(req->idempotency_key, req->auth_key, sizeof(req->idempotency_key));
+	req->timeout_ms = t->settle_ms;
+	/* A settlement's own key (a single-message payment has one refund,
+	 * ordinal 1) replaces the authorization's. */
+	const char *settle_key = NULL;
+	cv_payment_send_fn send = NULL;
 	switch (req->op) {
 	case CV_PAYMENT_OP_AUTHORIZE:
 		req->timeout_ms = t->payment_ms;
 		req->offline_allowed = cv_payment_offline_allows(m, v->price_minor);
-		break;
+		v->offline_allowed = req->offline_allowed;
+		return ops->authorize;
 	case CV_PAYMENT_OP_LOOKUP:
 		req->timeout_ms = t->lookup_ms;
-		break;
+		return ops->lookup;
 	case CV_PAYMENT_OP_CAPTURE:
-		cv_vend_key(v, "cap", 0, req->idempotency_key);
-		req->timeout_ms = t->settle_ms;
+		settle_key = "cap";
+		send = ops->capture;
 		break;
 	case CV_PAYMENT_OP_REFUND:
-		cv_vend_key(v, "ref", 1, req->idempotency_key);
-		req->timeout_ms = t->settle_ms;
+		settle_key = "ref.1";
 		/* Exactly what was taken (the price, if the amount is not known:
 		 * a format 2 journal, or an approval in another currency). */
 		if (v->held_minor > 0)
 			req->amount.amount_minor = v->held_minor;
+		send = ops->refund; /* Init checked it exists. */
+		break;
+	case CV_PAYMENT_OP_VOID:
+		settle_key = "void";
+		send = ops->void_auth;
 		break;
 	default:
-		cv_vend_key(v, "void", 0, req->idempotency_key);
-		req->timeout_ms = t->settle_ms;
-		break;
+		/* Never a void by default: an op nobody knows is a bug, refused. */
+		CV_ASSERT(0 && "payment request with an unknown op");
+		return NULL;
 	}
+	cv_vend_key(v, settle_key, 0, req->idempotency_key);
+	return send;
 }
+
+/* Acts on the outcome of the operation the vend waits for. */
+static void cv_vend_payment_outcome(struct cv_machine *m, struct cv_vend *v, enum cv_pay_result result,
+				    const struct cv_payment_result *r);
 
 bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v)
 {
@@ -116,26 +112,18 @@ bool cv_vend_payment_start(struct cv_machine *m, struct cv_vend *v)
 	}
 	struct cv_payment_request req;
 	memset(&req, 0, sizeof(req));
-	cv_vend_request_fill(m, v, &req);
+	cv_payment_send_fn send = cv_vend_request_fill(m, v, &req);
 	req.op_id = cv_machine_new_op_id(m);
-	if (req.op == CV_PAYMENT_OP_AUTHORIZE)
-		v->offline_allowed = req.offline_allowed;
 	v->op = CV_VEND_OP_PAYMENT;
 	v->op_id = req.op_id;
 	v->op_started = true;
 	v->op_deadline_ms = cv_deadline(m->now_ms, req.timeout_ms);
 	v->attempts++;
 	m->settlements_changed = true;
-	enum cv_status rc = cv_vend_payment_send(m, &req);
-	if (rc != CV_OK && rc != CV_PENDING) {
+	enum cv_status rc = send != NULL ? send(m->config.payment_ctx, &req) : CV_E_INVAL;
+	if (rc != CV_OK && rc != CV_PENDING)
 		/* Refused before it left the machine: a definite "not sent". */
-		struct cv_payment_result r;
-		memset(&r, 0, sizeof(r));
-		r.op_id = req.op_id;
-		r.op = req.op;
-		r.result = CV_PAY_NOT_SENT;
-		cv_vend_payment_result(m, v, &r);
-	}
+		cv_vend_payment_outcome(m, v, CV_PAY_NOT_SENT, NULL);
 	return true;
 }
 
@@ -190,43 +178,47 @@ static void cv_vend_auth_held(struct cv_machine *m, struct cv_vend *v, const str
 		cv_vend_fire(m, v, CV_VEND_T_AUTH_HELD, CV_VEND_REASON_NONE);
 }
 
+/* The customer is asked again (to pay, or to wait for the key): their idle
+ * deadline starts over. */
+static void cv_vend_customer_retry(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger trigger,
+				   enum cv_vend_reason reason)
+{
+	v->session_deadline_ms = m->now_ms + m->config.timeouts.session_ms;
+	cv_vend_fire(m, v, trigger, reason);
+}
+
 /* A definite failure: the key is spent and nothing is held, so the
  * customer may try again with a new key, unless they cancelled, used up
- * their tries, or left long ago. */
+ * their tries, or left long ago (a vend in the background has no customer
+ * who retries). */
 static void cv_vend_auth_failed(struct cv_machine *m, struct cv_vend *v, enum cv_vend_reason reason)
 {
-	if (cv_vend_in_background(v)) {
+	if (cv_vend_customer_retries(v))
+		cv_vend_customer_retry(m, v, CV_VEND_T_AUTH_FAILED, reason);
+	else if (cv_vend_in_background(v))
 		cv_vend_fire(m, v, CV_VEND_T_AUTH_GONE, cv_vend_background_reason(v));
-		return;
-	}
-	if (!cv_vend_customer_retries(v)) {
+	else
 		cv_vend_fire(m, v, CV_VEND_T_AUTH_GONE, cv_vend_customer_reason(v, reason));
-		return;
-	}
-	v->session_deadline_ms = m->now_ms + m->config.timeouts.session_ms;
-	cv_vend_fire(m, v, CV_VEND_T_AUTH_FAILED, reason);
 }
 
 /* Nothing left the machine this time (not sent, rate limited, the reader
- * failed or stopped collecting), so the key keeps whatever duty it had: a
- * resent key whose first request may land is resent again, or checked in
- * the background once the customer is gone. */
-static void cv_vend_auth_not_sent(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger trigger,
-				  enum cv_vend_reason reason)
+ * failed), or (AUTH_NOT_FOUND) a lookup found nothing yet, so the key keeps
+ * whatever duty it had: a resent key whose first request may land is resent
+ * again, or checked in the background once the customer is gone. */
+static void cv_vend_auth_resend(struct cv_machine *m, struct cv_vend *v, enum cv_vend_trigger trigger)
 {
-	if (trigger == CV_VEND_T_AUTH_NOT_SENT && cv_vend_customer_retries(v)) {
-		v->session_deadline_ms = m->now_ms + m->config.timeouts.session_ms;
-		cv_vend_fire(m, v, CV_VEND_T_AUTH_NOT_SENT, reason);
-	} else if (CV_MUTATED(CV_MUTANT_LAST_TRY_ABANDONS) && trigger == CV_VEND_T_AUTH_NOT_SENT) {
-		cv_vend_fire(m, v, CV_VEND_T_LEAVE, cv_vend_customer_reason(v, reason));
-	} else {
-		cv_vend_leave(m, v, cv_vend_customer_reason(v, reason));
-	}
+	if (cv_vend_customer_retries(v))
+		cv_vend_customer_retry(m, v, trigger, CV_VEND_REASON_PAYMENT_FAILED);
+	else if (CV_MUTATED(CV_MUTANT_LAST_TRY_ABANDONS) && trigger == CV_VEND_T_AUTH_NOT_SENT)
+		cv_vend_fire(m, v, CV_VEND_T_LEAVE, cv_vend_customer_reason(v, CV_VEND_REASON_PAYMENT_FAILED));
+	else
+		cv_vend_leave(m, v, cv_vend_customer_reason(v, CV_VEND_REASON_PAYMENT_FAILED));
 }
 
-static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
+static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, enum cv_pay_result result,
+				 const struct cv_payment_result *r)
 {
-	switch (r->result) {
+	switch (result) {
 	case CV_PAY_OK:
 		cv_vend_auth_held(m, v, r);
 		break;
@@ -235,11 +227,12 @@ static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, const 
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_DECLINED);
 		break;
 	case CV_PAY_CANCELLED:
-		/* The customer stopped at the reader: this request sent nothing. */
+		/* The customer stopped at the reader: this request sent nothing,
+		 * so the key keeps whatever duty it had (cv_vend_leave). */
 		if (CV_MUTATED(CV_MUTANT_READER_CANCEL_ABANDONS))
 			cv_vend_fire(m, v, CV_VEND_T_LEAVE, CV_VEND_REASON_CUSTOMER_CANCEL);
 		else
-			cv_vend_auth_not_sent(m, v, CV_VEND_T_LEAVE, CV_VEND_REASON_CUSTOMER_CANCEL);
+			cv_vend_leave(m, v, CV_VEND_REASON_CUSTOMER_CANCEL);
 		break;
 	case CV_PAY_UNKNOWN:
 	case CV_PAY_CONFLICT: /* The same key is still running: its outcome is not known yet. */
@@ -253,7 +246,7 @@ static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, const 
 		/* fall through */
 	case CV_PAY_NOT_SENT:
 	case CV_PAY_RATE_LIMITED:
-		cv_vend_auth_not_sent(m, v, CV_VEND_T_AUTH_NOT_SENT, CV_VEND_REASON_PAYMENT_FAILED);
+		cv_vend_auth_resend(m, v, CV_VEND_T_AUTH_NOT_SENT);
 		break;
 	default: /* Refused for good (invalid, expired...): the key is spent. */
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
@@ -261,96 +254,82 @@ static void cv_vend_on_authorize(struct cv_machine *m, struct cv_vend *v, const 
 	}
 }
 
-/* Still unknown: look again later; past the budget, void whatever may
- * exist so that a doubtful hold never turns into a charge. */
-static void cv_vend_lookup_again(struct cv_machine *m, struct cv_vend *v)
+/* The same key (or lookup) again later, at most retry_cap_ms apart. */
+static void cv_vend_ask_later(struct cv_machine *m, struct cv_vend *v)
 {
-	if (v->attempts >= m->config.lookup_attempts_max) {
-		cv_vend_fire(m, v, CV_VEND_T_LOOKUP_SPENT, CV_VEND_REASON_PAYMENT_UNKNOWN);
-		return;
-	}
 	v->next_attempt_ms = cv_deadline(m->now_ms, cv_vend_backoff_ms(m, v->attempts));
 }
 
-static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
+static void cv_vend_on_lookup(struct cv_machine *m, struct cv_vend *v, enum cv_pay_result result,
+			      const struct cv_payment_result *r)
 {
-	switch (r->result) {
-	case CV_PAY_OK:
+	if (result == CV_PAY_OK) {
 		cv_vend_auth_held(m, v, r);
-		return;
-	case CV_PAY_DECLINED:
+	} else if (result == CV_PAY_DECLINED) {
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_DECLINED);
-		return;
-	case CV_PAY_NOT_FOUND:
+	} else if (result == CV_PAY_NOT_FOUND && !cv_vend_in_background(v)) {
 		/* Not there now, but the lost request may still arrive. In the
-		 * background nobody resends the key: look again, and void when
-		 * the budget is spent. */
-		if (cv_vend_in_background(v))
-			break;
-		if (!cv_vend_customer_retries(v)) {
-			cv_vend_leave(m, v, cv_vend_customer_reason(v, CV_VEND_REASON_PAYMENT_FAILED));
-			return;
-		}
-		v->session_deadline_ms = m->now_ms + m->config.timeouts.session_ms;
-		cv_vend_fire(m, v, CV_VEND_T_AUTH_NOT_FOUND, CV_VEND_REASON_PAYMENT_FAILED);
-		return;
-	case CV_PAY_CANCELLED:
+		 * background nobody resends the key: look again (below), and
+		 * void when the budget is spent. */
+		cv_vend_auth_resend(m, v, CV_VEND_T_AUTH_NOT_FOUND);
+	} else if (result == CV_PAY_CANCELLED && !cv_vend_in_background(v)) {
 		/* The hold existed and is gone: that key is spent. A resend could
 		 * only replay its old approval for a hold that no longer exists,
 		 * so a retry takes a new key. */
-		if (cv_vend_in_background(v))
-			break;
 		cv_vend_auth_failed(m, v, CV_VEND_REASON_PAYMENT_FAILED);
-		return;
-	default:
-		break;
+	} else if (v->attempts >= m->config.lookup_attempts_max) {
+		/* Still unknown past the budget: void whatever may exist so that
+		 * a doubtful hold never turns into a charge. */
+		cv_vend_fire(m, v, CV_VEND_T_LOOKUP_SPENT, CV_VEND_REASON_PAYMENT_UNKNOWN);
+	} else {
+		cv_vend_ask_later(m, v);
 	}
-	cv_vend_lookup_again(m, v);
 }
 
-static void cv_vend_on_settle(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
+/* Answers that leave an operation as it was: not done, or not known to be. */
+#define CV_PAY_UNSETTLED \
+	((1u << CV_PAY_NOT_SENT) | (1u << CV_PAY_UNKNOWN) | (1u << CV_PAY_RATE_LIMITED) | (1u << CV_PAY_CONFLICT))
+
+static void cv_vend_on_settle(struct cv_machine *m, struct cv_vend *v, enum cv_pay_result result)
 {
-	bool capture = v->state == CV_VEND_STATE_CAPTURE_PENDING;
-	switch (r->result) {
-	case CV_PAY_OK:
+	if (((1u << result) & CV_PAY_UNSETTLED) != 0) {
+		/* Obligations are never dropped: resent with the same key for as
+		 * long as it takes. Past settle_attempts_max sends the operator is
+		 * alerted (payment_link.c). */
+		cv_vend_ask_later(m, v);
+	} else if (result == CV_PAY_OK) {
 		cv_vend_fire(m, v, CV_VEND_T_SETTLED, CV_VEND_REASON_NONE);
-		return;
-	case CV_PAY_NOT_FOUND:
+	} else if (result == CV_PAY_NOT_FOUND) {
 		/* Nothing to void is as good as voided; nothing to capture is a loss. */
+		bool capture = v->state == CV_VEND_STATE_CAPTURE_PENDING;
 		cv_vend_fire(m, v, capture ? CV_VEND_T_SETTLE_FAILED : CV_VEND_T_SETTLED, CV_VEND_REASON_NONE);
-		return;
-	case CV_PAY_UNKNOWN:
-	case CV_PAY_NOT_SENT:
-	case CV_PAY_RATE_LIMITED:
-	case CV_PAY_CONFLICT:
-		break; /* Not done, or not known to be: the same key again later. */
-	default:
+	} else {
 		/* Failed for good. A void keeps the reason it was sent for (no
 		 * drop, cancel, ...); a capture records why it failed. */
 		cv_vend_fire(m, v, CV_VEND_T_SETTLE_FAILED,
 			     v->reason == CV_VEND_REASON_NONE ? CV_VEND_REASON_PAYMENT_FAILED : CV_VEND_REASON_NONE);
-		return;
 	}
-	/* Obligations are never dropped: resent with the same key, at most
-	 * retry_cap_ms apart, for as long as it takes. Past settle_attempts_max
-	 * sends the operator is alerted (payment_link.c). */
-	v->next_attempt_ms = cv_deadline(m->now_ms, cv_vend_backoff_ms(m, v->attempts));
 }
 
-static void cv_vend_payment_result_apply(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
+/* The answer r (NULL for an outcome no backend gave: not sent, or no
+ * answer in time) is read only for an approval or a decline. */
+static void cv_vend_payment_outcome(struct cv_machine *m, struct cv_vend *v, enum cv_pay_result result,
+				    const struct cv_payment_result *r)
 {
-	if (r->result == CV_PAY_UNKNOWN)
+	cv_vend_op_clear(v);
+	m->settlements_changed = true;
+	if (result == CV_PAY_UNKNOWN)
 		m->stats.unknown_outcomes++;
 	switch (v->state) {
 	case CV_VEND_STATE_AUTH_PENDING:
-		cv_vend_on_authorize(m, v, r);
+		cv_vend_on_authorize(m, v, result, r);
 		break;
 	case CV_VEND_STATE_AUTH_LOOKUP:
-		cv_vend_on_lookup(m, v, r);
+		cv_vend_on_lookup(m, v, result, r);
 		break;
 	case CV_VEND_STATE_CAPTURE_PENDING:
 	case CV_VEND_STATE_VOID_PENDING:
-		cv_vend_on_settle(m, v, r);
+		cv_vend_on_settle(m, v, result);
 		break;
 	default:
 		CV_ASSERT(0 && "payment result in a state without a payment operation");
@@ -360,30 +339,17 @@ static void cv_vend_payment_result_apply(struct cv_machine *m, struct cv_vend *v
 
 void cv_vend_payment_result(struct cv_machine *m, struct cv_vend *v, const struct cv_payment_result *r)
 {
-	cv_vend_op_clear(v);
-	m->settlements_changed = true;
-	if (r->op == cv_vend_payment_op(m, v->state)) {
-		cv_vend_payment_result_apply(m, v, r);
-		return;
-	}
 	/* An answer to a question that was not asked tells nothing. */
-	struct cv_payment_result unknown = *r;
-	unknown.op = cv_vend_payment_op(m, v->state);
-	unknown.result = CV_PAY_UNKNOWN;
-	cv_vend_payment_result_apply(m, v, &unknown);
+	bool asked = r->op == cv_vend_payment_op(m, v->state);
+	cv_vend_payment_outcome(m, v, asked ? r->result : CV_PAY_UNKNOWN, r);
 }
 
 /* No answer in time: the outcome is unknown, exactly as if the backend had said so. */
 void cv_vend_payment_timeout(struct cv_machine *m, struct cv_vend *v)
 {
-	struct cv_payment_result r;
-	memset(&r, 0, sizeof(r));
-	r.op_id = v->op_id;
-	r.result = CV_PAY_UNKNOWN;
-	r.op = cv_vend_payment_op(m, v->state);
 	if (v->state == CV_VEND_STATE_AUTH_PENDING) {
 		v->reason = CV_VEND_REASON_PAYMENT_TIMEOUT;
 		cv_vend_abort_collect(m, v);
 	}
-	cv_vend_payment_result(m, v, &r);
+	cv_vend_payment_outcome(m, v, CV_PAY_UNKNOWN, NULL);
 }
